@@ -1,0 +1,227 @@
+/**
+ * @module creation — making tensors: from data, constants, ranges and random draws.
+ *
+ * JavaScript cannot tell `1` from `1.0`, so plain numbers make float32 tensors
+ * (as in TF.js) unless a dtype is given; `arange` and `randint` with integer
+ * arguments make int32, as torch makes int64.
+ */
+import type { Backend } from './backend.ts';
+import { allocArray, dtypeOfArray, type DType, type StorageArray } from './dtype.ts';
+import { ShapeError, ValueError } from './errors.ts';
+import * as ew from './elementwise.ts';
+import { defaultGenerator, type Generator } from './random.ts';
+import { checkShape, numelOf } from './shape.ts';
+import { Tensor, backendOr } from './tensor.ts';
+
+/** Options shared by the creation functions. */
+export interface TensorOptions {
+  /** The element type (default float32, or the data's own type). */
+  readonly dtype?: DType;
+  /** Track gradients into this tensor (float dtypes only). */
+  readonly requiresGrad?: boolean;
+  /** The backend to allocate on (default: the current default backend). */
+  readonly backend?: Backend;
+}
+
+/** Options of the random creation functions. */
+export interface RandomOptions extends TensorOptions {
+  /** The generator to draw from (default: the one `manualSeed` seeds). */
+  readonly generator?: Generator;
+}
+
+/** Nested arrays of numbers or booleans. */
+export type NestedArray = number | boolean | readonly NestedArray[];
+
+/** A shape given as one array or as separate sizes, optionally followed by options. */
+export type ShapeArgs<O> = [readonly number[], O?] | [...number[]] | [number, ...unknown[]];
+
+function parseShapeArgs<O extends object>(op: string, args: readonly unknown[]): [number[], O] {
+  const first = args[0];
+  if (Array.isArray(first)) {
+    const shape = [...(first as number[])];
+    checkShape(op, shape);
+    return [shape, (args[1] ?? {}) as O];
+  }
+  const shape: number[] = [];
+  let options = {} as O;
+  for (const a of args) {
+    if (typeof a === 'number') shape.push(a);
+    else if (typeof a === 'object' && a !== null) options = a as O;
+    else throw new ValueError(`${op}: invalid size argument; expected numbers or one array, got ${String(a)}`);
+  }
+  checkShape(op, shape);
+  return [shape, options];
+}
+
+function finish(t: Tensor, options: TensorOptions): Tensor {
+  if (options.requiresGrad === true) t.requiresGrad_();
+  return t;
+}
+
+function make(shape: readonly number[], dtype: DType, options: TensorOptions, values: ArrayLike<number>): Tensor {
+  const data = allocArray(dtype, values.length);
+  for (let i = 0; i < values.length; i++) data[i] = Number(values[i]);
+  return finish(Tensor.fromArray(backendOr(options.backend), dtype, shape, data), options);
+}
+
+/**
+ * A tensor from nested arrays, a typed array, or a number.
+ * @example tensor([[1, 2], [3, 4]]) // float32 [2, 2]
+ * @example tensor([0, 2], { dtype: 'int32' })
+ */
+export function tensor(data: NestedArray | StorageArray, options: TensorOptions = {}): Tensor {
+  if (ArrayBuffer.isView(data)) {
+    const own = data instanceof Uint8Array && options.dtype === undefined ? 'int32' : dtypeOfArray(data);
+    const dtype = options.dtype ?? own;
+    return make([data.length], dtype, options, data);
+  }
+  const shape: number[] = [];
+  let probe: NestedArray = data;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    probe = (probe as readonly NestedArray[])[0] ?? 0;
+  }
+  const flat: number[] = [];
+  let sawBool = false;
+  let sawNumber = false;
+  const walk = (v: NestedArray, dim: number): void => {
+    if (dim === shape.length) {
+      if (Array.isArray(v)) throw new ShapeError(`tensor: nested arrays are ragged; expected a scalar at depth ${dim}, got an array`);
+      if (typeof v === 'boolean') sawBool = true; else sawNumber = true;
+      flat.push(Number(v));
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      throw new ShapeError(`tensor: nested arrays are ragged; expected length ${shape[dim]} at depth ${dim}, got ${Array.isArray(v) ? v.length : 'a scalar'}`);
+    }
+    for (const e of v as readonly NestedArray[]) walk(e, dim + 1);
+  };
+  walk(data, 0);
+  const dtype = options.dtype ?? (sawBool && !sawNumber ? 'bool' : 'float32');
+  return make(shape, dtype, options, flat);
+}
+
+/** A tensor filled with `value`: `full([2, 3], 7)`. */
+export function full(shape: readonly number[], value: number | boolean, options: TensorOptions = {}): Tensor {
+  checkShape('full', shape);
+  const dtype = options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
+  return finish(ew.full(backendOr(options.backend), shape, Number(value), dtype), options);
+}
+
+/** Zeros: `zeros(2, 3)` or `zeros([2, 3], { dtype: 'int32' })`. */
+export function zeros(...args: ShapeArgs<TensorOptions>): Tensor {
+  const [shape, options] = parseShapeArgs<TensorOptions>('zeros', args);
+  return full(shape, 0, options);
+}
+
+/** Ones: `ones(2, 3)` or `ones([2, 3])`. */
+export function ones(...args: ShapeArgs<TensorOptions>): Tensor {
+  const [shape, options] = parseShapeArgs<TensorOptions>('ones', args);
+  return full(shape, 1, options);
+}
+
+function likeOptions(t: Tensor, options: TensorOptions): TensorOptions {
+  return { dtype: t.dtype, backend: t.backend, ...options };
+}
+
+/** Zeros of `t`'s shape, dtype and backend. */
+export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return full(t.shape, 0, likeOptions(t, options));
+}
+
+/** Ones of `t`'s shape, dtype and backend. */
+export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return full(t.shape, 1, likeOptions(t, options));
+}
+
+/** `value` in `t`'s shape, dtype and backend. */
+export function fullLike(t: Tensor, value: number | boolean, options: TensorOptions = {}): Tensor {
+  return full(t.shape, value, likeOptions(t, options));
+}
+
+/**
+ * Values from `start` to `end` (exclusive) by `step`; `arange(5)` is 0..4.
+ * Integer arguments give int32 (as torch gives int64), others float32.
+ */
+export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+  const [lo, hi] = end === undefined ? [0, start] : [start, end];
+  if (step === 0 || !Number.isFinite(step)) throw new ValueError(`arange: step must be non-zero and finite; expected step != 0, got ${step}`);
+  if ((hi - lo) / step < 0 && hi !== lo) {
+    throw new ValueError(`arange: upper bound and step are inconsistent; expected sign(end - start) == sign(step), got start ${lo}, end ${hi}, step ${step}`);
+  }
+  const n = Math.max(0, Math.ceil((hi - lo) / step));
+  const integral = Number.isInteger(lo) && Number.isInteger(hi) && Number.isInteger(step);
+  const dtype = options.dtype ?? (integral ? 'int32' : 'float32');
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = lo + i * step;
+  return make([n], dtype, options, values);
+}
+
+/**
+ * `steps` values evenly spaced from `start` to `end` inclusive, computed from
+ * both ends as torch.linspace does.
+ */
+export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0) throw new ValueError(`linspace: steps must be a non-negative integer; expected >= 0, got ${steps}`);
+  const values = new Float64Array(steps);
+  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  const half = Math.floor(steps / 2);
+  for (let i = 0; i < steps; i++) values[i] = i < half ? start + step * i : end - step * (steps - 1 - i);
+  return make([steps], options.dtype ?? 'float32', options, values);
+}
+
+/** The n×m identity (m defaults to n). */
+export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
+  checkShape('eye', [n, m]);
+  const values = new Float64Array(n * m);
+  for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
+  return make([n, m], options.dtype ?? 'float32', options, values);
+}
+
+function randomMake(op: string, args: readonly unknown[], draw: (g: Generator, n: number) => Float64Array): Tensor {
+  const [shape, options] = parseShapeArgs<RandomOptions>(op, args);
+  const dtype = options.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float64') {
+    throw new ValueError(`${op}: only floating dtypes are supported; expected float32 or float64, got ${dtype}`);
+  }
+  return make(shape, dtype, options, draw(options.generator ?? defaultGenerator, numelOf(shape)));
+}
+
+/** Uniform values in [0, 1): `rand(2, 3)`. */
+export function rand(...args: ShapeArgs<RandomOptions>): Tensor {
+  return randomMake('rand', args, (g, n) => g.uniform(n));
+}
+
+/** Standard normal values: `randn(2, 3)`. */
+export function randn(...args: ShapeArgs<RandomOptions>): Tensor {
+  return randomMake('randn', args, (g, n) => g.normal(n));
+}
+
+/** Integers uniform in [low, high), int32: `randint(0, 10, [3])`. */
+export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
+  checkShape('randint', shape);
+  const values = (options.generator ?? defaultGenerator).integers(numelOf(shape), low, high);
+  return make(shape, options.dtype ?? 'int32', options, values);
+}
+
+/** Uniform values in `t`'s shape. */
+export function randLike(t: Tensor, options: RandomOptions = {}): Tensor {
+  return rand([...t.shape], { dtype: t.dtype, backend: t.backend, ...options });
+}
+
+/** Normal values in `t`'s shape. */
+export function randnLike(t: Tensor, options: RandomOptions = {}): Tensor {
+  return randn([...t.shape], { dtype: t.dtype, backend: t.backend, ...options });
+}
+
+/** Integers in [low, high) in `t`'s shape. */
+export function randintLike(t: Tensor, low: number, high: number, options: RandomOptions = {}): Tensor {
+  return randint(low, high, t.shape, { dtype: t.dtype, backend: t.backend, ...options });
+}
+
+/** A random permutation of 0..n-1, int32. */
+export function randperm(n: number, options: RandomOptions = {}): Tensor {
+  checkShape('randperm', [n]);
+  return make([n], options.dtype ?? 'int32', options, (options.generator ?? defaultGenerator).permutation(n));
+}
+

@@ -1,0 +1,37 @@
+/**
+ * @module errors — the typed errors of lightning-ts.
+ *
+ * Messages follow one format: `<op or component>: <what is wrong>; expected <x>, got <y>`.
+ */
+
+/** Base class of every error this library throws on purpose. */
+export class LightningError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Shapes that do not fit an op, e.g. `matmul: inner dimensions differ; expected a[-1] == b[-2], got [2,3] @ [4,5]`. */
+export class ShapeError extends LightningError {}
+
+/** A dtype an op does not accept. */
+export class DTypeError extends LightningError {}
+
+/** A dimension or index outside its range. */
+export class IndexError extends LightningError {}
+
+/** Use of a tensor after `dispose()`, or of a freed graph. */
+export class DisposedError extends LightningError {}
+
+/** Autograd misuse, e.g. `backward()` on a non-scalar without a gradient. */
+export class AutogradError extends LightningError {}
+
+/** An op that a backend does not implement. */
+export class NotImplementedOpError extends LightningError {}
+
+/** A backend that cannot start or was misused (e.g. tensors from two backends in one op). */
+export class BackendError extends LightningError {}
+
+/** An invalid argument or option value. */
+export class ValueError extends LightningError {}

@@ -1,0 +1,78 @@
+/**
+ * @module format — PyTorch's printed form of a tensor.
+ *
+ * Follows torch/_tensor_str.py: floats that are all integers print as `1.`,
+ * others with 4 decimals, and in scientific notation when the magnitudes
+ * span more than 1e3 or leave [1e-4, 1e8); tensors over 1000 elements are
+ * summarised with `...`, 3 items from each end of every dim.
+ */
+import type { DType, StorageArray } from './dtype.ts';
+import { numelOf } from './shape.ts';
+
+const SUMMARIZE_OVER = 1000;
+const EDGE = 3;
+
+type Formatter = (v: number) => string;
+
+function floatFormatter(values: readonly number[]): Formatter {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return (v) => String(v).replace('Infinity', 'inf').replace('NaN', 'nan');
+  const special = (v: number): string | null => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : null);
+  if (finite.every((v) => Number.isInteger(v))) {
+    const max = Math.max(...finite.map(Math.abs));
+    if (max < 1e8) return (v) => special(v) ?? `${v.toFixed(0)}.`;
+    return (v) => special(v) ?? v.toExponential(4).replace(/e([+-])(\d)$/, 'e$10$2');
+  }
+  const nonzero = finite.map(Math.abs).filter((v) => v > 0);
+  const max = nonzero.length > 0 ? Math.max(...nonzero) : 0;
+  const min = nonzero.length > 0 ? Math.min(...nonzero) : 0;
+  const sci = nonzero.length > 0 && (max / min > 1000 || max > 1e8 || min < 1e-4);
+  if (sci) return (v) => special(v) ?? v.toExponential(4).replace(/e([+-])(\d)$/, 'e$10$2');
+  return (v) => special(v) ?? v.toFixed(4);
+}
+
+/**
+ * The printed form of row-major `data` with `shape`, e.g. `tensor([1., 2.])`.
+ * @example formatTensor(new Float32Array([1, 2]), [2], 'float32', '') // 'tensor([1., 2.])'
+ */
+export function formatTensor(data: StorageArray, shape: readonly number[], dtype: DType, suffix: string): string {
+  const numel = numelOf(shape);
+  const summarize = numel > SUMMARIZE_OVER;
+  const strides: number[] = [];
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) { strides[i] = acc; acc *= shape[i]!; }
+  const shown: number[] = [];
+  const visit = (dim: number, offset: number): void => {
+    if (dim === shape.length) { shown.push(data[offset]!); return; }
+    for (const i of indices(shape[dim]!, summarize)) if (i >= 0) visit(dim + 1, offset + i * strides[dim]!);
+  };
+  if (numel > 0) visit(0, 0);
+  const fmt: Formatter = dtype === 'bool' ? (v) => (v !== 0 ? 'True' : 'False')
+    : dtype === 'int32' ? (v) => String(v)
+    : floatFormatter(shown);
+  const width = Math.max(0, ...shown.map((v) => fmt(v).length));
+  const cell = (v: number): string => fmt(v).padStart(width);
+  const dtypeSuffix = dtype === 'int32' || dtype === 'float64' ? `, dtype=${dtype}` : '';
+  if (shape.length === 0) return `tensor(${fmt(data[0]!)}${dtypeSuffix}${suffix})`;
+  if (numel === 0) {
+    const size = shape.length > 1 ? `, size=(${shape.join(', ')})` : '';
+    return `tensor([]${size}${dtypeSuffix}${suffix})`;
+  }
+  const render = (dim: number, offset: number, indent: number): string => {
+    const parts: string[] = [];
+    for (const i of indices(shape[dim]!, summarize)) {
+      if (i < 0) { parts.push('...'); continue; }
+      parts.push(dim === shape.length - 1 ? cell(data[offset + i * strides[dim]!]!) : render(dim + 1, offset + i * strides[dim]!, indent + 1));
+    }
+    if (dim === shape.length - 1) return `[${parts.join(', ')}]`;
+    const sep = ',' + '\n'.repeat(shape.length - dim - 1) + ' '.repeat(indent + 1);
+    return `[${parts.join(sep)}]`;
+  };
+  return `tensor(${render(0, 0, 'tensor('.length)}${dtypeSuffix}${suffix})`;
+}
+
+/** The indices shown along a dim; -1 marks the `...`. */
+function indices(n: number, summarize: boolean): number[] {
+  if (!summarize || n <= 2 * EDGE) return Array.from({ length: n }, (_, i) => i);
+  return [0, 1, 2, -1, n - 3, n - 2, n - 1];
+}

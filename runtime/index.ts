@@ -1,0 +1,27 @@
+/**
+ * @module lightning-ts — the public API of the runtime (re-exported by each binding).
+ */
+export type { Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from './backend.ts';
+export type { DType, StorageArray } from './dtype.ts';
+export * from './errors.ts';
+export { OP_NAMES, UNARY_OPS, BINARY_OPS, REDUCE_OPS, ACTIVATIONS, opDTypes, type OpName, type OpAttrs } from './ops.ts';
+export { getDefaultBackend, setDefaultBackend } from './engine.ts';
+export { getPlatform, setPlatform, type Platform, type KernelVariant } from './platform.ts';
+export { Tensor, sumTo, type Scalar, type TensorLike, type BackwardOptions, type ValuesIndices } from './tensor.ts';
+export { noGrad, enableGrad, isGradEnabled } from './autograd.ts';
+export { tidy, keep } from './memory.ts';
+export { Generator, manualSeed, defaultGenerator, type GeneratorState } from './random.ts';
+export {
+  tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye,
+  rand, randn, randint, randLike, randnLike, randintLike, randperm,
+  type TensorOptions, type RandomOptions, type NestedArray,
+} from './creation.ts';
+export {
+  add, sub, mul, div, pow, neg, abs, sign, sqrt, rsqrt, exp, log, clamp, minimum, maximum, where,
+  eq, ne, lt, le, gt, ge, logicalNot, relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, cast,
+  type GeluOptions, type SoftplusOptions,
+} from './elementwise.ts';
+export { sum, mean, variance as var, std, logSumExp, softmax, logSoftmax, amax, amin, type VarOptions } from './reduce.ts';
+export { matmul, linear } from './linalg.ts';
+export { gather, scatterAdd, indexSelect, cat, stack, oneHot } from './indexing.ts';
+export { liveBuffers } from './stats.ts';

@@ -1,0 +1,173 @@
+/**
+ * @module ops — the closed list of primitives every backend implements.
+ *
+ * The tensor layer builds everything else (softmax, var, mean, cat, ...) from
+ * these. A primitive has one name in every layer: `'matmul'` here,
+ * `matmul_f32` in assembly/, and `matmul_f32` as a WGSL program key.
+ *
+ * Calling convention, for `backend.run(op, out, inputs, attrs)`:
+ * - `out` is a freshly allocated contiguous view (row-major strides, offset 0),
+ *   except for `copy`, whose `out` may be any strided view of an existing buffer.
+ * - Elementwise ops (unary, binary, `where`, `copy`, `cast`, `unary_backward`)
+ *   accept inputs of any strides, including stride 0 for broadcast dims. Their
+ *   inputs already have the output's shape (the tensor layer expands them).
+ * - Every other op receives contiguous inputs (row-major strides; the offset may be non-zero),
+ *   except `matmul`, described at {@link MatmulAttrs}.
+ * - Binary ops receive inputs of one dtype: the tensor layer casts first.
+ */
+import type { DType } from './dtype.ts';
+
+/** Elementwise functions of one input. */
+export const UNARY_OPS = [
+  'neg', 'abs', 'sign', 'exp', 'log', 'sqrt',
+  'relu', 'sigmoid', 'tanh', 'gelu', 'gelu_tanh', 'silu', 'softplus', 'elu', 'leaky_relu',
+  'clamp', 'logical_not',
+] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
+
+/** The activations that have a fused backward (`unary_backward`). */
+export const ACTIVATIONS = [
+  'relu', 'sigmoid', 'tanh', 'gelu', 'gelu_tanh', 'silu', 'softplus', 'elu', 'leaky_relu',
+] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+/** Elementwise functions of two inputs of the same dtype. Comparisons output bool. */
+export const BINARY_OPS = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
+  'eq', 'ne', 'lt', 'le', 'gt', 'ge',
+] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+/** The binary ops whose output is bool. */
+export const COMPARISON_OPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
+
+/** Reductions over one axis. `argmax`/`argmin` output int32. */
+export const REDUCE_OPS = ['sum', 'max', 'min', 'argmax', 'argmin'] as const;
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+
+/** Parameters shared by the activations that take one. */
+export interface ActivationAttrs {
+  /** elu's alpha (default 1), leaky_relu's negative slope (default 0.01). */
+  readonly alpha: number;
+  /** softplus's beta (default 1). */
+  readonly beta: number;
+  /** softplus's threshold (default 20): above `beta * x > threshold` it is the identity. */
+  readonly threshold: number;
+}
+
+/**
+ * `matmul`: out[b] = op(a[b]) @ op(b[b]) (+ bias), where the inputs are 3-D views
+ * `a: [B, M, K]`, `b: [B, K, N]` and the optional third input `bias: [N]`.
+ * Each input's last two dims are either row-major contiguous (strides `[.., K, 1]`)
+ * or a transposed contiguous matrix (strides `[.., 1, M]`); the backend reads the
+ * layout from the strides. The batch stride may be 0 (broadcast). `out` is `[B, M, N]`.
+ */
+export type MatmulAttrs = Record<string, never>;
+
+/** Each primitive's attributes. */
+export interface OpAttrs {
+  neg: Record<string, never>;
+  abs: Record<string, never>;
+  sign: Record<string, never>;
+  exp: Record<string, never>;
+  log: Record<string, never>;
+  sqrt: Record<string, never>;
+  relu: Record<string, never>;
+  sigmoid: Record<string, never>;
+  tanh: Record<string, never>;
+  /** Exact GELU, x * Φ(x), with Φ through erf. */
+  gelu: Record<string, never>;
+  /** GELU's tanh approximation, as torch's `approximate='tanh'`. */
+  gelu_tanh: Record<string, never>;
+  silu: Record<string, never>;
+  softplus: ActivationAttrs;
+  elu: ActivationAttrs;
+  leaky_relu: ActivationAttrs;
+  /** `min`/`max` may be null for a one-sided clamp. NaN stays NaN. */
+  clamp: { readonly min: number | null; readonly max: number | null };
+  /** bool → bool. */
+  logical_not: Record<string, never>;
+  add: Record<string, never>;
+  sub: Record<string, never>;
+  /** float: IEEE division. int32 is never passed (the tensor layer true-divides in float). */
+  div: Record<string, never>;
+  mul: Record<string, never>;
+  /** float: Math.pow semantics. int32: exact integer power, negative exponents give 0 except for base ±1. */
+  pow: Record<string, never>;
+  /** NaN-propagating, as torch.maximum. */
+  maximum: Record<string, never>;
+  /** NaN-propagating, as torch.minimum. */
+  minimum: Record<string, never>;
+  eq: Record<string, never>;
+  ne: Record<string, never>;
+  lt: Record<string, never>;
+  le: Record<string, never>;
+  gt: Record<string, never>;
+  ge: Record<string, never>;
+  /** inputs `[cond (bool), a, b]`, all already of out's shape; out = cond ? a : b. */
+  where: Record<string, never>;
+  /**
+   * Reductions over `axis` of a contiguous input. `out` has the input's shape
+   * with `shape[axis] = 1`. Sums accumulate in index order (fixed, deterministic).
+   * max/min propagate NaN. argmax/argmin give the first index of the extreme
+   * (the first NaN if any). An empty axis: sum gives 0; the others never get one
+   * (the tensor layer raises first).
+   */
+  sum: { readonly axis: number };
+  max: { readonly axis: number };
+  min: { readonly axis: number };
+  argmax: { readonly axis: number };
+  argmin: { readonly axis: number };
+  matmul: MatmulAttrs;
+  /** out (any strided view) ← input (any strided view), same shape and dtype. */
+  copy: Record<string, never>;
+  /** out ← input converted to out.dtype. float → int truncates toward zero; → bool is `!= 0`. */
+  cast: Record<string, never>;
+  /** out ← value (no inputs). */
+  fill: { readonly value: number };
+  /**
+   * torch.gather: inputs `[x, index (int32)]`, both contiguous and of equal rank;
+   * out has index's shape; out[i][j][k] = x[i][index[i][j][k]][k] for axis 1.
+   * An index outside `[0, x.shape[axis])` throws an IndexError.
+   */
+  gather: { readonly axis: number };
+  /**
+   * torch.scatter_add: inputs `[base, index (int32), src]`, contiguous; index and src
+   * have equal shapes; out has base's shape; out = base, then
+   * out[i][index[i][j][k]][k] += src[i][j][k] for axis 1, in index order.
+   */
+  scatter_add: { readonly axis: number };
+  /**
+   * The fused gradient of an activation: inputs `[x, gradOut]` (elementwise,
+   * any strides) → out = gradOut * f'(x), with f one of {@link ACTIVATIONS}.
+   */
+  unary_backward: ActivationAttrs & { readonly fn: Activation };
+}
+
+/** Every primitive's name. */
+export type OpName = keyof OpAttrs;
+
+/** The list of every primitive, for tests that iterate over all of them. */
+export const OP_NAMES: readonly OpName[] = [
+  ...UNARY_OPS, ...BINARY_OPS, 'where', ...REDUCE_OPS, 'matmul',
+  'copy', 'cast', 'fill', 'gather', 'scatter_add', 'unary_backward',
+];
+
+/** The dtypes each primitive must accept on a backend that supports the dtype. */
+export function opDTypes(op: OpName): readonly DType[] {
+  switch (op) {
+    case 'neg': case 'abs': case 'sign':
+    case 'add': case 'sub': case 'mul': case 'pow': case 'maximum': case 'minimum':
+    case 'sum': case 'max': case 'min': case 'argmax': case 'argmin':
+    case 'gather': case 'scatter_add': case 'where': case 'clamp':
+      return ['float32', 'float64', 'int32'];
+    case 'eq': case 'ne': case 'lt': case 'le': case 'gt': case 'ge':
+      return ['float32', 'float64', 'int32'];
+    case 'copy': case 'cast': case 'fill':
+      return ['float32', 'float64', 'int32', 'bool'];
+    case 'logical_not':
+      return ['bool'];
+    default:
+      return ['float32', 'float64'];
+  }
+}

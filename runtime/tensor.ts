@@ -1,0 +1,711 @@
+/**
+ * @module tensor — the eager Tensor: a buffer on one backend plus stride arithmetic.
+ *
+ * Views (view/reshape, permute, narrow, select, expand, squeeze, ...) share
+ * their base's buffer. Every op is written once here and in the sibling files
+ * (elementwise.ts, reduce.ts, linalg.ts, indexing.ts) above the backend
+ * interface, with its gradient rule beside it.
+ */
+import { isGradEnabled, needsGrad, noGrad, runBackward, type GradNode, type GradOps } from './autograd.ts';
+import type { Backend, BufferHandle, TensorView } from './backend.ts';
+import { allocArray, type DType, type StorageArray } from './dtype.ts';
+import { getDefaultBackend } from './engine.ts';
+import { AutogradError, BackendError, DisposedError, IndexError, ShapeError, ValueError } from './errors.ts';
+import { keep, tidy, track } from './memory.ts';
+import type { OpAttrs, OpName } from './ops.ts';
+import {
+  contiguousStrides, inferShape, isContiguous, normalizeDim, numelOf, shapeString, viewStrides, type Shape,
+} from './shape.ts';
+import * as ew from './elementwise.ts';
+import * as rd from './reduce.ts';
+import * as la from './linalg.ts';
+import * as ix from './indexing.ts';
+import { formatTensor } from './format.ts';
+
+/** A backend buffer shared by a tensor and its views; freed when the last one lets go. */
+class Storage {
+  refs = 1;
+  readonly backend: Backend;
+  readonly buffer: BufferHandle;
+  constructor(backend: Backend, buffer: BufferHandle) {
+    this.backend = backend;
+    this.buffer = buffer;
+  }
+  release(): void {
+    if (--this.refs === 0) this.backend.free(this.buffer);
+  }
+}
+
+// Tensors that the program dropped without dispose() give their buffer back
+// when the garbage collector finds them.
+const finalizer = new FinalizationRegistry<Storage>((s) => s.release());
+
+/** Scalars accepted wherever a tensor is. */
+export type Scalar = number | boolean;
+/** A tensor or a scalar operand. */
+export type TensorLike = Tensor | Scalar;
+
+/** Options of `backward()`. */
+export interface BackwardOptions {
+  /** Keep the graph so backward can run through it again (default false). */
+  readonly retainGraph?: boolean;
+}
+
+/** A reduction result with indices, as torch's (values, indices) named tuple. */
+export interface ValuesIndices {
+  readonly values: Tensor;
+  readonly indices: Tensor;
+}
+
+/**
+ * An n-dimensional array on one backend, with autograd.
+ * @example
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * x.mul(x).sum().backward();
+ * await x.grad!.tolist() // [[2, 4], [6, 8]]
+ */
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly dtype: DType;
+  /** True when gradients flow into this tensor. */
+  requiresGrad = false;
+  /** The accumulated gradient of a leaf, after `backward()`. */
+  grad: Tensor | null = null;
+  /** The recorded op that made this tensor, or null for a leaf. */
+  gradFn: GradNode | null = null;
+  #storage: Storage;
+  #disposed = false;
+
+  /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
+  constructor(storage: Storage, shape: Shape, strides: readonly number[], offset: number, dtype: DType) {
+    this.#storage = storage;
+    this.shape = shape;
+    this.strides = strides;
+    this.offset = offset;
+    this.dtype = dtype;
+    finalizer.register(this, storage, this);
+    track(this);
+  }
+
+  /** @internal A new contiguous tensor on `backend` (zero-filled). */
+  static empty(backend: Backend, dtype: DType, shape: Shape): Tensor {
+    const buffer = backend.alloc(dtype, Math.max(numelOf(shape), 1));
+    return new Tensor(new Storage(backend, buffer), [...shape], contiguousStrides(shape), 0, dtype);
+  }
+
+  /** @internal A new tensor on `backend` holding `data` (row-major). */
+  static fromArray(backend: Backend, dtype: DType, shape: Shape, data: StorageArray): Tensor {
+    const t = Tensor.empty(backend, dtype, shape);
+    if (data.length > 0) backend.write(t.#storage.buffer, data, 0);
+    return t;
+  }
+
+  /** The backend this tensor's buffer lives on. */
+  get backend(): Backend {
+    return this.#storage.backend;
+  }
+
+  /** True after `dispose()`. */
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** True for tensors not made by a recorded op. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** @internal The backend's view of this tensor; throws after dispose. */
+  view_(): TensorView {
+    if (this.#disposed) {
+      throw new DisposedError(`tensor: used after dispose; expected a live tensor, got a disposed tensor of shape ${shapeString(this.shape)}`);
+    }
+    return { buffer: this.#storage.buffer, dtype: this.dtype, shape: this.shape, strides: this.strides, offset: this.offset };
+  }
+
+  /** @internal A tensor sharing this one's buffer with other shape/strides/offset. */
+  alias(shape: Shape, strides: readonly number[], offset: number): Tensor {
+    this.view_();
+    this.#storage.refs++;
+    return new Tensor(this.#storage, shape, strides, offset, this.dtype);
+  }
+
+  /** Frees the buffer (once its views are gone too). Safe to call twice. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    finalizer.unregister(this);
+    this.#storage.release();
+    if (this.grad !== null) {
+      this.grad.dispose();
+      this.grad = null;
+    }
+    this.gradFn = null;
+  }
+
+  // ---------------------------------------------------------------- properties
+
+  /** The number of dimensions. */
+  dim(): number {
+    return this.shape.length;
+  }
+
+  /** The number of elements. */
+  numel(): number {
+    return numelOf(this.shape);
+  }
+
+  /** The whole shape, or the size of one dim (negative dims count from the end). */
+  size(): readonly number[];
+  size(dim: number): number;
+  size(dim?: number): number | readonly number[] {
+    if (dim === undefined) return this.shape;
+    return this.shape[normalizeDim('size', dim, this.shape.length)] ?? 1;
+  }
+
+  /** True when the elements are laid out row-major without gaps. */
+  isContiguous(): boolean {
+    return isContiguous(this.shape, this.strides);
+  }
+
+  // ----------------------------------------------------------------- readback
+
+  /**
+   * The values, row-major, once queued work is done.
+   * @example await tensor([1, 2]).data() // Float32Array [1, 2]
+   */
+  async data(): Promise<StorageArray> {
+    const c = this.isContiguous() ? this : noGrad(() => this.contiguous());
+    const out = await c.backend.read(c.view_().buffer, c.offset, this.numel());
+    if (c !== this) c.dispose();
+    return out;
+  }
+
+  /** As `data()`, synchronously; only on backends with synchronous readback. */
+  dataSync(): StorageArray {
+    if (!this.backend.capabilities.syncReadback) {
+      throw new BackendError(`dataSync: backend '${this.backend.name}' reads back asynchronously; expected await t.data(), got dataSync()`);
+    }
+    const c = this.isContiguous() ? this : noGrad(() => this.contiguous());
+    const out = c.backend.readSync(c.view_().buffer, c.offset, this.numel());
+    if (c !== this) c.dispose();
+    return out;
+  }
+
+  /** The value of a one-element tensor, as torch's `.item()`. */
+  async item(): Promise<number> {
+    if (this.numel() !== 1) {
+      throw new ShapeError(`item: a tensor with ${this.numel()} elements cannot be converted to a number; expected 1 element, got shape ${shapeString(this.shape)}`);
+    }
+    return (await this.data())[0]!;
+  }
+
+  /** Nested arrays of numbers (booleans for bool), as torch's `.tolist()`. */
+  async tolist(): Promise<unknown> {
+    return nest(await this.data(), this.shape, this.dtype === 'bool');
+  }
+
+  /** A printable form like PyTorch's, e.g. `tensor([1., 2.])`; needs synchronous readback. */
+  toString(): string {
+    if (this.#disposed) return `tensor(<disposed>, shape=${shapeString(this.shape)})`;
+    if (!this.backend.capabilities.syncReadback) return `tensor(<on ${this.backend.name}>, shape=${shapeString(this.shape)}, dtype=${this.dtype})`;
+    return formatTensor(this.dataSync(), this.shape, this.dtype, this.suffix());
+  }
+
+  /** The printable form, on any backend. */
+  async format(): Promise<string> {
+    return formatTensor(await this.data(), this.shape, this.dtype, this.suffix());
+  }
+
+  private suffix(): string {
+    if (this.gradFn !== null) return `, grad_fn=<${this.gradFn.name}Backward>`;
+    if (this.requiresGrad) return ', requires_grad=True';
+    return '';
+  }
+
+  // ----------------------------------------------------------------- autograd
+
+  /** Marks a leaf as requiring gradients, in place; returns this. */
+  requiresGrad_(requiresGrad = true): this {
+    if (this.gradFn !== null && !requiresGrad) {
+      throw new AutogradError('requiresGrad_: cannot turn off gradients of a non-leaf; expected a leaf tensor, got one made by an op (use detach())');
+    }
+    if (requiresGrad && this.dtype !== 'float32' && this.dtype !== 'float64') {
+      throw new AutogradError(`requiresGrad_: only floating-point tensors can require gradients; expected float32 or float64, got ${this.dtype}`);
+    }
+    this.requiresGrad = requiresGrad;
+    return this;
+  }
+
+  /** A tensor sharing this buffer, outside the graph. */
+  detach(): Tensor {
+    return this.alias(this.shape, this.strides, this.offset);
+  }
+
+  /**
+   * Computes gradients of this tensor with respect to every leaf that requires them,
+   * accumulating into `.grad`. A non-scalar needs an explicit `gradient` of its shape.
+   */
+  backward(gradient?: Tensor, options: BackwardOptions = {}): void {
+    this.view_();
+    if (!this.requiresGrad) {
+      throw new AutogradError('backward: tensor does not require grad and has no grad_fn; expected a tensor computed from one with requiresGrad, got a constant');
+    }
+    let seed: Tensor;
+    if (gradient === undefined) {
+      if (this.numel() !== 1) {
+        throw new AutogradError(`backward: grad can be implicitly created only for scalar outputs; expected a tensor of 1 element, got shape ${shapeString(this.shape)}`);
+      }
+      seed = noGrad(() => ew.full(this.backend, this.shape, 1, this.dtype));
+    } else {
+      if (gradient.shape.length !== this.shape.length || gradient.shape.some((s, i) => s !== this.shape[i])) {
+        throw new ShapeError(`backward: gradient has the wrong shape; expected ${shapeString(this.shape)}, got ${shapeString(gradient.shape)}`);
+      }
+      seed = noGrad(() => gradient.contiguousCopy().to(this.dtype));
+    }
+    keep(seed);
+    noGrad(() => runBackward<Tensor>(this, seed, options.retainGraph ?? false, gradOps));
+  }
+
+  // -------------------------------------------------------------------- views
+
+  /**
+   * The same elements with another shape, sharing the buffer (one -1 is inferred).
+   * Throws when the strides do not allow a view; use `reshape` then.
+   */
+  view(...shape: number[] | [readonly number[]]): Tensor {
+    const target = inferShape('view', flattenArgs(shape), this.numel());
+    const strides = viewStrides(this.shape, this.strides, target);
+    if (strides === null) {
+      throw new ShapeError(`view: size is not compatible with the input's strides; expected a contiguous input or a compatible shape, got ${shapeString(this.shape)} -> ${shapeString(target)} (use reshape)`);
+    }
+    return this.reshapeAlias(target, strides);
+  }
+
+  /** As `view`, copying when the strides do not allow a view. */
+  reshape(...shape: number[] | [readonly number[]]): Tensor {
+    const target = inferShape('reshape', flattenArgs(shape), this.numel());
+    const strides = viewStrides(this.shape, this.strides, target);
+    if (strides !== null) return this.reshapeAlias(target, strides);
+    return this.contiguous().view(target);
+  }
+
+  private reshapeAlias(target: readonly number[], strides: readonly number[]): Tensor {
+    const out = this.alias(target, strides, this.offset);
+    const inShape = this.shape;
+    return record(out, 'View', [this], (g) => [g.reshape(inShape)]);
+  }
+
+  /** Reorders dims, as torch.permute. */
+  permute(...dims: number[] | [readonly number[]]): Tensor {
+    const order = flattenArgs(dims).map((d) => normalizeDim('permute', d, this.dim()));
+    if (order.length !== this.dim() || new Set(order).size !== order.length) {
+      throw new ShapeError(`permute: dims must be a permutation; expected ${this.dim()} distinct dims, got [${flattenArgs(dims).join(',')}]`);
+    }
+    const out = this.alias(order.map((d) => this.shape[d]!), order.map((d) => this.strides[d]!), this.offset);
+    const inverse = new Array<number>(order.length);
+    order.forEach((d, i) => { inverse[d] = i; });
+    return record(out, 'Permute', [this], (g) => [g.permute(inverse)]);
+  }
+
+  /** Swaps two dims. */
+  transpose(dim0: number, dim1: number): Tensor {
+    const a = normalizeDim('transpose', dim0, this.dim());
+    const b = normalizeDim('transpose', dim1, this.dim());
+    const order = this.shape.map((_, i) => i);
+    order[a] = b;
+    order[b] = a;
+    return this.permute(order);
+  }
+
+  /** Transpose of a tensor of at most 2 dims, as torch's `.t()`. */
+  t(): Tensor {
+    if (this.dim() > 2) {
+      throw new ShapeError(`t: expects a tensor with <= 2 dimensions; expected rank <= 2, got ${shapeString(this.shape)}`);
+    }
+    return this.dim() < 2 ? this.detachedAliasWithGrad() : this.transpose(0, 1);
+  }
+
+  private detachedAliasWithGrad(): Tensor {
+    return this.reshapeAlias(this.shape, this.strides);
+  }
+
+  /**
+   * `length` elements of `dim` from `start`, sharing the buffer, as torch.narrow.
+   * @example arange(10).narrow(0, 2, 3) // [2, 3, 4]
+   */
+  narrow(dim: number, start: number, length: number): Tensor {
+    const d = normalizeDim('narrow', dim, this.dim());
+    const size = this.shape[d]!;
+    const s = start < 0 ? start + size : start;
+    if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > size) {
+      throw new IndexError(`narrow: range out of bounds; expected 0 <= start and start + length <= ${size}, got start ${start}, length ${length}`);
+    }
+    return this.slice(d, s, s + length);
+  }
+
+  /**
+   * Elements `start, start+step, ...` below `end` of `dim`, as Python's `x[:, start:end:step]`.
+   * Negative and out-of-range bounds are clamped like Python slices.
+   */
+  slice(dim: number, start = 0, end?: number, step = 1): Tensor {
+    const d = normalizeDim('slice', dim, this.dim());
+    if (!Number.isInteger(step) || step <= 0) {
+      throw new ValueError(`slice: step must be positive; expected an integer >= 1, got ${step}`);
+    }
+    const size = this.shape[d]!;
+    const clampIdx = (i: number): number => Math.min(Math.max(i < 0 ? i + size : i, 0), size);
+    const s = clampIdx(start);
+    const e = clampIdx(end ?? size);
+    const len = e > s ? Math.ceil((e - s) / step) : 0;
+    const shape = [...this.shape];
+    const strides = [...this.strides];
+    shape[d] = len;
+    strides[d] = this.strides[d]! * step;
+    const out = this.alias(shape, strides, this.offset + s * this.strides[d]!);
+    const inShape = this.shape;
+    return record(out, 'Slice', [this], (g) => {
+      const full = ew.zeros(g.backend, inShape, g.dtype);
+      full.slice(d, s, e, step).copy_(g);
+      return [full];
+    });
+  }
+
+  /** The slice at `index` of `dim`, with that dim removed, as `x[:, index]`. */
+  select(dim: number, index: number): Tensor {
+    const d = normalizeDim('select', dim, this.dim());
+    const size = this.shape[d]!;
+    const i = index < 0 ? index + size : index;
+    if (!Number.isInteger(i) || i < 0 || i >= size) {
+      throw new IndexError(`select: index out of range; expected ${-size} <= index < ${size}, got ${index}`);
+    }
+    return this.narrow(d, i, 1).squeeze(d);
+  }
+
+  /**
+   * Broadcasts to `shape` without copying (-1 keeps a size), as torch.expand.
+   * @example tensor([1, 2]).expand(3, 2) // [[1, 2], [1, 2], [1, 2]]
+   */
+  expand(...shape: number[] | [readonly number[]]): Tensor {
+    const target = flattenArgs(shape);
+    if (target.length < this.dim()) {
+      throw new ShapeError(`expand: the number of sizes must be >= the tensor's rank; expected at least ${this.dim()}, got ${shapeString(target)}`);
+    }
+    const lead = target.length - this.dim();
+    const outShape: number[] = [];
+    const outStrides: number[] = [];
+    for (let i = 0; i < target.length; i++) {
+      const want = target[i]!;
+      if (i < lead) {
+        if (want < 0) throw new ShapeError(`expand: -1 is not allowed for a new leading dim; expected a size, got ${shapeString(target)}`);
+        outShape.push(want);
+        outStrides.push(0);
+        continue;
+      }
+      const have = this.shape[i - lead]!;
+      if (want === -1 || want === have) {
+        outShape.push(have);
+        outStrides.push(this.strides[i - lead]!);
+      } else if (have === 1) {
+        outShape.push(want);
+        outStrides.push(0);
+      } else {
+        throw new ShapeError(`expand: the expanded size must match the existing size at non-singleton dim ${i}; expected ${have} or from 1, got ${shapeString(this.shape)} -> ${shapeString(target)}`);
+      }
+    }
+    const out = this.alias(outShape, outStrides, this.offset);
+    const inShape = this.shape;
+    return record(out, 'Expand', [this], (g) => [sumTo(g, inShape)]);
+  }
+
+  /** As `expand(other.shape)`. */
+  expandAs(other: Tensor): Tensor {
+    return this.expand(other.shape);
+  }
+
+  /** Removes size-1 dims (all, or the given one if it has size 1). */
+  squeeze(dim?: number): Tensor {
+    const d = dim === undefined ? -1 : normalizeDim('squeeze', dim, this.dim());
+    const drop = (s: number, i: number): boolean => s === 1 && (d < 0 || i === d);
+    const shape = this.shape.filter((s, i) => !drop(s, i));
+    const strides = this.strides.filter((_, i) => !drop(this.shape[i]!, i));
+    return this.reshapeAlias(shape, strides);
+  }
+
+  /** Inserts a size-1 dim at `dim` (in `[-rank-1, rank]`). */
+  unsqueeze(dim: number): Tensor {
+    const d = normalizeDim('unsqueeze', dim, this.dim() + 1);
+    const shape = [...this.shape];
+    const strides = [...this.strides];
+    shape.splice(d, 0, 1);
+    strides.splice(d, 0, d < this.dim() ? this.shape[d]! * this.strides[d]! : 1);
+    return this.reshapeAlias(shape, strides);
+  }
+
+  /** Flattens dims `startDim..endDim` into one, as torch.flatten. */
+  flatten(startDim = 0, endDim = -1): Tensor {
+    if (this.dim() === 0) return this.reshape([1]);
+    const s = normalizeDim('flatten', startDim, this.dim());
+    const e = normalizeDim('flatten', endDim, this.dim());
+    if (s > e) throw new ShapeError(`flatten: startDim must not come after endDim; expected start <= end, got ${startDim} > ${endDim}`);
+    const target = [...this.shape.slice(0, s), numelOf(this.shape.slice(s, e + 1)), ...this.shape.slice(e + 1)];
+    return this.reshape(target);
+  }
+
+  /** This tensor if it is contiguous, else a contiguous copy. */
+  contiguous(): Tensor {
+    return this.isContiguous() ? this : this.contiguousCopy();
+  }
+
+  /** @internal A contiguous copy (a new buffer), with a gradient. */
+  contiguousCopy(): Tensor {
+    const out = Tensor.empty(this.backend, this.dtype, this.shape);
+    out.backend.run('copy', out.view_(), [this.view_()], {});
+    return record(out, 'Clone', [this], (g) => [g]);
+  }
+
+  /** A copy with its own buffer, as torch's `.clone()`. */
+  clone(): Tensor {
+    return this.contiguousCopy();
+  }
+
+  /** Converts to `dtype` (a no-op if already that dtype). */
+  to(dtype: DType): Tensor {
+    return ew.cast(this, dtype);
+  }
+
+  /** As `to('float32')`. */
+  float(): Tensor { return ew.cast(this, 'float32'); }
+  /** As `to('float64')`. */
+  double(): Tensor { return ew.cast(this, 'float64'); }
+  /** As `to('int32')`. */
+  int(): Tensor { return ew.cast(this, 'int32'); }
+  /** As `to('bool')`. */
+  bool(): Tensor { return ew.cast(this, 'bool'); }
+
+  // ------------------------------------------------------------------ in-place
+
+  /** Copies `src` (broadcast to this shape, cast to this dtype) into this tensor's elements. */
+  copy_(src: TensorLike): this {
+    checkInPlace('copy_', this);
+    const value = src instanceof Tensor ? src : ew.scalarLike(src, this);
+    noGrad(() => {
+      const s = value.dtype === this.dtype ? value : value.to(this.dtype);
+      const expanded = ew.broadcastView('copy_', s, this.shape);
+      this.backend.run('copy', this.view_(), [expanded], {});
+      if (s !== value) s.dispose();
+    });
+    if (!(src instanceof Tensor)) value.dispose();
+    return this;
+  }
+
+  /** Sets every element to `value`. */
+  fill_(value: number): this {
+    return this.copy_(value);
+  }
+
+  /** Sets every element to 0. */
+  zero_(): this {
+    return this.copy_(0);
+  }
+
+  /** `this += other` (times `alpha`), in place. */
+  add_(other: TensorLike, alpha = 1): this {
+    return this.inPlace('add_', () => ew.add(this, alpha === 1 ? other : ew.mul(other, alpha)));
+  }
+
+  /** `this -= other` (times `alpha`), in place. */
+  sub_(other: TensorLike, alpha = 1): this {
+    return this.inPlace('sub_', () => ew.sub(this, alpha === 1 ? other : ew.mul(other, alpha)));
+  }
+
+  /** `this *= other`, in place. */
+  mul_(other: TensorLike): this {
+    return this.inPlace('mul_', () => ew.mul(this, other));
+  }
+
+  /** `this /= other`, in place. */
+  div_(other: TensorLike): this {
+    return this.inPlace('div_', () => ew.div(this, other));
+  }
+
+  private inPlace(op: string, compute: () => Tensor): this {
+    checkInPlace(op, this);
+    tidy(() => {
+      const r = noGrad(compute);
+      this.copy_(r);
+    });
+    return this;
+  }
+
+  // --------------------------------------------------------- elementwise math
+
+  add(other: TensorLike): Tensor { return ew.add(this, other); }
+  sub(other: TensorLike): Tensor { return ew.sub(this, other); }
+  mul(other: TensorLike): Tensor { return ew.mul(this, other); }
+  div(other: TensorLike): Tensor { return ew.div(this, other); }
+  pow(exponent: TensorLike): Tensor { return ew.pow(this, exponent); }
+  maximum(other: TensorLike): Tensor { return ew.maximum(this, other); }
+  minimum(other: TensorLike): Tensor { return ew.minimum(this, other); }
+  neg(): Tensor { return ew.neg(this); }
+  abs(): Tensor { return ew.abs(this); }
+  sign(): Tensor { return ew.sign(this); }
+  sqrt(): Tensor { return ew.sqrt(this); }
+  rsqrt(): Tensor { return ew.rsqrt(this); }
+  exp(): Tensor { return ew.exp(this); }
+  log(): Tensor { return ew.log(this); }
+  square(): Tensor { return ew.mul(this, this); }
+  reciprocal(): Tensor { return ew.div(1, this); }
+  clamp(min: number | null, max: number | null = null): Tensor { return ew.clamp(this, min, max); }
+  eq(other: TensorLike): Tensor { return ew.compare('eq', this, other); }
+  ne(other: TensorLike): Tensor { return ew.compare('ne', this, other); }
+  lt(other: TensorLike): Tensor { return ew.compare('lt', this, other); }
+  le(other: TensorLike): Tensor { return ew.compare('le', this, other); }
+  gt(other: TensorLike): Tensor { return ew.compare('gt', this, other); }
+  ge(other: TensorLike): Tensor { return ew.compare('ge', this, other); }
+  logicalNot(): Tensor { return ew.logicalNot(this); }
+  relu(): Tensor { return ew.relu(this); }
+  leakyRelu(negativeSlope = 0.01): Tensor { return ew.leakyRelu(this, negativeSlope); }
+  sigmoid(): Tensor { return ew.sigmoid(this); }
+  tanh(): Tensor { return ew.tanh(this); }
+  gelu(options: ew.GeluOptions = {}): Tensor { return ew.gelu(this, options); }
+  silu(): Tensor { return ew.silu(this); }
+  softplus(options: ew.SoftplusOptions = {}): Tensor { return ew.softplus(this, options); }
+  elu(alpha = 1): Tensor { return ew.elu(this, alpha); }
+
+  // --------------------------------------------------------------- reductions
+
+  sum(dim?: number | readonly number[], keepdim = false): Tensor { return rd.sum(this, dim, keepdim); }
+  mean(dim?: number | readonly number[], keepdim = false): Tensor { return rd.mean(this, dim, keepdim); }
+  /** Without `dim`, the largest element; with `dim`, `{ values, indices }`. */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): ValuesIndices;
+  max(dim?: number, keepdim = false): Tensor | ValuesIndices { return dim === undefined ? rd.amax(this) : rd.maxDim('max', this, dim, keepdim); }
+  /** Without `dim`, the smallest element; with `dim`, `{ values, indices }`. */
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): ValuesIndices;
+  min(dim?: number, keepdim = false): Tensor | ValuesIndices { return dim === undefined ? rd.amin(this) : rd.maxDim('min', this, dim, keepdim); }
+  argmax(dim?: number, keepdim = false): Tensor { return rd.argExtreme('argmax', this, dim, keepdim); }
+  argmin(dim?: number, keepdim = false): Tensor { return rd.argExtreme('argmin', this, dim, keepdim); }
+  var(dim?: number | readonly number[], options: rd.VarOptions = {}): Tensor { return rd.variance(this, dim, options); }
+  std(dim?: number | readonly number[], options: rd.VarOptions = {}): Tensor { return rd.std(this, dim, options); }
+  logSumExp(dim: number | readonly number[], keepdim = false): Tensor { return rd.logSumExp(this, dim, keepdim); }
+  softmax(dim: number): Tensor { return rd.softmax(this, dim); }
+  logSoftmax(dim: number): Tensor { return rd.logSoftmax(this, dim); }
+
+  // ------------------------------------------------------------ linear algebra
+
+  matmul(other: Tensor): Tensor { return la.matmul(this, other); }
+
+  // ----------------------------------------------------------------- indexing
+
+  gather(dim: number, index: Tensor): Tensor { return ix.gather(this, dim, index); }
+  indexSelect(dim: number, index: Tensor): Tensor { return ix.indexSelect(this, dim, index); }
+}
+
+// ------------------------------------------------------------------ helpers
+
+function flattenArgs(args: number[] | [readonly number[]]): number[] {
+  const first = args[0];
+  return Array.isArray(first) ? [...(first as readonly number[])] : (args as number[]);
+}
+
+function checkInPlace(op: string, t: Tensor): void {
+  if (isGradEnabled() && t.requiresGrad && t.isLeaf) {
+    throw new AutogradError(`${op}: a leaf tensor that requires grad is used in an in-place operation; expected it inside noGrad(), got gradient recording on`);
+  }
+  if (isGradEnabled() && t.gradFn !== null) {
+    throw new AutogradError(`${op}: in-place operations on tensors in a graph are not supported; expected a leaf or noGrad(), got a tensor made by '${t.gradFn.name}'`);
+  }
+}
+
+function nest(data: StorageArray, shape: Shape, asBool: boolean): unknown {
+  const conv = (v: number): number | boolean => (asBool ? v !== 0 : v);
+  if (shape.length === 0) return conv(data[0]!);
+  const build = (dim: number, offset: number): unknown[] => {
+    const n = shape[dim]!;
+    const out: unknown[] = new Array(n);
+    if (dim === shape.length - 1) {
+      for (let i = 0; i < n; i++) out[i] = conv(data[offset + i]!);
+      return out;
+    }
+    const step = numelOf(shape.slice(dim + 1));
+    for (let i = 0; i < n; i++) out[i] = build(dim + 1, offset + i * step);
+    return out;
+  };
+  return build(0, 0);
+}
+
+/**
+ * Records `out` as made by an op from `parents`, with the rule mapping its
+ * gradient to one gradient per parent (null where none flows), when any parent
+ * requires gradients and recording is on. Returns `out`.
+ */
+export function record(out: Tensor, name: string, parents: readonly Tensor[], backward: (grad: Tensor) => readonly (Tensor | null)[]): Tensor {
+  if (needsGrad(parents)) {
+    out.requiresGrad = true;
+    out.gradFn = { name, parents, backward };
+  }
+  return out;
+}
+
+/**
+ * Sums a broadcast gradient back to `shape` (the inverse of broadcasting).
+ * @example sumTo(ones([4, 3]), [1, 3]) // [[4, 4, 4]]
+ */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (g.shape.length === shape.length && g.shape.every((s, i) => s === shape[i])) return g;
+  const lead = g.dim() - shape.length;
+  const dims: number[] = [];
+  for (let i = 0; i < g.dim(); i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  }
+  const summed = dims.length > 0 ? rd.sum(g, dims, true) : g;
+  return summed.reshape(shape);
+}
+
+/** Runs a primitive into a new contiguous output tensor. */
+export function runOp<O extends OpName>(op: O, backend: Backend, dtype: DType, shape: Shape, inputs: readonly TensorView[], attrs: OpAttrs[O]): Tensor {
+  const out = Tensor.empty(backend, dtype, shape);
+  backend.run(op, out.view_(), inputs, attrs);
+  return out;
+}
+
+/** Throws unless every tensor lives on the same backend; returns that backend. */
+export function sameBackend(op: string, tensors: readonly Tensor[]): Backend {
+  const b = tensors[0]!.backend;
+  for (const t of tensors) {
+    if (t.backend !== b) {
+      throw new BackendError(`${op}: tensors live on different backends; expected all on '${b.name}', got '${t.backend.name}'`);
+    }
+  }
+  return b;
+}
+
+/** The default backend, or the given one. */
+export function backendOr(backend: Backend | undefined): Backend {
+  return backend ?? getDefaultBackend();
+}
+
+/** Storage array for `dtype` filled from plain numbers. */
+export function arrayFrom(dtype: DType, values: ArrayLike<number>): StorageArray {
+  const a = allocArray(dtype, values.length);
+  for (let i = 0; i < values.length; i++) a[i] = values[i]!;
+  return a;
+}
+
+const gradOps: GradOps<Tensor> = {
+  add: (a, b) => ew.add(a, b),
+  accumulate(leaf, grad) {
+    if (leaf.grad === null || leaf.grad.isDisposed) {
+      leaf.grad = keep(grad.isContiguous() && grad.dtype === leaf.dtype ? grad : grad.contiguousCopy());
+      return leaf.grad === grad;
+    }
+    leaf.grad.add_(grad);
+    return false;
+  },
+  dispose: (t) => t.dispose(),
+  scoped: (fn) => tidy(fn),
+};
