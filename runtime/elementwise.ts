@@ -8,7 +8,7 @@
  */
 import type { Backend, TensorView } from './backend.ts';
 import { checkDType, isFloating, promoteTypes, type DType } from './dtype.ts';
-import { DTypeError, ShapeError } from './errors.ts';
+import { DTypeError, ShapeError, ValueError } from './errors.ts';
 import type { Activation, ActivationAttrs, BinaryOp, UnaryOp } from './ops.ts';
 import { broadcastShapes, shapeString, type Shape } from './shape.ts';
 import { Tensor, arrayFrom, record, runOp, sameBackend, sumTo, type Scalar, type TensorLike } from './tensor.ts';
@@ -160,7 +160,7 @@ export function abs(x: Tensor): Tensor {
   return record(out, 'Abs', [x], (g) => [mul(g, sign(x))]);
 }
 
-/** −1, 0 or 1 by the sign of x (NaN stays NaN). Its gradient is zero. */
+/** −1, 0 or 1 by the sign of x (0 for NaN, as torch). Its gradient is zero. */
 export function sign(x: Tensor): Tensor {
   const out = unary('sign', x, NUMERIC);
   return record(out, 'Sign', [x], (g) => [zeros(g.backend, g.shape, g.dtype)]);
@@ -200,7 +200,7 @@ function floatOperand(x: Tensor): Tensor {
  */
 export function clamp(x: Tensor, min: number | null, max: number | null = null): Tensor {
   if (min === null && max === null) {
-    throw new ShapeError('clamp: no bound given; expected at least one of min and max, got neither');
+    throw new ValueError('clamp: no bound given; expected at least one of min and max, got neither');
   }
   const out = unary('clamp', x, NUMERIC, { min, max } as never);
   return record(out, 'Clamp', [x], (g) => {

@@ -68,6 +68,7 @@ export type MatmulAttrs = Record<string, never>;
 export interface OpAttrs {
   neg: Record<string, never>;
   abs: Record<string, never>;
+  /** −1, 0 or 1; sign(NaN) = 0, as torch's `(0 < x) - (x < 0)`. */
   sign: Record<string, never>;
   exp: Record<string, never>;
   log: Record<string, never>;
@@ -92,7 +93,10 @@ export interface OpAttrs {
   /** float: IEEE division. int32 is never passed (the tensor layer true-divides in float). */
   div: Record<string, never>;
   mul: Record<string, never>;
-  /** float: Math.pow semantics. int32: exact integer power, negative exponents give 0 except for base ±1. */
+  /**
+   * float: Math.pow semantics (so pow(1, NaN) is NaN, where torch gives 1).
+   * int32: exact integer power wrapping modulo 2^32; negative exponents give 0 except for base ±1.
+   */
   pow: Record<string, never>;
   /** NaN-propagating, as torch.maximum. */
   maximum: Record<string, never>;
@@ -107,7 +111,7 @@ export interface OpAttrs {
   /** inputs `[cond (bool), a, b]`, all already of out's shape; out = cond ? a : b. */
   where: Record<string, never>;
   /**
-   * Reductions over `axis` of a contiguous input. `out` has the input's shape
+   * Reductions over `axis` (in [0, rank)) of a contiguous input. `out` has the input's shape
    * with `shape[axis] = 1`. Sums accumulate in index order (fixed, deterministic).
    * max/min propagate NaN. argmax/argmin give the first index of the extreme
    * (the first NaN if any). An empty axis: sum gives 0; the others never get one
@@ -121,7 +125,10 @@ export interface OpAttrs {
   matmul: MatmulAttrs;
   /** out (any strided view) ← input (any strided view), same shape and dtype. */
   copy: Record<string, never>;
-  /** out ← input converted to out.dtype. float → int truncates toward zero; → bool is `!= 0`. */
+  /**
+   * out ← input converted to out.dtype. float → int32 truncates toward zero and
+   * saturates at the int32 range, NaN → 0 (wasm's trunc_sat); → bool is `!= 0` (NaN → true).
+   */
   cast: Record<string, never>;
   /** out ← value (no inputs). */
   fill: { readonly value: number };
@@ -140,6 +147,8 @@ export interface OpAttrs {
   /**
    * The fused gradient of an activation: inputs `[x, gradOut]` (elementwise,
    * any strides) → out = gradOut * f'(x), with f one of {@link ACTIVATIONS}.
+   * Branches test as torch's backward kernels do: relu gives `x <= 0 ? 0 : g`,
+   * elu `x <= 0 ? g·α·eˣ : g`, so a NaN x passes g through.
    */
   unary_backward: ActivationAttrs & { readonly fn: Activation };
 }

@@ -1,0 +1,533 @@
+/**
+ * @module conformance.test — every backend against the reference, op by op and dtype by
+ * dtype: odd lengths (SIMD tails), broadcasting, zero-size tensors, non-contiguous views,
+ * reductions over each axis, matmul in every transpose layout, batch broadcast and bias.
+ *
+ * Tolerances come from the one table in test/helpers/tolerance.ts. A backend must implement
+ * every op for every dtype that both `opDTypes(op)` and its capabilities list: a
+ * NotImplementedOpError fails the case. While only the reference exists, the suite checks
+ * the reference against a second reference instance, so every case still runs end to end.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Backend } from '../../runtime/backend.ts';
+import type { DType, StorageArray } from '../../runtime/dtype.ts';
+import type { Activation, ActivationAttrs, OpAttrs, OpName } from '../../runtime/ops.ts';
+import { ACTIVATIONS, BINARY_OPS, COMPARISON_OPS, OP_NAMES, UNARY_OPS, opDTypes } from '../../runtime/ops.ts';
+import { allocArray } from '../../runtime/dtype.ts';
+import { IndexError } from '../../runtime/errors.ts';
+import { createReferenceBackend } from '../../runtime/backends/reference.ts';
+import { availableBackends, contiguousStrides, runOp } from '../helpers/backends.ts';
+import type { ViewSpec } from '../helpers/backends.ts';
+import { expectClose, toleranceFor } from '../helpers/tolerance.ts';
+import type { Tolerance } from '../helpers/tolerance.ts';
+import { FLOAT_SPECIALS, INT32_SPECIALS, createRng, randomData, seedOf } from '../helpers/random-data.ts';
+import type { RandomDataOptions, Rng } from '../helpers/random-data.ts';
+
+/** Lengths that leave every SIMD tail size (and none) behind a 4- or 8-lane main loop. */
+const ODD_LENGTHS = [1, 3, 5, 7, 17, 33, 127] as const;
+
+/** One comparison of a backend against the reference. */
+interface Case {
+  readonly name: string;
+  readonly op: OpName;
+  /** Every dtype the case's buffers use; the case runs only where the backend has them all. */
+  readonly dtypes: readonly DType[];
+  readonly out: ViewSpec;
+  readonly inputs: readonly ViewSpec[];
+  readonly attrs: OpAttrs[OpName];
+  readonly tol: Tolerance;
+  /** When set, both backends must throw this error class. */
+  readonly throws?: typeof IndexError;
+}
+
+// ---------------------------------------------------------------------------------------
+// Views
+
+type Layout =
+  | { readonly kind: 'contiguous' }
+  | { readonly kind: 'offset'; readonly offset: number }
+  | { readonly kind: 'broadcast'; readonly dims: readonly number[] }
+  | { readonly kind: 'permuted'; readonly perm: readonly number[] }
+  | { readonly kind: 'stepped'; readonly step: number };
+
+const CONTIGUOUS: Layout = { kind: 'contiguous' };
+
+function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function describeLayout(l: Layout): string {
+  switch (l.kind) {
+    case 'contiguous': return 'contiguous';
+    case 'offset': return `offset ${l.offset}`;
+    case 'broadcast': return `broadcast dims ${l.dims.join(',')}`;
+    case 'permuted': return `permuted ${l.perm.join(',')}`;
+    case 'stepped': return `stepped ${l.step}`;
+  }
+}
+
+/** A view of `shape` laid out as `layout` in a buffer filled by `fill` (garbage around it included). */
+function layoutView(dtype: DType, shape: readonly number[], layout: Layout, fill: (n: number) => StorageArray): ViewSpec {
+  switch (layout.kind) {
+    case 'contiguous':
+      return { dtype, shape, data: fill(numel(shape)) };
+    case 'offset':
+      return { dtype, shape, offset: layout.offset, data: fill(numel(shape) + layout.offset + 2) };
+    case 'broadcast': {
+      const base = shape.map((s, d) => (layout.dims.includes(d) ? 1 : s));
+      const strides = contiguousStrides(base).map((s, d) => (layout.dims.includes(d) ? 0 : s));
+      return { dtype, shape, strides, data: fill(numel(base)) };
+    }
+    case 'permuted': {
+      // The buffer holds the tensor in dim order `perm`; the view reads it back in order.
+      const stored = layout.perm.map((d) => shape[d] ?? 0);
+      const cs = contiguousStrides(stored);
+      const strides = new Array<number>(shape.length).fill(0);
+      layout.perm.forEach((d, i) => { strides[d] = cs[i] ?? 0; });
+      return { dtype, shape, strides, data: fill(numel(shape)) };
+    }
+    case 'stepped': {
+      const stored = shape.map((s) => s * layout.step);
+      const strides = contiguousStrides(stored).map((s) => s * layout.step);
+      return { dtype, shape, strides, offset: 1, data: fill(numel(stored) + 1) };
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Data
+
+function filler(dtype: DType, rng: Rng, options: RandomDataOptions): (n: number) => StorageArray {
+  return (n) => randomData(dtype, n, rng, options);
+}
+
+const FLOAT_DEFAULT: RandomDataOptions = { specials: FLOAT_SPECIALS };
+const INT_DEFAULT: RandomDataOptions = { specials: INT32_SPECIALS };
+const SMALL_FLOATS: readonly number[] = [-2, -1, -0, 0, 0.5, 1, 2, NaN, Infinity, -Infinity];
+
+/** How input `index` of `op` is drawn, for `dtype`. */
+function dataOptions(op: OpName, dtype: DType, index: number): RandomDataOptions {
+  if (dtype === 'bool') return {};
+  const isInt = dtype === 'int32';
+  if ((COMPARISON_OPS as readonly string[]).includes(op)) return isInt ? { min: -4, max: 4 } : { choices: SMALL_FLOATS };
+  switch (op) {
+    case 'log': case 'sqrt': return { min: -0.5, max: 6, specials: FLOAT_SPECIALS };
+    case 'exp': return { min: -12, max: 12, specials: FLOAT_SPECIALS };
+    case 'pow':
+      if (isInt) return index === 0 ? { min: -5, max: 5 } : { min: -3, max: 12 };
+      return index === 0 ? { min: -3, max: 3, specials: FLOAT_SPECIALS } : { min: -3, max: 3, specials: [...FLOAT_SPECIALS, 2, 3, -3, 0.5, -0.5], specialRate: 0.4 };
+    case 'sum': case 'scatter_add': return isInt ? INT_DEFAULT : {};
+    case 'matmul': return { min: -1, max: 1 };
+    case 'unary_backward': return { specials: FLOAT_SPECIALS, specialRate: 0.08 };
+    default: return isInt ? INT_DEFAULT : FLOAT_DEFAULT;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Case builders
+
+interface ElementwiseSpec {
+  readonly op: OpName;
+  /** Prefix of each case name, e.g. 'add float32' or 'softplus float32 beta 2'. */
+  readonly title: string;
+  readonly outDType: DType;
+  readonly inDTypes: readonly DType[];
+  readonly attrs: OpAttrs[OpName];
+  readonly tol: Tolerance;
+  /** Draw options per input. */
+  readonly data: (index: number) => RandomDataOptions;
+  /** Only the short list of layouts (for attribute variants). */
+  readonly short?: boolean;
+}
+
+/** Layout lists, one entry per input, for each named elementwise case. */
+function elementwiseLayouts(arity: number, short: boolean): { name: string; shape: number[]; layouts: Layout[] }[] {
+  const all = (l: Layout): Layout[] => new Array<Layout>(arity).fill(l);
+  const cases: { name: string; shape: number[]; layouts: Layout[] }[] = [];
+  const lengths = short ? [7, 33] : ODD_LENGTHS;
+  for (const n of lengths) cases.push({ name: `length ${n}`, shape: [n], layouts: all(CONTIGUOUS) });
+  if (arity === 0) {
+    cases.push({ name: 'zero-size [0]', shape: [0], layouts: [] }, { name: '2-D [3,5]', shape: [3, 5], layouts: [] });
+    return cases;
+  }
+  const patterns: number[][] = short ? [[0], [0, 1, 2]] : [[0], [1], [2], [0, 1], [1, 2], [0, 1, 2]];
+  for (const dims of patterns) {
+    for (let j = 0; j < arity; j++) {
+      const layouts = all(CONTIGUOUS);
+      layouts[j] = { kind: 'broadcast', dims };
+      cases.push({ name: `broadcast input ${j} dims ${dims.join(',')} of [3,5,7]`, shape: [3, 5, 7], layouts });
+    }
+  }
+  if (arity > 1) {
+    const layouts = all({ kind: 'broadcast', dims: [0] });
+    layouts[0] = { kind: 'broadcast', dims: [1] };
+    cases.push({ name: 'broadcast input 0 dims 1, others dims 0 of [17,33]', shape: [17, 33], layouts });
+  }
+  cases.push({ name: 'zero-size [0]', shape: [0], layouts: all(CONTIGUOUS) });
+  if (short) {
+    cases.push({ name: 'non-contiguous permuted 1,0 [5,7]', shape: [5, 7], layouts: all({ kind: 'permuted', perm: [1, 0] }) });
+    return cases;
+  }
+  cases.push(
+    { name: 'zero-size [2,0,3]', shape: [2, 0, 3], layouts: all(CONTIGUOUS) },
+    { name: 'zero-size broadcast [0,3]', shape: [0, 3], layouts: all({ kind: 'broadcast', dims: [0] }) },
+    { name: 'non-contiguous permuted 1,0 [5,7]', shape: [5, 7], layouts: all({ kind: 'permuted', perm: [1, 0] }) },
+    { name: 'non-contiguous permuted 2,0,1 [3,4,5]', shape: [3, 4, 5], layouts: all({ kind: 'permuted', perm: [2, 0, 1] }) },
+    { name: 'non-contiguous offset 3 [5,7]', shape: [5, 7], layouts: all({ kind: 'offset', offset: 3 }) },
+    { name: 'non-contiguous stepped 2 [5,7]', shape: [5, 7], layouts: all({ kind: 'stepped', step: 2 }) },
+    { name: 'non-contiguous stepped 3 [3,4,5]', shape: [3, 4, 5], layouts: all({ kind: 'stepped', step: 3 }) },
+  );
+  const mixed: Layout[] = [
+    { kind: 'permuted', perm: [1, 0] }, { kind: 'stepped', step: 2 }, { kind: 'offset', offset: 5 }, { kind: 'broadcast', dims: [1] },
+  ];
+  cases.push({ name: 'non-contiguous mixed layouts [9,11]', shape: [9, 11], layouts: new Array(arity).fill(0).map((_, j) => mixed[j % mixed.length] ?? CONTIGUOUS) });
+  return cases;
+}
+
+function elementwiseCases(spec: ElementwiseSpec): Case[] {
+  const arity = spec.inDTypes.length;
+  return elementwiseLayouts(arity, spec.short ?? false).map(({ name, shape, layouts }) => {
+    const full = `${spec.title} ${name}`;
+    const rng = createRng(seedOf(full));
+    const inputs = layouts.map((l, j) => layoutView(spec.inDTypes[j] ?? spec.outDType, shape, l, filler(spec.inDTypes[j] ?? spec.outDType, rng, spec.data(j))));
+    return {
+      name: full, op: spec.op, dtypes: [spec.outDType, ...spec.inDTypes], out: { dtype: spec.outDType, shape },
+      inputs, attrs: spec.attrs, tol: spec.tol,
+    };
+  });
+}
+
+const NO_ATTRS = {} as Record<string, never>;
+const DEFAULT_ACT: ActivationAttrs = { alpha: 0.01, beta: 1, threshold: 20 };
+
+/** Attribute variants of the ops that take attributes; the first one gets every layout. */
+function attrVariants(op: OpName, dtype: DType): { label: string; attrs: OpAttrs[OpName] }[] {
+  switch (op) {
+    case 'softplus': return [
+      { label: '', attrs: { alpha: 1, beta: 1, threshold: 20 } },
+      { label: 'beta 2 threshold 1', attrs: { alpha: 1, beta: 2, threshold: 1 } },
+      { label: 'beta 0.5 threshold 1', attrs: { alpha: 1, beta: 0.5, threshold: 1 } },
+    ];
+    case 'elu': return [{ label: '', attrs: { ...DEFAULT_ACT, alpha: 1 } }, { label: 'alpha 0.5', attrs: { ...DEFAULT_ACT, alpha: 0.5 } }];
+    case 'leaky_relu': return [{ label: '', attrs: DEFAULT_ACT }, { label: 'alpha 0.2', attrs: { ...DEFAULT_ACT, alpha: 0.2 } }];
+    case 'clamp': return dtype === 'int32'
+      ? [
+        { label: 'min -30 max 70', attrs: { min: -30, max: 70 } },
+        { label: 'max 0', attrs: { min: null, max: 0 } },
+        { label: 'min 5', attrs: { min: 5, max: null } },
+      ]
+      : [
+        { label: 'min -0.5 max 0.5', attrs: { min: -0.5, max: 0.5 } },
+        { label: 'max 0.3', attrs: { min: null, max: 0.3 } },
+        { label: 'min -0.2', attrs: { min: -0.2, max: null } },
+        { label: 'no bounds', attrs: { min: null, max: null } },
+        { label: 'crossed min 1 max -1', attrs: { min: 1, max: -1 } },
+      ];
+    default: return [{ label: '', attrs: NO_ATTRS }];
+  }
+}
+
+function title(...parts: string[]): string {
+  return parts.filter((p) => p !== '').join(' ');
+}
+
+function unaryOrBinaryCases(op: OpName, dtype: DType): Case[] {
+  const isUnary = (UNARY_OPS as readonly string[]).includes(op);
+  const isComparison = (COMPARISON_OPS as readonly string[]).includes(op);
+  return attrVariants(op, dtype).flatMap(({ label, attrs }, v) => elementwiseCases({
+    op, title: title(op, dtype, label), outDType: isComparison ? 'bool' : dtype,
+    inDTypes: isUnary ? [dtype] : [dtype, dtype], attrs,
+    tol: toleranceFor(op, isComparison ? 'bool' : dtype), data: (j) => dataOptions(op, dtype, j), short: v > 0,
+  }));
+}
+
+function whereCases(dtype: DType): Case[] {
+  return elementwiseCases({
+    op: 'where', title: `where ${dtype}`, outDType: dtype, inDTypes: ['bool', dtype, dtype], attrs: NO_ATTRS,
+    tol: toleranceFor('where', dtype), data: (j) => (j === 0 ? {} : dataOptions('where', dtype, j)),
+  });
+}
+
+function unaryBackwardCases(dtype: DType): Case[] {
+  return ACTIVATIONS.flatMap((fn: Activation) => attrVariants(fn, dtype).flatMap(({ label, attrs }, v) => elementwiseCases({
+    op: 'unary_backward', title: title('unary_backward', dtype, fn, label), outDType: dtype, inDTypes: [dtype, dtype],
+    attrs: { ...DEFAULT_ACT, ...(attrs as Partial<ActivationAttrs>), fn }, tol: toleranceFor('unary_backward', dtype),
+    data: (j) => dataOptions('unary_backward', dtype, j), short: v > 0 || fn !== 'relu' && fn !== 'gelu',
+  })));
+}
+
+function copyCases(dtype: DType): Case[] {
+  const base = elementwiseCases({
+    op: 'copy', title: `copy ${dtype}`, outDType: dtype, inDTypes: [dtype], attrs: NO_ATTRS,
+    tol: toleranceFor('copy', dtype), data: () => dataOptions('copy', dtype, 0),
+  });
+  // copy is the one op whose out may be any strided view of an existing buffer: the
+  // whole out buffer is compared, so elements outside the view must stay untouched.
+  const outLayouts: [string, number[], Layout, Layout][] = [
+    ['out permuted 1,0 [5,7]', [5, 7], { kind: 'permuted', perm: [1, 0] }, CONTIGUOUS],
+    ['out stepped 2 [5,7] from broadcast', [5, 7], { kind: 'stepped', step: 2 }, { kind: 'broadcast', dims: [0] }],
+    ['out offset 4 [33]', [33], { kind: 'offset', offset: 4 }, CONTIGUOUS],
+    ['out stepped 3 [3,4,5] from permuted', [3, 4, 5], { kind: 'stepped', step: 3 }, { kind: 'permuted', perm: [2, 1, 0] }],
+  ];
+  const strided = outLayouts.map(([name, shape, outLayout, inLayout]) => {
+    const full = `copy ${dtype} ${name}`;
+    const rng = createRng(seedOf(full));
+    const fill = filler(dtype, rng, dataOptions('copy', dtype, 0));
+    return {
+      name: full, op: 'copy' as const, dtypes: [dtype], out: layoutView(dtype, shape, outLayout, fill),
+      inputs: [layoutView(dtype, shape, inLayout, fill)], attrs: NO_ATTRS, tol: toleranceFor('copy', dtype),
+    };
+  });
+  return [...base, ...strided];
+}
+
+function castCases(from: DType): Case[] {
+  const to: readonly DType[] = opDTypes('cast');
+  return to.flatMap((target) => {
+    const data: RandomDataOptions = from === 'bool' ? {} : from === 'int32'
+      ? INT_DEFAULT
+      : { min: -1000.9, max: 1000.9, specials: [0, -0, 1, -1, 0.5, -0.5, 0.9999, 16777217] };
+    const cases = elementwiseCases({
+      op: 'cast', title: `cast ${from}->${target}`, outDType: target, inDTypes: [from], attrs: NO_ATTRS,
+      tol: toleranceFor('cast', target), data: () => data, short: true,
+    });
+    if (from === 'float32' || from === 'float64') {
+      // float → int32 out of range and NaN: truncate, then wrap modulo 2^32 (NaN, ±Inf → 0), as Int32Array.
+      cases.push(...elementwiseCases({
+        op: 'cast', title: `cast ${from}->${target} special values`, outDType: target, inDTypes: [from], attrs: NO_ATTRS,
+        tol: toleranceFor('cast', target), short: true,
+        data: () => ({ choices: [NaN, Infinity, -Infinity, 3e9, -3e9, 2147483648, -2147483649, 1e300, -1e-300, -0.5] }),
+      }).filter((c) => c.name.includes('length 33')));
+    }
+    return cases;
+  });
+}
+
+function fillCases(dtype: DType): Case[] {
+  const values = dtype === 'bool' ? [0, 1, 5] : dtype === 'int32' ? [0, 7, -3, 2.7] : [0, -2.75, 0.1, NaN, 1e300];
+  return values.flatMap((value) => elementwiseLayouts(0, false).map(({ name, shape }) => ({
+    name: `fill ${dtype} value ${value} ${name}`, op: 'fill' as const, dtypes: [dtype], out: { dtype, shape },
+    inputs: [], attrs: { value }, tol: toleranceFor('fill', dtype),
+  })));
+}
+
+function reduceCases(op: 'sum' | 'max' | 'min' | 'argmax' | 'argmin', dtype: DType): Case[] {
+  const outDType: DType = op === 'argmax' || op === 'argmin' ? 'int32' : dtype;
+  const specs: { name: string; shape: number[]; axis: number; layout?: Layout; data?: RandomDataOptions }[] = [];
+  for (const axis of [0, 1, 2]) specs.push({ name: `axis ${axis} of [3,4,5]`, shape: [3, 4, 5], axis });
+  for (const n of ODD_LENGTHS) {
+    specs.push({ name: `length ${n}`, shape: [n], axis: 0 });
+    specs.push({ name: `axis 1 of [3,${n}]`, shape: [3, n], axis: 1 });
+  }
+  specs.push({ name: 'axis 1 of [4,1000]', shape: [4, 1000], axis: 1 });
+  specs.push({ name: 'axis 1 of [4,5] at offset 3', shape: [4, 5], axis: 1, layout: { kind: 'offset', offset: 3 } });
+  specs.push({ name: 'zero-size [0,4] axis 1', shape: [0, 4], axis: 1 }, { name: 'zero-size [4,0] axis 0', shape: [4, 0], axis: 0 });
+  if (op === 'sum') specs.push({ name: 'empty axis [3,0] axis 1', shape: [3, 0], axis: 1 });
+  else specs.push({ name: 'ties axis 1 of [7,9]', shape: [7, 9], axis: 1, data: dtype === 'int32' ? { min: -2, max: 2 } : { choices: [-1, 0, -0, 1, 2] } });
+  return specs.map(({ name, shape, axis, layout, data }) => {
+    const full = `${op} ${dtype} ${name}`;
+    const rng = createRng(seedOf(full));
+    const input = layoutView(dtype, shape, layout ?? CONTIGUOUS, filler(dtype, rng, data ?? dataOptions(op, dtype, 0)));
+    const outShape = shape.map((s, d) => (d === axis ? 1 : s));
+    return {
+      name: full, op, dtypes: [dtype, outDType], out: { dtype: outDType, shape: outShape }, inputs: [input],
+      attrs: { axis }, tol: toleranceFor(op, outDType, { terms: shape[axis] ?? 1 }),
+    };
+  });
+}
+
+type Trans = 'N' | 'T';
+
+/** A `[B, rows, cols]` matmul operand, row-major or transposed, batch stride 0 if `shared`. */
+function matmulOperand(dtype: DType, batch: number, rows: number, cols: number, trans: Trans, shared: boolean, rng: Rng): ViewSpec {
+  const inner: [number, number] = trans === 'N' ? [cols, 1] : [1, rows];
+  const data = randomData(dtype, (shared ? 1 : batch) * rows * cols, rng, dataOptions('matmul', dtype, 0));
+  return { dtype, shape: [batch, rows, cols], strides: [shared ? 0 : rows * cols, ...inner], data };
+}
+
+function matmulCases(dtype: DType): Case[] {
+  const specs: { name: string; b: number; m: number; n: number; k: number; ta: Trans; tb: Trans; bias: boolean; sa?: boolean; sb?: boolean }[] = [];
+  const layouts: [Trans, Trans][] = [['N', 'N'], ['N', 'T'], ['T', 'N'], ['T', 'T']];
+  const sizes: [number, number, number][] = [[1, 1, 1], [3, 17, 1], [17, 1, 3], [1, 65, 17], [65, 3, 130], [130, 17, 65], [17, 130, 3], [3, 3, 130]];
+  for (const [ta, tb] of layouts) {
+    for (const [m, n, k] of sizes) {
+      for (const bias of [false, true]) specs.push({ name: `${ta}${tb} ${m}x${k}@${k}x${n}${bias ? ' bias' : ''}`, b: 1, m, n, k, ta, tb, bias });
+    }
+    for (const [sa, sb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      specs.push({ name: `${ta}${tb} batch 3 of 5x9@9x7${sa ? ' a batch stride 0' : ''}${sb ? ' b batch stride 0' : ''} bias`, b: 3, m: 5, n: 7, k: 9, ta, tb, bias: true, sa, sb });
+    }
+  }
+  specs.push(
+    { name: 'NN zero-size M 0', b: 1, m: 0, n: 5, k: 3, ta: 'N', tb: 'N', bias: true },
+    { name: 'NN zero-size N 0', b: 2, m: 4, n: 0, k: 3, ta: 'N', tb: 'N', bias: false },
+    { name: 'NN zero-size K 0 bias', b: 1, m: 4, n: 5, k: 0, ta: 'N', tb: 'N', bias: true },
+    { name: 'NN zero-size K 0', b: 1, m: 4, n: 5, k: 0, ta: 'N', tb: 'T', bias: false },
+    { name: 'NN zero-size batch 0', b: 0, m: 4, n: 5, k: 3, ta: 'N', tb: 'N', bias: false },
+    { name: 'NN 256x784@784x64 bias', b: 1, m: 256, n: 64, k: 784, ta: 'N', tb: 'N', bias: true },
+    { name: 'NT 256x784@784x64 bias (linear forward)', b: 1, m: 256, n: 64, k: 784, ta: 'N', tb: 'T', bias: true },
+    { name: 'TN 784x256@256x64 (weight gradient)', b: 1, m: 784, n: 64, k: 256, ta: 'T', tb: 'N', bias: false },
+  );
+  return specs.map((s) => {
+    const full = `matmul ${dtype} ${s.name}`;
+    const rng = createRng(seedOf(full));
+    const inputs = [matmulOperand(dtype, s.b, s.m, s.k, s.ta, s.sa ?? false, rng), matmulOperand(dtype, s.b, s.k, s.n, s.tb, s.sb ?? false, rng)];
+    if (s.bias) inputs.push({ dtype, shape: [s.n], data: randomData(dtype, s.n, rng, dataOptions('matmul', dtype, 0)) });
+    return {
+      name: full, op: 'matmul' as const, dtypes: [dtype], out: { dtype, shape: [s.b, s.m, s.n] }, inputs, attrs: NO_ATTRS,
+      tol: toleranceFor('matmul', dtype, { terms: s.k + (s.bias ? 1 : 0) }),
+    };
+  });
+}
+
+/** Index shapes for gather/scatter_add: the axis may be longer than the input's, other dims not. */
+const INDEX_SPECS: { name: string; shape: number[]; index: number[]; axis: number }[] = [
+  { name: 'axis 0 of [4,5,6]', shape: [4, 5, 6], index: [7, 3, 6], axis: 0 },
+  { name: 'axis 1 of [4,5,6]', shape: [4, 5, 6], index: [2, 7, 5], axis: 1 },
+  { name: 'axis 2 of [4,5,6]', shape: [4, 5, 6], index: [4, 5, 9], axis: 2 },
+  ...ODD_LENGTHS.map((n) => ({ name: `length ${n}`, shape: [n], index: [n + 2], axis: 0 })),
+  { name: 'zero-size index [4,0] axis 1', shape: [4, 5], index: [4, 0], axis: 1 },
+];
+
+function indexData(n: number, limit: number, rng: Rng): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.floor(rng() * limit);
+  return out;
+}
+
+function gatherCases(dtype: DType): Case[] {
+  const cases: Case[] = INDEX_SPECS.map(({ name, shape, index, axis }) => {
+    const full = `gather ${dtype} ${name}`;
+    const rng = createRng(seedOf(full));
+    return {
+      name: full, op: 'gather' as const, dtypes: [dtype, 'int32'], out: { dtype, shape: index },
+      inputs: [
+        { dtype, shape, data: randomData(dtype, numel(shape), rng, dataOptions('gather', dtype, 0)) },
+        { dtype: 'int32', shape: index, data: indexData(numel(index), shape[axis] ?? 0, rng) },
+      ],
+      attrs: { axis }, tol: toleranceFor('gather', dtype),
+    };
+  });
+  for (const bad of [5, -1]) {
+    cases.push({
+      name: `gather ${dtype} index ${bad} out of range throws IndexError`, op: 'gather', dtypes: [dtype, 'int32'],
+      out: { dtype, shape: [3] }, inputs: [{ dtype, shape: [5] }, { dtype: 'int32', shape: [3], data: [0, bad, 1] }],
+      attrs: { axis: 0 }, tol: toleranceFor('gather', dtype), throws: IndexError,
+    });
+  }
+  return cases;
+}
+
+function scatterAddCases(dtype: DType): Case[] {
+  const cases: Case[] = INDEX_SPECS.map(({ name, shape, index, axis }) => {
+    const full = `scatter_add ${dtype} ${name}`;
+    const rng = createRng(seedOf(full));
+    const options = dataOptions('scatter_add', dtype, 0);
+    return {
+      name: full, op: 'scatter_add' as const, dtypes: [dtype, 'int32'], out: { dtype, shape },
+      inputs: [
+        { dtype, shape, data: randomData(dtype, numel(shape), rng, options) },
+        { dtype: 'int32', shape: index, data: indexData(numel(index), shape[axis] ?? 0, rng) },
+        { dtype, shape: index, data: randomData(dtype, numel(index), rng, options) },
+      ],
+      attrs: { axis }, tol: toleranceFor('scatter_add', dtype, { terms: (index[axis] ?? 0) + 1 }),
+    };
+  });
+  cases.push({
+    name: `scatter_add ${dtype} index out of range throws IndexError`, op: 'scatter_add', dtypes: [dtype, 'int32'],
+    out: { dtype, shape: [5] }, inputs: [{ dtype, shape: [5] }, { dtype: 'int32', shape: [2], data: [0, 5] }, { dtype, shape: [2] }],
+    attrs: { axis: 0 }, tol: toleranceFor('scatter_add', dtype), throws: IndexError,
+  });
+  return cases;
+}
+
+/** Every case of `op` whose principal dtype is `dtype`. */
+function casesFor(op: OpName, dtype: DType): Case[] {
+  if ((UNARY_OPS as readonly string[]).includes(op) || (BINARY_OPS as readonly string[]).includes(op)) return unaryOrBinaryCases(op, dtype);
+  switch (op) {
+    case 'where': return whereCases(dtype);
+    case 'sum': case 'max': case 'min': case 'argmax': case 'argmin': return reduceCases(op, dtype);
+    case 'matmul': return matmulCases(dtype);
+    case 'copy': return copyCases(dtype);
+    case 'cast': return castCases(dtype);
+    case 'fill': return fillCases(dtype);
+    case 'gather': return gatherCases(dtype);
+    case 'scatter_add': return scatterAddCases(dtype);
+    case 'unary_backward': return unaryBackwardCases(dtype);
+    default: return [];
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Running
+
+async function outcome(backend: Backend, c: Case): Promise<StorageArray | Error> {
+  try {
+    return await runOp(backend, c.op, c.out, c.inputs, c.attrs);
+  } catch (error) {
+    if (c.throws !== undefined && error instanceof Error) return error;
+    throw error;
+  }
+}
+
+async function check(backend: Backend, reference: Backend, c: Case): Promise<void> {
+  const before = backend.memory().liveBuffers;
+  const expected = await outcome(reference, c);
+  const actual = await outcome(backend, c);
+  if (c.throws !== undefined) {
+    expect(expected, `${c.name}: reference`).toBeInstanceOf(c.throws);
+    expect(actual, `${c.name}: ${backend.name}`).toBeInstanceOf(c.throws);
+  } else {
+    expect(actual).not.toBeInstanceOf(Error);
+    expect(expected).not.toBeInstanceOf(Error);
+    expectClose(actual as StorageArray, expected as StorageArray, c.tol, `${backend.name} ${c.name}`);
+  }
+  expect(backend.memory().liveBuffers, `${c.name}: live buffers after the op`).toBe(before);
+}
+
+const reference = createReferenceBackend();
+const available = await availableBackends();
+/** The backends under test; the reference checks itself (a second instance) so the suite always runs. */
+const targets: { label: string; backend: Backend }[] = [
+  { label: 'reference', backend: available[0] ?? createReferenceBackend() },
+  ...available.slice(1).map((backend) => ({ label: backend.name, backend })),
+];
+
+describe('conformance', () => {
+  it('conformance: availableBackends() lists the reference first', () => {
+    expect(available.map((b) => b.name)).toContain('reference');
+    expect(available[0]?.name).toBe('reference');
+  });
+
+  it('conformance: every op in OP_NAMES has cases for each of its dtypes', () => {
+    for (const op of OP_NAMES) {
+      for (const dtype of opDTypes(op)) expect(casesFor(op, dtype).length, `${op} ${dtype}`).toBeGreaterThan(0);
+    }
+  });
+
+  it('conformance: an input spec of every layout stays inside its buffer', () => {
+    const fill = (n: number): StorageArray => allocArray('float32', n);
+    const layouts: Layout[] = [CONTIGUOUS, { kind: 'offset', offset: 3 }, { kind: 'broadcast', dims: [0, 2] }, { kind: 'permuted', perm: [2, 0, 1] }, { kind: 'stepped', step: 3 }];
+    for (const l of layouts) {
+      const v = layoutView('float32', [3, 4, 5], l, fill);
+      const strides = v.strides ?? contiguousStrides(v.shape);
+      const last = (v.offset ?? 0) + v.shape.reduce((acc, s, d) => acc + (s - 1) * (strides[d] ?? 0), 0);
+      expect(last, describeLayout(l)).toBeLessThan(v.data?.length ?? 0);
+    }
+  });
+});
+
+for (const { label, backend } of targets) {
+  describe(`conformance ${label}`, () => {
+    for (const op of OP_NAMES) {
+      for (const dtype of opDTypes(op)) {
+        if (!backend.capabilities.dtypes.includes(dtype)) continue;
+        for (const c of casesFor(op, dtype)) {
+          if (!c.dtypes.every((d) => backend.capabilities.dtypes.includes(d))) continue;
+          it(`conformance ${label}: ${c.name}`, async () => {
+            await check(backend, reference, c);
+          });
+        }
+      }
+    }
+  });
+}
