@@ -100,9 +100,11 @@ export interface GradOps<T extends GradTensor> {
   /**
    * Adds `grad` into a leaf's `.grad`. Returns true when it stored `grad`
    * itself (which the sweep must then not dispose), false when it copied or
-   * added it into an existing buffer.
+   * added it into an existing buffer. `exclusive` is false when the sweep still
+   * holds `grad` for another tensor (a rule may pass one gradient to two parents,
+   * as add does): then it must be copied, or two leaves would share one `.grad`.
    */
-  accumulate(leaf: T, grad: T): boolean;
+  accumulate(leaf: T, grad: T, exclusive: boolean): boolean;
   dispose(t: T): void;
   /** Runs one node's rule so that temporaries it makes are freed (a tidy scope). */
   scoped<R>(fn: () => R): R;
@@ -136,7 +138,7 @@ export function runBackward<T extends GradTensor>(root: T, seed: T, retainGraph:
     grads.delete(t);
     const node = t.gradFn;
     if (node === null) {
-      if (ops.accumulate(t, g)) stored.add(g);
+      if (ops.accumulate(t, g, refs.get(g) === 1 && !stored.has(g))) stored.add(g);
       release(g);
       continue;
     }

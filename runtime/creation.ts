@@ -163,11 +163,19 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
  */
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new ValueError(`linspace: steps must be a non-negative integer; expected >= 0, got ${steps}`);
+  const dtype = options.dtype ?? 'float32';
+  // torch's linspace kernel computes in the output's float type (step_t = scalar_t), so
+  // float32 values round after every operation: emulate that to match torch bit for bit.
+  const r = dtype === 'float32' ? Math.fround : (v: number): number => v;
+  const lo = r(start);
+  const hi = r(end);
   const values = new Float64Array(steps);
-  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  const step = steps > 1 ? r(r(hi - lo) / (steps - 1)) : 0;
   const half = Math.floor(steps / 2);
-  for (let i = 0; i < steps; i++) values[i] = i < half ? start + step * i : end - step * (steps - 1 - i);
-  return make([steps], options.dtype ?? 'float32', options, values);
+  for (let i = 0; i < steps; i++) values[i] = i < half ? r(lo + r(step * i)) : r(hi - r(step * (steps - 1 - i)));
+  // torch fills a single step with start (linspace_out special-cases steps == 1).
+  if (steps === 1) values[0] = lo;
+  return make([steps], dtype, options, values);
 }
 
 /** The n×m identity (m defaults to n). */

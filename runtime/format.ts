@@ -32,10 +32,11 @@ function floatFormatter(values: readonly number[]): Formatter {
 }
 
 /**
- * The printed form of row-major `data` with `shape`, e.g. `tensor([1., 2.])`.
- * @example formatTensor(new Float32Array([1, 2]), [2], 'float32', '') // 'tensor([1., 2.])'
+ * The printed form of row-major `data` with `shape`, e.g. `tensor([1., 2.])`. `suffixes`
+ * (like `requires_grad=True`) follow the dtype, as in torch/_tensor_str.py's _str_intern.
+ * @example formatTensor(new Float32Array([1, 2]), [2], 'float32', []) // 'tensor([1., 2.])'
  */
-export function formatTensor(data: StorageArray, shape: readonly number[], dtype: DType, suffix: string): string {
+export function formatTensor(data: StorageArray, shape: readonly number[], dtype: DType, suffixes: readonly string[]): string {
   const numel = numelOf(shape);
   const summarize = numel > SUMMARIZE_OVER;
   const strides: number[] = [];
@@ -52,23 +53,59 @@ export function formatTensor(data: StorageArray, shape: readonly number[], dtype
     : floatFormatter(shown);
   const width = Math.max(0, ...shown.map((v) => fmt(v).length));
   const cell = (v: number): string => fmt(v).padStart(width);
-  const dtypeSuffix = dtype === 'int32' || dtype === 'float64' ? `, dtype=${dtype}` : '';
-  if (shape.length === 0) return `tensor(${fmt(data[0]!)}${dtypeSuffix}${suffix})`;
-  if (numel === 0) {
-    const size = shape.length > 1 ? `, size=(${shape.join(', ')})` : '';
-    return `tensor([]${size}${dtypeSuffix}${suffix})`;
-  }
-  const render = (dim: number, offset: number, indent: number): string => {
-    const parts: string[] = [];
-    for (const i of indices(shape[dim]!, summarize)) {
-      if (i < 0) { parts.push('...'); continue; }
-      parts.push(dim === shape.length - 1 ? cell(data[offset + i * strides[dim]!]!) : render(dim + 1, offset + i * strides[dim]!, indent + 1));
+  const all: string[] = [];
+  // torch prints the shape of an empty tensor unless it is (0,).
+  if (numel === 0 && shape.length !== 1) all.push(`size=(${shape.join(', ')})`);
+  if (dtype === 'int32' || dtype === 'float64') all.push(`dtype=${dtype}`);
+  all.push(...suffixes);
+  let body: string;
+  if (shape.length === 0) body = fmt(data[0]!);
+  else if (numel === 0) body = '[]';
+  else body = render(shape, strides, summarize, (dim, offset) => cell(data[offset]!), width);
+  return addSuffixes(`${PREFIX}${body}`, all);
+}
+
+const PREFIX = 'tensor(';
+const LINE_WIDTH = 80;
+
+/**
+ * The nested brackets, as _tensor_str_with_formatter: rows of the last dim wrap at
+ * 80 columns (`elements_per_line`), and a summarised last dim shows ` ...`.
+ */
+function render(
+  shape: readonly number[], strides: readonly number[], summarize: boolean,
+  cell: (dim: number, offset: number) => string, width: number,
+): string {
+  const go = (dim: number, offset: number, indent: number): string => {
+    const n = shape[dim]!;
+    if (dim === shape.length - 1) {
+      const items = indices(n, summarize).map((i) => (i < 0 ? ' ...' : cell(dim, offset + i * strides[dim]!)));
+      const perLine = Math.max(1, Math.floor((LINE_WIDTH - indent) / (width + 2)));
+      const lines: string[] = [];
+      for (let i = 0; i < items.length; i += perLine) lines.push(items.slice(i, i + perLine).join(', '));
+      return `[${lines.join(',\n' + ' '.repeat(indent + 1))}]`;
     }
-    if (dim === shape.length - 1) return `[${parts.join(', ')}]`;
+    const parts = indices(n, summarize).map((i) => (i < 0 ? '...' : go(dim + 1, offset + i * strides[dim]!, indent + 1)));
     const sep = ',' + '\n'.repeat(shape.length - dim - 1) + ' '.repeat(indent + 1);
     return `[${parts.join(sep)}]`;
   };
-  return `tensor(${render(0, 0, 'tensor('.length)}${dtypeSuffix}${suffix})`;
+  return go(0, 0, PREFIX.length);
+}
+
+/** torch's _add_suffixes: `, suffix` on the last line, or on a new line past 80 columns. */
+function addSuffixes(text: string, suffixes: readonly string[]): string {
+  let out = text;
+  let lastLineLen = text.length - text.lastIndexOf('\n') + 1;
+  for (const suffix of suffixes) {
+    if (lastLineLen + suffix.length + 2 > LINE_WIDTH) {
+      out += `,\n${' '.repeat(PREFIX.length)}${suffix}`;
+      lastLineLen = PREFIX.length + suffix.length;
+    } else {
+      out += `, ${suffix}`;
+      lastLineLen += suffix.length + 2;
+    }
+  }
+  return `${out})`;
 }
 
 /** The indices shown along a dim; -1 marks the `...`. */

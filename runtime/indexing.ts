@@ -3,14 +3,14 @@
  */
 import { noGrad } from './autograd.ts';
 import { checkDType, isFloating, promoteTypes } from './dtype.ts';
-import { IndexError, ShapeError, ValueError } from './errors.ts';
+import { DTypeError, IndexError, ShapeError, ValueError } from './errors.ts';
 import * as ew from './elementwise.ts';
 import { normalizeDim, shapeString } from './shape.ts';
 import { Tensor, arrayFrom, record, runOp, sameBackend } from './tensor.ts';
 
 function checkIndex(op: string, index: Tensor): void {
   if (index.dtype !== 'int32') {
-    throw new IndexError(`${op}: index must be an integer tensor; expected int32, got ${index.dtype}`);
+    throw new DTypeError(`${op}: index must be an integer tensor; expected int32, got ${index.dtype}`);
   }
 }
 

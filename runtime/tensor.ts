@@ -38,7 +38,15 @@ class Storage {
 
 // Tensors that the program dropped without dispose() give their buffer back
 // when the garbage collector finds them.
-const finalizer = new FinalizationRegistry<Storage>((s) => s.release());
+// A backend's dispose() has already freed every buffer, so a tensor collected after its
+// backend is gone has nothing to give back (and must not throw from the collector).
+const finalizer = new FinalizationRegistry<Storage>((s) => {
+  try {
+    s.release();
+  } catch (e) {
+    if (!(e instanceof DisposedError)) throw e;
+  }
+});
 
 /** Scalars accepted wherever a tensor is. */
 export type Scalar = number | boolean;
@@ -110,6 +118,11 @@ export class Tensor {
   /** True after `dispose()`. */
   get isDisposed(): boolean {
     return this.#disposed;
+  }
+
+  /** @internal True while another tensor (a view, or its base) uses this tensor's buffer. */
+  get sharesStorage(): boolean {
+    return this.#storage.refs > 1;
   }
 
   /** True for tensors not made by a recorded op. */
@@ -219,10 +232,11 @@ export class Tensor {
     return formatTensor(await this.data(), this.shape, this.dtype, this.suffix());
   }
 
-  private suffix(): string {
-    if (this.gradFn !== null) return `, grad_fn=<${this.gradFn.name}Backward>`;
-    if (this.requiresGrad) return ', requires_grad=True';
-    return '';
+  /** As torch: `grad_fn=<MulBackward0>` on op results, `requires_grad=True` on leaves. */
+  private suffix(): string[] {
+    if (this.gradFn !== null) return [`grad_fn=<${this.gradFn.name}Backward0>`];
+    if (this.requiresGrad) return ['requires_grad=True'];
+    return [];
   }
 
   // ----------------------------------------------------------------- autograd
@@ -263,7 +277,8 @@ export class Tensor {
       if (gradient.shape.length !== this.shape.length || gradient.shape.some((s, i) => s !== this.shape[i])) {
         throw new ShapeError(`backward: gradient has the wrong shape; expected ${shapeString(this.shape)}, got ${shapeString(gradient.shape)}`);
       }
-      seed = noGrad(() => gradient.contiguousCopy().to(this.dtype));
+      // cast makes a new contiguous tensor; copy only when no cast is needed.
+      seed = noGrad(() => (gradient.dtype === this.dtype ? gradient.contiguousCopy() : gradient.to(this.dtype)));
     }
     keep(seed);
     noGrad(() => runBackward<Tensor>(this, seed, options.retainGraph ?? false, gradOps));
@@ -456,6 +471,7 @@ export class Tensor {
 
   /** This tensor if it is contiguous, else a contiguous copy. */
   contiguous(): Tensor {
+    this.view_();
     return this.isContiguous() ? this : this.contiguousCopy();
   }
 
@@ -698,9 +714,13 @@ export function arrayFrom(dtype: DType, values: ArrayLike<number>): StorageArray
 
 const gradOps: GradOps<Tensor> = {
   add: (a, b) => ew.add(a, b),
-  accumulate(leaf, grad) {
+  accumulate(leaf, grad, exclusive) {
     if (leaf.grad === null || leaf.grad.isDisposed) {
-      leaf.grad = keep(grad.isContiguous() && grad.dtype === leaf.dtype ? grad : grad.contiguousCopy());
+      // Store the gradient itself only when nothing else can see its buffer: not another
+      // tensor of the sweep (exclusive) and not a view (a later add_ into .grad would
+      // write through to it).
+      const steal = exclusive && !grad.sharesStorage && grad.isContiguous() && grad.dtype === leaf.dtype;
+      leaf.grad = keep(steal ? grad : noGrad(() => grad.contiguousCopy()));
       return leaf.grad === grad;
     }
     leaf.grad.add_(grad);

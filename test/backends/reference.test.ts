@@ -226,8 +226,8 @@ describe('reference movement and conversion', () => {
     ], {});
     expect(Array.from(r)).toEqual([9, 1, 4, 2, 5, 3, 6]);
   });
-  it('reference: cast truncates toward zero, wraps int32 and maps != 0 to true', async () => {
-    expect(await ew('cast', 'float32', [[-2.7, 2.7, NaN, 3e9, Infinity]], {}, 'int32')).toEqual([-2, 2, 0, -1294967296, 0]);
+  it('reference: cast truncates toward zero, saturates int32 and maps != 0 to true', async () => {
+    expect(await ew('cast', 'float32', [[-2.7, 2.7, NaN, 3e9, Infinity, -3e9, -Infinity]], {}, 'int32')).toEqual([-2, 2, 0, 2147483647, 2147483647, -2147483648, -2147483648]);
     expect(await ew('cast', 'float32', [[0, -0, NaN, 0.1]], {}, 'bool')).toEqual([0, 0, 1, 1]);
     expect(await ew('cast', 'int32', [[16777217, -3]], {}, 'float32')).toEqual([16777216, -3]);
     expect(await ew('cast', 'bool', [[1, 0]], {}, 'float64')).toEqual([1, 0]);
