@@ -25,3 +25,5 @@ export { sum, mean, variance as var, std, logSumExp, softmax, logSoftmax, amax, 
 export { matmul, linear } from './linalg.ts';
 export { gather, scatterAdd, indexSelect, cat, stack, oneHot } from './indexing.ts';
 export { liveBuffers } from './stats.ts';
+export * as nn from './nn/index.ts';
+export * as F from './nn/functional.ts';
