@@ -1,0 +1,139 @@
+/**
+ * @module lightning-ts (deno) — the Deno entry: file system, clock, env and kernels from Deno.*.
+ *
+ * Importing it installs the Deno platform and the default wasm backend.
+ * Reading the kernels needs `--allow-read`; `env()` answers only for
+ * variables that `--allow-env` grants and is `undefined` otherwise.
+ *
+ * @example
+ * // deno run --allow-read main.ts
+ * import { tensor } from 'npm:lightning-ts';
+ * console.log(await tensor([1, 2, 3]).mul(2).data());
+ */
+import type { Backend } from '../runtime/backend.ts';
+import type { KernelVariant, Platform } from '../runtime/platform.ts';
+import type { InitOptions } from '../runtime/init.ts';
+import { setPlatform } from '../runtime/platform.ts';
+import { initBackend } from '../runtime/init.ts';
+import { BackendError, LightningError } from '../runtime/errors.ts';
+import { findPackageRoot, kernelUrlInPackage } from './package-root.ts';
+
+/** The few Deno APIs this binding uses (tsc has no Deno types). */
+interface DenoApi {
+  readFile(path: string | URL): Promise<Uint8Array>;
+  readTextFile(path: string | URL): Promise<string>;
+  writeFile(path: string | URL, data: Uint8Array): Promise<void>;
+  rename(from: string | URL, to: string | URL): Promise<void>;
+  remove(path: string | URL): Promise<void>;
+  mkdir(path: string | URL, options: { recursive: boolean }): Promise<void>;
+  readDir(path: string | URL): AsyncIterable<{ readonly name: string }>;
+  cwd(): string;
+  readonly pid: number;
+  readonly env: { get(name: string): string | undefined };
+  readonly permissions: {
+    querySync(descriptor: { name: 'env'; variable: string }): { readonly state: 'granted' | 'denied' | 'prompt' };
+  };
+  readonly stdout: { writeSync(data: Uint8Array): number; isTerminal(): boolean };
+}
+
+const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
+const encoder = new TextEncoder();
+let packageRoot: Promise<URL> | undefined;
+let tempCounter = 0;
+
+function root(): Promise<URL> {
+  packageRoot ??= findPackageRoot(import.meta.url, (url) => Deno.readTextFile(url).catch(() => undefined));
+  return packageRoot;
+}
+
+function cwdUrl(): URL {
+  const cwd = Deno.cwd();
+  return new URL(`file://${encodeURI(cwd.endsWith('/') ? cwd : cwd + '/')}`);
+}
+
+async function readUrl(url: string | URL): Promise<Uint8Array> {
+  const resolved = new URL(url, cwdUrl());
+  if (resolved.protocol === 'file:') return Deno.readFile(resolved);
+  const response = await fetch(resolved);
+  if (!response.ok) {
+    throw new LightningError(`deno: cannot fetch; expected HTTP 200 from ${resolved.href}, got ${response.status} ${response.statusText}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function parentOf(path: string): string {
+  const cut = path.lastIndexOf('/');
+  return cut < 0 ? '.' : cut === 0 ? '/' : path.slice(0, cut);
+}
+
+/**
+ * The Deno implementation of {@link Platform}. `writeFile` writes a temporary
+ * file beside the target and renames it over the target.
+ *
+ * @example
+ * await denoPlatform.writeFile('out/model.ckpt', bytes);
+ */
+export const denoPlatform: Platform = {
+  name: 'deno',
+  async loadKernelBytes(variant: KernelVariant): Promise<Uint8Array> {
+    const url = kernelUrlInPackage(await root(), variant);
+    try {
+      return await Deno.readFile(url);
+    } catch (error) {
+      throw new BackendError(`deno: kernel build missing or unreadable; expected ${url.href} readable (run npm run build:wasm; deno run --allow-read), got ${String(error)}`, { cause: error });
+    }
+  },
+  readFile: (path: string) => Deno.readFile(path),
+  async writeFile(path: string, data: Uint8Array): Promise<void> {
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const temp = `${parentOf(path)}/.${name}.${Deno.pid}.${tempCounter++}.tmp`;
+    try {
+      await Deno.writeFile(temp, data);
+      await Deno.rename(temp, path);
+    } catch (error) {
+      await Deno.remove(temp).catch(() => undefined);
+      throw error;
+    }
+  },
+  async listDir(path: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(path)) names.push(entry.name);
+    return names.sort();
+  },
+  mkdirp: (path: string) => Deno.mkdir(path, { recursive: true }),
+  now: () => performance.now(),
+  env(name: string): string | undefined {
+    // Without --allow-env, Deno.env.get throws; an ungranted variable reads as unset.
+    if (Deno.permissions.querySync({ name: 'env', variable: name }).state !== 'granted') return undefined;
+    return Deno.env.get(name);
+  },
+  stdout: {
+    write(text: string): void {
+      let bytes = encoder.encode(text);
+      while (bytes.length > 0) bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
+    },
+    get isTTY(): boolean {
+      return Deno.stdout.isTerminal();
+    },
+  },
+  hardwareConcurrency: navigator.hardwareConcurrency,
+};
+
+setPlatform(denoPlatform);
+
+/**
+ * Creates the default backend (wasm unless asked otherwise) and returns it.
+ * The entry already ran `await init()`; call it again to switch backends or
+ * to pick deterministic kernels.
+ *
+ * @example
+ * await init({ deterministic: true }); // simd128 kernels: bitwise equal across runtimes
+ */
+export async function init(options?: InitOptions): Promise<Backend> {
+  return initBackend({ platform: denoPlatform, readUrl }, options);
+}
+
+await init();
+
+export type { InitOptions } from '../runtime/init.ts';
+export * from '../runtime/index.ts';

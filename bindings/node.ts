@@ -1,0 +1,109 @@
+/**
+ * @module lightning-ts (node) — the Node entry: file system, clock, env and kernels from node:*.
+ *
+ * Importing it installs the Node platform and the default wasm backend, so a
+ * plain import is ready to compute:
+ *
+ * @example
+ * import { tensor } from 'lightning-ts';
+ * console.log(await tensor([1, 2, 3]).mul(2).data());
+ */
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { dirname, join, basename } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Backend } from '../runtime/backend.ts';
+import type { KernelVariant, Platform } from '../runtime/platform.ts';
+import type { InitOptions } from '../runtime/init.ts';
+import { setPlatform } from '../runtime/platform.ts';
+import { initBackend } from '../runtime/init.ts';
+import { BackendError, LightningError } from '../runtime/errors.ts';
+import { findPackageRoot, kernelUrlInPackage } from './package-root.ts';
+
+let packageRoot: Promise<URL> | undefined;
+let tempCounter = 0;
+
+function root(): Promise<URL> {
+  packageRoot ??= findPackageRoot(import.meta.url, (url) => readFile(url, 'utf8').catch(() => undefined));
+  return packageRoot;
+}
+
+async function readUrl(url: string | URL): Promise<Uint8Array> {
+  const resolved = new URL(url, pathToFileURL(join(process.cwd(), '/')));
+  if (resolved.protocol === 'file:') return new Uint8Array(await readFile(fileURLToPath(resolved)));
+  const response = await fetch(resolved);
+  if (!response.ok) {
+    throw new LightningError(`node: cannot fetch; expected HTTP 200 from ${resolved.href}, got ${response.status} ${response.statusText}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * The Node implementation of {@link Platform}. `writeFile` writes a temporary
+ * file beside the target and renames it over the target, so readers never see half a file.
+ *
+ * @example
+ * await nodePlatform.writeFile('out/model.ckpt', bytes);
+ */
+export const nodePlatform: Platform = {
+  name: 'node',
+  async loadKernelBytes(variant: KernelVariant): Promise<Uint8Array> {
+    const url = kernelUrlInPackage(await root(), variant);
+    try {
+      return new Uint8Array(await readFile(url));
+    } catch (error) {
+      throw new BackendError(`node: kernel build missing; expected ${fileURLToPath(url)} (run npm run build:wasm), got ${(error as { code?: string }).code ?? String(error)}`, { cause: error });
+    }
+  },
+  async readFile(path: string): Promise<Uint8Array> {
+    const bytes = await readFile(path);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  },
+  async writeFile(path: string, data: Uint8Array): Promise<void> {
+    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${tempCounter++}.tmp`);
+    try {
+      await writeFile(temp, data);
+      await rename(temp, path);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+  },
+  async listDir(path: string): Promise<string[]> {
+    return (await readdir(path)).sort();
+  },
+  async mkdirp(path: string): Promise<void> {
+    await mkdir(path, { recursive: true });
+  },
+  now: () => performance.now(),
+  env: (name: string) => process.env[name],
+  stdout: {
+    write(text: string): void {
+      process.stdout.write(text);
+    },
+    get isTTY(): boolean {
+      return process.stdout.isTTY === true;
+    },
+  },
+  hardwareConcurrency: availableParallelism(),
+};
+
+setPlatform(nodePlatform);
+
+/**
+ * Creates the default backend (wasm unless asked otherwise) and returns it.
+ * The entry already ran `await init()`; call it again to switch backends or
+ * to pick deterministic kernels.
+ *
+ * @example
+ * await init({ deterministic: true }); // simd128 kernels: bitwise equal across runtimes
+ * await init({ backend: 'reference' });
+ */
+export async function init(options?: InitOptions): Promise<Backend> {
+  return initBackend({ platform: nodePlatform, readUrl }, options);
+}
+
+await init();
+
+export type { InitOptions } from '../runtime/init.ts';
+export * from '../runtime/index.ts';
