@@ -27,3 +27,4 @@ export { gather, scatterAdd, indexSelect, cat, stack, oneHot } from './indexing.
 export { liveBuffers } from './stats.ts';
 export * as nn from './nn/index.ts';
 export * as F from './nn/functional.ts';
+export * as optim from './optim/index.ts';

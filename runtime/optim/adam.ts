@@ -1,0 +1,157 @@
+/**
+ * @module optim/adam — Adam and AdamW, as torch.optim.Adam / AdamW (torch 1.13's
+ * single-tensor implementation, operation for operation), and `adamUpdate`, the
+ * per-parameter math both share: the seam where a fused wasm kernel over a flat
+ * parameter buffer will replace the per-tensor loop.
+ */
+import { ValueError } from '../errors.ts';
+import { zerosLike } from '../creation.ts';
+import type { Tensor } from '../tensor.ts';
+import { checkBoolean, checkNumber, Optimizer, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.ts';
+
+/** The hyperparameters of one `adamUpdate` call. */
+export interface AdamUpdateOptions {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly amsgrad: boolean;
+  readonly maximize: boolean;
+  /** AdamW's decoupled decay (`param *= 1 - lr·wd`) instead of Adam's L2 term in the gradient. */
+  readonly decoupled: boolean;
+  /** The step count after this update (1 on the first update), for the bias corrections. */
+  readonly step: number;
+}
+
+/**
+ * One Adam/AdamW update of `param` in place, with its moment buffers, exactly as torch
+ * 1.13's `_single_tensor_adam(w)` (non-capturable branch):
+ * ```
+ * g = maximize ? -grad : grad;  Adam: g = g + wd·param  |  AdamW: param *= 1 - lr·wd
+ * m = m·β1 + (1-β1)·g;  v = v·β2 + ((1-β2)·g)·g
+ * denom = sqrt(amsgrad ? (vmax = max(vmax, v)) : v) / sqrt(1-β2^t) + eps
+ * param += (-(lr / (1-β1^t))·m) / denom
+ * ```
+ * Bias corrections are computed in float64, as Python does. Call it under `noGrad` in a
+ * `tidy` scope (the optimizer's `step` does).
+ * @example adamUpdate(p, p.grad!, m, v, null, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false, step: 1 })
+ */
+export function adamUpdate(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor | null, o: AdamUpdateOptions): void {
+  let g = o.maximize ? grad.neg() : grad;
+  if (o.decoupled) param.mul_(1 - o.lr * o.weightDecay);
+  else if (o.weightDecay !== 0) g = g.add(param.mul(o.weightDecay));
+  expAvg.mul_(o.beta1).add_(g.mul(1 - o.beta1));
+  expAvgSq.mul_(o.beta2).add_(g.mul(1 - o.beta2).mul(g));
+  const biasCorrection1 = 1 - o.beta1 ** o.step;
+  const biasCorrection2 = 1 - o.beta2 ** o.step;
+  const stepSize = o.lr / biasCorrection1;
+  const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+  let second = expAvgSq;
+  if (o.amsgrad) {
+    if (maxExpAvgSq === null) throw new ValueError('adamUpdate: amsgrad needs its max buffer; expected a tensor, got null');
+    maxExpAvgSq.copy_(maxExpAvgSq.maximum(expAvgSq));
+    second = maxExpAvgSq;
+  }
+  const denom = second.sqrt().div(biasCorrection2Sqrt).add(o.eps);
+  // torch's addcdiv_ computes self + (value · t1) / t2.
+  param.add_(expAvg.mul(-stepSize).div(denom));
+}
+
+/** Options of Adam (torch's defaults). */
+export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
+  readonly lr?: number;
+  /** Decay rates of the first and second moment averages (default [0.9, 0.999]). */
+  readonly betas?: readonly [number, number];
+  /** Added to the denominator (default 1e-8). */
+  readonly eps?: number;
+  /** L2 penalty (Adam: added to the gradient; AdamW: decoupled). Default 0 (AdamW: 1e-2). */
+  readonly weightDecay?: number;
+  /** Use the AMSGrad variant (default false). */
+  readonly amsgrad?: boolean;
+  /** Maximize the objective instead (default false). */
+  readonly maximize?: boolean;
+}
+
+/** A parameter group of Adam/AdamW with every option filled in. */
+export interface AdamParamGroup extends ParamGroup {
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+
+function adamSpec(name: string, weightDecay: number, torchOnly: Record<string, unknown>): OptimizerSpec {
+  return {
+    name,
+    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay, amsgrad: false, maximize: false },
+    torchOnly,
+    validate(o) {
+      checkNumber(name, 'learning rate', 'lr >= 0', o['lr'], (v) => v >= 0);
+      checkNumber(name, 'epsilon value', 'eps >= 0', o['eps'], (v) => v >= 0);
+      const betas = o['betas'];
+      if (!Array.isArray(betas) || betas.length !== 2) {
+        throw new ValueError(`${name}: invalid betas; expected [beta1, beta2], got ${JSON.stringify(betas)}`);
+      }
+      checkNumber(name, 'beta parameter at index 0', '0 <= betas[0] < 1', betas[0], (v) => v >= 0 && v < 1);
+      checkNumber(name, 'beta parameter at index 1', '0 <= betas[1] < 1', betas[1], (v) => v >= 0 && v < 1);
+      checkNumber(name, 'weight_decay value', 'weightDecay >= 0', o['weightDecay'], (v) => v >= 0);
+      checkBoolean(name, 'amsgrad', o['amsgrad']);
+      checkBoolean(name, 'maximize', o['maximize']);
+    },
+  };
+}
+
+abstract class AdamBase extends Optimizer<AdamParamGroup> {
+  protected abstract readonly decoupled: boolean;
+
+  protected override update(): void {
+    for (const group of this.paramGroups) {
+      const [beta1, beta2] = group.betas;
+      for (const p of group.params) {
+        if (p.grad === null) continue;
+        const s = this.stateOf(p);
+        if (s['step'] === undefined) {
+          s['step'] = 0;
+          s['exp_avg'] = this.newState(zerosLike(p));
+          s['exp_avg_sq'] = this.newState(zerosLike(p));
+          if (group.amsgrad) s['max_exp_avg_sq'] = this.newState(zerosLike(p));
+        }
+        if (group.amsgrad && s['max_exp_avg_sq'] == null) s['max_exp_avg_sq'] = this.newState(zerosLike(p));
+        const step = (s['step'] as number) + 1;
+        s['step'] = step;
+        adamUpdate(p, p.grad, s['exp_avg'] as Tensor, s['exp_avg_sq'] as Tensor, group.amsgrad ? (s['max_exp_avg_sq'] as Tensor) : null, {
+          lr: group.lr, beta1, beta2, eps: group.eps, weightDecay: group.weightDecay,
+          amsgrad: group.amsgrad, maximize: group.maximize, decoupled: this.decoupled, step,
+        });
+      }
+    }
+  }
+}
+
+/**
+ * Adam, as torch.optim.Adam: L2 weight decay added to the gradient, optional AMSGrad.
+ * State per parameter: `step`, `exp_avg`, `exp_avg_sq` (and `max_exp_avg_sq` with amsgrad).
+ * @example
+ * const opt = new Adam(model.parameters(), { lr: 1e-3 });
+ * loss.backward(); opt.step(); opt.zeroGrad();
+ */
+export class Adam extends AdamBase {
+  protected override readonly decoupled = false;
+  constructor(params: ParamsInput, options: AdamOptions = {}) {
+    super(adamSpec('Adam', 0, { foreach: null, capturable: false, differentiable: false, fused: false }), params, options as Readonly<Record<string, unknown>>);
+  }
+}
+
+/**
+ * AdamW, as torch.optim.AdamW: decoupled weight decay (`param *= 1 - lr·wd`, default wd 1e-2).
+ * @example const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0.01 });
+ */
+export class AdamW extends AdamBase {
+  protected override readonly decoupled = true;
+  constructor(params: ParamsInput, options: AdamOptions = {}) {
+    super(adamSpec('AdamW', 1e-2, { foreach: null, capturable: false }), params, options as Readonly<Record<string, unknown>>);
+  }
+}
