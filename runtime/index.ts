@@ -28,3 +28,7 @@ export { liveBuffers } from './stats.ts';
 export * as nn from './nn/index.ts';
 export * as F from './nn/functional.ts';
 export * as optim from './optim/index.ts';
+export * from './data/index.ts';
+export { FormatError } from './io/errors.ts';
+export { parseIdx, encodeIdx, type IdxData, type IdxDType, type IdxArray } from './io/idx.ts';
+export { gunzip, gzip, isGzip } from './io/gzip.ts';
