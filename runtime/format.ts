@@ -20,7 +20,11 @@ function floatFormatter(values: readonly number[]): Formatter {
   const special = (v: number): string | null => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : null);
   if (finite.every((v) => Number.isInteger(v))) {
     const max = Math.max(...finite.map(Math.abs));
-    if (max < 1e8) return (v) => special(v) ?? `${v.toFixed(0)}.`;
+    // torch's int_mode also goes scientific when the nonzero magnitudes span more than
+    // 1e3 or exceed 1e8 (torch.tensor([1., 2000.]) prints 1.0000e+00, 2.0000e+03).
+    const nz = finite.map(Math.abs).filter((v) => v > 0);
+    const min = nz.length > 0 ? Math.min(...nz) : 0;
+    if (nz.length === 0 || (max / min <= 1000 && max <= 1e8)) return (v) => special(v) ?? `${v.toFixed(0)}.`;
     return (v) => special(v) ?? v.toExponential(4).replace(/e([+-])(\d)$/, 'e$10$2');
   }
   const nonzero = finite.map(Math.abs).filter((v) => v > 0);

@@ -352,6 +352,7 @@ export class Tensor {
    * @example arange(10).narrow(0, 2, 3) // [2, 3, 4]
    */
   narrow(dim: number, start: number, length: number): Tensor {
+    checkHasDims('narrow', this);
     const d = normalizeDim('narrow', dim, this.dim());
     const size = this.shape[d]!;
     const s = start < 0 ? start + size : start;
@@ -366,6 +367,7 @@ export class Tensor {
    * Negative and out-of-range bounds are clamped like Python slices.
    */
   slice(dim: number, start = 0, end?: number, step = 1): Tensor {
+    checkHasDims('slice', this);
     const d = normalizeDim('slice', dim, this.dim());
     if (!Number.isInteger(step) || step <= 0) {
       throw new ValueError(`slice: step must be positive; expected an integer >= 1, got ${step}`);
@@ -390,6 +392,7 @@ export class Tensor {
 
   /** The slice at `index` of `dim`, with that dim removed, as `x[:, index]`. */
   select(dim: number, index: number): Tensor {
+    checkHasDims('select', this);
     const d = normalizeDim('select', dim, this.dim());
     const size = this.shape[d]!;
     const i = index < 0 ? index + size : index;
@@ -626,6 +629,13 @@ export class Tensor {
 function flattenArgs(args: number[] | [readonly number[]]): number[] {
   const first = args[0];
   return Array.isArray(first) ? [...(first as readonly number[])] : (args as number[]);
+}
+
+/** torch: select/narrow/slicing "cannot be applied to a 0-dim tensor" (there is no dim to index). */
+function checkHasDims(op: string, t: Tensor): void {
+  if (t.dim() === 0) {
+    throw new IndexError(`${op}: cannot be applied to a 0-dim tensor; expected rank >= 1, got shape []`);
+  }
 }
 
 function checkInPlace(op: string, t: Tensor): void {

@@ -10,6 +10,8 @@
  * - activation_backward: a few transcendental steps multiplied together;
  * - sum and matmul: accumulations whose atol grows with the number of terms, since a
  *   float32 backend accumulates in float32 (the reference in float64).
+ * - gradient: a whole backward pass (a chain of the families above) in float32 against
+ *   the float64 reference's gradient, for the tensor layer's gradient parity tests.
  */
 import { expect } from 'vitest';
 import type { DType } from '../../runtime/dtype.ts';
@@ -22,7 +24,7 @@ export interface Tolerance {
 }
 
 /** The groups of ops that share a tolerance, e.g. `familyOf('exp') === 'transcendental'`. */
-export type ToleranceFamily = 'exact' | 'rounding' | 'transcendental' | 'activation_backward' | 'sum' | 'matmul';
+export type ToleranceFamily = 'exact' | 'rounding' | 'transcendental' | 'activation_backward' | 'sum' | 'matmul' | 'gradient';
 
 const EXACT: Tolerance = { rtol: 0, atol: 0 };
 
@@ -39,6 +41,7 @@ export const TOLERANCES: { readonly [F in ToleranceFamily]: { readonly float32: 
   activation_backward: { float32: { rtol: 2e-5, atol: 2e-6 }, float64: { rtol: 1e-11, atol: 1e-13 } },
   sum: { float32: { rtol: 1e-6, atol: 1e-6 }, float64: { rtol: 1e-14, atol: 2e-15 } },
   matmul: { float32: { rtol: 1e-5, atol: 2e-7 }, float64: { rtol: 1e-13, atol: 4e-16 } },
+  gradient: { float32: { rtol: 1e-4, atol: 1e-5 }, float64: { rtol: 1e-10, atol: 1e-12 } },
 };
 
 /**
