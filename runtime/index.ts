@@ -32,3 +32,10 @@ export * from './data/index.ts';
 export { FormatError } from './io/errors.ts';
 export { parseIdx, encodeIdx, type IdxData, type IdxDType, type IdxArray } from './io/idx.ts';
 export { gunzip, gzip, isGzip } from './io/gzip.ts';
+export {
+  TensorBoardLogger, CSVLogger, SummaryWriter, CsvExperimentWriter, EventFileWriter, LoggerError,
+  type Logger, type LoggerStatus, type HParams, type TensorBoardLoggerOptions, type CSVLoggerOptions,
+  type EventFileWriterOptions, type ImageArray, type ImageFormat,
+} from './lightning/loggers/index.ts';
+export { encodePng, type PngImage } from './io/png.ts';
+export * as tfevents from './io/tfevents.ts';
