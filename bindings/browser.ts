@@ -15,6 +15,7 @@ import type { Backend } from '../runtime/backend.ts';
 import type { KernelVariant, Platform } from '../runtime/platform.ts';
 import type { InitOptions } from '../runtime/init.ts';
 import { setPlatform } from '../runtime/platform.ts';
+import { setDefaultBackendFailure } from '../runtime/engine.ts';
 import { initBackend } from '../runtime/init.ts';
 import { BackendError, LightningError } from '../runtime/errors.ts';
 import { kernelUrlInPackage, layoutPackageRoot } from './package-root.ts';
@@ -205,7 +206,7 @@ setPlatform(browserPlatform);
 
 /**
  * Creates the default backend (wasm unless asked otherwise) and returns it.
- * The entry already ran `await init()`; call it again to switch backends, to
+ * The entry already tried `await init()`; call it again to switch backends, to
  * pick deterministic kernels, or to load the kernels from elsewhere.
  *
  * @example
@@ -215,7 +216,14 @@ export async function init(options?: InitOptions): Promise<Backend> {
   return initBackend({ platform: browserPlatform, readUrl }, options);
 }
 
-await init();
+// A bundler may move the .wasm away from the package's build/ folder. The import
+// must still succeed then, so the page can call init({ kernelUrl }) or
+// init({ kernelBytes }); until it does, the first tensor op throws this failure.
+try {
+  await init();
+} catch (error) {
+  setDefaultBackendFailure(error);
+}
 
 export type { InitOptions } from '../runtime/init.ts';
 export * from '../runtime/index.ts';
