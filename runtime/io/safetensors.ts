@@ -1,0 +1,262 @@
+/**
+ * @module io/safetensors — the safetensors format (Hugging Face), for weights-only export and import.
+ *
+ * Layout: an 8-byte little-endian header length N; N bytes of UTF-8 JSON mapping
+ * each tensor name to `{dtype, shape, data_offsets: [begin, end]}` (offsets relative
+ * to the data that follows) plus an optional `__metadata__` of string values; then
+ * the tensors' row-major little-endian bytes. The writer pads the header with spaces
+ * so the data starts on an 8-byte boundary and orders tensors as the reference
+ * implementation does (wider dtypes first, then by name).
+ *
+ * The reader checks what the reference implementation checks: a header inside the
+ * file and under 100 MB, JSON that is an object, known dtypes, sizes that match
+ * shapes, and offsets that tile the data exactly (no gaps, overlaps, or bytes past
+ * the end). Each failure is a {@link FormatError}.
+ *
+ * dtypes: F32 ↔ float32, F64 ↔ float64, I32 ↔ int32, BOOL ↔ bool; I64 is read into
+ * int32 (out-of-range values are an error) and written from an {@link Int64}
+ * marker; F16 and BF16 are read into float32, and I8, U8 and I16 into int32.
+ */
+import type { Backend } from '../backend.ts';
+import type { DType, StorageArray } from '../dtype.ts';
+import { ValueError } from '../errors.ts';
+import { numelOf, shapeString } from '../shape.ts';
+import { Tensor, backendOr } from '../tensor.ts';
+import { FormatError } from './errors.ts';
+import { Int64 } from './torch-ckpt.ts';
+
+/** A loaded safetensors file. */
+export interface SafetensorsFile {
+  /** The tensors, in the order of their data in the file. */
+  readonly tensors: Map<string, Tensor>;
+  /** The `__metadata__` strings, or null when the file has none. */
+  readonly metadata: Record<string, string> | null;
+}
+
+/** Options of {@link loadSafetensors}. */
+export interface LoadSafetensorsOptions {
+  /** The backend the tensors go to (default: the default backend). */
+  readonly backend?: Backend;
+}
+
+interface Kind {
+  readonly dtype: DType;
+  readonly size: number;
+  /** The reference implementation's sort rank: higher is written first. */
+  readonly rank: number;
+}
+
+const KINDS: Readonly<Record<string, Kind>> = {
+  BOOL: { dtype: 'bool', size: 1, rank: 0 },
+  U8: { dtype: 'int32', size: 1, rank: 1 },
+  I8: { dtype: 'int32', size: 1, rank: 2 },
+  I16: { dtype: 'int32', size: 2, rank: 5 },
+  F16: { dtype: 'float32', size: 2, rank: 7 },
+  BF16: { dtype: 'float32', size: 2, rank: 8 },
+  I32: { dtype: 'int32', size: 4, rank: 9 },
+  F32: { dtype: 'float32', size: 4, rank: 11 },
+  F64: { dtype: 'float64', size: 8, rank: 12 },
+  I64: { dtype: 'int32', size: 8, rank: 13 },
+};
+
+const WRITE_NAMES: Readonly<Record<DType, string>> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
+
+/** The reference implementation's limit on the header. */
+const MAX_HEADER = 100_000_000;
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function bytesOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/**
+ * A safetensors file holding `tensors` (an {@link Int64} marker writes I64) and optional string `metadata`.
+ * @example
+ * const bytes = await saveSafetensors(model.stateDict(), { format: 'pt' });
+ */
+export async function saveSafetensors(
+  tensors: ReadonlyMap<string, Tensor | Int64> | Readonly<Record<string, Tensor | Int64>>,
+  metadata?: Readonly<Record<string, string>>,
+): Promise<Uint8Array> {
+  if (!LITTLE_ENDIAN_HOST) throw new FormatError('safetensors: big-endian host; expected a little-endian host, got big-endian');
+  const entries = tensors instanceof Map ? [...(tensors as ReadonlyMap<string, Tensor | Int64>)] : Object.entries(tensors);
+  interface Item { name: string; kind: string; shape: readonly number[]; data: Uint8Array }
+  const items: Item[] = [];
+  for (const [name, t] of entries) {
+    if (name === '__metadata__') throw new ValueError("safetensors: reserved tensor name; expected any name but '__metadata__', got '__metadata__'");
+    if (t instanceof Int64) {
+      const v = t.value;
+      const values = typeof v === 'number' || typeof v === 'bigint' ? [v] : Array.from(await v.data());
+      const out = new BigInt64Array(values.length);
+      values.forEach((x, i) => {
+        if (typeof x === 'number' && !Number.isSafeInteger(x)) {
+          throw new ValueError(`safetensors: int64 tensor '${name}' holds a non-integer; expected integers, got ${x} at flat index ${i}`);
+        }
+        out[i] = BigInt(x);
+      });
+      items.push({ name, kind: 'I64', shape: v instanceof Tensor ? v.shape : [], data: bytesOf(out) });
+    } else if (t instanceof Tensor) {
+      items.push({ name, kind: WRITE_NAMES[t.dtype], shape: t.shape, data: bytesOf(await t.data()) });
+    } else {
+      throw new ValueError(`safetensors: '${name}' is not a tensor; expected a Tensor or int64(...), got ${typeof t}`);
+    }
+  }
+  if (metadata !== undefined) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new ValueError(`safetensors: metadata '${k}' is not a string; expected string values, got ${typeof v}`);
+    }
+  }
+  items.sort((a, b) => KINDS[b.kind]!.rank - KINDS[a.kind]!.rank || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const header: Record<string, unknown> = {};
+  if (metadata !== undefined) header['__metadata__'] = { ...metadata };
+  let at = 0;
+  for (const it of items) {
+    header[it.name] = { dtype: it.kind, shape: [...it.shape], data_offsets: [at, at + it.data.length] };
+    at += it.data.length;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + padded + at);
+  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + padded);
+  let o = 8 + padded;
+  for (const it of items) {
+    out.set(it.data, o);
+    o += it.data.length;
+  }
+  return out;
+}
+
+function half(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m === 0 ? s * Infinity : NaN;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+function decode(kind: string, raw: Uint8Array, name: string): StorageArray {
+  const buf = raw.slice().buffer;
+  switch (kind) {
+    case 'F32': return new Float32Array(buf);
+    case 'F64': return new Float64Array(buf);
+    case 'I32': return new Int32Array(buf);
+    case 'BOOL': return new Uint8Array(buf).map((b) => (b === 0 ? 0 : 1));
+    case 'U8': return Int32Array.from(new Uint8Array(buf));
+    case 'I8': return Int32Array.from(new Int8Array(buf));
+    case 'I16': return Int32Array.from(new Int16Array(buf));
+    case 'F16': return Float32Array.from(new Uint16Array(buf), half);
+    case 'BF16': {
+      const src = new Uint16Array(buf);
+      const bits = new Uint32Array(src.length);
+      for (let i = 0; i < src.length; i++) bits[i] = src[i]! << 16;
+      return new Float32Array(bits.buffer);
+    }
+    default: { // I64
+      const src = new BigInt64Array(buf);
+      const out = new Int32Array(src.length);
+      for (let i = 0; i < src.length; i++) {
+        const x = src[i]!;
+        if (x < -2147483648n || x > 2147483647n) {
+          throw new FormatError(`safetensors: int64 value out of int32 range in '${name}'; expected values in [-2147483648, 2147483647], got ${x} at element ${i}`);
+        }
+        out[i] = Number(x);
+      }
+      return out;
+    }
+  }
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/**
+ * Reads a safetensors file, validating it strictly (see the module notes).
+ * @example
+ * const { tensors, metadata } = loadSafetensors(await platform.readFile('model.safetensors'));
+ * model.loadStateDict(tensors);
+ */
+export function loadSafetensors(bytes: Uint8Array, options: LoadSafetensorsOptions = {}): SafetensorsFile {
+  if (!LITTLE_ENDIAN_HOST) throw new FormatError('safetensors: big-endian host; expected a little-endian host, got big-endian');
+  if (bytes.length < 8) {
+    throw new FormatError(`safetensors: truncated header length; expected at least 8 bytes, got ${bytes.length}`);
+  }
+  const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (n64 > BigInt(MAX_HEADER)) {
+    throw new FormatError(`safetensors: header too large; expected at most ${MAX_HEADER} bytes, got ${n64}`);
+  }
+  const n = Number(n64);
+  if (8 + n > bytes.length) {
+    throw new FormatError(`safetensors: truncated header; expected ${n} header bytes after the length, got ${bytes.length - 8}`);
+  }
+  if (n < 2 || bytes[8] !== 0x7b) {
+    throw new FormatError(`safetensors: bad header; expected JSON starting with '{', got ${n === 0 ? 'an empty header' : `byte 0x${bytes[8]!.toString(16)}`}`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new FormatError(`safetensors: bad header JSON; expected a JSON object, got a parse error (${reason})`, { cause: error });
+  }
+  if (!isRecord(header)) throw new FormatError(`safetensors: bad header; expected a JSON object, got ${Array.isArray(header) ? 'an array' : typeof header}`);
+  const dataStart = 8 + n;
+  const dataLength = bytes.length - dataStart;
+
+  let metadata: Record<string, string> | null = null;
+  interface Entry { name: string; kind: string; shape: number[]; begin: number; end: number }
+  const entries: Entry[] = [];
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      if (!isRecord(info) || !Object.values(info).every((v) => typeof v === 'string')) {
+        throw new FormatError('safetensors: bad __metadata__; expected an object of strings, got another value');
+      }
+      metadata = { ...(info as Record<string, string>) };
+      continue;
+    }
+    if (!isRecord(info)) throw new FormatError(`safetensors: bad entry '${name}'; expected {dtype, shape, data_offsets}, got ${JSON.stringify(info)}`);
+    const { dtype, shape, data_offsets: offsets } = info;
+    if (typeof dtype !== 'string' || KINDS[dtype] === undefined) {
+      throw new FormatError(`safetensors: unsupported dtype of '${name}'; expected one of ${Object.keys(KINDS).join(', ')}, got ${JSON.stringify(dtype)}`);
+    }
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+      throw new FormatError(`safetensors: bad shape of '${name}'; expected an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && (d as number) >= 0) || (offsets[0] as number) > (offsets[1] as number)) {
+      throw new FormatError(`safetensors: bad data_offsets of '${name}'; expected [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`);
+    }
+    const [begin, end] = offsets as [number, number];
+    const s = shape as number[];
+    const expected = numelOf(s) * KINDS[dtype]!.size;
+    if (end - begin !== expected) {
+      throw new FormatError(`safetensors: size of '${name}' does not match its shape; expected ${expected} bytes for ${dtype} ${shapeString(s)}, got ${end - begin}`);
+    }
+    entries.push({ name, kind: dtype, shape: s, begin, end });
+  }
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const e of entries) {
+    if (e.begin !== at) {
+      throw new FormatError(e.begin < at
+        ? `safetensors: '${e.name}' overlaps the tensor before it; expected data_offsets to start at ${at}, got ${e.begin}`
+        : `safetensors: gap before '${e.name}'; expected data_offsets to start at ${at}, got ${e.begin}`);
+    }
+    at = e.end;
+  }
+  if (at !== dataLength) {
+    throw new FormatError(at > dataLength
+      ? `safetensors: truncated data; expected ${at} bytes of tensor data, got ${dataLength}`
+      : `safetensors: trailing bytes after the tensors; expected ${at} bytes of tensor data, got ${dataLength}`);
+  }
+  const backend = backendOr(options.backend);
+  const tensors = new Map<string, Tensor>();
+  for (const e of entries) {
+    const data = decode(e.kind, bytes.subarray(dataStart + e.begin, dataStart + e.end), e.name);
+    tensors.set(e.name, Tensor.fromArray(backend, KINDS[e.kind]!.dtype, e.shape, data));
+  }
+  return { tensors, metadata };
+}
