@@ -10,6 +10,8 @@ export * from './movement';
 export * from './reduce';
 export * from './indexing';
 export * from './matmul';
+export * from './conv';
+export * from './optim';
 
 /** First byte the host may use. */
 export function heap_base(): usize {

@@ -14,6 +14,8 @@
  * - Every other op receives contiguous inputs (row-major strides; the offset may be non-zero),
  *   except `matmul`, described at {@link MatmulAttrs}.
  * - Binary ops receive inputs of one dtype: the tensor layer casts first.
+ * - `adam` is the one exception to "out is fresh, inputs are read-only": it updates its
+ *   parameter and moment buffers in place (see {@link AdamAttrs}).
  */
 import type { DType } from './dtype.ts';
 
@@ -63,6 +65,64 @@ export interface ActivationAttrs {
  * layout from the strides. The batch stride may be 0 (broadcast). `out` is `[B, M, N]`.
  */
 export type MatmulAttrs = Record<string, never>;
+
+/**
+ * The window geometry shared by `im2col` and `col2im` (torch.nn.functional.unfold/fold's
+ * `kernel_size`, `stride`, `padding`, `dilation`, split into height and width). Input
+ * element (ih, iw) of output position (oh, ow) and kernel offset (ki, kj) is
+ * `ih = oh·strideH − padH + ki·dilationH`, `iw = ow·strideW − padW + kj·dilationW`.
+ * Every field is a non-negative integer; kernel, stride and dilation are >= 1.
+ */
+export interface Im2colAttrs {
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padH: number;
+  readonly padW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+}
+
+/**
+ * `adam`: one Adam/AdamW step over a flat run of parameters, IN PLACE. This is the one
+ * primitive that breaks the out-only contract of `run`:
+ * - inputs `[param, grad, expAvg, expAvgSq]`, plus `maxExpAvgSq` when `amsgrad`;
+ *   all contiguous, of one dtype and one shape;
+ * - `out` is a view of the same elements as `param` (the tensor layer passes the param
+ *   itself), and it is written;
+ * - `expAvg`, `expAvgSq` and (amsgrad) `maxExpAvgSq` are read and written in place;
+ *   `grad` is only read.
+ *
+ * Per element, in this order (torch 1.13's `_single_tensor_adam(w)`, operation for operation):
+ * ```
+ * g = maximize ? −g : g
+ * decoupled (AdamW): p = p · (1 − lr·wd)        else: g = g + wd·p
+ * m = m·β1 + g·(1 − β1)
+ * v = v·β2 + (g·(1 − β2))·g
+ * amsgrad: vmax = max(vmax, v)
+ * denom = sqrt(amsgrad ? vmax : v) / bc2Sqrt + eps
+ * p = p + (−stepSize · m) / denom
+ * ```
+ * `stepSize = lr / (1 − β1^t)` and `bc2Sqrt = sqrt(1 − β2^t)` are computed in float64
+ * by the caller; each factor above (1 − lr·wd, 1 − β1, 1 − β2, −stepSize) is formed in
+ * float64 and then used at the tensor's dtype, as torch's Python scalars are.
+ */
+export interface AdamAttrs {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly amsgrad: boolean;
+  readonly maximize: boolean;
+  /** AdamW's decoupled decay instead of Adam's L2 term. */
+  readonly decoupled: boolean;
+  /** lr / (1 − β1^t), in float64. */
+  readonly stepSize: number;
+  /** sqrt(1 − β2^t), in float64. */
+  readonly bc2Sqrt: number;
+}
 
 /** Each primitive's attributes. */
 export interface OpAttrs {
@@ -151,6 +211,25 @@ export interface OpAttrs {
    * elu `x <= 0 ? g·α·eˣ : g`, so a NaN x passes g through.
    */
   unary_backward: ActivationAttrs & { readonly fn: Activation };
+  /**
+   * torch.nn.functional.unfold with a pad value: input `[N, C, H, W]` (contiguous) →
+   * out `[N, C·kH·kW, oH, oW]`, where row `c·kH·kW + ki·kW + kj` holds, at (oh, ow), the
+   * input element of {@link Im2colAttrs}'s formula, or `padValue` where that lies outside
+   * the input (0 for convolution, −∞ for max pooling). The output's spatial dims choose
+   * how many windows there are: the caller computes torch's floor formula
+   * `⌊(H + 2·padH − dilationH·(kH − 1) − 1) / strideH⌋ + 1`, or pooling's ceil mode.
+   * Reshaping out to `[N, C·kH·kW, oH·oW]` (free, it is contiguous) gives torch's layout.
+   */
+  im2col: Im2colAttrs & { readonly padValue: number };
+  /**
+   * torch.nn.functional.fold, the adjoint of `im2col`: input `[N, C·kH·kW, oH, oW]`
+   * (contiguous) → out `[N, C, H, W]` (its shape gives the image size), each column
+   * element added into the input element it was read from; elements that `im2col` took
+   * from the padding are dropped. Sums run in the input's row-major order (deterministic).
+   */
+  col2im: Im2colAttrs;
+  /** The fused optimizer step; see {@link AdamAttrs} (writes in place). */
+  adam: AdamAttrs;
 }
 
 /** Every primitive's name. */
@@ -159,7 +238,7 @@ export type OpName = keyof OpAttrs;
 /** The list of every primitive, for tests that iterate over all of them. */
 export const OP_NAMES: readonly OpName[] = [
   ...UNARY_OPS, ...BINARY_OPS, 'where', ...REDUCE_OPS, 'matmul',
-  'copy', 'cast', 'fill', 'gather', 'scatter_add', 'unary_backward',
+  'copy', 'cast', 'fill', 'gather', 'scatter_add', 'unary_backward', 'im2col', 'col2im', 'adam',
 ];
 
 /** The dtypes each primitive must accept on a backend that supports the dtype. */

@@ -11,7 +11,7 @@
  */
 import type { Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../backend.ts';
 import type { DType, StorageArray } from '../dtype.ts';
-import type { ActivationAttrs, BinaryOp, OpAttrs, OpName, UnaryOp } from '../ops.ts';
+import type { ActivationAttrs, BinaryOp, Im2colAttrs, OpAttrs, OpName, UnaryOp } from '../ops.ts';
 import { ACTIVATIONS, BINARY_OPS, COMPARISON_OPS, UNARY_OPS, opDTypes } from '../ops.ts';
 import { allocArray, bytesPerElement, checkDType, dtypeOfArray } from '../dtype.ts';
 import {
@@ -482,6 +482,146 @@ export function createReferenceBackend(): Backend {
     elementwise(op, out, inputs, (xs) => f(xs[0] ?? NaN, xs[1] ?? NaN), { contiguousOut: true });
   }
 
+  /**
+   * The shared checks of im2col/col2im: image `[N, C, H, W]`, columns `[N, C·kH·kW, oH, oW]`,
+   * both contiguous, one float dtype, integer geometry.
+   */
+  function checkIm2col(op: string, image: TensorView, cols: TensorView, a: Im2colAttrs): void {
+    checkDType(op, image.dtype, opDTypes(op as OpName));
+    checkSameDType(op, 'columns', cols, image.dtype);
+    for (const k of ['kernelH', 'kernelW', 'strideH', 'strideW', 'dilationH', 'dilationW', 'padH', 'padW'] as const) {
+      const v: unknown = (a as unknown as Record<string, unknown>)[k];
+      const min = k.startsWith('pad') ? 0 : 1;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+        throw new ValueError(`${op}: attribute ${k} must be an integer >= ${min}; expected e.g. ${min + 1}, got ${String(v)}`);
+      }
+    }
+    if (image.shape.length !== 4) {
+      throw new ShapeError(`${op}: image must be 4-D; expected [N,C,H,W], got ${fmt(image.shape)}`);
+    }
+    const [n, c] = image.shape as readonly [number, number];
+    if (cols.shape.length !== 4 || cols.shape[0] !== n || cols.shape[1] !== c * a.kernelH * a.kernelW) {
+      throw new ShapeError(`${op}: columns have the wrong shape; expected [${n},${c * a.kernelH * a.kernelW},oH,oW], got ${fmt(cols.shape)}`);
+    }
+    checkContiguous(op, 'image', image);
+    checkContiguous(op, 'columns', cols);
+  }
+
+  /**
+   * Calls `visit(colIndex, imageIndex)` for every column element in row-major order,
+   * with imageIndex −1 where the window reads padding.
+   */
+  function walkIm2col(image: readonly number[], cols: readonly number[], a: Im2colAttrs, visit: (col: number, img: number) => void): void {
+    const [n, c, h, w] = image as readonly [number, number, number, number];
+    const oh = at(cols, 2, 'im2col');
+    const ow = at(cols, 3, 'im2col');
+    let col = 0;
+    for (let plane = 0; plane < n * c; plane++) {
+      for (let ki = 0; ki < a.kernelH; ki++) {
+        for (let kj = 0; kj < a.kernelW; kj++) {
+          for (let y = 0; y < oh; y++) {
+            const ih = y * a.strideH - a.padH + ki * a.dilationH;
+            for (let x = 0; x < ow; x++, col++) {
+              const iw = x * a.strideW - a.padW + kj * a.dilationW;
+              visit(col, ih >= 0 && ih < h && iw >= 0 && iw < w ? (plane * h + ih) * w + iw : -1);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  function runIm2col(out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs['im2col']): void {
+    const op = 'im2col';
+    checkInputCount(op, inputs, [1]);
+    const x = inputs[0] as TensorView;
+    checkIm2col(op, x, out, attrs);
+    checkSameDType(op, 'out', out, x.dtype);
+    if (typeof attrs.padValue !== 'number') {
+      throw new ValueError(`${op}: attribute padValue is missing; expected a number, got ${String(attrs.padValue)}`);
+    }
+    const xv = load(op, resolve(op, 'input', x));
+    const o = resolve(op, 'out', out);
+    const results = new Array<number>(o.offsets.length);
+    walkIm2col(x.shape, out.shape, attrs, (col, img) => { results[col] = img < 0 ? attrs.padValue : at(xv, img, op); });
+    store(op, o, results);
+  }
+
+  function runCol2im(out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs['col2im']): void {
+    const op = 'col2im';
+    checkInputCount(op, inputs, [1]);
+    const cols = inputs[0] as TensorView;
+    checkIm2col(op, out, cols, attrs);
+    checkSameDType(op, 'input', cols, out.dtype);
+    const cv = load(op, resolve(op, 'input', cols));
+    const o = resolve(op, 'out', out);
+    // Accumulated in float64 in the columns' row-major order, rounded once when stored.
+    const results = new Array<number>(o.offsets.length).fill(0);
+    walkIm2col(out.shape, cols.shape, attrs, (col, img) => {
+      if (img >= 0) results[img] = at(results, img, op) + at(cv, col, op);
+    });
+    store(op, o, results);
+  }
+
+  function runAdam(out: TensorView, inputs: readonly TensorView[], a: OpAttrs['adam']): void {
+    const op = 'adam';
+    checkInputCount(op, inputs, a.amsgrad ? [5] : [4]);
+    const p = inputs[0] as TensorView;
+    checkDType(op, p.dtype, opDTypes(op));
+    const roles = ['param', 'grad', 'expAvg', 'expAvgSq', 'maxExpAvgSq'];
+    [out, ...inputs].forEach((v, i) => {
+      const role = i === 0 ? 'out' : roles[i - 1] ?? 'input';
+      checkSameDType(op, role, v, p.dtype);
+      checkShape(op, role, v, p.shape);
+      checkContiguous(op, role, v);
+    });
+    for (const k of ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'stepSize', 'bc2Sqrt'] as const) {
+      if (typeof a[k] !== 'number') throw new ValueError(`${op}: attribute ${k} is missing; expected a number, got ${String(a[k])}`);
+    }
+    const [pv, gv, mv, vv, xv] = inputs.map((v, i) => load(op, resolve(op, roles[i] ?? 'input', v)));
+    // Every operation rounds to the dtype, as torch's sequence of float32 tensor ops does,
+    // and each scalar factor is formed in float64 and then taken at the dtype.
+    const r = (v: number): number => toDType(p.dtype, v);
+    const decay = r(1 - a.lr * a.weightDecay);
+    const wd = r(a.weightDecay);
+    const b1 = r(a.beta1);
+    const c1 = r(1 - a.beta1);
+    const b2 = r(a.beta2);
+    const c2 = r(1 - a.beta2);
+    const negStep = r(-a.stepSize);
+    const bc2 = r(a.bc2Sqrt);
+    const eps = r(a.eps);
+    const n = (pv as number[]).length;
+    const po = new Array<number>(n);
+    const mo = new Array<number>(n);
+    const vo = new Array<number>(n);
+    const xo = new Array<number>(a.amsgrad ? n : 0);
+    for (let i = 0; i < n; i++) {
+      let g = at(gv as number[], i, op);
+      let pi = at(pv as number[], i, op);
+      if (a.maximize) g = -g;
+      if (a.decoupled) pi = r(pi * decay);
+      else if (a.weightDecay !== 0) g = r(g + r(wd * pi));
+      const m = r(r(at(mv as number[], i, op) * b1) + r(g * c1));
+      const v = r(r(at(vv as number[], i, op) * b2) + r(r(g * c2) * g));
+      let second = v;
+      if (a.amsgrad) {
+        const prev = at(xv as number[], i, op);
+        // torch.maximum propagates NaN.
+        second = Number.isNaN(prev) || Number.isNaN(v) ? NaN : Math.max(prev, v);
+        xo[i] = second;
+      }
+      const denom = r(r(r(Math.sqrt(second)) / bc2) + eps);
+      po[i] = r(pi + r(r(negStep * m) / denom));
+      mo[i] = m;
+      vo[i] = v;
+    }
+    store(op, resolve(op, 'expAvg', inputs[2] as TensorView), mo);
+    store(op, resolve(op, 'expAvgSq', inputs[3] as TensorView), vo);
+    if (a.amsgrad) store(op, resolve(op, 'maxExpAvgSq', inputs[4] as TensorView), xo);
+    store(op, resolve(op, 'out', out), po);
+  }
+
   function runCopy(out: TensorView, inputs: readonly TensorView[]): void {
     checkInputCount('copy', inputs, [1]);
     const x = inputs[0] as TensorView;
@@ -589,6 +729,9 @@ export function createReferenceBackend(): Backend {
         case 'gather': return runGather(out, inputs, (a as OpAttrs['gather']).axis);
         case 'scatter_add': return runScatterAdd(out, inputs, (a as OpAttrs['scatter_add']).axis);
         case 'unary_backward': return runUnaryBackward(out, inputs, a as OpAttrs['unary_backward']);
+        case 'im2col': return runIm2col(out, inputs, a as OpAttrs['im2col']);
+        case 'col2im': return runCol2im(out, inputs, a as OpAttrs['col2im']);
+        case 'adam': return runAdam(out, inputs, a as OpAttrs['adam']);
         default:
           throw new NotImplementedOpError(`${name}: op not implemented on backend ${NAME}; expected a primitive from ops.ts, got '${name}'`);
       }

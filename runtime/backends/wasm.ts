@@ -12,7 +12,7 @@ import type { Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView
 import type { DType, StorageArray } from '../dtype.ts';
 import { dtypeOfArray } from '../dtype.ts';
 import { BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError } from '../errors.ts';
-import type { Activation, ActivationAttrs, OpAttrs, OpName } from '../ops.ts';
+import type { Activation, ActivationAttrs, Im2colAttrs, OpAttrs, OpName } from '../ops.ts';
 import { ACTIVATIONS, OP_NAMES, opDTypes } from '../ops.ts';
 import type { KernelVariant } from '../platform.ts';
 import { WasmAllocator } from './wasm-allocator.ts';
@@ -240,6 +240,9 @@ class WasmBackendImpl implements WasmBackend {
       case 'gather': return this.gather(out, inputs, (attrs as OpAttrs['gather']).axis);
       case 'scatter_add': return this.scatterAdd(out, inputs, (attrs as OpAttrs['scatter_add']).axis);
       case 'unary_backward': return this.unaryBackward(out, inputs, attrs as OpAttrs['unary_backward']);
+      case 'im2col': return this.im2col('im2col', out, inputs, attrs as OpAttrs['im2col']);
+      case 'col2im': return this.im2col('col2im', out, inputs, attrs as OpAttrs['col2im']);
+      case 'adam': return this.adam(out, inputs, attrs as OpAttrs['adam']);
       default: return this.elementwise(op, out, inputs, attrs);
     }
   }
@@ -504,6 +507,65 @@ class WasmBackendImpl implements WasmBackend {
       if (outTmp !== undefined) this.free(outTmp);
       biasTmp?.release();
     }
+  }
+
+  /**
+   * im2col (image → columns) and col2im (columns → image) share their checks and their
+   * argument list: image `[N, C, H, W]`, columns `[N, C·kH·kW, oH, oW]`.
+   */
+  private im2col(op: 'im2col' | 'col2im', out: TensorView, inputs: readonly TensorView[], a: Im2colAttrs & { readonly padValue?: number }): void {
+    const x0 = this.input(op, inputs, 0);
+    const f = this.dtypeFor(op, x0.dtype);
+    if (out.dtype !== x0.dtype) throw new DTypeError(`${op}: wrong output dtype; expected ${x0.dtype}, got ${out.dtype}`);
+    const image = op === 'im2col' ? x0 : out;
+    const cols = op === 'im2col' ? out : x0;
+    const kk = a.kernelH * a.kernelW;
+    if (image.shape.length !== 4 || cols.shape.length !== 4 || cols.shape[0] !== image.shape[0] || cols.shape[1] !== (image.shape[1] as number) * kk) {
+      throw new ShapeError(`${op}: image and columns disagree; expected [N,C,H,W] and [N,C·${kk},oH,oW], got [${image.shape.join(',')}] and [${cols.shape.join(',')}]`);
+    }
+    const geometry = [a.kernelH, a.kernelW, a.strideH, a.strideW, a.padH, a.padW, a.dilationH, a.dilationW];
+    if (!geometry.every((v, i) => Number.isInteger(v) && v >= (i === 4 || i === 5 ? 0 : 1))) {
+      throw new ShapeError(`${op}: bad window geometry; expected integer kernel, stride, dilation >= 1 and padding >= 0, got [${geometry.join(',')}]`);
+    }
+    if (!isContiguous(out)) throw new ShapeError(`${op}: out must be contiguous; expected row-major strides, got [${out.strides.join(',')}]`);
+    const [n, c, h, w] = image.shape as [number, number, number, number];
+    const oh = cols.shape[2] as number;
+    const ow = cols.shape[3] as number;
+    if (numel(out.shape) === 0) return;
+    const src = this.contiguous(x0);
+    try {
+      const args = [this.addr(src.view), this.addr(out), n * c, h, w, oh, ow, ...geometry];
+      if (op === 'im2col') f(...args, a.padValue ?? 0);
+      else f(...args);
+    } finally {
+      src.release();
+    }
+  }
+
+  /**
+   * The fused Adam step, in place (ops.ts's AdamAttrs): out and the moment inputs are
+   * written. Every operand must be contiguous: a copy would lose the in-place writes.
+   */
+  private adam(out: TensorView, inputs: readonly TensorView[], a: OpAttrs['adam']): void {
+    const p = this.input('adam', inputs, 0);
+    const f = this.dtypeFor('adam', p.dtype);
+    const count = a.amsgrad ? 5 : 4;
+    if (inputs.length !== count) {
+      throw new ShapeError(`adam: wrong number of inputs; expected ${count} (param, grad, expAvg, expAvgSq${a.amsgrad ? ', maxExpAvgSq' : ''}), got ${inputs.length}`);
+    }
+    const n = numel(p.shape);
+    for (const v of [out, ...inputs]) {
+      if (v.dtype !== p.dtype) throw new DTypeError(`adam: operands differ in dtype; expected ${p.dtype}, got ${v.dtype}`);
+      if (numel(v.shape) !== n || !isContiguous(v)) {
+        throw new ShapeError(`adam: every operand must be a contiguous run of ${n} elements; expected shape [${p.shape.join(',')}] contiguous, got [${v.shape.join(',')}] with strides [${v.strides.join(',')}]`);
+      }
+    }
+    if (n === 0) return;
+    const flags = (a.maximize ? 1 : 0) | (a.decoupled ? 2 : 0) | (a.amsgrad ? 4 : 0) | (!a.decoupled && a.weightDecay !== 0 ? 8 : 0);
+    const at = (i: number): number => this.addr(inputs[i] as TensorView);
+    // f32 parameters round each float64 scalar once, as torch takes Python scalars at the dtype.
+    f(at(0), this.addr(out), at(1), at(2), at(3), a.amsgrad ? at(4) : 0, n, flags,
+      1 - a.lr * a.weightDecay, a.weightDecay, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, -a.stepSize, a.bc2Sqrt, a.eps);
   }
 
   /** gather / scatter_add share one walk over index's shape. */

@@ -19,6 +19,10 @@ export { relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, type GeluOpt
 export { softmax, logSoftmax } from '../reduce.ts';
 export { linear } from '../linalg.ts';
 export { oneHot } from '../indexing.ts';
+export {
+  conv2d, maxPool2d, avgPool2d, adaptiveAvgPool2d, unfold, fold,
+  type Conv2dOptions, type MaxPool2dOptions, type AvgPool2dOptions, type AdaptiveSize, type Size2, type UnfoldOptions,
+} from '../conv.ts';
 export * from './losses.ts';
 
 /** Options of `dropout`. */

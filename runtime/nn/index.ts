@@ -15,6 +15,8 @@ export { Linear, Identity, type LinearOptions } from './linear.ts';
 export { ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Softmax, LogSoftmax } from './activation.ts';
 export { Dropout } from './dropout.ts';
 export { Flatten } from './flatten.ts';
+export { Conv2d, type Conv2dModuleOptions } from './conv.ts';
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling.ts';
 export {
   LayerNorm, BatchNorm, BatchNorm1d, BatchNorm2d, type LayerNormModuleOptions, type BatchNormModuleOptions,
 } from './normalization.ts';

@@ -1,8 +1,9 @@
 /**
  * @module optim/adam — Adam and AdamW, as torch.optim.Adam / AdamW (torch 1.13's
  * single-tensor implementation, operation for operation), and `adamUpdate`, the
- * per-parameter math both share: the seam where a fused wasm kernel over a flat
- * parameter buffer will replace the per-tensor loop.
+ * per-parameter math both share. `adamUpdate` runs the fused `adam` primitive (one
+ * kernel call per parameter, in place); `adamUpdateComposite` is the same math as
+ * tensor ops, the fallback for operands the primitive cannot take in place.
  */
 import { ValueError } from '../errors.ts';
 import { zerosLike } from '../creation.ts';
@@ -38,6 +39,30 @@ export interface AdamUpdateOptions {
  * @example adamUpdate(p, p.grad!, m, v, null, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false, step: 1 })
  */
 export function adamUpdate(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor | null, o: AdamUpdateOptions): void {
+  if (o.amsgrad && maxExpAvgSq === null) throw new ValueError('adamUpdate: amsgrad needs its max buffer; expected a tensor, got null');
+  const operands = o.amsgrad && maxExpAvgSq !== null ? [param, grad, expAvg, expAvgSq, maxExpAvgSq] : [param, grad, expAvg, expAvgSq];
+  const fusable = operands.every((t) => t.backend === param.backend && t.dtype === param.dtype && t.isContiguous()
+    && t.numel() === param.numel());
+  if (!fusable) {
+    adamUpdateComposite(param, grad, expAvg, expAvgSq, maxExpAvgSq, o);
+    return;
+  }
+  // Bias corrections in float64, as Python computes them; the kernel writes param and the
+  // moments in place (ops.ts's AdamAttrs).
+  const views = operands.map((t) => t.view_());
+  param.backend.run('adam', views[0]!, views, {
+    lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay,
+    amsgrad: o.amsgrad, maximize: o.maximize, decoupled: o.decoupled,
+    stepSize: o.lr / (1 - o.beta1 ** o.step), bc2Sqrt: Math.sqrt(1 - o.beta2 ** o.step),
+  });
+}
+
+/**
+ * `adamUpdate` as a sequence of tensor ops (the same math, one kernel per operation), for
+ * operands the fused primitive cannot update in place (non-contiguous, or of mixed dtypes).
+ * @example adamUpdateComposite(p, p.grad!, m, v, null, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false, step: 1 })
+ */
+export function adamUpdateComposite(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor | null, o: AdamUpdateOptions): void {
   let g = o.maximize ? grad.neg() : grad;
   if (o.decoupled) param.mul_(1 - o.lr * o.weightDecay);
   else if (o.weightDecay !== 0) g = g.add(param.mul(o.weightDecay));

@@ -118,6 +118,7 @@ function dataOptions(op: OpName, dtype: DType, index: number): RandomDataOptions
       return index === 0 ? { min: -3, max: 3, specials: FLOAT_SPECIALS } : { min: -3, max: 3, specials: [...FLOAT_SPECIALS, 2, 3, -3, 0.5, -0.5], specialRate: 0.4 };
     case 'sum': case 'scatter_add': return isInt ? INT_DEFAULT : {};
     case 'matmul': return { min: -1, max: 1 };
+    case 'col2im': return { min: -4, max: 4 };
     case 'unary_backward': return { specials: FLOAT_SPECIALS, specialRate: 0.08 };
     default: return isInt ? INT_DEFAULT : FLOAT_DEFAULT;
   }
@@ -440,6 +441,141 @@ function scatterAddCases(dtype: DType): Case[] {
   return cases;
 }
 
+interface WindowSpec {
+  readonly name: string;
+  /** The image `[N, C, H, W]`. */
+  readonly image: readonly [number, number, number, number];
+  readonly k: readonly [number, number];
+  readonly s?: readonly [number, number];
+  readonly p?: readonly [number, number];
+  readonly d?: readonly [number, number];
+  /** The window counts when not torch's floor formula (pooling's ceil mode). */
+  readonly out?: readonly [number, number];
+  readonly padValue?: number;
+  readonly layout?: Layout;
+}
+
+/** Window geometries for im2col/col2im: SIMD tails, strides 1, 2 and 3, padding, dilation, ceil mode. */
+const WINDOW_SPECS: readonly WindowSpec[] = [
+  { name: 'k3 [2,3,7,9]', image: [2, 3, 7, 9], k: [3, 3] },
+  { name: 'k3 pad 1 [1,2,5,17]', image: [1, 2, 5, 17], k: [3, 3], p: [1, 1] },
+  { name: 'k2 stride 2 [2,3,8,8]', image: [2, 3, 8, 8], k: [2, 2], s: [2, 2] },
+  { name: 'k3 stride 2 pad 1 [1,2,13,13]', image: [1, 2, 13, 13], k: [3, 3], s: [2, 2], p: [1, 1] },
+  { name: 'k3 stride 2 pad 1 wide [1,1,3,41]', image: [1, 1, 3, 41], k: [3, 3], s: [2, 2], p: [1, 1] },
+  { name: 'k2x3 stride 1x3 pad 0x2 dilation 2x1 [1,2,9,11]', image: [1, 2, 9, 11], k: [2, 3], s: [1, 3], p: [0, 2], d: [2, 1] },
+  { name: 'k3 dilation 2 pad 2 [1,1,11,11]', image: [1, 1, 11, 11], k: [3, 3], p: [2, 2], d: [2, 2] },
+  { name: 'k1 [2,3,4,5]', image: [2, 3, 4, 5], k: [1, 1] },
+  { name: 'k3 pad 1 padValue -inf [1,2,6,7]', image: [1, 2, 6, 7], k: [3, 3], p: [1, 1], padValue: -Infinity },
+  { name: 'ceil mode k2 stride 2 [1,2,5,5] out 3x3 padValue -inf', image: [1, 2, 5, 5], k: [2, 2], s: [2, 2], out: [3, 3], padValue: -Infinity },
+  { name: 'ceil mode k3 stride 2 pad 1 [1,1,6,6] out 4x4', image: [1, 1, 6, 6], k: [3, 3], s: [2, 2], p: [1, 1], out: [4, 4] },
+  { name: 'MNIST conv1 k3 [2,1,28,28]', image: [2, 1, 28, 28], k: [3, 3] },
+  { name: 'MNIST conv2 k3 [1,32,13,13]', image: [1, 32, 13, 13], k: [3, 3] },
+  { name: 'window larger than the image k5 [1,1,3,3] pad 1', image: [1, 1, 3, 3], k: [5, 5], p: [1, 1] },
+  { name: 'input at offset 3 k3 [1,2,5,6]', image: [1, 2, 5, 6], k: [3, 3], layout: { kind: 'offset', offset: 3 } },
+  { name: 'zero-size batch [0,2,5,5]', image: [0, 2, 5, 5], k: [3, 3] },
+  { name: 'zero-size output k5 [1,1,3,3]', image: [1, 1, 3, 3], k: [5, 5] },
+];
+
+/** The attrs and column shape `[N, C·kH·kW, oH, oW]` of a window spec. */
+function windowGeometry(w: WindowSpec): { attrs: OpAttrs['col2im']; cols: number[] } {
+  const [n, c, h, wd] = w.image;
+  const [kh, kw] = w.k;
+  const [sh, sw] = w.s ?? [1, 1];
+  const [ph, pw] = w.p ?? [0, 0];
+  const [dh, dw] = w.d ?? [1, 1];
+  const floor = (size: number, k: number, s: number, p: number, d: number): number => Math.max(0, Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1);
+  const [oh, ow] = w.out ?? [floor(h, kh, sh, ph, dh), floor(wd, kw, sw, pw, dw)];
+  return {
+    attrs: { kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw },
+    cols: [n, c * kh * kw, oh, ow],
+  };
+}
+
+function im2colCases(dtype: DType): Case[] {
+  return WINDOW_SPECS.map((w) => {
+    const full = `im2col ${dtype} ${w.name}`;
+    const rng = createRng(seedOf(full));
+    const { attrs, cols } = windowGeometry(w);
+    return {
+      name: full, op: 'im2col' as const, dtypes: [dtype], out: { dtype, shape: cols },
+      inputs: [layoutView(dtype, w.image, w.layout ?? CONTIGUOUS, filler(dtype, rng, dataOptions('im2col', dtype, 0)))],
+      attrs: { ...attrs, padValue: w.padValue ?? 0 }, tol: toleranceFor('im2col', dtype),
+    };
+  });
+}
+
+function col2imCases(dtype: DType): Case[] {
+  return WINDOW_SPECS.filter((w) => w.padValue === undefined).map((w) => {
+    const full = `col2im ${dtype} ${w.name}`;
+    const rng = createRng(seedOf(full));
+    const { attrs, cols } = windowGeometry(w);
+    return {
+      name: full, op: 'col2im' as const, dtypes: [dtype], out: { dtype, shape: w.image },
+      inputs: [layoutView(dtype, cols, w.layout ?? CONTIGUOUS, filler(dtype, rng, dataOptions('col2im', dtype, 0)))],
+      attrs, tol: toleranceFor('col2im', dtype, { terms: w.k[0] * w.k[1] }),
+    };
+  });
+}
+
+/** Adam variants: [label, attrs]; the bias corrections are formed as the optimizer forms them. */
+function adamVariants(): [string, OpAttrs['adam']][] {
+  const make = (step: number, o: { lr?: number; wd?: number; amsgrad?: boolean; maximize?: boolean; decoupled?: boolean }): OpAttrs['adam'] => {
+    const lr = o.lr ?? 1e-3;
+    const beta1 = 0.9;
+    const beta2 = 0.999;
+    return {
+      lr, beta1, beta2, eps: 1e-8, weightDecay: o.wd ?? 0, amsgrad: o.amsgrad ?? false, maximize: o.maximize ?? false,
+      decoupled: o.decoupled ?? false, stepSize: lr / (1 - beta1 ** step), bc2Sqrt: Math.sqrt(1 - beta2 ** step),
+    };
+  };
+  return [
+    ['Adam step 1', make(1, {})],
+    ['Adam step 7 wd 0.1 amsgrad maximize', make(7, { wd: 0.1, amsgrad: true, maximize: true })],
+    ['AdamW step 3 wd 0.01 lr 0.01', make(3, { wd: 0.01, lr: 0.01, decoupled: true })],
+    ['AdamW step 20 amsgrad', make(20, { decoupled: true, amsgrad: true })],
+  ];
+}
+
+/** The inputs of an adam case: param, grad, expAvg, expAvgSq (>= 0) and maxExpAvgSq (>= 0). */
+function adamInputs(dtype: DType, n: number, amsgrad: boolean, rng: Rng): ViewSpec[] {
+  const signed = (): ViewSpec => ({ dtype, shape: [n], data: randomData(dtype, n, rng, { min: -2, max: 2 }) });
+  const positive = (): ViewSpec => ({ dtype, shape: [n], data: randomData(dtype, n, rng, { min: 0, max: 0.5, specials: [0], specialRate: 0.1 }) });
+  const inputs = [signed(), signed(), signed(), positive()];
+  if (amsgrad) inputs.push(positive());
+  return inputs;
+}
+
+const ADAM_LENGTHS = [...ODD_LENGTHS, 0, 1000] as const;
+
+/** adam through the generic runner: `out` (a fresh buffer) receives the new parameter. */
+function adamCases(dtype: DType): Case[] {
+  return adamVariants().flatMap(([label, attrs]) => ADAM_LENGTHS.map((n) => {
+    const full = `adam ${dtype} ${label} length ${n}`;
+    return {
+      name: full, op: 'adam' as const, dtypes: [dtype], out: { dtype, shape: [n] },
+      inputs: adamInputs(dtype, n, attrs.amsgrad, createRng(seedOf(full))), attrs, tol: toleranceFor('adam', dtype),
+    };
+  }));
+}
+
+/** Runs adam in place (out aliases the param) and returns param, expAvg, expAvgSq (and maxExpAvgSq). */
+function adamInPlace(backend: Backend, specs: readonly ViewSpec[], attrs: OpAttrs['adam']): StorageArray[] {
+  const bufs = specs.map((s) => {
+    const b = backend.alloc(s.dtype, s.shape[0] ?? 0);
+    const arr = allocArray(s.dtype, s.shape[0] ?? 0);
+    for (let i = 0; i < arr.length; i++) arr[i] = s.data?.[i] ?? 0;
+    backend.write(b, arr);
+    return b;
+  });
+  try {
+    const views = bufs.map((buffer, i) => ({ buffer, dtype: buffer.dtype, shape: specs[i]!.shape, strides: [1], offset: 0 }));
+    backend.run('adam', views[0]!, views, attrs);
+    return bufs.filter((_, i) => i !== 1).map((b) => backend.readSync(b, 0, b.length));
+  } finally {
+    for (const b of bufs) backend.free(b);
+  }
+}
+
 /** Every case of `op` whose principal dtype is `dtype`. */
 function casesFor(op: OpName, dtype: DType): Case[] {
   if ((UNARY_OPS as readonly string[]).includes(op) || (BINARY_OPS as readonly string[]).includes(op)) return unaryOrBinaryCases(op, dtype);
@@ -453,6 +589,9 @@ function casesFor(op: OpName, dtype: DType): Case[] {
     case 'gather': return gatherCases(dtype);
     case 'scatter_add': return scatterAddCases(dtype);
     case 'unary_backward': return unaryBackwardCases(dtype);
+    case 'im2col': return im2colCases(dtype);
+    case 'col2im': return col2imCases(dtype);
+    case 'adam': return adamCases(dtype);
     default: return [];
   }
 }
@@ -527,6 +666,21 @@ for (const { label, backend } of targets) {
             await check(backend, reference, c);
           });
         }
+      }
+    }
+    for (const dtype of opDTypes('adam')) {
+      if (!backend.capabilities.dtypes.includes(dtype)) continue;
+      for (const [variant, attrs] of adamVariants()) {
+        it(`conformance ${label}: adam ${dtype} ${variant} in place: param (as out), expAvg, expAvgSq${attrs.amsgrad ? ', maxExpAvgSq' : ''} are written`, () => {
+          const specs = adamInputs(dtype, 37, attrs.amsgrad, createRng(seedOf(`adam in place ${variant}`)));
+          const expected = adamInPlace(reference, specs, attrs);
+          const actual = adamInPlace(backend, specs, attrs);
+          const names = ['param', 'expAvg', 'expAvgSq', 'maxExpAvgSq'];
+          expected.forEach((e, i) => {
+            expect(Array.from(e)).not.toEqual(Array.from(specs[i === 0 ? 0 : i + 1]!.data ?? []));
+            expectClose(actual[i]!, e, toleranceFor('adam', dtype), `${label} adam ${variant} ${names[i]}`);
+          });
+        });
       }
     }
   });

@@ -57,7 +57,9 @@ export function familyOf(op: OpName): ToleranceFamily {
       return 'transcendental';
     case 'unary_backward':
       return 'activation_backward';
-    case 'sum': case 'scatter_add':
+    case 'adam':
+      return 'transcendental';
+    case 'sum': case 'scatter_add': case 'col2im':
       return 'sum';
     case 'matmul':
       return 'matmul';
