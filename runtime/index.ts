@@ -41,3 +41,4 @@ export { encodePng, type PngImage } from './io/png.ts';
 export * as tfevents from './io/tfevents.ts';
 export { saveTorch, loadTorch, int64, Int64, TORCH_GLOBALS, type SaveTorchOptions, type LoadTorchOptions } from './io/torch-ckpt.ts';
 export { saveSafetensors, loadSafetensors, type SafetensorsFile, type LoadSafetensorsOptions } from './io/safetensors.ts';
+export * from './lightning/index.ts';

@@ -1,0 +1,25 @@
+/**
+ * @module lightning/errors — the typed errors of the Lightning layer.
+ *
+ * Messages follow the project format: `<component>: <what is wrong>; expected <x>, got <y>`.
+ */
+import { LightningError } from '../errors.ts';
+
+/**
+ * A Trainer option, a `log` call, a step's output or a callback set up in a way that cannot work
+ * (Lightning's `MisconfigurationError`).
+ * @example try { new Trainer({ gpus: 1 } as never); } catch (e) { e instanceof MisconfigurationError; } // true
+ */
+export class MisconfigurationError extends LightningError {}
+
+/**
+ * An option whose capability arrives in a later release (WebGPU, DDP, mixed precision).
+ * @example new Trainer({ accelerator: 'webgpu' }) // throws NotAvailableYetError
+ */
+export class NotAvailableYetError extends MisconfigurationError {}
+
+/**
+ * A checkpoint that is missing, truncated, not a checkpoint, or does not fit the model.
+ * @example await LitModel.loadFromCheckpoint('notes.txt') // throws CheckpointError
+ */
+export class CheckpointError extends LightningError {}

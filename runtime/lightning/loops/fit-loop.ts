@@ -1,0 +1,243 @@
+/**
+ * @module lightning/loops/fit-loop — epochs, training batches, optimizer steps and validation
+ * checks, as plain async functions over the Trainer's progress record.
+ *
+ * Each training step (fetching the batch included) runs in one async `tidy` scope, so what
+ * the step made is freed when it ends; gradients, optimizer state and logged values are
+ * kept. Nothing is read back per step: the loss goes to the progress bar's window and
+ * logged values stay tensors until a flush (every `logEveryNSteps`, a redraw, an epoch end).
+ */
+import { defaultGenerator } from '../../random.ts';
+import { tidy } from '../../memory.ts';
+import { Tensor } from '../../tensor.ts';
+import type { Optimizer } from '../../optim/optimizer.ts';
+import { MisconfigurationError } from '../errors.ts';
+import { internalsOf, type LightningModule } from '../module.ts';
+import { clipGradNorm_, clipGradValue_ } from '../optimizers.ts';
+import type { Loader } from '../datamodule.ts';
+import type { Trainer } from '../trainer.ts';
+import { iterate, runEvaluation } from './evaluation-loop.ts';
+
+/** The loss a training step returned, checked. */
+function extractLoss(module: LightningModule, out: unknown): Tensor | null {
+  if (out === null) return null;
+  const name = module.constructor.name;
+  const loss = out instanceof Tensor ? out : typeof out === 'object' && out !== undefined && 'loss' in out ? (out as { loss: unknown }).loss : undefined;
+  if (out === undefined) {
+    throw new MisconfigurationError(`${name}.trainingStep: returned nothing; expected a scalar loss tensor or { loss } (return null to skip the batch), got undefined`);
+  }
+  if (!(loss instanceof Tensor)) {
+    throw new MisconfigurationError(`${name}.trainingStep: returned no loss; expected a scalar loss tensor or { loss: Tensor }, got ${typeof out === 'object' ? `an object with keys ${Object.keys(out as object).join(', ')}` : typeof out}`);
+  }
+  if (loss.numel() !== 1) {
+    throw new MisconfigurationError(`${name}.trainingStep: the loss is not a scalar; expected a one-element tensor, got shape [${loss.shape.join(', ')}]`);
+  }
+  if (!loss.requiresGrad) {
+    throw new MisconfigurationError(`${name}.trainingStep: the loss does not require grad; expected a loss computed from the parameters, got a tensor outside the graph`);
+  }
+  return loss;
+}
+
+/** Whether validation runs after training batch `batchIdx` (Lightning's `_should_check_val_fx`). */
+function shouldValidate(trainer: Trainer, batchIdx: number, isLast: boolean): boolean {
+  if (!trainer.validationEnabled) return false;
+  if ((trainer.currentEpoch + 1) % trainer.options.checkValEveryNEpoch !== 0) return false;
+  const interval = trainer.valCheckBatch;
+  if (!Number.isFinite(interval)) return isLast;
+  return (batchIdx + 1) % interval === 0 || (isLast && trainer.options.valCheckInterval === null);
+}
+
+async function stepSchedulers(trainer: Trainer, interval: 'step' | 'epoch'): Promise<void> {
+  for (const c of trainer.lrSchedulerConfigs) {
+    if (c.interval !== interval) continue;
+    const count = interval === 'step' ? trainer.globalStep : trainer.currentEpoch + 1;
+    if (count % c.frequency !== 0) continue;
+    if (c.reduceOnPlateau) {
+      await trainer.refreshMetrics();
+      const v = trainer.callbackMetrics[c.monitor!];
+      if (v === undefined) {
+        if (!c.strict) continue;
+        throw new MisconfigurationError(`ReduceLROnPlateau: monitor '${c.monitor}' was never logged; expected one of the logged metrics (${Object.keys(trainer.callbackMetrics).join(', ') || 'none'}), got '${c.monitor}'`);
+      }
+      c.scheduler.step(v);
+    } else {
+      c.scheduler.step();
+    }
+  }
+}
+
+async function optimizerStep(trainer: Trainer, module: LightningModule, optimizer: Optimizer): Promise<void> {
+  await trainer.callHook('onBeforeOptimizerStep', [optimizer], { stage: 'train', moduleHook: 'onBeforeOptimizerStep' });
+  const clip = trainer.options.gradientClipVal;
+  if (clip !== null && clip > 0) {
+    const params = optimizer.paramGroups.flatMap((g) => g.params);
+    if (trainer.options.gradientClipAlgorithm === 'norm') clipGradNorm_(params, clip);
+    else clipGradValue_(params, clip);
+  }
+  optimizer.step();
+  await trainer.callHook('onBeforeZeroGrad', [optimizer]);
+  optimizer.zeroGrad();
+  void module;
+}
+
+/**
+ * One training epoch: batches, steps, logging, mid-epoch validation and checkpoints.
+ * @example await runTrainingEpoch(trainer, model, trainLoader, valLoader)
+ */
+export async function runTrainingEpoch(trainer: Trainer, module: LightningModule, train: Loader, val: Loader | null): Promise<void> {
+  const p = trainer.progress;
+  const internals = internalsOf(module);
+  const total = trainer.numTrainingBatches;
+  const accumulate = trainer.options.accumulateGradBatches;
+  const resumeAt = p.batchesInEpoch;
+  // A mid-epoch resume replays the epoch's shuffle, skips what was done, then restores the RNG.
+  const rngNow = defaultGenerator.getState();
+  if (resumeAt > 0 && p.epochStartRng !== null) defaultGenerator.setState(p.epochStartRng);
+  else p.epochStartRng = defaultGenerator.getState();
+  const it = iterate(train);
+  try {
+    for (let i = 0; i < resumeAt; i++) {
+      await tidy(async () => { await it.next(); });
+    }
+    if (resumeAt > 0) defaultGenerator.setState(rngNow);
+    let batchIdx = resumeAt;
+    while (batchIdx < total) {
+      if (trainer.maxStepsReached()) break;
+      if (trainer.options.maxTime !== null && trainer.now() - trainer.startTime >= trainer.options.maxTime) {
+        trainer.shouldStop = true;
+        break;
+      }
+      const isLast = batchIdx + 1 >= total;
+      const stop = await tidy(async (): Promise<boolean> => {
+        const r = await it.next();
+        if (r.done === true) return true;
+        const batch = r.value;
+        trainer.isLastBatch = isLast;
+        const startRes = await trainer.callHook('onTrainBatchStart', [batch, batchIdx], { stage: 'train', moduleHook: 'onTrainBatchStart', batch });
+        if (startRes === -1) return true;
+        let outputs: unknown;
+        if (module.automaticOptimization) {
+          const optimizer = trainer.optimizers[0];
+          if (optimizer === undefined) throw new MisconfigurationError(`${module.constructor.name}.configureOptimizers: returned no optimizer; expected one for automatic optimization, got none`);
+          internals.context = { stage: 'train', hook: 'trainingStep', results: trainer.results, batch };
+          try {
+            outputs = await module.trainingStep(batch, batchIdx);
+          } finally {
+            internals.context = null;
+          }
+          const loss = extractLoss(module, outputs);
+          const boundary = (batchIdx + 1) % accumulate === 0 || isLast;
+          if (loss !== null) {
+            trainer.recordLoss(loss);
+            const scaled = accumulate > 1 ? loss.div(accumulate) : loss;
+            await trainer.callHook('onBeforeBackward', [scaled], { stage: 'train', moduleHook: 'onBeforeBackward', batch });
+            scaled.backward();
+            await trainer.callHook('onAfterBackward', [], { stage: 'train', moduleHook: 'onAfterBackward', batch });
+            if (boundary) {
+              await optimizerStep(trainer, module, optimizer);
+              p.optimizerSteps++;
+              await stepSchedulers(trainer, 'step');
+            }
+          }
+          if (boundary && loss !== null) trainer.advanceSteppedBatches();
+        } else {
+          internals.context = { stage: 'train', hook: 'trainingStep', results: trainer.results, batch };
+          const before = trainer.optimizers.map((o) => stepCount(o));
+          try {
+            outputs = await module.trainingStep(batch, batchIdx);
+          } finally {
+            internals.context = null;
+          }
+          const stepped = trainer.optimizers.reduce((n, o, k) => n + (stepCount(o) - before[k]!), 0);
+          p.optimizerSteps += stepped;
+          if (outputs instanceof Tensor) trainer.recordLoss(outputs);
+          trainer.advanceSteppedBatches();
+        }
+        p.batchesInEpoch++;
+        p.batchesTotal++;
+        p.isLastBatch = isLast;
+        await trainer.callHook('onTrainBatchEnd', [outputs, batch, batchIdx], { stage: 'train', moduleHook: 'onTrainBatchEnd', batch });
+        return false;
+      });
+      await trainer.writeDueStepMetrics();
+      if (stop) break;
+      if (val !== null && shouldValidate(trainer, batchIdx, isLast)) {
+        await runEvaluation(trainer, module, val, 'validation', trainer.numValBatches[0] ?? 0);
+        module.train();
+      }
+      batchIdx++;
+      if (trainer.shouldStop && trainer.currentEpoch + 1 >= trainer.options.minEpochs) break;
+    }
+  } finally {
+    await it.return?.();
+  }
+}
+
+/** Counts optimizer steps in manual optimization by watching each state's `step`. */
+function stepCount(o: Optimizer): number {
+  const counter = STEP_COUNTS.get(o);
+  return counter?.() ?? 0;
+}
+const STEP_COUNTS = new WeakMap<Optimizer, () => number>();
+
+/**
+ * Wraps `optimizer.step` so manual optimization counts toward the global step.
+ * @example countSteps(opt)
+ */
+export function countSteps(o: Optimizer): void {
+  if (STEP_COUNTS.has(o)) return;
+  let n = 0;
+  const step = o.step.bind(o);
+  o.step = ((closure?: () => unknown) => { n++; return step(closure); }) as Optimizer['step'];
+  STEP_COUNTS.set(o, () => n);
+}
+
+/**
+ * Epochs until a limit or a stop: Lightning's fit loop.
+ * @example await runFitLoop(trainer, model, trainLoader, valLoader)
+ */
+export async function runFitLoop(trainer: Trainer, module: LightningModule, train: Loader, val: Loader | null): Promise<void> {
+  const p = trainer.progress;
+  const o = trainer.options;
+  const start = trainer.startTime;
+  // A checkpoint taken at an epoch's end resumes at the next epoch.
+  if (p.batchesInEpoch > 0 && p.batchesInEpoch >= trainer.numTrainingBatches) {
+    p.epochsCompleted = Math.max(p.epochsCompleted, p.epoch + 1);
+    p.epoch++;
+    p.batchesInEpoch = 0;
+    p.isLastBatch = false;
+  }
+  while (true) {
+    if (o.maxEpochs !== -1 && p.epoch >= o.maxEpochs) break;
+    if (trainer.maxStepsReached()) break;
+    if (trainer.shouldStop && p.epoch >= o.minEpochs) break;
+    if (o.maxTime !== null && trainer.now() - start >= o.maxTime) break;
+    trainer.shouldStop = false;
+    trainer.results.reset('train');
+    module.train();
+    trainer.resetSmoothing();
+    await trainer.callHook('onTrainEpochStart', [], { stage: 'train', moduleHook: 'onTrainEpochStart' });
+    await runTrainingEpoch(trainer, module, train, val);
+    // Callbacks, then the module's epoch-end hook; then epoch metrics are logged and epoch
+    // schedulers step; then the monitoring callbacks (checkpoints see the stepped schedulers).
+    await trainer.refreshMetrics();
+    trainer.publishEpochMetrics('train');
+    await trainer.callHook('onTrainEpochEnd', [], {
+      stage: 'train',
+      moduleHook: 'onTrainEpochEnd',
+      between: async () => {
+        await trainer.refreshMetrics();
+        const after = trainer.publishEpochMetrics('train');
+        if (Object.keys(after).length > 0) {
+          await trainer.logToLoggers({ ...after, epoch: trainer.currentEpoch }, p.batchesThatStepped - 1);
+        }
+        await stepSchedulers(trainer, 'epoch');
+      },
+    });
+    p.epochsCompleted = p.epoch + 1;
+    p.epoch++;
+    p.batchesInEpoch = 0;
+    p.isLastBatch = false;
+    p.epochStartRng = null;
+  }
+}
