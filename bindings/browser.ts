@@ -59,6 +59,7 @@ interface FileStore {
   write(path: string, data: Uint8Array): Promise<void>;
   list(path: string): Promise<string[]>;
   mkdirp(path: string): Promise<void>;
+  remove(path: string): Promise<void>;
 }
 
 /** OPFS's `createWritable` writes to a swap file and swaps it in on `close()`: atomic. */
@@ -111,6 +112,16 @@ function opfsStore(root: FileSystemDirectoryHandle): FileStore {
     async mkdirp(path) {
       await dir(splitPath(path), true, path);
     },
+    async remove(path) {
+      const parts = splitPath(path);
+      const name = parts[parts.length - 1];
+      if (name === undefined) return;
+      try {
+        await (await dir(parts.slice(0, -1), false, path)).removeEntry(name);
+      } catch (error) {
+        if (!(error instanceof DOMException && error.name === 'NotFoundError')) throw error;
+      }
+    },
   };
 }
 
@@ -144,6 +155,9 @@ function memoryStore(): FileStore {
     async mkdirp(path) {
       const parts = splitPath(path);
       for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+    },
+    async remove(path) {
+      files.delete(splitPath(path).join('/'));
     },
   };
 }
@@ -189,6 +203,7 @@ export const browserPlatform: Platform = {
   writeFile: async (path, data) => (await fileStore()).write(path, data),
   listDir: async (path) => (await fileStore()).list(path),
   mkdirp: async (path) => (await fileStore()).mkdirp(path),
+  removeFile: async (path) => (await fileStore()).remove(path),
   now: () => performance.now(),
   env: () => undefined,
   stdout: {

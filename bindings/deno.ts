@@ -28,6 +28,7 @@ interface DenoApi {
   mkdir(path: string | URL, options: { recursive: boolean }): Promise<void>;
   readDir(path: string | URL): AsyncIterable<{ readonly name: string }>;
   cwd(): string;
+  readonly errors: { readonly NotFound: new (...args: never[]) => Error };
   readonly pid: number;
   readonly env: { get(name: string): string | undefined };
   readonly permissions: {
@@ -101,6 +102,13 @@ export const denoPlatform: Platform = {
     return names.sort();
   },
   mkdirp: (path: string) => Deno.mkdir(path, { recursive: true }),
+  async removeFile(path: string): Promise<void> {
+    try {
+      await Deno.remove(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  },
   now: () => performance.now(),
   env(name: string): string | undefined {
     // Without --allow-env, Deno.env.get throws; an ungranted variable reads as unset.

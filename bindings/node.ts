@@ -8,7 +8,7 @@
  * import { tensor } from 'lightning-ts';
  * console.log(await tensor([1, 2, 3]).mul(2).data());
  */
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, basename } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -74,6 +74,9 @@ export const nodePlatform: Platform = {
   },
   async mkdirp(path: string): Promise<void> {
     await mkdir(path, { recursive: true });
+  },
+  async removeFile(path: string): Promise<void> {
+    await rm(path, { force: true });
   },
   now: () => performance.now(),
   env: (name: string) => process.env[name],

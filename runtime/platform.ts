@@ -18,6 +18,8 @@ export interface Platform {
   /** Atomic: writes a temporary file, then renames it over `path`. */
   writeFile(path: string, data: Uint8Array): Promise<void>;
   listDir(path: string): Promise<string[]>;
+  /** Deletes a file; a missing file is not an error (as `rm -f`). */
+  removeFile(path: string): Promise<void>;
   mkdirp(path: string): Promise<void>;
   /** Milliseconds, monotonic, sub-millisecond where the host allows. */
   now(): number;

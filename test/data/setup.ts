@@ -33,6 +33,9 @@ export const testPlatform: Platform = {
   async mkdirp(path) {
     await mkdir(path, { recursive: true });
   },
+  async removeFile(path) {
+    await rm(path, { force: true });
+  },
   now: () => performance.now(),
   env: (name) => process.env[name],
   stdout: { write: () => undefined, isTTY: false },

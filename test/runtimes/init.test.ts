@@ -82,6 +82,19 @@ describe('node platform', () => {
     }
   });
 
+  it('node platform: removeFile deletes a file and ignores a missing one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lightning-ts-node-'));
+    try {
+      const path = join(dir, 'old.ckpt');
+      await nodePlatform.writeFile(path, new Uint8Array([1]));
+      await nodePlatform.removeFile(path);
+      expect(await nodePlatform.listDir(dir)).toEqual([]);
+      await expect(nodePlatform.removeFile(path)).resolves.toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('node platform: env, clock, stdout and core count come from the process', () => {
     process.env['LIGHTNING_TS_INIT_TEST'] = 'on';
     expect(nodePlatform.env('LIGHTNING_TS_INIT_TEST')).toBe('on');

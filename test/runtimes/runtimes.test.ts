@@ -140,7 +140,7 @@ async function smokeIn(name: string, command: string, args: readonly string[]): 
   const context = `${name}:\n${out.lines.join('\n')}`;
   expect(out.lines, describeRun(name, r)).toContain(`${SMOKE_PREFIX}backend wasm`);
   expect(out.lines, describeRun(name, r)).toContain(`${SMOKE_PREFIX}done`);
-  expect(out.lines, describeRun(name, r)).toContain(`${SMOKE_PREFIX}files roundtrip ok; listing w.bin | b; missing file rejects; clock monotonic`);
+  expect(out.lines, describeRun(name, r)).toContain(`${SMOKE_PREFIX}files roundtrip ok; listing w.bin | b; missing file rejects; after remove w.bin; clock monotonic`);
   for (const backend of ['reference', 'wasm']) {
     const losses = out.losses.get(backend) ?? [];
     expect(losses, `${context}\n(${backend} losses)`).toHaveLength(SMOKE_STEPS);

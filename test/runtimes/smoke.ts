@@ -61,9 +61,13 @@ async function checkFiles(dir: string, bytes: Uint8Array): Promise<string> {
   } catch {
     missing = 'rejects';
   }
+  await platform.writeFile(`${sub}/gone.bin`, bytes);
+  await platform.removeFile(`${sub}/gone.bin`);
+  await platform.removeFile(`${sub}/gone.bin`);
+  const afterRemove = (await platform.listDir(sub)).join(' ');
   const t0 = platform.now();
   const t1 = platform.now();
-  return `roundtrip ${same ? 'ok' : 'differs'}; listing ${listing}; missing file ${missing}; clock ${t1 >= t0 ? 'monotonic' : 'backwards'}`;
+  return `roundtrip ${same ? 'ok' : 'differs'}; listing ${listing}; missing file ${missing}; after remove ${afterRemove}; clock ${t1 >= t0 ? 'monotonic' : 'backwards'}`;
 }
 
 /**
