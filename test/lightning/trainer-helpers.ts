@@ -3,7 +3,6 @@
  * captures stdout and can delete files, the wasm backend as the default, the seed model, and
  * small loaders over the `mnist` package's digits.
  */
-import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Backend } from '../../runtime/backend.ts';
 import type { Platform } from '../../runtime/platform.ts';
@@ -30,10 +29,9 @@ export { tempFolder };
 let output = '';
 let tty = false;
 
-/** The test Platform plus `removeFile` and a capturing, switchable stdout. */
-export const lightningPlatform: Platform & { removeFile(path: string): Promise<void> } = {
+/** The test Platform with a capturing, switchable stdout. */
+export const lightningPlatform: Platform = {
   ...testPlatform,
-  async removeFile(path: string) { await rm(path, { force: true }); },
   stdout: { write: (t: string) => { output += t; }, get isTTY() { return tty; } },
 };
 
