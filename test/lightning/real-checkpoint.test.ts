@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LightningModule } from '../../runtime/lightning/module.ts';
 import { readCheckpoint } from '../../runtime/lightning/checkpoint.ts';
+import { loopsStateDict, newFitProgress } from '../../runtime/lightning/loops/progress.ts';
 import { Sequential } from '../../runtime/nn/containers.ts';
 import { Linear } from '../../runtime/nn/linear.ts';
 import { ReLU } from '../../runtime/nn/activation.ts';
@@ -61,5 +62,17 @@ describe('real Lightning checkpoint', () => {
     const out = noGrad(() => model.forward(probe));
     const values = Array.from(await out.data());
     values.forEach((v, i) => expect(v).toBeCloseTo(expected.output[i]!, 6));
+  });
+
+  it('checkpoint: our loops dict has the shape of Lightning\'s, so Lightning can resume from ours', async () => {
+    const ckpt = await readCheckpoint(PATH);
+    // The paths of every leaf, e.g. 'fit_loop/epoch_loop.batch_progress/total/ready'.
+    const shape = (v: unknown, prefix = ''): string[] =>
+      typeof v === 'object' && v !== null && !Array.isArray(v)
+        ? Object.entries(v).flatMap(([k, x]) => shape(x, `${prefix}${k}/`))
+        : [prefix];
+    const ours = shape(loopsStateDict(newFitProgress())).filter((k) => !k.includes('lightning_ts'));
+    const theirs = shape(ckpt['loops']);
+    expect(ours.sort()).toEqual(theirs.sort());
   });
 });

@@ -36,6 +36,18 @@ function counts(n: number): Record<string, number> {
   return { ready: n, started: n, processed: n, completed: n };
 }
 
+function started(n: number): Record<string, number> {
+  return { ready: n, started: n, completed: n };
+}
+
+function readyCompleted(n: number): Record<string, Record<string, number>> {
+  return { total: { ready: n, completed: n }, current: { ready: n, completed: n } };
+}
+
+function emptyBatchProgress(): Record<string, unknown> {
+  return { total: counts(0), current: counts(0), is_last_batch: false };
+}
+
 /**
  * The checkpoint's `loops` dict, keyed as Lightning 2 keys it.
  * @example loopsStateDict(newFitProgress()).fit_loop['epoch_loop.state_dict'] // { _batches_that_stepped: 0 }
@@ -47,16 +59,27 @@ export function loopsStateDict(p: FitProgress): { fit_loop: Record<string, unkno
       epoch_progress: { total: { ...counts(p.epoch), completed: p.epochsCompleted }, current: { ...counts(p.epoch), completed: p.epochsCompleted } },
       'epoch_loop.state_dict': { _batches_that_stepped: p.batchesThatStepped },
       'epoch_loop.batch_progress': { total: counts(p.batchesTotal), current: counts(p.batchesInEpoch), is_last_batch: p.isLastBatch },
+      'epoch_loop.automatic_optimization.state_dict': {},
       'epoch_loop.automatic_optimization.optim_progress': {
-        optimizer: { step: { total: { ready: p.optimizerSteps, completed: p.optimizerSteps }, current: { ready: p.optimizerSteps, completed: p.optimizerSteps } } },
+        optimizer: {
+          step: readyCompleted(p.optimizerSteps),
+          // Lightning zeroes gradients once per optimizer step.
+          zero_grad: { total: started(p.optimizerSteps), current: started(p.optimizerSteps) },
+        },
       },
+      'epoch_loop.manual_optimization.state_dict': {},
+      'epoch_loop.manual_optimization.optim_step_progress': readyCompleted(0),
+      // Scheduler steps are not counted here; the schedulers' own state (lr_schedulers) restores them.
+      'epoch_loop.scheduler_progress': readyCompleted(0),
+      'epoch_loop.val_loop.state_dict': {},
+      'epoch_loop.val_loop.batch_progress': emptyBatchProgress(),
       'epoch_loop.lightning_ts': {
         epoch_start_rng: p.epochStartRng === null ? null : { seed: p.epochStartRng.seed, offset: p.epochStartRng.offset },
       },
     },
-    validate_loop: { state_dict: {} },
-    test_loop: { state_dict: {} },
-    predict_loop: { state_dict: {} },
+    validate_loop: { state_dict: {}, batch_progress: emptyBatchProgress() },
+    test_loop: { state_dict: {}, batch_progress: emptyBatchProgress() },
+    predict_loop: { state_dict: {}, batch_progress: { total: counts(0), current: counts(0) } },
   };
 }
 
