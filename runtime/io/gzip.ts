@@ -15,7 +15,11 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-async function pipe(bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
+/**
+ * All of `bytes` pushed through a (de)compression stream, collected into one array.
+ * @example await pipeThroughStream(bytes, new DecompressionStream('deflate-raw'))
+ */
+export async function pipeThroughStream(bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
   const writer = stream.writable.getWriter();
   // Write and close without awaiting: a stream error rejects these promises
   // too, and reading below is what surfaces it.
@@ -52,7 +56,7 @@ export async function gunzip(bytes: Uint8Array, name = 'gzip'): Promise<Uint8Arr
     throw new FormatError(`${name}: not a gzip stream; expected magic 0x1f 0x8b, got ${got === '' ? 'an empty file' : got}`);
   }
   try {
-    return await pipe(bytes, new DecompressionStream('gzip'));
+    return await pipeThroughStream(bytes, new DecompressionStream('gzip'));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new FormatError(`${name}: corrupt gzip data; expected a complete gzip stream, got an error after ${bytes.length} compressed bytes (${reason})`, { cause: error });
@@ -64,5 +68,5 @@ export async function gunzip(bytes: Uint8Array, name = 'gzip'): Promise<Uint8Arr
  * @example const gz = await gzip(new TextEncoder().encode('hello'));
  */
 export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
-  return pipe(bytes, new CompressionStream('gzip'));
+  return pipeThroughStream(bytes, new CompressionStream('gzip'));
 }

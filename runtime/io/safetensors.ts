@@ -23,6 +23,7 @@ import { ValueError } from '../errors.ts';
 import { numelOf, shapeString } from '../shape.ts';
 import { Tensor, backendOr } from '../tensor.ts';
 import { FormatError } from './errors.ts';
+import { halfToNumber } from './float16.ts';
 import { Int64 } from './torch-ckpt.ts';
 
 /** A loaded safetensors file. */
@@ -129,15 +130,6 @@ export async function saveSafetensors(
   return out;
 }
 
-function half(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m === 0 ? s * Infinity : NaN;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 function decode(kind: string, raw: Uint8Array, name: string): StorageArray {
   const buf = raw.slice().buffer;
   switch (kind) {
@@ -148,7 +140,7 @@ function decode(kind: string, raw: Uint8Array, name: string): StorageArray {
     case 'U8': return Int32Array.from(new Uint8Array(buf));
     case 'I8': return Int32Array.from(new Int8Array(buf));
     case 'I16': return Int32Array.from(new Int16Array(buf));
-    case 'F16': return Float32Array.from(new Uint16Array(buf), half);
+    case 'F16': return Float32Array.from(new Uint16Array(buf), halfToNumber);
     case 'BF16': {
       const src = new Uint16Array(buf);
       const bits = new Uint32Array(src.length);

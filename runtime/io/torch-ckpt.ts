@@ -30,6 +30,7 @@ import { ValueError } from '../errors.ts';
 import { contiguousStrides, numelOf, shapeString } from '../shape.ts';
 import { Tensor, backendOr } from '../tensor.ts';
 import { FormatError } from './errors.ts';
+import { halfToNumber } from './float16.ts';
 import { PyGlobal, PyPersistentId, PyReduce, PyTuple, SAFE_GLOBALS, pickle, unpickle, type GlobalHandler } from './pickle.ts';
 import { listZip, readZipEntry, writeZip, type ZipWriteEntry } from './zip.ts';
 
@@ -309,15 +310,6 @@ export const TORCH_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string,
     .map((k): [string, GlobalHandler] => [`torch.${k}`, {}]),
 ]);
 
-function half(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m === 0 ? s * Infinity : NaN;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 /** A storage's raw bytes as the runtime dtype's array. */
 function decodeStorage(kind: StorageKind, raw: Uint8Array, name: string): StorageArray {
   const n = raw.length / kind.itemsize;
@@ -331,7 +323,7 @@ function decodeStorage(kind: StorageKind, raw: Uint8Array, name: string): Storag
     case 'ShortStorage': return Int32Array.from(new Int16Array(buf));
     case 'CharStorage': return Int32Array.from(new Int8Array(buf));
     case 'ByteStorage': return Int32Array.from(new Uint8Array(buf));
-    case 'HalfStorage': return Float32Array.from(new Uint16Array(buf), half);
+    case 'HalfStorage': return Float32Array.from(new Uint16Array(buf), halfToNumber);
     case 'BFloat16Storage': {
       const src = new Uint16Array(buf);
       const bits = new Uint32Array(n);

@@ -14,6 +14,7 @@
  */
 import { crc32 } from './crc32.ts';
 import { FormatError } from './errors.ts';
+import { pipeThroughStream } from './gzip.ts';
 
 /** One file to put into an archive. */
 export interface ZipWriteEntry {
@@ -313,31 +314,6 @@ export function listZip(bytes: Uint8Array): ZipEntry[] {
   return entries;
 }
 
-async function inflateRaw(data: Uint8Array): Promise<Uint8Array> {
-  const stream = new DecompressionStream('deflate-raw');
-  const writer = stream.writable.getWriter();
-  const input = data.buffer instanceof ArrayBuffer ? (data as Uint8Array<ArrayBuffer>) : new Uint8Array(data);
-  // Not awaited: a stream error rejects these too, and reading surfaces it.
-  writer.write(input).catch(() => undefined);
-  writer.close().catch(() => undefined);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = stream.readable.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    total += value.length;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
 /**
  * The uncompressed data of one entry, CRC-checked. STORED data is a view into `bytes` (no copy).
  * @example const pkl = await readZipEntry(bytes, listZip(bytes)[0]!);
@@ -347,7 +323,7 @@ export async function readZipEntry(bytes: Uint8Array, entry: ZipEntry): Promise<
   let data = raw;
   if (entry.method === 8) {
     try {
-      data = await inflateRaw(raw);
+      data = await pipeThroughStream(raw, new DecompressionStream('deflate-raw'));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new FormatError(`zip: corrupt DEFLATE data in '${entry.name}'; expected a complete deflate stream, got an error (${reason})`, { cause: error });
