@@ -64,6 +64,11 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
 
 /**
  * The entries of `index` (1-D) along `dim`, as torch.index_select.
+ *
+ * One `gather` along the middle dim of `x` viewed as `[outer, x.shape[dim], inner]`, with
+ * the index `[1, L, 1]` broadcast to `[outer, L, inner]` by stride 0 (ops.ts's gather
+ * allows that), so no expanded index is materialised and a backend can copy whole rows of
+ * `inner` elements (a TensorDataset batch is one row copy per sample).
  * @example indexSelect(x, 0, tensor([2, 0], { dtype: 'int32' })) // rows 2 and 0
  */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
@@ -72,12 +77,20 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
     throw new ShapeError(`indexSelect: index must be 1-D; expected rank <= 1, got ${shapeString(index.shape)}`);
   }
   if (x.dim() === 0) return gather(x.reshape([1]), 0, index.reshape([1])).reshape([]);
+  sameBackend('indexSelect', [x, index]);
+  checkDType('indexSelect', x.dtype, ['float32', 'float64', 'int32']);
   const d = normalizeDim('indexSelect', dim, x.dim());
   const len = index.numel();
-  const outShape = x.shape.map((s, i) => (i === d ? len : s));
-  const idxShape = x.shape.map((_, i) => (i === d ? len : 1));
-  const expanded = noGrad(() => index.reshape(idxShape).expand(outShape).contiguous());
-  return gather(x, d, expanded);
+  const n = x.shape[d]!;
+  const outer = x.shape.slice(0, d).reduce((a, b) => a * b, 1);
+  const inner = x.shape.slice(d + 1).reduce((a, b) => a * b, 1);
+  const x3 = x.reshape([outer, n, inner]);
+  const idx3 = noGrad(() => index.contiguous().reshape([1, len, 1]).expand([outer, len, inner]));
+  const out3 = runOp('gather', x.backend, x.dtype, [outer, len, inner], [x3.contiguous().view_(), idx3.view_()], { axis: 1 });
+  const shape3 = x3.shape;
+  // The backward materialises the index (scatter_add takes a contiguous one) only when it runs.
+  const out = record(out3, 'IndexSelect', [x3], (g) => [scatterAddRaw(ew.zeros(g.backend, shape3, g.dtype), 1, idx3, g)]);
+  return out.reshape(x.shape.map((s, i) => (i === d ? len : s)));
 }
 
 /**

@@ -12,10 +12,12 @@
  *   accept inputs of any strides, including stride 0 for broadcast dims. Their
  *   inputs already have the output's shape (the tensor layer expands them).
  * - Every other op receives contiguous inputs (row-major strides; the offset may be non-zero),
- *   except `matmul`, described at {@link MatmulAttrs}.
+ *   except `matmul`, described at {@link MatmulAttrs}, and gather's index, which may
+ *   broadcast (stride 0) along any dim.
  * - Binary ops receive inputs of one dtype: the tensor layer casts first.
- * - `adam` is the one exception to "out is fresh, inputs are read-only": it updates its
- *   parameter and moment buffers in place (see {@link AdamAttrs}).
+ * - `adam` is the one exception to "out is fresh, inputs are read-only": it updates the
+ *   parameter and moment buffers of many parameters in place, and its `out` is the first
+ *   parameter (see {@link AdamAttrs}).
  */
 import type { DType } from './dtype.ts';
 
@@ -85,14 +87,24 @@ export interface Im2colAttrs {
 }
 
 /**
- * `adam`: one Adam/AdamW step over a flat run of parameters, IN PLACE. This is the one
- * primitive that breaks the out-only contract of `run`:
- * - inputs `[param, grad, expAvg, expAvgSq]`, plus `maxExpAvgSq` when `amsgrad`;
- *   all contiguous, of one dtype and one shape;
- * - `out` is a view of the same elements as `param` (the tensor layer passes the param
- *   itself), and it is written;
- * - `expAvg`, `expAvgSq` and (amsgrad) `maxExpAvgSq` are read and written in place;
- *   `grad` is only read.
+ * `adam`: one Adam/AdamW step over `count` parameters at once, IN PLACE (a multi-tensor
+ * apply, as torch's foreach/fused Adam). This is the one primitive that breaks the
+ * out-only contract of `run`:
+ * - `inputs` holds `count` entries back to back, each `[param, grad, expAvg, expAvgSq]`,
+ *   plus `maxExpAvgSq` when `amsgrad` (so `inputs.length` is `count · 4` or `count · 5`);
+ *   every view is contiguous and of one dtype, and an entry's views have equal numel
+ *   (shapes may differ; different entries may have different lengths, zero included);
+ * - `out` is the first entry's param itself (same buffer, offset and numel; the backend
+ *   checks), only because `run` needs an `out`: every param, the first included, is read
+ *   and written in place;
+ * - `expAvg`, `expAvgSq` and (amsgrad) `maxExpAvgSq` are read and written in place; `grad`
+ *   is only read. Views of different entries must not overlap (the entries are
+ *   independent; their order of update is not part of the contract);
+ * - every entry is at the same step, so the scalars below are shared (the optimizer makes
+ *   one call per parameter group and step count).
+ * ```
+ * backend.run('adam', p0, [p0, g0, m0, v0, p1, g1, m1, v1], { ...hyper, count: 2 })
+ * ```
  *
  * Per element, in this order (torch 1.13's `_single_tensor_adam(w)`, operation for operation):
  * ```
@@ -122,6 +134,8 @@ export interface AdamAttrs {
   readonly stepSize: number;
   /** sqrt(1 − β2^t), in float64. */
   readonly bc2Sqrt: number;
+  /** How many parameter entries `inputs` holds (>= 1). */
+  readonly count: number;
 }
 
 /** Each primitive's attributes. */
@@ -193,8 +207,10 @@ export interface OpAttrs {
   /** out ← value (no inputs). */
   fill: { readonly value: number };
   /**
-   * torch.gather: inputs `[x, index (int32)]`, both contiguous and of equal rank;
-   * out has index's shape; out[i][j][k] = x[i][index[i][j][k]][k] for axis 1.
+   * torch.gather: inputs `[x, index (int32)]` of equal rank; x is contiguous, and index is
+   * contiguous except that any of its dims may have stride 0 (a broadcast view: indexSelect
+   * passes its index `[1, L, 1]` expanded to `[outer, L, inner]`, so a backend may copy
+   * whole rows); out has index's shape; out[i][j][k] = x[i][index[i][j][k]][k] for axis 1.
    * An index outside `[0, x.shape[axis])` throws an IndexError.
    */
   gather: { readonly axis: number };

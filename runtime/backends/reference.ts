@@ -88,6 +88,24 @@ function checkSameDType(op: string, role: string, view: TensorView, dtype: DType
   }
 }
 
+/**
+ * Contiguous once the stride-0 (broadcast) dims are dropped: gather's index, which ops.ts
+ * lets broadcast along any dim.
+ */
+function checkContiguousOrBroadcast(op: string, role: string, view: TensorView): void {
+  if (numel(view.shape) === 0) return;
+  let expected = 1;
+  for (let d = view.shape.length - 1; d >= 0; d--) {
+    const size = view.shape[d] as number;
+    const stride = view.strides[d] as number;
+    if (size === 1 || stride === 0) continue;
+    if (stride !== expected) {
+      throw new ShapeError(`${op}: ${role} must be contiguous or broadcast (stride 0); expected row-major strides over the other dims, got ${fmt(view.strides)} for shape ${fmt(view.shape)}`);
+    }
+    expected *= size;
+  }
+}
+
 /** Row-major contiguity as torch's is_contiguous sees it: dims of size 1 may have any stride. */
 function checkContiguous(op: string, role: string, view: TensorView): void {
   if (numel(view.shape) === 0) return;
@@ -413,7 +431,7 @@ export function createReferenceBackend(): Backend {
     checkIndexFits(op, index.shape, x.shape, axis);
     checkShape(op, 'out', out, index.shape);
     checkContiguous(op, 'input', x);
-    checkContiguous(op, 'index', index);
+    checkContiguousOrBroadcast(op, 'index', index);
     checkContiguous(op, 'out', out);
     const xv = load(op, resolve(op, 'input', x));
     const iv = load(op, resolve(op, 'index', index));
@@ -565,23 +583,36 @@ export function createReferenceBackend(): Backend {
 
   function runAdam(out: TensorView, inputs: readonly TensorView[], a: OpAttrs['adam']): void {
     const op = 'adam';
-    checkInputCount(op, inputs, a.amsgrad ? [5] : [4]);
-    const p = inputs[0] as TensorView;
-    checkDType(op, p.dtype, opDTypes(op));
-    const roles = ['param', 'grad', 'expAvg', 'expAvgSq', 'maxExpAvgSq'];
-    [out, ...inputs].forEach((v, i) => {
-      const role = i === 0 ? 'out' : roles[i - 1] ?? 'input';
-      checkSameDType(op, role, v, p.dtype);
-      checkShape(op, role, v, p.shape);
-      checkContiguous(op, role, v);
-    });
+    const width = a.amsgrad ? 5 : 4;
+    if (!Number.isInteger(a.count) || a.count < 1) {
+      throw new ValueError(`${op}: attribute count must be a positive integer; expected count >= 1, got ${String(a.count)}`);
+    }
+    checkInputCount(op, inputs, [a.count * width]);
+    const p0 = inputs[0] as TensorView;
+    checkDType(op, p0.dtype, opDTypes(op));
+    // out only names the first param (ops.ts's AdamAttrs): every param is written in place.
+    if (out.buffer !== p0.buffer || out.offset !== p0.offset || numel(out.shape) !== numel(p0.shape)) {
+      throw new ShapeError(`${op}: out must be the first param itself; expected a view of buffer ${p0.buffer.id} at offset ${p0.offset} with ${numel(p0.shape)} elements, got buffer ${out.buffer.id} at offset ${out.offset} with ${numel(out.shape)}`);
+    }
     for (const k of ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'stepSize', 'bc2Sqrt'] as const) {
       if (typeof a[k] !== 'number') throw new ValueError(`${op}: attribute ${k} is missing; expected a number, got ${String(a[k])}`);
     }
-    const [pv, gv, mv, vv, xv] = inputs.map((v, i) => load(op, resolve(op, roles[i] ?? 'input', v)));
+    const roles = ['param', 'grad', 'expAvg', 'expAvgSq', 'maxExpAvgSq'];
+    const entries: TensorView[][] = [];
+    for (let e = 0; e < a.count; e++) {
+      const entry = inputs.slice(e * width, (e + 1) * width);
+      const n = numel((entry[0] as TensorView).shape);
+      entry.forEach((v, i) => {
+        const role = `entry ${e} ${roles[i] ?? 'input'}`;
+        checkSameDType(op, role, v, p0.dtype);
+        if (numel(v.shape) !== n) throw new ShapeError(`${op}: ${role} has the wrong numel; expected ${n} (its param's), got ${numel(v.shape)} (shape ${fmt(v.shape)})`);
+        checkContiguous(op, role, v);
+      });
+      entries.push(entry);
+    }
     // Every operation rounds to the dtype, as torch's sequence of float32 tensor ops does,
     // and each scalar factor is formed in float64 and then taken at the dtype.
-    const r = (v: number): number => toDType(p.dtype, v);
+    const r = (v: number): number => toDType(p0.dtype, v);
     const decay = r(1 - a.lr * a.weightDecay);
     const wd = r(a.weightDecay);
     const b1 = r(a.beta1);
@@ -591,35 +622,38 @@ export function createReferenceBackend(): Backend {
     const negStep = r(-a.stepSize);
     const bc2 = r(a.bc2Sqrt);
     const eps = r(a.eps);
-    const n = (pv as number[]).length;
-    const po = new Array<number>(n);
-    const mo = new Array<number>(n);
-    const vo = new Array<number>(n);
-    const xo = new Array<number>(a.amsgrad ? n : 0);
-    for (let i = 0; i < n; i++) {
-      let g = at(gv as number[], i, op);
-      let pi = at(pv as number[], i, op);
-      if (a.maximize) g = -g;
-      if (a.decoupled) pi = r(pi * decay);
-      else if (a.weightDecay !== 0) g = r(g + r(wd * pi));
-      const m = r(r(at(mv as number[], i, op) * b1) + r(g * c1));
-      const v = r(r(at(vv as number[], i, op) * b2) + r(r(g * c2) * g));
-      let second = v;
-      if (a.amsgrad) {
-        const prev = at(xv as number[], i, op);
-        // torch.maximum propagates NaN.
-        second = Number.isNaN(prev) || Number.isNaN(v) ? NaN : Math.max(prev, v);
-        xo[i] = second;
+    for (const entry of entries) {
+      const [pv, gv, mv, vv, xv] = entry.map((v, i) => load(op, resolve(op, roles[i] ?? 'input', v)));
+      const n = (pv as number[]).length;
+      const po = new Array<number>(n);
+      const mo = new Array<number>(n);
+      const vo = new Array<number>(n);
+      const xo = new Array<number>(a.amsgrad ? n : 0);
+      for (let i = 0; i < n; i++) {
+        let g = at(gv as number[], i, op);
+        let pi = at(pv as number[], i, op);
+        if (a.maximize) g = -g;
+        if (a.decoupled) pi = r(pi * decay);
+        else if (a.weightDecay !== 0) g = r(g + r(wd * pi));
+        const m = r(r(at(mv as number[], i, op) * b1) + r(g * c1));
+        const v = r(r(at(vv as number[], i, op) * b2) + r(r(g * c2) * g));
+        let second = v;
+        if (a.amsgrad) {
+          const prev = at(xv as number[], i, op);
+          // torch.maximum propagates NaN.
+          second = Number.isNaN(prev) || Number.isNaN(v) ? NaN : Math.max(prev, v);
+          xo[i] = second;
+        }
+        const denom = r(r(r(Math.sqrt(second)) / bc2) + eps);
+        po[i] = r(pi + r(r(negStep * m) / denom));
+        mo[i] = m;
+        vo[i] = v;
       }
-      const denom = r(r(r(Math.sqrt(second)) / bc2) + eps);
-      po[i] = r(pi + r(r(negStep * m) / denom));
-      mo[i] = m;
-      vo[i] = v;
+      store(op, resolve(op, 'expAvg', entry[2] as TensorView), mo);
+      store(op, resolve(op, 'expAvgSq', entry[3] as TensorView), vo);
+      if (a.amsgrad) store(op, resolve(op, 'maxExpAvgSq', entry[4] as TensorView), xo);
+      store(op, resolve(op, 'param', entry[0] as TensorView), po);
     }
-    store(op, resolve(op, 'expAvg', inputs[2] as TensorView), mo);
-    store(op, resolve(op, 'expAvgSq', inputs[3] as TensorView), vo);
-    if (a.amsgrad) store(op, resolve(op, 'maxExpAvgSq', inputs[4] as TensorView), xo);
-    store(op, resolve(op, 'out', out), po);
   }
 
   function runCopy(out: TensorView, inputs: readonly TensorView[]): void {

@@ -11,7 +11,7 @@
 import type { Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../backend.ts';
 import type { DType, StorageArray } from '../dtype.ts';
 import { dtypeOfArray } from '../dtype.ts';
-import { BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError } from '../errors.ts';
+import { BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError, ValueError } from '../errors.ts';
 import type { Activation, ActivationAttrs, Im2colAttrs, OpAttrs, OpName } from '../ops.ts';
 import { ACTIVATIONS, OP_NAMES, opDTypes } from '../ops.ts';
 import type { KernelVariant } from '../platform.ts';
@@ -85,6 +85,9 @@ class WasmBackendImpl implements WasmBackend {
   private nextId = 1;
   private liveCount = 0;
   private workspace = 0;
+  /** The adam kernel's row table (see `adam`), allocated on first use. */
+  private adamTable = 0;
+  private adamTableRows = 0;
   private readonly matmulKernel: Kernel;
   private readonly fills: Readonly<Record<'float32' | 'int32' | 'bool', Kernel>>;
   private disposed = false;
@@ -543,29 +546,67 @@ class WasmBackendImpl implements WasmBackend {
   }
 
   /**
-   * The fused Adam step, in place (ops.ts's AdamAttrs): out and the moment inputs are
-   * written. Every operand must be contiguous: a copy would lose the in-place writes.
+   * The fused Adam step over `count` parameters in one kernel call, in place (ops.ts's
+   * AdamAttrs). Every operand must be contiguous: a copy would lose the in-place writes.
+   * The kernel reads a table of `[n, param, grad, expAvg, expAvgSq, maxExpAvgSq]` rows
+   * (assembly/optim.ts) from a block kept for it and grown on demand.
    */
   private adam(out: TensorView, inputs: readonly TensorView[], a: OpAttrs['adam']): void {
-    const p = this.input('adam', inputs, 0);
-    const f = this.dtypeFor('adam', p.dtype);
-    const count = a.amsgrad ? 5 : 4;
-    if (inputs.length !== count) {
-      throw new ShapeError(`adam: wrong number of inputs; expected ${count} (param, grad, expAvg, expAvgSq${a.amsgrad ? ', maxExpAvgSq' : ''}), got ${inputs.length}`);
+    const p0 = this.input('adam', inputs, 0);
+    const f = this.dtypeFor('adam', p0.dtype);
+    const width = a.amsgrad ? 5 : 4;
+    const count = a.count;
+    if (!Number.isInteger(count) || count < 1) {
+      throw new ValueError(`adam: attribute count must be a positive integer; expected count >= 1, got ${String(count)}`);
     }
-    const n = numel(p.shape);
-    for (const v of [out, ...inputs]) {
-      if (v.dtype !== p.dtype) throw new DTypeError(`adam: operands differ in dtype; expected ${p.dtype}, got ${v.dtype}`);
-      if (numel(v.shape) !== n || !isContiguous(v)) {
-        throw new ShapeError(`adam: every operand must be a contiguous run of ${n} elements; expected shape [${p.shape.join(',')}] contiguous, got [${v.shape.join(',')}] with strides [${v.strides.join(',')}]`);
+    if (inputs.length !== count * width) {
+      throw new ValueError(`adam: wrong number of inputs; expected ${count * width} (${count} × [param, grad, expAvg, expAvgSq${a.amsgrad ? ', maxExpAvgSq' : ''}]), got ${inputs.length}`);
+    }
+    if (out.buffer !== p0.buffer || out.offset !== p0.offset || numel(out.shape) !== numel(p0.shape)) {
+      throw new ShapeError(`adam: out must be the first param itself; expected a view of buffer ${p0.buffer.id} at offset ${p0.offset} with ${numel(p0.shape)} elements, got buffer ${out.buffer.id} at offset ${out.offset} with ${numel(out.shape)}`);
+    }
+    // Validate everything and take every address before the table block may grow memory.
+    const rows = new Array<number>(count * 6);
+    let live = 0;
+    for (let e = 0; e < count; e++) {
+      const n = numel((inputs[e * width] as TensorView).shape);
+      for (let i = 0; i < width; i++) {
+        const v = inputs[e * width + i] as TensorView;
+        if (v.dtype !== p0.dtype) throw new DTypeError(`adam: operands differ in dtype; expected ${p0.dtype}, got ${v.dtype} at input ${e * width + i}`);
+        if (numel(v.shape) !== n || !isContiguous(v)) {
+          throw new ShapeError(`adam: every operand of entry ${e} must be a contiguous run of ${n} elements; expected ${n} contiguous elements, got [${v.shape.join(',')}] with strides [${v.strides.join(',')}]`);
+        }
       }
+      if (n === 0) continue;
+      const base = e * width;
+      const at = (i: number): number => this.addr(inputs[base + i] as TensorView);
+      rows[live * 6] = n;
+      rows[live * 6 + 1] = at(0);
+      rows[live * 6 + 2] = at(1);
+      rows[live * 6 + 3] = at(2);
+      rows[live * 6 + 4] = at(3);
+      rows[live * 6 + 5] = a.amsgrad ? at(4) : 0;
+      live++;
     }
-    if (n === 0) return;
+    if (live === 0) return;
+    const table = this.adamTableFor(live);
+    const w = table >> 2;
+    for (let j = 0; j < live * 6; j++) this.i32[w + j] = rows[j] as number;
     const flags = (a.maximize ? 1 : 0) | (a.decoupled ? 2 : 0) | (a.amsgrad ? 4 : 0) | (!a.decoupled && a.weightDecay !== 0 ? 8 : 0);
-    const at = (i: number): number => this.addr(inputs[i] as TensorView);
     // f32 parameters round each float64 scalar once, as torch takes Python scalars at the dtype.
-    f(at(0), this.addr(out), at(1), at(2), at(3), a.amsgrad ? at(4) : 0, n, flags,
+    f(table, live, flags,
       1 - a.lr * a.weightDecay, a.weightDecay, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, -a.stepSize, a.bc2Sqrt, a.eps);
+  }
+
+  /** The address of a table block with room for `rows` adam rows (24 bytes each), grown by doubling. */
+  private adamTableFor(rows: number): number {
+    if (rows > this.adamTableRows) {
+      if (this.adamTable !== 0) this.alloc_.free(this.adamTable, this.adamTableRows * 24);
+      const cap = Math.max(64, 2 ** Math.ceil(Math.log2(rows)));
+      this.adamTable = this.alloc_.alloc(cap * 24);
+      this.adamTableRows = cap;
+    }
+    return this.adamTable;
   }
 
   /** gather / scatter_add share one walk over index's shape. */

@@ -1,12 +1,16 @@
 /**
  * @module optim/adam — Adam and AdamW, as torch.optim.Adam / AdamW (torch 1.13's
- * single-tensor implementation, operation for operation), and `adamUpdate`, the
- * per-parameter math both share. `adamUpdate` runs the fused `adam` primitive (one
- * kernel call per parameter, in place); `adamUpdateComposite` is the same math as
- * tensor ops, the fallback for operands the primitive cannot take in place.
+ * single-tensor implementation, operation for operation), and the update math both share.
+ * `adamGroupUpdate` runs the fused `adam` primitive once for many parameters (a
+ * multi-tensor apply, as torch's foreach/fused Adam; in place), so a step costs one
+ * backend call per parameter group; `adamUpdate` is its one-parameter form, and
+ * `adamUpdateComposite` the same math as tensor ops, the fallback for operands the
+ * primitive cannot take in place.
  */
 import { ValueError } from '../errors.ts';
 import { zerosLike } from '../creation.ts';
+import type { Backend, TensorView } from '../backend.ts';
+import type { DType } from '../dtype.ts';
 import type { Tensor } from '../tensor.ts';
 import { checkBoolean, checkNumber, Optimizer, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.ts';
 
@@ -25,36 +29,81 @@ export interface AdamUpdateOptions {
   readonly step: number;
 }
 
+/** One parameter's operands for {@link adamGroupUpdate}. */
+export interface AdamSlot {
+  readonly param: Tensor;
+  readonly grad: Tensor;
+  readonly expAvg: Tensor;
+  readonly expAvgSq: Tensor;
+  /** The running max of `expAvgSq`; required when `amsgrad`, else ignored. */
+  readonly maxExpAvgSq: Tensor | null;
+}
+
 /**
- * One Adam/AdamW update of `param` in place, with its moment buffers, exactly as torch
- * 1.13's `_single_tensor_adam(w)` (non-capturable branch):
+ * One Adam/AdamW update of every slot's `param` in place, with its moment buffers, exactly
+ * as torch 1.13's `_single_tensor_adam(w)` (non-capturable branch) applied to each:
  * ```
  * g = maximize ? -grad : grad;  Adam: g = g + wd·param  |  AdamW: param *= 1 - lr·wd
  * m = m·β1 + (1-β1)·g;  v = v·β2 + ((1-β2)·g)·g
  * denom = sqrt(amsgrad ? (vmax = max(vmax, v)) : v) / sqrt(1-β2^t) + eps
  * param += (-(lr / (1-β1^t))·m) / denom
  * ```
- * Bias corrections are computed in float64, as Python does. Call it under `noGrad` in a
- * `tidy` scope (the optimizer's `step` does).
+ * All slots share `o` (one parameter group at one step count). The slots the primitive can
+ * take (each slot's tensors contiguous, of one dtype and numel) go to ONE `adam` backend
+ * call per (backend, dtype), usually one in all; any other slot runs
+ * {@link adamUpdateComposite}. That fallback is slower but gives the same numbers, and it
+ * says nothing: runtime/ has no channel for performance notices yet (STYLE.md's convention
+ * 3 asks for one; optimizer state made by the optimizer is always contiguous, so only
+ * hand-built state gets here). Bias corrections are computed in float64, as Python does.
+ * Call it under `noGrad` in a `tidy` scope (the optimizer's `step` does).
+ * @example
+ * adamGroupUpdate([{ param: w, grad: w.grad!, expAvg: mw, expAvgSq: vw, maxExpAvgSq: null },
+ *                  { param: b, grad: b.grad!, expAvg: mb, expAvgSq: vb, maxExpAvgSq: null }],
+ *   { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false, step: 1 });
+ */
+export function adamGroupUpdate(slots: readonly AdamSlot[], o: AdamUpdateOptions): void {
+  /** Fusable slots' views, keyed by backend then dtype (one `adam` call each). */
+  const calls = new Map<Backend, Map<DType, TensorView[]>>();
+  // Checked for every slot before any is updated, so a bad slot leaves the group untouched.
+  if (o.amsgrad && slots.some((s) => s.maxExpAvgSq === null)) {
+    throw new ValueError('adamUpdate: amsgrad needs its max buffer; expected a tensor, got null');
+  }
+  for (const s of slots) {
+    const { param } = s;
+    const operands = o.amsgrad && s.maxExpAvgSq !== null ? [param, s.grad, s.expAvg, s.expAvgSq, s.maxExpAvgSq] : [param, s.grad, s.expAvg, s.expAvgSq];
+    const fusable = operands.every((t) => t.backend === param.backend && t.dtype === param.dtype && t.isContiguous()
+      && t.numel() === param.numel());
+    if (!fusable) {
+      adamUpdateComposite(param, s.grad, s.expAvg, s.expAvgSq, s.maxExpAvgSq, o);
+      continue;
+    }
+    let byDType = calls.get(param.backend);
+    if (byDType === undefined) calls.set(param.backend, (byDType = new Map()));
+    let views = byDType.get(param.dtype);
+    if (views === undefined) byDType.set(param.dtype, (views = []));
+    for (const t of operands) views.push(t.view_());
+  }
+  // Bias corrections in float64, as Python computes them; the kernel writes every param and
+  // its moments in place (ops.ts's AdamAttrs), and `out` is the first param.
+  const width = o.amsgrad ? 5 : 4;
+  for (const [backend, byDType] of calls) {
+    for (const views of byDType.values()) {
+      backend.run('adam', views[0] as TensorView, views, {
+        lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay,
+        amsgrad: o.amsgrad, maximize: o.maximize, decoupled: o.decoupled,
+        stepSize: o.lr / (1 - o.beta1 ** o.step), bc2Sqrt: Math.sqrt(1 - o.beta2 ** o.step),
+        count: views.length / width,
+      });
+    }
+  }
+}
+
+/**
+ * One Adam/AdamW update of `param` in place: {@link adamGroupUpdate} with one slot.
  * @example adamUpdate(p, p.grad!, m, v, null, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false, step: 1 })
  */
 export function adamUpdate(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor | null, o: AdamUpdateOptions): void {
-  if (o.amsgrad && maxExpAvgSq === null) throw new ValueError('adamUpdate: amsgrad needs its max buffer; expected a tensor, got null');
-  const operands = o.amsgrad && maxExpAvgSq !== null ? [param, grad, expAvg, expAvgSq, maxExpAvgSq] : [param, grad, expAvg, expAvgSq];
-  const fusable = operands.every((t) => t.backend === param.backend && t.dtype === param.dtype && t.isContiguous()
-    && t.numel() === param.numel());
-  if (!fusable) {
-    adamUpdateComposite(param, grad, expAvg, expAvgSq, maxExpAvgSq, o);
-    return;
-  }
-  // Bias corrections in float64, as Python computes them; the kernel writes param and the
-  // moments in place (ops.ts's AdamAttrs).
-  const views = operands.map((t) => t.view_());
-  param.backend.run('adam', views[0]!, views, {
-    lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay,
-    amsgrad: o.amsgrad, maximize: o.maximize, decoupled: o.decoupled,
-    stepSize: o.lr / (1 - o.beta1 ** o.step), bc2Sqrt: Math.sqrt(1 - o.beta2 ** o.step),
-  });
+  adamGroupUpdate([{ param, grad, expAvg, expAvgSq, maxExpAvgSq }], o);
 }
 
 /**
@@ -135,6 +184,9 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
   protected override update(): void {
     for (const group of this.paramGroups) {
       const [beta1, beta2] = group.betas;
+      // One fused call per group and step count: parameters that missed steps (no grad)
+      // have their own bias corrections, so they go in a call of their own.
+      const byStep = new Map<number, AdamSlot[]>();
       for (const p of group.params) {
         if (p.grad === null) continue;
         const s = this.stateOf(p);
@@ -147,7 +199,15 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
         if (group.amsgrad && s['max_exp_avg_sq'] == null) s['max_exp_avg_sq'] = this.newState(zerosLike(p));
         const step = (s['step'] as number) + 1;
         s['step'] = step;
-        adamUpdate(p, p.grad, s['exp_avg'] as Tensor, s['exp_avg_sq'] as Tensor, group.amsgrad ? (s['max_exp_avg_sq'] as Tensor) : null, {
+        let slots = byStep.get(step);
+        if (slots === undefined) byStep.set(step, (slots = []));
+        slots.push({
+          param: p, grad: p.grad, expAvg: s['exp_avg'] as Tensor, expAvgSq: s['exp_avg_sq'] as Tensor,
+          maxExpAvgSq: group.amsgrad ? (s['max_exp_avg_sq'] as Tensor) : null,
+        });
+      }
+      for (const [step, slots] of byStep) {
+        adamGroupUpdate(slots, {
           lr: group.lr, beta1, beta2, eps: group.eps, weightDecay: group.weightDecay,
           amsgrad: group.amsgrad, maximize: group.maximize, decoupled: this.decoupled, step,
         });

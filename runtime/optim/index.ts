@@ -13,7 +13,7 @@ export {
   type OptimizerStateDict, type OptimizerStateDictLike, type ZeroGradOptions, type OptimizerSpec,
 } from './optimizer.ts';
 export { SGD, type SGDOptions, type SGDParamGroup } from './sgd.ts';
-export { Adam, AdamW, adamUpdate, adamUpdateComposite, type AdamOptions, type AdamParamGroup, type AdamUpdateOptions } from './adam.ts';
+export { Adam, AdamW, adamGroupUpdate, adamUpdate, adamUpdateComposite, type AdamOptions, type AdamParamGroup, type AdamSlot, type AdamUpdateOptions } from './adam.ts';
 export { RMSprop, type RMSpropOptions, type RMSpropParamGroup } from './rmsprop.ts';
 export {
   LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR,

@@ -108,6 +108,8 @@ export const INDEXING: readonly Case[] = [
   { name: 'gather: dim 0', fn: (x, i) => gather(x!, 0, i!), inputs: [input([3, 2], 117), idx([2, 2], [2, 0, 2, 1])] },
   { name: 'indexSelect: dim 0 with repeats', fn: (x, i) => indexSelect(x!, 0, i!), inputs: [input([3, 2], 118), idx([4], [2, 0, 2, 1])] },
   { name: 'indexSelect: dim 1', fn: (x, i) => indexSelect(x!, 1, i!), inputs: [input([2, 4], 119), idx([2], [3, 0])] },
+  { name: 'indexSelect: dim 1 of a 3-D tensor (rows of 4)', fn: (x, i) => indexSelect(x!, 1, i!), inputs: [input([2, 3, 4], 141), idx([3], [2, 2, 0])] },
+  { name: 'indexSelect: dim 0 of a transposed (non-contiguous) input', fn: (x, i) => indexSelect(x!.t(), 0, i!), inputs: [input([3, 5], 142), idx([2], [4, 1])] },
   {
     name: 'scatterAdd: gradients to base and src',
     fn: (x, i, s) => scatterAdd(x!, 1, i!, s!),

@@ -9,12 +9,12 @@
  * the reference against a second reference instance, so every case still runs end to end.
  */
 import { describe, expect, it } from 'vitest';
-import type { Backend } from '../../runtime/backend.ts';
+import type { Backend, BufferHandle, TensorView } from '../../runtime/backend.ts';
 import type { DType, StorageArray } from '../../runtime/dtype.ts';
 import type { Activation, ActivationAttrs, OpAttrs, OpName } from '../../runtime/ops.ts';
 import { ACTIVATIONS, BINARY_OPS, COMPARISON_OPS, OP_NAMES, UNARY_OPS, opDTypes } from '../../runtime/ops.ts';
 import { allocArray } from '../../runtime/dtype.ts';
-import { IndexError } from '../../runtime/errors.ts';
+import { IndexError, ShapeError, ValueError } from '../../runtime/errors.ts';
 import { createReferenceBackend } from '../../runtime/backends/reference.ts';
 import { availableBackends, contiguousStrides, runOp } from '../helpers/backends.ts';
 import type { ViewSpec } from '../helpers/backends.ts';
@@ -408,6 +408,30 @@ function gatherCases(dtype: DType): Case[] {
       attrs: { axis }, tol: toleranceFor('gather', dtype),
     };
   });
+  // A broadcast (stride 0) index, as indexSelect passes it: [outer, L, inner] from [1, L, 1]
+  // (the row-copy path: odd inner lengths cover its SIMD tail), and stride 0 on other dims.
+  const BROADCAST_SPECS: { name: string; shape: number[]; index: number[]; axis: number; dims: number[] }[] = [
+    ...[1, 3, 4, 7, 33, 127].map((inner) => ({ name: `rows of ${inner}`, shape: [2, 9, inner], index: [2, 5, inner], axis: 1, dims: [0, 2] })),
+    { name: 'rows of 5 along axis 0', shape: [6, 5], index: [11, 5], axis: 0, dims: [1] },
+    { name: 'stride 0 on dim 1 only, axis 2', shape: [3, 4, 6], index: [3, 4, 5], axis: 2, dims: [1] },
+  ];
+  for (const { name, shape, index, axis, dims } of BROADCAST_SPECS) {
+    const full = `gather ${dtype} broadcast index ${name}`;
+    const rng = createRng(seedOf(full));
+    cases.push({
+      name: full, op: 'gather', dtypes: [dtype, 'int32'], out: { dtype, shape: index },
+      inputs: [
+        { dtype, shape, data: randomData(dtype, numel(shape), rng, dataOptions('gather', dtype, 0)) },
+        layoutView('int32', index, { kind: 'broadcast', dims }, (n) => indexData(n, shape[axis] ?? 0, rng)),
+      ],
+      attrs: { axis }, tol: toleranceFor('gather', dtype),
+    });
+  }
+  cases.push({
+    name: `gather ${dtype} broadcast index out of range throws IndexError`, op: 'gather', dtypes: [dtype, 'int32'],
+    out: { dtype, shape: [3, 4] }, inputs: [{ dtype, shape: [5, 4] }, { dtype: 'int32', shape: [3, 4], strides: [1, 0], data: [0, 5, 1] }],
+    attrs: { axis: 0 }, tol: toleranceFor('gather', dtype), throws: IndexError,
+  });
   for (const bad of [5, -1]) {
     cases.push({
       name: `gather ${dtype} index ${bad} out of range throws IndexError`, op: 'gather', dtypes: [dtype, 'int32'],
@@ -525,7 +549,7 @@ function adamVariants(): [string, OpAttrs['adam']][] {
     const beta2 = 0.999;
     return {
       lr, beta1, beta2, eps: 1e-8, weightDecay: o.wd ?? 0, amsgrad: o.amsgrad ?? false, maximize: o.maximize ?? false,
-      decoupled: o.decoupled ?? false, stepSize: lr / (1 - beta1 ** step), bc2Sqrt: Math.sqrt(1 - beta2 ** step),
+      decoupled: o.decoupled ?? false, stepSize: lr / (1 - beta1 ** step), bc2Sqrt: Math.sqrt(1 - beta2 ** step), count: 1,
     };
   };
   return [
@@ -545,32 +569,66 @@ function adamInputs(dtype: DType, n: number, amsgrad: boolean, rng: Rng): ViewSp
   return inputs;
 }
 
-const ADAM_LENGTHS = [...ODD_LENGTHS, 0, 1000] as const;
-
-/** adam through the generic runner: `out` (a fresh buffer) receives the new parameter. */
+/**
+ * adam through the generic runner, whose `out` is a fresh buffer: only its calling-convention
+ * errors fit there (the in-place cases below check the numbers). Both backends throw the
+ * same class.
+ */
 function adamCases(dtype: DType): Case[] {
-  return adamVariants().flatMap(([label, attrs]) => ADAM_LENGTHS.map((n) => {
-    const full = `adam ${dtype} ${label} length ${n}`;
-    return {
-      name: full, op: 'adam' as const, dtypes: [dtype], out: { dtype, shape: [n] },
-      inputs: adamInputs(dtype, n, attrs.amsgrad, createRng(seedOf(full))), attrs, tol: toleranceFor('adam', dtype),
-    };
-  }));
+  const [label, attrs] = adamVariants()[0]!;
+  const inputs = (k: number): ViewSpec[] => Array.from({ length: k }, (_, e) => adamInputs(dtype, 5 + e, false, createRng(seedOf(`adam errors ${e}`)))).flat();
+  const base = { op: 'adam' as const, dtypes: [dtype], out: { dtype, shape: [5] }, tol: toleranceFor('adam', dtype) };
+  return [
+    { ...base, name: `adam ${dtype} ${label}: a fresh out (not the first param) is a ShapeError`, inputs: inputs(1), attrs, throws: ShapeError },
+    { ...base, name: `adam ${dtype} ${label}: count 2 with one entry's inputs is a ValueError`, inputs: inputs(1), attrs: { ...attrs, count: 2 }, throws: ValueError },
+    { ...base, name: `adam ${dtype} ${label}: count 0 is a ValueError`, inputs: inputs(1), attrs: { ...attrs, count: 0 }, throws: ValueError },
+    { ...base, name: `adam ${dtype} ${label}: 3 entries with count 2 is a ValueError`, inputs: inputs(3), attrs: { ...attrs, count: 2 }, throws: ValueError },
+  ];
 }
 
-/** Runs adam in place (out aliases the param) and returns param, expAvg, expAvgSq (and maxExpAvgSq). */
-function adamInPlace(backend: Backend, specs: readonly ViewSpec[], attrs: OpAttrs['adam']): StorageArray[] {
-  const bufs = specs.map((s) => {
+/** The lengths of a k-entry in-place adam case: odd lengths (the SIMD tail), 0 and 1000 among them. */
+function adamEntryLengths(k: number): number[] {
+  const pool = [...ODD_LENGTHS, 0, 1000];
+  return Array.from({ length: k }, (_, e) => pool[(e * 2 + k) % pool.length] ?? 1);
+}
+
+/**
+ * Runs adam in place over `entries` (each `[param, grad, expAvg, expAvgSq, (maxExpAvgSq)]`,
+ * contiguous 1-D), in ONE call with out = the first param, or (`oneCallEach`) one call per
+ * entry; returns every entry's param, expAvg, expAvgSq (and maxExpAvgSq), flattened in order.
+ */
+function adamInPlace(backend: Backend, entries: readonly (readonly ViewSpec[])[], attrs: OpAttrs['adam'], oneCallEach = false): StorageArray[] {
+  const bufs = entries.map((specs) => specs.map((s) => {
     const b = backend.alloc(s.dtype, s.shape[0] ?? 0);
     const arr = allocArray(s.dtype, s.shape[0] ?? 0);
     for (let i = 0; i < arr.length; i++) arr[i] = s.data?.[i] ?? 0;
     backend.write(b, arr);
     return b;
-  });
+  }));
   try {
-    const views = bufs.map((buffer, i) => ({ buffer, dtype: buffer.dtype, shape: specs[i]!.shape, strides: [1], offset: 0 }));
-    backend.run('adam', views[0]!, views, attrs);
-    return bufs.filter((_, i) => i !== 1).map((b) => backend.readSync(b, 0, b.length));
+    const views = bufs.map((row, e) => row.map((buffer, i) => ({ buffer, dtype: buffer.dtype, shape: entries[e]![i]!.shape, strides: [1], offset: 0 })));
+    if (oneCallEach) for (const row of views) backend.run('adam', row[0]!, row, { ...attrs, count: 1 });
+    else backend.run('adam', views[0]![0]!, views.flat(), { ...attrs, count: entries.length });
+    return bufs.flatMap((row) => row.filter((_, i) => i !== 1).map((b) => backend.readSync(b, 0, b.length)));
+  } finally {
+    for (const b of bufs.flat()) backend.free(b);
+  }
+}
+
+/** A backend.run('adam', ...) that is expected to throw, with its buffers freed either way. */
+function adamThrows(backend: Backend, build: (alloc: (n: number) => TensorView) => { out: TensorView; inputs: TensorView[] }, attrs: OpAttrs['adam']): unknown {
+  const bufs: BufferHandle[] = [];
+  const alloc = (n: number): TensorView => {
+    const buffer = backend.alloc('float32', n);
+    bufs.push(buffer);
+    return { buffer, dtype: 'float32', shape: [n], strides: [1], offset: 0 };
+  };
+  try {
+    const { out, inputs } = build(alloc);
+    backend.run('adam', out, inputs, attrs);
+    return undefined;
+  } catch (e) {
+    return e;
   } finally {
     for (const b of bufs) backend.free(b);
   }
@@ -671,17 +729,55 @@ for (const { label, backend } of targets) {
     for (const dtype of opDTypes('adam')) {
       if (!backend.capabilities.dtypes.includes(dtype)) continue;
       for (const [variant, attrs] of adamVariants()) {
-        it(`conformance ${label}: adam ${dtype} ${variant} in place: param (as out), expAvg, expAvgSq${attrs.amsgrad ? ', maxExpAvgSq' : ''} are written`, () => {
-          const specs = adamInputs(dtype, 37, attrs.amsgrad, createRng(seedOf(`adam in place ${variant}`)));
-          const expected = adamInPlace(reference, specs, attrs);
-          const actual = adamInPlace(backend, specs, attrs);
-          const names = ['param', 'expAvg', 'expAvgSq', 'maxExpAvgSq'];
-          expected.forEach((e, i) => {
-            expect(Array.from(e)).not.toEqual(Array.from(specs[i === 0 ? 0 : i + 1]!.data ?? []));
-            expectClose(actual[i]!, e, toleranceFor('adam', dtype), `${label} adam ${variant} ${names[i]}`);
+        for (const k of [1, 3, 8]) {
+          const lengths = adamEntryLengths(k);
+          it(`conformance ${label}: adam ${dtype} ${variant}, ${k} ${k === 1 ? 'entry' : 'entries'} of lengths [${lengths.join(',')}] in one call: every param, expAvg, expAvgSq${attrs.amsgrad ? ', maxExpAvgSq' : ''} is written in place`, () => {
+            const rng = createRng(seedOf(`adam in place ${variant} ${k}`));
+            const entries = lengths.map((n) => adamInputs(dtype, n, attrs.amsgrad, rng));
+            const expected = adamInPlace(reference, entries, attrs);
+            const actual = adamInPlace(backend, entries, attrs);
+            const perEntry = adamInPlace(backend, entries, attrs, true);
+            const names = attrs.amsgrad ? ['param', 'expAvg', 'expAvgSq', 'maxExpAvgSq'] : ['param', 'expAvg', 'expAvgSq'];
+            expect(actual.length).toBe(k * names.length);
+            expected.forEach((e, j) => {
+              const entry = Math.floor(j / names.length);
+              const i = j % names.length;
+              const before = Array.from(entries[entry]![i === 0 ? 0 : i + 1]!.data ?? []);
+              if (before.length > 0 && i !== 3) expect(Array.from(e), `${names[i]} of entry ${entry} changed`).not.toEqual(before);
+              expectClose(actual[j]!, e, toleranceFor('adam', dtype), `${label} adam ${variant} entry ${entry} ${names[i]}`);
+              // One call over k entries is the same per-element math as k calls of one.
+              expect(Array.from(actual[j]!), `entry ${entry} ${names[i]}: one call == one call per entry`).toEqual(Array.from(perEntry[j]!));
+            });
           });
-        });
+        }
       }
     }
+    it(`conformance ${label}: adam rejects a non-contiguous operand, an entry of mixed numel, and an out that is not the first param`, () => {
+      const attrs = { ...adamVariants()[0]![1], count: 2 };
+      const entry = (alloc: (n: number) => TensorView, n: number): TensorView[] => [alloc(n), alloc(n), alloc(n), alloc(n)];
+      const stepped = adamThrows(backend, (alloc) => {
+        const a = entry(alloc, 3);
+        const b = entry(alloc, 6);
+        b[2] = { ...b[2]!, shape: [3], strides: [2] };
+        b[0] = { ...b[0]!, shape: [3] };
+        b[1] = { ...b[1]!, shape: [3] };
+        b[3] = { ...b[3]!, shape: [3] };
+        return { out: a[0]!, inputs: [...a, ...b] };
+      }, attrs);
+      expect(stepped).toBeInstanceOf(ShapeError);
+      const mixed = adamThrows(backend, (alloc) => {
+        const a = entry(alloc, 3);
+        const b = [alloc(4), alloc(4), alloc(5), alloc(4)];
+        return { out: a[0]!, inputs: [...a, ...b] };
+      }, attrs);
+      expect(mixed).toBeInstanceOf(ShapeError);
+      const wrongOut = adamThrows(backend, (alloc) => {
+        const a = entry(alloc, 3);
+        const b = entry(alloc, 3);
+        return { out: b[0]!, inputs: [...a, ...b] };
+      }, attrs);
+      expect(wrongOut).toBeInstanceOf(ShapeError);
+      expect(String((wrongOut as Error).message)).toMatch(/^adam: out must be the first param itself; expected/);
+    });
   });
 }

@@ -3,7 +3,7 @@
  * groups and defaults, zeroGrad, step(closure), state-dict round trips, buffer accounting,
  * and typed errors for bad hyperparameters, unknown options and mismatched state dicts.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { noGrad } from '../../runtime/autograd.ts';
 import { ones, tensor, zeros } from '../../runtime/creation.ts';
 import { setDefaultBackend } from '../../runtime/engine.ts';
@@ -12,7 +12,7 @@ import { tidy } from '../../runtime/memory.ts';
 import { liveBuffers } from '../../runtime/stats.ts';
 import { Tensor } from '../../runtime/tensor.ts';
 import { Linear, Parameter } from '../../runtime/nn/index.ts';
-import { Adam, AdamW, RMSprop, SGD, adamUpdate, toCamel, toSnake } from '../../runtime/optim/index.ts';
+import { Adam, AdamW, RMSprop, SGD, adamGroupUpdate, adamUpdate, adamUpdateComposite, toCamel, toSnake } from '../../runtime/optim/index.ts';
 import { BACKENDS, expectNear, values } from '../nn/helpers.ts';
 
 /** Sets p.grad to `g` (a fresh tensor). */
@@ -151,6 +151,70 @@ for (const backend of BACKENDS) {
       // The first bias-corrected step moves each element by lr·sign(g).
       expectNear(await values(p), [0.9, 2.1], 1e-6);
       expectNear(await values(m), [0.05, -0.1], 1e-6);
+    });
+
+    it('Adam: a step makes ONE fused adam backend call per parameter group', () => {
+      const a = new Linear(3, 4);
+      const b = new Linear(4, 2);
+      const c = new Linear(2, 2);
+      const opt = new Adam([{ params: [...a.parameters(), ...b.parameters()] }, { params: c.parameters(), lr: 0.1 }]);
+      for (const p of [...a.parameters(), ...b.parameters(), ...c.parameters()]) p.grad = ones(p.shape);
+      const counts: number[] = [];
+      const run = backend.run;
+      const spy = vi.spyOn(backend, 'run').mockImplementation(function (this: unknown, ...args) {
+        if (args[0] === 'adam') counts.push((args[3] as { count: number }).count);
+        return run.apply(backend, args);
+      });
+      try {
+        opt.step();
+        opt.step();
+      } finally {
+        spy.mockRestore();
+      }
+      expect(counts).toEqual([4, 2, 4, 2]);
+    });
+
+    it('adamGroupUpdate: parameters at different steps, and a non-contiguous one, give the per-parameter numbers', async () => {
+      const o = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, amsgrad: true, maximize: false, decoupled: true };
+      const data = [[1, -2, 3, 0.5, 4, -1], [0.25, 3, -1], [2, 2, -3, 1]];
+      const grads = [[0.5, 1, -1, 2, 0.1, -0.3], [1, -1, 0.5], [0.2, -0.4, 0.6, -0.8]];
+      const make = (): { p: Tensor; g: Tensor; m: Tensor; v: Tensor; x: Tensor }[] => data.map((d, i) => ({
+        p: tensor(d), g: tensor(grads[i]!), m: tensor(d.map((x) => x / 10)), v: tensor(d.map((x) => x * x / 100)), x: tensor(d.map((x) => x * x / 50)),
+      }));
+      const fused = make();
+      const single = make();
+      // The first slot's param is a transposed (non-contiguous) view: it takes the composite path.
+      const p2d = fused[0]!.p.reshape([3, 2]).t();
+      const m2d = fused[0]!.m.reshape([3, 2]).t();
+      const v2d = fused[0]!.v.reshape([3, 2]).t();
+      const x2d = fused[0]!.x.reshape([3, 2]).t();
+      const g2d = fused[0]!.g.reshape([3, 2]).t();
+      expect(p2d.isContiguous()).toBe(false);
+      noGrad(() => tidy(() => {
+        adamGroupUpdate([
+          { param: p2d, grad: g2d, expAvg: m2d, expAvgSq: v2d, maxExpAvgSq: x2d },
+          ...fused.slice(1).map((s) => ({ param: s.p, grad: s.g, expAvg: s.m, expAvgSq: s.v, maxExpAvgSq: s.x })),
+        ], { ...o, step: 3 });
+        for (const s of single) adamUpdateComposite(s.p, s.g, s.m, s.v, s.x, { ...o, step: 3 });
+      }));
+      for (let i = 0; i < data.length; i++) {
+        for (const k of ['p', 'm', 'v', 'x'] as const) {
+          expectNear(await values(fused[i]![k]), await values(single[i]![k]), 1e-6, 1e-7, `slot ${i} ${k}`);
+        }
+      }
+      // A parameter that missed step 1 (no grad) is at step 1 when the others are at 2.
+      const late = new Parameter(tensor([1, 2, 3]));
+      const early = new Parameter(tensor([-1, 0.5]));
+      const opt = new Adam([late, early], { lr: 0.1 });
+      early.grad = tensor([1, -1]);
+      opt.step();
+      late.grad = tensor([0.5, 0.5, -2]);
+      early.grad = tensor([1, -1]);
+      opt.step();
+      // The first bias-corrected step moves each element by lr·sign(g).
+      expectNear(await values(late), [0.9, 1.9, 3.1], 1e-6);
+      expect(opt.state.get(late)!['step']).toBe(1);
+      expect(opt.state.get(early)!['step']).toBe(2);
     });
 
     it('toSnake/toCamel: translate option names', () => {
