@@ -7,6 +7,7 @@
  * `adamUpdateComposite` the same math as tensor ops, the fallback for operands the
  * primitive cannot take in place.
  */
+import { noticeOnce } from '../notice.ts';
 import { ValueError } from '../errors.ts';
 import { zerosLike } from '../creation.ts';
 import type { Backend, TensorView } from '../backend.ts';
@@ -52,9 +53,8 @@ export interface AdamSlot {
  * take (each slot's tensors contiguous, of one dtype and numel) go to ONE `adam` backend
  * call per (backend, dtype), usually one in all; any other slot runs
  * {@link adamUpdateComposite}. That fallback is slower but gives the same numbers, and it
- * says nothing: runtime/ has no channel for performance notices yet (STYLE.md's convention
- * 3 asks for one; optimizer state made by the optimizer is always contiguous, so only
- * hand-built state gets here). Bias corrections are computed in float64, as Python does.
+ * says so once (`noticeOnce`); optimizer state made by the optimizer is always
+ * contiguous, so only hand-built state gets here. Bias corrections are computed in float64, as Python does.
  * Call it under `noGrad` in a `tidy` scope (the optimizer's `step` does).
  * @example
  * adamGroupUpdate([{ param: w, grad: w.grad!, expAvg: mw, expAvgSq: vw, maxExpAvgSq: null },
@@ -74,6 +74,7 @@ export function adamGroupUpdate(slots: readonly AdamSlot[], o: AdamUpdateOptions
     const fusable = operands.every((t) => t.backend === param.backend && t.dtype === param.dtype && t.isContiguous()
       && t.numel() === param.numel());
     if (!fusable) {
+      noticeOnce('adam-composite', 'Adam: a parameter or state tensor is non-contiguous or of mixed dtype or backend; it runs the unfused update (same numbers, slower)');
       adamUpdateComposite(param, s.grad, s.expAvg, s.expAvgSq, s.maxExpAvgSq, o);
       continue;
     }

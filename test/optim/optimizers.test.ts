@@ -3,6 +3,7 @@
  * groups and defaults, zeroGrad, step(closure), state-dict round trips, buffer accounting,
  * and typed errors for bad hyperparameters, unknown options and mismatched state dicts.
  */
+import { wasNoticed } from '../../runtime/notice.ts';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { noGrad } from '../../runtime/autograd.ts';
 import { ones, tensor, zeros } from '../../runtime/creation.ts';
@@ -202,6 +203,8 @@ for (const backend of BACKENDS) {
           expectNear(await values(fused[i]![k]), await values(single[i]![k]), 1e-6, 1e-7, `slot ${i} ${k}`);
         }
       }
+      // The unfused path says so, once.
+      expect(wasNoticed('adam-composite')).toBe(true);
       // A parameter that missed step 1 (no grad) is at step 1 when the others are at 2.
       const late = new Parameter(tensor([1, 2, 3]));
       const early = new Parameter(tensor([-1, 0.5]));
