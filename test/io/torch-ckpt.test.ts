@@ -4,11 +4,9 @@
  * reading ours (through /usr/bin/python3 when torch is installed), and corrupt
  * checkpoints as FormatErrors.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { torchIt, torchLoad } from '../helpers/torch.ts';
 import type { Backend } from '../../runtime/backend.ts';
 import { createReferenceBackend } from '../../runtime/backends/reference.ts';
 import { setDefaultBackend } from '../../runtime/engine.ts';
@@ -27,17 +25,6 @@ const backend: Backend = createReferenceBackend();
 beforeAll(() => setDefaultBackend(backend));
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../fixtures/io/${name}`, import.meta.url)));
 const expected = JSON.parse(readFileSync(new URL('../fixtures/io/expected.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-const CHECK_SCRIPT = new URL('../fixtures/io/torch-load-check.py', import.meta.url).pathname;
-const PYTHON = '/usr/bin/python3';
-
-/** Whether Debian's python3-torch can run here; CI must have it (see the torch.load tests). */
-const HAS_TORCH = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-const IN_CI = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
-const torchIt = HAS_TORCH || IN_CI ? it : it.skip;
-if (!HAS_TORCH && !IN_CI) {
-  console.warn('torch-ckpt.test: skipping the torch.load tests: /usr/bin/python3 with torch (Debian python3-torch) is not installed and CI is unset');
-}
-
 // Python's int64 and float16 tensors come back as int32 and float32.
 const DTYPE_READ: Record<string, string> = { int64: 'int32', float16: 'float32', float32: 'float32', float64: 'float64', int32: 'int32', bool: 'bool' };
 
@@ -78,20 +65,6 @@ async function formatError(p: Promise<unknown>): Promise<FormatError> {
   const caught = await p.then(() => undefined, (e: unknown) => e);
   expect(caught).toBeInstanceOf(FormatError);
   return caught as FormatError;
-}
-
-function torchLoad(bytes: Uint8Array, args: string[] = []): { weights_only: string; audit: string[]; entries: string[]; value: unknown; restored?: string } {
-  if (!HAS_TORCH) {
-    throw new Error('torch-ckpt.test: CI is set but /usr/bin/python3 cannot import torch; expected Debian python3-torch installed (apt-get install python3-torch), got none');
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'torch-ckpt-'));
-  try {
-    const path = join(dir, 'ours.ckpt');
-    writeFileSync(path, bytes);
-    return JSON.parse(execFileSync(PYTHON, [CHECK_SCRIPT, path, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })) as ReturnType<typeof torchLoad>;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 describe('torch-ckpt: reading torch.save files', () => {
