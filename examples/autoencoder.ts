@@ -1,6 +1,11 @@
 /**
- * @module examples/seed-autoencoder/train — the PyTorch Lightning quick start
- * (an MNIST autoencoder), ported line for line. Run it with `npm run example`.
+ * @module examples/autoencoder — the PyTorch Lightning quick start (an MNIST autoencoder),
+ * ported line for line.
+ *
+ * Run it with `npm run example` (Node: compiled to dist/examples/autoencoder.js) or
+ * `deno run -A examples/autoencoder.ts` (Deno: deno.json maps `lightning-ts` and `mnist`).
+ * It writes under the current folder: `lightning_logs/version_N/` with the TensorBoard event
+ * file, `checkpoints/epoch=0-step=313.ckpt` and `reconstructions.png`.
  *
  * Python original                                  | here
  * ------------------------------------------------ | -------------------------------------------------
@@ -15,10 +20,14 @@ import {
   LightningModule, Trainer, DataLoader, MnistDigits, ToTensor, nn, F, optim,
   manualSeed, rand, stack, noGrad, encodePng, getPlatform,
 } from 'lightning-ts';
+import type { Tensor } from 'lightning-ts';
 
 // ---------------------------------------------------------------- Step 1: define the LightningModule
 
 class LitAutoEncoder extends LightningModule {
+  encoder: nn.Sequential;
+  decoder: nn.Sequential;
+
   constructor() {
     super();
     this.encoder = new nn.Sequential(
@@ -33,15 +42,16 @@ class LitAutoEncoder extends LightningModule {
     );
   }
 
-  forward(x) {
+  override forward(x: Tensor): Tensor {
     // in lightning, forward defines the prediction/inference actions
     const embedding = this.encoder.forward(x);
     return embedding;
   }
 
-  trainingStep(batch, batchIdx) {
+  override trainingStep(batch: [Tensor, Tensor], batchIdx: number): Tensor {
     // trainingStep defines the train loop. It is independent of forward
-    let [x, y] = batch;
+    void batchIdx;
+    let [x] = batch;
     x = x.view(x.size(0), -1);
     const z = this.encoder.forward(x);
     const xHat = this.decoder.forward(z);
@@ -51,7 +61,7 @@ class LitAutoEncoder extends LightningModule {
     return loss;
   }
 
-  configureOptimizers() {
+  override configureOptimizers(): optim.Adam {
     const optimizer = new optim.Adam(this.parameters(), { lr: 1e-3 });
     return optimizer;
   }
@@ -78,7 +88,7 @@ await trainer.fit(autoencoder, trainLoader);
 
 // ---------------------------------------------------------------- Predict: Option 1, sub-models
 
-const path = trainer.checkpointCallback.bestModelPath;
+const path = trainer.checkpointCallback!.bestModelPath;
 console.log(`\ncheckpoint: ${path}`);
 const loaded = await LitAutoEncoder.loadFromCheckpoint(path);
 
@@ -93,7 +103,9 @@ const picks = [0, 1500, 3000, 5000, 7000, 9000];
 const originals = stack(picks.map((i) => dataset.getItem(i)[0])).view(picks.length, -1);
 const embeddings = noGrad(() => encoderModel.forward(originals));
 console.log('3-D embeddings of digits', picks.map((i) => dataset.targets[i]).join(', '));
-for (const row of await embeddings.tolist()) console.log('  [' + row.map((v) => v.toFixed(3).padStart(7)).join(', ') + ' ]');
+for (const row of (await embeddings.tolist()) as number[][]) {
+  console.log('  [' + row.map((v) => v.toFixed(3).padStart(7)).join(', ') + ' ]');
+}
 
 // Option 2 shape: decode random z into 1x1x28x28 images.
 const reconstructions = noGrad(() => decoderModel.forward(embeddings));
@@ -109,10 +121,10 @@ rows.forEach((data, r) => {
     for (let p = 0; p < 28 * 28; p++) {
       const yy = r * 28 + Math.floor(p / 28);
       const xx = k * 28 + (p % 28);
-      pixels[yy * width + xx] = Math.round(Math.min(1, Math.max(0, data[k * 784 + p])) * 255);
+      pixels[yy * width + xx] = Math.round(Math.min(1, Math.max(0, Number(data[k * 784 + p]))) * 255);
     }
   }
 });
-const pngPath = `${trainer.logger.logDir}/reconstructions.png`;
+const pngPath = `${trainer.logger!.logDir}/reconstructions.png`;
 await getPlatform().writeFile(pngPath, await encodePng({ width, height: 28 * rows.length, channels: 1, data: pixels }));
 console.log(`wrote ${pngPath} (originals, reconstructions, samples from random z)`);

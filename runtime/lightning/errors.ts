@@ -23,3 +23,10 @@ export class NotAvailableYetError extends MisconfigurationError {}
  * @example await LitModel.loadFromCheckpoint('notes.txt') // throws CheckpointError
  */
 export class CheckpointError extends LightningError {}
+
+/**
+ * A monitored metric became NaN or infinite while EarlyStopping's `checkFinite` is on: training
+ * diverged. The message names the metric and the usual remedies.
+ * @example new EarlyStopping({ monitor: 'val_loss' }) // with val_loss = NaN, fit rejects with NonFiniteMetricError
+ */
+export class NonFiniteMetricError extends LightningError {}

@@ -36,6 +36,8 @@ export interface LogOptions {
 
 type Value = Tensor | number;
 
+const REDUCE_FX: ReadonlySet<string> = new Set<ReduceFx>(['mean', 'sum', 'max', 'min']);
+
 interface Entry {
   readonly name: string;
   readonly stage: LogStage;
@@ -105,7 +107,7 @@ export class ResultCollection {
       throw new MisconfigurationError(`log: '${name}' has an unsupported value; expected a number or a one-element Tensor, got ${value === null ? 'null' : typeof value}`);
     }
     const reduceFx = options.reduceFx ?? 'mean';
-    if (!['mean', 'sum', 'max', 'min'].includes(reduceFx)) {
+    if (!REDUCE_FX.has(reduceFx)) {
       throw new MisconfigurationError(`log: invalid reduceFx for '${name}'; expected 'mean', 'sum', 'max' or 'min', got '${String(reduceFx)}'`);
     }
     if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize >= 0)) {

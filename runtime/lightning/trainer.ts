@@ -116,6 +116,8 @@ export class Trainer {
   /** The checkpoint fit resumed from, if any. */
   ckptPath: string | null = null;
   #lossWindow: number[] = [];
+  /** A ProgressBar is among the callbacks (looked up once per entry point, not per step). */
+  #hasProgressBar = false;
   #pendingLosses: Tensor[] = [];
   #hasValidation = false;
 
@@ -175,7 +177,7 @@ export class Trainer {
 
   /** @internal Keeps the step's loss for the progress bar's smoothed value (read at the next refresh). */
   recordLoss(loss: Tensor): void {
-    if (this.progressBarCallback === null || !this.options.enableProgressBar) return;
+    if (!this.options.enableProgressBar || !this.#hasProgressBar) return;
     this.#pendingLosses.push(keep(loss.detach()));
     if (this.#pendingLosses.length > SMOOTHING_WINDOW) this.#pendingLosses.shift()!.dispose();
   }
@@ -193,11 +195,18 @@ export class Trainer {
   }
   #logDue: number | null = null;
 
-  /** @internal Writes due step metrics (after the step's scope closed): the only per-step readback, every logEveryNSteps. */
-  async writeDueStepMetrics(): Promise<void> {
+  /**
+   * @internal Writes due step metrics (after the step's scope closed): the only per-step
+   * readback, every logEveryNSteps. Returns a promise only when something is due.
+   */
+  writeDueStepMetrics(): Promise<void> | void {
     const s = this.#logDue;
     if (s === null) return;
     this.#logDue = null;
+    return this.#writeStepMetrics(s);
+  }
+
+  async #writeStepMetrics(s: number): Promise<void> {
     await this.results.flush();
     const views = this.results.stepMetrics('train', true);
     if (Object.keys(views.logger).length > 0) await this.logToLoggers({ ...views.logger, epoch: this.currentEpoch }, s);
@@ -250,6 +259,25 @@ export class Trainer {
   }
 
   /**
+   * @internal Whether calling hook `name` would run anything: a callback overriding it, or the
+   * module overriding `moduleHook`. The training loop skips unused per-step hooks with it, so
+   * a step costs no async call, promise or options object per hook (bench/trainer.mjs).
+   */
+  hookUsed(name: string, moduleHook?: string): boolean {
+    const key = moduleHook === undefined ? name : `${name}|${moduleHook}`;
+    let used = this.#hookUsed.get(key);
+    if (used === undefined) {
+      const [others, monitoring] = this.#overriders(name);
+      const module = this.lightningModule as unknown as Record<string, unknown> | null;
+      used = others.length > 0 || monitoring.length > 0
+        || (moduleHook !== undefined && module !== null && module[moduleHook] !== (LightningModule.prototype as unknown as Record<string, unknown>)[moduleHook]);
+      this.#hookUsed.set(key, used);
+    }
+    return used;
+  }
+  #hookUsed = new Map<string, boolean>();
+
+  /**
    * @internal Calls a hook on callbacks (non-monitoring), the module, then monitoring callbacks;
    * returns the module's result. Callbacks that keep the base no-op are skipped, and only
    * promises are awaited, so an unused hook costs nothing per step.
@@ -257,13 +285,12 @@ export class Trainer {
   async callHook(name: string, args: readonly unknown[], opts: HookOptions = {}): Promise<unknown> {
     const module = this.lightningModule!;
     const [others, monitoring] = this.#overriders(name);
-    const call = async (cbs: Callback[]): Promise<void> => {
-      for (const cb of cbs) {
+    if (opts.monitoring !== true) {
+      for (const cb of others) {
         const r = ((cb as unknown as Record<string, unknown>)[name] as (...a: unknown[]) => unknown).call(cb, this, module, ...args);
         if (r instanceof Promise) await r;
       }
-    };
-    if (opts.monitoring !== true && others.length > 0) await call(others);
+    }
     let result: unknown;
     if (opts.moduleHook !== undefined && opts.monitoring !== true) {
       const fn = (module as unknown as Record<string, unknown>)[opts.moduleHook];
@@ -281,7 +308,12 @@ export class Trainer {
       }
     }
     if (opts.between !== undefined) await opts.between();
-    if (opts.monitoring !== false && monitoring.length > 0) await call(monitoring);
+    if (opts.monitoring !== false) {
+      for (const cb of monitoring) {
+        const r = ((cb as unknown as Record<string, unknown>)[name] as (...a: unknown[]) => unknown).call(cb, this, module, ...args);
+        if (r instanceof Promise) await r;
+      }
+    }
     return result;
   }
 
@@ -296,6 +328,8 @@ export class Trainer {
 
   #attach(model: LightningModule): void {
     this.#hookTable.clear();
+    this.#hookUsed.clear();
+    this.#hasProgressBar = this.progressBarCallback !== null;
     if (typeof model?.trainingStep !== 'function' || typeof model.configureOptimizers !== 'function') {
       throw new MisconfigurationError(`Trainer: not a LightningModule; expected an instance of a LightningModule subclass, got ${model === null ? 'null' : typeof model}`);
     }

@@ -14,7 +14,7 @@ import { Callback } from '../../runtime/lightning/callbacks/callback.ts';
 import { EarlyStopping } from '../../runtime/lightning/callbacks/early-stopping.ts';
 import { ModelCheckpoint, formatCheckpointName } from '../../runtime/lightning/callbacks/model-checkpoint.ts';
 import { LearningRateMonitor } from '../../runtime/lightning/callbacks/lr-monitor.ts';
-import { MisconfigurationError } from '../../runtime/lightning/errors.ts';
+import { MisconfigurationError, NonFiniteMetricError } from '../../runtime/lightning/errors.ts';
 import { readCheckpoint } from '../../runtime/lightning/checkpoint.ts';
 import type { OptimizersConfig } from '../../runtime/lightning/optimizers.ts';
 import { LitAutoEncoder, digitLoader, tempFolder, useWasmRuntime } from './trainer-helpers.ts';
@@ -46,7 +46,7 @@ describe('callbacks', () => {
     expect(es.stoppingReason).toMatch(/did not improve in the last 2 records/);
   });
 
-  it('EarlyStopping: minDelta, mode max, stoppingThreshold and checkFinite', async () => {
+  it('EarlyStopping: minDelta, mode max, stoppingThreshold, divergenceThreshold and checkFinite', async () => {
     const run = async (es: EarlyStopping, scores: number[]): Promise<number> => {
       const t = new Trainer({ ...quiet, logger: false, enableCheckpointing: false, maxEpochs: scores.length, callbacks: [es] });
       await t.fit(new Scripted(scores), digitLoader(8, { batchSize: 8 }), digitLoader(8, { batchSize: 8 }));
@@ -54,8 +54,13 @@ describe('callbacks', () => {
     };
     expect(await run(new EarlyStopping({ monitor: 'score', mode: 'max', patience: 1, minDelta: 0.5 }), [1, 1.2, 1.4, 3])).toBe(2);
     expect(await run(new EarlyStopping({ monitor: 'score', stoppingThreshold: 0.5 }), [3, 2, 0.1, 0])).toBe(3);
+    const diverge = new EarlyStopping({ monitor: 'score', patience: 5, divergenceThreshold: 10 });
+    expect(await run(diverge, [3, 2, 12, 1])).toBe(3);
+    expect(diverge.stoppingReason).toMatch(/^Divergence threshold reached: score = 12 > 10/);
+    const maxDiverge = new EarlyStopping({ monitor: 'score', mode: 'max', patience: 5, divergenceThreshold: 0 });
+    expect(await run(maxDiverge, [3, 4, -1, 5])).toBe(3);
     const nan = new EarlyStopping({ monitor: 'score', patience: 5 });
-    expect(await run(nan, [3, NaN, 1, 0])).toBe(2);
+    await expect(run(nan, [3, NaN, 1, 0])).rejects.toThrow(NonFiniteMetricError);
     expect(nan.stoppingReason).toMatch(/not finite/);
   });
 
@@ -86,6 +91,19 @@ describe('callbacks', () => {
   it('ModelCheckpoint: a monitor that is never logged is a MisconfigurationError', async () => {
     const t = new Trainer({ ...quiet, logger: false, maxEpochs: 2, callbacks: [new ModelCheckpoint({ dirpath: dir.path, monitor: 'nope' })] });
     await expect(t.fit(new Scripted([1, 1]), digitLoader(8, { batchSize: 8 }), digitLoader(8, { batchSize: 8 }))).rejects.toThrow(MisconfigurationError);
+  });
+
+  it('ModelCheckpoint: saveWeightsOnly writes the weights without optimizer or callback state; resuming from it is a CheckpointError', async () => {
+    const ck = new ModelCheckpoint({ dirpath: `${dir.path}/w`, saveWeightsOnly: true, saveLast: true });
+    const model = new LitAutoEncoder();
+    await new Trainer({ ...quiet, logger: false, maxEpochs: 1, callbacks: [ck] }).fit(model, digitLoader(16, { batchSize: 8 }));
+    const ckpt = await readCheckpoint(ck.bestModelPath);
+    expect(Object.keys(ckpt).sort()).toEqual(['epoch', 'global_step', 'hparams_name', 'hyper_parameters', 'loops', 'pytorch-lightning_version', 'state_dict']);
+    expect(ckpt['global_step']).toBe(2);
+    const loaded = await LitAutoEncoder.loadFromCheckpoint(ck.bestModelPath);
+    expect(await loaded.encoder.stateDict().get('0.weight')!.data()).toEqual(await model.encoder.stateDict().get('0.weight')!.data());
+    await expect(new Trainer({ ...quiet, logger: false, maxEpochs: 2 }).fit(new LitAutoEncoder(), digitLoader(16, { batchSize: 8 }), null, { ckptPath: ck.lastModelPath }))
+      .rejects.toThrow(/has no optimizer_states \(saved weights-only\?\); expected a full checkpoint to resume from/);
   });
 
   it('ModelCheckpoint: filename templates interpolate metrics', () => {

@@ -2,7 +2,7 @@
  * @module lightning/callbacks/early-stopping — Lightning's EarlyStopping.
  */
 import type { Trainer } from '../trainer.ts';
-import { MisconfigurationError } from '../errors.ts';
+import { MisconfigurationError, NonFiniteMetricError } from '../errors.ts';
 import { Callback, pyReprDict } from './callback.ts';
 
 /** Options of {@link EarlyStopping}; defaults as Lightning's. */
@@ -15,7 +15,7 @@ export interface EarlyStoppingOptions {
   readonly mode?: 'min' | 'max';
   /** A monitor that was never logged is an error (default true). */
   readonly strict?: boolean;
-  /** Stop when the metric becomes NaN or infinite (default true). */
+  /** A NaN or infinite metric ends fit with a NonFiniteMetricError (default true; false treats it as no improvement). */
   readonly checkFinite?: boolean;
   /** Stop as soon as the metric is better than this. */
   readonly stoppingThreshold?: number | null;
@@ -99,16 +99,23 @@ export class EarlyStopping extends Callback {
     const current = trainer.callbackMetrics[this.monitor];
     if (current === undefined) {
       if (this.strict) {
-        throw new MisconfigurationError(`EarlyStopping: monitor '${this.monitor}' was never logged; expected one of the logged metrics (${Object.keys(trainer.callbackMetrics).join(', ') || 'none'}), got '${this.monitor}' (pass strict: false to allow it)`);
+        throw new MisconfigurationError(`EarlyStopping: monitor '${this.monitor}' was never logged; expected one of the logged metrics (${Object.keys(trainer.callbackMetrics).join(', ') || 'none'}), got '${this.monitor}' (log it with this.log('${this.monitor}', value), fix the name, or pass strict: false to allow it)`);
       }
       return;
     }
     let stop = false;
     let reason: string | null = null;
     if (this.checkFinite && !Number.isFinite(current)) {
-      stop = true;
-      reason = `Monitored metric ${this.monitor} = ${current} is not finite. Previous best value was ${this.bestScore.toFixed(3)}. Signaling Trainer to stop.`;
-    } else if (this.stoppingThreshold !== null && this.#better(current, this.stoppingThreshold)) {
+      // Lightning stops quietly here; a typed error makes a diverged run impossible to miss.
+      this.stoppedEpoch = trainer.currentEpoch;
+      this.stoppingReason = `Monitored metric ${this.monitor} = ${current} is not finite. Previous best value was ${this.bestScore.toFixed(3)}.`;
+      trainer.shouldStop = true;
+      throw new NonFiniteMetricError(
+        `EarlyStopping: monitored metric '${this.monitor}' is not finite at epoch ${trainer.currentEpoch} (training diverged); expected a finite value, got ${current} (best so far ${this.bestScore}). `
+        + 'Lower the learning rate, clip gradients (gradientClipVal), check the loss for log(0) or division by zero, or pass checkFinite: false to treat it as no improvement',
+      );
+    }
+    if (this.stoppingThreshold !== null && this.#better(current, this.stoppingThreshold)) {
       stop = true;
       reason = `Stopping threshold reached: ${this.monitor} = ${current} ${this.mode === 'min' ? '<' : '>'} ${this.stoppingThreshold}. Signaling Trainer to stop.`;
     } else if (this.divergenceThreshold !== null && this.#better(-current, -this.divergenceThreshold)) {

@@ -139,17 +139,36 @@ export class ModelCheckpoint extends Callback {
     return trainer.sanityChecking || trainer.options.fastDevRun > 0 || this.#lastGlobalStepSaved === trainer.globalStep;
   }
 
-  override async onTrainBatchEnd(trainer: Trainer): Promise<void> {
+  // Not async, so the steps that save nothing return no promise.
+  override onTrainBatchEnd(trainer: Trainer): Promise<void> | void {
     if (this.everyNTrainSteps < 1 || this.#skip(trainer) || trainer.globalStep % this.everyNTrainSteps !== 0) return;
-    await this.#save(trainer);
+    return this.#save(trainer);
+  }
+
+  /**
+   * Fails fast on a monitor that is not logged: at the first point where this callback would
+   * read it (validation end, or train epoch end when it saves there), even when this
+   * epoch does not save (everyNEpochs > 1, everyNTrainSteps), instead of at the first save.
+   */
+  #checkMonitor(trainer: Trainer): void {
+    if (this.#monitorSeen || this.monitor === null || trainer.sanityChecking || trainer.options.fastDevRun > 0) return;
+    if (!(this.monitor in trainer.callbackMetrics)) throw this.#missingMonitor(trainer);
+    this.#monitorSeen = true;
+  }
+  #monitorSeen = false;
+
+  #missingMonitor(trainer: Trainer): MisconfigurationError {
+    return new MisconfigurationError(`ModelCheckpoint: monitor '${this.monitor}' was never logged; expected one of the logged metrics (${Object.keys(trainer.callbackMetrics).join(', ') || 'none'}), got '${this.monitor}' (log it with this.log('${this.monitor}', value) or fix the name)`);
   }
 
   override async onTrainEpochEnd(trainer: Trainer): Promise<void> {
+    if (this.#saveOnEpochEnd(trainer)) this.#checkMonitor(trainer);
     if (this.#skip(trainer) || !this.#saveOnEpochEnd(trainer)) return;
     if (this.everyNEpochs >= 1 && (trainer.currentEpoch + 1) % this.everyNEpochs === 0) await this.#save(trainer);
   }
 
   override async onValidationEnd(trainer: Trainer): Promise<void> {
+    if (!this.#saveOnEpochEnd(trainer) && trainer.training) this.#checkMonitor(trainer);
     if (this.#skip(trainer) || this.#saveOnEpochEnd(trainer)) return;
     if (this.everyNEpochs >= 1 && (trainer.currentEpoch + 1) % this.everyNEpochs === 0) await this.#save(trainer);
   }
@@ -158,9 +177,7 @@ export class ModelCheckpoint extends Callback {
     const metrics: Record<string, number> = { ...trainer.callbackMetrics, epoch: trainer.currentEpoch, step: trainer.globalStep };
     this.#lastGlobalStepSaved = trainer.globalStep;
     const dir = this.dirpath ?? `${trainer.logDir}/checkpoints`;
-    if (this.monitor !== null && !(this.monitor in metrics)) {
-      throw new MisconfigurationError(`ModelCheckpoint: monitor '${this.monitor}' was never logged; expected one of the logged metrics (${Object.keys(trainer.callbackMetrics).join(', ') || 'none'}), got '${this.monitor}'`);
-    }
+    if (this.monitor !== null && !(this.monitor in metrics)) throw this.#missingMonitor(trainer);
     if (this.saveTopK !== 0) {
       const score = this.monitor === null ? null : metrics[this.monitor]!;
       this.currentScore = score;

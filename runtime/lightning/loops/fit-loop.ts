@@ -51,23 +51,49 @@ async function stepSchedulers(trainer: Trainer, interval: 'step' | 'epoch'): Pro
   for (const c of trainer.lrSchedulerConfigs) {
     if (c.interval !== interval) continue;
     const count = interval === 'step' ? trainer.globalStep : trainer.currentEpoch + 1;
-    if (count % c.frequency !== 0) continue;
+    const due = count % c.frequency === 0;
     if (c.reduceOnPlateau) {
+      // An epoch scheduler's monitor is checked at every epoch end, due or not, so a misspelt
+      // name fails after the first epoch's validation rather than at the first due step.
+      if (!due && interval === 'step') continue;
       await trainer.refreshMetrics();
       const v = trainer.callbackMetrics[c.monitor!];
       if (v === undefined) {
         if (!c.strict) continue;
-        throw new MisconfigurationError(`ReduceLROnPlateau: monitor '${c.monitor}' was never logged; expected one of the logged metrics (${Object.keys(trainer.callbackMetrics).join(', ') || 'none'}), got '${c.monitor}'`);
+        throw new MisconfigurationError(`ReduceLROnPlateau: monitor '${c.monitor}' was never logged; expected one of the logged metrics (${Object.keys(trainer.callbackMetrics).join(', ') || 'none'}), got '${c.monitor}' (log it with this.log('${c.monitor}', value), fix lrScheduler.monitor, or set lrScheduler.strict: false)`);
       }
-      c.scheduler.step(v);
-    } else {
+      if (due) c.scheduler.step(v);
+    } else if (due) {
       c.scheduler.step();
     }
   }
 }
 
-async function optimizerStep(trainer: Trainer, module: LightningModule, optimizer: Optimizer): Promise<void> {
-  await trainer.callHook('onBeforeOptimizerStep', [optimizer], { stage: 'train', moduleHook: 'onBeforeOptimizerStep' });
+/** Which per-step hooks have anyone to call, looked up once per epoch (most have no one). */
+interface StepHooks {
+  readonly batchStart: boolean;
+  readonly beforeBackward: boolean;
+  readonly afterBackward: boolean;
+  readonly beforeOptimizerStep: boolean;
+  readonly beforeZeroGrad: boolean;
+  readonly batchEnd: boolean;
+}
+
+function stepHooks(trainer: Trainer): StepHooks {
+  return {
+    batchStart: trainer.hookUsed('onTrainBatchStart', 'onTrainBatchStart'),
+    beforeBackward: trainer.hookUsed('onBeforeBackward', 'onBeforeBackward'),
+    afterBackward: trainer.hookUsed('onAfterBackward', 'onAfterBackward'),
+    beforeOptimizerStep: trainer.hookUsed('onBeforeOptimizerStep', 'onBeforeOptimizerStep'),
+    beforeZeroGrad: trainer.hookUsed('onBeforeZeroGrad'),
+    batchEnd: trainer.hookUsed('onTrainBatchEnd', 'onTrainBatchEnd'),
+  };
+}
+
+async function optimizerStep(trainer: Trainer, hooks: StepHooks, optimizer: Optimizer): Promise<void> {
+  if (hooks.beforeOptimizerStep) {
+    await trainer.callHook('onBeforeOptimizerStep', [optimizer], { stage: 'train', moduleHook: 'onBeforeOptimizerStep' });
+  }
   const clip = trainer.options.gradientClipVal;
   if (clip !== null && clip > 0) {
     const params = optimizer.paramGroups.flatMap((g) => g.params);
@@ -75,9 +101,8 @@ async function optimizerStep(trainer: Trainer, module: LightningModule, optimize
     else clipGradValue_(params, clip);
   }
   optimizer.step();
-  await trainer.callHook('onBeforeZeroGrad', [optimizer]);
+  if (hooks.beforeZeroGrad) await trainer.callHook('onBeforeZeroGrad', [optimizer]);
   optimizer.zeroGrad();
-  void module;
 }
 
 /**
@@ -90,6 +115,7 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
   const total = trainer.numTrainingBatches;
   const accumulate = trainer.options.accumulateGradBatches;
   const resumeAt = p.batchesInEpoch;
+  const hooks = stepHooks(trainer);
   // A mid-epoch resume replays the epoch's shuffle, skips what was done, then restores the RNG.
   const rngNow = defaultGenerator.getState();
   if (resumeAt > 0 && p.epochStartRng !== null) defaultGenerator.setState(p.epochStartRng);
@@ -113,7 +139,9 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
         if (r.done === true) return true;
         const batch = r.value;
         trainer.isLastBatch = isLast;
-        const startRes = await trainer.callHook('onTrainBatchStart', [batch, batchIdx], { stage: 'train', moduleHook: 'onTrainBatchStart', batch });
+        const startRes = hooks.batchStart
+          ? await trainer.callHook('onTrainBatchStart', [batch, batchIdx], { stage: 'train', moduleHook: 'onTrainBatchStart', batch })
+          : undefined;
         if (startRes === -1) return true;
         let outputs: unknown;
         if (module.automaticOptimization) {
@@ -130,11 +158,15 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
           if (loss !== null) {
             trainer.recordLoss(loss);
             const scaled = accumulate > 1 ? loss.div(accumulate) : loss;
-            await trainer.callHook('onBeforeBackward', [scaled], { stage: 'train', moduleHook: 'onBeforeBackward', batch });
+            if (hooks.beforeBackward) {
+              await trainer.callHook('onBeforeBackward', [scaled], { stage: 'train', moduleHook: 'onBeforeBackward', batch });
+            }
             scaled.backward();
-            await trainer.callHook('onAfterBackward', [], { stage: 'train', moduleHook: 'onAfterBackward', batch });
+            if (hooks.afterBackward) {
+              await trainer.callHook('onAfterBackward', [], { stage: 'train', moduleHook: 'onAfterBackward', batch });
+            }
             if (boundary) {
-              await optimizerStep(trainer, module, optimizer);
+              await optimizerStep(trainer, hooks, optimizer);
               p.optimizerSteps++;
               await stepSchedulers(trainer, 'step');
             }
@@ -156,10 +188,13 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
         p.batchesInEpoch++;
         p.batchesTotal++;
         p.isLastBatch = isLast;
-        await trainer.callHook('onTrainBatchEnd', [outputs, batch, batchIdx], { stage: 'train', moduleHook: 'onTrainBatchEnd', batch });
+        if (hooks.batchEnd) {
+          await trainer.callHook('onTrainBatchEnd', [outputs, batch, batchIdx], { stage: 'train', moduleHook: 'onTrainBatchEnd', batch });
+        }
         return false;
       });
-      await trainer.writeDueStepMetrics();
+      const due = trainer.writeDueStepMetrics();
+      if (due !== undefined) await due;
       if (stop) break;
       if (val !== null && shouldValidate(trainer, batchIdx, isLast)) {
         await runEvaluation(trainer, module, val, 'validation', trainer.numValBatches[0] ?? 0);
