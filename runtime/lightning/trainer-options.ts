@@ -74,7 +74,10 @@ export interface TrainerOptions {
   readonly logEveryNSteps?: number;
   /** Where logs and checkpoints go when no logger or callback says otherwise (default '.'). */
   readonly defaultRootDir?: string;
-  /** Ask for deterministic kernels (default false). The Trainer does not switch backends itself. */
+  /**
+   * Require deterministic kernels (default false): fit refuses to start when the model
+   * lives on the relaxed-simd build (call `init({ deterministic: true })` first).
+   */
   readonly deterministic?: boolean | 'warn';
 }
 

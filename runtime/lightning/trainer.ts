@@ -335,6 +335,7 @@ export class Trainer {
     }
     this.lightningModule = model;
     internalsOf(model).trainer = this;
+    if (this.options.deterministic) checkDeterministicKernels(model);
   }
 
   async #configureOptimizers(model: LightningModule): Promise<void> {
@@ -621,3 +622,16 @@ export class Trainer {
   }
 }
 
+/**
+ * `deterministic: true` promises bitwise-repeatable runs in every runtime, which the
+ * relaxed-simd (FMA) kernels do not give. The Trainer cannot move tensors to another
+ * backend, so it refuses to start and says how to get the simd128 kernels.
+ */
+function checkDeterministicKernels(model: LightningModule): void {
+  for (const p of model.parameters()) {
+    const variant = (p.backend as { readonly variant?: unknown }).variant;
+    if (variant === 'relaxed') {
+      throw new MisconfigurationError("Trainer: deterministic is true but the model's tensors live on the relaxed-simd wasm kernels, whose FMA results differ across runtimes; expected the simd128 kernels (await init({ deterministic: true }) before building the model), got variant 'relaxed'");
+    }
+  }
+}

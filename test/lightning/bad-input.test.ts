@@ -9,6 +9,7 @@ import { writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tensor, zeros } from '../../runtime/creation.ts';
 import { manualSeed } from '../../runtime/random.ts';
+import { setDefaultBackend } from '../../runtime/engine.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
 import { Adam } from '../../runtime/optim/adam.ts';
 import { ReduceLROnPlateau } from '../../runtime/optim/reduce-lr-on-plateau.ts';
@@ -163,5 +164,33 @@ describe('bad input', () => {
     try { new Trainer({ maxEpoch: 3 } as never); } catch (err) { e = err; }
     expect(e).toBeInstanceOf(MisconfigurationError);
     expect((e as Error).message).toMatch(/^Trainer: unknown option 'maxEpoch'; expected one of maxEpochs, /);
+  });
+});
+
+describe('deterministic', () => {
+  it('Trainer: deterministic: true refuses a model on the relaxed-simd kernels and says how to fix it', async () => {
+    const backend = await useWasmRuntime();
+    // A stand-in for the relaxed build (Node 20 validates it only behind a flag): same kernels, variant 'relaxed'.
+    const relaxed = Object.assign(Object.create(backend) as object, { variant: 'relaxed' }) as unknown as typeof backend;
+    setDefaultBackend(relaxed);
+    try {
+      manualSeed(0);
+      const model = new LitAutoEncoder();
+      const trainer = new Trainer({ deterministic: true, maxSteps: 1, logger: false, enableCheckpointing: false, enableProgressBar: false, enableModelSummary: false });
+      const err = await trainer.fit(model, digitLoader(8, { batchSize: 4 })).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(MisconfigurationError);
+      expect((err as Error).message).toBe("Trainer: deterministic is true but the model's tensors live on the relaxed-simd wasm kernels, whose FMA results differ across runtimes; expected the simd128 kernels (await init({ deterministic: true }) before building the model), got variant 'relaxed'");
+    } finally {
+      setDefaultBackend(backend);
+    }
+  });
+
+  it('Trainer: deterministic: true trains on the simd128 kernels', async () => {
+    const backend = await useWasmRuntime();
+    expect((backend as { variant?: string }).variant).toBe('simd');
+    manualSeed(0);
+    const trainer = new Trainer({ deterministic: true, maxSteps: 2, logger: false, enableCheckpointing: false, enableProgressBar: false, enableModelSummary: false });
+    await trainer.fit(new LitAutoEncoder(), digitLoader(8, { batchSize: 4 }));
+    expect(trainer.globalStep).toBe(2);
   });
 });
