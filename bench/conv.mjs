@@ -4,36 +4,15 @@
 // Run: `npm run build:wasm && node bench/conv.mjs [--quick]`. Prints medians (ms per call)
 // and ours/TF.js time ratios (< 1 means we are faster). The machine is noisy.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { transpileRuntime } from './load-runtime.mjs';
+import { loadTfjsWasm } from './tfjs-wasm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 const quick = process.argv.includes('--quick');
 
-async function loadTfjs() {
-  try {
-    const tf = await import('@tensorflow/tfjs-core');
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const dir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
-    wasm.setWasmPaths({
-      'tfjs-backend-wasm.wasm': join(dir, 'tfjs-backend-wasm.wasm'),
-      'tfjs-backend-wasm-simd.wasm': join(dir, 'tfjs-backend-wasm-simd.wasm'),
-      'tfjs-backend-wasm-threaded-simd.wasm': join(dir, 'tfjs-backend-wasm-threaded-simd.wasm'),
-    });
-    wasm.setThreadsCount(1);
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    await tf.setBackend('wasm');
-    await tf.ready();
-    return tf;
-  } catch (e) {
-    console.log(`bench: TF.js wasm unavailable (${e instanceof Error ? e.message : String(e)}); its column is blank`);
-    return null;
-  }
-}
 
 function randArray(n, seed) {
   const a = new Float32Array(n);
@@ -74,7 +53,7 @@ const { tidy } = await load('runtime/memory.js');
 const { conv2d, maxPool2d } = await load('runtime/conv.js');
 const be = await createWasmBackend({ bytes: readFileSync(join(root, 'build/kernels-simd.wasm')), variant: 'simd' });
 setDefaultBackend(be);
-const tf = await loadTfjs();
+const tf = await loadTfjsWasm();
 
 const LAYERS = [
   { label: 'conv1 32×1×28×28, 32×1×3×3', n: 32, cin: 1, h: 28, w: 28, cout: 32, k: 3, inputGrad: false },

@@ -3,15 +3,14 @@
 // Run with `npm run bench:ops` (Node 20 needs --experimental-wasm-relaxed-simd for the
 // relaxed rows). Prints medians of several timed runs; the machine is noisy.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import ts from 'typescript';
 import asc from 'assemblyscript/asc';
+import { loadTfjsWasm } from './tfjs-wasm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 const quick = process.argv.includes('--quick');
 
 // ---- our backend: transpile the few runtime files it needs (no dependency on a full build:ts)
@@ -120,26 +119,6 @@ function oursMatmul(be, M, K, N, tA, tB) {
   return { run: () => be.run('matmul', cv, [av, bv], {}), free: () => { be.free(a); be.free(b); be.free(c); } };
 }
 
-async function loadTfjs() {
-  try {
-    const tf = await import('@tensorflow/tfjs-core');
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const dir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
-    wasm.setWasmPaths({
-      'tfjs-backend-wasm.wasm': join(dir, 'tfjs-backend-wasm.wasm'),
-      'tfjs-backend-wasm-simd.wasm': join(dir, 'tfjs-backend-wasm-simd.wasm'),
-      'tfjs-backend-wasm-threaded-simd.wasm': join(dir, 'tfjs-backend-wasm-threaded-simd.wasm'),
-    });
-    wasm.setThreadsCount(1);
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    await tf.setBackend('wasm');
-    await tf.ready();
-    return tf;
-  } catch (e) {
-    console.log(`bench: TF.js wasm unavailable (${e instanceof Error ? e.message : String(e)}); its column is blank`);
-    return null;
-  }
-}
 
 function tfMatmul(tf, M, K, N, tA, tB) {
   const a = tf.tensor2d(randArray(M * K, 1), tA ? [K, M] : [M, K]);
@@ -160,7 +139,7 @@ const peak = await peakModules();
 const peakIters = 200_000;
 const peakMulAdd = peak.mulAdd ? () => peak.mulAdd(peakIters) : null;
 const peakFma = peak.fma ? () => peak.fma(peakIters) : null;
-const tf = await loadTfjs();
+const tf = await loadTfjsWasm();
 
 console.log(`\nf32 matmul, 1 thread, GFLOP/s (median of ${quick ? 3 : 7} round-robin rounds); Node ${process.versions.node}, TF.js ${tf ? tf.getBackend() : '—'} single-threaded`);
 console.log('peak / peakFMA: a wasm SIMD peak microbenchmark (12 independent f32x4 multiply-add chains;');

@@ -30,12 +30,12 @@
 //   and per-epoch setup is part of what model.fit costs).
 // Usage: node --experimental-wasm-relaxed-simd bench/seed-worker.mjs '{"peer":...,"batch":32,
 //   "warmup":50,"timed":1024,"data":"/tmp/x.f32","samples":8192,"mode":"time"|"startup"}'
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { FEATURES, readSeedData } from './seed-data.mjs';
+import { useTfjsWasm } from './tfjs-wasm.mjs';
 
 const args = JSON.parse(process.argv[2]);
 const { peer, batch, data: dataPath, mode } = args;
@@ -98,17 +98,7 @@ async function tfjs() {
   // what users import) registers them all, as the full tfjs bundle does
   const tfl = await import('@tensorflow/tfjs-layers');
   if (peer.startsWith('tfjs-wasm')) {
-    const require = createRequire(import.meta.url);
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const dir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
-    wasm.setWasmPaths({
-      'tfjs-backend-wasm.wasm': join(dir, 'tfjs-backend-wasm.wasm'),
-      'tfjs-backend-wasm-simd.wasm': join(dir, 'tfjs-backend-wasm-simd.wasm'),
-      'tfjs-backend-wasm-threaded-simd.wasm': join(dir, 'tfjs-backend-wasm-threaded-simd.wasm'),
-    });
-    wasm.setThreadsCount(1);
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    await tf.setBackend('wasm');
+    await useTfjsWasm(tf);
   } else {
     await import('@tensorflow/tfjs-backend-cpu');
     await tf.setBackend('cpu');
