@@ -10,7 +10,7 @@
  */
 import { getPlatform } from '../../platform.ts';
 import {
-  addPrefix, checkVersion, joinPath, LoggerError, nextVersion, versionFolder,
+  addPrefix, joinPath, LoggerError, RunFolder,
   type HParams, type Logger, type LoggerStatus,
 } from './logger.ts';
 import { pyFloatRepr } from './py-format.ts';
@@ -113,21 +113,16 @@ export interface CSVLoggerOptions {
  * await logger.finalize('success'); // logs/lightning_logs/version_0/metrics.csv
  */
 export class CSVLogger implements Logger {
-  readonly #saveDir: string;
-  readonly #name: string;
+  readonly #run: RunFolder;
   readonly #prefix: string;
   readonly #flushEvery: number;
-  #version: number | string | undefined;
-  #resolving: Promise<number | string> | undefined;
   readonly #experiment: CsvExperimentWriter;
 
   constructor(options: CSVLoggerOptions) {
     if (typeof options?.saveDir !== 'string') {
       throw new LoggerError(`CSVLogger: saveDir is missing; expected a folder path string, got ${typeof options?.saveDir}`);
     }
-    this.#saveDir = options.saveDir;
-    this.#name = options.name ?? 'lightning_logs';
-    this.#version = checkVersion('CSVLogger', options.version);
+    this.#run = new RunFolder('CSVLogger', options.saveDir, options.name ?? 'lightning_logs', options.version);
     this.#prefix = options.prefix ?? '';
     this.#flushEvery = options.flushLogsEveryNSteps ?? 100;
     if (!Number.isSafeInteger(this.#flushEvery) || this.#flushEvery < 1) {
@@ -140,35 +135,27 @@ export class CSVLogger implements Logger {
   }
 
   get name(): string {
-    return this.#name;
+    return this.#run.name;
   }
 
   get saveDir(): string {
-    return this.#saveDir;
+    return this.#run.saveDir;
   }
 
   get rootDir(): string {
-    return joinPath(this.#saveDir, this.#name);
+    return this.#run.rootDir;
   }
 
   get version(): number | string {
-    if (this.#version === undefined) {
-      throw new LoggerError('CSVLogger: version is not known yet; expected await logger.resolveVersion() before reading version or logDir, got a read before it');
-    }
-    return this.#version;
+    return this.#run.version;
   }
 
   get logDir(): string {
-    return joinPath(this.rootDir, versionFolder(this.version));
+    return this.#run.logDir;
   }
 
   async resolveVersion(): Promise<number | string> {
-    if (this.#version !== undefined) return this.#version;
-    this.#resolving ??= nextVersion(this.rootDir).then((v) => {
-      this.#version ??= v;
-      return this.#version;
-    });
-    return this.#resolving;
+    return this.#run.resolveVersion();
   }
 
   get experiment(): CsvExperimentWriter {

@@ -40,7 +40,7 @@ let processId: number | undefined;
  * The host name and process id that go into event file names. They come from
  * the Platform's optional `hostname()` and `pid` where a binding provides them;
  * otherwise from the HOSTNAME / COMPUTERNAME variables (else 'localhost') and
- * a random number fixed for the process.
+ * a random number fixed for this run of the program.
  * @example const { hostname, pid } = hostIdentity(); // { hostname: 'box', pid: 4242 }
  */
 export function hostIdentity(platform: Platform = getPlatform()): { hostname: string; pid: number } {

@@ -163,3 +163,52 @@ export function checkVersion(component: string, version: unknown): number | stri
   if (typeof version === 'string' && version !== '' && !version.includes('/')) return version;
   throw new LoggerError(`${component}: invalid version; expected a non-negative integer or a folder name, got ${JSON.stringify(version)}`);
 }
+
+/**
+ * Where a logger writes: `saveDir/name/version_N`, with N found lazily (Lightning's
+ * auto-increment needs `listDir`, which is async). TensorBoardLogger and CSVLogger share it.
+ * @example const run = new RunFolder('CSVLogger', 'logs', 'lightning_logs', undefined); await run.resolveVersion(); run.logDir
+ */
+export class RunFolder {
+  readonly #component: string;
+  readonly saveDir: string;
+  readonly name: string;
+  #version: number | string | undefined;
+  #resolving: Promise<number | string> | undefined;
+
+  constructor(component: string, saveDir: string, name: string, version: unknown) {
+    this.#component = component;
+    this.saveDir = saveDir;
+    this.name = name;
+    this.#version = checkVersion(component, version);
+  }
+
+  /** `saveDir/name`. */
+  get rootDir(): string {
+    return joinPath(this.saveDir, this.name);
+  }
+
+  /** The version; throws until `resolveVersion()` has run when none was given. */
+  get version(): number | string {
+    if (this.#version === undefined) {
+      throw new LoggerError(`${this.#component}: version is not known yet; expected await logger.resolveVersion() before reading version or logDir, got a read before it`);
+    }
+    return this.#version;
+  }
+
+  /** `rootDir/version_N`. */
+  get logDir(): string {
+    return joinPath(this.rootDir, versionFolder(this.version));
+  }
+
+  /** The given version, or one more than the largest `version_N` under `rootDir` (once). */
+  async resolveVersion(): Promise<number | string> {
+    if (this.#version !== undefined) return this.#version;
+    this.#resolving ??= nextVersion(this.rootDir).then((v) => {
+      this.#version ??= v;
+      return this.#version;
+    });
+    return this.#resolving;
+  }
+}
+

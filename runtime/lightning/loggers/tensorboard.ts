@@ -9,7 +9,7 @@ import { getPlatform } from '../../platform.ts';
 import { hparamsSummaries } from '../../io/tfevents.ts';
 import type { EventFileWriterOptions } from './event-file-writer.ts';
 import {
-  addPrefix, checkVersion, joinPath, LoggerError, nextVersion, sanitizeParams, versionFolder,
+  addPrefix, joinPath, LoggerError, RunFolder, sanitizeParams,
   type HParams, type Logger, type LoggerStatus,
 } from './logger.ts';
 import { SummaryWriter } from './summary-writer.ts';
@@ -40,14 +40,11 @@ export interface TensorBoardLoggerOptions extends EventFileWriterOptions {
  * await logger.finalize('success');
  */
 export class TensorBoardLogger implements Logger {
-  readonly #saveDir: string;
-  readonly #name: string;
+  readonly #run: RunFolder;
   readonly #defaultHpMetric: boolean;
   readonly #prefix: string;
   readonly #subDir: string;
   readonly #writerOptions: EventFileWriterOptions;
-  #version: number | string | undefined;
-  #resolving: Promise<number | string> | undefined;
   #experiment: SummaryWriter | undefined;
   /** The hyperparameters logged so far, nested as given (what `hparams.yaml` holds). */
   hparams: Record<string, unknown> = {};
@@ -56,9 +53,7 @@ export class TensorBoardLogger implements Logger {
     if (typeof options?.saveDir !== 'string') {
       throw new LoggerError(`TensorBoardLogger: saveDir is missing; expected a folder path string, got ${typeof options?.saveDir}`);
     }
-    this.#saveDir = options.saveDir;
-    this.#name = options.name ?? 'lightning_logs';
-    this.#version = checkVersion('TensorBoardLogger', options.version);
+    this.#run = new RunFolder('TensorBoardLogger', options.saveDir, options.name ?? 'lightning_logs', options.version);
     this.#defaultHpMetric = options.defaultHpMetric ?? true;
     this.#prefix = options.prefix ?? '';
     this.#subDir = options.subDir ?? '';
@@ -72,35 +67,27 @@ export class TensorBoardLogger implements Logger {
   }
 
   get name(): string {
-    return this.#name;
+    return this.#run.name;
   }
 
   get saveDir(): string {
-    return this.#saveDir;
+    return this.#run.saveDir;
   }
 
   get rootDir(): string {
-    return joinPath(this.#saveDir, this.#name);
+    return this.#run.rootDir;
   }
 
   get version(): number | string {
-    if (this.#version === undefined) {
-      throw new LoggerError('TensorBoardLogger: version is not known yet; expected await logger.resolveVersion() before reading version or logDir, got a read before it');
-    }
-    return this.#version;
+    return this.#run.version;
   }
 
   get logDir(): string {
-    return joinPath(this.rootDir, versionFolder(this.version), this.#subDir);
+    return joinPath(this.#run.logDir, this.#subDir);
   }
 
   async resolveVersion(): Promise<number | string> {
-    if (this.#version !== undefined) return this.#version;
-    this.#resolving ??= nextVersion(this.rootDir).then((v) => {
-      this.#version ??= v;
-      return this.#version;
-    });
-    return this.#resolving;
+    return this.#run.resolveVersion();
   }
 
   /** The SummaryWriter; its event file lands in `logDir` (resolved on first flush). */
