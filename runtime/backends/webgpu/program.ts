@@ -12,6 +12,8 @@
  * - `@binding(1..n)` the storage buffers of `buffers`, in order.
  */
 
+import type { DType } from '../../dtype.ts';
+
 /** A compiled-once WGSL program. */
 export interface Program {
   /**
@@ -57,3 +59,34 @@ export interface KernelContext {
    */
   scratch(bytes: number): GPUBuffer;
 }
+
+/**
+ * A tensor view on the GPU, as the backend hands it to a kernel function: a storage
+ * buffer plus the view's shape, strides and offset in elements (not bytes), with
+ * runtime/ops.ts's conventions. `bool` is stored one element per u32 word; float32 and
+ * int32 one per 32-bit word, so `offset` and `strides` are word counts for every dtype.
+ *
+ * @example
+ * const v: GpuView = { buffer, dtype: 'float32', shape: [2, 3], strides: [3, 1], offset: 0 };
+ */
+export interface GpuView {
+  readonly buffer: GPUBuffer;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+/**
+ * The shape of every kernel file's export: one primitive call → the launches that compute
+ * it (empty for an empty output). `attrs` is the op's attribute record from runtime/ops.ts.
+ *
+ * @example
+ * export const matmulLaunches: KernelFn<MatmulAttrs> = (ctx, out, [a, b], attrs) => [...];
+ */
+export type KernelFn<A = unknown> = (
+  ctx: KernelContext,
+  out: GpuView,
+  inputs: readonly GpuView[],
+  attrs: A,
+) => Launch[];
