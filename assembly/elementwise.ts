@@ -18,6 +18,7 @@ export const NEG: i32 = 1, ABS: i32 = 2, SIGN: i32 = 3, EXP: i32 = 4, LOG: i32 =
 export const RELU: i32 = 7, SIGMOID: i32 = 8, TANH: i32 = 9, GELU: i32 = 10, GELU_TANH: i32 = 11;
 export const SILU: i32 = 12, SOFTPLUS: i32 = 13, ELU: i32 = 14, LEAKY: i32 = 15, CLAMP: i32 = 16;
 export const INEG: i32 = 17, IABS: i32 = 18, ISIGN: i32 = 19, ICLAMP: i32 = 20, NOT: i32 = 21;
+export const ROUND_F16: i32 = 22, ROUND_BF16: i32 = 23;
 export const ADD: i32 = 30, SUB: i32 = 31, MUL: i32 = 32, DIV: i32 = 33, POW: i32 = 34, MAX: i32 = 35, MIN: i32 = 36;
 export const EQ: i32 = 37, NE: i32 = 38, LT: i32 = 39, LE: i32 = 40, GT: i32 = 41, GE: i32 = 42;
 export const IADD: i32 = 50, ISUB: i32 = 51, IMUL: i32 = 52, IPOW: i32 = 53, IMAX: i32 = 54, IMIN: i32 = 55;
@@ -105,6 +106,33 @@ function vgeluTanh(x: v128): v128 {
   return f32x4.mul(fs(SQRT_2_PI), madd(f32x4.mul(f32x4.mul(x, x), x), fs(0.044715), x));
 }
 
+/**
+ * Round to the nearest float16 value, ties to even, kept as f32 (torch's `.half().float()`).
+ * Normal halves keep 10 of the 23 mantissa bits: add 0xFFF plus the kept lsb, clear 13 bits
+ * (the carry moves into the exponent). Below 2^-14 the step is 2^-24 everywhere, and an f32
+ * add to 0.5 (whose ulp is 2^-24) rounds to it exactly. Past 65504 is infinity; NaN stays.
+ */
+function vroundF16(a: v128): v128 {
+  const ax = f32x4.abs(a);
+  const lsb = v128.and(i32x4.shr_u(ax, 13), is(1));
+  const normal = v128.and(i32x4.add(i32x4.add(ax, is(0xFFF)), lsb), is(<i32>0xFFFFE000));
+  const sub = f32x4.sub(f32x4.add(ax, fs(0.5)), fs(0.5));
+  let r = sel(f32x4.lt(ax, fs(6.103515625e-5)), sub, normal);
+  r = sel(f32x4.gt(r, fs(65504)), fs(Infinity), r);
+  r = v128.or(r, v128.and(a, is(<i32>0x80000000)));
+  return sel(f32x4.ne(a, a), a, r);
+}
+
+/**
+ * Round to the nearest bfloat16 value, ties to even, kept as f32: torch's
+ * round_to_nearest_even, `(bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000`; NaN stays.
+ */
+function vroundBF16(a: v128): v128 {
+  const lsb = v128.and(i32x4.shr_u(a, 16), is(1));
+  const r = v128.and(i32x4.add(i32x4.add(a, is(0x7FFF)), lsb), is(<i32>0xFFFF0000));
+  return sel(f32x4.ne(a, a), a, r);
+}
+
 /** The lane-wise value of op `op` on inputs a, b, c with scalar parameters p0..p2. */
 // @ts-ignore: decorator
 @inline function lanes(op: i32, a: v128, b: v128, c: v128, p0: f64, p1: f64, p2: f64): v128 {
@@ -138,6 +166,8 @@ function vgeluTanh(x: v128): v128 {
     case ISIGN: return i32x4.sub(bit(i32x4.gt_s(a, is(0))), bit(i32x4.lt_s(a, is(0))));
     case ICLAMP: return i32x4.min_s(i32x4.max_s(a, is(<i32>p0)), is(<i32>p1));
     case NOT: return bit(i32x4.eq(a, is(0)));
+    case ROUND_F16: return vroundF16(a);
+    case ROUND_BF16: return vroundBF16(a);
     case ADD: return f32x4.add(a, b);
     case SUB: return f32x4.sub(a, b);
     case MUL: return f32x4.mul(a, b);

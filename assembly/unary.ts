@@ -4,7 +4,7 @@
  */
 import {
   ew, NEG, ABS, SIGN, EXP, LOG, SQRT, RELU, SIGMOID, TANH, GELU, GELU_TANH, SILU, SOFTPLUS,
-  ELU, LEAKY, CLAMP, INEG, IABS, ISIGN, ICLAMP, NOT,
+  ELU, LEAKY, CLAMP, INEG, IABS, ISIGN, ICLAMP, NOT, ROUND_F16, ROUND_BF16,
 } from './elementwise';
 
 export function neg_f32(d: usize): void { ew(NEG, 1, 4, 4, 4, 4, d, 0, 0, 0); }
@@ -31,3 +31,7 @@ export function sign_i32(d: usize): void { ew(ISIGN, 1, 4, 4, 4, 4, d, 0, 0, 0);
 /** lo/hi must be int32 values (the host clamps them into range). */
 export function clamp_i32(d: usize, lo: f64, hi: f64): void { ew(ICLAMP, 1, 4, 4, 4, 4, d, lo, hi, 0); }
 export function logical_not_bool(d: usize): void { ew(NOT, 1, 1, 1, 1, 1, d, 0, 0, 0); }
+/** x rounded to the nearest float16 value (ties to even), as f32; see elementwise.ts vroundF16. */
+export function round_f16_f32(d: usize): void { ew(ROUND_F16, 1, 4, 4, 4, 4, d, 0, 0, 0); }
+/** x rounded to the nearest bfloat16 value (ties to even), as f32. */
+export function round_bf16_f32(d: usize): void { ew(ROUND_BF16, 1, 4, 4, 4, 4, d, 0, 0, 0); }

@@ -211,6 +211,27 @@ export function clamp(x: Tensor, min: number | null, max: number | null = null):
   });
 }
 
+/**
+ * x rounded to the nearest float16 value (ties to even), kept in x's dtype: torch's
+ * `x.half().float()`, with overflow to ±Infinity. Its gradient is straight-through (the
+ * gradient of a cast is the cast back, the identity on float32).
+ * @example roundF16(tensor([0.1, 70000])) // [0.0999755859375, Infinity]
+ */
+export function roundF16(x: Tensor): Tensor {
+  const out = unary('round_f16', x, FLOATS);
+  return record(out, 'RoundF16', [x], (g) => [g]);
+}
+
+/**
+ * x rounded to the nearest bfloat16 value (ties to even), kept in x's dtype: torch's
+ * `x.bfloat16().float()`. Its gradient is straight-through, as `roundF16`'s.
+ * @example roundBF16(tensor([0.1])) // [0.10009765625]
+ */
+export function roundBF16(x: Tensor): Tensor {
+  const out = unary('round_bf16', x, FLOATS);
+  return record(out, 'RoundBF16', [x], (g) => [g]);
+}
+
 /** Elementwise NOT of a bool tensor. */
 export function logicalNot(x: Tensor): Tensor {
   return unary('logical_not', cast(x, 'bool'), ['bool']);

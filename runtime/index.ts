@@ -18,7 +18,7 @@ export {
 } from './creation.ts';
 export {
   add, sub, mul, div, pow, neg, abs, sign, sqrt, rsqrt, exp, log, clamp, minimum, maximum, where,
-  eq, ne, lt, le, gt, ge, logicalNot, relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, cast,
+  eq, ne, lt, le, gt, ge, logicalNot, relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, cast, roundF16, roundBF16,
   type GeluOptions, type SoftplusOptions,
 } from './elementwise.ts';
 export { sum, mean, variance as var, std, logSumExp, softmax, logSoftmax, amax, amin, type VarOptions } from './reduce.ts';

@@ -25,7 +25,7 @@ import type { DType } from './dtype.ts';
 export const UNARY_OPS = [
   'neg', 'abs', 'sign', 'exp', 'log', 'sqrt',
   'relu', 'sigmoid', 'tanh', 'gelu', 'gelu_tanh', 'silu', 'softplus', 'elu', 'leaky_relu',
-  'clamp', 'logical_not',
+  'clamp', 'logical_not', 'round_f16', 'round_bf16',
 ] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
@@ -65,8 +65,20 @@ export interface ActivationAttrs {
  * Each input's last two dims are either row-major contiguous (strides `[.., K, 1]`)
  * or a transposed contiguous matrix (strides `[.., 1, M]`); the backend reads the
  * layout from the strides. The batch stride may be 0 (broadcast). `out` is `[B, M, N]`.
+ *
+ * `precision` is a hint that `a` and `b` already hold 16-bit values (float32 numbers that
+ * `round_f16` / `round_bf16` produced, as autocast passes them): a backend may multiply in
+ * that precision while accumulating in float32 (webgpu with `shader-f16` does). Backends
+ * without 16-bit arithmetic ignore it and compute in float32 on the rounded inputs, which
+ * is what the 16-bit path computes: the product of two f16 (or bf16) values is exact in
+ * float32 (11 + 11 and 8 + 8 significant bits fit in 24).
+ * ```
+ * backend.run('matmul', out, [a16, b16], { precision: 'f16' })
+ * ```
  */
-export type MatmulAttrs = Record<string, never>;
+export interface MatmulAttrs {
+  readonly precision?: 'f16' | 'bf16';
+}
 
 /**
  * The window geometry shared by `im2col` and `col2im` (torch.nn.functional.unfold/fold's
@@ -162,6 +174,17 @@ export interface OpAttrs {
   clamp: { readonly min: number | null; readonly max: number | null };
   /** bool → bool. */
   logical_not: Record<string, never>;
+  /**
+   * x rounded to the nearest IEEE float16 value (ties to even), kept in x's dtype, as
+   * torch's `x.half().float()`: beyond ±65504 (from 65520 up) gives ±Infinity, values
+   * below 2^-14 become float16 subnormals (multiples of 2^-24) or a signed zero, NaN stays NaN.
+   */
+  round_f16: Record<string, never>;
+  /**
+   * x rounded to the nearest bfloat16 value (ties to even: torch's round_to_nearest_even),
+   * kept in x's dtype, as torch's `x.bfloat16().float()`; overflow gives ±Infinity, NaN stays NaN.
+   */
+  round_bf16: Record<string, never>;
   add: Record<string, never>;
   sub: Record<string, never>;
   /** float: IEEE division. int32 is never passed (the tensor layer true-divides in float). */

@@ -10,6 +10,7 @@ import type { DType } from '../dtype.ts';
 import type { Activation, ActivationAttrs, BinaryOp, OpAttrs, UnaryOp } from '../ops.ts';
 import { NotImplementedOpError } from '../errors.ts';
 import { erf } from '../special.ts';
+import { roundToBFloat16, roundToHalf } from '../io/float16.ts';
 
 /** A scalar function of one element, e.g. `unaryScalar('exp', 'float64', {})`. */
 export type ScalarFn1 = (x: number) => number;
@@ -141,6 +142,9 @@ export function unaryScalar<O extends UnaryOp>(op: O, dtype: DType, attrs: OpAtt
       };
     }
     case 'logical_not': return (x) => (x === 0 ? 1 : 0);
+    // torch's float → Half / BFloat16 conversions: round to nearest even, overflow to ±inf.
+    case 'round_f16': return roundToHalf;
+    case 'round_bf16': return roundToBFloat16;
   }
   throw new NotImplementedOpError(`${String(op)}: no scalar formula; expected a unary op, got '${String(op)}'`);
 }

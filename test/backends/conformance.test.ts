@@ -104,6 +104,20 @@ function filler(dtype: DType, rng: Rng, options: RandomDataOptions): (n: number)
 const FLOAT_DEFAULT: RandomDataOptions = { specials: FLOAT_SPECIALS };
 const INT_DEFAULT: RandomDataOptions = { specials: INT32_SPECIALS };
 const SMALL_FLOATS: readonly number[] = [-2, -1, -0, 0, 0.5, 1, 2, NaN, Infinity, -Infinity];
+/**
+ * float16 edges: the largest half and the overflow threshold (65520 rounds to infinity),
+ * ties to even (1 + 2^-11 stays 1, 1 + 3·2^-11 goes up), the smallest normal 2^-14 and
+ * the subnormal step 2^-24 with its halves, values that flush to a signed zero.
+ */
+const F16_SPECIALS: readonly number[] = [
+  ...FLOAT_SPECIALS, 65504, -65504, 65519, 65520, -65520, 1e6, 1 + 2 ** -11, 1 + 3 * 2 ** -11, -(1 + 2 ** -11),
+  2 ** -14, -(2 ** -14), 2 ** -14 - 2 ** -25, 2 ** -24, 2 ** -25, -(2 ** -25), 3 * 2 ** -25, 5 * 2 ** -26, 1e-8, -1e-8, 1e-40,
+];
+/** bfloat16 edges: the largest bfloat16 and past it, ties to even, float32 subnormals. */
+const BF16_SPECIALS: readonly number[] = [
+  ...FLOAT_SPECIALS, 3.3895313892515355e38, 3.39e38, -3.4e38, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -(1 + 2 ** -8),
+  65520, 1e-40, -1e-40, 1e-45, 2 ** -126, 1e-30,
+];
 
 /** How input `index` of `op` is drawn, for `dtype`. */
 function dataOptions(op: OpName, dtype: DType, index: number): RandomDataOptions {
@@ -113,6 +127,8 @@ function dataOptions(op: OpName, dtype: DType, index: number): RandomDataOptions
   switch (op) {
     case 'log': case 'sqrt': return { min: -0.5, max: 6, specials: FLOAT_SPECIALS };
     case 'exp': return { min: -12, max: 12, specials: FLOAT_SPECIALS };
+    case 'round_f16': return { min: -70000, max: 70000, specials: F16_SPECIALS, specialRate: 0.6 };
+    case 'round_bf16': return { min: -1e4, max: 1e4, specials: BF16_SPECIALS, specialRate: 0.6 };
     case 'pow':
       if (isInt) return index === 0 ? { min: -5, max: 5 } : { min: -3, max: 12 };
       return index === 0 ? { min: -3, max: 3, specials: FLOAT_SPECIALS } : { min: -3, max: 3, specials: [...FLOAT_SPECIALS, 2, 3, -3, 0.5, -0.5], specialRate: 0.4 };
