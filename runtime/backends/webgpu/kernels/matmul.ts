@@ -1,0 +1,374 @@
+/**
+ * @module webgpu/kernels/matmul — `matmul` (batched, any of the four transpose layouts,
+ * batch stride 0, optional bias) as a tiled WGSL kernel with register blocking.
+ *
+ * One workgroup computes a `BM × BN` block of one batch's output. Per `BK`-deep slice of
+ * K, the workgroup copies an `A` tile (`BM × BK`) and a `B` tile (`BK × BN`) into
+ * workgroup memory, both stored k-major (`tile[k][m]`, `tile[k][n]`) so that the inner
+ * product reads `vec4`s; each thread then accumulates its `TM × TN` micro-tile in
+ * registers (`TM·TN/4` vec4 accumulators, `fma` of a splatted A value by a vec4 of B).
+ * The two tiles are double-buffered: the next slice is fetched from global memory into
+ * registers while the current one is multiplied, then stored into the other half of
+ * workgroup memory, so one barrier per slice suffices. A thread's rows (and columns) are
+ * split into chunks of 4 that lie `BM / (TM/4)` apart, so a warp's workgroup-memory
+ * reads and its global stores are consecutive vec4s.
+ *
+ * Layouts come from the strides (runtime/ops.ts's {@link MatmulAttrs}): an operand whose
+ * inner (K) stride is 1 is loaded k-fastest and transposed into workgroup memory; one
+ * whose M (or N) stride is 1 is loaded m-fastest and stored as is. Global loads use
+ * `vec4` when the contiguous extent, the other stride, the batch stride and the offset
+ * are multiples of 4 (then a group of 4 is wholly inside or outside the matrix); the
+ * scalar path reads any strides with bounds checks, which covers odd M/N/K edges.
+ *
+ * The tile configuration is chosen by shape, so that small and skinny products still
+ * put enough workgroups on the GPU: 128×128×8 with 8×8 per thread for large outputs,
+ * 64×64×16 with 4×4, and 32×32×16 with 4×4 (64 threads) for small ones. Every config's
+ * two double-buffered tiles take at most 16 KiB, WebGPU's default
+ * `maxComputeWorkgroupStorageSize`.
+ *
+ * Accumulation is in float32 in index order of K within a thread (one thread owns each
+ * output element), so results are deterministic run to run; the GPU may contract the
+ * multiply-add into an FMA, which the `matmul` tolerance covers.
+ */
+import type { MatmulAttrs } from '../../../ops.ts';
+import { BackendError, DTypeError, ShapeError, ValueError } from '../../../errors.ts';
+import type { GpuView, KernelContext, Launch, Program } from '../program.ts';
+
+/** A block-tile configuration. */
+interface TileConfig {
+  readonly name: 'large' | 'medium' | 'small';
+  /** Output rows per workgroup. */
+  readonly bm: number;
+  /** Output columns per workgroup. */
+  readonly bn: number;
+  /** Depth of one K slice. */
+  readonly bk: number;
+  /** Output rows per thread (4 or 8). */
+  readonly tm: number;
+  /** Output columns per thread (4 or 8). */
+  readonly tn: number;
+}
+
+const LARGE: TileConfig = { name: 'large', bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 };
+const MEDIUM: TileConfig = { name: 'medium', bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 };
+const SMALL: TileConfig = { name: 'small', bm: 32, bn: 32, bk: 16, tm: 4, tn: 4 };
+
+/** The tile configurations, largest first (exported for the tests and the benchmark). */
+export const MATMUL_TILE_CONFIGS: readonly TileConfig[] = [LARGE, MEDIUM, SMALL];
+
+/**
+ * How one operand is read: `inner` when its K stride is 1 (A row-major, B transposed),
+ * `outer` when its M/N stride is 1 (A transposed, B row-major); `vec4` for vec4 loads.
+ */
+interface OperandLayout {
+  readonly contig: 'inner' | 'outer';
+  readonly vec4: boolean;
+}
+
+function ceilDiv(a: number, b: number): number {
+  return Math.floor((a + b - 1) / b);
+}
+
+function fmt(xs: readonly number[]): string {
+  return `[${xs.join(',')}]`;
+}
+
+/**
+ * Picks the largest tile whose grid still has enough workgroups to fill a large GPU
+ * (an H100 has 132 SMs; 128×128 tiles keep one or two workgroups per SM busy).
+ * @example pickTileConfig(1, 4096, 4096).name // 'large'
+ */
+export function pickTileConfig(batch: number, m: number, n: number): TileConfig {
+  const tiles = (c: TileConfig): number => batch * ceilDiv(m, c.bm) * ceilDiv(n, c.bn);
+  if (tiles(LARGE) >= 256) return LARGE;
+  if (tiles(MEDIUM) >= 128) return MEDIUM;
+  return SMALL;
+}
+
+/**
+ * The layout of an operand from its strides. `dStride`/`kStride` are the strides along
+ * its M (or N) dim and its K dim; `dExtent` is M (or N).
+ */
+function operandLayout(dStride: number, kStride: number, dExtent: number, k: number, offset: number, batchStride: number): OperandLayout {
+  const aligned = (x: number): boolean => x % 4 === 0;
+  if (kStride === 1) {
+    return { contig: 'inner', vec4: aligned(k) && aligned(dStride) && aligned(offset) && aligned(batchStride) };
+  }
+  if (dStride === 1) {
+    return { contig: 'outer', vec4: aligned(dExtent) && aligned(kStride) && aligned(offset) && aligned(batchStride) };
+  }
+  // Neither stride is 1 (allowed only through size-1 dims): the strided scalar path.
+  return { contig: 'inner', vec4: false };
+}
+
+/** The WGSL of one configuration. */
+function matmulSource(c: TileConfig, a: OperandLayout, b: OperandLayout, bias: boolean, outVec4: boolean): string {
+  const wx = c.bn / c.tn;
+  const wy = c.bm / c.tm;
+  const threads = wx * wy;
+  const cm = c.tm / 4;
+  const cn = c.tn / 4;
+  const aTile = (c.bk * c.bm) / 4;
+  const bTile = (c.bk * c.bn) / 4;
+  const lines: string[] = [];
+  const L = (s: string): void => { lines.push(s); };
+
+  L(`struct U {
+  M: u32, N: u32, K: u32, aOff: u32,
+  aBS: u32, aSD: u32, aSK: u32, bOff: u32,
+  bBS: u32, bSK: u32, bSD: u32, biasOff: u32,
+  biasS: u32, outOff: u32, _p0: u32, _p1: u32,
+}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> A: array<${a.vec4 ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(2) var<storage, read> B: array<${b.vec4 ? 'vec4<f32>' : 'f32'}>;`);
+  if (bias) {
+    L(`@group(0) @binding(3) var<storage, read> BIAS: array<f32>;
+@group(0) @binding(4) var<storage, read_write> O: array<${outVec4 ? 'vec4<f32>' : 'f32'}>;`);
+  } else {
+    L(`@group(0) @binding(3) var<storage, read_write> O: array<${outVec4 ? 'vec4<f32>' : 'f32'}>;`);
+  }
+  L(`var<workgroup> As: array<vec4<f32>, ${2 * aTile}>;
+var<workgroup> Bs: array<vec4<f32>, ${2 * bTile}>;`);
+
+  /**
+   * The load of operand `X` (A or B) for the tile at k0 into registers `rX_l`, and the
+   * store of those registers into workgroup memory half `half`.
+   */
+  const loadStore = (x: 'A' | 'B', lay: OperandLayout, d: number): { decl: string; load: (k0: string) => string; store: (half: string) => string } => {
+    const ext = x === 'A' ? 'u.M' : 'u.N';
+    const d0 = x === 'A' ? 'm0' : 'n0';
+    const base = x === 'A' ? 'aBase' : 'bBase';
+    const sd = x === 'A' ? 'u.aSD' : 'u.bSD';
+    const sk = x === 'A' ? 'u.aSK' : 'u.bSK';
+    const tile = (c.bk * d) / 4;
+    const perThread = (c.bk * d) / threads;
+    const count = lay.vec4 ? perThread / 4 : perThread;
+    const decl: string[] = [];
+    const load: string[] = [];
+    const store: string[] = [];
+    for (let l = 0; l < count; l++) {
+      const reg = `r${x}${l}`;
+      decl.push(lay.vec4 ? `var ${reg} = vec4<f32>(0.0);` : `var ${reg} = 0.0;`);
+      // Element (dl, kl) of the tile, from the linear id e of this thread's l-th load.
+      const e = `(tid + ${l * threads}u)`;
+      let dl: string; let kl: string;
+      if (lay.contig === 'inner') {
+        const per = lay.vec4 ? c.bk / 4 : c.bk;
+        dl = `(${e} / ${per}u)`;
+        kl = lay.vec4 ? `((${e} % ${per}u) * 4u)` : `(${e} % ${per}u)`;
+      } else {
+        const per = lay.vec4 ? d / 4 : d;
+        kl = `(${e} / ${per}u)`;
+        dl = lay.vec4 ? `((${e} % ${per}u) * 4u)` : `(${e} % ${per}u)`;
+      }
+      load.push(`{ let dd = ${d0} + ${dl}; let kk = KK + ${kl};
+      if (dd < ${ext} && kk < u.K) {`);
+      if (lay.vec4) {
+        const idx = lay.contig === 'inner' ? `(${base} + dd * ${sd} + kk) / 4u` : `(${base} + kk * ${sk} + dd) / 4u`;
+        load.push(`        ${reg} = ${x}[${idx}];`);
+        load.push(`      } else { ${reg} = vec4<f32>(0.0); } }`);
+      } else {
+        load.push(`        ${reg} = ${x}[${base} + dd * ${sd} + kk * ${sk}];`);
+        load.push(`      } else { ${reg} = 0.0; } }`);
+      }
+      const S = x === 'A' ? 'As' : 'Bs';
+      const off = `HALF * ${tile}u`;
+      if (lay.vec4 && lay.contig === 'outer') {
+        store.push(`${S}[${off} + ${kl} * ${d / 4}u + ${dl} / 4u] = ${reg};`);
+      } else if (lay.vec4) {
+        for (let j = 0; j < 4; j++) {
+          store.push(`{ let dl = ${dl}; ${S}[${off} + (${kl} + ${j}u) * ${d / 4}u + dl / 4u][dl % 4u] = ${reg}[${j}]; }`);
+        }
+      } else {
+        store.push(`{ let dl = ${dl}; ${S}[${off} + ${kl} * ${d / 4}u + dl / 4u][dl % 4u] = ${reg}; }`);
+      }
+    }
+    return {
+      decl: decl.join('\n  '),
+      load: (k0) => `{ let KK = ${k0};\n      ${load.join('\n      ')} }`,
+      store: (half) => `{ let HALF = ${half};\n      ${store.join('\n      ')} }`,
+    };
+  };
+  const la = loadStore('A', a, c.bm);
+  const lb = loadStore('B', b, c.bn);
+
+  L(`
+@compute @workgroup_size(${wx}, ${wy}, 1)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let tx = lid.x;
+  let ty = lid.y;
+  let tid = ty * ${wx}u + tx;
+  let batch = wg.z;
+  let m0 = wg.y * ${c.bm}u;
+  let n0 = wg.x * ${c.bn}u;
+  let aBase = u.aOff + batch * u.aBS;
+  let bBase = u.bOff + batch * u.bBS;
+  let numTiles = (u.K + ${c.bk - 1}u) / ${c.bk}u;
+  ${la.decl}
+  ${lb.decl}`);
+  for (let r = 0; r < c.tm; r++) {
+    for (let j = 0; j < cn; j++) L(`  var acc${r}_${j} = vec4<f32>(0.0);`);
+  }
+  L(`  if (numTiles > 0u) {
+    ${la.load('0u')}
+    ${lb.load('0u')}
+    ${la.store('0u')}
+    ${lb.store('0u')}
+  }
+  workgroupBarrier();
+  for (var t = 0u; t < numTiles; t++) {
+    let cur = t & 1u;
+    let hasNext = t + 1u < numTiles;
+    if (hasNext) {
+      ${la.load(`(t + 1u) * ${c.bk}u`)}
+      ${lb.load(`(t + 1u) * ${c.bk}u`)}
+    }
+    let aT = cur * ${aTile}u;
+    let bT = cur * ${bTile}u;`);
+  for (let kk = 0; kk < c.bk; kk++) {
+    for (let i = 0; i < cm; i++) L(`    let a${i}_${kk} = As[aT + ${kk * (c.bm / 4) + i * (c.bm / 4 / cm)}u + ty];`);
+    for (let j = 0; j < cn; j++) L(`    let b${j}_${kk} = Bs[bT + ${kk * (c.bn / 4) + j * (c.bn / 4 / cn)}u + tx];`);
+    for (let i = 0; i < cm; i++) {
+      for (let q = 0; q < 4; q++) {
+        const r = i * 4 + q;
+        for (let j = 0; j < cn; j++) {
+          L(`    acc${r}_${j} = fma(vec4<f32>(a${i}_${kk}[${q}]), b${j}_${kk}, acc${r}_${j});`);
+        }
+      }
+    }
+  }
+  L(`    if (hasNext) {
+      ${la.store('1u - cur')}
+      ${lb.store('1u - cur')}
+    }
+    workgroupBarrier();
+  }`);
+
+  // Epilogue: bias, then the stores (vec4 where N and the output offset allow).
+  for (let j = 0; j < cn; j++) {
+    L(`  let nc${j} = n0 + ${j * (c.bn / cn)}u + tx * 4u;`);
+    if (bias) {
+      L(`  var bias${j} = vec4<f32>(0.0);
+  for (var q = 0u; q < 4u; q++) { if (nc${j} + q < u.N) { bias${j}[q] = BIAS[u.biasOff + (nc${j} + q) * u.biasS]; } }`);
+    }
+  }
+  for (let i = 0; i < cm; i++) {
+    for (let q = 0; q < 4; q++) {
+      const r = i * 4 + q;
+      L(`  { let m = m0 + ${i * (c.bm / cm) + q}u + ty * 4u;
+    if (m < u.M) {
+      let rowBase = u.outOff + (batch * u.M + m) * u.N;`);
+      for (let j = 0; j < cn; j++) {
+        const v = bias ? `acc${r}_${j} + bias${j}` : `acc${r}_${j}`;
+        if (outVec4) {
+          L(`      if (nc${j} < u.N) { O[(rowBase + nc${j}) / 4u] = ${v}; }`);
+        } else {
+          L(`      { let v = ${v}; for (var q = 0u; q < 4u; q++) { if (nc${j} + q < u.N) { O[rowBase + nc${j} + q] = v[q]; } } }`);
+        }
+      }
+      L(`    }
+  }`);
+    }
+  }
+  L('}');
+  return lines.join('\n');
+}
+
+const programCache = new Map<string, Program>();
+
+function program(c: TileConfig, a: OperandLayout, b: OperandLayout, bias: boolean, outVec4: boolean): Program {
+  const lay = (x: OperandLayout): string => `${x.contig === 'inner' ? 'k' : 'd'}${x.vec4 ? '4' : '1'}`;
+  const key = `matmul_f32_t${c.bm}x${c.bn}x${c.bk}_r${c.tm}x${c.tn}_a${lay(a)}_b${lay(b)}_o${outVec4 ? 4 : 1}${bias ? '_bias' : ''}`;
+  let p = programCache.get(key);
+  if (p === undefined) {
+    p = { key, source: () => matmulSource(c, a, b, bias, outVec4), workgroupSize: [c.bn / c.tn, c.bm / c.tm, 1] };
+    programCache.set(key, p);
+  }
+  return p;
+}
+
+/** Options for {@link matmulLaunches} beyond ops.ts's attributes (for tests and benchmarks). */
+export interface MatmulTuning {
+  /** Force a tile configuration by name instead of the shape heuristic. */
+  readonly tile?: TileConfig['name'];
+}
+
+/**
+ * The launches of one `matmul` call: `out[b] = a[b] @ b[b] (+ bias)` over 3-D views, the
+ * transpose layouts read from the strides, batch stride 0 allowed (ops.ts's MatmulAttrs).
+ * An empty output gives no launch; K = 0 gives the bias (or zeros).
+ *
+ * @example
+ * // a: [1, 256, 784] row-major, b: [1, 784, 64] given as w^T (strides [0, 1, 784]), bias [64]
+ * const launches = matmulLaunches(ctx, out, [a, b, bias], {});
+ * // one launch of `matmul_f32_t32x32x16_r4x4_ak4_bk4_o4_bias`, 2×8 workgroups
+ */
+export function matmulLaunches(
+  ctx: KernelContext,
+  out: GpuView,
+  inputs: readonly GpuView[],
+  attrs: MatmulAttrs,
+  tuning: MatmulTuning = {},
+): Launch[] {
+  const op = 'matmul';
+  void attrs;
+  if (inputs.length !== 2 && inputs.length !== 3) {
+    throw new ValueError(`${op}: wrong number of inputs; expected 2 or 3, got ${inputs.length}`);
+  }
+  const [a, b, bias] = inputs as readonly [GpuView, GpuView, GpuView | undefined];
+  for (const [role, v] of [['a', a], ['b', b], ['out', out], ['bias', bias]] as const) {
+    if (v !== undefined && v.dtype !== 'float32') {
+      throw new DTypeError(`${op}: ${role} has a dtype WebGPU cannot multiply; expected float32, got ${v.dtype}`);
+    }
+  }
+  if (a.shape.length !== 3 || b.shape.length !== 3 || out.shape.length !== 3) {
+    throw new ShapeError(`${op}: views must be 3-D; expected [B,M,K] @ [B,K,N] -> [B,M,N], got ${fmt(a.shape)} @ ${fmt(b.shape)} -> ${fmt(out.shape)}`);
+  }
+  const [ba, m, k] = a.shape as readonly [number, number, number];
+  const [bb, kb, n] = b.shape as readonly [number, number, number];
+  const batch = out.shape[0] as number;
+  if (k !== kb) {
+    throw new ShapeError(`${op}: inner dimensions differ; expected a[-1] == b[-2], got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+  }
+  if ((ba !== batch && ba !== 1) || (bb !== batch && bb !== 1) || out.shape[1] !== m || out.shape[2] !== n) {
+    throw new ShapeError(`${op}: out does not fit the inputs; expected [${batch},${m},${n}] with a[0], b[0] in {1, ${batch}}, got ${fmt(a.shape)} @ ${fmt(b.shape)} -> ${fmt(out.shape)}`);
+  }
+  if (out.strides[2] !== 1 && n > 1 || out.strides[1] !== n && m > 1 || out.strides[0] !== m * n && batch > 1) {
+    throw new ShapeError(`${op}: out must be contiguous; expected strides [${m * n},${n},1], got ${fmt(out.strides)}`);
+  }
+  if (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== n)) {
+    throw new ShapeError(`${op}: bias has the wrong shape; expected [${n}], got ${fmt(bias.shape)}`);
+  }
+  if (batch === 0 || m === 0 || n === 0) return [];
+
+  const c = tuning.tile === undefined ? pickTileConfig(batch, m, n) : MATMUL_TILE_CONFIGS.find((t) => t.name === tuning.tile) ?? SMALL;
+  const grid: [number, number, number] = [ceilDiv(n, c.bn), ceilDiv(m, c.bm), batch];
+  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+  if (grid.some((g) => g > maxDim)) {
+    throw new BackendError(`${op}: too many workgroups for one dispatch; expected at most ${maxDim} per dimension, got ${fmt(grid)} for [${batch},${m},${n}]`);
+  }
+  const aBS = ba === 1 ? 0 : (a.strides[0] as number);
+  const bBS = bb === 1 ? 0 : (b.strides[0] as number);
+  const aSD = a.strides[1] as number;
+  const aSK = a.strides[2] as number;
+  const bSK = b.strides[1] as number;
+  const bSD = b.strides[2] as number;
+  const aLay = operandLayout(aSD, aSK, m, k, a.offset, aBS);
+  const bLay = operandLayout(bSD, bSK, n, k, b.offset, bBS);
+  const outVec4 = n % 4 === 0 && out.offset % 4 === 0;
+
+  const uniforms = new Uint32Array([
+    m, n, k, a.offset,
+    aBS, aSD, aSK, b.offset,
+    bBS, bSK, bSD, bias?.offset ?? 0,
+    bias?.strides[0] ?? 0, out.offset, 0, 0,
+  ]);
+  const buffers = [
+    { buffer: a.buffer, readOnly: true },
+    { buffer: b.buffer, readOnly: true },
+    ...(bias === undefined ? [] : [{ buffer: bias.buffer, readOnly: true }]),
+    { buffer: out.buffer, readOnly: false },
+  ];
+  return [{ program: program(c, aLay, bLay, bias !== undefined, outVec4), buffers, uniforms, workgroups: grid }];
+}
