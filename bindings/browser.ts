@@ -19,6 +19,8 @@ import { setDefaultBackendFailure } from '../runtime/engine.ts';
 import { initBackend } from '../runtime/init.ts';
 import { BackendError, LightningError } from '../runtime/errors.ts';
 import { kernelUrlInPackage, layoutPackageRoot } from './package-root.ts';
+import { navigatorGpuSource } from './gpu-navigator.ts';
+import { detectGpuAdapter, requestGpuDevice } from '../runtime/backends/webgpu/device.ts';
 
 /** The page (or worker) URL that relative paths resolve against. */
 function baseUrl(): string {
@@ -215,6 +217,8 @@ export const browserPlatform: Platform = {
     isTTY: false,
   },
   hardwareConcurrency: globalThis.navigator?.hardwareConcurrency ?? 1,
+  requestGpu: (options) => requestGpuDevice(navigatorGpuSource('browser'), options),
+  detectGpu: (options) => detectGpuAdapter(navigatorGpuSource('browser'), options),
 };
 
 setPlatform(browserPlatform);

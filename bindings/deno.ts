@@ -17,6 +17,8 @@ import { setPlatform } from '../runtime/platform.ts';
 import { initBackend } from '../runtime/init.ts';
 import { BackendError, LightningError } from '../runtime/errors.ts';
 import { findPackageRoot, kernelUrlInPackage } from './package-root.ts';
+import { navigatorGpuSource } from './gpu-navigator.ts';
+import { detectGpuAdapter, requestGpuDevice } from '../runtime/backends/webgpu/device.ts';
 
 /** The few Deno APIs this binding uses (tsc has no Deno types). */
 interface DenoApi {
@@ -125,6 +127,8 @@ export const denoPlatform: Platform = {
     },
   },
   hardwareConcurrency: navigator.hardwareConcurrency,
+  requestGpu: (options) => requestGpuDevice(navigatorGpuSource('deno'), options),
+  detectGpu: (options) => detectGpuAdapter(navigatorGpuSource('deno'), options),
 };
 
 setPlatform(denoPlatform);

@@ -19,6 +19,8 @@ import { setPlatform } from '../runtime/platform.ts';
 import { initBackend } from '../runtime/init.ts';
 import { BackendError, LightningError } from '../runtime/errors.ts';
 import { findPackageRoot, kernelUrlInPackage } from './package-root.ts';
+import { nodeGpuSource } from './gpu-node.ts';
+import { detectGpuAdapter, requestGpuDevice } from '../runtime/backends/webgpu/device.ts';
 
 let packageRoot: Promise<URL> | undefined;
 let tempCounter = 0;
@@ -89,6 +91,8 @@ export const nodePlatform: Platform = {
     },
   },
   hardwareConcurrency: availableParallelism(),
+  requestGpu: async (options) => requestGpuDevice(await nodeGpuSource(), options),
+  detectGpu: async (options) => detectGpuAdapter(await nodeGpuSource(), options),
 };
 
 setPlatform(nodePlatform);

@@ -35,3 +35,20 @@ export class BackendError extends LightningError {}
 
 /** An invalid argument or option value. */
 export class ValueError extends LightningError {}
+
+/**
+ * No WebGPU adapter that fits the request: none at all, only a software (fallback) one
+ * while `allowFallbackAdapter` is false, or one without a required feature. `tried` lists
+ * every step, in order, e.g. `['navigator.gpu: absent']` or
+ * `["requestAdapter({powerPreference:'high-performance'}): null"]`.
+ *
+ * @example
+ * try { await requestWebGPUBackend(); } catch (e) { if (e instanceof NoGpuAdapterError) console.log(e.tried); }
+ */
+export class NoGpuAdapterError extends BackendError {
+  readonly tried: readonly string[];
+  constructor(message: string, tried: readonly string[], options?: { cause?: unknown }) {
+    super(message, options);
+    this.tried = tried;
+  }
+}

@@ -5,6 +5,10 @@
  * `runtime/` itself uses Web-standard APIs only.
  */
 
+import type { GpuDetection, GpuHandle, GpuRequestOptions } from './backends/webgpu/device.ts';
+
+export type { GpuAdapterDescription, GpuDetection, GpuFeatures, GpuHandle, GpuRequestOptions } from './backends/webgpu/device.ts';
+
 /** Which kernel build to load: plain simd128, or relaxed-simd (FMA). */
 export type KernelVariant = 'simd' | 'relaxed';
 
@@ -27,6 +31,17 @@ export interface Platform {
   /** A line-oriented sink; `isTTY` tells whether carriage-return redraws are fine. */
   readonly stdout: { write(text: string): void; readonly isTTY: boolean };
   readonly hardwareConcurrency: number;
+  /**
+   * A WebGPU device: `navigator.gpu` in browsers and Deno, the optional `webgpu` package
+   * (Dawn) in Node. Software adapters are refused unless `allowFallbackAdapter` is true.
+   * Rejects with a NoGpuAdapterError that lists what was tried when no adapter fits.
+   */
+  requestGpu(options: GpuRequestOptions): Promise<GpuHandle>;
+  /**
+   * Whether a hardware WebGPU adapter exists, without creating a device (`adapter: null`
+   * and the reason otherwise; a software adapter counts as none).
+   */
+  detectGpu(options: Pick<GpuRequestOptions, 'powerPreference'>): Promise<GpuDetection>;
 }
 
 let current: Platform | undefined;

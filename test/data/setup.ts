@@ -11,6 +11,7 @@ import type { Platform } from '../../runtime/platform.ts';
 import { createReferenceBackend } from '../../runtime/backends/reference.ts';
 import { setDefaultBackend } from '../../runtime/engine.ts';
 import { setPlatform } from '../../runtime/platform.ts';
+import { NoGpuAdapterError } from '../../runtime/errors.ts';
 
 let counter = 0;
 
@@ -40,6 +41,8 @@ export const testPlatform: Platform = {
   env: (name) => process.env[name],
   stdout: { write: () => undefined, isTTY: false },
   hardwareConcurrency: 1,
+  requestGpu: () => Promise.reject(new NoGpuAdapterError('requestGpu: no usable WebGPU adapter; expected a GPU, got none (tried: test platform: no GPU)', ['test platform: no GPU'])),
+  detectGpu: async () => ({ adapter: null, reason: 'detectGpu: the test platform has no GPU', tried: ['test platform: no GPU'] }),
 };
 
 /** Installs the test platform and a fresh reference backend as the default; returns the backend. */

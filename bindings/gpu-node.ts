@@ -1,0 +1,82 @@
+/**
+ * @module gpu-node — Node's WebGPU: the optional `webgpu` package (Dawn), loaded on first use.
+ *
+ * Node has no `navigator.gpu`. The `webgpu` package ships Dawn as a native addon; it is an
+ * optional dependency, so an install without it still runs on the wasm backend, and asking
+ * for a GPU then says the package is missing. Dawn picks its Vulkan driver through the
+ * Vulkan loader: `VK_ICD_FILENAMES` names one driver manifest (for example Chromium's
+ * SwiftShader, `/usr/lib/chromium/vk_swiftshader_icd.json`, on a machine without a GPU).
+ */
+import type { GpuSource } from '../runtime/backends/webgpu/device.ts';
+
+/** What `import('webgpu')` gives: a factory for Dawn's `GPU`, and the WebGPU globals (GPUBufferUsage, ...). */
+export interface DawnModule {
+  create(flags: string[]): GPU;
+  readonly globals: object;
+}
+
+/** Imports the `webgpu` package; a parameter so tests can stand in a missing or broken one. */
+export type DawnImporter = () => Promise<DawnModule>;
+
+/** The package is named through a variable so the compiler does not require it to be installed. */
+const PACKAGE = 'webgpu';
+
+const importDawn: DawnImporter = async () => (await import(PACKAGE)) as DawnModule;
+
+/**
+ * Dawn leaves the WebGPU namespaces (`GPUBufferUsage`, `GPUMapMode`, `GPUShaderStage`, ...)
+ * in `globals` rather than on globalThis, where browsers and Deno have them and where
+ * runtime/ code expects them. Only names the host lacks are set.
+ */
+function installGlobals(globals: object): void {
+  for (const [name, value] of Object.entries(globals)) {
+    if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
+  }
+}
+
+function vulkanDriverNote(): string {
+  const icd = process.env['VK_ICD_FILENAMES'] ?? process.env['VK_DRIVER_FILES'];
+  return icd === undefined ? 'VK_ICD_FILENAMES unset (the Vulkan loader\'s installed drivers)' : `VK_ICD_FILENAMES=${icd}`;
+}
+
+function isModuleMissing(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(`'${PACKAGE}'`);
+}
+
+/**
+ * Loads Dawn and creates its `GPU`, once per importer. Never throws: a missing or broken
+ * package comes back as `gpu: undefined` with the reason in `tried`.
+ *
+ * @example
+ * const source = await dawnGpuSource();
+ * source.tried // ['webgpu package: loaded (Dawn); VK_ICD_FILENAMES unset (...)']
+ */
+export async function dawnGpuSource(load: DawnImporter = importDawn): Promise<GpuSource> {
+  let mod: DawnModule;
+  try {
+    mod = await load();
+  } catch (error) {
+    const why = isModuleMissing(error)
+      ? 'not installed (it is an optional dependency: npm install webgpu)'
+      : `failed to load (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
+    return { gpu: undefined, tried: [`webgpu package: ${why}`] };
+  }
+  try {
+    installGlobals(mod.globals);
+    return { gpu: mod.create([]), tried: [`webgpu package: loaded (Dawn); ${vulkanDriverNote()}`] };
+  } catch (error) {
+    return { gpu: undefined, tried: [`webgpu package: loaded, but create() threw (${error instanceof Error ? error.message : String(error)})`] };
+  }
+}
+
+let cached: Promise<GpuSource> | undefined;
+
+/**
+ * The process's one Dawn `GPU` (Dawn's instance is process-wide state, made on first use).
+ * @example const { gpu } = await nodeGpuSource();
+ */
+export function nodeGpuSource(): Promise<GpuSource> {
+  cached ??= dawnGpuSource();
+  return cached;
+}
