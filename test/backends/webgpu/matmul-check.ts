@@ -19,6 +19,8 @@ interface Case {
   readonly bias?: boolean;
   readonly offA?: number; readonly offB?: number;
   readonly tile?: 'large' | 'medium' | 'small';
+  /** Inputs hold f16-exact values and the call passes `precision: 'f16'`. */
+  readonly f16?: boolean;
 }
 
 const h = await createHarness();
@@ -27,17 +29,19 @@ let seed = 1;
 let failures = 0;
 
 /** A 3-D view of `[batch, rows, cols]` (as the op sees it), stored transposed when `t`. */
-function operand(batch: number, rows: number, cols: number, t: boolean, bcast: boolean, offset: number): { data: Float32Array; view: Omit<GpuView, 'buffer'> } {
+function operand(batch: number, rows: number, cols: number, t: boolean, bcast: boolean, offset: number, f16: boolean): { data: Float32Array; view: Omit<GpuView, 'buffer'> } {
   const stored = bcast ? 1 : batch;
   const data = randomFloats(offset + stored * rows * cols, seed++);
+  // Multiples of 1/64 in [-1, 1] are exact in float16.
+  if (f16) data.forEach((x, i) => { data[i] = Math.round(x * 64) / 64; });
   const strides = t ? [rows * cols, 1, rows] : [rows * cols, cols, 1];
   if (bcast) strides[0] = 0;
   return { data, view: { dtype: 'float32', shape: [batch, rows, cols], strides, offset } };
 }
 
 async function check(c: Case): Promise<void> {
-  const a = operand(c.b, c.m, c.k, c.ta, c.bcastA ?? false, c.offA ?? 0);
-  const b = operand(c.b, c.k, c.n, c.tb, c.bcastB ?? false, c.offB ?? 0);
+  const a = operand(c.b, c.m, c.k, c.ta, c.bcastA ?? false, c.offA ?? 0, c.f16 ?? false);
+  const b = operand(c.b, c.k, c.n, c.tb, c.bcastB ?? false, c.offB ?? 0, c.f16 ?? false);
   const bias = c.bias ? randomFloats(c.n + 3, seed++) : undefined;
   const outLen = c.b * c.m * c.n;
   const outView = { dtype: 'float32' as const, shape: [c.b, c.m, c.n], strides: [c.m * c.n, c.n, 1], offset: 0 };
@@ -48,14 +52,15 @@ async function check(c: Case): Promise<void> {
   const biasView = { dtype: 'float32' as const, shape: [c.n], strides: [1], offset: 3 };
   const inputs: GpuView[] = [{ buffer: ga, ...a.view }, { buffer: gb, ...b.view }];
   if (gbias !== undefined) inputs.push({ buffer: gbias, ...biasView });
-  const launches = matmulLaunches(h.ctx, { buffer: gout, ...outView }, inputs, {}, c.tile === undefined ? {} : { tile: c.tile });
+  const attrs = c.f16 ? { precision: 'f16' as const } : {};
+  const launches = matmulLaunches(h.ctx, { buffer: gout, ...outView }, inputs, attrs, c.tile === undefined ? {} : { tile: c.tile });
   h.run(launches);
   const got = await h.read(gout, outLen);
 
   const rin: TensorView[] = [referenceView(ref, a.data, a.view), referenceView(ref, b.data, b.view)];
   if (bias !== undefined) rin.push(referenceView(ref, bias, biasView));
   const rout = referenceView(ref, new Float32Array(outLen), outView);
-  ref.run('matmul', rout, rin, {});
+  ref.run('matmul', rout, rin, attrs);
   const want = ref.readSync(rout.buffer, 0, outLen) as Float32Array;
   const tol = toleranceFor('matmul', 'float32', { terms: Math.max(1, c.k) });
   const w = worstViolation(got, want, tol.rtol, tol.atol);
@@ -91,6 +96,14 @@ await check({ b: 1, m: 256, k: 784, n: 64, ta: false, tb: true, bias: true });
 await check({ b: 1, m: 64, k: 256, n: 784, ta: true, tb: false });
 await check({ b: 1, m: 300, k: 130, n: 520, ta: false, tb: false, bias: true });
 await check({ b: 1, m: 1000, k: 64, n: 2100, ta: false, tb: true });
+// precision 'f16': f16 workgroup tiles (shader-f16) with f32 products and sums.
+if (!h.ctx.f16) console.log('skip f16 cases: the adapter has no shader-f16');
+for (const tile of h.ctx.f16 ? MATMUL_TILE_CONFIGS.map((t) => t.name) : []) {
+  for (const [ta, tb] of layouts) {
+    await check({ b: 2, m: 67, k: 45, n: 71, ta, tb, tile, f16: true, bias: true });
+    await check({ b: 1, m: 64, k: 96, n: 32, ta, tb, tile, f16: true });
+  }
+}
 
 console.log(failures === 0 ? 'matmul-check: all passed' : `matmul-check: ${failures} failed`);
 h.device.destroy();

@@ -26,6 +26,12 @@
  * two double-buffered tiles take at most 16 KiB, WebGPU's default
  * `maxComputeWorkgroupStorageSize`.
  *
+ * `precision: 'f16'` (ops.ts: the inputs already hold float16 values) with `shader-f16`
+ * stores the tiles in workgroup memory as f16, at twice the K depth in the same bytes;
+ * products and sums stay float32, so the result is the float32 one on those inputs (the
+ * product of two f16 values is exact in f32). `'bf16'`, or `'f16'` without the feature,
+ * computes in float32 on the (already rounded) inputs, as ops.ts allows.
+ *
  * Accumulation is in float32 in index order of K within a thread (one thread owns each
  * output element), so results are deterministic run to run; the GPU may contract the
  * multiply-add into an FMA, which the `matmul` tolerance covers.
@@ -102,7 +108,8 @@ function operandLayout(dStride: number, kStride: number, dExtent: number, k: num
 }
 
 /** The WGSL of one configuration. */
-function matmulSource(c: TileConfig, a: OperandLayout, b: OperandLayout, bias: boolean, outVec4: boolean): string {
+function matmulSource(c: TileConfig, a: OperandLayout, b: OperandLayout, bias: boolean, outVec4: boolean, h16: boolean): string {
+  const st = h16 ? 'f16' : 'f32';
   const wx = c.bn / c.tn;
   const wy = c.bm / c.tm;
   const threads = wx * wy;
@@ -113,6 +120,7 @@ function matmulSource(c: TileConfig, a: OperandLayout, b: OperandLayout, bias: b
   const lines: string[] = [];
   const L = (s: string): void => { lines.push(s); };
 
+  if (h16) L('enable f16;');
   L(`struct U {
   M: u32, N: u32, K: u32, aOff: u32,
   aBS: u32, aSD: u32, aSK: u32, bOff: u32,
@@ -128,8 +136,8 @@ function matmulSource(c: TileConfig, a: OperandLayout, b: OperandLayout, bias: b
   } else {
     L(`@group(0) @binding(3) var<storage, read_write> O: array<${outVec4 ? 'vec4<f32>' : 'f32'}>;`);
   }
-  L(`var<workgroup> As: array<vec4<f32>, ${2 * aTile}>;
-var<workgroup> Bs: array<vec4<f32>, ${2 * bTile}>;`);
+  L(`var<workgroup> As: array<vec4<${st}>, ${2 * aTile}>;
+var<workgroup> Bs: array<vec4<${st}>, ${2 * bTile}>;`);
 
   /**
    * The load of operand `X` (A or B) for the tile at k0 into registers `rX_l`, and the
@@ -175,13 +183,13 @@ var<workgroup> Bs: array<vec4<f32>, ${2 * bTile}>;`);
       const S = x === 'A' ? 'As' : 'Bs';
       const off = `HALF * ${tile}u`;
       if (lay.vec4 && lay.contig === 'outer') {
-        store.push(`${S}[${off} + ${kl} * ${d / 4}u + ${dl} / 4u] = ${reg};`);
+        store.push(`${S}[${off} + ${kl} * ${d / 4}u + ${dl} / 4u] = vec4<${st}>(${reg});`);
       } else if (lay.vec4) {
         for (let j = 0; j < 4; j++) {
-          store.push(`{ let dl = ${dl}; ${S}[${off} + (${kl} + ${j}u) * ${d / 4}u + dl / 4u][dl % 4u] = ${reg}[${j}]; }`);
+          store.push(`{ let dl = ${dl}; ${S}[${off} + (${kl} + ${j}u) * ${d / 4}u + dl / 4u][dl % 4u] = ${st}(${reg}[${j}]); }`);
         }
       } else {
-        store.push(`{ let dl = ${dl}; ${S}[${off} + ${kl} * ${d / 4}u + dl / 4u][dl % 4u] = ${reg}; }`);
+        store.push(`{ let dl = ${dl}; ${S}[${off} + ${kl} * ${d / 4}u + dl / 4u][dl % 4u] = ${st}(${reg}); }`);
       }
     }
     return {
@@ -227,8 +235,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let aT = cur * ${aTile}u;
     let bT = cur * ${bTile}u;`);
   for (let kk = 0; kk < c.bk; kk++) {
-    for (let i = 0; i < cm; i++) L(`    let a${i}_${kk} = As[aT + ${kk * (c.bm / 4) + i * (c.bm / 4 / cm)}u + ty];`);
-    for (let j = 0; j < cn; j++) L(`    let b${j}_${kk} = Bs[bT + ${kk * (c.bn / 4) + j * (c.bn / 4 / cn)}u + tx];`);
+    for (let i = 0; i < cm; i++) L(`    let a${i}_${kk} = vec4<f32>(As[aT + ${kk * (c.bm / 4) + i * (c.bm / 4 / cm)}u + ty]);`);
+    for (let j = 0; j < cn; j++) L(`    let b${j}_${kk} = vec4<f32>(Bs[bT + ${kk * (c.bn / 4) + j * (c.bn / 4 / cn)}u + tx]);`);
     for (let i = 0; i < cm; i++) {
       for (let q = 0; q < 4; q++) {
         const r = i * 4 + q;
@@ -277,12 +285,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 
 const programCache = new Map<string, Program>();
 
-function program(c: TileConfig, a: OperandLayout, b: OperandLayout, bias: boolean, outVec4: boolean): Program {
+function program(c: TileConfig, a: OperandLayout, b: OperandLayout, bias: boolean, outVec4: boolean, h16: boolean): Program {
   const lay = (x: OperandLayout): string => `${x.contig === 'inner' ? 'k' : 'd'}${x.vec4 ? '4' : '1'}`;
-  const key = `matmul_f32_t${c.bm}x${c.bn}x${c.bk}_r${c.tm}x${c.tn}_a${lay(a)}_b${lay(b)}_o${outVec4 ? 4 : 1}${bias ? '_bias' : ''}`;
+  const key = `matmul_f32_t${c.bm}x${c.bn}x${c.bk}_r${c.tm}x${c.tn}_a${lay(a)}_b${lay(b)}_o${outVec4 ? 4 : 1}${bias ? '_bias' : ''}${h16 ? '_h16' : ''}`;
   let p = programCache.get(key);
   if (p === undefined) {
-    p = { key, source: () => matmulSource(c, a, b, bias, outVec4), workgroupSize: [c.bn / c.tn, c.bm / c.tm, 1] };
+    p = { key, source: () => matmulSource(c, a, b, bias, outVec4, h16), workgroupSize: [c.bn / c.tn, c.bm / c.tm, 1] };
     programCache.set(key, p);
   }
   return p;
@@ -312,7 +320,6 @@ export function matmulLaunches(
   tuning: MatmulTuning = {},
 ): Launch[] {
   const op = 'matmul';
-  void attrs;
   if (inputs.length !== 2 && inputs.length !== 3) {
     throw new ValueError(`${op}: wrong number of inputs; expected 2 or 3, got ${inputs.length}`);
   }
@@ -342,7 +349,13 @@ export function matmulLaunches(
   }
   if (batch === 0 || m === 0 || n === 0) return [];
 
-  const c = tuning.tile === undefined ? pickTileConfig(batch, m, n) : MATMUL_TILE_CONFIGS.find((t) => t.name === tuning.tile) ?? SMALL;
+  if (attrs.precision !== undefined && attrs.precision !== 'f16' && attrs.precision !== 'bf16') {
+    throw new ValueError(`${op}: unknown precision; expected 'f16', 'bf16' or none, got ${String(attrs.precision)}`);
+  }
+  // f16 tiles hold the same bytes as f32 ones at twice the depth; products and sums stay f32.
+  const h16 = attrs.precision === 'f16' && ctx.f16;
+  const base = tuning.tile === undefined ? pickTileConfig(batch, m, n) : MATMUL_TILE_CONFIGS.find((t) => t.name === tuning.tile) ?? SMALL;
+  const c = h16 ? { ...base, bk: base.bk * 2 } : base;
   const grid: [number, number, number] = [ceilDiv(n, c.bn), ceilDiv(m, c.bm), batch];
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (grid.some((g) => g > maxDim)) {
@@ -370,5 +383,5 @@ export function matmulLaunches(
     ...(bias === undefined ? [] : [{ buffer: bias.buffer, readOnly: true }]),
     { buffer: out.buffer, readOnly: false },
   ];
-  return [{ program: program(c, aLay, bLay, bias !== undefined, outVec4), buffers, uniforms, workgroups: grid }];
+  return [{ program: program(c, aLay, bLay, bias !== undefined, outVec4, h16), buffers, uniforms, workgroups: grid }];
 }
