@@ -28,6 +28,8 @@ export { liveBuffers } from './stats.ts';
 export * as nn from './nn/index.ts';
 export * as F from './nn/functional.ts';
 export * as optim from './optim/index.ts';
+export * as amp from './amp/index.ts';
+export { autocast, GradScaler } from './amp/index.ts';
 export * from './data/index.ts';
 export { FormatError } from './io/errors.ts';
 export { parseIdx, encodeIdx, type IdxData, type IdxDType, type IdxArray } from './io/idx.ts';

@@ -7,6 +7,8 @@ import { ShapeError } from './errors.ts';
 import * as ew from './elementwise.ts';
 import { broadcastShapes, numelOf, shapeString, viewStrides } from './shape.ts';
 import { Tensor, record, runOp, sameBackend, sumTo } from './tensor.ts';
+import { autocastPrecision, castTo16 } from './amp/autocast.ts';
+import type { MatmulAttrs } from './ops.ts';
 
 const FLOATS = ['float32', 'float64'] as const;
 
@@ -37,7 +39,7 @@ function matrixView(t: Tensor, batch: readonly number[]): { view: TensorView; te
 }
 
 /** Matmul of tensors of rank >= 2 with broadcast batch dims, with its gradient. */
-function matmulNd(a: Tensor, b: Tensor): Tensor {
+function matmulNd(a: Tensor, b: Tensor, attrs: MatmulAttrs = {}): Tensor {
   const m = a.shape[a.dim() - 2]!;
   const k = a.shape[a.dim() - 1]!;
   const n = b.shape[b.dim() - 1]!;
@@ -47,12 +49,12 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
   const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const va = matrixView(a, batch);
   const vb = matrixView(b, batch);
-  const out = runOp('matmul', a.backend, a.dtype, [numelOf(batch), m, n], [va.view, vb.view], {}).view([...batch, m, n]);
+  const out = runOp('matmul', a.backend, a.dtype, [numelOf(batch), m, n], [va.view, vb.view], attrs).view([...batch, m, n]);
   va.temp?.dispose();
   vb.temp?.dispose();
   return record(out, 'Mm', [a, b], (g) => [
-    a.requiresGrad ? sumTo(matmulNd(g, b.transpose(-1, -2)), a.shape) : null,
-    b.requiresGrad ? sumTo(matmulNd(a.transpose(-1, -2), g), b.shape) : null,
+    a.requiresGrad ? sumTo(matmulNd(g, b.transpose(-1, -2), attrs), a.shape) : null,
+    b.requiresGrad ? sumTo(matmulNd(a.transpose(-1, -2), g, attrs), b.shape) : null,
   ]);
 }
 
@@ -65,17 +67,27 @@ function floatPair(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
 
 /**
  * Matrix product with torch.matmul's rules: 1-D·1-D is a dot product, a 1-D
- * operand gains and then loses a dim, batch dims broadcast.
+ * operand gains and then loses a dim, batch dims broadcast. Inside `autocast` it computes
+ * on 16-bit values (see amp/autocast.ts).
  * @example matmul(ones([2, 3]), ones([3, 4])).shape // [2, 4]
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   [a, b] = floatPair('matmul', a, b);
+  const precision = autocastPrecision(a.dtype);
+  if (precision !== null) {
+    const out = matmulRanked(castTo16(a, precision), castTo16(b, precision), { precision });
+    return castTo16(out, precision);
+  }
+  return matmulRanked(a, b, {});
+}
+
+function matmulRanked(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
   if (a.dim() === 0 || b.dim() === 0) {
     throw new ShapeError(`matmul: both arguments need at least 1 dim; expected rank >= 1, got ${shapeString(a.shape)} @ ${shapeString(b.shape)}`);
   }
   const a2 = a.dim() === 1 ? a.unsqueeze(0) : a;
   const b2 = b.dim() === 1 ? b.unsqueeze(1) : b;
-  let out = matmulNd(a2, b2);
+  let out = matmulNd(a2, b2, attrs);
   if (b.dim() === 1) out = out.squeeze(-1);
   if (a.dim() === 1) out = out.squeeze(a.dim() === 1 && b.dim() === 1 ? -1 : -2);
   return out;
@@ -99,21 +111,31 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     throw new ShapeError(`linear: bias must be [out]; expected [${nOut}], got ${shapeString(bias.shape)}`);
   }
   [x, weight] = floatPair('linear', x, weight);
-  const b = bias === null ? null : ew.cast(bias.contiguous(), x.dtype);
+  let b = bias === null ? null : ew.cast(bias.contiguous(), x.dtype);
+  // autocast: torch's linear casts input, weight and bias to the 16-bit dtype, returns 16-bit.
+  const precision = autocastPrecision(x.dtype);
+  const attrs: MatmulAttrs = precision === null ? {} : { precision };
+  if (precision !== null) {
+    x = castTo16(x, precision);
+    weight = castTo16(weight, precision);
+    if (b !== null) b = castTo16(b, precision);
+  }
   const x2 = x.reshape([-1, k]);
   const m = x2.shape[0]!;
   const va = matrixView(x2, []);
   const vw = matrixView(weight.t(), []);
   const inputs = b === null ? [va.view, vw.view] : [va.view, vw.view, b.view_()];
-  const out2 = runOp('matmul', x.backend, x.dtype, [1, m, nOut], inputs, {}).view([m, nOut]);
+  const out2 = runOp('matmul', x.backend, x.dtype, [1, m, nOut], inputs, attrs).view([m, nOut]);
   va.temp?.dispose();
   vw.temp?.dispose();
   const parents = b === null ? [x2, weight] : [x2, weight, b];
   const w = weight;
+  const bb = b;
   const rec = record(out2, 'Linear', parents, (g) => [
-    x2.requiresGrad ? matmulNd(g, w) : null,
-    w.requiresGrad ? matmulNd(g.t(), x2) : null,
-    b !== null && b.requiresGrad ? g.sum(0) : null,
+    x2.requiresGrad ? matmulNd(g, w, attrs) : null,
+    w.requiresGrad ? matmulNd(g.t(), x2, attrs) : null,
+    bb !== null && bb.requiresGrad ? g.sum(0) : null,
   ]);
-  return rec.view([...x.shape.slice(0, -1), nOut]);
+  const y = rec.view([...x.shape.slice(0, -1), nOut]);
+  return precision === null ? y : castTo16(y, precision);
 }
