@@ -67,6 +67,6 @@ describe('progress', () => {
       '101 K     Total params',
       '0.407     Total estimated model params size (MB)',
     ].join('\n'));
-    expect([humanCount(0), humanCount(999), humanCount(1500), humanCount(2_500_000), humanCount(123_456_789)]).toEqual(['0  ', '999  ', '1.5 K', '2.5 M', '123 M']);
+    expect([humanCount(0), humanCount(999), humanCount(1500), humanCount(2_500_000), humanCount(123_456_789), humanCount(1_234e12), humanCount(50_250), humanCount(50_150), humanCount(99_950)]).toEqual(['0  ', '999  ', '1.5 K', '2.5 M', '123 M', '1,234 T', '50.2 K', '50.1 K', '100.0 K']);
   });
 });
