@@ -12,6 +12,7 @@ export * from './indexing';
 export * from './matmul';
 export * from './conv';
 export * from './optim';
+export * from './random';
 
 /** First byte the host may use. */
 export function heap_base(): usize {

@@ -12,6 +12,7 @@ import { setDefaultBackend } from './engine.ts';
 import { BackendError, ValueError } from './errors.ts';
 import { createReferenceBackend } from './backends/reference.ts';
 import { createWasmBackend } from './backends/wasm.ts';
+import { setBulkPhilox } from './random.ts';
 import { selectKernelVariant } from './backends/wasm-variant.ts';
 
 /** The backends `init` can create. */
@@ -90,11 +91,14 @@ export async function initBackend(host: InitHost, options: InitOptions = {}): Pr
       throw new ValueError(`init: ${extra} applies to the wasm backend only; expected backend 'wasm', got 'reference'`);
     }
     backend = createReferenceBackend();
+    setBulkPhilox(undefined);
   } else {
     const variant = selectKernelVariant({ deterministic });
     const bytes = await kernelBytes(host, variant, options);
     try {
-      backend = await createWasmBackend({ bytes, variant });
+      const wasm = await createWasmBackend({ bytes, variant });
+      setBulkPhilox((out, blocks, offset, k0, k1) => wasm.philoxFill(out, blocks, offset, k0, k1));
+      backend = wasm;
     } catch (error) {
       if (error instanceof BackendError) throw error;
       throw new BackendError(`init: the wasm backend did not start; expected a valid ${kernelFileName(variant)} build, got an error (${String(error)})`, { cause: error });

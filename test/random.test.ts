@@ -4,7 +4,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Generator, ValueError, defaultGenerator, manualSeed, rand, randint, randn, randperm } from '../runtime/index.ts';
-import { philox4x32 } from '../runtime/random.ts';
+import { philox4x32, setBulkPhilox } from '../runtime/random.ts';
+import type { WasmBackend } from '../runtime/backends/wasm.ts';
 import { availableBackends } from './helpers/backends.ts';
 
 const backends = await availableBackends();
@@ -49,6 +50,32 @@ describe('random', () => {
     expect(g.getState(), 'a partial block still uses up the block').toEqual({ seed: 0x2a, offset: 3 });
     const big = new Generator(2 ** 40 + 5);
     expect(hex(big.uint32(4))).toEqual(philox([0, 0, 0, 0], [5, 2 ** 8]));
+    const far = new Generator(0xdeadbeef12);
+    far.setState({ seed: 0xdeadbeef12, offset: 2 ** 32 + 7 });
+    expect(hex(far.uint32(7)), 'the counter carries into its second word').toEqual([
+      ...philox([7, 1, 0, 0], [0xadbeef12, 0xde]), ...philox([8, 1, 0, 0], [0xadbeef12, 0xde]).slice(0, 3),
+    ]);
+  });
+
+  it('Generator: the wasm bulk source gives the same words as the TypeScript rounds', async () => {
+    const wasm = (await availableBackends()).find((b) => b.name === 'wasm') as WasmBackend | undefined;
+    expect(wasm, 'the wasm backend is built').toBeDefined();
+    const draw = (seed: number, offset: number, n: number): Uint32Array => {
+      const g = new Generator(seed);
+      g.setState({ seed, offset });
+      return g.uint32(n);
+    };
+    const cases: [number, number, number][] = [[0, 0, 256], [7, 3, 1027], [2 ** 40 + 5, 2 ** 32 - 100, 4099], [0x2a, 0, 100_003]];
+    const plain = cases.map(([seed, offset, n]) => draw(seed, offset, n));
+    let calls = 0;
+    setBulkPhilox((out, blocks, offset, k0, k1) => { calls++; wasm!.philoxFill(out, blocks, offset, k0, k1); });
+    try {
+      const bulk = cases.map(([seed, offset, n]) => draw(seed, offset, n));
+      expect(calls, 'every case is large enough for the bulk path').toBe(cases.length);
+      for (let i = 0; i < cases.length; i++) expect(Array.from(bulk[i]!)).toEqual(Array.from(plain[i]!));
+    } finally {
+      setBulkPhilox(undefined);
+    }
   });
 
   it('manualSeed: the same seed repeats the same draws; another seed gives others', async () => {

@@ -62,6 +62,11 @@ class WasmBuffer implements BufferHandle {
 export interface WasmBackend extends Backend {
   /** 'simd' (deterministic simd128) or 'relaxed' (FMA). */
   readonly variant: KernelVariant;
+  /**
+   * Philox4x32-10 words in bulk (runtime/random.ts's {@link BulkPhilox}): `blocks` blocks for
+   * counters `offset`, `offset + 1`, … under key `[k0, k1]`, into `out[0 .. 4·blocks)`.
+   */
+  philoxFill(out: Uint32Array, blocks: number, offset: number, k0: number, k1: number): void;
 }
 
 /** Reused scratch for dim collapsing (no per-call allocation). */
@@ -89,6 +94,7 @@ class WasmBackendImpl implements WasmBackend {
   private adamTable = 0;
   private adamTableRows = 0;
   private readonly matmulKernel: Kernel;
+  private readonly philox: Kernel;
   private readonly fills: Readonly<Record<'float32' | 'int32' | 'bool', Kernel>>;
   private disposed = false;
 
@@ -120,6 +126,7 @@ class WasmBackendImpl implements WasmBackend {
       this.casts.set(from, row);
     }
     this.matmulKernel = this.kernel('matmul_f32');
+    this.philox = this.kernel('philox_fill_u32');
     this.fills = { float32: this.kernel('fill_f32'), int32: this.kernel('fill_i32'), bool: this.kernel('fill_bool') };
     const heapBase = this.kernel('heap_base')();
     this.desc = Math.ceil(heapBase / 16) * 16;
@@ -198,6 +205,19 @@ class WasmBackendImpl implements WasmBackend {
 
   memory(): MemoryInfo {
     return { liveBuffers: this.liveCount, reservedBytes: this.mem.buffer.byteLength };
+  }
+
+  philoxFill(out: Uint32Array, blocks: number, offset: number, k0: number, k1: number): void {
+    this.checkAlive();
+    if (blocks <= 0) return;
+    const bytes = blocks * 16;
+    const ptr = this.alloc_.alloc(bytes);
+    try {
+      this.philox(ptr, blocks, offset >>> 0, Math.floor(offset / 0x100000000) >>> 0, k0, k1);
+      out.set(new Uint32Array(this.mem.buffer, ptr, blocks * 4));
+    } finally {
+      this.alloc_.free(ptr, bytes);
+    }
   }
 
   dispose(): void {
