@@ -18,6 +18,7 @@ import resource
 import sys
 import time
 
+t_import = time.perf_counter()  # startup mode: import torch → end of the first step
 import numpy as np
 import torch
 from torch import nn
@@ -58,10 +59,12 @@ t0 = time.perf_counter()
 for _ in range(timed):
     step()
 float(params[0][0, 0])
-ms = (time.perf_counter() - t0) * 1000
+t_end = time.perf_counter()
+ms = (t_end - t0) * 1000
 print(json.dumps({
     "peer": f"torch-{threads}", "batch": batch, "steps": timed, "ms": ms,
     "samplesPerSec": timed * batch * 1000 / ms,
     "maxRssKB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     "torch": torch.__version__,
+    "firstStepMs": (t_end - t_import) * 1000 if startup else None,
 }))
