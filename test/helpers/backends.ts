@@ -12,12 +12,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Backend, BufferHandle, TensorView } from '../../runtime/backend.ts';
-import type { DType, StorageArray } from '../../runtime/dtype.ts';
-import type { OpAttrs, OpName } from '../../runtime/ops.ts';
+import type { Backend } from '../../runtime/backend.ts';
 import type { KernelVariant } from '../../runtime/platform.ts';
 import { createReferenceBackend } from '../../runtime/backends/reference.ts';
-import { allocArray } from '../../runtime/dtype.ts';
+
+export { contiguousStrides, runOp, type ViewSpec } from './run-op.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WASM_MODULE = new URL('../../runtime/backends/wasm.ts', import.meta.url);
@@ -73,73 +72,4 @@ async function wasmBackends(): Promise<Backend[]> {
  */
 export async function availableBackends(): Promise<Backend[]> {
   return [createReferenceBackend(), ...(await wasmBackends())];
-}
-
-/**
- * One tensor view for `runOp`: its buffer's full contents (`data`, or `length` zeros) and
- * the view into it. Strides default to row-major contiguous, offset to 0.
- * @example { dtype: 'float32', shape: [2, 3], strides: [1, 2], data: [1, 2, 3, 4, 5, 6] } // a transpose
- */
-export interface ViewSpec {
-  readonly dtype: DType;
-  readonly shape: readonly number[];
-  readonly strides?: readonly number[];
-  readonly offset?: number;
-  /** The whole buffer's contents; its length is the buffer's length. */
-  readonly data?: ArrayLike<number>;
-  /** The buffer's length when `data` is absent (zeros). Default: the view's extent. */
-  readonly length?: number;
-}
-
-/**
- * Row-major contiguous strides.
- * @example contiguousStrides([2, 3]) // [3, 1]
- */
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const strides: number[] = new Array<number>(shape.length).fill(1);
-  for (let d = shape.length - 2; d >= 0; d--) strides[d] = (strides[d + 1] ?? 1) * (shape[d + 1] ?? 1);
-  return strides;
-}
-
-function bufferLength(spec: ViewSpec): number {
-  if (spec.data !== undefined) return spec.data.length;
-  if (spec.length !== undefined) return spec.length;
-  return spec.shape.reduce((a, b) => a * b, 1) + (spec.offset ?? 0);
-}
-
-/**
- * Runs `op` on `backend` with buffers made from the specs, and returns the whole `out`
- * buffer (so elements a strided `out` must leave alone are checked too). Frees every
- * buffer it allocated, also when the op throws.
- * @example
- * await runOp(backend, 'add', { dtype: 'float32', shape: [2] },
- *   [{ dtype: 'float32', shape: [2], data: [1, 2] }, { dtype: 'float32', shape: [2], data: [3, 4] }], {});
- * // Float32Array [4, 6]
- */
-export async function runOp<O extends OpName>(
-  backend: Backend, op: O, out: ViewSpec, inputs: readonly ViewSpec[], attrs: OpAttrs[O],
-): Promise<StorageArray> {
-  const handles: BufferHandle[] = [];
-  const toView = (spec: ViewSpec): TensorView => {
-    const length = bufferLength(spec);
-    const buffer = backend.alloc(spec.dtype, length);
-    handles.push(buffer);
-    if (spec.data !== undefined && length > 0) {
-      const arr = allocArray(spec.dtype, length);
-      for (let i = 0; i < length; i++) arr[i] = spec.data[i] ?? 0;
-      backend.write(buffer, arr);
-    }
-    return {
-      buffer, dtype: spec.dtype, shape: spec.shape,
-      strides: spec.strides ?? contiguousStrides(spec.shape), offset: spec.offset ?? 0,
-    };
-  };
-  try {
-    const inputViews = inputs.map(toView);
-    const outView = toView(out);
-    backend.run(op, outView, inputViews, attrs);
-    return await backend.read(outView.buffer, 0, outView.buffer.length);
-  } finally {
-    for (const h of handles) backend.free(h);
-  }
 }

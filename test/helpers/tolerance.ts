@@ -12,8 +12,10 @@
  *   float32 backend accumulates in float32 (the reference in float64).
  * - gradient: a whole backward pass (a chain of the families above) in float32 against
  *   the float64 reference's gradient, for the tensor layer's gradient parity tests.
+ *
+ * Web-standard only (no vitest, no node:*): the parity suite runs this file in Deno and
+ * Chromium too. `expectClose` throws a plain Error, which every test runner reports.
  */
-import { expect } from 'vitest';
 import type { DType } from '../../runtime/dtype.ts';
 import type { OpName } from '../../runtime/ops.ts';
 
@@ -93,7 +95,9 @@ function show(v: number | undefined): string {
  * @example expectClose(new Float32Array([1]), new Float32Array([1.0000001]), { rtol: 1e-6, atol: 0 }, 'add float32')
  */
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, context: string): void {
-  expect(actual.length, `${context}: result length`).toBe(expected.length);
+  if (actual.length !== expected.length) {
+    throw new Error(`${context}: result length differs; expected ${expected.length}, got ${actual.length}`);
+  }
   let bad = 0;
   let worst = -1;
   let worstRatio = 0;
