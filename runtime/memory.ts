@@ -11,14 +11,23 @@
 export interface Disposable {
   dispose(): void;
   readonly isDisposed: boolean;
+  /**
+   * Called when no scope owns it any more (it was created outside every scope, passed to
+   * `keep`, or returned from the outermost scope): from then on only `dispose()` or the
+   * garbage collector frees it. Tensors register with their FinalizationRegistry here, so
+   * the many tensors a step makes and its scope frees never touch the registry.
+   */
+  untracked?(): void;
 }
 
 const scopes: Set<Disposable>[] = [];
 
-/** Registers a new tensor with the innermost scope, if any. */
-export function track(t: Disposable): void {
+/** Registers a new tensor with the innermost scope; false when no scope is open. */
+export function track(t: Disposable): boolean {
   const top = scopes[scopes.length - 1];
-  if (top !== undefined) top.add(t);
+  if (top === undefined) return false;
+  top.add(t);
+  return true;
 }
 
 /**
@@ -27,6 +36,7 @@ export function track(t: Disposable): void {
  */
 export function keep<T extends Disposable>(t: T): T {
   for (const s of scopes) s.delete(t);
+  t.untracked?.();
   return t;
 }
 
@@ -59,7 +69,11 @@ function closeScope(scope: Set<Disposable>, result: unknown): void {
   }
   // What the scope returns belongs to the enclosing scope from now on.
   const parent = scopes[scopes.length - 1];
-  if (parent !== undefined) for (const t of kept) if (scope.has(t)) parent.add(t);
+  for (const t of kept) {
+    if (!scope.has(t)) continue;
+    if (parent !== undefined) parent.add(t);
+    else t.untracked?.();
+  }
 }
 
 /**

@@ -85,6 +85,8 @@ export class Tensor {
   gradFn: GradNode | null = null;
   #storage: Storage;
   #disposed = false;
+  /** Registered with the FinalizationRegistry (only once no scope owns it; see memory.ts). */
+  #registered = false;
 
   /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
   constructor(storage: Storage, shape: Shape, strides: readonly number[], offset: number, dtype: DType) {
@@ -93,8 +95,14 @@ export class Tensor {
     this.strides = strides;
     this.offset = offset;
     this.dtype = dtype;
-    finalizer.register(this, storage, this);
-    track(this);
+    if (!track(this)) this.untracked();
+  }
+
+  /** @internal No scope owns this tensor any more: the garbage collector becomes its safety net. */
+  untracked(): void {
+    if (this.#registered || this.#disposed) return;
+    this.#registered = true;
+    finalizer.register(this, this.#storage, this);
   }
 
   /** @internal A new contiguous tensor on `backend` (zero-filled). */
@@ -149,7 +157,7 @@ export class Tensor {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    finalizer.unregister(this);
+    if (this.#registered) finalizer.unregister(this);
     this.#storage.release();
     if (this.grad !== null) {
       this.grad.dispose();
