@@ -37,6 +37,19 @@ export class BackendError extends LightningError {}
 export class ValueError extends LightningError {}
 
 /**
+ * A WebGPU program that failed to compile or validate, or a queue submission the device
+ * rejected, e.g. `webgpu: program add_f32_r1 failed to compile; expected valid WGSL, got ...`.
+ * WebGPU reports these asynchronously, so the backend raises them at the next `read()`/`flush()`.
+ */
+export class WebGPUError extends BackendError {}
+
+/**
+ * The GPU device was lost (driver reset, `device.destroy()`, out of memory); every later
+ * call on the backend throws it, naming the reason.
+ */
+export class DeviceLostError extends BackendError {}
+
+/**
  * No WebGPU adapter that fits the request: none at all, only a software (fallback) one
  * while `allowFallbackAdapter` is false, or one without a required feature. `tried` lists
  * every step, in order, e.g. `['navigator.gpu: absent']` or

@@ -1,0 +1,201 @@
+/**
+ * @module webgpu/kernels/reduce — `sum`, `max`, `min`, `argmax`, `argmin` over one axis of
+ * a contiguous input, viewed as `[outer, r, inner]`; out is `[outer, inner]` contiguous.
+ *
+ * Two fixed-shape programs, chosen by the shape alone (so one shape always takes the same
+ * path and gives the same bits, run after run):
+ * - `seq` (most shapes): one thread per output element loops over the axis in index order,
+ *   exactly the contract's order of ops.ts.
+ * - `tree` (a long axis, `r > TREE_MIN_R`, and few outputs, `outer·inner <= TREE_MAX_OUT`): one
+ *   workgroup of 256 threads per output; thread t folds the elements k ≡ t (mod 256) in
+ *   index order, then the 256 partials combine in a fixed binary tree in workgroup memory
+ *   (stride 128, 64, …, 1). The float sum is therefore deterministic but not in index
+ *   order: it is not bitwise equal to wasm's, and lies within the `sum` tolerance (the tree
+ *   is, if anything, more accurate). int32 sums wrap modulo 2^32, which is associative, so
+ *   they are exact either way; max/min/argmax/argmin are selections, and the combine step
+ *   breaks ties by the lower index, so they equal the sequential answer bit for bit.
+ *
+ * NaN propagates through max/min, and argmax/argmin give the first NaN's index when there
+ * is one (as torch and the reference). NaN is tested on the bits (see common.ts).
+ */
+import type { DType } from '../../../dtype.ts';
+import type { ReduceOp } from '../../../ops.ts';
+import type { GpuView, KernelContext, Launch, Program } from '../program.ts';
+import { F32_HELPERS, FLAT_INDEX, MAIN_PARAMS, WG, dispatch1D, numel, suffix, uniformDecl, uniformWords, uw, wgslType } from './common.ts';
+
+/** The axis length above which a few outputs take the workgroup tree. */
+export const TREE_MIN_R = 512;
+/** The most outputs that take the tree (beyond it, one thread per output has enough parallelism). */
+export const TREE_MAX_OUT = 4096;
+
+/**
+ * What {@link reduceLaunches} needs: the op and the axis.
+ * @example { op: 'argmax', axis: 1 }
+ */
+export interface ReduceAttrs {
+  readonly op: ReduceOp;
+  readonly axis: number;
+}
+
+const programs = new Map<string, Program>();
+
+function program(key: string, source: () => string): Program {
+  let p = programs.get(key);
+  if (p === undefined) {
+    p = { key, source, workgroupSize: [WG, 1, 1] };
+    programs.set(key, p);
+  }
+  return p;
+}
+
+// Uniform words: nOut, r, inner, x offset, out offset.
+const W_NOUT = 0;
+const W_R = 1;
+const W_INNER = 2;
+const W_XOFF = 3;
+const W_OOFF = 4;
+const WORDS = 5;
+
+/** WGSL: `(v2, k2)` is preferred over `(v1, k1)` for max (`>`) or min (`<`); k = 0xffffffff is none. */
+function betterFn(t: string, cmp: '>' | '<', isFloat: boolean): string {
+  const nan = isFloat
+    ? `let n1 = is_nan(v1); let n2 = is_nan(v2);
+  if (n1 && n2) { return k2 < k1; }
+  if (n1) { return false; }
+  if (n2) { return true; }`
+    : '';
+  return `fn better(v1: ${t}, k1: u32, v2: ${t}, k2: u32) -> bool {
+  if (k2 == 0xffffffffu) { return false; }
+  if (k1 == 0xffffffffu) { return true; }
+  ${nan}
+  if (v2 ${cmp} v1) { return true; }
+  if (v2 == v1) { return k2 < k1; }
+  return false;
+}`;
+}
+
+/**
+ * The launch of one reduction. `x` is contiguous (its offset may be non-zero), out is
+ * contiguous with `shape[axis] = 1`; an empty axis only reaches here for `sum` (gives 0).
+ * @example reduceLaunches(ctx, out, [x], { op: 'sum', axis: 1 })
+ */
+export function reduceLaunches(ctx: KernelContext, out: GpuView, inputs: readonly GpuView[], attrs: ReduceAttrs): Launch[] {
+  const x = inputs[0] as GpuView;
+  const { op, axis } = attrs;
+  let outer = 1;
+  let inner = 1;
+  for (let i = 0; i < axis; i++) outer *= x.shape[i] ?? 1;
+  for (let i = axis + 1; i < x.shape.length; i++) inner *= x.shape[i] ?? 1;
+  const r = x.shape.length === 0 ? 1 : (x.shape[axis] ?? 1);
+  const nOut = outer * inner;
+  if (nOut === 0 || numel(out.shape) === 0) return [];
+  const isArg = op === 'argmax' || op === 'argmin';
+  const tree = r > TREE_MIN_R && nOut <= TREE_MAX_OUT;
+  const key = `${op}_${suffix(x.dtype)}_${tree ? 'tree' : 'seq'}`;
+  const source = (): string => (tree ? treeSource(op, x.dtype, isArg) : seqSource(op, x.dtype, isArg));
+  const w = [nOut, r, inner, x.offset, out.offset];
+  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+  let workgroups: [number, number, number];
+  if (tree) {
+    const y = Math.ceil(nOut / maxDim);
+    workgroups = [Math.ceil(nOut / y), y, 1];
+  } else {
+    workgroups = dispatch1D(nOut, maxDim);
+  }
+  return [{
+    program: program(key, source),
+    buffers: [{ buffer: out.buffer, readOnly: false }, { buffer: x.buffer, readOnly: true }],
+    uniforms: uniformWords(w),
+    workgroups,
+  }];
+}
+
+function header(dtype: DType, isArg: boolean): string {
+  const t = wgslType(dtype);
+  return `${uniformDecl(WORDS)}
+@group(0) @binding(1) var<storage, read_write> Y: array<${isArg ? 'i32' : t}>;
+@group(0) @binding(2) var<storage, read> X: array<${t}>;
+${F32_HELPERS}`;
+}
+
+function seqSource(op: ReduceOp, dtype: DType, isArg: boolean): string {
+  const t = wgslType(dtype);
+  const isFloat = dtype === 'float32';
+  let body: string;
+  if (op === 'sum') {
+    // Index order; float32 accumulation, int32 wraps.
+    body = `var acc: ${t} = ${t}(0);
+  for (var k: u32 = 0u; k < r; k = k + 1u) { acc = acc + X[base + k * inner]; }
+  Y[${uw(W_OOFF)} + i] = acc;`;
+  } else {
+    const cmp = op === 'max' || op === 'argmax' ? '>' : '<';
+    const stop = isFloat ? 'if (is_nan(best)) { break; }' : '';
+    const take = isFloat ? `is_nan(v) || v ${cmp} best` : `v ${cmp} best`;
+    body = `var best = X[base];
+  var bk: u32 = 0u;
+  for (var k: u32 = 1u; k < r; k = k + 1u) {
+    ${stop}
+    let v = X[base + k * inner];
+    if (${take}) { best = v; bk = k; }
+  }
+  Y[${uw(W_OOFF)} + i] = ${isArg ? 'i32(bk)' : 'best'};`;
+  }
+  return `${header(dtype, isArg)}
+@compute @workgroup_size(${WG})
+fn main(${MAIN_PARAMS}) {
+  let i = ${FLAT_INDEX};
+  if (i >= ${uw(W_NOUT)}) { return; }
+  let r = ${uw(W_R)};
+  let inner = ${uw(W_INNER)};
+  let p = i / inner;
+  let q = i % inner;
+  let base = ${uw(W_XOFF)} + p * r * inner + q;
+  ${body}
+}
+`;
+}
+
+function treeSource(op: ReduceOp, dtype: DType, isArg: boolean): string {
+  const t = wgslType(dtype);
+  const isFloat = dtype === 'float32';
+  const steps: string[] = [];
+  for (let s = WG / 2; s >= 1; s /= 2) {
+    const combine = op === 'sum'
+      ? `sv[lid] = sv[lid] + sv[lid + ${s}u];`
+      : `if (better(sv[lid], sk[lid], sv[lid + ${s}u], sk[lid + ${s}u])) { sv[lid] = sv[lid + ${s}u]; sk[lid] = sk[lid + ${s}u]; }`;
+    steps.push(`if (lid < ${s}u) { ${combine} }\n  workgroupBarrier();`);
+  }
+  const cmp = op === 'max' || op === 'argmax' ? '>' : '<';
+  const fold = op === 'sum'
+    ? `var acc: ${t} = ${t}(0);
+  for (var k: u32 = lid; k < r; k = k + ${WG}u) { acc = acc + X[base + k * inner]; }
+  sv[lid] = acc;`
+    : `var best: ${t} = ${t}(0);
+  var bk: u32 = 0xffffffffu;
+  for (var k: u32 = lid; k < r; k = k + ${WG}u) {
+    let v = X[base + k * inner];
+    if (better(best, bk, v, k)) { best = v; bk = k; }
+  }
+  sv[lid] = best;
+  sk[lid] = bk;`;
+  const result = op === 'sum' ? 'sv[0]' : isArg ? 'i32(sk[0])' : 'sv[0]';
+  return `${header(dtype, isArg)}
+var<workgroup> sv: array<${t}, ${WG}>;
+var<workgroup> sk: array<u32, ${WG}>;
+${op === 'sum' ? '' : betterFn(t, cmp, isFloat)}
+@compute @workgroup_size(${WG})
+fn main(${MAIN_PARAMS}) {
+  let g = wid.y * nwg.x + wid.x;
+  if (g >= ${uw(W_NOUT)}) { return; }
+  let r = ${uw(W_R)};
+  let inner = ${uw(W_INNER)};
+  let p = g / inner;
+  let q = g % inner;
+  let base = ${uw(W_XOFF)} + p * r * inner + q;
+  ${fold}
+  workgroupBarrier();
+  ${steps.join('\n  ')}
+  if (lid == 0u) { Y[${uw(W_OOFF)} + g] = ${result}; }
+}
+`;
+}
