@@ -19,9 +19,8 @@
  */
 import type { Im2colAttrs, OpAttrs } from '../../../ops.ts';
 import { DTypeError, ShapeError, ValueError } from '../../../errors.ts';
+import { WG, dispatch1D } from './common.ts';
 import type { GpuView, KernelContext, Launch, Program } from '../program.ts';
-
-const WG = 256;
 
 function fmt(xs: readonly number[]): string {
   return `[${xs.join(',')}]`;
@@ -40,13 +39,6 @@ function isContiguous(v: GpuView): boolean {
     expected *= size;
   }
   return true;
-}
-
-/** Workgroup counts for `count` invocations of a 256-wide 1-D kernel, folded onto (x, y). */
-function grid1d(ctx: KernelContext, count: number): [number, number, number] {
-  const groups = Math.ceil(count / WG);
-  const x = Math.min(groups, ctx.limits.maxComputeWorkgroupsPerDimension);
-  return [x, Math.ceil(groups / x), 1];
 }
 
 /** The checks shared by both ops (as the reference's), then the uniform words of the geometry. */
@@ -174,7 +166,7 @@ export function im2colLaunches(ctx: KernelContext, out: GpuView, inputs: readonl
     program: IM2COL,
     buffers: [{ buffer: x.buffer, readOnly: true }, { buffer: out.buffer, readOnly: false }],
     uniforms,
-    workgroups: grid1d(ctx, total),
+    workgroups: dispatch1D(total, ctx.limits.maxComputeWorkgroupsPerDimension),
   }];
 }
 
@@ -200,6 +192,6 @@ export function col2imLaunches(ctx: KernelContext, out: GpuView, inputs: readonl
     program: COL2IM,
     buffers: [{ buffer: cols.buffer, readOnly: true }, { buffer: out.buffer, readOnly: false }],
     uniforms,
-    workgroups: grid1d(ctx, total),
+    workgroups: dispatch1D(total, ctx.limits.maxComputeWorkgroupsPerDimension),
   }];
 }
