@@ -87,6 +87,7 @@ export class Tensor {
   #disposed = false;
   /** Registered with the FinalizationRegistry (only once no scope owns it; see memory.ts). */
   #registered = false;
+  #view: TensorView | undefined = undefined;
 
   /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
   constructor(storage: Storage, shape: Shape, strides: readonly number[], offset: number, dtype: DType) {
@@ -143,7 +144,8 @@ export class Tensor {
     if (this.#disposed) {
       throw new DisposedError(`tensor: used after dispose; expected a live tensor, got a disposed tensor of shape ${shapeString(this.shape)}`);
     }
-    return { buffer: this.#storage.buffer, dtype: this.dtype, shape: this.shape, strides: this.strides, offset: this.offset };
+    // shape, strides, offset and storage never change, so one view object serves every op
+    return (this.#view ??= { buffer: this.#storage.buffer, dtype: this.dtype, shape: this.shape, strides: this.strides, offset: this.offset });
   }
 
   /** @internal A tensor sharing this one's buffer with other shape/strides/offset. */
