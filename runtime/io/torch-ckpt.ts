@@ -12,7 +12,9 @@
  *
  * dtypes: float32 ↔ FloatStorage, float64 ↔ DoubleStorage, int32 ↔ IntStorage,
  * bool ↔ BoolStorage. Wrap a value in {@link int64} to write a LongStorage (torch's
- * dtype of `num_batches_tracked` and of integer tensors). Reading, LongStorage
+ * dtype of `num_batches_tracked` and of integer tensors), and a float tensor in
+ * {@link half} or {@link bfloat16} to write a HalfStorage / BFloat16Storage (each value
+ * rounded to nearest even, as torch's `.half()` / `.bfloat16()`). Reading, LongStorage
  * becomes int32 (values outside int32 are a FormatError), Short/Char/Byte become
  * int32, and Half/BFloat16 become float32.
  *
@@ -30,7 +32,7 @@ import { ValueError } from '../errors.ts';
 import { contiguousStrides, numelOf, shapeString } from '../shape.ts';
 import { Tensor, backendOr } from '../tensor.ts';
 import { FormatError } from './errors.ts';
-import { halfToNumber } from './float16.ts';
+import { halfToNumber, numberToBFloat16, numberToHalf } from './float16.ts';
 import { PyGlobal, PyPersistentId, PyReduce, PyTuple, SAFE_GLOBALS, pickle, unpickle, type GlobalHandler } from './pickle.ts';
 import { listZip, readZipEntry, writeZip, type ZipWriteEntry } from './zip.ts';
 
@@ -53,6 +55,37 @@ export class Int64 {
  */
 export function int64(value: Tensor | number | bigint): Int64 {
   return new Int64(value);
+}
+
+/**
+ * A float tensor to be written as torch.float16 (`HalfStorage`) or torch.bfloat16
+ * (`BFloat16Storage`). Make one with {@link half} or {@link bfloat16}.
+ * @example new Float16Tensor(t, 'float16') // the same as half(t)
+ */
+export class Float16Tensor {
+  readonly value: Tensor;
+  readonly format: 'float16' | 'bfloat16';
+  constructor(value: Tensor, format: 'float16' | 'bfloat16') {
+    this.value = value;
+    this.format = format;
+  }
+}
+
+/**
+ * Marks a float tensor to be saved as torch.float16 (its values rounded to nearest even).
+ * `loadTorch` reads it back as float32.
+ * @example await saveTorch({ state_dict: { w: half(w) } })
+ */
+export function half(value: Tensor): Float16Tensor {
+  return new Float16Tensor(value, 'float16');
+}
+
+/**
+ * Marks a float tensor to be saved as torch.bfloat16 (its values rounded to nearest even).
+ * @example await saveTorch({ state_dict: { w: bfloat16(w) } })
+ */
+export function bfloat16(value: Tensor): Float16Tensor {
+  return new Float16Tensor(value, 'bfloat16');
 }
 
 /** Options of {@link saveTorch}. */
@@ -86,6 +119,10 @@ const WRITE_KINDS: Readonly<Record<DType | 'int64', StorageKind>> = {
   bool: { name: 'BoolStorage', dtype: 'bool', itemsize: 1 },
   int64: { name: 'LongStorage', dtype: 'int32', itemsize: 8 },
 };
+const HALF_KINDS: Readonly<Record<'float16' | 'bfloat16', StorageKind>> = {
+  float16: { name: 'HalfStorage', dtype: 'float32', itemsize: 2 },
+  bfloat16: { name: 'BFloat16Storage', dtype: 'float32', itemsize: 2 },
+};
 
 const READ_KINDS: ReadonlyMap<string, StorageKind> = new Map([
   ['FloatStorage', { name: 'FloatStorage', dtype: 'float32', itemsize: 4 }],
@@ -115,7 +152,7 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
 
 interface PendingStorage {
   readonly key: string;
-  readonly source: Tensor | Int64;
+  readonly source: Tensor | Int64 | Float16Tensor;
 }
 
 function isPlainObject(x: object): x is Record<string, unknown> {
@@ -148,6 +185,14 @@ async function int64Bytes(v: Int64, path: string): Promise<Uint8Array> {
     }
     out[i] = BigInt(e);
   }
+  return bytesOf(out);
+}
+
+async function halfBytes(v: Float16Tensor): Promise<Uint8Array> {
+  const data = await v.value.data();
+  const encode = v.format === 'float16' ? numberToHalf : numberToBFloat16;
+  const out = new Uint16Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = encode(data[i]!);
   return bytesOf(out);
 }
 
@@ -191,6 +236,18 @@ export async function saveTorch(obj: unknown, options: SaveTorchOptions = {}): P
       done.set(x, r);
       return r;
     }
+    if (x instanceof Float16Tensor) {
+      const t = x.value;
+      if (!(t instanceof Tensor) || (t.dtype !== 'float32' && t.dtype !== 'float64')) {
+        throw new ValueError(`saveTorch: ${x.format} value at ${path} is not a float tensor; expected a float32 or float64 Tensor, got ${t instanceof Tensor ? t.dtype : typeof t}`);
+      }
+      if (t.isDisposed) throw new ValueError(`saveTorch: tensor at ${path} is disposed; expected a live tensor, got a disposed one of shape ${shapeString(t.shape)}`);
+      const key = String(pending.length);
+      pending.push({ key, source: x });
+      const r = rebuildTensor(HALF_KINDS[x.format], key, t.shape);
+      done.set(x, r);
+      return r;
+    }
     if (x instanceof PyTuple) {
       const r = new PyTuple(x.items.map((v, i) => convert(v, `${path}[${i}]`)));
       done.set(x, r);
@@ -226,7 +283,9 @@ export async function saveTorch(obj: unknown, options: SaveTorchOptions = {}): P
     { name: `${archive}/byteorder`, data: new TextEncoder().encode('little') },
   ];
   for (const p of pending) {
-    const data = p.source instanceof Int64 ? await int64Bytes(p.source, `storage ${p.key}`) : bytesOf(await p.source.data());
+    const data = p.source instanceof Int64 ? await int64Bytes(p.source, `storage ${p.key}`)
+      : p.source instanceof Float16Tensor ? await halfBytes(p.source)
+        : bytesOf(await p.source.data());
     records.push({ name: `${archive}/data/${p.key}`, data });
   }
   records.push({ name: `${archive}/version`, data: new TextEncoder().encode('3\n') });

@@ -10,7 +10,10 @@
  */
 import type { Logger } from './loggers/logger.ts';
 import type { Callback } from './callbacks/callback.ts';
+import type { Backend } from '../backend.ts';
+import type { GpuRequestOptions } from '../backends/webgpu/device.ts';
 import { MisconfigurationError, NotAvailableYetError } from './errors.ts';
+import { resolvePrecision, type PrecisionName } from './precision.ts';
 
 /** A batch limit: an integer count, a fraction in (0, 1), or 0 (none). */
 export type BatchLimit = number;
@@ -52,10 +55,19 @@ export interface TrainerOptions {
   readonly gradientClipVal?: number | null;
   /** 'norm' (total 2-norm, the default) or 'value' (elementwise). */
   readonly gradientClipAlgorithm?: 'norm' | 'value' | null;
-  /** '32-true' (default). Mixed and half precision arrive later. */
+  /**
+   * '32-true' (default), '16-mixed', 'bf16-mixed', '16-true' or 'bf16-true' (also Lightning's
+   * aliases '16', 16, 'bf16', '32', 32). See lightning/precision.ts for what each does.
+   */
   readonly precision?: string | number;
-  /** 'auto' (default) or 'cpu'. 'webgpu'/'gpu' arrive later. */
-  readonly accelerator?: string;
+  /**
+   * Where the model trains: 'cpu' (the wasm backend), 'webgpu' (alias 'gpu'), 'auto' (default:
+   * WebGPU where a hardware adapter exists, else cpu), or a Backend to run on (as Lightning
+   * accepts an Accelerator instance).
+   */
+  readonly accelerator?: string | Backend;
+  /** How the Trainer requests its WebGPU device (`allowFallbackAdapter` lets a software adapter count; default refuse). */
+  readonly webgpu?: GpuRequestOptions;
   /** 1 or 'auto' (default). More arrive with DDP. */
   readonly devices?: number | string | readonly number[];
   /** 'auto' (default) or 'single_device'. 'ddp' arrives later. */
@@ -100,8 +112,10 @@ export interface ResolvedTrainerOptions {
   readonly accumulateGradBatches: number;
   readonly gradientClipVal: number | null;
   readonly gradientClipAlgorithm: 'norm' | 'value';
-  readonly precision: '32-true';
-  readonly accelerator: 'cpu';
+  readonly precision: PrecisionName;
+  /** 'auto' is settled at fit (it needs to look for an adapter); a Backend is used as given. */
+  readonly accelerator: 'cpu' | 'webgpu' | 'auto' | Backend;
+  readonly webgpu: GpuRequestOptions;
   readonly devices: 1;
   readonly strategy: 'single_device';
   readonly callbacks: readonly Callback[];
@@ -117,14 +131,14 @@ export interface ResolvedTrainerOptions {
 const KNOWN: readonly (keyof TrainerOptions)[] = [
   'maxEpochs', 'minEpochs', 'maxSteps', 'maxTime', 'limitTrainBatches', 'limitValBatches', 'limitTestBatches',
   'limitPredictBatches', 'overfitBatches', 'fastDevRun', 'valCheckInterval', 'checkValEveryNEpoch', 'numSanityValSteps',
-  'accumulateGradBatches', 'gradientClipVal', 'gradientClipAlgorithm', 'precision', 'accelerator', 'devices', 'strategy',
+  'accumulateGradBatches', 'gradientClipVal', 'gradientClipAlgorithm', 'precision', 'accelerator', 'webgpu', 'devices', 'strategy',
   'callbacks', 'logger', 'enableProgressBar', 'enableCheckpointing', 'enableModelSummary', 'logEveryNSteps',
   'defaultRootDir', 'deterministic',
 ];
 
 /** Flags Lightning 2 removed (or never had in this casing), and what replaces them. */
 const REMOVED: Readonly<Record<string, string>> = {
-  gpus: "accelerator: 'gpu' with devices: N (GPU training arrives with WebGPU; today use accelerator: 'cpu')",
+  gpus: "accelerator: 'gpu' (WebGPU) with devices: 1",
   num_processes: "strategy: 'ddp' with devices: N (and accelerator: 'cpu')",
   numProcesses: "strategy: 'ddp' with devices: N (and accelerator: 'cpu')",
   tpu_cores: "accelerator: 'tpu' with devices: N in Lightning; here use accelerator and devices",
@@ -141,9 +155,8 @@ const REMOVED: Readonly<Record<string, string>> = {
   checkpointCallback: 'enableCheckpointing',
 };
 
-const NOT_YET_ACCELERATORS = new Set(['gpu', 'webgpu', 'cuda', 'mps', 'tpu']);
+const NOT_YET_ACCELERATORS = new Set(['cuda', 'mps', 'tpu', 'hpu', 'ipu']);
 const NOT_YET_STRATEGIES = new Set(['ddp', 'ddp_spawn', 'ddp_notebook', 'ddp_fork', 'fsdp', 'deepspeed']);
-const NOT_YET_PRECISIONS = new Set(['16-mixed', 'bf16-mixed', 'bf16-true', '16-true', '16', 'bf16', '64-true', '64', 'transformer-engine']);
 
 function camel(key: string): string {
   return key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -204,7 +217,7 @@ function parseMaxTime(v: unknown): number | null {
  * Checks `options` and fills in Lightning's defaults. Throws a MisconfigurationError for an unknown
  * option (naming the closest known one), a bad value or a removed flag (naming its replacement),
  * and a NotAvailableYetError for accelerators, strategies, device counts and precisions that
- * arrive in later releases.
+ * are not available (CUDA/MPS/TPU by name, DDP, float64, FP8).
  * @example resolveTrainerOptions({ maxEpochs: 3 }).numSanityValSteps // 2
  */
 export function resolveTrainerOptions(options: unknown = {}): ResolvedTrainerOptions {
@@ -224,12 +237,20 @@ export function resolveTrainerOptions(options: unknown = {}): ResolvedTrainerOpt
   }
 
   // Hardware first: an unavailable capability is the most useful thing to report.
-  const accelerator = o['accelerator'] ?? 'auto';
-  if (typeof accelerator !== 'string') fail('accelerator', "'auto' or 'cpu'", accelerator);
-  if (NOT_YET_ACCELERATORS.has(accelerator)) {
-    throw new NotAvailableYetError(`Trainer: accelerator '${accelerator}' is not available yet (WebGPU training arrives in a later release); expected 'auto' or 'cpu', got '${accelerator}'`);
+  const acc = o['accelerator'] ?? 'auto';
+  let accelerator: ResolvedTrainerOptions['accelerator'];
+  if (typeof acc === 'object' && acc !== null && typeof (acc as Partial<Backend>).run === 'function' && typeof (acc as Partial<Backend>).alloc === 'function') {
+    accelerator = acc as Backend;
+  } else {
+    if (typeof acc !== 'string') fail('accelerator', "'auto', 'cpu', 'webgpu', 'gpu' or a Backend", acc);
+    if (NOT_YET_ACCELERATORS.has(acc)) {
+      throw new NotAvailableYetError(`Trainer: accelerator '${acc}' is not available (GPUs are reached through WebGPU here); expected 'auto', 'cpu', 'webgpu' or 'gpu', got '${acc}'`);
+    }
+    if (acc !== 'auto' && acc !== 'cpu' && acc !== 'webgpu' && acc !== 'gpu') fail('accelerator', "'auto', 'cpu', 'webgpu', 'gpu' or a Backend", acc);
+    accelerator = acc === 'gpu' ? 'webgpu' : acc;
   }
-  if (accelerator !== 'auto' && accelerator !== 'cpu') fail('accelerator', "'auto' or 'cpu'", accelerator);
+  const webgpu = o['webgpu'] ?? {};
+  if (typeof webgpu !== 'object' || webgpu === null || Array.isArray(webgpu)) fail('webgpu', 'WebGPU request options ({ allowFallbackAdapter, powerPreference, requiredFeatures })', webgpu);
   const devices = o['devices'] ?? 'auto';
   const nDevices = Array.isArray(devices) ? devices.length : devices === 'auto' ? 1 : devices;
   if (typeof nDevices !== 'number' || (!Number.isInteger(nDevices)) || (nDevices < 1 && nDevices !== -1)) fail('devices', "1, 'auto' or a list of one device", devices);
@@ -242,11 +263,7 @@ export function resolveTrainerOptions(options: unknown = {}): ResolvedTrainerOpt
     throw new NotAvailableYetError(`Trainer: strategy '${strategy}' is not available yet (data parallelism arrives in a later release); expected 'auto' or 'single_device', got '${strategy}'`);
   }
   if (strategy !== 'auto' && strategy !== 'single_device') fail('strategy', "'auto' or 'single_device'", strategy);
-  const precision = String(o['precision'] ?? '32-true');
-  if (NOT_YET_PRECISIONS.has(precision)) {
-    throw new NotAvailableYetError(`Trainer: precision '${precision}' is not available yet (mixed and half precision arrive in a later release); expected '32-true', got '${precision}'`);
-  }
-  if (precision !== '32-true' && precision !== '32') fail('precision', "'32-true'", o['precision']);
+  const precision = resolvePrecision(o['precision']);
 
   const maxSteps = o['maxSteps'] === undefined ? -1 : int('maxSteps', o['maxSteps'], -1);
   const maxTime = parseMaxTime(o['maxTime']);
@@ -307,7 +324,7 @@ export function resolveTrainerOptions(options: unknown = {}): ResolvedTrainerOpt
     accumulateGradBatches: o['accumulateGradBatches'] === undefined ? 1 : int('accumulateGradBatches', o['accumulateGradBatches'], 1),
     gradientClipVal: (clip as number | undefined | null) ?? null,
     gradientClipAlgorithm: algo,
-    precision: '32-true', accelerator: 'cpu', devices: 1, strategy: 'single_device',
+    precision, accelerator, webgpu: webgpu as GpuRequestOptions, devices: 1, strategy: 'single_device',
     callbacks, logger,
     enableProgressBar: bool('enableProgressBar', o['enableProgressBar'], true),
     enableCheckpointing: bool('enableCheckpointing', o['enableCheckpointing'], true),

@@ -27,6 +27,10 @@ import { limitBatches, resolveTrainerOptions, type ResolvedTrainerOptions, type 
 import { LIGHTNING_VERSION, readCheckpoint, stateDictOf, writeCheckpoint, type CheckpointDict } from './checkpoint.ts';
 import { fitProgressFromState, loopsStateDict, newFitProgress, type FitProgress } from './loops/progress.ts';
 import { countSteps, runFitLoop } from './loops/fit-loop.ts';
+import { Precision } from './precision.ts';
+import { chooseAccelerator, moveBatch, type AcceleratorChoice } from './accelerator.ts';
+import type { Backend } from '../backend.ts';
+import { NotAvailableYetError } from './errors.ts';
 import { iterate, runEvaluation } from './loops/evaluation-loop.ts';
 
 /** Options of `fit` beyond the loaders. */
@@ -120,10 +124,16 @@ export class Trainer {
   #hasProgressBar = false;
   #pendingLosses: Tensor[] = [];
   #hasValidation = false;
+  /** What `precision` does at each point of a step (autocast, loss scaling, 16-bit weights). */
+  readonly precisionPlugin: Precision;
+  #accelerator: AcceleratorChoice | null = null;
+  /** Set once the accelerator's device is lost. */
+  #lost: Error | null = null;
 
   constructor(options: TrainerOptions = {}) {
     this.options = resolveTrainerOptions(options);
     const o = this.options;
+    this.precisionPlugin = new Precision(o.precision);
     const cbs = [...o.callbacks];
     if (o.enableProgressBar && !cbs.some((c) => c instanceof ProgressBar)) cbs.push(new ProgressBar());
     if (!o.enableProgressBar) for (const c of cbs) if (c instanceof ProgressBar) c.disable();
@@ -166,6 +176,21 @@ export class Trainer {
   get smoothedLoss(): number | null {
     if (this.#lossWindow.length === 0) return null;
     return this.#lossWindow.reduce((a, b) => a + b, 0) / this.#lossWindow.length;
+  }
+
+  /** The backend the model runs on (chosen by `accelerator` at the first fit/validate/test/predict), or null before. */
+  get rootBackend(): Backend | null { return this.#accelerator?.backend ?? null; }
+  /** The accelerator in use: 'cpu', 'webgpu' or a given backend's name (null before the first run). */
+  get acceleratorName(): string | null { return this.#accelerator?.name ?? null; }
+
+  /**
+   * @internal The batch with its tensors on the model's backend (Lightning's
+   * transfer_batch_to_device); the batch itself, not a promise, when nothing moves.
+   */
+  transferBatch(batch: unknown): unknown {
+    const a = this.#accelerator;
+    if (this.#lost !== null) throw this.#lost;
+    return a === null ? batch : moveBatch(batch, a.backend);
   }
 
   /** @internal */
@@ -338,6 +363,26 @@ export class Trainer {
     if (this.options.deterministic) checkDeterministicKernels(model);
   }
 
+  /**
+   * Picks the backend (once per Trainer), moves the model's parameters and buffers there and,
+   * for the true-half precisions, rounds them to 16-bit values. Runs before configureOptimizers.
+   */
+  async #setupAccelerator(model: LightningModule): Promise<void> {
+    if (this.#accelerator === null) {
+      const o = this.options;
+      let choice = await chooseAccelerator(o);
+      if (choice.name === 'cpu') {
+        // cpu: leave a model built on a synchronous backend where it is.
+        const first = model.parameters()[0];
+        if (first !== undefined && first.backend.capabilities.syncReadback) choice = { ...choice, backend: first.backend };
+      }
+      this.#accelerator = choice;
+      choice.lost?.then((e) => { this.#lost = e; }, () => undefined);
+    }
+    await model.toBackend(this.#accelerator.backend);
+    this.precisionPlugin.roundParameters(model.parameters());
+  }
+
   async #configureOptimizers(model: LightningModule): Promise<void> {
     const { optimizers, schedulers } = normalizeOptimizers(await model.configureOptimizers());
     this.optimizers = optimizers;
@@ -360,7 +405,7 @@ export class Trainer {
       epoch: this.currentEpoch,
       global_step: this.globalStep,
       'pytorch-lightning_version': LIGHTNING_VERSION,
-      state_dict: model.stateDict(),
+      state_dict: this.precisionPlugin.checkpointWeights(model.stateDict()),
       loops: loopsStateDict(this.progress),
     };
     if (!weightsOnly) {
@@ -375,6 +420,9 @@ export class Trainer {
         return { state: new Map(Object.entries(sd.state).map(([k, v]) => [Number(k), v])), param_groups: sd.param_groups };
       });
       ckpt['lr_schedulers'] = this.lrSchedulerConfigs.map((c) => c.scheduler.stateDict());
+      // Lightning 2: the precision plugin's state under its class name ('MixedPrecision'), when it has any.
+      const prec = this.precisionPlugin.checkpointState();
+      if (prec !== null) ckpt[prec[0]] = prec[1];
       ckpt['rng_state'] = { ...defaultGenerator.getState() };
     }
     const hp = model.hparams;
@@ -421,7 +469,9 @@ export class Trainer {
     } finally {
       for (const t of sd.values()) t.dispose();
     }
+    this.precisionPlugin.roundParameters(model.parameters());
     if (!full) return;
+    this.precisionPlugin.loadCheckpointState(ckpt);
     const opt = ckpt['optimizer_states'];
     if (!Array.isArray(opt)) throw new CheckpointError(`Trainer: checkpoint '${path}' has no optimizer_states (saved weights-only?); expected a full checkpoint to resume from, got keys ${Object.keys(ckpt).join(', ')}`);
     if (opt.length !== this.optimizers.length) throw new CheckpointError(`Trainer: checkpoint '${path}' has ${opt.length} optimizer states; expected ${this.optimizers.length} (one per optimizer), got ${opt.length}`);
@@ -498,6 +548,10 @@ export class Trainer {
     try {
       await this.#setupLoggers();
       for (const cb of this.callbacks) await cb.setup(this, model, 'fit');
+      if (!model.automaticOptimization && (this.precisionPlugin.scaler !== null || this.precisionPlugin.trueHalf)) {
+        throw new NotAvailableYetError(`Trainer: precision '${o.precision}' with manual optimization is not available yet (the loss scaling and 16-bit weight rounding hook into the automatic optimizer step); expected automaticOptimization or precision '32-true' / 'bf16-mixed', got manual optimization with '${o.precision}'`);
+      }
+      await this.#setupAccelerator(model);
       await this.#configureOptimizers(model);
       if (options.ckptPath !== undefined && options.ckptPath !== null) {
         const path = this.#resolveCkptPath(options.ckptPath);
@@ -548,6 +602,7 @@ export class Trainer {
     if (loader === undefined || loader === null) {
       throw new MisconfigurationError(`Trainer.${stage}: no data; expected a loader or a datamodule with ${kind === 'test' ? 'testDataloader' : 'valDataloader'}(), got none`);
     }
+    await this.#setupAccelerator(m);
     if (options.ckptPath !== undefined && options.ckptPath !== null) await this.#restore(m, this.#resolveCkptPath(options.ckptPath), false);
     await this.#setupLoggers();
     const limit = this.options.fastDevRun > 0 ? this.options.fastDevRun : kind === 'test' ? this.options.limitTestBatches : this.options.limitValBatches;
@@ -591,6 +646,7 @@ export class Trainer {
       loader = dm.predictDataloader();
     }
     if (loader === undefined || loader === null) throw new MisconfigurationError('Trainer.predict: no data; expected a loader or a datamodule with predictDataloader(), got none');
+    await this.#setupAccelerator(m);
     if (options.ckptPath !== undefined && options.ckptPath !== null) await this.#restore(m, this.#resolveCkptPath(options.ckptPath), false);
     const wasTraining = m.training;
     m.eval();
@@ -602,12 +658,13 @@ export class Trainer {
       for (let i = 0; i < n; i++) {
         const r = await it.next();
         if (r.done === true) break;
+        const batch = await this.transferBatch(r.value);
         const internals = internalsOf(m);
-        internals.context = { stage: 'predict', hook: 'predictStep', results: this.results, batch: r.value };
+        internals.context = { stage: 'predict', hook: 'predictStep', results: this.results, batch };
         try {
-          const y = await noGrad(() => m.predictStep(r.value, i));
+          const y = await noGrad(() => this.precisionPlugin.forward(() => m.predictStep(batch, i)));
           out.push(y);
-          await this.callCallbacks('onPredictBatchEnd', [y, r.value, i]);
+          await this.callCallbacks('onPredictBatchEnd', [y, batch, i]);
         } finally {
           internals.context = null;
         }

@@ -269,6 +269,36 @@ export class Module {
   }
 
   /**
+   * Moves every parameter and buffer to `backend`, as torch's `module.to(device)`: each
+   * field gets a new tensor on `backend` (a parameter stays a parameter, with its
+   * `requiresGrad`), the values read back asynchronously (so a WebGPU source works), and
+   * the old tensor is disposed. A tensor shared by two fields moves once. Optimizers hold
+   * the old tensors: move before building them (the Trainer moves before configureOptimizers).
+   * @example await model.toBackend(webgpu)
+   */
+  async toBackend(backend: Backend): Promise<this> {
+    const moved = new Map<Tensor, Tensor>();
+    for (const m of this.modules()) {
+      const fields = m as unknown as Record<string, unknown>;
+      for (const [field, value] of Object.entries(m)) {
+        if (!(value instanceof Tensor) || value.backend === backend) continue;
+        const isParam = PARAMETERS.has(value);
+        if (!isParam && !m.#bufferFields.has(field)) continue;
+        let next = moved.get(value);
+        if (next === undefined) {
+          const data = await value.data();
+          const t = Tensor.fromArray(backend, value.dtype, value.shape, data);
+          next = isParam ? new Parameter(t, value.requiresGrad) : keep(t);
+          moved.set(value, next);
+        }
+        fields[field] = next;
+      }
+    }
+    for (const old of moved.keys()) old.dispose();
+    return this;
+  }
+
+  /**
    * Every parameter with its dotted key, each tensor once, as torch's `named_parameters`.
    * @example [...model.namedParameters()][0] // ['encoder.0.weight', Tensor [64, 784]]
    */

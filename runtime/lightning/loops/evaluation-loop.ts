@@ -35,11 +35,13 @@ export async function runEvaluation(trainer: Trainer, module: LightningModule, l
       const out = await tidy(async () => {
         const r = await it.next();
         if (r.done === true) return { done: true as const };
-        batchRef = r.value;
-        internals.context = { stage, hook: kind === 'validation' ? 'validationStep' : 'testStep', results, batch: r.value };
+        const moved = trainer.transferBatch(r.value);
+        const batch = moved instanceof Promise ? await moved : moved;
+        batchRef = batch;
+        internals.context = { stage, hook: kind === 'validation' ? 'validationStep' : 'testStep', results, batch };
         try {
-          const step = await noGrad(() => (kind === 'validation' ? module.validationStep(r.value, batchIdx) : module.testStep(r.value, batchIdx)));
-          await trainer.callCallbacks(`on${cap}BatchEnd`, [undefined, r.value, batchIdx]);
+          const step = await noGrad(() => trainer.precisionPlugin.forward(() => (kind === 'validation' ? module.validationStep(batch, batchIdx) : module.testStep(batch, batchIdx))));
+          await trainer.callCallbacks(`on${cap}BatchEnd`, [undefined, batch, batchIdx]);
           void step;
         } finally {
           internals.context = null;

@@ -91,6 +91,8 @@ function stepHooks(trainer: Trainer): StepHooks {
 }
 
 async function optimizerStep(trainer: Trainer, hooks: StepHooks, optimizer: Optimizer): Promise<void> {
+  // 16-mixed: the hooks and clipping see unscaled gradients (Lightning's MixedPrecision.optimizer_step).
+  trainer.precisionPlugin.unscaleGradients(optimizer);
   if (hooks.beforeOptimizerStep) {
     await trainer.callHook('onBeforeOptimizerStep', [optimizer], { stage: 'train', moduleHook: 'onBeforeOptimizerStep' });
   }
@@ -100,7 +102,8 @@ async function optimizerStep(trainer: Trainer, hooks: StepHooks, optimizer: Opti
     if (trainer.options.gradientClipAlgorithm === 'norm') clipGradNorm_(params, clip);
     else clipGradValue_(params, clip);
   }
-  optimizer.step();
+  const stepped = trainer.precisionPlugin.step(optimizer);
+  if (stepped !== undefined) await stepped;
   if (hooks.beforeZeroGrad) await trainer.callHook('onBeforeZeroGrad', [optimizer]);
   optimizer.zeroGrad();
 }
@@ -137,7 +140,8 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
       const stop = await tidy(async (): Promise<boolean> => {
         const r = await it.next();
         if (r.done === true) return true;
-        const batch = r.value;
+        const moved = trainer.transferBatch(r.value);
+        const batch = moved instanceof Promise ? await moved : moved;
         trainer.isLastBatch = isLast;
         const startRes = hooks.batchStart
           ? await trainer.callHook('onTrainBatchStart', [batch, batchIdx], { stage: 'train', moduleHook: 'onTrainBatchStart', batch })
@@ -149,7 +153,7 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
           if (optimizer === undefined) throw new MisconfigurationError(`${module.constructor.name}.configureOptimizers: returned no optimizer; expected one for automatic optimization, got none`);
           internals.context = { stage: 'train', hook: 'trainingStep', results: trainer.results, batch };
           try {
-            outputs = await module.trainingStep(batch, batchIdx);
+            outputs = await trainer.precisionPlugin.forward(() => module.trainingStep(batch, batchIdx));
           } finally {
             internals.context = null;
           }
@@ -161,7 +165,7 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
             if (hooks.beforeBackward) {
               await trainer.callHook('onBeforeBackward', [scaled], { stage: 'train', moduleHook: 'onBeforeBackward', batch });
             }
-            scaled.backward();
+            trainer.precisionPlugin.scaleLoss(scaled).backward();
             if (hooks.afterBackward) {
               await trainer.callHook('onAfterBackward', [], { stage: 'train', moduleHook: 'onAfterBackward', batch });
             }
@@ -176,7 +180,7 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
           internals.context = { stage: 'train', hook: 'trainingStep', results: trainer.results, batch };
           const before = trainer.optimizers.map((o) => stepCount(o));
           try {
-            outputs = await module.trainingStep(batch, batchIdx);
+            outputs = await trainer.precisionPlugin.forward(() => module.trainingStep(batch, batchIdx));
           } finally {
             internals.context = null;
           }

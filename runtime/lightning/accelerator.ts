@@ -1,0 +1,120 @@
+/**
+ * @module lightning/accelerator — which backend the Trainer trains on, and moving batches there.
+ *
+ * - `'cpu'`: the default backend (wasm); the model stays where it was built.
+ * - `'webgpu'` (alias `'gpu'`): a WebGPU device from `Platform.requestGpu` (options from the
+ *   Trainer's `webgpu` option; software adapters are refused unless `allowFallbackAdapter`),
+ *   and a WebGPU backend on it. A missing adapter is the platform's NoGpuAdapterError.
+ * - `'auto'`: WebGPU where `Platform.detectGpu` finds a hardware adapter, else cpu; the
+ *   choice is said once (a GPU found, or why none was, as a performance fallback).
+ * - a Backend: used as given (tests, or a backend the caller built).
+ *
+ * Batches move as Lightning's `transfer_batch_to_device` moves them: every tensor inside
+ * arrays, plain objects and Maps is copied to the backend (read back asynchronously), other
+ * values pass through.
+ */
+import type { Backend } from '../backend.ts';
+import type { GpuDetection, GpuRequestOptions } from '../backends/webgpu/device.ts';
+import { createWebGPUBackend } from '../backends/webgpu/backend.ts';
+import { getDefaultBackend } from '../engine.ts';
+import { noticeOnce } from '../notice.ts';
+import { getPlatform, type Platform } from '../platform.ts';
+import { Tensor } from '../tensor.ts';
+import type { ResolvedTrainerOptions } from './trainer-options.ts';
+
+/** The backend chosen for a run, and how it was chosen. */
+export interface AcceleratorChoice {
+  /** 'cpu', 'webgpu' or the given backend's name. */
+  readonly name: string;
+  readonly backend: Backend;
+  /** Resolves with the error once the device is lost (WebGPU), never otherwise. */
+  readonly lost: Promise<Error> | null;
+}
+
+const detections = new WeakMap<Platform, Promise<GpuDetection>>();
+
+/** `detectGpu` once per platform (it may load Dawn in Node). */
+function detect(platform: Platform): Promise<GpuDetection> {
+  let d = detections.get(platform);
+  if (d === undefined) {
+    d = typeof platform.detectGpu === 'function'
+      ? platform.detectGpu({})
+      : Promise.resolve({ adapter: null, reason: `platform '${platform.name}' cannot look for a GPU`, tried: [] });
+    detections.set(platform, d);
+  }
+  return d;
+}
+
+function lostOf(backend: Backend): Promise<Error> | null {
+  const lost = (backend as { readonly lost?: unknown }).lost;
+  return lost instanceof Promise ? (lost as Promise<Error>) : null;
+}
+
+async function webgpuBackend(options: GpuRequestOptions): Promise<AcceleratorChoice> {
+  const gpu = await getPlatform().requestGpu(options);
+  const backend = createWebGPUBackend({ device: gpu.device });
+  return { name: 'webgpu', backend, lost: backend.lost };
+}
+
+/**
+ * The backend `options.accelerator` names, acquired (a WebGPU device is requested here).
+ * @example (await chooseAccelerator(trainer.options)).name // 'cpu'
+ */
+export async function chooseAccelerator(options: Pick<ResolvedTrainerOptions, 'accelerator' | 'webgpu'>): Promise<AcceleratorChoice> {
+  const acc = options.accelerator;
+  if (typeof acc === 'object') return { name: acc.name, backend: acc, lost: lostOf(acc) };
+  if (acc === 'webgpu') return webgpuBackend(options.webgpu);
+  if (acc === 'auto') {
+    const found = await detect(getPlatform());
+    if (found.adapter !== null) {
+      noticeOnce('trainer-accelerator-auto', `Trainer: accelerator 'auto' picked WebGPU (${found.adapter.description || found.adapter.vendor || 'hardware adapter'})`);
+      return webgpuBackend(options.webgpu);
+    }
+    noticeOnce('trainer-accelerator-auto', `Trainer: accelerator 'auto' found no hardware WebGPU adapter (${found.reason}); training on the cpu (wasm) backend`);
+  }
+  return { name: 'cpu', backend: getDefaultBackend(), lost: null };
+}
+
+/**
+ * `batch` with every tensor on `backend` (Lightning's transfer_batch_to_device): arrays, plain
+ * objects and Maps are rebuilt around moved tensors; anything else passes through. Returns the
+ * batch itself (not a promise) when nothing needs to move, so the common case costs no await.
+ * @example const b = moveBatch(batch, gpu); const [x, y] = b instanceof Promise ? await b : b;
+ */
+export function moveBatch(batch: unknown, backend: Backend): unknown {
+  if (!needsMove(batch, backend)) return batch;
+  return moveAsync(batch, backend);
+}
+
+function needsMove(x: unknown, backend: Backend): boolean {
+  if (x instanceof Tensor) return x.backend !== backend;
+  if (Array.isArray(x)) return x.some((v) => needsMove(v, backend));
+  if (x instanceof Map) return [...x.values()].some((v) => needsMove(v, backend));
+  if (typeof x === 'object' && x !== null && Object.getPrototypeOf(x) === Object.prototype) {
+    return Object.values(x).some((v) => needsMove(v, backend));
+  }
+  return false;
+}
+
+async function moveAsync(x: unknown, backend: Backend): Promise<unknown> {
+  if (x instanceof Tensor) {
+    if (x.backend === backend) return x;
+    return Tensor.fromArray(backend, x.dtype, x.shape, await x.data());
+  }
+  if (Array.isArray(x)) {
+    const out: unknown[] = [];
+    for (const v of x) out.push(await moveAsync(v, backend));
+    return out;
+  }
+  if (x instanceof Map) {
+    const out = new Map<unknown, unknown>();
+    for (const [k, v] of x) out.set(k, await moveAsync(v, backend));
+    return out;
+  }
+  if (typeof x === 'object' && x !== null && Object.getPrototypeOf(x) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(x)) out[k] = await moveAsync(v, backend);
+    return out;
+  }
+  return x;
+}
