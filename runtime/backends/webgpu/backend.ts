@@ -34,6 +34,7 @@ import { contiguousStrides, isContiguous, numel } from './kernels/common.ts';
 import type { ElementwiseOp } from './kernels/elementwise.ts';
 import { elementwiseLaunches } from './kernels/elementwise.ts';
 import { INDEX_ERROR_CODES, INDEX_ERROR_WORDS, gatherLaunches, scatterAddLaunches } from './kernels/indexing.ts';
+import { adamLaunches } from './kernels/adam.ts';
 import { col2imLaunches, im2colLaunches } from './kernels/conv.ts';
 import { matmulLaunches } from './kernels/matmul.ts';
 import { reduceLaunches } from './kernels/reduce.ts';
@@ -172,6 +173,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
   private pooledBytes = 0;
   private pooledCount = 0;
   private readonly staging = new Map<number, GPUBuffer[]>();
+  /** Bytes of staging buffers in existence (in the staging pool or mapped for a read). */
+  private stagingBytes = 0;
   private readonly live = new Set<GpuBufferHandle>();
   private liveBytes = 0;
   private nextId = 1;
@@ -247,7 +250,12 @@ class WebGPUBackendImpl implements WebGPUBackend {
   }
 
   memory(): MemoryInfo {
-    return { liveBuffers: this.live.size, reservedBytes: this.liveBytes + this.pooledBytes };
+    if (this.disposed) return { liveBuffers: 0, reservedBytes: 0 };
+    // Every GPU buffer the backend holds: live, pooled, staging, the uniform arena and the error words.
+    return {
+      liveBuffers: this.live.size,
+      reservedBytes: this.liveBytes + this.pooledBytes + this.stagingBytes + this.uniformArena.size + this.errorBuffer.size,
+    };
   }
 
   dispose(): void {
@@ -268,6 +276,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
     this.toDestroy = [];
     this.pooledBytes = 0;
     this.pooledCount = 0;
+    this.stagingBytes = 0;
     this.uniformArena.destroy();
     this.errorBuffer.destroy();
     this.pipelines.clear();
@@ -422,6 +431,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const cls = sizeClass(bytes, Number.MAX_SAFE_INTEGER);
     const g = this.staging.get(cls)?.pop();
     if (g !== undefined) return { gpu: g, cls };
+    this.stagingBytes += cls;
     return { gpu: this.device.createBuffer({ size: cls, usage: USAGE_MAP_READ | USAGE_COPY_DST }), cls };
   }
 
@@ -436,7 +446,10 @@ class WebGPUBackendImpl implements WebGPUBackend {
       this.staging.set(cls, list);
     }
     if (list.length < 4) list.push(gpu);
-    else gpu.destroy();
+    else {
+      gpu.destroy();
+      this.stagingBytes -= cls;
+    }
   }
 
   private takeDeferred(): Promise<Error | null>[] {
@@ -677,7 +690,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
           this.conv('col2im', out, inputs, launches, (o, ins) => col2imLaunches(this.kernelContext, o, ins, attrs as OpAttrs['col2im']));
           break;
         case 'adam':
-          throw new NotImplementedOpError(`webgpu: op '${name}' is not implemented yet; expected its kernel in runtime/backends/webgpu/kernels/, got none`);
+          this.adam(out, inputs, attrs as OpAttrs['adam'], launches);
+          break;
         default:
           this.elementwise(name, out, inputs, attrs, launches);
       }
@@ -857,6 +871,16 @@ class WebGPUBackendImpl implements WebGPUBackend {
     for (const v of ins) this.dtypeFor(op, v.dtype);
     this.dtypeFor(op, o.dtype);
     launches.push(...kernel(o, ins.map((v) => (v.buffer === o.buffer ? this.contiguous(v, launches, true) : v))));
+  }
+
+  /** adam writes its operands in place, so no input is split from out; the kernel file checks the entries. */
+  private adam(out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs['adam'], launches: Launch[]): void {
+    const roles = ['param', 'grad', 'expAvg', 'expAvgSq', 'maxExpAvgSq'];
+    const width = attrs.amsgrad ? 5 : 4;
+    const o = this.view('adam', 'out', out);
+    const ins = inputs.map((v, k) => this.view('adam', `entry ${Math.floor(k / width)} ${roles[k % width] ?? 'input'}`, v));
+    for (const v of ins) this.dtypeFor('adam', v.dtype);
+    launches.push(...adamLaunches(this.kernelContext, o, ins, attrs));
   }
 
   private matmul(out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs['matmul'], launches: Launch[]): void {
