@@ -26,6 +26,15 @@ export interface TensorView {
   readonly offset: number;
 }
 
+/** Options of {@link Backend.alloc}. */
+export interface AllocOptions {
+  /**
+   * Default true. False leaves the contents unspecified, for a buffer the caller overwrites
+   * whole before anything reads it (an op's fresh output), so a backend may skip the fill.
+   */
+  readonly zero?: boolean;
+}
+
 /** What a backend can do. Tests iterate over backends and their capabilities. */
 export interface BackendCapabilities {
   /** The dtypes its buffers and kernels accept. */
@@ -54,8 +63,11 @@ export interface MemoryInfo {
 export interface Backend {
   readonly name: string;
   readonly capabilities: BackendCapabilities;
-  /** A zero-filled buffer of `length` elements. Throws a DTypeError for a dtype it lacks. */
-  alloc(dtype: DType, length: number): BufferHandle;
+  /**
+   * A buffer of `length` elements, zero-filled unless `options.zero` is false. Throws a
+   * DTypeError for a dtype it lacks.
+   */
+  alloc(dtype: DType, length: number, options?: AllocOptions): BufferHandle;
   /** Returns the buffer to the backend. Freeing twice throws. */
   free(buffer: BufferHandle): void;
   /** Copies `data` (of the buffer's dtype) into the buffer at element `offset`. */

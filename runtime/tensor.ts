@@ -7,7 +7,7 @@
  * interface, with its gradient rule beside it.
  */
 import { isGradEnabled, needsGrad, noGrad, runBackward, type GradNode, type GradOps } from './autograd.ts';
-import type { Backend, BufferHandle, TensorView } from './backend.ts';
+import type { AllocOptions, Backend, BufferHandle, TensorView } from './backend.ts';
 import { allocArray, type DType, type StorageArray } from './dtype.ts';
 import { getDefaultBackend } from './engine.ts';
 import { AutogradError, BackendError, DisposedError, IndexError, ShapeError, ValueError } from './errors.ts';
@@ -40,6 +40,9 @@ class Storage {
 // when the garbage collector finds them.
 // A backend's dispose() has already freed every buffer, so a tensor collected after its
 // backend is gone has nothing to give back (and must not throw from the collector).
+/** For op outputs: the primitive writes every element, so the backend may skip its zero fill. */
+const UNFILLED: AllocOptions = { zero: false };
+
 const finalizer = new FinalizationRegistry<Storage>((s) => {
   try {
     s.release();
@@ -106,9 +109,12 @@ export class Tensor {
     finalizer.register(this, this.#storage, this);
   }
 
-  /** @internal A new contiguous tensor on `backend` (zero-filled). */
-  static empty(backend: Backend, dtype: DType, shape: Shape): Tensor {
-    const buffer = backend.alloc(dtype, Math.max(numelOf(shape), 1));
+  /**
+   * @internal A new contiguous tensor on `backend`: zero-filled, or with unspecified
+   * contents when `options.zero` is false (for an output the caller overwrites whole).
+   */
+  static empty(backend: Backend, dtype: DType, shape: Shape, options?: AllocOptions): Tensor {
+    const buffer = backend.alloc(dtype, Math.max(numelOf(shape), 1), options);
     return new Tensor(new Storage(backend, buffer), [...shape], contiguousStrides(shape), 0, dtype);
   }
 
@@ -490,7 +496,7 @@ export class Tensor {
 
   /** @internal A contiguous copy (a new buffer), with a gradient. */
   contiguousCopy(): Tensor {
-    const out = Tensor.empty(this.backend, this.dtype, this.shape);
+    const out = Tensor.empty(this.backend, this.dtype, this.shape, UNFILLED);
     out.backend.run('copy', out.view_(), [this.view_()], {});
     return record(out, 'Clone', [this], (g) => [g]);
   }
@@ -704,7 +710,8 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
 
 /** Runs a primitive into a new contiguous output tensor. */
 export function runOp<O extends OpName>(op: O, backend: Backend, dtype: DType, shape: Shape, inputs: readonly TensorView[], attrs: OpAttrs[O]): Tensor {
-  const out = Tensor.empty(backend, dtype, shape);
+  // every primitive but `copy` into a strided view writes its whole fresh output
+  const out = Tensor.empty(backend, dtype, shape, UNFILLED);
   backend.run(op, out.view_(), inputs, attrs);
   return out;
 }

@@ -8,7 +8,7 @@
  * matmul takes a descriptor of sizes, pointers and byte strides.
  * Uses Web-standard APIs only.
  */
-import type { Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../backend.ts';
+import type { AllocOptions, Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../backend.ts';
 import type { DType, StorageArray } from '../dtype.ts';
 import { dtypeOfArray } from '../dtype.ts';
 import { BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError, ValueError } from '../errors.ts';
@@ -150,7 +150,7 @@ class WasmBackendImpl implements WasmBackend {
 
   // ---- buffers
 
-  alloc(dtype: DType, length: number): BufferHandle {
+  alloc(dtype: DType, length: number, options?: AllocOptions): BufferHandle {
     this.checkAlive();
     if (!WASM_DTYPES.includes(dtype)) {
       throw new DTypeError(`wasm: unsupported dtype; expected one of ${WASM_DTYPES.join(', ')}, got ${dtype}`);
@@ -160,7 +160,7 @@ class WasmBackendImpl implements WasmBackend {
     }
     const bytes = length * SIZE[dtype];
     const ptr = this.alloc_.alloc(bytes);
-    this.u8.fill(0, ptr, ptr + bytes);
+    if (options?.zero !== false) this.u8.fill(0, ptr, ptr + bytes);
     const buf = new WasmBuffer(this.nextId++, dtype, length, ptr, this);
     this.liveCount++;
     return buf;
