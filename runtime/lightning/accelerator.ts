@@ -27,6 +27,8 @@ export interface AcceleratorChoice {
   /** 'cpu', 'webgpu' or the given backend's name. */
   readonly name: string;
   readonly backend: Backend;
+  /** The adapter for WebGPU (e.g. 'NVIDIA H100 80GB HBM3'), else ''. */
+  readonly description: string;
   /** Resolves with the error once the device is lost (WebGPU), never otherwise. */
   readonly lost: Promise<Error> | null;
 }
@@ -53,7 +55,9 @@ function lostOf(backend: Backend): Promise<Error> | null {
 async function webgpuBackend(options: GpuRequestOptions): Promise<AcceleratorChoice> {
   const gpu = await getPlatform().requestGpu(options);
   const backend = createWebGPUBackend({ device: gpu.device });
-  return { name: 'webgpu', backend, lost: backend.lost };
+  const a = gpu.adapterInfo;
+  const description = [a.description || a.device, a.vendor, a.architecture].filter((x) => x !== '').join(' / ');
+  return { name: 'webgpu', backend, description: `${description}${gpu.isFallbackAdapter ? ' (software)' : ''}`, lost: backend.lost };
 }
 
 /**
@@ -62,7 +66,7 @@ async function webgpuBackend(options: GpuRequestOptions): Promise<AcceleratorCho
  */
 export async function chooseAccelerator(options: Pick<ResolvedTrainerOptions, 'accelerator' | 'webgpu'>): Promise<AcceleratorChoice> {
   const acc = options.accelerator;
-  if (typeof acc === 'object') return { name: acc.name, backend: acc, lost: lostOf(acc) };
+  if (typeof acc === 'object') return { name: acc.name, backend: acc, description: '', lost: lostOf(acc) };
   if (acc === 'webgpu') return webgpuBackend(options.webgpu);
   if (acc === 'auto') {
     const found = await detect(getPlatform());
@@ -72,7 +76,7 @@ export async function chooseAccelerator(options: Pick<ResolvedTrainerOptions, 'a
     }
     noticeOnce('trainer-accelerator-auto', `Trainer: accelerator 'auto' found no hardware WebGPU adapter (${found.reason}); training on the cpu (wasm) backend`);
   }
-  return { name: 'cpu', backend: getDefaultBackend(), lost: null };
+  return { name: 'cpu', backend: getDefaultBackend(), description: '', lost: null };
 }
 
 /**

@@ -182,6 +182,8 @@ export class Trainer {
   get rootBackend(): Backend | null { return this.#accelerator?.backend ?? null; }
   /** The accelerator in use: 'cpu', 'webgpu' or a given backend's name (null before the first run). */
   get acceleratorName(): string | null { return this.#accelerator?.name ?? null; }
+  /** The WebGPU adapter in use (e.g. 'NVIDIA H100 80GB HBM3 / nvidia'), '' for the cpu or a given backend. */
+  get acceleratorDescription(): string { return this.#accelerator?.description ?? ''; }
 
   /**
    * @internal The batch with its tensors on the model's backend (Lightning's
