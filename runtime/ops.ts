@@ -209,9 +209,12 @@ export interface OpAttrs {
   where: Record<string, never>;
   /**
    * Reductions over `axis` (in [0, rank)) of a contiguous input. `out` has the input's shape
-   * with `shape[axis] = 1`. Sums accumulate in index order (fixed, deterministic), except
-   * on webgpu for a long axis with few outputs, where a fixed-shape workgroup tree sums
-   * (same bits every run, not bitwise equal to wasm; see webgpu/kernels/reduce.ts).
+   * with `shape[axis] = 1`. Sums accumulate in a fixed order (the same bits every run; each
+   * backend's order is its own, so backends agree within float tolerance, not bitwise):
+   * the reference in index order; wasm in index order except over a last axis of 64 or more
+   * float elements, which it adds as 16 interleaved partial sums (assembly/reduce.ts); webgpu
+   * in index order except for a long axis with few outputs, where a fixed-shape workgroup
+   * tree sums (webgpu/kernels/reduce.ts).
    * max/min propagate NaN. argmax/argmin give the first index of the extreme
    * (the first NaN if any). An empty axis: sum gives 0; the others never get one
    * (the tensor layer raises first).

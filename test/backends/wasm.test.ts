@@ -526,6 +526,29 @@ describe('wasm: elementwise kernels', () => {
 });
 
 describe('wasm: reductions', () => {
+  it('wasm: a last-axis float sum of >= 64 elements follows the documented split order exactly', () => {
+    for (const r of [63, 64, 100, 127, 784]) {
+      const xs = rand(2 * r, -4, 4, r).map(Math.fround);
+      const out = empty('float32', [2, 1]);
+      be.run('sum', out, [tensor('float32', [2, r], xs)], { axis: 1 });
+      const want: number[] = [];
+      for (let row = 0; row < 2; row++) {
+        const x = xs.slice(row * r, (row + 1) * r);
+        const f = Math.fround;
+        if (r < 64) { want.push(x.reduce((a, v) => f(a + v), 0)); continue; }
+        // 4 accumulators of 4 lanes over blocks of 16, (a0+a1)+(a2+a3), lanes (l0+l2)+(l1+l3), tail in order
+        const acc = Array.from({ length: 16 }, (_, i) => x[i]!);
+        let k = 16;
+        for (; k + 16 <= r; k += 16) for (let i = 0; i < 16; i++) acc[i] = f(acc[i]! + x[k + i]!);
+        const lane = [0, 1, 2, 3].map((l) => f(f(acc[l]! + acc[4 + l]!) + f(acc[8 + l]! + acc[12 + l]!)));
+        let total = f(f(lane[0]! + lane[2]!) + f(lane[1]! + lane[3]!));
+        for (; k < r; k++) total = f(total + x[k]!);
+        want.push(total);
+      }
+      expect(values(out), `r = ${r}`).toEqual(want);
+    }
+  });
+
   const shape = [3, 5, 6];
   const data = rand(90, -4, 4, 21);
   const at = (i: number, j: number, k: number) => data[(i * 5 + j) * 6 + k] as number;
