@@ -106,8 +106,8 @@ export interface BatchNormOptions {
   readonly bias?: Tensor | null;
   /** Use the batch's statistics and update the running ones (default false, as torch). */
   readonly training?: boolean;
-  /** Weight of the new batch in the running averages (default 0.1). */
-  readonly momentum?: number;
+  /** Weight of the new batch in the running averages (default 0.1): a number, or a 0-d float tensor on the input's backend. */
+  readonly momentum?: number | Tensor;
   /** Added to the variance (default 1e-5). */
   readonly eps?: number;
 }
@@ -144,8 +144,11 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     const v = diff.mul(diff).mean(dims, true);
     const m = options.momentum ?? 0.1;
     noGrad(() => {
-      if (runningMean !== null) runningMean.mul_(1 - m).add_(mu.reshape([c]).mul(m));
-      if (runningVar !== null) runningVar.mul_(1 - m).add_(v.reshape([c]).mul((m * n) / (n - 1)));
+      // A 0-d tensor momentum (BatchNorm's 1/num_batches_tracked on a backend without synchronous readback) stays on the device.
+      const keepOld = typeof m === 'number' ? 1 - m : ew.sub(1, m);
+      const varScale = typeof m === 'number' ? (m * n) / (n - 1) : m.mul(n / (n - 1));
+      if (runningMean !== null) runningMean.mul_(keepOld).add_(mu.reshape([c]).mul(m));
+      if (runningVar !== null) runningVar.mul_(keepOld).add_(v.reshape([c]).mul(varScale));
     });
     y = diff.mul(v.add(eps).rsqrt());
   } else {

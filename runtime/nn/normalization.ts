@@ -118,12 +118,15 @@ export abstract class BatchNorm extends Module {
     if (input.shape[1] !== this.numFeatures) {
       throw new ShapeError(`${this.getName()}: channels differ; expected x[1] == ${this.numFeatures}, got ${shapeString(input.shape)}`);
     }
-    let factor = this.momentum ?? 0;
+    let factor: number | Tensor = this.momentum ?? 0;
     if (this.training && this.trackRunningStats && this.numBatchesTracked !== null) {
       const nbt = this.numBatchesTracked;
       noGrad(() => nbt.add_(1));
-      // momentum null: a cumulative moving average, 1 / num_batches_tracked, as torch.
-      if (this.momentum === null) factor = 1 / nbt.dataSync()[0]!;
+      // momentum null: a cumulative moving average, 1 / num_batches_tracked, as torch; on a
+      // backend that reads back only asynchronously (WebGPU) the factor stays a device tensor.
+      if (this.momentum === null) {
+        factor = nbt.backend.capabilities.syncReadback ? 1 / nbt.dataSync()[0]! : noGrad(() => ew.div(1, nbt));
+      }
     }
     const useBatchStats = this.training || (this.runningMean === null && this.runningVar === null);
     const track = !this.training || this.trackRunningStats;

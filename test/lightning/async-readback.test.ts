@@ -10,7 +10,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend } from '../../runtime/backend.ts';
 import { BackendError, DeviceLostError } from '../../runtime/errors.ts';
 import { manualSeed } from '../../runtime/random.ts';
-import { tensor } from '../../runtime/creation.ts';
+import { randn, tensor } from '../../runtime/creation.ts';
+import { BatchNorm1d } from '../../runtime/nn/index.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';
 import { Callback } from '../../runtime/lightning/callbacks/callback.ts';
@@ -99,6 +100,21 @@ describe('Trainer on an async-readback backend', () => {
     expect(ckpt['global_step']).toBe(3);
     const sd = ckpt['state_dict'] as Record<string, Tensor>;
     expect(Object.keys(sd).length).toBe(8);
+  });
+
+  it('async readback: BatchNorm with momentum null (1/num_batches_tracked) trains without a synchronous read, as on wasm', async () => {
+    const gpuLike = asyncReadbackBackend(wasm);
+    const stats = async (backend: Backend): Promise<number[]> => {
+      manualSeed(8);
+      const bn = new BatchNorm1d(3, { momentum: null });
+      await bn.toBackend(backend);
+      for (let i = 0; i < 3; i++) bn.forward(randn([6, 3], { backend }));
+      return [...Array.from(await bn.runningMean!.data()), ...Array.from(await bn.runningVar!.data()), ...Array.from(await bn.numBatchesTracked!.data())];
+    };
+    const sync = await stats(wasm);
+    const got = await stats(gpuLike);
+    expect(got.slice(-1)).toEqual([3]);
+    got.forEach((v, i) => expect(Math.abs(v - sync[i]!)).toBeLessThanOrEqual(1e-6 * Math.abs(sync[i]!) + 1e-7));
   });
 
   it('async readback: an op on tensors of two backends is a BackendError naming both', () => {
