@@ -20,7 +20,7 @@
 import { GradScaler } from '../amp/grad-scaler.ts';
 import { autocast, type AutocastDType } from '../amp/autocast.ts';
 import { noGrad } from '../autograd.ts';
-import { runOp, type Tensor } from '../tensor.ts';
+import { runOp, Tensor } from '../tensor.ts';
 import { bfloat16, half, type Float16Tensor } from '../io/torch-ckpt.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
 import { MisconfigurationError, NotAvailableYetError } from './errors.ts';
@@ -128,6 +128,27 @@ export class Precision {
         r.dispose();
       }
     });
+  }
+
+  /**
+   * The batch as the step sees it: for the true-half settings, every float32 tensor (in arrays,
+   * plain objects and Maps) rounded to the 16-bit format, as Lightning's HalfPrecision
+   * `convert_input` casts floating inputs; otherwise the batch itself.
+   * @example precision.convertInput([x, y]) // [x as float16 values, y]
+   */
+  convertInput(batch: unknown): unknown {
+    if (!this.trueHalf) return batch;
+    const op = this.dtype === 'float16' ? 'round_f16' : 'round_bf16';
+    const convert = (x: unknown): unknown => {
+      if (x instanceof Tensor) return x.dtype === 'float32' ? noGrad(() => runOp(op, x.backend, x.dtype, x.shape, [x.view_()], {})) : x;
+      if (Array.isArray(x)) return x.map(convert);
+      if (x instanceof Map) return new Map([...(x as Map<unknown, unknown>)].map(([k, v]) => [k, convert(v)]));
+      if (typeof x === 'object' && x !== null && Object.getPrototypeOf(x) === Object.prototype) {
+        return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, convert(v)]));
+      }
+      return x;
+    };
+    return convert(batch);
   }
 
   /** The checkpoint key and state of Lightning's plugin: `MixedPrecision` → the scaler's state dict, or null. */

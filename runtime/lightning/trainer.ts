@@ -192,7 +192,9 @@ export class Trainer {
   transferBatch(batch: unknown): unknown {
     const a = this.#accelerator;
     if (this.#lost !== null) throw this.#lost;
-    return a === null ? batch : moveBatch(batch, a.backend);
+    const moved = a === null ? batch : moveBatch(batch, a.backend);
+    if (!this.precisionPlugin.trueHalf) return moved;
+    return moved instanceof Promise ? moved.then((b) => this.precisionPlugin.convertInput(b)) : this.precisionPlugin.convertInput(moved);
   }
 
   /** @internal */

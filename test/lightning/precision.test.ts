@@ -86,6 +86,22 @@ describe('precision', () => {
     }
   });
 
+  it("precision '16-true': float32 batch tensors reach the step as 16-bit values (Lightning's convert_input); int labels pass", async () => {
+    const seen: number[][] = [];
+    class Peek extends LitAutoEncoder {
+      override trainingStep(batch: [Tensor, Tensor], batchIdx?: number): Tensor {
+        seen.push(Array.from(batch[0].dataSync()).slice(0, 200));
+        return super.trainingStep(batch, batchIdx);
+      }
+    }
+    manualSeed(2);
+    const trainer = new Trainer({ ...quiet, enableCheckpointing: false, maxSteps: 1, precision: '16-true' });
+    await trainer.fit(new Peek(), digitLoader(8, { batchSize: 8 }));
+    expect(seen[0]!.every((v) => roundToHalf(v) === v)).toBe(true);
+    expect(seen[0]!.some((v) => v !== 0 && v !== 1)).toBe(true);
+    expect(trainer.precisionPlugin.convertInput([1, 'a'])).toEqual([1, 'a']);
+  });
+
   it("precision '16-mixed': a step with inf gradients is skipped (weights unchanged), the scale halves, global_step still counts", async () => {
     class Overflow extends LitAutoEncoder {
       override trainingStep(batch: [Tensor, Tensor], batchIdx?: number): Tensor {
