@@ -463,7 +463,10 @@ export class Trainer {
   }
 
   async #restore(model: LightningModule, path: string, full: boolean): Promise<void> {
-    const ckpt = await readCheckpoint(path);
+    // Straight onto the model's backend (writes are synchronous everywhere), so loading never
+    // needs a synchronous read of another backend's tensors.
+    const target = this.#accelerator?.backend;
+    const ckpt = await readCheckpoint(path, target === undefined ? {} : { backend: target });
     await this.callHook('onLoadCheckpoint', [ckpt], { moduleHook: 'onLoadCheckpoint' });
     const sd = stateDictOf(ckpt, path);
     try {
@@ -479,6 +482,16 @@ export class Trainer {
     const opt = ckpt['optimizer_states'];
     if (!Array.isArray(opt)) throw new CheckpointError(`Trainer: checkpoint '${path}' has no optimizer_states (saved weights-only?); expected a full checkpoint to resume from, got keys ${Object.keys(ckpt).join(', ')}`);
     if (opt.length !== this.optimizers.length) throw new CheckpointError(`Trainer: checkpoint '${path}' has ${opt.length} optimizer states; expected ${this.optimizers.length} (one per optimizer), got ${opt.length}`);
+    // torch >= 1.12 saves Adam's `step` as a 0-d tensor; read it here, asynchronously.
+    for (const s of opt as { state?: Record<string, Record<string, unknown>> }[]) {
+      for (const st of Object.values(s?.state ?? {})) {
+        const step = st['step'];
+        if (step instanceof Tensor && step.numel() === 1) {
+          st['step'] = await step.item();
+          step.dispose();
+        }
+      }
+    }
     this.optimizers.forEach((o, i) => {
       const s = opt[i] as { state: Record<string, Record<string, unknown>>; param_groups: Record<string, unknown>[] };
       o.loadStateDict(s as never);

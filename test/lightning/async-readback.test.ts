@@ -11,12 +11,17 @@ import type { Backend } from '../../runtime/backend.ts';
 import { BackendError, DeviceLostError } from '../../runtime/errors.ts';
 import { manualSeed } from '../../runtime/random.ts';
 import { randn, tensor } from '../../runtime/creation.ts';
-import { BatchNorm1d } from '../../runtime/nn/index.ts';
+import { BatchNorm1d, Linear, ReLU, Sequential } from '../../runtime/nn/index.ts';
+import { mseLoss } from '../../runtime/nn/losses.ts';
+import { Adam } from '../../runtime/optim/index.ts';
+import { LightningModule } from '../../runtime/lightning/module.ts';
+import { DataLoader } from '../../runtime/data/dataloader.ts';
+import { TensorDataset } from '../../runtime/data/tensor-dataset.ts';
+import { setDefaultBackend } from '../../runtime/engine.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';
 import { Callback } from '../../runtime/lightning/callbacks/callback.ts';
 import { ModelCheckpoint } from '../../runtime/lightning/callbacks/model-checkpoint.ts';
-import type { LightningModule } from '../../runtime/lightning/module.ts';
 import { readCheckpoint } from '../../runtime/lightning/checkpoint.ts';
 import { asyncReadbackBackend, type AsyncReadbackBackend } from '../helpers/async-backend.ts';
 import { LitAutoEncoderVal, digitLoader, takeOutput, tempFolder, useWasmRuntime } from './trainer-helpers.ts';
@@ -77,6 +82,33 @@ describe('Trainer on an async-readback backend', () => {
       return rec.losses;
     };
     expect(await resume(gpuLike)).toEqual(await resume('cpu'));
+  });
+
+  it("async readback: resuming a real Lightning checkpoint (Adam's step as a tensor) onto the async backend, as the default backend too", async () => {
+    const gpuLike = asyncReadbackBackend(wasm);
+    const path = new URL('../fixtures/lightning/real-lightning.ckpt', import.meta.url).pathname;
+    class LitSmall extends LightningModule {
+      net = new Sequential(new Linear(4, 3), new ReLU(), new Linear(3, 2));
+      override trainingStep(batch: [Tensor, Tensor]): Tensor { return mseLoss(this.net.forward(batch[0]), batch[1]); }
+      override configureOptimizers() { return new Adam(this.parameters(), { lr: 0.01 }); }
+    }
+    const resume = async (backend: Backend): Promise<number[]> => {
+      manualSeed(5);
+      const data = new DataLoader(new TensorDataset(randn([8, 4], { backend: wasm }), randn([8, 2], { backend: wasm })), { batchSize: 4 });
+      setDefaultBackend(backend);
+      try {
+        const rec = new LossRecorder();
+        const t = new Trainer({ accelerator: backend, maxSteps: 5, enableProgressBar: false, enableModelSummary: false, logger: false, enableCheckpointing: false, callbacks: [rec] });
+        await t.fit(new LitSmall(), data, null, { ckptPath: path });
+        expect(t.globalStep).toBe(5);
+        return rec.losses;
+      } finally {
+        setDefaultBackend(wasm);
+      }
+    };
+    const onWasm = await resume(wasm);
+    expect(onWasm.length).toBe(2);
+    expect(await resume(gpuLike)).toEqual(onWasm);
   });
 
   it('async readback: a lost device stops fit with a DeviceLostError; the last checkpoint stays intact and loadable', async () => {
