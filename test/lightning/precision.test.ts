@@ -126,6 +126,31 @@ describe('precision', () => {
     expect(trainer.precisionPlugin.scaler!.getGrowthTracker()).toBe(1);
   });
 
+  it("precision '16-mixed': with too large a scale the float16 gradients overflow; steps are skipped and the scale backs off until they fit", async () => {
+    manualSeed(6);
+    const model = new LitAutoEncoder();
+    const first = model.parameters()[0]!;
+    const snapshots: number[][] = [];
+    class Snap extends Callback {
+      override async onTrainBatchEnd(_t: Trainer, m: LightningModule): Promise<void> {
+        snapshots.push(Array.from(await m.parameters()[0]!.data()));
+      }
+    }
+    const w0 = Array.from(await first.data());
+    const trainer = new Trainer({ ...quiet, enableCheckpointing: false, maxSteps: 16, precision: '16-mixed', callbacks: [new Snap()] });
+    const scaler = trainer.precisionPlugin.scaler!;
+    scaler.loadStateDict({ scale: 2 ** 28, growth_factor: 2, backoff_factor: 0.5, growth_interval: 2000, _growth_tracker: 0 });
+    await trainer.fit(model, digitLoader(128, { batchSize: 8 }));
+    // Each skipped step halves the scale; after the first clean step the tracker counts up.
+    const skipped = 28 - Math.log2(scaler.getScale());
+    expect(skipped).toBeGreaterThanOrEqual(4);
+    expect(skipped).toBeLessThan(16);
+    expect(scaler.getGrowthTracker()).toBe(16 - skipped);
+    expect(trainer.globalStep).toBe(16);
+    for (let i = 0; i < skipped; i++) expect(snapshots[i], `step ${i} was skipped`).toEqual(w0);
+    expect(snapshots[skipped]).not.toEqual(w0);
+  });
+
   it("precision '16-mixed': the checkpoint stores the scaler under 'MixedPrecision' with torch's keys, and resume restores it", async () => {
     manualSeed(5);
     const model = new LitAutoEncoder();
