@@ -104,8 +104,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 ${f.maximize ? '  g = -g;\n' : ''}${f.decoupled ? '  p = p * u.decay;\n' : ''}${f.l2 ? '  g = g + u.wd * p;\n' : ''}  let m = ${buf(2)}[offs.z + i] * u.b1 + g * u.c1;
   let v = ${buf(3)}[offs.w + i] * u.b2 + (g * u.c2) * g;
 ${f.amsgrad ? `  let prev = ${buf(4)}[more.x + i];
+  // NaN-propagating max; the NaN comes from an operand (WGSL rejects a constant NaN).
   var second = max(prev, v);
-  if (isNan(prev) || isNan(v)) { second = bitcast<f32>(0x7fc00000u); }
+  if (isNan(v)) { second = v; }
+  if (isNan(prev)) { second = prev; }
   ${buf(4)}[more.x + i] = second;
 ` : '  let second = v;\n'}  let denom = sqrt(second) / u.bc2 + u.eps;
   ${buf(2)}[offs.z + i] = m;
