@@ -178,6 +178,8 @@ export class Trainer {
     return this.#lossWindow.reduce((a, b) => a + b, 0) / this.#lossWindow.length;
   }
 
+  /** The precision setting in use, as Lightning's `trainer.precision` (e.g. '16-mixed'). */
+  get precision(): string { return this.options.precision; }
   /** The backend the model runs on (chosen by `accelerator` at the first fit/validate/test/predict), or null before. */
   get rootBackend(): Backend | null { return this.#accelerator?.backend ?? null; }
   /** The accelerator in use: 'cpu', 'webgpu' or a given backend's name (null before the first run). */

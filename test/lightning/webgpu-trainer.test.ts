@@ -1,7 +1,7 @@
 /**
  * @module lightning/webgpu-trainer.test — `new Trainer({ accelerator: 'webgpu' })` in Deno trains
  * the seed autoencoder and a small CNN with the loss curve of the wasm backend (same seed,
- * within float tolerance), in '32-true', '16-mixed' and 'bf16-mixed', and saves a checkpoint
+ * within float tolerance), in '32-true', '16-mixed', 'bf16-mixed' and '16-true', and saves a checkpoint
  * with asynchronous reads. Runs test/lightning/webgpu/trainer-parity.ts under Deno; CI has only
  * software adapters (Mesa's lavapipe), so the program allows the fallback adapter explicitly.
  */
@@ -58,7 +58,7 @@ describe('Trainer on WebGPU (Deno)', () => {
     expect(result.code, describeRun('webgpu trainer (deno)', result)).toBe(0);
     expect(lines.some((l) => l.error !== undefined)).toBe(false);
     const gpu = lines.filter((l) => l.accelerator === 'webgpu');
-    expect(gpu.length).toBe(4);
+    expect(gpu.length).toBe(5);
     for (const l of gpu) {
       expect(l.backend).toBe('webgpu');
       expect(l.adapter).not.toBe('');
@@ -78,8 +78,8 @@ describe('Trainer on WebGPU (Deno)', () => {
     expect(gpu.ckptStep).toBe(6);
   });
 
-  it("webgpu trainer: '16-mixed' and 'bf16-mixed' on WebGPU match the same precision on wasm", () => {
-    for (const precision of ['16-mixed', 'bf16-mixed']) {
+  it("webgpu trainer: '16-mixed', 'bf16-mixed' and '16-true' on WebGPU match the same precision on wasm", () => {
+    for (const precision of ['16-mixed', 'bf16-mixed', '16-true']) {
       const [cpu, gpu] = pair('seed', precision);
       expectCurve(gpu.losses, cpu.losses, 1e-4);
       const [ref] = pair('seed', '32-true');

@@ -96,7 +96,7 @@ try {
     await run(kind, 'cpu', scratch);
     await run(kind, 'webgpu', scratch);
   }
-  for (const precision of ['16-mixed', 'bf16-mixed']) {
+  for (const precision of ['16-mixed', 'bf16-mixed', '16-true']) {
     await run('seed', 'cpu', scratch, precision);
     await run('seed', 'webgpu', scratch, precision);
   }
