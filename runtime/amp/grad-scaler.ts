@@ -42,7 +42,10 @@ export interface GradScalerStateDict {
   readonly _growth_tracker: number;
 }
 
-/** Misuse of a GradScaler in the order of its calls (torch raises RuntimeError there). */
+/**
+ * Misuse of a GradScaler in the order of its calls (torch raises RuntimeError there).
+ * @example scaler.unscale_(opt); scaler.unscale_(opt) // throws GradScalerError: already been called
+ */
 export class GradScalerError extends LightningError {}
 
 type Stage = 'ready' | 'unscaled' | 'stepped';

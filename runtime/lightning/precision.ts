@@ -28,7 +28,10 @@ import { MisconfigurationError, NotAvailableYetError } from './errors.ts';
 /** The precision settings the Trainer runs. */
 export type PrecisionName = '32-true' | '16-mixed' | 'bf16-mixed' | '16-true' | 'bf16-true';
 
-/** Every accepted `precision` value (Lightning 2's, with its short aliases), for messages. */
+/**
+ * Every accepted `precision` value (Lightning 2's, with its short aliases), for messages.
+ * @example ACCEPTED_PRECISIONS.includes('bf16') // true
+ */
 export const ACCEPTED_PRECISIONS: readonly (string | number)[] = [
   '32-true', '32', 32, '16-mixed', '16', 16, 'bf16-mixed', 'bf16', '16-true', 'bf16-true',
 ];
