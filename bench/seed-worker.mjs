@@ -18,6 +18,8 @@
 // - ours-trainer: Trainer.fit with its defaults: TensorBoard logger in a temp dir, progress bar
 //   on but writing non-TTY lines to /dev/null (as in a CI log), model summary, checkpointing on
 //   (the checkpoint is written when fit ends, after the timed window); relaxed kernels;
+//   accelerator 'cpu' stated, because this table compares CPU training (the default 'auto'
+//   would first probe for a WebGPU adapter through Dawn, ~80 ms and ~60 MB in Node);
 // - tfjs-wasm / tfjs-cpu: TF.js's fastest honest loop: tf.variable weights stored [in, out]
 //   (pre-transposed, so the forward matMul needs no transposed operand, which TF.js runs slowly),
 //   a tf.customGrad linear whose gradient transposes explicitly and then runs plain matMuls,
@@ -83,7 +85,7 @@ async function ours() {
     const model = new LitAutoEncoder();
     const root = mkdtempSync(join(tmpdir(), 'lightning-ts-seed-'));
     try {
-      await new lt.Trainer({ maxSteps: warmup + timed, defaultRootDir: root, callbacks: [new Clock()] }).fit(model, loader);
+      await new lt.Trainer({ accelerator: 'cpu', maxSteps: warmup + timed, defaultRootDir: root, callbacks: [new Clock()] }).fit(model, loader);
       await model.encoder.parameters()[0].data();
     } finally {
       rmSync(root, { recursive: true, force: true });
