@@ -798,7 +798,9 @@ export async function runCases(backend: Backend, reference: Backend, options: Ru
       await check.run(backend, reference);
       passed++;
     } catch (error) {
-      failures.push(`${check.name}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      // Most checks' messages already start with the case name.
+      failures.push(error instanceof Error && error.message.startsWith(check.name) ? error.message : `${check.name}: ${text}`);
     }
   }
   return { total: checks.length, passed, failures };

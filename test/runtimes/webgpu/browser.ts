@@ -1,0 +1,39 @@
+/**
+ * @module webgpu/browser — the parity suite in a page, through the compiled browser entry.
+ *
+ * index.html imports the compiled form (dist/test/runtimes/webgpu/browser.js); the lines
+ * land in `globalThis.__parity`, where run-browser.ts reads them. `?backend=wasm` checks
+ * the wasm backend instead (the harness without a GPU).
+ */
+import * as lib from '../../../bindings/browser.ts';
+import type { Backend } from '../../../runtime/backend.ts';
+import { adapterLabel } from '../../../runtime/backends/webgpu/device.ts';
+import { parseBackendName, runParity } from './parity.ts';
+
+/** What the page exposes to the runner. */
+export interface ParityPage {
+  readonly lines: string[];
+  /** The check now running (a crash or hang names it). */
+  current: string;
+  done: boolean;
+  error?: string;
+}
+
+const page: ParityPage = { lines: [], current: '', done: false };
+(globalThis as { __parity?: ParityPage }).__parity = page;
+try {
+  const which = parseBackendName(new URL(location.href).searchParams.get('backend'));
+  let backend: Backend;
+  let adapter = '';
+  if (which === 'webgpu') {
+    const requested = await lib.requestWebGPUBackend({ allowFallbackAdapter: true });
+    backend = requested.backend;
+    adapter = adapterLabel(requested.gpu.adapterInfo);
+  } else {
+    backend = await lib.init({ deterministic: true });
+  }
+  await runParity('chromium', backend, adapter, (line) => page.lines.push(line), (line) => { page.current = line; });
+  page.done = true;
+} catch (error) {
+  page.error = error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error);
+}

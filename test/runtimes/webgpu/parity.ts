@@ -1,0 +1,72 @@
+/**
+ * @module webgpu/parity — the parity run each runtime's runner shares: the cases of
+ * test/backends/cases.ts on one backend against the reference, reported as one line.
+ *
+ * Web-standard only. The runner (deno.ts, node.ts, browser.ts) gets the backend through
+ * its runtime's public entry and hands over two sinks: `report` for the result line that
+ * webgpu-parity.test.ts parses, `progress` for one line per check (so a crash log ends
+ * with the check that was running).
+ */
+import type { Backend } from '../../../runtime/backend.ts';
+import { createReferenceBackend } from '../../../runtime/backends/reference.ts';
+import { runCases } from '../../backends/cases.ts';
+
+/** Every line the runners print for the test starts with this. */
+export const PARITY_PREFIX = 'parity ';
+
+/** The backends a runner can be asked to check: webgpu, or wasm to prove the harness without a GPU. */
+export type ParityBackendName = 'webgpu' | 'wasm';
+
+/** The result line's payload. */
+export interface ParityReport {
+  readonly runtime: string;
+  readonly backend: string;
+  /** The adapter, as `requestGpu` reported it ('' for wasm). */
+  readonly adapter: string;
+  readonly dtypes: readonly string[];
+  readonly total: number;
+  readonly passed: number;
+  readonly failureCount: number;
+  /** The first 100 failures. */
+  readonly failures: readonly string[];
+  readonly seconds: number;
+}
+
+/**
+ * The value of `--name=value` in `args`, e.g. `argValue(['--filter=matmul'], 'filter') === 'matmul'`.
+ */
+export function argValue(args: readonly string[], name: string): string | undefined {
+  return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+/** Parses `--backend=webgpu` / `?backend=wasm` values; anything else is an error. */
+export function parseBackendName(value: string | null | undefined): ParityBackendName {
+  const name = value ?? 'webgpu';
+  if (name !== 'webgpu' && name !== 'wasm') throw new Error(`parity: unknown backend; expected 'webgpu' or 'wasm', got '${name}'`);
+  return name;
+}
+
+/**
+ * Runs every parity check on `backend` and reports.
+ * @example await runParity('deno', backend, 'llvmpipe', console.log, (l) => console.error(l));
+ */
+export async function runParity(
+  runtime: string, backend: Backend, adapter: string,
+  report: (line: string) => void, progress: (line: string) => void, options: { readonly filter?: string } = {},
+): Promise<ParityReport> {
+  const started = Date.now();
+  const reference = createReferenceBackend();
+  report(`${PARITY_PREFIX}start ${runtime} ${backend.name} on ${adapter === '' ? 'the CPU' : adapter}`);
+  const filter = options.filter;
+  const result = await runCases(backend, reference, {
+    ...(filter === undefined ? {} : { filter: (name: string) => name.includes(filter) }),
+    onCheck: (name, index, total) => progress(`${PARITY_PREFIX}check ${index + 1}/${total} ${name}`),
+  });
+  const out: ParityReport = {
+    runtime, backend: backend.name, adapter, dtypes: backend.capabilities.dtypes,
+    total: result.total, passed: result.passed, failureCount: result.failures.length,
+    failures: result.failures.slice(0, 100), seconds: (Date.now() - started) / 1000,
+  };
+  report(`${PARITY_PREFIX}report ${JSON.stringify(out)}`);
+  return out;
+}

@@ -1,0 +1,84 @@
+/**
+ * @module webgpu/run-browser — runs the parity suite in headless Chromium and prints its lines.
+ *
+ * Run: `npm run build && node dist/test/runtimes/webgpu/run-browser.js [--backend=webgpu|wasm]`.
+ * Chromium comes from `CHROMIUM_PATH`, default /usr/bin/chromium. WebGPU needs
+ * `--enable-unsafe-webgpu` on Linux; without a GPU, Chromium runs it on its bundled
+ * SwiftShader (a software adapter). The page is served from 127.0.0.1 (a secure context)
+ * by the smoke's static server. The report lines go to stdout, the page's console and
+ * diagnostics to stderr. Exit status 0 when the run finished (failures are in the report).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serveStatic } from '../browser/server.ts';
+import { parseBackendName } from './parity.ts';
+
+/** Quiet, offline, sandbox-free (root in a container) headless Chromium with WebGPU on. */
+export const WEBGPU_CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+interface ParityPage {
+  readonly lines: string[];
+  readonly current: string;
+  readonly done: boolean;
+  readonly error?: string;
+}
+
+// From dist/test/runtimes/webgpu/run-browser.js or the .ts source, the repo is the folder
+// that holds dist/ or test/.
+const here = fileURLToPath(new URL('./', import.meta.url));
+const repoRoot = here.replace(/(?:\/dist)?\/test\/runtimes\/webgpu\/$/, '/');
+const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const timeoutMs = Number(process.env['PARITY_TIMEOUT_MS'] ?? 240_000);
+const which = parseBackendName(process.argv.find((a) => a.startsWith('--backend='))?.slice('--backend='.length));
+
+if (!existsSync(executablePath)) {
+  console.error(`webgpu parity: Chromium not found; expected an executable at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH), got nothing there`);
+  process.exit(2);
+}
+
+const server = await serveStatic(repoRoot);
+const browser = await chromium.launch({ executablePath, headless: true, args: WEBGPU_CHROMIUM_ARGS, timeout: timeoutMs });
+let status = 1;
+let last: ParityPage | undefined;
+try {
+  const page = await browser.newPage();
+  page.on('console', (message) => console.error(`[page ${message.type()}] ${message.text()}`));
+  page.on('pageerror', (error) => console.error(`[page error] ${error.stack ?? error.message}`));
+  page.on('crash', () => console.error('[page crash] the renderer process crashed'));
+  const pageUrl = new URL(`test/runtimes/webgpu/index.html?backend=${which}`, server.url);
+  const response = await page.goto(pageUrl.href, { timeout: timeoutMs });
+  if (response === null || !response.ok()) {
+    throw new Error(`webgpu parity: cannot load the page; expected HTTP 200 from ${pageUrl.href}, got ${response?.status() ?? 'no response'}`);
+  }
+  const deadline = Date.now() + timeoutMs;
+  let shown = '';
+  for (;;) {
+    last = await page.evaluate(() => (globalThis as { __parity?: ParityPage }).__parity);
+    // The check running now, whenever it changes: a hang or a GPU-process crash names it.
+    if (last !== undefined && last.current !== shown) {
+      shown = last.current;
+      console.error(shown);
+    }
+    if (last !== undefined && (last.done || last.error !== undefined)) break;
+    if (Date.now() > deadline) throw new Error(`webgpu parity: the page did not finish; expected a report within ${timeoutMs} ms, got none (running: ${last?.current ?? 'nothing yet'})`);
+    await new Promise((done) => setTimeout(done, 250));
+  }
+  for (const line of last.lines) console.log(line);
+  if (last.error !== undefined) console.error(`webgpu parity: the page failed: ${last.error}`);
+  else status = 0;
+} catch (error) {
+  for (const line of last?.lines ?? []) console.log(line);
+  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+} finally {
+  await browser.close();
+  await server.close();
+}
+process.exit(status);
