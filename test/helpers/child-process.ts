@@ -4,7 +4,7 @@
  * the runtimes' smoke program and the seed example.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** How a child process ended, and what it printed. */
@@ -14,23 +14,50 @@ export interface RunResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly timedOut: boolean;
+  /** Set when `maxRssMiB` was exceeded: the child's resident memory when it was killed. */
+  readonly killedAtRssMiB?: number;
+}
+
+/** Options of {@link runChild}. */
+export interface RunChildOptions {
+  readonly cwd: string;
+  readonly timeoutMs: number;
+  /** Variables added to (or, as undefined, removed from) this process's environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Kill the child (and its group) when its resident memory passes this many MiB (Linux,
+   * read from /proc every 250 ms). A runaway child then fails its test instead of taking
+   * the machine's memory from every other process.
+   */
+  readonly maxRssMiB?: number;
+}
+
+/** The resident memory of `pid` in MiB, from /proc (undefined where there is none). */
+function residentMiB(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? undefined : Number(m[1]) / 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Runs a command in its own process group, so a timeout kills its children too.
  * @example const r = await runChild(process.execPath, ['-e', '1'], { cwd: '.', timeoutMs: 5000 }); r.code // 0
  */
-export function runChild(command: string, args: readonly string[], options: { readonly cwd: string; readonly timeoutMs: number }): Promise<RunResult> {
+export function runChild(command: string, args: readonly string[], options: RunChildOptions): Promise<RunResult> {
   return new Promise((done, fail) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1' },
+      env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1', ...options.env },
     });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
+    let killedAtRssMiB: number | undefined;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
     const timer = setTimeout(() => {
@@ -39,17 +66,30 @@ export function runChild(command: string, args: readonly string[], options: { re
         try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
       }
     }, options.timeoutMs);
-    child.on('error', (error) => { clearTimeout(timer); fail(error); });
-    child.on('close', (code, signal) => {
+    const limit = options.maxRssMiB;
+    const watch = limit === undefined ? undefined : setInterval(() => {
+      const rss = child.pid === undefined ? undefined : residentMiB(child.pid);
+      if (rss === undefined || rss <= limit || child.pid === undefined) return;
+      killedAtRssMiB = Math.round(rss);
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }, 250);
+    const stop = (): void => {
       clearTimeout(timer);
-      done({ code, signal, stdout, stderr, timedOut });
+      if (watch !== undefined) clearInterval(watch);
+    };
+    child.on('error', (error) => { stop(); fail(error); });
+    child.on('close', (code, signal) => {
+      stop();
+      done({ code, signal, stdout, stderr, timedOut, ...(killedAtRssMiB === undefined ? {} : { killedAtRssMiB }) });
     });
   });
 }
 
 /** A failure message: how the run ended, then the tails of its stdout and stderr. */
 export function describeRun(name: string, r: RunResult): string {
-  const why = r.timedOut ? 'timed out' : r.signal !== null ? `killed by ${r.signal}` : `exit ${String(r.code)}`;
+  const why = r.killedAtRssMiB !== undefined
+    ? `killed at ${r.killedAtRssMiB} MiB resident (over its memory limit)`
+    : r.timedOut ? 'timed out' : r.signal !== null ? `killed by ${r.signal}` : `exit ${String(r.code)}`;
   return `${name}: ${why}\n--- stdout ---\n${r.stdout.slice(-4000)}\n--- stderr ---\n${r.stderr.slice(-4000)}`;
 }
 

@@ -8,7 +8,7 @@
  * by the smoke's static server. The report lines go to stdout, the page's console and
  * diagnostics to stderr. Exit status 0 when the run finished (failures are in the report).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serveStatic } from '../browser/server.ts';
@@ -38,6 +38,46 @@ const repoRoot = here.replace(/(?:\/dist)?\/test\/runtimes\/webgpu\/$/, '/');
 const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const timeoutMs = Number(process.env['PARITY_TIMEOUT_MS'] ?? 240_000);
 const which = parseBackendName(process.argv.find((a) => a.startsWith('--backend='))?.slice('--backend='.length));
+/** Chromium's processes together may hold this much; beyond it the run stops (see treeResidentMiB). */
+const maxRssMiB = Number(process.env['PARITY_MAX_RSS_MIB'] ?? 4096);
+
+/**
+ * Resident memory of `root` and all its descendants, in MiB, and their pids, from /proc
+ * (Linux; nothing elsewhere). WebGPU runs in Chromium's GPU process, a grandchild of this
+ * one in another process group (playwright detaches the browser): a shader compile that
+ * runs away there (SwiftShader on the matmul kernel, see webgpu-parity.test.ts) would
+ * otherwise take the machine's memory.
+ */
+function processTree(root: number): { mib: number; pids: number[] } {
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
+  let names: string[];
+  try {
+    names = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return { mib: 0, pids: [] };
+  }
+  for (const name of names) {
+    try {
+      const status = readFileSync(`/proc/${name}/status`, 'utf8');
+      const ppid = Number(/^PPid:\s+(\d+)$/m.exec(status)?.[1] ?? -1);
+      rss.set(Number(name), Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) / 1024);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  let total = 0;
+  const pids: number[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    total += rss.get(pid) ?? 0;
+    pids.push(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return { mib: Math.round(total), pids };
+}
 
 if (!existsSync(executablePath)) {
   console.error(`webgpu parity: Chromium not found; expected an executable at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH), got nothing there`);
@@ -68,6 +108,11 @@ try {
       console.error(shown);
     }
     if (last !== undefined && (last.done || last.error !== undefined)) break;
+    const tree = processTree(process.pid);
+    if (tree.mib > maxRssMiB) {
+      for (const pid of tree.pids) if (pid !== process.pid) process.kill(pid, 'SIGKILL');
+      throw new Error(`webgpu parity: Chromium's processes passed their memory limit; expected at most ${maxRssMiB} MiB resident (PARITY_MAX_RSS_MIB), got ${tree.mib} MiB while running: ${last?.current ?? 'nothing yet'}`);
+    }
     if (Date.now() > deadline) throw new Error(`webgpu parity: the page did not finish; expected a report within ${timeoutMs} ms, got none (running: ${last?.current ?? 'nothing yet'})`);
     await new Promise((done) => setTimeout(done, 250));
   }
@@ -78,7 +123,7 @@ try {
   for (const line of last?.lines ?? []) console.log(line);
   console.error(error instanceof Error ? error.stack ?? error.message : String(error));
 } finally {
-  await browser.close();
+  await browser.close().catch(() => undefined);
   await server.close();
 }
 process.exit(status);
