@@ -93,12 +93,18 @@ export function f32Bits(v: number): number {
   return U32[0] ?? 0;
 }
 
-/** IEEE helpers on f32 through bit patterns (WGSL may assume finite math otherwise). */
+/**
+ * IEEE helpers on f32 through bit patterns (WGSL may assume finite math otherwise). NaN and
+ * infinity come from a runtime zero (`NONFINITE_ZERO`, a private variable), because a WGSL
+ * const-expression that evaluates to NaN or infinity is a shader-creation error (Tint
+ * rejects `bitcast<f32>(0x7fc00000u)`).
+ */
 export const F32_HELPERS = /* wgsl */ `
+var<private> NONFINITE_ZERO: u32;
 fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn is_inf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
-fn nan_f32() -> f32 { return bitcast<f32>(0x7fc00000u); }
-fn inf_f32() -> f32 { return bitcast<f32>(0x7f800000u); }
+fn nan_f32() -> f32 { return bitcast<f32>(0x7fc00000u | NONFINITE_ZERO); }
+fn inf_f32() -> f32 { return bitcast<f32>(0x7f800000u | NONFINITE_ZERO); }
 fn neg_f32(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) ^ 0x80000000u); }
 fn abs_f32(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) & 0x7fffffffu); }
 fn copysign_f32(m: f32, s: f32) -> f32 { return bitcast<f32>((bitcast<u32>(m) & 0x7fffffffu) | (bitcast<u32>(s) & 0x80000000u)); }

@@ -48,6 +48,10 @@ const W_SHAPE = 4;
 
 /** WGSL math shared by the activations (f32). */
 const MATH = /* wgsl */ `
+// exp and log with NaN passed through on the bits: some drivers' exp(NaN) is +inf
+// (SwiftShader), which WGSL permits when it assumes finite math.
+fn exp_f32(x: f32) -> f32 { if (is_nan(x)) { return x; } return exp(x); }
+fn log_f32(x: f32) -> f32 { if (is_nan(x)) { return x; } return log(x); }
 // erf, single precision, after N. Juffa's minimax (max error about 1 ulp).
 fn erf_f32(a: f32) -> f32 {
   let t = abs(a);
@@ -61,7 +65,7 @@ fn erf_f32(a: f32) -> f32 {
     r = fma(r, t, -6.34846687e-1);
     r = fma(r, t, -1.28717512e-1);
     r = fma(r, t, -t);
-    r = 1.0 - exp(r);
+    r = 1.0 - exp_f32(r);
     r = copysign_f32(r, a);
   } else {
     r = -5.96761703e-4;
@@ -93,11 +97,11 @@ fn tanh_f32(x: f32) -> f32 {
     p = fma(p, z, -1.0 / 3.0);
     r = fma(ax * z, p, ax);
   } else {
-    r = 1.0 - 2.0 / (exp(2.0 * ax) + 1.0);
+    r = 1.0 - 2.0 / (exp_f32(2.0 * ax) + 1.0);
   }
   return copysign_f32(r, x);
 }
-// expm1: the Taylor series below 0.5 in magnitude, exp(x) - 1 above.
+// expm1: the Taylor series below 0.5 in magnitude, exp_f32(x) - 1 above.
 fn expm1_f32(x: f32) -> f32 {
   if (abs(x) < 0.5) {
     var p: f32 = 1.0 / 362880.0;
@@ -110,9 +114,9 @@ fn expm1_f32(x: f32) -> f32 {
     p = fma(p, x, 0.5);
     return fma(x * x, p, x);
   }
-  return exp(x) - 1.0;
+  return exp_f32(x) - 1.0;
 }
-// log1p for y >= 0 (softplus): 2 atanh(y / (2 + y)) as a series below 1, log(1 + y) above.
+// log1p for y >= 0 (softplus): 2 atanh(y / (2 + y)) as a series below 1, log_f32(1 + y) above.
 fn log1p_pos_f32(y: f32) -> f32 {
   if (y < 1.0) {
     let z = y / (2.0 + y);
@@ -127,9 +131,9 @@ fn log1p_pos_f32(y: f32) -> f32 {
     p = fma(p, z2, 1.0 / 3.0);
     return 2.0 * fma(z * z2, p, z);
   }
-  return log(1.0 + y);
+  return log_f32(1.0 + y);
 }
-fn sigmoid_f32(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+fn sigmoid_f32(x: f32) -> f32 { return 1.0 / (1.0 + exp_f32(-x)); }
 fn is_odd_int(y: f32) -> bool {
   let ay = abs(y);
   if (ay >= 16777216.0 || is_inf(y)) { return false; }
@@ -265,8 +269,8 @@ function unaryCode(op: UnaryOp, dtype: DType, attrs: unknown): OpCode {
       case 'abs': return { body: 'return abs_f32(a);', params: none };
       // torch: (0 < x) - (x < 0), so sign(NaN) = 0.
       case 'sign': return { body: 'if (is_nan(a)) { return 0.0; } return select(0.0, 1.0, a > 0.0) - select(0.0, 1.0, a < 0.0);', params: none };
-      case 'exp': return { body: 'return exp(a);', params: none };
-      case 'log': return { body: 'if (a < 0.0) { return nan_f32(); } if (a == 0.0) { return -inf_f32(); } return log(a);', params: none };
+      case 'exp': return { body: 'return exp_f32(a);', params: none };
+      case 'log': return { body: 'if (a < 0.0) { return nan_f32(); } if (a == 0.0) { return -inf_f32(); } return log_f32(a);', params: none };
       case 'sqrt': return { body: 'if (a < 0.0) { return nan_f32(); } return sqrt(a);', params: none };
       // torch: isnan(x) ? x : std::max(x, 0).
       case 'relu': return { body: 'if (is_nan(a)) { return a; } return select(a, 0.0, a < 0.0);', params: none };
@@ -276,11 +280,11 @@ function unaryCode(op: UnaryOp, dtype: DType, attrs: unknown): OpCode {
       case 'gelu_tanh': return {
         body: `return 0.5 * a * (1.0 + tanh_f32(${lit(GELU_TANH_BETA)} * (a + 0.044715 * a * a * a)));`, params: none,
       };
-      case 'silu': return { body: 'return a / (1.0 + exp(-a));', params: none };
+      case 'silu': return { body: 'return a / (1.0 + exp_f32(-a));', params: none };
       case 'softplus': {
         const { beta, threshold } = attrs as ActivationAttrs;
         return {
-          body: `let beta = ${P0}; let th = ${P1}; if (is_nan(a)) { return a; } if (a * beta > th) { return a; } return log1p_pos_f32(exp(a * beta)) / beta;`,
+          body: `let beta = ${P0}; let th = ${P1}; if (is_nan(a)) { return a; } if (a * beta > th) { return a; } return log1p_pos_f32(exp_f32(a * beta)) / beta;`,
           params: [f32Bits(beta), f32Bits(threshold)],
         };
       }
@@ -363,7 +367,7 @@ function backwardCode(fn: Activation, attrs: ActivationAttrs): OpCode {
     case 'sigmoid': return { body: 'let y = sigmoid_f32(a); return b * (1.0 - y) * y;', params };
     case 'tanh': return { body: 'let y = tanh_f32(a); return b * (1.0 - y * y);', params };
     case 'gelu': return {
-      body: `let cdf = 0.5 * (1.0 + erf_f32(a * ${lit(Math.SQRT1_2)})); let pdf = ${lit(GELU_PDF_ALPHA)} * exp(-0.5 * a * a); return b * (cdf + a * pdf);`,
+      body: `let cdf = 0.5 * (1.0 + erf_f32(a * ${lit(Math.SQRT1_2)})); let pdf = ${lit(GELU_PDF_ALPHA)} * exp_f32(-0.5 * a * a); return b * (cdf + a * pdf);`,
       params,
     };
     case 'gelu_tanh': return {
@@ -374,8 +378,8 @@ function backwardCode(fn: Activation, attrs: ActivationAttrs): OpCode {
       params,
     };
     case 'silu': return { body: 'let s = sigmoid_f32(a); return b * s * (1.0 + a * (1.0 - s));', params };
-    case 'softplus': return { body: `let z = exp(a * ${beta}); if (a * ${beta} > ${th}) { return b; } return (b * z) / (z + 1.0);`, params };
-    case 'elu': return { body: `if (a <= 0.0) { return b * ${alpha} * exp(a); } return b;`, params };
+    case 'softplus': return { body: `let z = exp_f32(a * ${beta}); if (a * ${beta} > ${th}) { return b; } return (b * z) / (z + 1.0);`, params };
+    case 'elu': return { body: `if (a <= 0.0) { return b * ${alpha} * exp_f32(a); } return b;`, params };
     case 'leaky_relu': return { body: `if (a > 0.0) { return b; } return b * ${alpha};`, params };
   }
 }
@@ -453,6 +457,11 @@ export function elementwiseLaunches(ctx: KernelContext, out: GpuView, inputs: re
   } else if ((UNARY_OPS as readonly string[]).includes(op)) {
     const dt = (inputs[0] as GpuView).dtype;
     code = unaryCode(op as UnaryOp, dt, attrs);
+    // Every float unary op but sign maps NaN to NaN; say so up front rather than trust each
+    // driver's transcendentals with it (neg and abs are bit operations already).
+    if (dt === 'float32' && op !== 'sign' && op !== 'neg' && op !== 'abs') {
+      code = { body: `if (is_nan(a)) { return a; }\n  ${code.body}`, params: code.params };
+    }
     keyBase = `${op}_${suffix(dt)}`;
   } else if ((BINARY_OPS as readonly string[]).includes(op)) {
     const dt = (inputs[0] as GpuView).dtype;
