@@ -272,6 +272,19 @@ function vroundBF16(a: v128): v128 {
         store4(so, po, lanes(op, va, vb, vc, p0, p1, p2));
         po += <usize>(so << 2); pa += <usize>(s1 << 2); pb += <usize>(s2 << 2); pc += <usize>(s3 << 2);
       }
+    } else if (nin == 2 && t0 == so && t1 == s1 && t2 == 0) {
+      // x op scalar (a broadcast scalar or row): the splat hoisted, one load per step
+      const b0 = load1(s2, pb);
+      for (; i + 4 <= n; i += 4) {
+        store4(so, po, lanes(op, load4(s1, pa), b0, zero, p0, p1, p2));
+        po += <usize>(so << 2); pa += <usize>(s1 << 2);
+      }
+    } else if (nin == 2 && t0 == so && t1 == 0 && t2 == s2) {
+      const a0 = load1(s1, pa);
+      for (; i + 4 <= n; i += 4) {
+        store4(so, po, lanes(op, a0, load4(s2, pb), zero, p0, p1, p2));
+        po += <usize>(so << 2); pb += <usize>(s2 << 2);
+      }
     } else if (vecOk) {
       const a0 = nin >= 1 ? load1(s1, pa) : zero;
       const b0 = nin >= 2 ? load1(s2, pb) : zero;
