@@ -3,7 +3,7 @@
  *
  * index.html imports the compiled form (dist/test/runtimes/webgpu/browser.js); the lines
  * land in `globalThis.__parity`, where run-browser.ts reads them. `?backend=wasm` checks
- * the wasm backend instead (the harness without a GPU).
+ * the wasm backend instead (the harness without a GPU); `?filter=` and `?skip=` select checks by name.
  */
 import * as lib from '../../../bindings/browser.ts';
 import type { Backend } from '../../../runtime/backend.ts';
@@ -22,7 +22,10 @@ export interface ParityPage {
 const page: ParityPage = { lines: [], current: '', done: false };
 (globalThis as { __parity?: ParityPage }).__parity = page;
 try {
-  const which = parseBackendName(new URL(location.href).searchParams.get('backend'));
+  const params = new URL(location.href).searchParams;
+  const which = parseBackendName(params.get('backend'));
+  const filter = params.get('filter');
+  const skip = params.get('skip');
   let backend: Backend;
   let adapter = '';
   if (which === 'webgpu') {
@@ -32,7 +35,9 @@ try {
   } else {
     backend = await lib.init({ deterministic: true });
   }
-  await runParity('chromium', backend, adapter, (line) => page.lines.push(line), (line) => { page.current = line; });
+  await runParity('chromium', backend, adapter, (line) => page.lines.push(line), (line) => { page.current = line; }, {
+    ...(filter === null ? {} : { filter }), ...(skip === null ? {} : { skip }),
+  });
   page.done = true;
 } catch (error) {
   page.error = error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error);

@@ -1,7 +1,7 @@
 /**
  * @module webgpu/deno — the parity suite in Deno, through the Deno entry's `requestWebGPUBackend`.
  *
- * Run: `deno run -A test/runtimes/webgpu/deno.ts [--backend=webgpu|wasm]`. On a machine
+ * Run: `deno run -A test/runtimes/webgpu/deno.ts [--backend=webgpu|wasm] [--filter=<text>] [--skip=<text>]`. On a machine
  * without a GPU, Deno's `navigator.gpu` finds Mesa's lavapipe (mesa-vulkan-drivers), a
  * software adapter, so the runner allows the fallback adapter. Exit status 0 when the run
  * finished (failures are in the report line), 1 when it could not run.
@@ -20,6 +20,7 @@ const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
 try {
   const which = parseBackendName(argValue(Deno.args, 'backend'));
   const filter = argValue(Deno.args, 'filter');
+  const skip = argValue(Deno.args, 'skip');
   let backend: Backend;
   let adapter = '';
   if (which === 'webgpu') {
@@ -29,7 +30,7 @@ try {
   } else {
     backend = await lib.init({ deterministic: true });
   }
-  await runParity('deno', backend, adapter, (line) => console.log(line), (line) => console.error(line), filter === undefined ? {} : { filter });
+  await runParity('deno', backend, adapter, (line) => console.log(line), (line) => console.error(line), { ...(filter === undefined ? {} : { filter }), ...(skip === undefined ? {} : { skip }) });
   Deno.exit(0);
 } catch (error) {
   console.log(`${PARITY_PREFIX}error ${JSON.stringify(error instanceof Error ? `${error.name}: ${error.message}` : String(error))}`);

@@ -1,7 +1,7 @@
 /**
  * @module webgpu/node — the parity suite in Node, through the Node entry's `requestWebGPUBackend`.
  *
- * Run: `npm run build:ts && node dist/test/runtimes/webgpu/node.js [--backend=webgpu|wasm]`.
+ * Run: `npm run build:ts && node dist/test/runtimes/webgpu/node.js [--backend=webgpu|wasm] [--filter=<text>] [--skip=<text>]`.
  * WebGPU comes from the optional `webgpu` package (Dawn). On a machine without a GPU, Dawn
  * needs a Vulkan driver it accepts: Chromium's SwiftShader,
  * `VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json` (Dawn refuses Debian 12's
@@ -17,6 +17,7 @@ import { adapterLabel } from '../../../runtime/backends/webgpu/device.ts';
 try {
   const which = parseBackendName(argValue(process.argv, 'backend'));
   const filter = argValue(process.argv, 'filter');
+  const skip = argValue(process.argv, 'skip');
   let backend: Backend;
   let adapter = '';
   if (which === 'webgpu') {
@@ -28,7 +29,7 @@ try {
   }
   // Resident memory beside each check: a leak on the GPU path shows as growth here.
   const progress = (line: string): void => { process.stderr.write(`${line} (rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB)\n`); };
-  await runParity('node', backend, adapter, (line) => console.log(line), progress, filter === undefined ? {} : { filter });
+  await runParity('node', backend, adapter, (line) => console.log(line), progress, { ...(filter === undefined ? {} : { filter }), ...(skip === undefined ? {} : { skip }) });
   backend.dispose();
   process.exit(0);
 } catch (error) {

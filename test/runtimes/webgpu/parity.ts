@@ -47,19 +47,31 @@ export function parseBackendName(value: string | null | undefined): ParityBacken
 }
 
 /**
+ * Which checks to run, for investigating one op by hand (`--filter=matmul`, `--skip=matmul`);
+ * webgpu-parity.test.ts always runs them all.
+ */
+export interface ParityOptions {
+  /** Only checks whose name contains this. */
+  readonly filter?: string;
+  /** No check whose name contains this. */
+  readonly skip?: string;
+}
+
+/**
  * Runs every parity check on `backend` and reports.
  * @example await runParity('deno', backend, 'llvmpipe', console.log, (l) => console.error(l));
  */
 export async function runParity(
   runtime: string, backend: Backend, adapter: string,
-  report: (line: string) => void, progress: (line: string) => void, options: { readonly filter?: string } = {},
+  report: (line: string) => void, progress: (line: string) => void, options: ParityOptions = {},
 ): Promise<ParityReport> {
   const started = Date.now();
   const reference = createReferenceBackend();
   report(`${PARITY_PREFIX}start ${runtime} ${backend.name} on ${adapter === '' ? 'the CPU' : adapter}`);
-  const filter = options.filter;
+  const { filter, skip } = options;
+  const selected = filter !== undefined || skip !== undefined;
   const result = await runCases(backend, reference, {
-    ...(filter === undefined ? {} : { filter: (name: string) => name.includes(filter) }),
+    ...(selected ? { filter: (name: string) => (filter === undefined || name.includes(filter)) && (skip === undefined || !name.includes(skip)) } : {}),
     onCheck: (name, index, total) => progress(`${PARITY_PREFIX}check ${index + 1}/${total} ${name}`),
   });
   const out: ParityReport = {

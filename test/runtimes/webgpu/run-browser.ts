@@ -1,7 +1,7 @@
 /**
  * @module webgpu/run-browser — runs the parity suite in headless Chromium and prints its lines.
  *
- * Run: `npm run build && node dist/test/runtimes/webgpu/run-browser.js [--backend=webgpu|wasm]`.
+ * Run: `npm run build && node dist/test/runtimes/webgpu/run-browser.js [--backend=webgpu|wasm] [--filter=<text>] [--skip=<text>]`.
  * Chromium comes from `CHROMIUM_PATH`, default /usr/bin/chromium. WebGPU needs
  * `--enable-unsafe-webgpu` on Linux; without a GPU, Chromium runs it on its bundled
  * SwiftShader (a software adapter). The page is served from 127.0.0.1 (a secure context)
@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serveStatic } from '../browser/server.ts';
-import { parseBackendName } from './parity.ts';
+import { argValue, parseBackendName } from './parity.ts';
 
 /** Quiet, offline, sandbox-free (root in a container) headless Chromium with WebGPU on. */
 export const WEBGPU_CHROMIUM_ARGS = [
@@ -37,7 +37,13 @@ const here = fileURLToPath(new URL('./', import.meta.url));
 const repoRoot = here.replace(/(?:\/dist)?\/test\/runtimes\/webgpu\/$/, '/');
 const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const timeoutMs = Number(process.env['PARITY_TIMEOUT_MS'] ?? 240_000);
-const which = parseBackendName(process.argv.find((a) => a.startsWith('--backend='))?.slice('--backend='.length));
+const which = parseBackendName(argValue(process.argv, 'backend'));
+/** The page's query: the backend, and `--filter=` / `--skip=` passed through. */
+const query = new URLSearchParams({ backend: which });
+for (const name of ['filter', 'skip']) {
+  const value = argValue(process.argv, name);
+  if (value !== undefined) query.set(name, value);
+}
 /** Chromium's processes together may hold this much; beyond it the run stops (see treeResidentMiB). */
 const maxRssMiB = Number(process.env['PARITY_MAX_RSS_MIB'] ?? 4096);
 
@@ -93,7 +99,7 @@ try {
   page.on('console', (message) => console.error(`[page ${message.type()}] ${message.text()}`));
   page.on('pageerror', (error) => console.error(`[page error] ${error.stack ?? error.message}`));
   page.on('crash', () => console.error('[page crash] the renderer process crashed'));
-  const pageUrl = new URL(`test/runtimes/webgpu/index.html?backend=${which}`, server.url);
+  const pageUrl = new URL(`test/runtimes/webgpu/index.html?${query.toString()}`, server.url);
   const response = await page.goto(pageUrl.href, { timeout: timeoutMs });
   if (response === null || !response.ok()) {
     throw new Error(`webgpu parity: cannot load the page; expected HTTP 200 from ${pageUrl.href}, got ${response?.status() ?? 'no response'}`);
