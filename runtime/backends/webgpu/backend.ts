@@ -123,6 +123,8 @@ class GpuBufferHandle implements BufferHandle {
 }
 
 interface PipelineEntry {
+  /** Program key plus binding signature. */
+  readonly cacheKey: string;
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
   /** Set once the device reports the program invalid. */
@@ -180,6 +182,12 @@ class WebGPUBackendImpl implements WebGPUBackend {
   private nextId = 1;
   private readonly pipelines = new Map<string, PipelineEntry>();
   private encoder: GPUCommandEncoder | null = null;
+  /** The open compute pass of `encoder`: consecutive runs share one pass. */
+  private pass: GPUComputePassEncoder | null = null;
+  /** Bind groups by pipeline, uniform arena and buffers (the uniform offset is dynamic). */
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly gpuIds = new WeakMap<GPUBuffer, number>();
+  private nextGpuId = 1;
   private batchDispatches = 0;
   private batchKeys = new Set<string>();
   private batchIndexOps = false;
@@ -262,6 +270,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
     if (this.disposed) return;
     this.disposed = true;
     this.encoder = null;
+    this.pass = null;
+    this.bindGroups.clear();
     for (const b of this.live) {
       b.freed = true;
       b.gpu.destroy();
@@ -468,15 +478,53 @@ class WebGPUBackendImpl implements WebGPUBackend {
 
   // ---- command recording
 
+  /** The batch's encoder for a non-dispatch command (the open compute pass ends first). */
   private enc(): GPUCommandEncoder {
+    if (this.pass !== null) {
+      this.pass.end();
+      this.pass = null;
+    }
     if (this.encoder === null) this.encoder = this.device.createCommandEncoder();
     return this.encoder;
   }
 
+  /** The batch's open compute pass. */
+  private computePass(): GPUComputePassEncoder {
+    if (this.pass === null) this.pass = this.enc().beginComputePass();
+    return this.pass;
+  }
+
+  private gpuId(b: GPUBuffer): number {
+    let id = this.gpuIds.get(b);
+    if (id === undefined) {
+      id = this.nextGpuId++;
+      this.gpuIds.set(b, id);
+    }
+    return id;
+  }
+
+  /** The bind group of a launch, cached: a training step binds the same pooled buffers again and again. */
+  private bindGroupFor(p: PipelineEntry, l: Launch): GPUBindGroup {
+    let key = `${p.cacheKey}#`;
+    if (l.uniforms.length > 0) key += `${this.gpuId(this.uniformArena)}:${l.uniforms.byteLength}`;
+    for (const b of l.buffers) key += `,${this.gpuId(b.buffer)}`;
+    let g = this.bindGroups.get(key);
+    if (g === undefined) {
+      const entries: GPUBindGroupEntry[] = [];
+      if (l.uniforms.length > 0) entries.push({ binding: 0, resource: { buffer: this.uniformArena, offset: 0, size: l.uniforms.byteLength } });
+      l.buffers.forEach((b, k) => entries.push({ binding: k + 1, resource: { buffer: b.buffer } }));
+      g = this.device.createBindGroup({ layout: p.layout, entries });
+      // Entries of destroyed buffers are never looked up again; bound the map instead of tracking them.
+      if (this.bindGroups.size >= 8192) this.bindGroups.clear();
+      this.bindGroups.set(key, g);
+    }
+    return g;
+  }
+
   /** Submits the recorded batch (if any), with its uniforms and its index-error readback. */
   private submit(): void {
-    const encoder = this.encoder;
-    if (encoder === null) return;
+    if (this.encoder === null) return;
+    const encoder = this.enc();
     let errorStage: { gpu: GPUBuffer; cls: number } | null = null;
     if (this.batchIndexOps) {
       errorStage = this.takeStaging(INDEX_ERROR_WORDS * 4);
@@ -523,7 +571,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
       return e;
     }
     const entries: GPUBindGroupLayoutEntry[] = [];
-    if (l.uniforms.length > 0) entries.push({ binding: 0, visibility: STAGE_COMPUTE, buffer: { type: 'uniform' } });
+    if (l.uniforms.length > 0) entries.push({ binding: 0, visibility: STAGE_COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } });
     l.buffers.forEach((b, i) => entries.push({ binding: i + 1, visibility: STAGE_COMPUTE, buffer: { type: b.readOnly ? 'read-only-storage' : 'storage' } }));
     const key = l.program.key;
     this.device.pushErrorScope('validation');
@@ -534,7 +582,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
       compute: { module, entryPoint: 'main' },
       label: key,
     });
-    const entry: PipelineEntry = { pipeline, layout, error: null };
+    const entry: PipelineEntry = { cacheKey, pipeline, layout, error: null };
     this.pipelines.set(cacheKey, entry);
     this.deferred.push(this.device.popErrorScope().then((err) => {
       if (err === null) return null;
@@ -549,7 +597,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
     this.encode(launches);
   }
 
-  /** Records `launches` as one compute pass; scratch buffers go back to the pool after. */
+  /** Records `launches` into the batch's compute pass; scratch buffers go back to the pool after. */
   private encode(launches: readonly Launch[]): void {
     try {
       const live = launches.filter((l) => l.workgroups[0] * l.workgroups[1] * l.workgroups[2] > 0);
@@ -567,23 +615,21 @@ class WebGPUBackendImpl implements WebGPUBackend {
         this.submit();
         if (need > this.uniformData.byteLength) this.growUniforms(need);
       }
-      const pass = this.enc().beginComputePass();
+      const pass = this.computePass();
       live.forEach((l, i) => {
         const p = pipes[i] as PipelineEntry;
-        const entries: GPUBindGroupEntry[] = [];
+        pass.setPipeline(p.pipeline);
         if (l.uniforms.length > 0) {
           const at = this.uniformUsed;
           this.uniformData.set(new Uint8Array(l.uniforms.buffer, l.uniforms.byteOffset, l.uniforms.byteLength), at);
           this.uniformUsed += this.alignUniform(l.uniforms.byteLength);
-          entries.push({ binding: 0, resource: { buffer: this.uniformArena, offset: at, size: l.uniforms.byteLength } });
+          pass.setBindGroup(0, this.bindGroupFor(p, l), [at]);
+        } else {
+          pass.setBindGroup(0, this.bindGroupFor(p, l));
         }
-        l.buffers.forEach((b, k) => entries.push({ binding: k + 1, resource: { buffer: b.buffer } }));
-        pass.setPipeline(p.pipeline);
-        pass.setBindGroup(0, this.device.createBindGroup({ layout: p.layout, entries }));
         pass.dispatchWorkgroups(l.workgroups[0], l.workgroups[1], l.workgroups[2]);
         this.batchKeys.add(l.program.key);
       });
-      pass.end();
       this.batchDispatches += live.length;
       if (this.batchDispatches >= this.maxBatch) this.submit();
     } finally {
