@@ -150,46 +150,49 @@ var<workgroup> Bs: array<vec4<${st}>, ${2 * bTile}>;`);
     const sd = x === 'A' ? 'u.aSD' : 'u.bSD';
     const sk = x === 'A' ? 'u.aSK' : 'u.bSK';
     const tile = (c.bk * d) / 4;
-    const perThread = (c.bk * d) / threads;
-    const count = lay.vec4 ? perThread / 4 : perThread;
+    // Every load fills one vec4 register: 4 consecutive k of one row (vec4, inner), or 4
+    // consecutive rows at one k (vec4 outer, and the scalar paths, whose register is then
+    // stored whole: no dynamic vector-component stores, which some shader compilers
+    // (SwiftShader) handle very slowly).
+    const count = (c.bk * d) / threads / 4;
     const decl: string[] = [];
     const load: string[] = [];
     const store: string[] = [];
+    const S = x === 'A' ? 'As' : 'Bs';
+    const off = `HALF * ${tile}u`;
     for (let l = 0; l < count; l++) {
       const reg = `r${x}${l}`;
-      decl.push(lay.vec4 ? `var ${reg} = vec4<f32>(0.0);` : `var ${reg} = 0.0;`);
-      // Element (dl, kl) of the tile, from the linear id e of this thread's l-th load.
-      const e = `(tid + ${l * threads}u)`;
+      decl.push(`var ${reg} = vec4<f32>(0.0);`);
+      // Group g of this thread's l-th load: its first row dl and its k, kl, in the tile.
+      const g = `(tid + ${l * threads}u)`;
       let dl: string; let kl: string;
-      if (lay.contig === 'inner') {
-        const per = lay.vec4 ? c.bk / 4 : c.bk;
-        dl = `(${e} / ${per}u)`;
-        kl = lay.vec4 ? `((${e} % ${per}u) * 4u)` : `(${e} % ${per}u)`;
+      if (lay.contig === 'inner' && lay.vec4) {
+        dl = `(${g} / ${c.bk / 4}u)`;
+        kl = `((${g} % ${c.bk / 4}u) * 4u)`;
+      } else if (lay.contig === 'inner') {
+        // k fastest across threads, so a warp's loads of one row are consecutive in memory.
+        kl = `(${g} % ${c.bk}u)`;
+        dl = `((${g} / ${c.bk}u) * 4u)`;
       } else {
-        const per = lay.vec4 ? d / 4 : d;
-        kl = `(${e} / ${per}u)`;
-        dl = lay.vec4 ? `((${e} % ${per}u) * 4u)` : `(${e} % ${per}u)`;
+        kl = `(${g} / ${d / 4}u)`;
+        dl = `((${g} % ${d / 4}u) * 4u)`;
       }
-      load.push(`{ let dd = ${d0} + ${dl}; let kk = KK + ${kl};
-      if (dd < ${ext} && kk < u.K) {`);
       if (lay.vec4) {
         const idx = lay.contig === 'inner' ? `(${base} + dd * ${sd} + kk) / 4u` : `(${base} + kk * ${sk} + dd) / 4u`;
-        load.push(`        ${reg} = ${x}[${idx}];`);
-        load.push(`      } else { ${reg} = vec4<f32>(0.0); } }`);
+        load.push(`{ let dd = ${d0} + ${dl}; let kk = KK + ${kl};
+      if (dd < ${ext} && kk < u.K) { ${reg} = ${x}[${idx}]; } else { ${reg} = vec4<f32>(0.0); } }`);
       } else {
-        load.push(`        ${reg} = ${x}[${base} + dd * ${sd} + kk * ${sk}];`);
-        load.push(`      } else { ${reg} = 0.0; } }`);
+        // Rows past the edge read the last row (always in bounds) and are replaced by 0.
+        const parts = [0, 1, 2, 3].map((j) => `select(0.0, ${x}[${base} + min(dd + ${j}u, ${ext} - 1u) * ${sd} + kk * ${sk}], dd + ${j}u < ${ext})`);
+        load.push(`{ let dd = ${d0} + ${dl}; let kk = KK + ${kl};
+      if (kk < u.K && dd < ${ext}) { ${reg} = vec4<f32>(${parts.join(', ')}); } else { ${reg} = vec4<f32>(0.0); } }`);
       }
-      const S = x === 'A' ? 'As' : 'Bs';
-      const off = `HALF * ${tile}u`;
-      if (lay.vec4 && lay.contig === 'outer') {
-        store.push(`${S}[${off} + ${kl} * ${d / 4}u + ${dl} / 4u] = vec4<${st}>(${reg});`);
-      } else if (lay.vec4) {
+      if (lay.vec4 && lay.contig === 'inner') {
         for (let j = 0; j < 4; j++) {
           store.push(`{ let dl = ${dl}; ${S}[${off} + (${kl} + ${j}u) * ${d / 4}u + dl / 4u][dl % 4u] = ${st}(${reg}[${j}]); }`);
         }
       } else {
-        store.push(`{ let dl = ${dl}; ${S}[${off} + ${kl} * ${d / 4}u + dl / 4u][dl % 4u] = ${st}(${reg}); }`);
+        store.push(`${S}[${off} + ${kl} * ${d / 4}u + ${dl} / 4u] = vec4<${st}>(${reg});`);
       }
     }
     return {
