@@ -12,7 +12,10 @@ import type { DType } from '../../../dtype.ts';
 import { DTypeError, ShapeError } from '../../../errors.ts';
 import type { GpuView } from '../program.ts';
 
-/** Threads per workgroup of every 1-D kernel in these files. */
+/**
+ * Threads per workgroup of every 1-D kernel in these files.
+ * @example `@compute @workgroup_size(${WG})`
+ */
 export const WG = 256;
 
 /**
@@ -51,10 +54,16 @@ export function dispatch1D(n: number, maxPerDim: number): [number, number, numbe
   return [Math.ceil(groups / y), y, 1];
 }
 
-/** The entry point's parameters of a 1-D kernel. */
+/**
+ * The entry point's parameters of a 1-D kernel.
+ * @example `fn main(${MAIN_PARAMS}) { let i = ${FLAT_INDEX}; ... }`
+ */
 export const MAIN_PARAMS = '@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32';
 
-/** The flat thread index over a {@link dispatch1D} grid. */
+/**
+ * The flat thread index over a {@link dispatch1D} grid (uses {@link MAIN_PARAMS}' names).
+ * @example `let i = ${FLAT_INDEX}; if (i >= n) { return; }`
+ */
 export const FLAT_INDEX = `(wid.y * nwg.x + wid.x) * ${WG}u + lid`;
 
 /**
@@ -74,7 +83,10 @@ export function uw(i: number): string {
   return `u.w[${i >> 2}].${'xyzw'[i & 3] ?? 'x'}`;
 }
 
-/** Words padded to whole `vec4`s. */
+/**
+ * Words padded to whole `vec4`s, as a launch's `uniforms`.
+ * @example uniformWords([7, 1, 2]) // Uint32Array [7, 1, 2, 0]
+ */
 export function uniformWords(words: readonly number[]): Uint32Array {
   const out = new Uint32Array(Math.max(4, Math.ceil(words.length / 4) * 4));
   for (let i = 0; i < words.length; i++) out[i] = (words[i] ?? 0) >>> 0;
@@ -98,6 +110,7 @@ export function f32Bits(v: number): number {
  * infinity come from a runtime zero (`NONFINITE_ZERO`, a private variable), because a WGSL
  * const-expression that evaluates to NaN or infinity is a shader-creation error (Tint
  * rejects `bitcast<f32>(0x7fc00000u)`).
+ * @example `${F32_HELPERS}\nfn f(a: f32) -> f32 { if (is_nan(a)) { return a; } return max(a, 0.0); }`
  */
 export const F32_HELPERS = /* wgsl */ `
 var<private> NONFINITE_ZERO: u32;
@@ -148,6 +161,7 @@ export function collapse(shape: readonly number[], strides: readonly (readonly n
  * `shapeAt..shapeAt+rank`) into element offsets `o0..o{k}` of each operand, whose offset
  * and strides sit at `operandAt[k]` (offset) and `operandAt[k]+1..` (strides). Unrolled
  * for the rank; u32 arithmetic wraps, so negative strides (as i32 bit patterns) work.
+ * @example offsetsCode(1, 4, [5, 7]) // 'var o0: u32 = u.w[1].y;\n  var o1: u32 = u.w[1].w;\n  o0 = o0 + i * u.w[1].z; ...'
  */
 export function offsetsCode(rank: number, shapeAt: number, operandAt: readonly number[]): string {
   const lines: string[] = [];
@@ -169,7 +183,10 @@ export function offsetsCode(rank: number, shapeAt: number, operandAt: readonly n
   return lines.join('\n  ');
 }
 
-/** Row-major contiguous strides. */
+/**
+ * Row-major contiguous strides.
+ * @example contiguousStrides([2, 3, 4]) // [12, 4, 1]
+ */
 export function contiguousStrides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
@@ -180,14 +197,20 @@ export function contiguousStrides(shape: readonly number[]): number[] {
   return s;
 }
 
-/** The element count of a shape. */
+/**
+ * The element count of a shape.
+ * @example numel([2, 0, 3]) // 0
+ */
 export function numel(shape: readonly number[]): number {
   let n = 1;
   for (const s of shape) n *= s;
   return n;
 }
 
-/** True when a view is row-major contiguous (size-1 dims may have any stride). */
+/**
+ * True when a view is row-major contiguous (size-1 dims may have any stride).
+ * @example isContiguous({ shape: [2, 1, 3], strides: [3, 99, 1] }) // true
+ */
 export function isContiguous(v: Pick<GpuView, 'shape' | 'strides'>): boolean {
   let acc = 1;
   for (let i = v.shape.length - 1; i >= 0; i--) {
