@@ -55,7 +55,8 @@ export interface KernelContext {
   readonly limits: GPUSupportedLimits;
   /**
    * A temporary storage buffer of at least `bytes`, valid for the launches of this one
-   * `run` call (the backend returns it to its pool after submitting them).
+   * `run` call (the backend returns it to its pool after recording them; later work in
+   * the same queue may reuse it). Its contents are undefined: it is not zeroed.
    */
   scratch(bytes: number): GPUBuffer;
 }
