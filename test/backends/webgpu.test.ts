@@ -1,9 +1,9 @@
 /**
  * @module webgpu.test — the WebGPU backend's own checks (pool, errors, batching, the
- * reduction tree, a lost device), run in Deno, whose navigator.gpu gives an adapter here
- * (lavapipe on a machine without a GPU); every check the script prints must read `ok`.
- * A machine without an adapter skips, naming why. The parity cases run through
- * test/runtimes/webgpu/ instead.
+ * reduction tree, a lost device) and a short training run of the seed model, in Deno,
+ * whose navigator.gpu gives an adapter here (lavapipe on a machine without a GPU); every
+ * check a script prints must read `ok`. A machine without an adapter skips, naming why.
+ * The parity cases run through test/runtimes/webgpu/ instead.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,16 +14,14 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DENO = join(ROOT, 'node_modules', '.bin', 'deno');
 const SCRIPT = 'test/backends/webgpu/backend-deno.ts';
 
-let result: Promise<RunResult> | undefined;
-/** One run of the Deno script, shared by the tests below. */
-function runScript(): Promise<RunResult> {
-  result ??= runChild(DENO, ['run', '-A', SCRIPT], { cwd: ROOT, timeoutMs: 240_000, env: { XDG_RUNTIME_DIR: process.env['XDG_RUNTIME_DIR'] ?? '/tmp' }, maxRssMiB: 4096 });
-  return result;
+/** Runs a Deno script from the repo root. */
+function runScript(script: string): Promise<RunResult> {
+  return runChild(DENO, ['run', '-A', script], { cwd: ROOT, timeoutMs: 240_000, env: { XDG_RUNTIME_DIR: process.env['XDG_RUNTIME_DIR'] ?? '/tmp' }, maxRssMiB: 4096 });
 }
 
 describe('webgpu backend (Deno)', () => {
   it('webgpu: the Deno checks of the backend all pass', { timeout: 250_000 }, async (ctx) => {
-    const r = await runScript();
+    const r = await runScript(SCRIPT);
     const skip = /^SKIP (.*)$/m.exec(r.stdout);
     if (skip !== null) {
       ctx.skip(skip[1]);
@@ -34,5 +32,16 @@ describe('webgpu backend (Deno)', () => {
     expect(lines.length, 'checks reported').toBeGreaterThanOrEqual(18);
     expect(lines.filter((l) => l.startsWith('FAIL '))).toEqual([]);
     expect(r.stdout).toMatch(/^(\d+) of \1 passed$/m);
+  });
+
+  it('webgpu: the seed autoencoder trains 8 Adam steps with the reference backend\'s losses and a flat live-buffer count', { timeout: 250_000 }, async (ctx) => {
+    const r = await runScript('test/backends/webgpu/train-smoke-deno.ts');
+    const skip = /^SKIP (.*)$/m.exec(r.stdout);
+    if (skip !== null) {
+      ctx.skip(skip[1]);
+      return;
+    }
+    expect(r.code, describeRun('webgpu: deno run test/backends/webgpu/train-smoke-deno.ts; expected exit 0', r)).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).length).toBe(9);
   });
 });
