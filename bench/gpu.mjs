@@ -124,7 +124,7 @@ async function run() {
     const ms = median(times);
     const row = { n, ms, tflops: (2 * n ** 3) / (ms * 1e-3) / 1e12, iters, runs: config.matmulRuns, tile: pickTileConfig(1, n, n).name };
     result.matmul.push(row);
-    console.log(`matmul ${n}: ${row.tflops.toFixed(2)} TFLOP/s (${ms.toFixed(3)} ms per product, median of ${row.runs} runs of ${iters}; tile ${row.tile})`);
+    console.log(`matmul ${n}: ${row.tflops.toPrecision(3)} TFLOP/s (${ms.toFixed(3)} ms per product, median of ${row.runs} runs of ${iters}; tile ${row.tile})`);
     for (const h of [a, b, c]) backend.free(h);
   }
 
@@ -189,11 +189,12 @@ function median(xs) {
 function printTable(ours, torch) {
   const rows = [];
   const fmt = (x, digits) => (x === undefined || x === null ? '—' : x.toFixed(digits));
+  const sig = (x) => (x === undefined || x === null ? '—' : x.toPrecision(3));
   const ratio = (o, t, higherIsBetter) => (o == null || t == null ? '—' : (higherIsBetter ? o / t : t / o).toFixed(2) + '×');
   const find = (list, key, v) => (list ?? []).find((r) => r[key] === v);
   for (const m of ours.matmul) {
     const t = find(torch?.matmul, 'n', m.n);
-    rows.push([`f32 matmul ${m.n}³ (TFLOP/s)`, fmt(m.tflops, 2), fmt(t?.tflops, 2), ratio(m.tflops, t?.tflops, true)]);
+    rows.push([`f32 matmul ${m.n}³ (TFLOP/s)`, sig(m.tflops), sig(t?.tflops), ratio(m.tflops, t?.tflops, true)]);
   }
   for (const s of ours.seed) {
     const t = find(torch?.seed, 'batch', s.batch);
