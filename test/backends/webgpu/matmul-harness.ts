@@ -29,12 +29,19 @@ export interface Harness {
   readonly pipelines: Map<string, GPUComputePipeline>;
 }
 
-/** Acquires an adapter and device (with shader-f16 when offered) and builds the harness. */
+/**
+ * Acquires an adapter and device (with shader-f16 when offered) and builds the harness.
+ * Without WebGPU or an adapter it prints `SKIP <why>` (the vitest wrapper skips on it) and throws.
+ */
 export async function createHarness(): Promise<Harness> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
-  if (gpu === undefined) throw new Error('harness: no WebGPU; expected navigator.gpu, got undefined');
+  const skip = (why: string): never => {
+    console.log(`SKIP ${why}`);
+    throw new Error(`harness: ${why}`);
+  };
+  if (gpu === undefined) return skip('no WebGPU here; expected navigator.gpu, got undefined');
   const adapter = await gpu.requestAdapter();
-  if (adapter === null) throw new Error('harness: no adapter; expected a GPUAdapter, got null');
+  if (adapter === null) return skip('no WebGPU adapter; expected a GPUAdapter, got null');
   const features: GPUFeatureName[] = adapter.features.has('shader-f16') ? ['shader-f16'] : [];
   const device = await adapter.requestDevice({ requiredFeatures: features });
   device.addEventListener('uncapturederror', (e) => {
