@@ -29,7 +29,7 @@ describe('webgpu backend (Deno)', () => {
     }
     expect(r.code, describeRun('webgpu: deno run test/backends/webgpu/backend-deno.ts; expected exit 0', r)).toBe(0);
     const lines = r.stdout.split('\n').filter((l) => /^(ok|FAIL) /.test(l));
-    expect(lines.length, 'checks reported').toBeGreaterThanOrEqual(18);
+    expect(lines.length, 'checks reported').toBeGreaterThanOrEqual(19);
     expect(lines.filter((l) => l.startsWith('FAIL '))).toEqual([]);
     expect(r.stdout).toMatch(/^(\d+) of \1 passed$/m);
   });

@@ -462,6 +462,23 @@ class WebGPUBackendImpl implements WebGPUBackend {
     }
   }
 
+  /**
+   * Queues a deferred check. A loop that never reads would grow the list without bound, so
+   * past 64 entries they fold into one promise that keeps the first error in record order.
+   */
+  private defer(check: Promise<Error | null>): void {
+    this.deferred.push(check);
+    if (this.deferred.length > 64) {
+      const all = this.deferred;
+      this.deferred = [Promise.all(all).then((errors) => errors.find((e) => e !== null) ?? null)];
+    }
+  }
+
+  /** A popErrorScope that rejected: the lost device's error if that is why, else a WebGPUError. */
+  private scopeFailed(cause: unknown): Error {
+    return this.lostError ?? new WebGPUError(`webgpu: popErrorScope failed; expected the error scope to resolve, got: ${String(cause)}`, { cause });
+  }
+
   private takeDeferred(): Promise<Error | null>[] {
     const d = this.deferred;
     this.deferred = [];
@@ -542,14 +559,14 @@ class WebGPUBackendImpl implements WebGPUBackend {
     this.device.pushErrorScope('validation');
     this.device.queue.submit([encoder.finish()]);
     this.submits++;
-    this.deferred.push(this.device.popErrorScope().then((e) => (e === null ? null : new WebGPUError(
+    this.defer(this.device.popErrorScope().then((e) => (e === null ? null : new WebGPUError(
       `webgpu: the device rejected a batch of ${count} dispatches (${keys.join(', ') || 'copies only'}); expected valid commands, got: ${e.message}`,
-    ))));
+    )), (cause: unknown) => this.scopeFailed(cause)));
     for (const g of this.toDestroy) g.destroy();
     this.toDestroy = [];
     if (errorStage !== null) {
       const stage = errorStage;
-      this.deferred.push(stage.gpu.mapAsync(MAP_READ, 0, INDEX_ERROR_WORDS * 4).then(() => {
+      this.defer(stage.gpu.mapAsync(MAP_READ, 0, INDEX_ERROR_WORDS * 4).then(() => {
         const w = new Uint32Array(stage.gpu.getMappedRange(0, INDEX_ERROR_WORDS * 4).slice(0));
         stage.gpu.unmap();
         this.giveStaging(stage.gpu, stage.cls);
@@ -584,11 +601,11 @@ class WebGPUBackendImpl implements WebGPUBackend {
     });
     const entry: PipelineEntry = { cacheKey, pipeline, layout, error: null };
     this.pipelines.set(cacheKey, entry);
-    this.deferred.push(this.device.popErrorScope().then((err) => {
+    this.defer(this.device.popErrorScope().then((err) => {
       if (err === null) return null;
       entry.error = new WebGPUError(`webgpu: program ${key} failed to compile; expected valid WGSL and bindings for ${key}, got: ${err.message}`);
       return entry.error;
-    }));
+    }, (cause: unknown) => this.scopeFailed(cause)));
     return entry;
   }
 

@@ -131,6 +131,23 @@ test('webgpu: a program that fails to compile raises a WebGPUError naming its ke
   be.free(b);
 });
 
+test('webgpu: deferred checks of 200 unread batches fold, and the first error (a compile error) still comes out first', async () => {
+  const be = createWebGPUBackend({ device, maxBatchDispatches: 1 });
+  const b = be.alloc('float32', 4);
+  be.launch([{
+    program: { key: 'broken_before_many_batches', source: () => 'fn main( {', workgroupSize: [1, 1, 1] },
+    buffers: [{ buffer: be.gpuBuffer(b), readOnly: false }], uniforms: new Uint32Array(0), workgroups: [1, 1, 1],
+  }]);
+  const x = be.alloc('float32', 4);
+  for (let i = 0; i < 200; i++) be.run('neg', view(x, [4]), [view(b, [4])], {});
+  const pending = (be as unknown as { deferred: unknown[] }).deferred.length;
+  assert(pending <= 65, `deferred checks fold; got ${pending}`);
+  const e = await thrown(() => be.flush());
+  assert(e instanceof WebGPUError && e.message.includes('broken_before_many_batches'), `message: ${e.message}`);
+  await be.flush();
+  be.dispose();
+});
+
 test('webgpu: an out-of-range gather index raises an IndexError naming gather at the next read, once', async (be) => {
   const x = be.alloc('float32', 5);
   const idx = be.alloc('int32', 3);
