@@ -6,6 +6,7 @@
 //   (2n³ per product). Each run records `iters` products back to back and ends with
 //   `backend.flush()` (submit, then `queue.onSubmittedWorkDone()`); the time per product is
 //   the run's wall time / iters, iters chosen so a run lasts about 0.3 s; the median of 5 runs;
+//   then each tile configuration of kernels/matmul.ts forced in turn (the shape heuristic's data);
 // - seed: the seed autoencoder (784→64→ReLU→3 / 3→64→ReLU→784, mse, Adam lr 1e-3) trained
 //   through the tensor API (nn, F, optim, tidy) on the webgpu backend at batch 256 and 4096;
 //   the data is 8 random batches resident on the GPU, used in turn (x.narrow, no copy); no
@@ -69,7 +70,7 @@ async function run() {
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) globalThis[k] = v;
   const { requestGpuDevice } = await load('runtime/backends/webgpu/device.js');
   const { createWebGPUBackend } = await load('runtime/backends/webgpu/backend.js');
-  const { pickTileConfig } = await load('runtime/backends/webgpu/kernels/matmul.js');
+  const { MATMUL_TILE_CONFIGS, matmulLaunches, pickTileConfig } = await load('runtime/backends/webgpu/kernels/matmul.js');
   const lib = await load('runtime/index.js');
   dawnGpu = dawn.create([]);
   const handle = await requestGpuDevice(
@@ -81,7 +82,7 @@ async function run() {
   const info = handle.adapterInfo;
   const device = [info.description, info.vendor, info.architecture].filter((s) => s).join(' / ') || 'unknown adapter';
   console.log(`bench/gpu: ${device}${handle.isFallbackAdapter ? ' (software fallback adapter)' : ''}; shader-f16 ${handle.features.f16}, subgroups ${handle.features.subgroups}; mode ${smoke ? 'smoke' : 'full'}`);
-  const result = { mode: smoke ? 'smoke' : 'full', config, device, fallbackAdapter: handle.isFallbackAdapter, node: process.version, matmul: [], seed: [], mlp: null };
+  const result = { mode: smoke ? 'smoke' : 'full', config, device, fallbackAdapter: handle.isFallbackAdapter, node: process.version, matmul: [], matmulTiles: [], seed: [], mlp: null };
 
   // ---- matmul
   const fillRandom = (n, seed) => {
@@ -125,6 +126,23 @@ async function run() {
     const row = { n, ms, tflops: (2 * n ** 3) / (ms * 1e-3) / 1e12, iters, runs: config.matmulRuns, tile: pickTileConfig(1, n, n).name };
     result.matmul.push(row);
     console.log(`matmul ${n}: ${row.tflops.toPrecision(3)} TFLOP/s (${ms.toFixed(3)} ms per product, median of ${row.runs} runs of ${iters}; tile ${row.tile})`);
+    // Every tile configuration at this size, forced (the data to tune pickTileConfig with).
+    const gv = (h) => ({ ...view(backend.gpuBuffer(h), [1, n, n]) });
+    for (const { name } of MATMUL_TILE_CONFIGS) {
+      const launches = matmulLaunches(backend.kernelContext, gv(c), [gv(a), gv(b)], {}, { tile: name });
+      backend.launch(launches);
+      await backend.flush();
+      const tt = [];
+      for (let r = 0; r < config.matmulRuns; r++) {
+        const t1 = performance.now();
+        for (let i = 0; i < iters; i++) backend.launch(launches);
+        await backend.flush();
+        tt.push((performance.now() - t1) / iters);
+      }
+      const tms = median(tt);
+      result.matmulTiles.push({ n, tile: name, ms: tms, tflops: (2 * n ** 3) / (tms * 1e-3) / 1e12 });
+      console.log(`  tile ${name}: ${((2 * n ** 3) / (tms * 1e-3) / 1e12).toPrecision(3)} TFLOP/s`);
+    }
     for (const h of [a, b, c]) backend.free(h);
   }
 
