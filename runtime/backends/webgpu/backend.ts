@@ -224,14 +224,11 @@ class WebGPUBackendImpl implements WebGPUBackend {
       this.lostError = err;
       return err;
     });
-    const self = this;
     this.kernelContext = {
       f16: this.features.f16,
       subgroups: this.features.subgroups,
       limits: this.limits,
-      scratch(bytes: number): GPUBuffer {
-        return self.scratch(bytes);
-      },
+      scratch: (bytes: number): GPUBuffer => this.scratch(bytes),
     };
   }
 
