@@ -222,7 +222,8 @@ function printTable(ours, torch) {
     const t = torch?.mlp;
     rows.push([`MLP 784-${ours.mlp.hidden}-${ours.mlp.hidden}-10, batch ${ours.mlp.batch} (ms/step)`, fmt(ours.mlp.msPerStep, 3), fmt(t?.msPerStep, 3), ratio(ours.mlp.msPerStep, t?.msPerStep, false)]);
   }
-  const head = ['', `lightning-ts webgpu`, `PyTorch CUDA fp32, TF32 off`, 'ours vs torch (>1 = ours faster)'];
+  const torchHead = torch === undefined || torch.skipped || torch.cuda ? 'PyTorch CUDA fp32, TF32 off' : 'PyTorch on the CPU (script check only)';
+  const head = ['', 'lightning-ts webgpu', torchHead, 'ours vs torch (>1 = ours faster)'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   console.log(`\nGPU benchmark (${ours.mode}): ours on ${ours.device}; torch ${torch === undefined ? 'not run' : torch.skipped ? `skipped (${torch.skipped})` : `${torch.torch} on ${torch.device}`}`);

@@ -58,11 +58,17 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,c
 rm -f "$RESULTS/ours.json" "$RESULTS/torch.json"
 "$NODE" bench/gpu.mjs "${MODE[@]}" --out "$RESULTS/ours.json" 2>&1 | tee "$RESULTS/ours.log"
 
-PY=$(command -v python3 || true)
+# The first python3 that imports torch (the device's plain python3 holds PyTorch).
+PY=""
+for p in "$(command -v python3 || true)" /usr/bin/python3; do
+  if [ -n "$p" ] && [ -x "$p" ] && "$p" -c 'import torch' 2>/dev/null; then PY="$p"; break; fi
+done
+TORCH_FLAGS=()
+[ ${#MODE[@]} -gt 0 ] && TORCH_FLAGS=(--cpu-check)
 if [ -n "$PY" ]; then
-  PYTHONUNBUFFERED=1 "$PY" bench/gpu_torch.py --config "$RESULTS/ours.json" --out "$RESULTS/torch.json" 2>&1 | tee "$RESULTS/torch.log" \
+  PYTHONUNBUFFERED=1 "$PY" bench/gpu_torch.py --config "$RESULTS/ours.json" --out "$RESULTS/torch.json" "${TORCH_FLAGS[@]}" 2>&1 | tee "$RESULTS/torch.log" \
     || echo "bench/gpu.sh: bench/gpu_torch.py failed (see torch.log); the table has no torch column"
 else
-  echo "bench/gpu.sh: no python3; the table has no torch column"
+  echo "bench/gpu.sh: no python3 with torch; the table has no torch column"
 fi
 "$NODE" bench/gpu.mjs --table "$RESULTS/ours.json" "$RESULTS/torch.json" | tee "$RESULTS/table.txt"

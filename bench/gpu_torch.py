@@ -3,7 +3,7 @@ bench/gpu.mjs, in float32 with TF32 off (torch.backends.cuda.matmul.allow_tf32 =
 torch.backends.cudnn.allow_tf32 = False, float32 matmul precision 'highest'), so both sides
 do full fp32 arithmetic.
 
-- matmul: torch.mm(a, b, out=c) on n×n, `iters` back to back then torch.cuda.synchronize();
+- matmul: torch.mm(a, b, out=c) on n×n, `iters` back to back then sync();
   median of the runs, TFLOP/s = 2n³ / time;
 - seed: the autoencoder (784→64→ReLU→3 / 3→64→ReLU→784), F.mse_loss, torch.optim.Adam(lr=1e-3)
   with its CUDA default (foreach), 8 random batches resident on the GPU used in turn; warm-up
@@ -12,7 +12,9 @@ do full fp32 arithmetic.
 
 The sizes come from ours.json's `config` (--config), so both sides run the same work; without it,
 the full sizes. Without CUDA it writes {"skipped": why} and exits 0, so the table says so.
-Usage: python3 bench/gpu_torch.py [--config ours.json] [--out torch.json]
+Usage: python3 bench/gpu_torch.py [--config ours.json] [--out torch.json] [--cpu-check]
+--cpu-check runs the same code on the CPU when CUDA is absent, only to check the script itself
+(bench/gpu.sh --smoke uses it; its figures are labelled cpu and are no CUDA baseline).
 """
 import argparse
 import json
@@ -31,6 +33,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config")
     ap.add_argument("--out")
+    ap.add_argument("--cpu-check", action="store_true")
     args = ap.parse_args()
     config = FULL
     if args.config:
@@ -52,7 +55,8 @@ def main():
         print(f"gpu_torch: PyTorch is not installed ({e}); skipping the torch column")
         write({"skipped": "PyTorch not installed"})
         return
-    if not torch.cuda.is_available():
+    cuda = torch.cuda.is_available()
+    if not cuda and not args.cpu_check:
         print("gpu_torch: CUDA is absent (torch.cuda.is_available() is False); skipping the torch column")
         write({"skipped": "no CUDA device"})
         return
@@ -60,20 +64,21 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     torch.set_float32_matmul_precision("highest")
-    dev = torch.device("cuda")
-    name = torch.cuda.get_device_name(dev)
+    dev = torch.device("cuda" if cuda else "cpu")
+    name = torch.cuda.get_device_name(dev) if cuda else "cpu (--cpu-check: a check of this script, no CUDA figures)"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     print(f"gpu_torch: torch {torch.__version__} on {name}; TF32 off")
-    result = {"torch": torch.__version__, "device": name, "matmul": [], "seed": [], "mlp": None}
+    result = {"torch": torch.__version__, "device": name, "cuda": cuda, "matmul": [], "seed": [], "mlp": None}
 
     for n in config["matmul"]:
         a = torch.rand(n, n, device=dev) - 0.5
         b = torch.rand(n, n, device=dev) - 0.5
         c = torch.empty(n, n, device=dev)
         torch.mm(a, b, out=c)
-        torch.cuda.synchronize()
+        sync()
         t0 = time.perf_counter()
         torch.mm(a, b, out=c)
-        torch.cuda.synchronize()
+        sync()
         one = (time.perf_counter() - t0) * 1e3
         iters = max(2, min(500, round(config["matmulRunMs"] / max(one, 1e-3))))
         times = []
@@ -81,7 +86,7 @@ def main():
             t0 = time.perf_counter()
             for _ in range(iters):
                 torch.mm(a, b, out=c)
-            torch.cuda.synchronize()
+            sync()
             times.append((time.perf_counter() - t0) * 1e3 / iters)
         ms = statistics.median(times)
         row = {"n": n, "ms": ms, "tflops": 2 * n ** 3 / (ms * 1e-3) / 1e12, "iters": iters}
@@ -106,11 +111,11 @@ def main():
 
         for i in range(warmup):
             step(i)
-        torch.cuda.synchronize()
+        sync()
         t0 = time.perf_counter()
         for i in range(steps):
             step(i)
-        torch.cuda.synchronize()
+        sync()
         ms = (time.perf_counter() - t0) * 1e3
         return {"batch": batch, "steps": steps, "ms": ms, "msPerStep": ms / steps, "samplesPerSec": steps * batch * 1e3 / ms}
 
