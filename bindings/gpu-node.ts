@@ -7,6 +7,7 @@
  * Vulkan loader: `VK_ICD_FILENAMES` names one driver manifest (for example Chromium's
  * SwiftShader, `/usr/lib/chromium/vk_swiftshader_icd.json`, on a machine without a GPU).
  */
+import { existsSync, readdirSync } from 'node:fs';
 import type { GpuSource } from '../runtime/backends/webgpu/device.ts';
 
 /** What `import('webgpu')` gives: a factory for Dawn's `GPU`, and the WebGPU globals (GPUBufferUsage, ...). */
@@ -79,4 +80,31 @@ let cached: Promise<GpuSource> | undefined;
 export function nodeGpuSource(): Promise<GpuSource> {
   cached ??= dawnGpuSource();
   return cached;
+}
+
+/** Device nodes a Linux GPU driver creates (DRM render nodes, NVIDIA's, WSL's, AMD's compute node). */
+const LINUX_GPU_NODES = ['/dev/nvidia0', '/dev/nvidiactl', '/dev/dxg', '/dev/kfd'];
+
+/**
+ * Why `detectGpu` need not load Dawn at all, or undefined when it should: on Linux without
+ * a GPU device node and without a Vulkan driver named in the environment, no hardware
+ * adapter can exist, and loading Dawn would cost ~80 ms and ~60 MB and print the Vulkan
+ * loader's complaints about the CPU drivers to stderr, at every `accelerator: 'auto'` start.
+ * `requestGpu` (an explicit request) always loads Dawn.
+ * @example skipDawnProbe() // "no GPU device node on this Linux host (looked for /dev/dri/renderD*, …)"
+ */
+export function skipDawnProbe(platform: string = process.platform, env: Record<string, string | undefined> = process.env, exists: (path: string) => boolean = existsSync, list: (dir: string) => string[] = safeList): string | undefined {
+  if (platform !== 'linux') return undefined;
+  if (env['VK_ICD_FILENAMES'] !== undefined || env['VK_DRIVER_FILES'] !== undefined) return undefined;
+  if (list('/dev/dri').some((name) => name.startsWith('renderD'))) return undefined;
+  if (LINUX_GPU_NODES.some((node) => exists(node))) return undefined;
+  return `no GPU device node on this Linux host (looked for /dev/dri/renderD*, ${LINUX_GPU_NODES.join(', ')}); the webgpu package (Dawn) was not loaded`;
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

@@ -19,7 +19,7 @@ import { setPlatform } from '../runtime/platform.ts';
 import { initBackend } from '../runtime/init.ts';
 import { BackendError, LightningError } from '../runtime/errors.ts';
 import { findPackageRoot, kernelUrlInPackage } from './package-root.ts';
-import { nodeGpuSource } from './gpu-node.ts';
+import { nodeGpuSource, skipDawnProbe } from './gpu-node.ts';
 import { detectGpuAdapter, requestGpuDevice } from '../runtime/backends/webgpu/device.ts';
 
 let packageRoot: Promise<URL> | undefined;
@@ -92,7 +92,11 @@ export const nodePlatform: Platform = {
   },
   hardwareConcurrency: availableParallelism(),
   requestGpu: async (options) => requestGpuDevice(await nodeGpuSource(), options),
-  detectGpu: async (options) => detectGpuAdapter(await nodeGpuSource(), options),
+  detectGpu: async (options) => {
+    const skip = skipDawnProbe();
+    if (skip !== undefined) return { adapter: null, reason: `detectGpu: ${skip}`, tried: [skip] };
+    return detectGpuAdapter(await nodeGpuSource(), options);
+  },
 };
 
 setPlatform(nodePlatform);

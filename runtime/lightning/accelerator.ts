@@ -71,10 +71,12 @@ export async function chooseAccelerator(options: Pick<ResolvedTrainerOptions, 'a
   if (acc === 'auto') {
     const found = await detect(getPlatform());
     if (found.adapter !== null) {
-      noticeOnce('trainer-accelerator-auto', `Trainer: accelerator 'auto' picked WebGPU (${found.adapter.description || found.adapter.vendor || 'hardware adapter'})`);
+      noticeOnce('trainer-accelerator-auto', `Trainer: WebGPU available: True (${found.adapter.description || found.adapter.vendor || 'hardware adapter'}), used: True (accelerator 'auto')`);
       return webgpuBackend(options.webgpu);
     }
-    noticeOnce('trainer-accelerator-auto', `Trainer: accelerator 'auto' found no hardware WebGPU adapter (${found.reason}); training on the cpu (wasm) backend`);
+    // Lightning's "GPU available: False, used: False", with the last thing tried as the reason
+    // (found.reason has the whole list, for accelerator 'webgpu' errors)
+    noticeOnce('trainer-accelerator-auto', `Trainer: WebGPU available: False, used: False (accelerator 'auto': ${found.tried.at(-1) ?? found.reason}); training on the cpu (wasm) backend`);
   }
   return { name: 'cpu', backend: getDefaultBackend(), description: '', lost: null };
 }

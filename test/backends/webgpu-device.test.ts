@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BackendError, NoGpuAdapterError } from '../../runtime/errors.ts';
 import { detectGpuAdapter, isSoftwareAdapter, requestGpuDevice } from '../../runtime/backends/webgpu/device.ts';
 import type { GpuSource } from '../../runtime/backends/webgpu/device.ts';
-import { dawnGpuSource } from '../../bindings/gpu-node.ts';
+import { dawnGpuSource, skipDawnProbe } from '../../bindings/gpu-node.ts';
 import { navigatorGpuSource } from '../../bindings/gpu-navigator.ts';
 
 interface StubAdapterSpec {
@@ -191,6 +191,17 @@ describe('webgpu device', () => {
     expect(broken.tried).toEqual(['webgpu package: failed to load (libvulkan.so.1: cannot open shared object file)']);
     const throwing = await dawnGpuSource(async () => ({ create: () => { throw new Error('no instance'); }, globals: {} }));
     expect(throwing.tried).toEqual(['webgpu package: loaded, but create() threw (no instance)']);
+  });
+
+  it("webgpu device: Node's detectGpu skips loading Dawn only on Linux with no GPU device node and no Vulkan driver named", () => {
+    const none = (): boolean => false;
+    const noDri = (): string[] => [];
+    expect(skipDawnProbe('linux', {}, none, noDri)).toMatch(/^no GPU device node on this Linux host \(looked for \/dev\/dri\/renderD\*, \/dev\/nvidia0/);
+    expect(skipDawnProbe('linux', {}, none, () => ['card0', 'renderD128']), 'a DRM render node').toBeUndefined();
+    expect(skipDawnProbe('linux', {}, (p) => p === '/dev/nvidia0', noDri), "NVIDIA's device node").toBeUndefined();
+    expect(skipDawnProbe('linux', {}, (p) => p === '/dev/dxg', noDri), 'WSL').toBeUndefined();
+    expect(skipDawnProbe('linux', { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json' }, none, noDri), 'a driver named explicitly').toBeUndefined();
+    expect(skipDawnProbe('darwin', {}, none, noDri), 'other systems always probe').toBeUndefined();
   });
 
   it('webgpu device: navigator.gpu absent is named, with the secure-context reason in a browser', () => {
