@@ -84,7 +84,47 @@ async function run() {
   console.log(`bench/gpu: ${device}${handle.isFallbackAdapter ? ' (software fallback adapter)' : ''}; shader-f16 ${handle.features.f16}, subgroups ${handle.features.subgroups}; mode ${smoke ? 'smoke' : 'full'}`);
   const result = { mode: smoke ? 'smoke' : 'full', config, device, fallbackAdapter: handle.isFallbackAdapter, node: process.version, matmul: [], matmulTiles: [], seed: [], mlp: null };
 
-  // ---- matmul
+  // ---- matmul: first correctness on this GPU (every tile config × layout, odd and aligned
+  // shapes, against a float64 product here), then speed.
+  {
+    let checked = 0;
+    for (const [m, k, n] of [[67, 45, 71], [64, 96, 128]]) {
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+        const av = new Float32Array(m * k).map((_, i) => ((i * 7919) % 201) / 100 - 1);
+        const bv = new Float32Array(k * n).map((_, i) => ((i * 104729) % 199) / 100 - 1);
+        const ah = backend.alloc('float32', m * k);
+        const bh = backend.alloc('float32', k * n);
+        const oh = backend.alloc('float32', m * n);
+        backend.write(ah, av);
+        backend.write(bh, bv);
+        // Transposed operands are stored [K, M] / [N, K] and read through strides.
+        const aAt = (i, p) => (ta ? av[p * m + i] : av[i * k + p]);
+        const bAt = (p, j) => (tb ? bv[j * k + p] : bv[p * n + j]);
+        const aView = { buffer: backend.gpuBuffer(ah), dtype: 'float32', shape: [1, m, k], strides: [m * k, ta ? 1 : k, ta ? m : 1], offset: 0 };
+        const bView = { buffer: backend.gpuBuffer(bh), dtype: 'float32', shape: [1, k, n], strides: [k * n, tb ? 1 : n, tb ? k : 1], offset: 0 };
+        const oView = { buffer: backend.gpuBuffer(oh), dtype: 'float32', shape: [1, m, n], strides: [m * n, n, 1], offset: 0 };
+        for (const { name } of MATMUL_TILE_CONFIGS) {
+          backend.launch(matmulLaunches(backend.kernelContext, oView, [aView, bView], {}, { tile: name }));
+          const got = await backend.read(oh, 0, m * n);
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              let want = 0;
+              for (let p = 0; p < k; p++) want += aAt(i, p) * bAt(p, j);
+              const g = got[i * n + j];
+              if (!(Math.abs(g - want) <= 1e-5 * Math.abs(want) + 2e-7 * k)) {
+                throw new Error(`bench/gpu: matmul tile ${name} ${m}x${k}x${n} ta=${ta} tb=${tb} wrong at [${i},${j}]; expected ${want}, got ${g}`);
+              }
+            }
+          }
+          checked++;
+        }
+        for (const h of [ah, bh, oh]) backend.free(h);
+      }
+    }
+    console.log(`matmul: ${checked} tile × layout × shape cases match a float64 product on this GPU`);
+  }
+
+  // ---- matmul speed
   const fillRandom = (n, seed) => {
     const a = new Float32Array(n);
     let s = seed >>> 0;
