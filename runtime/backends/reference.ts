@@ -622,6 +622,9 @@ export function createReferenceBackend(): Backend {
     const negStep = r(-a.stepSize);
     const bc2 = r(a.bc2Sqrt);
     const eps = r(a.eps);
+    // ops.ts: subnormal m and v become a zero of their sign
+    const smallest = p0.dtype === 'float32' ? 2 ** -126 : 2 ** -1022;
+    const flush = (x: number): number => (Math.abs(x) < smallest ? (x < 0 || Object.is(x, -0) ? -0 : 0) : x);
     for (const entry of entries) {
       const [pv, gv, mv, vv, xv] = entry.map((v, i) => load(op, resolve(op, roles[i] ?? 'input', v)));
       const n = (pv as number[]).length;
@@ -635,8 +638,8 @@ export function createReferenceBackend(): Backend {
         if (a.maximize) g = -g;
         if (a.decoupled) pi = r(pi * decay);
         else if (a.weightDecay !== 0) g = r(g + r(wd * pi));
-        const m = r(r(at(mv as number[], i, op) * b1) + r(g * c1));
-        const v = r(r(at(vv as number[], i, op) * b2) + r(r(g * c2) * g));
+        const m = flush(r(r(at(mv as number[], i, op) * b1) + r(g * c1)));
+        const v = flush(r(r(at(vv as number[], i, op) * b2) + r(r(g * c2) * g)));
         let second = v;
         if (a.amsgrad) {
           const prev = at(xv as number[], i, op);

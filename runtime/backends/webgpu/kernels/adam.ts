@@ -84,6 +84,13 @@ function adamSource(f: Flavour, cap: number, binding: readonly number[], writabl
 ${decl}
 
 fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+// ops.ts's AdamAttrs: a subnormal m or v is stored as a zero of its sign (by its bits, since
+// a GPU may flush subnormals in arithmetic anyway)
+fn flushSub(x: f32) -> f32 {
+  let b = bitcast<u32>(x);
+  if ((b & 0x7f800000u) == 0u) { return bitcast<f32>(b & 0x80000000u); }
+  return x;
+}
 
 @compute @workgroup_size(${WG}, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -101,8 +108,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = flat - more.y;
   var g = ${buf(1)}[offs.y + i];
   var p = ${buf(0)}[offs.x + i];
-${f.maximize ? '  g = -g;\n' : ''}${f.decoupled ? '  p = p * u.decay;\n' : ''}${f.l2 ? '  g = g + u.wd * p;\n' : ''}  let m = ${buf(2)}[offs.z + i] * u.b1 + g * u.c1;
-  let v = ${buf(3)}[offs.w + i] * u.b2 + (g * u.c2) * g;
+${f.maximize ? '  g = -g;\n' : ''}${f.decoupled ? '  p = p * u.decay;\n' : ''}${f.l2 ? '  g = g + u.wd * p;\n' : ''}  let m = flushSub(${buf(2)}[offs.z + i] * u.b1 + g * u.c1);
+  let v = flushSub(${buf(3)}[offs.w + i] * u.b2 + (g * u.c2) * g);
 ${f.amsgrad ? `  let prev = ${buf(4)}[more.x + i];
   // NaN-propagating max; the NaN comes from an operand (WGSL rejects a constant NaN).
   var second = max(prev, v);
