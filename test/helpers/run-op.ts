@@ -53,9 +53,12 @@ export async function runOp<O extends OpName>(
   backend: Backend, op: O, out: ViewSpec, inputs: readonly ViewSpec[], attrs: OpAttrs[O],
 ): Promise<StorageArray> {
   const handles: BufferHandle[] = [];
-  const toView = (spec: ViewSpec): TensorView => {
+  // An output with no given contents is allocated as the tensor layer allocates op outputs,
+  // `{ zero: false }` (except for `copy`, which may write a strided part of it): a backend
+  // whose kernel leaves part of a fresh output unwritten then shows stale pool contents.
+  const toView = (spec: ViewSpec, isOut = false): TensorView => {
     const length = bufferLength(spec);
-    const buffer = backend.alloc(spec.dtype, length);
+    const buffer = backend.alloc(spec.dtype, length, isOut && op !== 'copy' && spec.data === undefined ? { zero: false } : undefined);
     handles.push(buffer);
     if (spec.data !== undefined && length > 0) {
       const arr = allocArray(spec.dtype, length);
@@ -68,8 +71,8 @@ export async function runOp<O extends OpName>(
     };
   };
   try {
-    const inputViews = inputs.map(toView);
-    const outView = toView(out);
+    const inputViews = inputs.map((spec) => toView(spec));
+    const outView = toView(out, true);
     backend.run(op, outView, inputViews, attrs);
     return await backend.read(outView.buffer, 0, outView.buffer.length);
   } finally {

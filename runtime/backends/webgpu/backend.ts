@@ -21,7 +21,7 @@
  *
  * Uses Web-standard APIs only (the WebGPU API on the device it is given).
  */
-import type { Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../../backend.ts';
+import type { AllocOptions, Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../../backend.ts';
 import type { DType, StorageArray } from '../../dtype.ts';
 import { dtypeOfArray } from '../../dtype.ts';
 import {
@@ -332,7 +332,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
     return gpu;
   }
 
-  alloc(dtype: DType, length: number): BufferHandle {
+  alloc(dtype: DType, length: number, options?: AllocOptions): BufferHandle {
     this.checkAlive('alloc');
     if (!GPU_DTYPES.includes(dtype)) {
       throw new DTypeError(`webgpu: unsupported dtype; expected one of ${GPU_DTYPES.join(', ')}, got ${dtype}`);
@@ -346,8 +346,9 @@ class WebGPUBackendImpl implements WebGPUBackend {
       throw new ShapeError(`webgpu: buffer too large for one storage binding; expected at most ${max} bytes (the device's maxStorageBufferBindingSize / maxBufferSize, ${Math.floor(max / WORD)} elements), got ${bytes} bytes (${length} ${dtype} elements)`);
     }
     const { gpu, cls, reused } = this.take(bytes);
-    // New buffers are zero; a reused one is cleared in order with the recorded work.
-    if (reused && bytes > 0) this.enc().clearBuffer(gpu, 0, bytes);
+    // New buffers are zero; a reused one is cleared in order with the recorded work, unless
+    // the caller overwrites it whole (an op's output: `zero: false`).
+    if (reused && bytes > 0 && options?.zero !== false) this.enc().clearBuffer(gpu, 0, bytes);
     const h = new GpuBufferHandle(this.nextId++, dtype, length, gpu, cls, this);
     this.live.add(h);
     this.liveBytes += cls;
