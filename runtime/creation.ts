@@ -141,10 +141,30 @@ export function fullLike(t: Tensor, value: number | boolean, options: TensorOpti
 
 /**
  * Values from `start` to `end` (exclusive) by `step`; `arange(5)` is 0..4.
- * Integer arguments give int32 (as torch gives int64), others float32.
+ * Integer arguments give int32 (as torch gives int64), others float32. The options may
+ * follow any number of bounds, as torch's keyword arguments do.
+ * @example arange(5, { backend }) // torch.arange(5, device=…); arange(1, 2, 0.25, { dtype: 'float32' })
  */
-export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
-  const [lo, hi] = end === undefined ? [0, start] : [start, end];
+export function arange(end: number, options?: TensorOptions): Tensor;
+export function arange(start: number, end: number, options?: TensorOptions): Tensor;
+export function arange(start: number, end?: number, step?: number, options?: TensorOptions): Tensor;
+export function arange(start: number, a?: number | TensorOptions, b?: number | TensorOptions, c?: TensorOptions): Tensor {
+  // bounds, then at most one options object, last
+  const nums: number[] = [];
+  let options: TensorOptions = {};
+  let seenOptions = false;
+  for (const [k, v] of [start, a, b, c].entries()) {
+    if (v === undefined) continue;
+    if (seenOptions) throw new ValueError(`arange: argument ${k + 1} after the options object; expected the options last, got ${typeof v}`);
+    if (typeof v === 'number' && k < 3) nums.push(v);
+    else if (typeof v === 'object' && v !== null) { options = v; seenOptions = true; }
+    else throw new ValueError(`arange: argument ${k + 1} must be a number or an options object; expected ${k < 3 ? 'a number' : 'options'}, got ${typeof v}`);
+  }
+  const first = nums[0];
+  if (first === undefined) throw new ValueError('arange: no bounds; expected arange(end), arange(start, end) or arange(start, end, step), got none');
+  const end = nums[1];
+  const step = nums[2] ?? 1;
+  const [lo, hi] = end === undefined ? [0, first] : [first, end];
   if (step === 0 || !Number.isFinite(step)) throw new ValueError(`arange: step must be non-zero and finite; expected step != 0, got ${step}`);
   if ((hi - lo) / step < 0 && hi !== lo) {
     throw new ValueError(`arange: upper bound and step are inconsistent; expected sign(end - start) == sign(step), got start ${lo}, end ${hi}, step ${step}`);

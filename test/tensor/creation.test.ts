@@ -2,7 +2,8 @@
  * Creation functions, properties and readback on every available backend.
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { setDefaultBackend } from '../../runtime/engine.ts';
+import { getDefaultBackend, setDefaultBackend } from '../../runtime/engine.ts';
+import { ValueError } from '../../runtime/errors.ts';
 import {
   arange, eye, full, fullLike, linspace, manualSeed, ones, onesLike, rand, randint, randintLike, randLike, randn, randnLike,
   randperm, tensor, zeros, zerosLike, Generator,
@@ -108,6 +109,20 @@ for (const backend of backends) {
       expect(await f.tolist()).toEqual([0, 0.25, 0.5, 0.75]);
       expect(arange(3, 3).shape).toEqual([0]);
       expect((await arange(0, 1, 0.1).data()).length).toBe(10);
+    });
+
+    it('arange: options may follow one, two or three bounds (torch keyword arguments); misplaced arguments are ValueErrors', async () => {
+      const backend = getDefaultBackend();
+      const one = arange(5, { backend, dtype: 'float32' });
+      expect([one.dtype, await one.tolist()]).toEqual(['float32', [0, 1, 2, 3, 4]]);
+      expect(await arange(2, 5, { dtype: 'float32' }).tolist()).toEqual([2, 3, 4]);
+      expect(arange(2, 5, { dtype: 'float32' }).dtype).toBe('float32');
+      expect(await arange(1, 2, 0.5, {}).tolist()).toEqual([1, 1.5]);
+      const loose = arange as unknown as (...args: unknown[]) => unknown;
+      expect(() => loose(5, {}, 3)).toThrow(ValueError);
+      expect(() => loose(5, {}, 3)).toThrow('arange: argument 3 after the options object; expected the options last, got number');
+      expect(() => loose('5')).toThrow('arange: argument 1 must be a number or an options object; expected a number, got string');
+      expect(() => loose({})).toThrow('arange: no bounds; expected arange(end), arange(start, end) or arange(start, end, step), got none');
     });
 
     it('linspace: matches torch.linspace values bit for bit (float32 arithmetic, from both ends)', async () => {
