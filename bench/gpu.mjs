@@ -7,6 +7,9 @@
 //   `backend.flush()` (submit, then `queue.onSubmittedWorkDone()`); the time per product is
 //   the run's wall time / iters, iters chosen so a run lasts about 0.3 s; the median of 5 runs;
 //   then each tile configuration of kernels/matmul.ts forced in turn (the shape heuristic's data);
+// - matmul GEMV-like: [m, n] @ [n, n] for m = 1 and 4 (matmul.ts's SUBGROUP_MAX_M), the
+//   tiled kernel (pickTileConfig's tile) and, where the device has subgroups, the subgroup
+//   kernel, each forced, in GFLOP/s (the data for useSubgroupKernel's rule);
 // - seed: the seed autoencoder (784→64→ReLU→3 / 3→64→ReLU→784, mse, Adam lr 1e-3) trained
 //   through the tensor API (nn, F, optim, tidy) on the webgpu backend at batch 256 and 4096;
 //   the data is 8 random batches resident on the GPU, used in turn (x.narrow, no copy); no
@@ -70,7 +73,7 @@ async function run() {
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) globalThis[k] = v;
   const { requestGpuDevice } = await load('runtime/backends/webgpu/device.js');
   const { createWebGPUBackend } = await load('runtime/backends/webgpu/backend.js');
-  const { MATMUL_TILE_CONFIGS, matmulLaunches, pickTileConfig } = await load('runtime/backends/webgpu/kernels/matmul.js');
+  const { MATMUL_TILE_CONFIGS, SUBGROUP_MAX_M, matmulLaunches, pickTileConfig } = await load('runtime/backends/webgpu/kernels/matmul.js');
   const lib = await load('runtime/index.js');
   dawnGpu = dawn.create([]);
   const handle = await requestGpuDevice(
@@ -82,13 +85,18 @@ async function run() {
   const info = handle.adapterInfo;
   const device = [info.description, info.vendor, info.architecture].filter((s) => s).join(' / ') || 'unknown adapter';
   console.log(`bench/gpu: ${device}${handle.isFallbackAdapter ? ' (software fallback adapter)' : ''}; shader-f16 ${handle.features.f16}, subgroups ${handle.features.subgroups}; mode ${smoke ? 'smoke' : 'full'}`);
-  const result = { mode: smoke ? 'smoke' : 'full', config, device, fallbackAdapter: handle.isFallbackAdapter, node: process.version, matmul: [], matmulTiles: [], seed: [], mlp: null };
+  const result = { mode: smoke ? 'smoke' : 'full', config, device, fallbackAdapter: handle.isFallbackAdapter, node: process.version, matmul: [], matmulTiles: [], matmulGemv: [], seed: [], mlp: null };
+  // The kernels of matmul.ts to check and time, forced: each tile config, and the subgroup kernel where the device has subgroups.
+  const kernels = [
+    ...MATMUL_TILE_CONFIGS.map(({ name }) => ({ name, tuning: { kernel: 'tiled', tile: name } })),
+    ...(handle.features.subgroups ? [{ name: 'subgroup', tuning: { kernel: 'subgroup' } }] : []),
+  ];
 
   // ---- matmul: first correctness on this GPU (every tile config × layout, odd and aligned
   // shapes, against a float64 product here), then speed.
   {
     let checked = 0;
-    for (const [m, k, n] of [[67, 45, 71], [64, 96, 128]]) {
+    for (const [m, k, n] of [[67, 45, 71], [64, 96, 128], [3, 45, 71], [1, 96, 128]]) {
       for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
         const av = new Float32Array(m * k).map((_, i) => ((i * 7919) % 201) / 100 - 1);
         const bv = new Float32Array(k * n).map((_, i) => ((i * 104729) % 199) / 100 - 1);
@@ -103,8 +111,8 @@ async function run() {
         const aView = { buffer: backend.gpuBuffer(ah), dtype: 'float32', shape: [1, m, k], strides: [m * k, ta ? 1 : k, ta ? m : 1], offset: 0 };
         const bView = { buffer: backend.gpuBuffer(bh), dtype: 'float32', shape: [1, k, n], strides: [k * n, tb ? 1 : n, tb ? k : 1], offset: 0 };
         const oView = { buffer: backend.gpuBuffer(oh), dtype: 'float32', shape: [1, m, n], strides: [m * n, n, 1], offset: 0 };
-        for (const { name } of MATMUL_TILE_CONFIGS) {
-          backend.launch(matmulLaunches(backend.kernelContext, oView, [aView, bView], {}, { tile: name }));
+        for (const { name, tuning } of kernels) {
+          backend.launch(matmulLaunches(backend.kernelContext, oView, [aView, bView], {}, tuning));
           const got = await backend.read(oh, 0, m * n);
           for (let i = 0; i < m; i++) {
             for (let j = 0; j < n; j++) {
@@ -121,7 +129,7 @@ async function run() {
         for (const h of [ah, bh, oh]) backend.free(h);
       }
     }
-    console.log(`matmul: ${checked} tile × layout × shape cases match a float64 product on this GPU`);
+    console.log(`matmul: ${checked} kernel × layout × shape cases (kernels ${kernels.map((x) => x.name).join(', ')}) match a float64 product on this GPU`);
   }
 
   // ---- matmul speed
@@ -169,7 +177,7 @@ async function run() {
     // Every tile configuration at this size, forced (the data to tune pickTileConfig with).
     const gv = (h) => ({ ...view(backend.gpuBuffer(h), [1, n, n]) });
     for (const { name } of MATMUL_TILE_CONFIGS) {
-      const launches = matmulLaunches(backend.kernelContext, gv(c), [gv(a), gv(b)], {}, { tile: name });
+      const launches = matmulLaunches(backend.kernelContext, gv(c), [gv(a), gv(b)], {}, { kernel: 'tiled', tile: name });
       backend.launch(launches);
       await backend.flush();
       const tt = [];
@@ -184,6 +192,52 @@ async function run() {
       console.log(`  tile ${name}: ${((2 * n ** 3) / (tms * 1e-3) / 1e12).toPrecision(3)} TFLOP/s`);
     }
     for (const h of [a, b, c]) backend.free(h);
+  }
+
+  // ---- matmul GEMV-like: few rows, where the subgroup kernel is chosen when the device has subgroups
+  for (const n of config.matmul) {
+    for (const m of [1, SUBGROUP_MAX_M]) {
+      const a = backend.alloc('float32', m * n);
+      const b = backend.alloc('float32', n * n);
+      const c = backend.alloc('float32', m * n);
+      backend.write(a, fillRandom(m * n, 3));
+      backend.write(b, fillRandom(n * n, 4));
+      const av = view(backend.gpuBuffer(a), [1, m, n]);
+      const bv = view(backend.gpuBuffer(b), [1, n, n]);
+      const cv = view(backend.gpuBuffer(c), [1, m, n]);
+      const tile = pickTileConfig(1, m, n).name;
+      const gemvKernels = [{ name: `tiled ${tile}`, tuning: { kernel: 'tiled', tile } }, ...kernels.filter((x) => x.name === 'subgroup')];
+      for (const { name, tuning } of gemvKernels) {
+        const launches = matmulLaunches(backend.kernelContext, cv, [av, bv], {}, tuning);
+        backend.launch(launches);
+        await backend.flush();
+        let t0 = performance.now();
+        backend.launch(launches);
+        await backend.flush();
+        const iters = Math.max(2, Math.min(2000, Math.round(config.matmulRunMs / Math.max(performance.now() - t0, 1e-3))));
+        const tt = [];
+        for (let r = 0; r < config.matmulRuns; r++) {
+          t0 = performance.now();
+          for (let i = 0; i < iters; i++) backend.launch(launches);
+          await backend.flush();
+          tt.push((performance.now() - t0) / iters);
+        }
+        // c[0, 0] against a float64 dot, so a fast wrong kernel cannot post a number.
+        const [got] = await backend.read(c, 0, 1);
+        const arow = await backend.read(a, 0, n);
+        const ball = await backend.read(b, 0, n * n);
+        let want = 0;
+        for (let k = 0; k < n; k++) want += arow[k] * ball[k * n];
+        if (!(Math.abs(got - want) <= 1e-3 * Math.max(1, Math.abs(want)))) {
+          throw new Error(`bench/gpu: matmul ${m}x${n}@${n}x${n} (${name}) gave a wrong c[0,0]; expected ${want}, got ${got}`);
+        }
+        const ms = median(tt);
+        const row = { m, n, kernel: name, ms, gflops: (2 * m * n * n) / (ms * 1e-3) / 1e9, iters };
+        result.matmulGemv.push(row);
+        console.log(`matmul ${m}x${n}@${n}x${n} ${name}: ${row.gflops.toPrecision(3)} GFLOP/s (${ms.toFixed(4)} ms, median of ${config.matmulRuns} runs of ${iters})`);
+      }
+      for (const h of [a, b, c]) backend.free(h);
+    }
   }
 
   // ---- training loops through the tensor API

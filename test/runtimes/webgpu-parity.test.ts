@@ -12,7 +12,10 @@
  *   lavapipe: "Vulkan shaderUniform*ArrayDynamicIndexing required").
  *
  * Each run must report zero failures AND exactly as many checks as the suite defines for
- * WebGPU's dtypes, so a runner that silently ran nothing (or less) fails. A runtime without
+ * WebGPU's dtypes, so a runner that silently ran nothing (or less) fails. The report also
+ * lists the WGSL program keys the run compiled: where the device has `subgroups` (Dawn and
+ * Chromium on SwiftShader here) every subgroup program (`…_sg`) must be among them; where
+ * it has not (Deno's lavapipe) none may be. A runtime without
  * WebGPU fails with the runner's NoGpuAdapterError, which lists what was tried.
  *
  * Memory limits: a child passing MAX_RSS_MIB is killed and its test fails naming the check
@@ -99,8 +102,22 @@ function reportOf(name: string, r: RunResult): ParityReport {
   return JSON.parse(line.slice(`${PARITY_PREFIX}report `.length)) as ParityReport;
 }
 
-/** Asserts a complete, clean WebGPU run. */
-function expectClean(name: string, r: RunResult): void {
+/**
+ * The subgroup programs a run must have compiled when its device has subgroups: the
+ * parity suite's long-axis reductions ([4,1000]) take the `_tree_sg` programs, and its
+ * matmuls with M <= 4 the subgroup kernel (with and without bias).
+ */
+const SUBGROUP_PROGRAMS: readonly string[] = [
+  ...['sum', 'max', 'min', 'argmax', 'argmin'].flatMap((op) => [`${op}_f32_tree_sg`, `${op}_i32_tree_sg`]),
+  'matmul_f32_sg_r4x128', 'matmul_f32_sg_r4x128_bias',
+];
+
+/**
+ * Asserts a complete, clean WebGPU run; and that the subgroup programs ran exactly when
+ * the device has subgroups (`subgroups` says what the runtime must report, or undefined
+ * when either is fine, as for Chromium, whose SwiftShader may or may not expose them).
+ */
+function expectClean(name: string, r: RunResult, subgroups: boolean | undefined): void {
   const report = reportOf(name, r);
   const expected = parityChecks(WEBGPU_DTYPES).length;
   const context = `${name}: ${report.passed}/${report.total} checks passed on ${report.adapter} in ${report.seconds} s; ${report.failureCount} failed:\n${report.failures.join('\n')}`;
@@ -110,7 +127,18 @@ function expectClean(name: string, r: RunResult): void {
   expect(report.total, `${context}\n(the suite defines ${expected} checks for ${WEBGPU_DTYPES.join(', ')})`).toBe(expected);
   expect(report.passed, context).toBe(expected);
   expect(r.code, describeRun(name, r)).toBe(0);
-  console.info(`${name}: ${report.passed}/${expected} parity checks passed on ${report.adapter} in ${report.seconds} s`);
+  if (subgroups !== undefined) expect(report.subgroups, `${name}: the device's subgroups feature`).toBe(subgroups);
+  const sgRan = report.programs.filter((k) => k.endsWith('_sg') || k.includes('_sg_'));
+  expect(report.programs.length, `${name}: program keys reported`).toBeGreaterThan(50);
+  if (report.subgroups) {
+    expect(sgRan, `${name}: subgroup programs compiled`).toEqual(expect.arrayContaining([...SUBGROUP_PROGRAMS]));
+    // The tiled matmul and the plain reduction tree still run beside them (M > 4; no other tree shapes).
+    expect(report.programs.some((k) => k.startsWith('matmul_f32_t')), `${name}: tiled matmul programs`).toBe(true);
+  } else {
+    expect(sgRan, `${name}: no subgroup program on a device without subgroups`).toEqual([]);
+    expect(report.programs, `${name}: the plain reduction tree`).toContain('sum_f32_tree');
+  }
+  console.info(`${name}: ${report.passed}/${expected} parity checks passed on ${report.adapter} in ${report.seconds} s; subgroups ${report.subgroups}; subgroup programs run: ${sgRan.join(', ') || 'none'}`);
 }
 
 describe('webgpu parity', () => {
@@ -125,19 +153,19 @@ describe('webgpu parity', () => {
 
   it('webgpu parity: deno (navigator.gpu on lavapipe) matches the reference on every check', async () => {
     expect(existsSync(DENO), `webgpu parity: Deno not found; expected ${DENO} (npm ci installs the deno package), got nothing there`).toBe(true);
-    expectClean('deno', await run(DENO, ['run', '-A', '--no-prompt', 'test/runtimes/webgpu/deno.ts']));
+    expectClean('deno', await run(DENO, ['run', '-A', '--no-prompt', 'test/runtimes/webgpu/deno.ts']), false);
   }, TEST_TIMEOUT_MS);
 
   it('webgpu parity: chromium (--enable-unsafe-webgpu, SwiftShader) matches the reference on every check', async () => {
     expect(existsSync(CHROMIUM), `webgpu parity: Chromium not found; expected an executable at ${CHROMIUM} (apt-get install -y chromium; .ci/run does), got nothing there`).toBe(true);
     expectClean('chromium', await run(process.execPath, ['dist/test/runtimes/webgpu/run-browser.js'], {
       PARITY_TIMEOUT_MS: String(RUN_TIMEOUT_MS - 20_000), PARITY_MAX_RSS_MIB: String(MAX_RSS_MIB),
-    }));
+    }), true);
   }, TEST_TIMEOUT_MS);
 
   it('webgpu parity: node (the webgpu package, Dawn on SwiftShader) matches the reference on every check', async () => {
     expect(existsSync(SWIFTSHADER_ICD), `webgpu parity: SwiftShader's Vulkan driver not found; expected ${SWIFTSHADER_ICD} (apt-get install -y chromium), got nothing there`).toBe(true);
-    expectClean('node', await run(process.execPath, ['dist/test/runtimes/webgpu/node.js'], { VK_ICD_FILENAMES: SWIFTSHADER_ICD }));
+    expectClean('node', await run(process.execPath, ['dist/test/runtimes/webgpu/node.js'], { VK_ICD_FILENAMES: SWIFTSHADER_ICD }), true);
   }, TEST_TIMEOUT_MS);
 
   it('webgpu parity: node with no Vulkan driver rejects requestGpu with a NoGpuAdapterError that lists each step, and detectGpu says none', async () => {

@@ -98,8 +98,8 @@ export interface WebGPUBackend extends Backend {
   launch(launches: readonly Launch[]): void;
   /** The kernel context `run` hands to kernel files. */
   readonly kernelContext: KernelContext;
-  /** Counters: compiled pipelines, queue submissions, pooled (free) buffers. */
-  stats(): { readonly pipelines: number; readonly submits: number; readonly pooledBuffers: number };
+  /** Counters: compiled pipelines, queue submissions, pooled (free) buffers; and the program keys compiled so far (sorted). */
+  stats(): { readonly pipelines: number; readonly submits: number; readonly pooledBuffers: number; readonly programs: readonly string[] };
 }
 
 /** A buffer of the WebGPU backend. */
@@ -250,8 +250,9 @@ class WebGPUBackendImpl implements WebGPUBackend {
     return buffer;
   }
 
-  stats(): { readonly pipelines: number; readonly submits: number; readonly pooledBuffers: number } {
-    return { pipelines: this.pipelines.size, submits: this.submits, pooledBuffers: this.pooledCount };
+  stats(): { readonly pipelines: number; readonly submits: number; readonly pooledBuffers: number; readonly programs: readonly string[] } {
+    const programs = [...new Set([...this.pipelines.keys()].map((k) => k.slice(0, k.indexOf('|'))))].sort();
+    return { pipelines: this.pipelines.size, submits: this.submits, pooledBuffers: this.pooledCount, programs };
   }
 
   memory(): MemoryInfo {

@@ -8,7 +8,7 @@
 import * as lib from '../../../bindings/browser.ts';
 import type { Backend } from '../../../runtime/backend.ts';
 import { adapterLabel } from '../../../runtime/backends/webgpu/device.ts';
-import { parseBackendName, runParity } from './parity.ts';
+import { parseBackendName, runParity, type ParityGpu } from './parity.ts';
 
 /** What the page exposes to the runner. */
 export interface ParityPage {
@@ -28,15 +28,18 @@ try {
   const skip = params.get('skip');
   let backend: Backend;
   let adapter = '';
+  let gpu: ParityGpu | undefined;
   if (which === 'webgpu') {
     const requested = await lib.requestWebGPUBackend({ allowFallbackAdapter: true });
     backend = requested.backend;
     adapter = adapterLabel(requested.gpu.adapterInfo);
+    const webgpu = requested.backend;
+    gpu = { subgroups: webgpu.features.subgroups, programs: () => webgpu.stats().programs };
   } else {
     backend = await lib.init({ deterministic: true });
   }
   await runParity('chromium', backend, adapter, (line) => page.lines.push(line), (line) => { page.current = line; }, {
-    ...(filter === null ? {} : { filter }), ...(skip === null ? {} : { skip }),
+    ...(filter === null ? {} : { filter }), ...(skip === null ? {} : { skip }), ...(gpu === undefined ? {} : { gpu }),
   });
   page.done = true;
 } catch (error) {

@@ -30,6 +30,17 @@ export interface ParityReport {
   /** The first 100 failures. */
   readonly failures: readonly string[];
   readonly seconds: number;
+  /** Whether the WebGPU device has `subgroups` (false for wasm). */
+  readonly subgroups: boolean;
+  /** The WGSL program keys the run compiled, sorted (empty for wasm). */
+  readonly programs: readonly string[];
+}
+
+/** What a runner tells {@link runParity} about a WebGPU backend, for the report. */
+export interface ParityGpu {
+  readonly subgroups: boolean;
+  /** The program keys compiled so far (the backend's `stats().programs`). */
+  programs(): readonly string[];
 }
 
 /**
@@ -55,6 +66,8 @@ export interface ParityOptions {
   readonly filter?: string;
   /** No check whose name contains this. */
   readonly skip?: string;
+  /** The WebGPU backend's features and program keys (absent for wasm). */
+  readonly gpu?: ParityGpu;
 }
 
 /**
@@ -68,7 +81,7 @@ export async function runParity(
   const started = Date.now();
   const reference = createReferenceBackend();
   report(`${PARITY_PREFIX}start ${runtime} ${backend.name} on ${adapter === '' ? 'the CPU' : adapter}`);
-  const { filter, skip } = options;
+  const { filter, skip, gpu } = options;
   const selected = filter !== undefined || skip !== undefined;
   const result = await runCases(backend, reference, {
     ...(selected ? { filter: (name: string) => (filter === undefined || name.includes(filter)) && (skip === undefined || !name.includes(skip)) } : {}),
@@ -78,6 +91,7 @@ export async function runParity(
     runtime, backend: backend.name, adapter, dtypes: backend.capabilities.dtypes,
     total: result.total, passed: result.passed, failureCount: result.failures.length,
     failures: result.failures.slice(0, 100), seconds: (Date.now() - started) / 1000,
+    subgroups: gpu?.subgroups ?? false, programs: gpu?.programs() ?? [],
   };
   report(`${PARITY_PREFIX}report ${JSON.stringify(out)}`);
   return out;

@@ -32,6 +32,20 @@
  * product of two f16 values is exact in f32). `'bf16'`, or `'f16'` without the feature,
  * computes in float32 on the (already rounded) inputs, as ops.ts allows.
  *
+ * With `subgroups` (ctx.subgroups), a GEMV-like product (M ≤ {@link SUBGROUP_MAX_M} per
+ * batch, where the tiled kernel's 32-row tile is mostly padding) takes the subgroup kernel
+ * instead (program `matmul_f32_sg_r4x128`): a workgroup of 128 threads computes 4 rows ×
+ * 128 columns, one column per thread, 4 row accumulators in a vec4. Per chunk of K as long
+ * as the subgroup (`subgroup_size`, read at run time: 4 to 128), lane l loads the 4 rows' A
+ * values at k0 + l into one vec4, and the inner loop hands chunk element j to every lane
+ * with `subgroupShuffle(aFrag, j)` instead of a round trip through workgroup memory; B is
+ * read straight from global memory (each B element is used by one workgroup row, so there
+ * is nothing to share). No barriers, no workgroup memory, no branches in the K loop (rows
+ * and columns past the edge read the last one, in bounds, and are never stored; the inner
+ * loop stops at K). 128 is a multiple of every subgroup size WebGPU allows (powers of two
+ * up to 128), so subgroups are full. Any layout: all loads are scalar with the strides.
+ * The choice is the explicit shape rule of {@link useSubgroupKernel}, not a fallback.
+ *
  * Accumulation is in float32 in index order of K within a thread (one thread owns each
  * output element), so results are deterministic run to run; the GPU may contract the
  * multiply-add into an FMA, which the `matmul` tolerance covers.
@@ -286,7 +300,74 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   return lines.join('\n');
 }
 
+/** The most rows (per batch) for which {@link useSubgroupKernel} picks the subgroup kernel. */
+export const SUBGROUP_MAX_M = 4;
+/** Rows and columns of the subgroup kernel's workgroup. */
+const SG_ROWS = 4;
+const SG_COLS = 128;
+
+/**
+ * Whether a product takes the subgroup kernel: the device has subgroups and M is at most
+ * {@link SUBGROUP_MAX_M} (a GEMV-like product).
+ * @example useSubgroupKernel({ subgroups: true }, 1) // true
+ */
+export function useSubgroupKernel(ctx: Pick<KernelContext, 'subgroups'>, m: number): boolean {
+  return ctx.subgroups && m <= SUBGROUP_MAX_M;
+}
+
+/** The WGSL of the subgroup kernel (see the module comment). */
+function matmulSubgroupSource(bias: boolean): string {
+  const rows = [0, 1, 2, 3].map((q) => `  let a${q} = aBase + min(m0 + ${q}u, u.M - 1u) * u.aSD;`).join('\n');
+  const store = [0, 1, 2, 3].map((q) => `    if (m0 + ${q}u < u.M) { O[u.outOff + (batch * u.M + m0 + ${q}u) * u.N + n] = acc[${q}]${bias ? ' + bv' : ''}; }`).join('\n');
+  return `enable subgroups;
+struct U {
+  M: u32, N: u32, K: u32, aOff: u32,
+  aBS: u32, aSD: u32, aSK: u32, bOff: u32,
+  bBS: u32, bSK: u32, bSD: u32, biasOff: u32,
+  biasS: u32, outOff: u32, _p0: u32, _p1: u32,
+}
+@group(0) @binding(0) var<uniform> u: U;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+${bias ? `@group(0) @binding(3) var<storage, read> BIAS: array<f32>;
+@group(0) @binding(4) var<storage, read_write> O: array<f32>;` : '@group(0) @binding(3) var<storage, read_write> O: array<f32>;'}
+
+@compute @workgroup_size(${SG_COLS}, 1, 1)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+        @builtin(subgroup_size) sz: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  let batch = wg.z;
+  let m0 = wg.y * ${SG_ROWS}u;
+  let n = wg.x * ${SG_COLS}u + lid;
+  let aBase = u.aOff + batch * u.aBS;
+${rows}
+  let bCol = u.bOff + batch * u.bBS + min(n, u.N - 1u) * u.bSD;
+  var acc = vec4<f32>(0.0);
+  for (var k0 = 0u; k0 < u.K; k0 = k0 + sz) {
+    let ka = min(k0 + lane, u.K - 1u) * u.aSK;
+    let aFrag = vec4<f32>(A[a0 + ka], A[a1 + ka], A[a2 + ka], A[a3 + ka]);
+    let kEnd = min(sz, u.K - k0);
+    for (var j = 0u; j < kEnd; j = j + 1u) {
+      acc = fma(subgroupShuffle(aFrag, j), vec4<f32>(B[bCol + (k0 + j) * u.bSK]), acc);
+    }
+  }
+  if (n < u.N) {
+${bias ? '    let bv = BIAS[u.biasOff + n * u.biasS];\n' : ''}${store}
+  }
+}
+`;
+}
+
 const programCache = new Map<string, Program>();
+
+function subgroupProgram(bias: boolean): Program {
+  const key = `matmul_f32_sg_r${SG_ROWS}x${SG_COLS}${bias ? '_bias' : ''}`;
+  let p = programCache.get(key);
+  if (p === undefined) {
+    p = { key, source: () => matmulSubgroupSource(bias), workgroupSize: [SG_COLS, 1, 1] };
+    programCache.set(key, p);
+  }
+  return p;
+}
 
 function program(c: TileConfig, a: OperandLayout, b: OperandLayout, bias: boolean, outVec4: boolean, h16: boolean): Program {
   const lay = (x: OperandLayout): string => `${x.contig === 'inner' ? 'k' : 'd'}${x.vec4 ? '4' : '1'}`;
@@ -301,8 +382,10 @@ function program(c: TileConfig, a: OperandLayout, b: OperandLayout, bias: boolea
 
 /** Options for {@link matmulLaunches} beyond ops.ts's attributes (for tests and benchmarks). */
 export interface MatmulTuning {
-  /** Force a tile configuration by name instead of the shape heuristic. */
+  /** Force a tile configuration by name instead of the shape heuristic (the tiled kernel). */
   readonly tile?: TileConfig['name'];
+  /** Force the kernel instead of {@link useSubgroupKernel}'s rule; `'subgroup'` needs ctx.subgroups. */
+  readonly kernel?: 'tiled' | 'subgroup';
 }
 
 /**
@@ -355,11 +438,15 @@ export function matmulLaunches(
   if (attrs.precision !== undefined && attrs.precision !== 'f16' && attrs.precision !== 'bf16') {
     throw new ValueError(`${op}: unknown precision; expected 'f16', 'bf16' or none, got ${String(attrs.precision)}`);
   }
+  if (tuning.kernel === 'subgroup' && !ctx.subgroups) {
+    throw new ValueError(`${op}: the subgroup kernel needs a device with subgroups; expected ctx.subgroups, got false`);
+  }
+  const sg = tuning.kernel === undefined ? tuning.tile === undefined && useSubgroupKernel(ctx, m) : tuning.kernel === 'subgroup';
   // f16 tiles hold the same bytes as f32 ones at twice the depth; products and sums stay f32.
   const h16 = attrs.precision === 'f16' && ctx.f16;
   const base = tuning.tile === undefined ? pickTileConfig(batch, m, n) : MATMUL_TILE_CONFIGS.find((t) => t.name === tuning.tile) ?? SMALL;
   const c = h16 ? { ...base, bk: base.bk * 2 } : base;
-  const grid: [number, number, number] = [ceilDiv(n, c.bn), ceilDiv(m, c.bm), batch];
+  const grid: [number, number, number] = sg ? [ceilDiv(n, SG_COLS), ceilDiv(m, SG_ROWS), batch] : [ceilDiv(n, c.bn), ceilDiv(m, c.bm), batch];
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (grid.some((g) => g > maxDim)) {
     throw new BackendError(`${op}: too many workgroups for one dispatch; expected at most ${maxDim} per dimension, got ${fmt(grid)} for [${batch},${m},${n}]`);
@@ -386,5 +473,6 @@ export function matmulLaunches(
     ...(bias === undefined ? [] : [{ buffer: bias.buffer, readOnly: true }]),
     { buffer: out.buffer, readOnly: false },
   ];
-  return [{ program: program(c, aLay, bLay, bias !== undefined, outVec4, h16), buffers, uniforms, workgroups: grid }];
+  const prog = sg ? subgroupProgram(bias !== undefined) : program(c, aLay, bLay, bias !== undefined, outVec4, h16);
+  return [{ program: prog, buffers, uniforms, workgroups: grid }];
 }

@@ -15,6 +15,23 @@
  *   they are exact either way; max/min/argmax/argmin are selections, and the combine step
  *   breaks ties by the lower index, so they equal the sequential answer bit for bit.
  *
+ * With `subgroups` (ctx.subgroups), the tree's combine runs in subgroups first (programs
+ * `…_tree_sg`): every thread folds its elements as above; then each subgroup combines its
+ * lanes' partials by a butterfly, `subgroupShuffleXor` with masks `size/2, size/4, …, 1`
+ * (`subgroup_size` read at run time), so lane i first meets lane i^(size/2), and so on; the
+ * butterfly leaves the same value in every lane (float `+` is commutative, and the
+ * selection's order is total). The lane holding the lowest `local_invocation_index` of its
+ * subgroup (found with `subgroupMin`) stores that value at its own index of a workgroup
+ * array filled with the identity (0; none for selections), so the scheme depends on no
+ * particular lane-to-index mapping. After one barrier, each lane j folds slots j, j+size,
+ * j+2·size, … in index order, and a second butterfly combines the lanes. The float sum's
+ * order is thus fixed by the subgroup size and the device's lane mapping: the same on one
+ * device run after run, not across devices. `subgroupAdd` is not used for floats: its
+ * order is unspecified. int32 max/min use `subgroupMax`/`subgroupMin` (exact); float
+ * max/min and argmax/argmin use the butterfly with the NaN-aware, lower-index-wins
+ * comparison, so their answers are the sequential ones bit for bit. The workgroup of 256
+ * is a multiple of every subgroup size (powers of two up to 128), so subgroups are full.
+ *
  * NaN propagates through max/min, and argmax/argmin give the first NaN's index when there
  * is one (as torch and the reference). NaN is tested on the bits (see common.ts).
  */
@@ -91,8 +108,9 @@ export function reduceLaunches(ctx: KernelContext, out: GpuView, inputs: readonl
   if (nOut === 0 || numel(out.shape) === 0) return [];
   const isArg = op === 'argmax' || op === 'argmin';
   const tree = r > TREE_MIN_R && nOut <= TREE_MAX_OUT;
-  const key = `${op}_${suffix(x.dtype)}_${tree ? 'tree' : 'seq'}`;
-  const source = (): string => (tree ? treeSource(op, x.dtype, isArg) : seqSource(op, x.dtype, isArg));
+  const sg = tree && ctx.subgroups;
+  const key = `${op}_${suffix(x.dtype)}_${tree ? 'tree' : 'seq'}${sg ? '_sg' : ''}`;
+  const source = (): string => (sg ? treeSubgroupSource(op, x.dtype, isArg) : tree ? treeSource(op, x.dtype, isArg) : seqSource(op, x.dtype, isArg));
   const w = [nOut, r, inner, x.offset, out.offset];
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   let workgroups: [number, number, number];
@@ -195,6 +213,87 @@ fn main(${MAIN_PARAMS}) {
   ${fold}
   workgroupBarrier();
   ${steps.join('\n  ')}
+  if (lid == 0u) { Y[${uw(W_OOFF)} + g] = ${result}; }
+}
+`;
+}
+
+/** The tree with a subgroup stage (see the module comment for the order of the sum). */
+function treeSubgroupSource(op: ReduceOp, dtype: DType, isArg: boolean): string {
+  const t = wgslType(dtype);
+  const isFloat = dtype === 'float32';
+  const cmp = op === 'max' || op === 'argmax' ? '>' : '<';
+  const isSum = op === 'sum';
+  // A subgroup-wide combine of (v, k) in every lane.
+  let combine: string;
+  if (isSum) {
+    combine = `fn combine(v0: ${t}, k0: u32, sz: u32) -> Pair {
+  var v = v0;
+  for (var o = sz / 2u; o > 0u; o = o / 2u) { v = v + subgroupShuffleXor(v, o); }
+  return Pair(v, k0);
+}`;
+  } else if (!isFloat && !isArg) {
+    combine = `fn combine(v0: ${t}, k0: u32, sz: u32) -> Pair {
+  return Pair(${op === 'max' ? 'subgroupMax' : 'subgroupMin'}(v0), k0);
+}`;
+  } else {
+    combine = `${betterFn(t, cmp, isFloat)}
+fn combine(v0: ${t}, k0: u32, sz: u32) -> Pair {
+  var v = v0;
+  var k = k0;
+  for (var o = sz / 2u; o > 0u; o = o / 2u) {
+    let v2 = subgroupShuffleXor(v, o);
+    let k2 = subgroupShuffleXor(k, o);
+    if (better(v, k, v2, k2)) { v = v2; k = k2; }
+  }
+  return Pair(v, k);
+}`;
+  }
+  // int32 max/min carry no index and have no "none": their identity is the type's extreme.
+  const noneV = !isSum && !isFloat && !isArg ? (op === 'max' ? 'i32(-2147483647 - 1)' : 'i32(2147483647)') : `${t}(0)`;
+  const fold = isSum
+    ? `var acc: ${t} = ${t}(0);
+  for (var k: u32 = lid; k < r; k = k + ${WG}u) { acc = acc + X[base + k * inner]; }
+  let mine = Pair(acc, 0u);`
+    : !isFloat && !isArg
+      ? `var best: ${t} = ${noneV};
+  for (var k: u32 = lid; k < r; k = k + ${WG}u) { best = ${op}(best, X[base + k * inner]); }
+  let mine = Pair(best, 0u);`
+      : `var best: ${t} = ${t}(0);
+  var bk: u32 = 0xffffffffu;
+  for (var k: u32 = lid; k < r; k = k + ${WG}u) {
+    let v = X[base + k * inner];
+    if (better(best, bk, v, k)) { best = v; bk = k; }
+  }
+  let mine = Pair(best, bk);`;
+  const result = isArg ? 'i32(total.k)' : 'total.v';
+  return `enable subgroups;
+${header(dtype, isArg)}
+struct Pair { v: ${t}, k: u32 }
+var<workgroup> sv: array<${t}, ${WG}>;
+var<workgroup> sk: array<u32, ${WG}>;
+${combine}
+@compute @workgroup_size(${WG})
+fn main(${MAIN_PARAMS}, @builtin(subgroup_size) sz: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  let g = wid.y * nwg.x + wid.x;
+  if (g >= ${uw(W_NOUT)}) { return; }
+  let r = ${uw(W_R)};
+  let inner = ${uw(W_INNER)};
+  let p = g / inner;
+  let q = g % inner;
+  let base = ${uw(W_XOFF)} + p * r * inner + q;
+  sv[lid] = ${noneV};
+  sk[lid] = 0xffffffffu;
+  ${fold}
+  let part = combine(mine.v, mine.k, sz);
+  // Each thread writes only its own slot (identity, then maybe its subgroup's value).
+  if (lid == subgroupMin(lid)) { sv[lid] = part.v; sk[lid] = part.k; }
+  workgroupBarrier();
+  var slots = Pair(sv[lane], sk[lane]);
+  for (var s: u32 = lane + sz; s < ${WG}u; s = s + sz) {
+    ${isSum ? 'slots.v = slots.v + sv[s];' : !isFloat && !isArg ? `slots.v = ${op}(slots.v, sv[s]);` : 'if (better(slots.v, slots.k, sv[s], sk[s])) { slots = Pair(sv[s], sk[s]); }'}
+  }
+  let total = combine(slots.v, slots.k, sz);
   if (lid == 0u) { Y[${uw(W_OOFF)} + g] = ${result}; }
 }
 `;
