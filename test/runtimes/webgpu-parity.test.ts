@@ -15,7 +15,8 @@
  * WebGPU's dtypes, so a runner that silently ran nothing (or less) fails. The report also
  * lists the WGSL program keys the run compiled: where the device has `subgroups` (Dawn and
  * Chromium on SwiftShader here) every subgroup program (`…_sg`) must be among them; where
- * it has not (Deno's lavapipe) none may be. A runtime without
+ * it has not (Deno's lavapipe) none may be. test/runtimes/webgpu/subgroup-check.ts then
+ * pushes the subgroup kernels past what the suite reaches, in Node. A runtime without
  * WebGPU fails with the runner's NoGpuAdapterError, which lists what was tried.
  *
  * Memory limits: a child passing MAX_RSS_MIB is killed and its test fails naming the check
@@ -82,6 +83,7 @@ async function ensureBuilt(): Promise<void> {
   );
   const tsBuilt = Math.min(
     mtime(join(ROOT, 'dist', 'test', 'runtimes', 'webgpu', 'node.js')),
+    mtime(join(ROOT, 'dist', 'test', 'runtimes', 'webgpu', 'subgroup-check.js')),
     mtime(join(ROOT, 'dist', 'test', 'runtimes', 'webgpu', 'browser.js')),
     mtime(join(ROOT, 'dist', 'test', 'runtimes', 'webgpu', 'run-browser.js')),
     mtime(join(ROOT, 'dist', 'test', 'backends', 'cases.js')),
@@ -167,6 +169,16 @@ describe('webgpu parity', () => {
     expect(existsSync(SWIFTSHADER_ICD), `webgpu parity: SwiftShader's Vulkan driver not found; expected ${SWIFTSHADER_ICD} (apt-get install -y chromium), got nothing there`).toBe(true);
     expectClean('node', await run(process.execPath, ['dist/test/runtimes/webgpu/node.js'], { VK_ICD_FILENAMES: SWIFTSHADER_ICD }), true);
   }, TEST_TIMEOUT_MS);
+
+  it('webgpu parity: node (Dawn on SwiftShader, which has subgroups): the subgroup kernels on every matmul layout past their shape rule, and the …_tree_sg reductions on NaNs, ties and signed zeros, run twice', async () => {
+    const r = await run(process.execPath, ['dist/test/runtimes/webgpu/subgroup-check.js'], { VK_ICD_FILENAMES: SWIFTSHADER_ICD }, 120_000);
+    const lines = r.stdout.split('\n');
+    expect(lines.filter((l) => l.startsWith('FAIL ')), describeRun('subgroup-check', r)).toEqual([]);
+    // 48 matmul cases (6 shapes x 4 layouts x bias or not), 100 reductions, and the program-key check.
+    expect(lines.filter((l) => l.startsWith('ok ')).length, describeRun('subgroup-check', r)).toBe(149);
+    expect(r.stdout).toMatch(/^subgroup-check: 149 cases, all passed$/m);
+    expect(r.code, describeRun('subgroup-check', r)).toBe(0);
+  }, 150_000);
 
   it('webgpu parity: node with no Vulkan driver rejects requestGpu with a NoGpuAdapterError that lists each step, and detectGpu says none', async () => {
     const script = [
