@@ -44,6 +44,9 @@
  * and columns past the edge read the last one, in bounds, and are never stored; the inner
  * loop stops at K). 128 is a multiple of every subgroup size WebGPU allows (powers of two
  * up to 128), so subgroups are full. Any layout: all loads are scalar with the strides.
+ * `precision: 'f16'`/`'bf16'` computes in float32 on the (already rounded) inputs, which is
+ * what the tiled kernel's f16 tiles compute too. The M ≤ 4 threshold is untuned: no GPU
+ * timing has been taken yet (bench/gpu.mjs times both kernels on m = 1 and 4).
  * The choice is the explicit shape rule of {@link useSubgroupKernel}, not a fallback.
  *
  * Accumulation is in float32 in index order of K within a thread (one thread owns each
