@@ -28,7 +28,7 @@
  */
 import type { AdamAttrs } from '../../../ops.ts';
 import { DTypeError, ShapeError, ValueError } from '../../../errors.ts';
-import { WG, dispatch1D } from './common.ts';
+import { WG, dispatch1D, fmt, isContiguous, numel } from './common.ts';
 import type { GpuView, KernelContext, Launch, Program } from '../program.ts';
 
 /** The most entries one launch's uniform table holds. */
@@ -38,24 +38,6 @@ export const ADAM_MAX_TABLE_ENTRIES = 1024;
 const HEADER_WORDS = 12;
 
 const ROLES = ['param', 'grad', 'expAvg', 'expAvgSq', 'maxExpAvgSq'] as const;
-
-function fmt(xs: readonly number[]): string {
-  return `[${xs.join(',')}]`;
-}
-
-function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-function isContiguous(v: GpuView): boolean {
-  let expected = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    const size = v.shape[d] as number;
-    if (size !== 1 && v.strides[d] !== expected) return false;
-    expected *= size;
-  }
-  return true;
-}
 
 /** The variant of the update baked into a program. */
 interface Flavour {

@@ -10,7 +10,7 @@
  */
 import type { DType } from '../../../dtype.ts';
 import { DTypeError, ShapeError } from '../../../errors.ts';
-import type { GpuView } from '../program.ts';
+import type { GpuView, Program } from '../program.ts';
 
 /**
  * Threads per workgroup of every 1-D kernel in these files.
@@ -219,4 +219,26 @@ export function isContiguous(v: Pick<GpuView, 'shape' | 'strides'>): boolean {
     acc *= n;
   }
   return true;
+}
+
+/**
+ * A shape or stride list as error messages write it.
+ * @example fmt([2, 3]) // '[2,3]'
+ */
+export function fmt(xs: readonly number[]): string {
+  return `[${xs.join(',')}]`;
+}
+
+/**
+ * The one descriptor of `key` in `cache` (a kernel file's own map), made on first use with a
+ * 1-D workgroup of {@link WG}; the source closure runs only on the backend's pipeline-cache miss.
+ * @example const p = cachedProgram(programs, 'relu_f32_r1', () => source);
+ */
+export function cachedProgram(cache: Map<string, Program>, key: string, source: () => string): Program {
+  let p = cache.get(key);
+  if (p === undefined) {
+    p = { key, source, workgroupSize: [WG, 1, 1] };
+    cache.set(key, p);
+  }
+  return p;
 }

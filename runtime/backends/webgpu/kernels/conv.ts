@@ -19,27 +19,8 @@
  */
 import type { Im2colAttrs, OpAttrs } from '../../../ops.ts';
 import { DTypeError, ShapeError, ValueError } from '../../../errors.ts';
-import { WG, dispatch1D } from './common.ts';
+import { WG, dispatch1D, fmt, isContiguous, numel } from './common.ts';
 import type { GpuView, KernelContext, Launch, Program } from '../program.ts';
-
-function fmt(xs: readonly number[]): string {
-  return `[${xs.join(',')}]`;
-}
-
-function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-/** Row-major contiguity as torch's is_contiguous sees it (size-1 dims may have any stride). */
-function isContiguous(v: GpuView): boolean {
-  let expected = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    const size = v.shape[d] as number;
-    if (size !== 1 && v.strides[d] !== expected) return false;
-    expected *= size;
-  }
-  return true;
-}
 
 /** The checks shared by both ops (as the reference's), then the uniform words of the geometry. */
 function geometry(op: 'im2col' | 'col2im', image: GpuView, cols: GpuView, a: Im2colAttrs, padValue: number): Uint32Array {

@@ -25,7 +25,7 @@ import type { Activation, ActivationAttrs, BinaryOp, OpAttrs, UnaryOp } from '..
 import { BINARY_OPS, UNARY_OPS } from '../../../ops.ts';
 import type { GpuView, KernelContext, Launch, Program } from '../program.ts';
 import {
-  F32_HELPERS, FLAT_INDEX, MAIN_PARAMS, WG, collapse, dispatch1D, f32Bits, numel, offsetsCode, suffix,
+  F32_HELPERS, FLAT_INDEX, MAIN_PARAMS, WG, cachedProgram, collapse, dispatch1D, f32Bits, numel, offsetsCode, suffix,
   uniformDecl, uniformWords, uw, wgslType,
 } from './common.ts';
 
@@ -405,16 +405,6 @@ function castCode(from: DType, to: DType): OpCode {
 
 const programs = new Map<string, Program>();
 
-/** The cached descriptor of `key` (the source closure is called only on the backend's cache miss). */
-function program(key: string, source: () => string): Program {
-  let p = programs.get(key);
-  if (p === undefined) {
-    p = { key, source, workgroupSize: [WG, 1, 1] };
-    programs.set(key, p);
-  }
-  return p;
-}
-
 /**
  * The launches of one elementwise primitive: `inputs` already have out's shape (any strides,
  * stride 0 for broadcast); `copy`'s out may be any strided view. The backend has checked
@@ -509,7 +499,7 @@ fn main(${MAIN_PARAMS}) {
     (c.strides[k] ?? []).forEach((s, d) => { w[at + 1 + d] = s | 0; });
   });
   return [{
-    program: program(key, source),
+    program: cachedProgram(programs, key, source),
     buffers: [{ buffer: out.buffer, readOnly: false }, ...inputs.map((v) => ({ buffer: v.buffer, readOnly: true }))],
     uniforms: uniformWords(w),
     workgroups: dispatch1D(n, ctx.limits.maxComputeWorkgroupsPerDimension),

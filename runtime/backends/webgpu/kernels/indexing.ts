@@ -19,7 +19,7 @@
  */
 import type { DType } from '../../../dtype.ts';
 import type { GpuView, KernelContext, Launch, Program } from '../program.ts';
-import { FLAT_INDEX, MAIN_PARAMS, WG, contiguousStrides, dispatch1D, numel, suffix, uniformDecl, uniformWords, uw, wgslType } from './common.ts';
+import { FLAT_INDEX, MAIN_PARAMS, WG, cachedProgram, contiguousStrides, dispatch1D, numel, suffix, uniformDecl, uniformWords, uw, wgslType } from './common.ts';
 import { elementwiseLaunches } from './elementwise.ts';
 
 /** Words of the error buffer: [op code (bits, first op in E[3]), bad index (i32 bits), limit, first op code]. */
@@ -37,15 +37,6 @@ export interface IndexingAttrs {
 }
 
 const programs = new Map<string, Program>();
-
-function program(key: string, source: () => string): Program {
-  let p = programs.get(key);
-  if (p === undefined) {
-    p = { key, source, workgroupSize: [WG, 1, 1] };
-    programs.set(key, p);
-  }
-  return p;
-}
 
 /** WGSL that records index `v` (i32) as out of `[0, limit)` for op `code`. */
 function reportCode(code: number, limit: string): string {
@@ -112,7 +103,7 @@ fn main(${MAIN_PARAMS}) {
 `;
   };
   return [{
-    program: program(key, source),
+    program: cachedProgram(programs, key, source),
     buffers: [
       { buffer: out.buffer, readOnly: false }, { buffer: x.buffer, readOnly: true },
       { buffer: index.buffer, readOnly: true }, { buffer: attrs.errors, readOnly: false },
@@ -197,7 +188,7 @@ fn main(${MAIN_PARAMS}) {
 `;
   };
   launches.push({
-    program: program(key, source),
+    program: cachedProgram(programs, key, source),
     buffers: [
       { buffer: out.buffer, readOnly: false }, { buffer: index.buffer, readOnly: true },
       { buffer: src.buffer, readOnly: true }, { buffer: attrs.errors, readOnly: false },

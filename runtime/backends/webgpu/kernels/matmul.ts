@@ -56,6 +56,7 @@
 import type { MatmulAttrs } from '../../../ops.ts';
 import { BackendError, DTypeError, ShapeError, ValueError } from '../../../errors.ts';
 import type { GpuView, KernelContext, Launch, Program } from '../program.ts';
+import { fmt } from './common.ts';
 
 /** A block-tile configuration. */
 interface TileConfig {
@@ -90,10 +91,6 @@ interface OperandLayout {
 
 function ceilDiv(a: number, b: number): number {
   return Math.floor((a + b - 1) / b);
-}
-
-function fmt(xs: readonly number[]): string {
-  return `[${xs.join(',')}]`;
 }
 
 /**

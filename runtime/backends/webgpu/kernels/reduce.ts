@@ -38,7 +38,7 @@
 import type { DType } from '../../../dtype.ts';
 import type { ReduceOp } from '../../../ops.ts';
 import type { GpuView, KernelContext, Launch, Program } from '../program.ts';
-import { F32_HELPERS, FLAT_INDEX, MAIN_PARAMS, WG, dispatch1D, numel, suffix, uniformDecl, uniformWords, uw, wgslType } from './common.ts';
+import { F32_HELPERS, FLAT_INDEX, MAIN_PARAMS, WG, cachedProgram, dispatch1D, numel, suffix, uniformDecl, uniformWords, uw, wgslType } from './common.ts';
 
 /** The axis length above which a few outputs take the workgroup tree. */
 export const TREE_MIN_R = 512;
@@ -55,15 +55,6 @@ export interface ReduceAttrs {
 }
 
 const programs = new Map<string, Program>();
-
-function program(key: string, source: () => string): Program {
-  let p = programs.get(key);
-  if (p === undefined) {
-    p = { key, source, workgroupSize: [WG, 1, 1] };
-    programs.set(key, p);
-  }
-  return p;
-}
 
 // Uniform words: nOut, r, inner, x offset, out offset.
 const W_NOUT = 0;
@@ -121,7 +112,7 @@ export function reduceLaunches(ctx: KernelContext, out: GpuView, inputs: readonl
     workgroups = dispatch1D(nOut, maxDim);
   }
   return [{
-    program: program(key, source),
+    program: cachedProgram(programs, key, source),
     buffers: [{ buffer: out.buffer, readOnly: false }, { buffer: x.buffer, readOnly: true }],
     uniforms: uniformWords(w),
     workgroups,
