@@ -6,9 +6,7 @@
  * the wasm backend instead (the harness without a GPU); `?filter=` and `?skip=` select checks by name.
  */
 import * as lib from '../../../bindings/browser.ts';
-import type { Backend } from '../../../runtime/backend.ts';
-import { adapterLabel } from '../../../runtime/backends/webgpu/device.ts';
-import { parseBackendName, runParity, type ParityGpu } from './parity.ts';
+import { parityBackend, parseBackendName, runParity } from './parity.ts';
 
 /** What the page exposes to the runner. */
 export interface ParityPage {
@@ -26,18 +24,7 @@ try {
   const which = parseBackendName(params.get('backend'));
   const filter = params.get('filter');
   const skip = params.get('skip');
-  let backend: Backend;
-  let adapter = '';
-  let gpu: ParityGpu | undefined;
-  if (which === 'webgpu') {
-    const requested = await lib.requestWebGPUBackend({ allowFallbackAdapter: true });
-    backend = requested.backend;
-    adapter = adapterLabel(requested.gpu.adapterInfo);
-    const webgpu = requested.backend;
-    gpu = { subgroups: webgpu.features.subgroups, programs: () => webgpu.stats().programs };
-  } else {
-    backend = await lib.init({ deterministic: true });
-  }
+  const { backend, adapter, gpu } = await parityBackend(lib, which);
   await runParity('chromium', backend, adapter, (line) => page.lines.push(line), (line) => { page.current = line; }, {
     ...(filter === null ? {} : { filter }), ...(skip === null ? {} : { skip }), ...(gpu === undefined ? {} : { gpu }),
   });

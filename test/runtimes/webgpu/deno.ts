@@ -7,9 +7,7 @@
  * finished (failures are in the report line), 1 when it could not run.
  */
 import * as lib from '../../../bindings/deno.ts';
-import { argValue, parseBackendName, runParity, PARITY_PREFIX, type ParityGpu } from './parity.ts';
-import type { Backend } from '../../../runtime/backend.ts';
-import { adapterLabel } from '../../../runtime/backends/webgpu/device.ts';
+import { argValue, parityBackend, parseBackendName, runParity, PARITY_PREFIX } from './parity.ts';
 
 interface DenoApi {
   readonly args: readonly string[];
@@ -21,18 +19,7 @@ try {
   const which = parseBackendName(argValue(Deno.args, 'backend'));
   const filter = argValue(Deno.args, 'filter');
   const skip = argValue(Deno.args, 'skip');
-  let backend: Backend;
-  let adapter = '';
-  let gpu: ParityGpu | undefined;
-  if (which === 'webgpu') {
-    const requested = await lib.requestWebGPUBackend({ allowFallbackAdapter: true });
-    backend = requested.backend;
-    adapter = adapterLabel(requested.gpu.adapterInfo);
-    const webgpu = requested.backend;
-    gpu = { subgroups: webgpu.features.subgroups, programs: () => webgpu.stats().programs };
-  } else {
-    backend = await lib.init({ deterministic: true });
-  }
+  const { backend, adapter, gpu } = await parityBackend(lib, which);
   await runParity('deno', backend, adapter, (line) => console.log(line), (line) => console.error(line), { ...(filter === undefined ? {} : { filter }), ...(skip === undefined ? {} : { skip }), ...(gpu === undefined ? {} : { gpu }) });
   Deno.exit(0);
 } catch (error) {

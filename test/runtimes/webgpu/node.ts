@@ -10,26 +10,13 @@
  * report line), 1 when it could not run.
  */
 import * as lib from '../../../bindings/node.ts';
-import { argValue, parseBackendName, runParity, PARITY_PREFIX, type ParityGpu } from './parity.ts';
-import type { Backend } from '../../../runtime/backend.ts';
-import { adapterLabel } from '../../../runtime/backends/webgpu/device.ts';
+import { argValue, parityBackend, parseBackendName, runParity, PARITY_PREFIX } from './parity.ts';
 
 try {
   const which = parseBackendName(argValue(process.argv, 'backend'));
   const filter = argValue(process.argv, 'filter');
   const skip = argValue(process.argv, 'skip');
-  let backend: Backend;
-  let adapter = '';
-  let gpu: ParityGpu | undefined;
-  if (which === 'webgpu') {
-    const requested = await lib.requestWebGPUBackend({ allowFallbackAdapter: true });
-    backend = requested.backend;
-    adapter = adapterLabel(requested.gpu.adapterInfo);
-    const webgpu = requested.backend;
-    gpu = { subgroups: webgpu.features.subgroups, programs: () => webgpu.stats().programs };
-  } else {
-    backend = await lib.init({ deterministic: true });
-  }
+  const { backend, adapter, gpu } = await parityBackend(lib, which);
   // Resident memory beside each check: a leak on the GPU path shows as growth here.
   const progress = (line: string): void => { process.stderr.write(`${line} (rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB)\n`); };
   await runParity('node', backend, adapter, (line) => console.log(line), progress, { ...(filter === undefined ? {} : { filter }), ...(skip === undefined ? {} : { skip }), ...(gpu === undefined ? {} : { gpu }) });

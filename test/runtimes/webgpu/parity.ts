@@ -10,6 +10,8 @@
 import type { Backend } from '../../../runtime/backend.ts';
 import { createReferenceBackend } from '../../../runtime/backends/reference.ts';
 import { runCases } from '../../backends/cases.ts';
+import { adapterLabel } from '../../../runtime/backends/webgpu/device.ts';
+import type { RequestWebGPUBackendOptions, RequestedWebGPUBackend } from '../../../runtime/backends/webgpu/request.ts';
 
 /** Every line the runners print for the test starts with this. */
 export const PARITY_PREFIX = 'parity ';
@@ -95,4 +97,27 @@ export async function runParity(
   };
   report(`${PARITY_PREFIX}report ${JSON.stringify(out)}`);
   return out;
+}
+
+/** What a runner needs from its runtime's public entry to build the backend under test. */
+export interface ParityEntry {
+  requestWebGPUBackend(options: RequestWebGPUBackendOptions): Promise<RequestedWebGPUBackend>;
+  init(options: { deterministic: boolean }): Promise<Backend>;
+}
+
+/**
+ * The backend a runner tests: WebGPU (software adapters allowed: CI has only those), or the
+ * deterministic wasm backend (`--backend=wasm`, to check the harness itself), with the adapter
+ * label and the subgroup report for WebGPU.
+ * @example const { backend, adapter, gpu } = await parityBackend(lib, 'webgpu');
+ */
+export async function parityBackend(lib: ParityEntry, which: ParityBackendName): Promise<{ backend: Backend; adapter: string; gpu: ParityGpu | undefined }> {
+  if (which !== 'webgpu') return { backend: await lib.init({ deterministic: true }), adapter: '', gpu: undefined };
+  const requested = await lib.requestWebGPUBackend({ allowFallbackAdapter: true });
+  const webgpu = requested.backend;
+  return {
+    backend: webgpu,
+    adapter: adapterLabel(requested.gpu.adapterInfo),
+    gpu: { subgroups: webgpu.features.subgroups, programs: () => webgpu.stats().programs },
+  };
 }
