@@ -45,6 +45,21 @@ function reportCode(code: number, limit: string): string {
 }
 
 /**
+ * The uniform words `[...header, ...lists[0], ...lists[1], …]` (each list one word per dim),
+ * and the word where each list starts, for the WGSL to address.
+ * @example layoutWords([7], [[2, 3], [3, 1]]) // { w: [7, 2, 3, 3, 1], at: [1, 3] }
+ */
+function layoutWords(header: readonly number[], lists: readonly (readonly number[])[]): { w: number[]; at: [number, number, number] } {
+  const w = [...header];
+  const at: number[] = [];
+  for (const list of lists) {
+    at.push(w.length);
+    w.push(...list);
+  }
+  return { w, at: [at[0] ?? 0, at[1] ?? 0, at[2] ?? 0] };
+}
+
+/**
  * The launch of `gather`: inputs `[x (contiguous), index (int32, contiguous or stride 0)]`,
  * out of index's shape (contiguous). The backend has checked shapes and dtypes.
  * @example gatherLaunches(ctx, out, [x, index], { axis: 1, errors })
@@ -57,21 +72,8 @@ export function gatherLaunches(ctx: KernelContext, out: GpuView, inputs: readonl
   const axis = attrs.axis;
   const xStrides = contiguousStrides(x.shape);
   // Words: n, axisSize, out offset, index offset, x offset, shape[R], index strides[R], x strides[R].
-  const W_SHAPE = 5;
-  const W_IS = W_SHAPE + rank;
-  const W_XS = W_IS + rank;
-  const words = W_XS + rank;
-  const w = new Array<number>(words).fill(0);
-  w[0] = n;
-  w[1] = x.shape[axis] ?? 1;
-  w[2] = out.offset;
-  w[3] = index.offset;
-  w[4] = x.offset;
-  for (let d = 0; d < rank; d++) {
-    w[W_SHAPE + d] = index.shape[d] ?? 1;
-    w[W_IS + d] = index.strides[d] ?? 0;
-    w[W_XS + d] = xStrides[d] ?? 0;
-  }
+  const { w, at: [W_SHAPE, W_IS, W_XS] } = layoutWords([n, x.shape[axis] ?? 1, out.offset, index.offset, x.offset], [index.shape, index.strides, xStrides]);
+  const words = w.length;
   const key = `gather_x32_r${rank}_a${axis}`;
   const source = (): string => {
     const lines: string[] = ['var rem: u32 = i;', `var io: u32 = ${uw(3)};`, `var xo: u32 = ${uw(4)};`];
@@ -131,22 +133,8 @@ export function scatterAddLaunches(ctx: KernelContext, out: GpuView, inputs: rea
   const iStrides = contiguousStrides(index.shape);
   const oStrides = contiguousStrides(base.shape);
   // Words: columns, L, axisSize, out offset, index offset, src offset, shape[R], index strides[R], out strides[R].
-  const W_SHAPE = 6;
-  const W_IS = W_SHAPE + rank;
-  const W_OS = W_IS + rank;
-  const words = W_OS + rank;
-  const w = new Array<number>(words).fill(0);
-  w[0] = columns;
-  w[1] = len;
-  w[2] = base.shape[axis] ?? 1;
-  w[3] = out.offset;
-  w[4] = index.offset;
-  w[5] = src.offset;
-  for (let d = 0; d < rank; d++) {
-    w[W_SHAPE + d] = index.shape[d] ?? 1;
-    w[W_IS + d] = iStrides[d] ?? 0;
-    w[W_OS + d] = oStrides[d] ?? 0;
-  }
+  const { w, at: [W_SHAPE, W_IS, W_OS] } = layoutWords([columns, len, base.shape[axis] ?? 1, out.offset, index.offset, src.offset], [index.shape, iStrides, oStrides]);
+  const words = w.length;
   const dtype: DType = out.dtype;
   const t = wgslType(dtype);
   const key = `scatter_add_${suffix(dtype)}_r${rank}_a${axis}`;

@@ -154,14 +154,35 @@ function seqSource(op: ReduceOp, dtype: DType, isArg: boolean): string {
 fn main(${MAIN_PARAMS}) {
   let i = ${FLAT_INDEX};
   if (i >= ${uw(W_NOUT)}) { return; }
-  let r = ${uw(W_R)};
-  let inner = ${uw(W_INNER)};
-  let p = i / inner;
-  let q = i % inner;
-  let base = ${uw(W_XOFF)} + p * r * inner + q;
+  ${outputBase('i')}
   ${body}
 }
 `;
+}
+
+/** WGSL: the axis of output `index` as `base` + k·`inner` for k < `r` (every variant's prologue). */
+function outputBase(index: string): string {
+  return `let r = ${uw(W_R)};
+  let inner = ${uw(W_INNER)};
+  let p = ${index} / inner;
+  let q = ${index} % inner;
+  let base = ${uw(W_XOFF)} + p * r * inner + q;`;
+}
+
+/** WGSL: a tree thread's sum of elements lid, lid + WG, … of its axis, into `acc`. */
+function strideSum(t: string): string {
+  return `var acc: ${t} = ${t}(0);
+  for (var k: u32 = lid; k < r; k = k + ${WG}u) { acc = acc + X[base + k * inner]; }`;
+}
+
+/** WGSL: a tree thread's best (value, index) of elements lid, lid + WG, …, into `best`/`bk` (`bk` none: 0xffffffff). */
+function strideBest(t: string): string {
+  return `var best: ${t} = ${t}(0);
+  var bk: u32 = 0xffffffffu;
+  for (var k: u32 = lid; k < r; k = k + ${WG}u) {
+    let v = X[base + k * inner];
+    if (better(best, bk, v, k)) { best = v; bk = k; }
+  }`;
 }
 
 function treeSource(op: ReduceOp, dtype: DType, isArg: boolean): string {
@@ -176,15 +197,9 @@ function treeSource(op: ReduceOp, dtype: DType, isArg: boolean): string {
   }
   const cmp = op === 'max' || op === 'argmax' ? '>' : '<';
   const fold = op === 'sum'
-    ? `var acc: ${t} = ${t}(0);
-  for (var k: u32 = lid; k < r; k = k + ${WG}u) { acc = acc + X[base + k * inner]; }
+    ? `${strideSum(t)}
   sv[lid] = acc;`
-    : `var best: ${t} = ${t}(0);
-  var bk: u32 = 0xffffffffu;
-  for (var k: u32 = lid; k < r; k = k + ${WG}u) {
-    let v = X[base + k * inner];
-    if (better(best, bk, v, k)) { best = v; bk = k; }
-  }
+    : `${strideBest(t)}
   sv[lid] = best;
   sk[lid] = bk;`;
   const result = op === 'sum' ? 'sv[0]' : isArg ? 'i32(sk[0])' : 'sv[0]';
@@ -196,11 +211,7 @@ ${op === 'sum' ? '' : betterFn(t, cmp, isFloat)}
 fn main(${MAIN_PARAMS}) {
   let g = wid.y * nwg.x + wid.x;
   if (g >= ${uw(W_NOUT)}) { return; }
-  let r = ${uw(W_R)};
-  let inner = ${uw(W_INNER)};
-  let p = g / inner;
-  let q = g % inner;
-  let base = ${uw(W_XOFF)} + p * r * inner + q;
+  ${outputBase('g')}
   ${fold}
   workgroupBarrier();
   ${steps.join('\n  ')}
@@ -243,19 +254,13 @@ fn combine(v0: ${t}, k0: u32, sz: u32) -> Pair {
   // int32 max/min carry no index and have no "none": their identity is the type's extreme.
   const noneV = !isSum && !isFloat && !isArg ? (op === 'max' ? 'i32(-2147483647 - 1)' : 'i32(2147483647)') : `${t}(0)`;
   const fold = isSum
-    ? `var acc: ${t} = ${t}(0);
-  for (var k: u32 = lid; k < r; k = k + ${WG}u) { acc = acc + X[base + k * inner]; }
+    ? `${strideSum(t)}
   let mine = Pair(acc, 0u);`
     : !isFloat && !isArg
       ? `var best: ${t} = ${noneV};
   for (var k: u32 = lid; k < r; k = k + ${WG}u) { best = ${op}(best, X[base + k * inner]); }
   let mine = Pair(best, 0u);`
-      : `var best: ${t} = ${t}(0);
-  var bk: u32 = 0xffffffffu;
-  for (var k: u32 = lid; k < r; k = k + ${WG}u) {
-    let v = X[base + k * inner];
-    if (better(best, bk, v, k)) { best = v; bk = k; }
-  }
+      : `${strideBest(t)}
   let mine = Pair(best, bk);`;
   const result = isArg ? 'i32(total.k)' : 'total.v';
   return `enable subgroups;
@@ -268,11 +273,7 @@ ${combine}
 fn main(${MAIN_PARAMS}, @builtin(subgroup_size) sz: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let g = wid.y * nwg.x + wid.x;
   if (g >= ${uw(W_NOUT)}) { return; }
-  let r = ${uw(W_R)};
-  let inner = ${uw(W_INNER)};
-  let p = g / inner;
-  let q = g % inner;
-  let base = ${uw(W_XOFF)} + p * r * inner + q;
+  ${outputBase('g')}
   sv[lid] = ${noneV};
   sk[lid] = 0xffffffffu;
   ${fold}
