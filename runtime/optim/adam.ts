@@ -11,21 +11,16 @@ import { noticeOnce } from '../notice.ts';
 import { ValueError } from '../errors.ts';
 import { zerosLike } from '../creation.ts';
 import type { Backend, TensorView } from '../backend.ts';
+import type { AdamAttrs } from '../ops.ts';
 import type { DType } from '../dtype.ts';
 import type { Tensor } from '../tensor.ts';
 import { checkBoolean, checkNumber, Optimizer, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.ts';
 
-/** The hyperparameters of one `adamUpdate` call. */
-export interface AdamUpdateOptions {
-  readonly lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
-  readonly amsgrad: boolean;
-  readonly maximize: boolean;
-  /** AdamW's decoupled decay (`param *= 1 - lr·wd`) instead of Adam's L2 term in the gradient. */
-  readonly decoupled: boolean;
+/**
+ * The hyperparameters of one `adamUpdate` call: the `adam` primitive's (ops.ts), with the
+ * step count in place of the bias-correction factors it derives and the entry count.
+ */
+export interface AdamUpdateOptions extends Omit<AdamAttrs, 'stepSize' | 'bc2Sqrt' | 'count'> {
   /** The step count after this update (1 on the first update), for the bias corrections. */
   readonly step: number;
 }
