@@ -10,7 +10,7 @@
  */
 import { getPlatform } from '../../platform.ts';
 import {
-  addPrefix, joinPath, LoggerError, RunFolder,
+  addPrefix, joinPath, LoggerError, RunFolderLogger,
   type HParams, type Logger, type LoggerStatus,
 } from './logger.ts';
 import { pyFloatRepr } from './py-format.ts';
@@ -112,17 +112,13 @@ export interface CSVLoggerOptions {
  * await logger.logMetrics({ train_loss: 0.5, epoch: 0 }, 49);
  * await logger.finalize('success'); // logs/lightning_logs/version_0/metrics.csv
  */
-export class CSVLogger implements Logger {
-  readonly #run: RunFolder;
+export class CSVLogger extends RunFolderLogger implements Logger {
   readonly #prefix: string;
   readonly #flushEvery: number;
   readonly #experiment: CsvExperimentWriter;
 
   constructor(options: CSVLoggerOptions) {
-    if (typeof options?.saveDir !== 'string') {
-      throw new LoggerError(`CSVLogger: saveDir is missing; expected a folder path string, got ${typeof options?.saveDir}`);
-    }
-    this.#run = new RunFolder('CSVLogger', options.saveDir, options.name ?? 'lightning_logs', options.version);
+    super('CSVLogger', options);
     this.#prefix = options.prefix ?? '';
     this.#flushEvery = options.flushLogsEveryNSteps ?? 100;
     if (!Number.isSafeInteger(this.#flushEvery) || this.#flushEvery < 1) {
@@ -132,30 +128,6 @@ export class CSVLogger implements Logger {
       await this.resolveVersion();
       return this.logDir;
     });
-  }
-
-  get name(): string {
-    return this.#run.name;
-  }
-
-  get saveDir(): string {
-    return this.#run.saveDir;
-  }
-
-  get rootDir(): string {
-    return this.#run.rootDir;
-  }
-
-  get version(): number | string {
-    return this.#run.version;
-  }
-
-  get logDir(): string {
-    return this.#run.logDir;
-  }
-
-  async resolveVersion(): Promise<number | string> {
-    return this.#run.resolveVersion();
   }
 
   get experiment(): CsvExperimentWriter {

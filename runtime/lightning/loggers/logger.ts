@@ -212,3 +212,42 @@ export class RunFolder {
   }
 }
 
+/**
+ * The folder half of a file logger (Lightning's `name`, `save_dir`, `root_dir`, `version`,
+ * `log_dir`), over one {@link RunFolder}; TensorBoardLogger and CSVLogger extend it.
+ * @example class MyLogger extends RunFolderLogger { constructor() { super('MyLogger', { saveDir: 'logs' }); } }
+ */
+export abstract class RunFolderLogger {
+  protected readonly run: RunFolder;
+
+  constructor(component: string, options: { readonly saveDir?: unknown; readonly name?: string | undefined; readonly version?: unknown } | undefined) {
+    if (typeof options?.saveDir !== 'string') {
+      throw new LoggerError(`${component}: saveDir is missing; expected a folder path string, got ${typeof options?.saveDir}`);
+    }
+    this.run = new RunFolder(component, options.saveDir, options.name ?? 'lightning_logs', options.version);
+  }
+
+  get name(): string {
+    return this.run.name;
+  }
+
+  get saveDir(): string {
+    return this.run.saveDir;
+  }
+
+  get rootDir(): string {
+    return this.run.rootDir;
+  }
+
+  get version(): number | string {
+    return this.run.version;
+  }
+
+  get logDir(): string {
+    return this.run.logDir;
+  }
+
+  async resolveVersion(): Promise<number | string> {
+    return this.run.resolveVersion();
+  }
+}

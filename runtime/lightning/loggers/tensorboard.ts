@@ -9,7 +9,7 @@ import { getPlatform } from '../../platform.ts';
 import { hparamsSummaries } from '../../io/tfevents.ts';
 import type { EventFileWriterOptions } from './event-file-writer.ts';
 import {
-  addPrefix, joinPath, LoggerError, RunFolder, sanitizeParams,
+  addPrefix, joinPath, LoggerError, RunFolderLogger, sanitizeParams,
   type HParams, type Logger, type LoggerStatus,
 } from './logger.ts';
 import { SummaryWriter } from './summary-writer.ts';
@@ -39,8 +39,7 @@ export interface TensorBoardLoggerOptions extends EventFileWriterOptions {
  * logger.experiment.addText('notes', 'first run');
  * await logger.finalize('success');
  */
-export class TensorBoardLogger implements Logger {
-  readonly #run: RunFolder;
+export class TensorBoardLogger extends RunFolderLogger implements Logger {
   readonly #defaultHpMetric: boolean;
   readonly #prefix: string;
   readonly #subDir: string;
@@ -50,10 +49,7 @@ export class TensorBoardLogger implements Logger {
   hparams: Record<string, unknown> = {};
 
   constructor(options: TensorBoardLoggerOptions) {
-    if (typeof options?.saveDir !== 'string') {
-      throw new LoggerError(`TensorBoardLogger: saveDir is missing; expected a folder path string, got ${typeof options?.saveDir}`);
-    }
-    this.#run = new RunFolder('TensorBoardLogger', options.saveDir, options.name ?? 'lightning_logs', options.version);
+    super('TensorBoardLogger', options);
     this.#defaultHpMetric = options.defaultHpMetric ?? true;
     this.#prefix = options.prefix ?? '';
     this.#subDir = options.subDir ?? '';
@@ -66,28 +62,9 @@ export class TensorBoardLogger implements Logger {
     };
   }
 
-  get name(): string {
-    return this.#run.name;
-  }
-
-  get saveDir(): string {
-    return this.#run.saveDir;
-  }
-
-  get rootDir(): string {
-    return this.#run.rootDir;
-  }
-
-  get version(): number | string {
-    return this.#run.version;
-  }
-
-  get logDir(): string {
-    return joinPath(this.#run.logDir, this.#subDir);
-  }
-
-  async resolveVersion(): Promise<number | string> {
-    return this.#run.resolveVersion();
+  /** `saveDir/name/version_N/subDir`. */
+  override get logDir(): string {
+    return joinPath(this.run.logDir, this.#subDir);
   }
 
   /** The SummaryWriter; its event file lands in `logDir` (resolved on first flush). */
