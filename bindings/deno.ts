@@ -148,6 +148,4 @@ export async function init(options?: InitOptions): Promise<Backend> {
 await init();
 
 export type { InitOptions } from '../runtime/init.ts';
-export { requestWebGPUBackend, detectGpu, type RequestWebGPUBackendOptions, type RequestedWebGPUBackend } from '../runtime/backends/webgpu/request.ts';
-export type { GpuAdapterDescription, GpuDetection, GpuFeatures, GpuHandle, GpuRequestOptions } from '../runtime/backends/webgpu/device.ts';
 export * from '../runtime/index.ts';

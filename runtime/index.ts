@@ -6,6 +6,8 @@ export type { DType, StorageArray } from './dtype.ts';
 export * from './errors.ts';
 export { OP_NAMES, UNARY_OPS, BINARY_OPS, REDUCE_OPS, ACTIVATIONS, opDTypes, type OpName, type OpAttrs } from './ops.ts';
 export { getDefaultBackend, setDefaultBackend } from './engine.ts';
+export { requestWebGPUBackend, detectGpu, type RequestWebGPUBackendOptions, type RequestedWebGPUBackend } from './backends/webgpu/request.ts';
+export type { GpuAdapterDescription, GpuDetection, GpuFeatures, GpuHandle, GpuRequestOptions } from './backends/webgpu/device.ts';
 export { getPlatform, setPlatform, type Platform, type KernelVariant } from './platform.ts';
 export { Tensor, sumTo, type Scalar, type TensorLike, type BackwardOptions, type ValuesIndices } from './tensor.ts';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.ts';
