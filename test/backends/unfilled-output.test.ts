@@ -18,16 +18,15 @@ import { conv2d, maxPool2d, avgPool2d, fold } from '../../runtime/conv.ts';
 import { cat, gather, indexSelect, scatterAdd } from '../../runtime/indexing.ts';
 import { tidy } from '../../runtime/memory.ts';
 import { roundBF16, roundF16, where } from '../../runtime/elementwise.ts';
-import { availableBackends } from '../helpers/backends.ts';
+import { availableBackends, wrapBackend } from '../helpers/backends.ts';
 
 const GARBAGE: Readonly<Record<DType, number>> = { float32: NaN, float64: NaN, int32: 0x5a5a5a5a, bool: 7 };
 
 /** The same backend, except that unfilled buffers start as garbage. */
 function poisoned(inner: Backend): Backend & { readonly poisonedAllocs: () => number } {
   let count = 0;
-  return {
+  return wrapBackend(inner, {
     name: `${inner.name}-poisoned`,
-    capabilities: inner.capabilities,
     alloc(dtype: DType, length: number, options?: AllocOptions): BufferHandle {
       const b = inner.alloc(dtype, length, options);
       if (options?.zero === false && length > 0) {
@@ -38,15 +37,8 @@ function poisoned(inner: Backend): Backend & { readonly poisonedAllocs: () => nu
       }
       return b;
     },
-    free: (b) => inner.free(b),
-    write: (b, d, o) => (o === undefined ? inner.write(b, d) : inner.write(b, d, o)),
-    read: (b, o, n) => inner.read(b, o, n),
-    readSync: (b, o, n) => inner.readSync(b, o, n),
-    run: (op, out, inputs, attrs) => inner.run(op, out, inputs, attrs),
-    memory: () => inner.memory(),
-    dispose: () => inner.dispose(),
     poisonedAllocs: () => count,
-  };
+  });
 }
 
 /** Touches every primitive through the tensor layer; returns every result it made. */

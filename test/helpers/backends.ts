@@ -29,20 +29,25 @@ function kernelPath(variant: KernelVariant): string {
   return `${ROOT}build/kernels-${variant}.wasm`;
 }
 
-/** The same backend under another name, so test names tell the two wasm builds apart. */
-function renamed(backend: Backend, name: string): Backend {
-  return {
-    name,
-    capabilities: backend.capabilities,
-    alloc: (dtype, length) => backend.alloc(dtype, length),
-    free: (buffer) => backend.free(buffer),
-    write: (buffer, data, offset) => (offset === undefined ? backend.write(buffer, data) : backend.write(buffer, data, offset)),
-    read: (buffer, offset, length) => backend.read(buffer, offset, length),
-    readSync: (buffer, offset, length) => backend.readSync(buffer, offset, length),
-    run: (op, out, inputs, attrs) => backend.run(op, out, inputs, attrs),
-    memory: () => backend.memory(),
-    dispose: () => backend.dispose(),
+/**
+ * A backend that forwards every call to `inner`, except what `overrides` replaces (and adds),
+ * for test doubles of a backend.
+ * @example wrapBackend(wasm, { name: 'wasm-relaxed' })
+ */
+export function wrapBackend<E extends object>(inner: Backend, overrides: Partial<Backend> & E): Backend & E {
+  const forward: Backend = {
+    name: inner.name,
+    capabilities: inner.capabilities,
+    alloc: (dtype, length, options) => inner.alloc(dtype, length, options),
+    free: (buffer) => inner.free(buffer),
+    write: (buffer, data, offset) => (offset === undefined ? inner.write(buffer, data) : inner.write(buffer, data, offset)),
+    read: (buffer, offset, length) => inner.read(buffer, offset, length),
+    readSync: (buffer, offset, length) => inner.readSync(buffer, offset, length),
+    run: (op, out, inputs, attrs) => inner.run(op, out, inputs, attrs),
+    memory: () => inner.memory(),
+    dispose: () => inner.dispose(),
   };
+  return { ...forward, ...overrides } as Backend & E;
 }
 
 async function wasmBackends(): Promise<Backend[]> {
@@ -57,7 +62,7 @@ async function wasmBackends(): Promise<Backend[]> {
     const variantMod = (await import(VARIANT_MODULE.href)) as { selectKernelVariant?: SelectKernelVariant };
     if (typeof variantMod.selectKernelVariant === 'function' && variantMod.selectKernelVariant({ deterministic: false }) === 'relaxed') {
       const relaxed = await create({ bytes: new Uint8Array(readFileSync(kernelPath('relaxed'))), variant: 'relaxed' });
-      result.push(relaxed.name === simd.name ? renamed(relaxed, `${relaxed.name}-relaxed`) : relaxed);
+      result.push(relaxed.name === simd.name ? wrapBackend(relaxed, { name: `${relaxed.name}-relaxed` }) : relaxed);
     }
   }
   return result;
