@@ -46,11 +46,11 @@ function measure(contenders, { rounds = quick ? 3 : 7, ms = quick ? 60 : 150 } =
 }
 
 const load = transpileRuntime('conv');
-const { createWasmBackend } = await load('runtime/backends/wasm.js');
-const { setDefaultBackend } = await load('runtime/engine.js');
-const { Tensor } = await load('runtime/tensor.js');
+const { createWasmBackend } = await load('runtime/backends/wasm/backend.js');
+const { setDefaultBackend } = await load('runtime/default-backend.js');
+const { Tensor } = await load('runtime/tensor/tensor.js');
 const { tidy } = await load('runtime/memory.js');
-const { conv2d, maxPool2d } = await load('runtime/conv.js');
+const { conv2d, maxPool2d } = await load('runtime/tensor/conv.js');
 const be = await createWasmBackend({ bytes: readFileSync(join(root, 'build/kernels-simd.wasm')), variant: 'simd' });
 setDefaultBackend(be);
 const tf = await loadTfjsWasm();

@@ -16,7 +16,7 @@ const quick = process.argv.includes('--quick');
 // ---- our backend: transpile the few runtime files it needs (no dependency on a full build:ts)
 async function loadOurs() {
   const out = join(root, 'node_modules', '.cache', 'lightning-ts-bench');
-  const files = ['runtime/backends/wasm.ts', 'runtime/backends/wasm-allocator.ts', 'runtime/backends/wasm-variant.ts',
+  const files = ['runtime/backends/wasm/backend.ts', 'runtime/backends/wasm/allocator.ts', 'runtime/backends/wasm/variant.ts',
     'runtime/errors.ts', 'runtime/dtype.ts', 'runtime/ops.ts'];
   for (const f of files) {
     const src = readFileSync(join(root, f), 'utf8');
@@ -28,8 +28,8 @@ async function loadOurs() {
     mkdirSync(dirname(dst), { recursive: true });
     writeFileSync(dst, js);
   }
-  const wasm = await import(pathToFileURL(join(out, 'runtime/backends/wasm.js')).href);
-  const variant = await import(pathToFileURL(join(out, 'runtime/backends/wasm-variant.js')).href);
+  const wasm = await import(pathToFileURL(join(out, 'runtime/backends/wasm/backend.js')).href);
+  const variant = await import(pathToFileURL(join(out, 'runtime/backends/wasm/variant.js')).href);
   return { ...wasm, ...variant };
 }
 

@@ -12,8 +12,8 @@ import { transpileRuntime } from './load-runtime.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const load = transpileRuntime('optim');
-const { createWasmBackend } = await load('runtime/backends/wasm.js');
-const { Tensor } = await load('runtime/tensor.js');
+const { createWasmBackend } = await load('runtime/backends/wasm/backend.js');
+const { Tensor } = await load('runtime/tensor/tensor.js');
 const { tidy } = await load('runtime/memory.js');
 const { noGrad } = await load('runtime/autograd.js');
 const { adamGroupUpdate, adamUpdate, adamUpdateComposite } = await load('runtime/optim/adam.js');

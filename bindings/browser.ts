@@ -13,10 +13,10 @@
  */
 import type { Backend } from '../runtime/backend.ts';
 import type { KernelVariant, Platform } from '../runtime/platform.ts';
-import type { InitOptions } from '../runtime/init.ts';
+import type { InitOptions } from '../runtime/setup.ts';
 import { setPlatform } from '../runtime/platform.ts';
-import { setDefaultBackendFailure } from '../runtime/engine.ts';
-import { initBackend } from '../runtime/init.ts';
+import { setDefaultBackendFailure } from '../runtime/default-backend.ts';
+import { initBackend } from '../runtime/setup.ts';
 import { BackendError, LightningError } from '../runtime/errors.ts';
 import { kernelUrlInPackage, layoutPackageRoot } from './package-root.ts';
 import { navigatorGpuSource } from './gpu-navigator.ts';
@@ -244,5 +244,5 @@ try {
   setDefaultBackendFailure(error);
 }
 
-export type { InitOptions } from '../runtime/init.ts';
+export type { InitOptions } from '../runtime/setup.ts';
 export * from '../runtime/index.ts';

@@ -14,9 +14,9 @@ import { dirname, join, basename } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Backend } from '../runtime/backend.ts';
 import type { KernelVariant, Platform } from '../runtime/platform.ts';
-import type { InitOptions } from '../runtime/init.ts';
+import type { InitOptions } from '../runtime/setup.ts';
 import { setPlatform } from '../runtime/platform.ts';
-import { initBackend } from '../runtime/init.ts';
+import { initBackend } from '../runtime/setup.ts';
 import { BackendError, LightningError } from '../runtime/errors.ts';
 import { findPackageRoot, kernelUrlInPackage } from './package-root.ts';
 import { nodeGpuSource, skipDawnProbe } from './gpu-node.ts';
@@ -116,5 +116,5 @@ export async function init(options?: InitOptions): Promise<Backend> {
 
 await init();
 
-export type { InitOptions } from '../runtime/init.ts';
+export type { InitOptions } from '../runtime/setup.ts';
 export * from '../runtime/index.ts';

@@ -6,7 +6,7 @@
  * No host APIs here: each binding passes its own way to read a file.
  */
 import type { KernelVariant } from '../runtime/platform.ts';
-import { kernelFileName } from '../runtime/init.ts';
+import { kernelFileName } from '../runtime/setup.ts';
 
 /** The `name` in our package.json; the walk stops at the folder that has it. */
 export const PACKAGE_NAME = 'lightning-ts';

@@ -2,7 +2,7 @@
  * @module stats — memory counters for leak tests.
  */
 import type { Backend, MemoryInfo } from './backend.ts';
-import { getDefaultBackend } from './engine.ts';
+import { getDefaultBackend } from './default-backend.ts';
 
 /**
  * Buffers alive on a backend (the default one if omitted), and its reserved bytes.

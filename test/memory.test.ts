@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend } from '../runtime/backend.ts';
-import { setDefaultBackend } from '../runtime/engine.ts';
+import { setDefaultBackend } from '../runtime/default-backend.ts';
 import { keep, linear, manualSeed, noGrad, ones, randn, tensor, tidy, zeros, type Tensor } from '../runtime/index.ts';
 import { scopeDepth } from '../runtime/memory.ts';
 import { availableBackends } from './helpers/backends.ts';

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Generator, ValueError, defaultGenerator, manualSeed, rand, randint, randn, randperm } from '../runtime/index.ts';
 import { philox4x32, setBulkPhilox } from '../runtime/random.ts';
-import type { WasmBackend } from '../runtime/backends/wasm.ts';
+import type { WasmBackend } from '../runtime/backends/wasm/backend.ts';
 import { availableBackends } from './helpers/backends.ts';
 
 const backends = await availableBackends();

@@ -20,7 +20,7 @@
  * elementwise math) run in float32 on the 16-bit values, where torch runs some of them in
  * f16 (rounding their outputs). float64 tensors are left alone, as torch leaves them.
  */
-import { record, runOp, type Tensor } from '../tensor.ts';
+import { record, runOp, type Tensor } from '../tensor/tensor.ts';
 import { ValueError } from '../errors.ts';
 
 /** The 16-bit formats autocast computes in, named as torch's dtypes. */

@@ -4,10 +4,10 @@
  */
 import type { Backend } from '../backend.ts';
 import { ShapeError, ValueError } from '../errors.ts';
-import { cat, indexSelect } from '../indexing.ts';
+import { cat, indexSelect } from '../tensor/indexing.ts';
 import { tidy } from '../memory.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor, arrayFrom } from '../tensor.ts';
+import { Tensor, arrayFrom } from '../tensor/tensor.ts';
 import { Dataset, checkIndex } from './dataset.ts';
 
 /** One row of each tensor, as a tuple of the same length. */

@@ -16,10 +16,10 @@
 import type { Backend } from '../backend.ts';
 import type { GpuDetection, GpuRequestOptions } from '../backends/webgpu/device.ts';
 import { createWebGPUBackend } from '../backends/webgpu/backend.ts';
-import { getDefaultBackend } from '../engine.ts';
+import { getDefaultBackend } from '../default-backend.ts';
 import { noticeOnce } from '../notice.ts';
 import { getPlatform, type Platform } from '../platform.ts';
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor/tensor.ts';
 import type { ResolvedTrainerOptions } from './trainer-options.ts';
 
 /** The backend chosen for a run, and how it was chosen. */

@@ -3,9 +3,9 @@
  * Sigmoid, Tanh, GELU, SiLU, Softmax and LogSoftmax.
  */
 import { ValueError } from '../errors.ts';
-import * as ew from '../elementwise.ts';
-import { logSoftmax, softmax } from '../reduce.ts';
-import type { Tensor } from '../tensor.ts';
+import * as ew from '../tensor/elementwise.ts';
+import { logSoftmax, softmax } from '../tensor/reduce.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { Module } from './module.ts';
 import { pyFloat, pyStr } from './repr.ts';
 

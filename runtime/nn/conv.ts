@@ -1,10 +1,10 @@
 /**
  * @module nn/conv — Conv2d, as torch.nn.Conv2d (zero padding), over `F.conv2d`.
  */
-import { conv2d, type Size2 } from '../conv.ts';
+import { conv2d, type Size2 } from '../tensor/conv.ts';
 import { NotImplementedOpError, ValueError } from '../errors.ts';
-import * as ew from '../elementwise.ts';
-import { Tensor, backendOr } from '../tensor.ts';
+import * as ew from '../tensor/elementwise.ts';
+import { Tensor, backendOr } from '../tensor/tensor.ts';
 import { kaimingUniform_, uniform_ } from './init.ts';
 import { Module, Parameter, type FactoryOptions } from './module.ts';
 import { pyTuple } from './repr.ts';

@@ -3,8 +3,8 @@
  */
 import { noGrad } from '../autograd.ts';
 import { ValueError } from '../errors.ts';
-import * as ew from '../elementwise.ts';
-import { Tensor, backendOr } from '../tensor.ts';
+import * as ew from '../tensor/elementwise.ts';
+import { Tensor, backendOr } from '../tensor/tensor.ts';
 import { embedding } from './functional.ts';
 import { normal_ } from './init.ts';
 import { Module, Parameter, type FactoryOptions } from './module.ts';

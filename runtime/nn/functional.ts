@@ -10,20 +10,20 @@
 import { noGrad } from '../autograd.ts';
 import { allocArray, isFloating } from '../dtype.ts';
 import { DTypeError, IndexError, ShapeError, ValueError } from '../errors.ts';
-import * as ew from '../elementwise.ts';
+import * as ew from '../tensor/elementwise.ts';
 import { defaultGenerator, type Generator } from '../random.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../tensor/tensor.ts';
 
-export { relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, type GeluOptions, type SoftplusOptions } from '../elementwise.ts';
-export { softmax, logSoftmax } from '../reduce.ts';
-export { linear } from '../linalg.ts';
-export { oneHot } from '../indexing.ts';
+export { relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, type GeluOptions, type SoftplusOptions } from '../tensor/elementwise.ts';
+export { softmax, logSoftmax } from '../tensor/reduce.ts';
+export { linear } from '../tensor/linalg.ts';
+export { oneHot } from '../tensor/indexing.ts';
 export {
   conv2d, maxPool2d, avgPool2d, adaptiveAvgPool2d, unfold, fold,
   type Conv2dOptions, type MaxPool2dOptions, type AvgPool2dOptions, type AdaptiveSize, type Size2, type UnfoldOptions,
-} from '../conv.ts';
-export * from './losses.ts';
+} from '../tensor/conv.ts';
+export * from './loss-functions.ts';
 
 /** Options of `dropout`. */
 export interface DropoutOptions {

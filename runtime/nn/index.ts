@@ -23,7 +23,7 @@ export {
 export { Embedding, type EmbeddingModuleOptions } from './embedding.ts';
 export {
   MSELoss, L1Loss, SmoothL1Loss, HuberLoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss,
-} from './loss.ts';
+} from './loss-modules.ts';
 export * as init from './init.ts';
 export * as functional from './functional.ts';
-export type { Reduction } from './losses.ts';
+export type { Reduction } from './loss-functions.ts';

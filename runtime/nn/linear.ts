@@ -2,10 +2,10 @@
  * @module nn/linear — Linear and Identity, as in torch.nn.
  */
 import { ShapeError } from '../errors.ts';
-import * as ew from '../elementwise.ts';
-import { linear } from '../linalg.ts';
+import * as ew from '../tensor/elementwise.ts';
+import { linear } from '../tensor/linalg.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor, backendOr } from '../tensor.ts';
+import { Tensor, backendOr } from '../tensor/tensor.ts';
 import { kaimingUniform_, uniform_ } from './init.ts';
 import { Module, Parameter, type FactoryOptions } from './module.ts';
 import { pyBool } from './repr.ts';

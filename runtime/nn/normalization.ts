@@ -3,9 +3,9 @@
  */
 import { noGrad } from '../autograd.ts';
 import { ShapeError, ValueError } from '../errors.ts';
-import * as ew from '../elementwise.ts';
+import * as ew from '../tensor/elementwise.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor, backendOr } from '../tensor.ts';
+import { Tensor, backendOr } from '../tensor/tensor.ts';
 import { batchNorm, layerNorm, normalizeShapeArg } from './functional.ts';
 import { Module, Parameter, type FactoryOptions } from './module.ts';
 import { pyBool, pyFloat, pyTuple } from './repr.ts';

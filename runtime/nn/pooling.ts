@@ -4,8 +4,8 @@
  */
 import {
   adaptiveAvgPool2d, avgPool2d, maxPool2d, type AdaptiveSize, type AvgPool2dOptions, type MaxPool2dOptions, type Size2,
-} from '../conv.ts';
-import type { Tensor } from '../tensor.ts';
+} from '../tensor/conv.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { Module } from './module.ts';
 import { pyBool } from './repr.ts';
 

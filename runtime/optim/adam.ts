@@ -9,11 +9,11 @@
  */
 import { noticeOnce } from '../notice.ts';
 import { ValueError } from '../errors.ts';
-import { zerosLike } from '../creation.ts';
+import { zerosLike } from '../tensor/creation.ts';
 import type { Backend, TensorView } from '../backend.ts';
 import type { AdamAttrs } from '../ops.ts';
 import type { DType } from '../dtype.ts';
-import type { Tensor } from '../tensor.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { checkBoolean, checkNumber, Optimizer, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.ts';
 
 /**

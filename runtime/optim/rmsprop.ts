@@ -3,8 +3,8 @@
  * the centered variant, as torch.optim.RMSprop (torch 1.13's single-tensor implementation,
  * operation for operation).
  */
-import { zerosLike } from '../creation.ts';
-import type { Tensor } from '../tensor.ts';
+import { zerosLike } from '../tensor/creation.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { checkBoolean, checkNumber, Optimizer, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.ts';
 
 /** Options of RMSprop (torch's defaults). */

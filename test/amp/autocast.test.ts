@@ -6,12 +6,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend } from '../../runtime/backend.ts';
 import { autocast, autocastDType } from '../../runtime/amp/index.ts';
-import { tensor } from '../../runtime/creation.ts';
-import { setDefaultBackend } from '../../runtime/engine.ts';
+import { tensor } from '../../runtime/tensor/creation.ts';
+import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import { ValueError } from '../../runtime/errors.ts';
-import { roundToBFloat16, roundToHalf } from '../../runtime/io/float16.ts';
-import { linear, matmul } from '../../runtime/linalg.ts';
-import { conv2d } from '../../runtime/conv.ts';
+import { roundToBFloat16, roundToHalf } from '../../runtime/float16.ts';
+import { linear, matmul } from '../../runtime/tensor/linalg.ts';
+import { conv2d } from '../../runtime/tensor/conv.ts';
 import type { MatmulAttrs, OpAttrs, OpName } from '../../runtime/ops.ts';
 import { Parameter } from '../../runtime/nn/index.ts';
 import { BACKENDS, values } from '../nn/helpers.ts';

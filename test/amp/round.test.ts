@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../runtime/backend.ts';
-import { createReferenceBackend } from '../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
 import { linear, matmul, roundBF16, roundF16, tensor, type Tensor } from '../../runtime/index.ts';
-import { numberToBFloat16, numberToHalf, roundToBFloat16, roundToHalf } from '../../runtime/io/float16.ts';
+import { numberToBFloat16, numberToHalf, roundToBFloat16, roundToHalf } from '../../runtime/float16.ts';
 import { availableBackends } from '../helpers/backends.ts';
 import { analyticGrads, gradcheck, input } from '../helpers/gradcheck.ts';
 

@@ -3,7 +3,7 @@
  * accumulation, retainGraph, noGrad, detach, explicit gradients, deep and diamond graphs.
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { setDefaultBackend } from '../../runtime/engine.ts';
+import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import { AutogradError, enableGrad, isGradEnabled, noGrad, ones, tensor, tidy, zeros } from '../../runtime/index.ts';
 import { availableBackends } from '../helpers/backends.ts';
 import { expectClose } from '../helpers/tolerance.ts';

@@ -3,7 +3,7 @@
  * on the reference backend (the cases live in grad-cases.ts).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createReferenceBackend } from '../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
 import { exp, type Tensor } from '../../runtime/index.ts';
 import { gradcheck, input } from '../helpers/gradcheck.ts';
 import { GROUPS } from './grad-cases.ts';
@@ -23,7 +23,7 @@ for (const [group, cases] of GROUPS) {
 
 describe('gradcheck helper', () => {
   it('gradcheck: rejects a wrong gradient rule (exp with a doubled gradient)', async () => {
-    const { record } = await import('../../runtime/tensor.ts');
+    const { record } = await import('../../runtime/tensor/tensor.ts');
     const badExp = (x: Tensor): Tensor => {
       const out = exp(x.detach());
       return record(out, 'BadExp', [x], (g) => [g.mul(out).mul(2)]);

@@ -4,7 +4,7 @@
  * against finite differences), so the float32 kernels of the backward pass are covered too.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createReferenceBackend } from '../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
 import { analyticGrads } from '../helpers/gradcheck.ts';
 import { availableBackends } from '../helpers/backends.ts';
 import { expectClose, TOLERANCES } from '../helpers/tolerance.ts';

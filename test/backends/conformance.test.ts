@@ -18,7 +18,7 @@ import type { OpAttrs } from '../../runtime/ops.ts';
 import { OP_NAMES, opDTypes } from '../../runtime/ops.ts';
 import { allocArray } from '../../runtime/dtype.ts';
 import { ShapeError } from '../../runtime/errors.ts';
-import { createReferenceBackend } from '../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
 import { availableBackends, contiguousStrides } from '../helpers/backends.ts';
 import { CONTIGUOUS, adamVariants, casesFor, describeLayout, layoutView, parityChecks } from './cases.ts';
 import type { Layout } from './cases.ts';

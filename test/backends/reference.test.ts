@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { TensorView } from '../../runtime/backend.ts';
 import type { DType } from '../../runtime/dtype.ts';
 import type { ActivationAttrs, OpAttrs, OpName } from '../../runtime/ops.ts';
-import { createReferenceBackend } from '../../runtime/backends/reference.ts';
-import { erf, erfc } from '../../runtime/special.ts';
+import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
+import { erf, erfc } from '../../runtime/backends/reference/special.ts';
 import {
   BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError, ValueError,
 } from '../../runtime/errors.ts';

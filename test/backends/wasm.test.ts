@@ -10,9 +10,9 @@ import type { BufferHandle, TensorView } from '../../runtime/backend.ts';
 import type { DType, StorageArray } from '../../runtime/dtype.ts';
 import { DisposedError, DTypeError, IndexError, NotImplementedOpError } from '../../runtime/errors.ts';
 import type { Activation, ActivationAttrs } from '../../runtime/ops.ts';
-import { createWasmBackend, type WasmBackend } from '../../runtime/backends/wasm.ts';
-import { relaxedProbe, selectKernelVariant, supportsRelaxedSimd } from '../../runtime/backends/wasm-variant.ts';
-import { sizeClass, WasmAllocator } from '../../runtime/backends/wasm-allocator.ts';
+import { createWasmBackend, type WasmBackend } from '../../runtime/backends/wasm/backend.ts';
+import { relaxedProbe, selectKernelVariant, supportsRelaxedSimd } from '../../runtime/backends/wasm/variant.ts';
+import { sizeClass, WasmAllocator } from '../../runtime/backends/wasm/allocator.ts';
 
 const simdBytes = readFileSync(new URL('../../build/kernels-simd.wasm', import.meta.url));
 const relaxedBytes = readFileSync(new URL('../../build/kernels-relaxed.wasm', import.meta.url));

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../../runtime/backend.ts';
 import type { Platform } from '../../runtime/platform.ts';
-import { createReferenceBackend } from '../../runtime/backends/reference.ts';
-import { setDefaultBackend } from '../../runtime/engine.ts';
+import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
+import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import { setPlatform } from '../../runtime/platform.ts';
 import { NoGpuAdapterError } from '../../runtime/errors.ts';
 

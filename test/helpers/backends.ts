@@ -3,7 +3,7 @@
  * over backends.
  *
  * Always the reference. Plus `wasm` (simd128 build) when `build/kernels-simd.wasm` exists
- * and `runtime/backends/wasm.ts` exports `createWasmBackend`, and `wasm-relaxed` when the
+ * and `runtime/backends/wasm/backend.ts` exports `createWasmBackend`, and `wasm-relaxed` when the
  * relaxed-simd build exists and this process validates relaxed SIMD. The wasm module is
  * imported dynamically, so this file works before the wasm backend exists; once it
  * exists, an error while loading it fails the suite instead of silently skipping wasm.
@@ -14,13 +14,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../../runtime/backend.ts';
 import type { KernelVariant } from '../../runtime/platform.ts';
-import { createReferenceBackend } from '../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
 
 export { contiguousStrides, runOp, type ViewSpec } from './run-op.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const WASM_MODULE = new URL('../../runtime/backends/wasm.ts', import.meta.url);
-const VARIANT_MODULE = new URL('../../runtime/backends/wasm-variant.ts', import.meta.url);
+const WASM_MODULE = new URL('../../runtime/backends/wasm/backend.ts', import.meta.url);
+const VARIANT_MODULE = new URL('../../runtime/backends/wasm/variant.ts', import.meta.url);
 
 type CreateWasmBackend = (options: { bytes: Uint8Array; variant: KernelVariant }) => Backend | Promise<Backend>;
 type SelectKernelVariant = (options: { deterministic: boolean }) => KernelVariant;

@@ -8,9 +8,9 @@
  */
 import type { Backend } from '../../runtime/backend.ts';
 import { noGrad } from '../../runtime/autograd.ts';
-import { tensor } from '../../runtime/creation.ts';
+import { tensor } from '../../runtime/tensor/creation.ts';
 import { tidy } from '../../runtime/memory.ts';
-import type { Tensor } from '../../runtime/tensor.ts';
+import type { Tensor } from '../../runtime/tensor/tensor.ts';
 
 /** Options of `gradcheck`; the defaults suit float64 and smooth functions. */
 export interface GradcheckOptions {

@@ -4,9 +4,9 @@
  */
 import { readdirSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { tensor } from '../../runtime/creation.ts';
+import { tensor } from '../../runtime/tensor/creation.ts';
 import { manualSeed } from '../../runtime/random.ts';
-import type { Tensor } from '../../runtime/tensor.ts';
+import type { Tensor } from '../../runtime/tensor/tensor.ts';
 import { Adam } from '../../runtime/optim/adam.ts';
 import { StepLR } from '../../runtime/optim/lr-scheduler.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';

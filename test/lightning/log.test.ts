@@ -4,8 +4,8 @@
  * loggers receive and when, and typed errors for bad values.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tensor, zeros } from '../../runtime/creation.ts';
-import { Tensor } from '../../runtime/tensor.ts';
+import { tensor, zeros } from '../../runtime/tensor/creation.ts';
+import { Tensor } from '../../runtime/tensor/tensor.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';
 import { MisconfigurationError } from '../../runtime/lightning/errors.ts';
 import type { HParams, Logger, LoggerStatus } from '../../runtime/lightning/loggers/logger.ts';

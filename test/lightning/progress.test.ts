@@ -3,8 +3,8 @@
  * while validation runs), plain periodic lines otherwise; and the model summary table.
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { tensor } from '../../runtime/creation.ts';
-import type { Tensor } from '../../runtime/tensor.ts';
+import { tensor } from '../../runtime/tensor/creation.ts';
+import type { Tensor } from '../../runtime/tensor/tensor.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';
 import { ProgressBar } from '../../runtime/lightning/callbacks/progress-bar.ts';
 import { humanCount, summarize } from '../../runtime/lightning/callbacks/model-summary.ts';

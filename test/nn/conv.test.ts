@@ -4,11 +4,11 @@
  * tiny CNN that learns, on every backend.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { setDefaultBackend } from '../../runtime/engine.ts';
-import { randn, tensor } from '../../runtime/creation.ts';
+import { setDefaultBackend } from '../../runtime/default-backend.ts';
+import { randn, tensor } from '../../runtime/tensor/creation.ts';
 import { NotImplementedOpError, ShapeError, ValueError } from '../../runtime/errors.ts';
 import { manualSeed } from '../../runtime/random.ts';
-import type { Tensor } from '../../runtime/tensor.ts';
+import type { Tensor } from '../../runtime/tensor/tensor.ts';
 import {
   AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential,
 } from '../../runtime/nn/index.ts';
@@ -16,7 +16,7 @@ import * as F from '../../runtime/nn/functional.ts';
 import { Adam } from '../../runtime/optim/index.ts';
 import { BACKENDS, values } from './helpers.ts';
 import { gradcheck as sharedGradcheck, input, type GradInput } from '../helpers/gradcheck.ts';
-import { createReferenceBackend } from '../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
 
 const REFERENCE = createReferenceBackend();
 const gradcheck = (fn: (...xs: Tensor[]) => Tensor, inputs: readonly GradInput[]): Promise<void> => sharedGradcheck(REFERENCE, fn, inputs);

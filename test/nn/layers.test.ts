@@ -4,22 +4,22 @@
  * reprs against PyTorch's, shape errors, and float64 gradient checks.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { setDefaultBackend } from '../../runtime/engine.ts';
-import { ones, randn, tensor, zeros } from '../../runtime/creation.ts';
+import { setDefaultBackend } from '../../runtime/default-backend.ts';
+import { ones, randn, tensor, zeros } from '../../runtime/tensor/creation.ts';
 import { DTypeError, IndexError, ShapeError, ValueError } from '../../runtime/errors.ts';
 import { manualSeed } from '../../runtime/random.ts';
 import { tidy } from '../../runtime/memory.ts';
 import { liveBuffers } from '../../runtime/stats.ts';
-import type { Tensor } from '../../runtime/tensor.ts';
+import type { Tensor } from '../../runtime/tensor/tensor.ts';
 import {
   BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, GELU, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax,
   ReLU, Sequential, SiLU, Sigmoid, Softmax, Tanh,
 } from '../../runtime/nn/index.ts';
 import * as F from '../../runtime/nn/functional.ts';
-import { erf } from '../../runtime/special.ts';
+import { erf } from '../../runtime/backends/reference/special.ts';
 import { BACKENDS, expectNear, values } from './helpers.ts';
 import { gradcheck as sharedGradcheck, type GradInput } from '../helpers/gradcheck.ts';
-import { createReferenceBackend } from '../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
 
 const REFERENCE = createReferenceBackend();
 /** The shared float64 gradcheck on the reference backend. */

@@ -4,18 +4,18 @@
  * bad input, buffer accounting, and float64 finite-difference gradient checks.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { setDefaultBackend } from '../../runtime/engine.ts';
-import { ones, randn, tensor, zeros } from '../../runtime/creation.ts';
+import { setDefaultBackend } from '../../runtime/default-backend.ts';
+import { ones, randn, tensor, zeros } from '../../runtime/tensor/creation.ts';
 import { DTypeError, IndexError, ShapeError, ValueError } from '../../runtime/errors.ts';
 import { tidy } from '../../runtime/memory.ts';
 import { manualSeed } from '../../runtime/random.ts';
 import { liveBuffers } from '../../runtime/stats.ts';
-import type { Tensor } from '../../runtime/tensor.ts';
+import type { Tensor } from '../../runtime/tensor/tensor.ts';
 import * as F from '../../runtime/nn/functional.ts';
 import { BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss } from '../../runtime/nn/index.ts';
 import { BACKENDS, expectNear, values } from './helpers.ts';
 import { gradcheck as sharedGradcheck, type GradInput } from '../helpers/gradcheck.ts';
-import { createReferenceBackend } from '../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
 
 const REFERENCE = createReferenceBackend();
 /** The shared float64 gradcheck on the reference backend. */

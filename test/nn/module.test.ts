@@ -4,11 +4,11 @@
  * containers and the repr, on every available backend.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { setDefaultBackend } from '../../runtime/engine.ts';
-import { ones, randn, tensor, zeros } from '../../runtime/creation.ts';
+import { setDefaultBackend } from '../../runtime/default-backend.ts';
+import { ones, randn, tensor, zeros } from '../../runtime/tensor/creation.ts';
 import { ValueError, IndexError } from '../../runtime/errors.ts';
 import { manualSeed } from '../../runtime/random.ts';
-import { Tensor } from '../../runtime/tensor.ts';
+import { Tensor } from '../../runtime/tensor/tensor.ts';
 import {
   BatchNorm1d, Dropout, Embedding, Identity, LayerNorm, Linear, Module, ModuleDict, ModuleList, Parameter, ReLU,
   Sequential, StateDictError, isParameter, init,

@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import { tensor } from '../../runtime/creation.ts';
+import { tensor } from '../../runtime/tensor/creation.ts';
 import type { DType } from '../../runtime/dtype.ts';
-import type { Tensor } from '../../runtime/tensor.ts';
+import type { Tensor } from '../../runtime/tensor/tensor.ts';
 
 /** A tensor as the fixtures store it: shape, torch dtype name, flat row-major data. */
 export interface FixtureTensor {

@@ -4,7 +4,7 @@
  * (test/fixtures/schedulers.json), on every backend.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { setDefaultBackend } from '../../runtime/engine.ts';
+import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import { BACKENDS } from '../nn/helpers.ts';
 import { loadFixture } from './fixture-helpers.ts';
 import { makeOptimizer, makeScheduler } from './scheduler-helpers.ts';

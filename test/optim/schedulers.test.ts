@@ -4,9 +4,9 @@
  * options.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createReferenceBackend } from '../../runtime/backends/reference.ts';
-import { setDefaultBackend } from '../../runtime/engine.ts';
-import { zeros } from '../../runtime/creation.ts';
+import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
+import { setDefaultBackend } from '../../runtime/default-backend.ts';
+import { zeros } from '../../runtime/tensor/creation.ts';
 import { ValueError } from '../../runtime/errors.ts';
 import { Parameter } from '../../runtime/nn/index.ts';
 import {

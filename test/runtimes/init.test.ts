@@ -1,7 +1,7 @@
 /**
  * @module init.test — `init()` options and the Node platform, through bindings/node.ts.
  *
- * The same `runtime/init.ts` serves every binding; Deno's and the browser's
+ * The same `runtime/setup.ts` serves every binding; Deno's and the browser's
  * platforms are exercised by the runtime smoke (runtimes.test.ts).
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';

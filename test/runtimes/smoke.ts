@@ -6,7 +6,7 @@
  * identical in Node, Deno and Chromium (runtimes.test.ts compares them).
  */
 import type * as Library from '../../runtime/index.ts';
-import type { InitFunction } from '../../runtime/init.ts';
+import type { InitFunction } from '../../runtime/setup.ts';
 import { getPlatform } from '../../runtime/platform.ts';
 
 /** What the smoke needs: the public API plus the binding's `init`. */

@@ -2,7 +2,7 @@
  * Creation functions, properties and readback on every available backend.
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { getDefaultBackend, setDefaultBackend } from '../../runtime/engine.ts';
+import { getDefaultBackend, setDefaultBackend } from '../../runtime/default-backend.ts';
 import { ValueError } from '../../runtime/errors.ts';
 import {
   arange, eye, full, fullLike, linspace, manualSeed, ones, onesLike, rand, randint, randintLike, randLike, randn, randnLike,

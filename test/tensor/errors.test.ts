@@ -3,7 +3,7 @@
  * runtime/errors.ts with a message in the format `<op>: <what is wrong>; expected <x>, got <y>`.
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { setDefaultBackend } from '../../runtime/engine.ts';
+import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import {
   AutogradError, DisposedError, DTypeError, IndexError, ShapeError, ValueError, LightningError,
   add, arange, cat, clamp, exp, gather, indexSelect, linear, matmul, mean, oneHot, randint, relu, scatterAdd, softmax,

@@ -3,7 +3,7 @@
  * available backend. Our dtype suffix names the dtype without the `torch.` prefix.
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { setDefaultBackend } from '../../runtime/engine.ts';
+import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import { arange, tensor, zeros, type Tensor } from '../../runtime/index.ts';
 import { availableBackends } from '../helpers/backends.ts';
 

@@ -6,13 +6,13 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend } from '../../runtime/backend.ts';
 import type { DType } from '../../runtime/dtype.ts';
-import { setDefaultBackend } from '../../runtime/engine.ts';
+import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import {
   Tensor, tensor, zeros, abs, add, clamp, div, elu, eq, exp, ge, gelu, gt, le, leakyRelu, log, lt, matmul, maximum,
   minimum, mul, ne, neg, pow, relu, sigmoid, silu, softplus, sqrt, sub, tanh, where, sum, mean, std, logSumExp,
   softmax, logSoftmax, linear, cat, stack, gather, indexSelect, oneHot, scatterAdd, sign, amax, amin,
 } from '../../runtime/index.ts';
-import { variance } from '../../runtime/reduce.ts';
+import { variance } from '../../runtime/tensor/reduce.ts';
 import { availableBackends } from '../helpers/backends.ts';
 import {
   argmaxOf, argminOf, broadcastTo, eluOf, expectTensor, f32, floats, geluOf, geluTanhOf, map, matmulNd, meanOf, nd,

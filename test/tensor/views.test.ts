@@ -3,7 +3,7 @@
  * shares it (an in-place write through a view is visible in its base).
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { setDefaultBackend } from '../../runtime/engine.ts';
+import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import { arange, tensor, zeros, type Tensor } from '../../runtime/index.ts';
 import { availableBackends } from '../helpers/backends.ts';
 

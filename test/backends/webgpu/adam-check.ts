@@ -8,7 +8,7 @@
 import type { BufferHandle, TensorView } from '../../../runtime/backend.ts';
 import type { AdamAttrs } from '../../../runtime/ops.ts';
 import type { GpuView } from '../../../runtime/backends/webgpu/program.ts';
-import { createReferenceBackend } from '../../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../../runtime/backends/reference/backend.ts';
 import { ADAM_MAX_TABLE_ENTRIES, adamLaunches } from '../../../runtime/backends/webgpu/kernels/adam.ts';
 import { toleranceFor } from '../../helpers/tolerance.ts';
 import { createHarness, randomFloats, worstViolation } from './matmul-harness.ts';

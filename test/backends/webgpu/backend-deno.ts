@@ -8,7 +8,7 @@
  * test and exits 1 on any failure.
  */
 import type { BufferHandle, TensorView } from '../../../runtime/backend.ts';
-import { createReferenceBackend } from '../../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../../runtime/backends/reference/backend.ts';
 import { createWebGPUBackend } from '../../../runtime/backends/webgpu/backend.ts';
 import type { WebGPUBackend } from '../../../runtime/backends/webgpu/backend.ts';
 import { elementwiseLaunches } from '../../../runtime/backends/webgpu/kernels/elementwise.ts';

@@ -6,7 +6,7 @@
  * prints one line per failure and a summary; exits 1 on any failure. A substring argument
  * runs only the cases whose name contains it.
  */
-import { createReferenceBackend } from '../../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../../runtime/backends/reference/backend.ts';
 import { createWebGPUBackend } from '../../../runtime/backends/webgpu/backend.ts';
 import { runCases } from '../cases.ts';
 

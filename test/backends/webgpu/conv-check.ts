@@ -5,7 +5,7 @@
  * (col2im sums), windows that skip pixels, input offsets and empty outputs.
  */
 import type { OpAttrs } from '../../../runtime/ops.ts';
-import { createReferenceBackend } from '../../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../../runtime/backends/reference/backend.ts';
 import { col2imLaunches, im2colLaunches } from '../../../runtime/backends/webgpu/kernels/conv.ts';
 import { toleranceFor } from '../../helpers/tolerance.ts';
 import { createHarness, randomFloats, referenceView, worstViolation } from './matmul-harness.ts';

@@ -7,7 +7,7 @@
  */
 import type { GpuView } from '../../../runtime/backends/webgpu/program.ts';
 import type { TensorView } from '../../../runtime/backend.ts';
-import { createReferenceBackend } from '../../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../../runtime/backends/reference/backend.ts';
 import { MATMUL_TILE_CONFIGS, matmulLaunches } from '../../../runtime/backends/webgpu/kernels/matmul.ts';
 import { toleranceFor } from '../../helpers/tolerance.ts';
 import { createHarness, randomFloats, referenceView, worstViolation } from './matmul-harness.ts';

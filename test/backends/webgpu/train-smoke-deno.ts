@@ -7,7 +7,7 @@
  * `node_modules/.bin/deno run -A test/backends/webgpu/train-smoke-deno.ts`; exit 1 on failure.
  */
 import type { Backend } from '../../../runtime/backend.ts';
-import { createReferenceBackend } from '../../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../../runtime/backends/reference/backend.ts';
 import { createWebGPUBackend } from '../../../runtime/backends/webgpu/backend.ts';
 import { F, manualSeed, nn, optim, rand, setDefaultBackend, tidy } from '../../../runtime/index.ts';
 import { TOLERANCES } from '../../helpers/tolerance.ts';

@@ -8,7 +8,7 @@
  * with the check that was running).
  */
 import type { Backend } from '../../../runtime/backend.ts';
-import { createReferenceBackend } from '../../../runtime/backends/reference.ts';
+import { createReferenceBackend } from '../../../runtime/backends/reference/backend.ts';
 import { runCases } from '../../backends/cases.ts';
 import { adapterLabel } from '../../../runtime/backends/webgpu/device.ts';
 import type { RequestWebGPUBackendOptions, RequestedWebGPUBackend } from '../../../runtime/backends/webgpu/request.ts';

@@ -10,7 +10,7 @@
  * rank, so a new shape reuses the compiled pipeline. Attribute scalars (alpha, beta,
  * threshold, clamp bounds, the fill value) are uniform words too.
  *
- * Numerics follow runtime/backends/reference-math.ts formula by formula. WGSL's own
+ * Numerics follow runtime/backends/reference/math.ts formula by formula. WGSL's own
  * transcendentals are used where their error fits test/helpers/tolerance.ts (exp, log,
  * sqrt), and written out where it does not or where WGSL leaves a case undefined: erf
  * (Juffa's single-precision minimax, about 1 ulp), tanh (a Taylor polynomial near 0, where
@@ -356,7 +356,7 @@ function binaryCode(op: BinaryOp, dtype: DType): OpCode {
   throw new NotImplementedOpError(`webgpu: op '${op}' is not implemented for ${dtype}; expected a dtype of opDTypes('${op}'), got ${dtype}`);
 }
 
-/** gradOut * f'(x), with a = x and b = gradOut, as reference-math.ts's activationGrad. */
+/** gradOut * f'(x), with a = x and b = gradOut, as backends/reference/math.ts's activationGrad. */
 function backwardCode(fn: Activation, attrs: ActivationAttrs): OpCode {
   const params = [f32Bits(attrs.alpha), f32Bits(attrs.beta), f32Bits(attrs.threshold)];
   const alpha = P0;

@@ -1,14 +1,14 @@
 /**
- * @module linalg — matmul (1-D, 2-D, batched with broadcasting) and the fused linear.
+ * @module tensor/linalg — matmul (1-D, 2-D, batched with broadcasting) and the fused linear.
  */
-import type { TensorView } from './backend.ts';
-import { checkDType, promoteTypes } from './dtype.ts';
-import { ShapeError } from './errors.ts';
+import type { TensorView } from '../backend.ts';
+import { checkDType, promoteTypes } from '../dtype.ts';
+import { ShapeError } from '../errors.ts';
 import * as ew from './elementwise.ts';
-import { broadcastShapes, numelOf, shapeString, viewStrides } from './shape.ts';
+import { broadcastShapes, numelOf, shapeString, viewStrides } from '../shape.ts';
 import { Tensor, record, runOp, sameBackend, sumTo } from './tensor.ts';
-import { autocastPrecision, castTo16 } from './amp/autocast.ts';
-import type { MatmulAttrs } from './ops.ts';
+import { autocastPrecision, castTo16 } from '../amp/autocast.ts';
+import type { MatmulAttrs } from '../ops.ts';
 
 const FLOATS = ['float32', 'float64'] as const;
 

@@ -1,16 +1,16 @@
 /**
- * @module reference-math — the scalar formula of every elementwise primitive, in float64.
+ * @module backends/reference/math — the scalar formula of every elementwise primitive, in float64.
  *
  * The reference backend applies these element by element and then rounds into the
  * output's storage (Float32Array rounds to nearest, Int32Array wraps). Each formula
  * is the one PyTorch's CPU kernels use, cited beside it, so other backends can read
  * what they must match.
  */
-import type { DType } from '../dtype.ts';
-import type { Activation, ActivationAttrs, BinaryOp, OpAttrs, UnaryOp } from '../ops.ts';
-import { NotImplementedOpError } from '../errors.ts';
-import { erf } from '../special.ts';
-import { roundToBFloat16, roundToHalf } from '../io/float16.ts';
+import type { DType } from '../../dtype.ts';
+import type { Activation, ActivationAttrs, BinaryOp, OpAttrs, UnaryOp } from '../../ops.ts';
+import { NotImplementedOpError } from '../../errors.ts';
+import { erf } from './special.ts';
+import { roundToBFloat16, roundToHalf } from '../../float16.ts';
 
 /** A scalar function of one element, e.g. `unaryScalar('exp', 'float64', {})`. */
 export type ScalarFn1 = (x: number) => number;

@@ -1,5 +1,5 @@
 /**
- * @module wasm-allocator — a JS-side allocator over a wasm linear memory.
+ * @module backends/wasm/allocator — a JS-side allocator over a wasm linear memory.
  *
  * Blocks are 16-byte aligned and rounded to size classes (16-byte steps up to
  * 1 KiB, then eighths of a power of two), so a training step that frees and
@@ -7,7 +7,7 @@
  * the bump region is exhausted it coalesces adjacent free blocks, tries first fit
  * (splitting), and only then grows the memory.
  */
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../../errors.ts';
 
 const ALIGN = 16;
 const PAGE = 65536;

@@ -1,9 +1,9 @@
 /**
- * @module nn/loss — loss modules, as torch.nn's (MSELoss, CrossEntropyLoss, ...),
+ * @module nn/loss-modules — loss modules, as torch.nn's (MSELoss, CrossEntropyLoss, ...),
  * each a thin holder of options around the function of the same name in `F`.
  */
-import type { Tensor } from '../tensor.ts';
-import * as L from './losses.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import * as L from './loss-functions.ts';
 import { Module } from './module.ts';
 
 /**

@@ -1,13 +1,13 @@
 /**
- * @module format — PyTorch's printed form of a tensor.
+ * @module tensor/format — PyTorch's printed form of a tensor.
  *
  * Follows torch/_tensor_str.py: floats that are all integers print as `1.`,
  * others with 4 decimals, and in scientific notation when the magnitudes
  * span more than 1e3 or leave [1e-4, 1e8); tensors over 1000 elements are
  * summarised with `...`, 3 items from each end of every dim.
  */
-import type { DType, StorageArray } from './dtype.ts';
-import { numelOf } from './shape.ts';
+import type { DType, StorageArray } from '../dtype.ts';
+import { numelOf } from '../shape.ts';
 
 const SUMMARIZE_OVER = 1000;
 const EDGE = 3;

@@ -1,5 +1,5 @@
 /**
- * @module special — special functions in double precision that JavaScript's Math lacks.
+ * @module backends/reference/special — special functions in double precision that JavaScript's Math lacks.
  *
  * The reference backend uses `erf` for exact GELU; the tensor layer and tests may use them too.
  * erf is accurate to about 1e-15 relative over the whole real line; erfc to about 4e-15

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createReferenceBackend } from '../runtime/backends/reference.ts';
-import { getDefaultBackend, setDefaultBackend, setDefaultBackendFailure } from '../runtime/engine.ts';
+import { createReferenceBackend } from '../runtime/backends/reference/backend.ts';
+import { getDefaultBackend, setDefaultBackend, setDefaultBackendFailure } from '../runtime/default-backend.ts';
 import { BackendError } from '../runtime/errors.ts';
-import { tensor } from '../runtime/creation.ts';
+import { tensor } from '../runtime/tensor/creation.ts';
 
 describe('engine', () => {
   it('engine: a failed start is reported, with its cause, at the first use', () => {

@@ -1,16 +1,16 @@
 /**
- * @module elementwise — unary, binary and ternary elementwise ops with their gradients.
+ * @module tensor/elementwise — unary, binary and ternary elementwise ops with their gradients.
  *
  * Type promotion follows torch.result_type: a dimensioned tensor decides the
  * dtype unless a scalar (or 0-d tensor) is of a higher category
  * (bool < integer < float), in which case that category's default wins
  * (`int32` tensor * 0.5 is float32).
  */
-import type { Backend, TensorView } from './backend.ts';
-import { checkDType, isFloating, promoteTypes, type DType } from './dtype.ts';
-import { DTypeError, ShapeError, ValueError } from './errors.ts';
-import type { Activation, ActivationAttrs, BinaryOp, UnaryOp } from './ops.ts';
-import { broadcastShapes, shapeString, type Shape } from './shape.ts';
+import type { Backend, TensorView } from '../backend.ts';
+import { checkDType, isFloating, promoteTypes, type DType } from '../dtype.ts';
+import { DTypeError, ShapeError, ValueError } from '../errors.ts';
+import type { Activation, ActivationAttrs, BinaryOp, UnaryOp } from '../ops.ts';
+import { broadcastShapes, shapeString, type Shape } from '../shape.ts';
 import { Tensor, arrayFrom, record, runOp, sameBackend, sumTo, type Scalar, type TensorLike } from './tensor.ts';
 
 const FLOATS: readonly DType[] = ['float32', 'float64'];

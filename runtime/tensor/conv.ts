@@ -1,5 +1,5 @@
 /**
- * @module conv — 2-D convolution and pooling, as torch.nn.functional's conv2d, max_pool2d,
+ * @module tensor/conv — 2-D convolution and pooling, as torch.nn.functional's conv2d, max_pool2d,
  * avg_pool2d, adaptive_avg_pool2d, unfold and fold.
  *
  * Two primitives carry them: `im2col` (unfold, with a pad value) and its adjoint `col2im`
@@ -13,12 +13,12 @@
  * - adaptive average pooling = average pooling when the sizes divide, else a mean over
  *   torch's windows `[⌊i·H/oH⌋, ⌈(i+1)·H/oH⌉)` per output row, then per output column.
  */
-import { checkDType } from './dtype.ts';
-import { DTypeError, ShapeError, ValueError } from './errors.ts';
+import { checkDType } from '../dtype.ts';
+import { DTypeError, ShapeError, ValueError } from '../errors.ts';
 import { cat } from './indexing.ts';
 import { matmul } from './linalg.ts';
-import type { Im2colAttrs } from './ops.ts';
-import { shapeString } from './shape.ts';
+import type { Im2colAttrs } from '../ops.ts';
+import { shapeString } from '../shape.ts';
 import { Tensor, arrayFrom, record, runOp, sameBackend } from './tensor.ts';
 
 /** An int or an (h, w) pair, as torch's `_pair` arguments. */

@@ -1,5 +1,5 @@
 /**
- * @module init — picks, loads and installs the default backend; shared by every binding.
+ * @module setup — picks, loads and installs the default backend; shared by every binding.
  *
  * Platform-free: the binding passes its `Platform` and a way to read a URL.
  * The wasm kernels come from, in order: `kernelBytes`, `kernelUrl`, then the
@@ -8,12 +8,12 @@
  */
 import type { Backend } from './backend.ts';
 import type { KernelVariant, Platform } from './platform.ts';
-import { setDefaultBackend } from './engine.ts';
+import { setDefaultBackend } from './default-backend.ts';
 import { BackendError, ValueError } from './errors.ts';
-import { createReferenceBackend } from './backends/reference.ts';
-import { createWasmBackend } from './backends/wasm.ts';
+import { createReferenceBackend } from './backends/reference/backend.ts';
+import { createWasmBackend } from './backends/wasm/backend.ts';
 import { setBulkPhilox } from './random.ts';
-import { selectKernelVariant } from './backends/wasm-variant.ts';
+import { selectKernelVariant } from './backends/wasm/variant.ts';
 
 /** The backends `init` can create. */
 export type InitBackendName = 'wasm' | 'reference';

@@ -1,5 +1,5 @@
 /**
- * @module engine — the default backend that new tensors live on.
+ * @module default-backend — the default backend that new tensors live on.
  */
 import type { Backend } from './backend.ts';
 import { BackendError } from './errors.ts';

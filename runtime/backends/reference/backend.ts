@@ -1,23 +1,23 @@
 /**
- * @module reference — the pure TypeScript backend: slow, bounds-checked, the living definition
+ * @module backends/reference/backend — the pure TypeScript backend: slow, bounds-checked, the living definition
  * of every primitive in `ops.ts`.
  *
  * Every other backend is tested against it. It computes in float64 (JS numbers) and then
  * stores into the output's typed array, so float32 results are the float64 result rounded
  * once, int32 results wrap modulo 2^32 and bool results are 0 or 1. The scalar formulas
- * live in `reference-math.ts`. It checks the calling convention of `ops.ts` strictly
+ * live in `math.ts`. It checks the calling convention of `ops.ts` strictly
  * (dtypes, shapes, contiguity, every element index against its buffer) so that a misuse
  * by the tensor layer fails here with a clear error instead of reading garbage elsewhere.
  */
-import type { Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../backend.ts';
-import type { DType, StorageArray } from '../dtype.ts';
-import type { ActivationAttrs, BinaryOp, Im2colAttrs, OpAttrs, OpName, UnaryOp } from '../ops.ts';
-import { ACTIVATIONS, BINARY_OPS, COMPARISON_OPS, UNARY_OPS, opDTypes } from '../ops.ts';
-import { allocArray, bytesPerElement, checkDType, dtypeOfArray } from '../dtype.ts';
+import type { Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../../backend.ts';
+import type { DType, StorageArray } from '../../dtype.ts';
+import type { ActivationAttrs, BinaryOp, Im2colAttrs, OpAttrs, OpName, UnaryOp } from '../../ops.ts';
+import { ACTIVATIONS, BINARY_OPS, COMPARISON_OPS, UNARY_OPS, opDTypes } from '../../ops.ts';
+import { allocArray, bytesPerElement, checkDType, dtypeOfArray } from '../../dtype.ts';
 import {
   BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError, ValueError,
-} from '../errors.ts';
-import { activationGrad, binaryScalar, toDType, unaryScalar } from './reference-math.ts';
+} from '../../errors.ts';
+import { activationGrad, binaryScalar, toDType, unaryScalar } from './math.ts';
 
 const NAME = 'reference';
 const ALL_DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];

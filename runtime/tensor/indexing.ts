@@ -1,11 +1,11 @@
 /**
- * @module indexing — gather, scatterAdd, indexSelect, cat, stack and oneHot.
+ * @module tensor/indexing — gather, scatterAdd, indexSelect, cat, stack and oneHot.
  */
-import { noGrad } from './autograd.ts';
-import { checkDType, isFloating, promoteTypes } from './dtype.ts';
-import { DTypeError, IndexError, ShapeError, ValueError } from './errors.ts';
+import { noGrad } from '../autograd.ts';
+import { checkDType, isFloating, promoteTypes } from '../dtype.ts';
+import { DTypeError, IndexError, ShapeError, ValueError } from '../errors.ts';
 import * as ew from './elementwise.ts';
-import { normalizeDim, shapeString } from './shape.ts';
+import { normalizeDim, shapeString } from '../shape.ts';
 import { Tensor, arrayFrom, record, runOp, sameBackend } from './tensor.ts';
 
 function checkIndex(op: string, index: Tensor): void {

@@ -1,21 +1,21 @@
 /**
- * @module tensor — the eager Tensor: a buffer on one backend plus stride arithmetic.
+ * @module tensor/tensor — the eager Tensor: a buffer on one backend plus stride arithmetic.
  *
  * Views (view/reshape, permute, narrow, select, expand, squeeze, ...) share
  * their base's buffer. Every op is written once here and in the sibling files
  * (elementwise.ts, reduce.ts, linalg.ts, indexing.ts) above the backend
  * interface, with its gradient rule beside it.
  */
-import { isGradEnabled, needsGrad, noGrad, runBackward, type GradNode, type GradOps } from './autograd.ts';
-import type { AllocOptions, Backend, BufferHandle, TensorView } from './backend.ts';
-import { allocArray, type DType, type StorageArray } from './dtype.ts';
-import { getDefaultBackend } from './engine.ts';
-import { AutogradError, BackendError, DisposedError, IndexError, ShapeError, ValueError } from './errors.ts';
-import { keep, tidy, track } from './memory.ts';
-import type { OpAttrs, OpName } from './ops.ts';
+import { isGradEnabled, needsGrad, noGrad, runBackward, type GradNode, type GradOps } from '../autograd.ts';
+import type { AllocOptions, Backend, BufferHandle, TensorView } from '../backend.ts';
+import { allocArray, type DType, type StorageArray } from '../dtype.ts';
+import { getDefaultBackend } from '../default-backend.ts';
+import { AutogradError, BackendError, DisposedError, IndexError, ShapeError, ValueError } from '../errors.ts';
+import { keep, tidy, track } from '../memory.ts';
+import type { OpAttrs, OpName } from '../ops.ts';
 import {
   contiguousStrides, inferShape, isContiguous, normalizeDim, numelOf, shapeString, viewStrides, type Shape,
-} from './shape.ts';
+} from '../shape.ts';
 import * as ew from './elementwise.ts';
 import * as rd from './reduce.ts';
 import * as la from './linalg.ts';

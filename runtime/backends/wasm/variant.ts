@@ -1,11 +1,11 @@
 /**
- * @module wasm-variant — picks the kernel build: plain simd128, or relaxed-simd (FMA).
+ * @module backends/wasm/variant — picks the kernel build: plain simd128, or relaxed-simd (FMA).
  *
  * Deterministic mode always gets 'simd' (wasm's IEEE float ops give the same bits
  * in every runtime; relaxed_madd may or may not fuse). Otherwise 'relaxed' when the
  * engine validates a tiny module that uses `f32x4.relaxed_madd`.
  */
-import type { KernelVariant } from '../platform.ts';
+import type { KernelVariant } from '../../platform.ts';
 
 /**
  * A tiny module that uses a relaxed-simd opcode:

@@ -1,5 +1,5 @@
 /**
- * @module nn/losses — the loss functions of `F`, with torch.nn.functional's
+ * @module nn/loss-functions — the loss functions of `F`, with torch.nn.functional's
  * formulas and reductions ('mean' | 'sum' | 'none').
  *
  * Each is composed from tensor ops. The two binary cross-entropies carry their
@@ -9,11 +9,11 @@
 import { noGrad } from '../autograd.ts';
 import { isFloating } from '../dtype.ts';
 import { DTypeError, IndexError, ShapeError, ValueError } from '../errors.ts';
-import * as ew from '../elementwise.ts';
+import * as ew from '../tensor/elementwise.ts';
 import { tidy } from '../memory.ts';
-import { logSoftmax } from '../reduce.ts';
+import { logSoftmax } from '../tensor/reduce.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor, record, sumTo } from '../tensor.ts';
+import { Tensor, record, sumTo } from '../tensor/tensor.ts';
 
 /** How a loss reduces its per-element values: their mean (default), their sum, or none. */
 export type Reduction = 'mean' | 'sum' | 'none';

@@ -1,16 +1,16 @@
 /**
- * @module creation — making tensors: from data, constants, ranges and random draws.
+ * @module tensor/creation — making tensors: from data, constants, ranges and random draws.
  *
  * JavaScript cannot tell `1` from `1.0`, so plain numbers make float32 tensors
  * (as in TF.js) unless a dtype is given; `arange` and `randint` with integer
  * arguments make int32, as torch makes int64.
  */
-import type { Backend } from './backend.ts';
-import { allocArray, dtypeOfArray, type DType, type StorageArray } from './dtype.ts';
-import { ShapeError, ValueError } from './errors.ts';
+import type { Backend } from '../backend.ts';
+import { allocArray, dtypeOfArray, type DType, type StorageArray } from '../dtype.ts';
+import { ShapeError, ValueError } from '../errors.ts';
 import * as ew from './elementwise.ts';
-import { defaultGenerator, type Generator } from './random.ts';
-import { checkShape, numelOf } from './shape.ts';
+import { defaultGenerator, type Generator } from '../random.ts';
+import { checkShape, numelOf } from '../shape.ts';
 import { Tensor, backendOr } from './tensor.ts';
 
 /** Options shared by the creation functions. */

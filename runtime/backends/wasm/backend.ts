@@ -1,5 +1,5 @@
 /**
- * @module wasm — the WebAssembly SIMD backend: AssemblyScript kernels over one
+ * @module backends/wasm/backend — the WebAssembly SIMD backend: AssemblyScript kernels over one
  * linear memory, buffers managed from JS by {@link WasmAllocator}.
  *
  * Kernel ABI (see assembly/common.ts): elementwise kernels take one pointer to a
@@ -8,14 +8,14 @@
  * matmul takes a descriptor of sizes, pointers and byte strides.
  * Uses Web-standard APIs only.
  */
-import type { AllocOptions, Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../backend.ts';
-import type { DType, StorageArray } from '../dtype.ts';
-import { dtypeOfArray } from '../dtype.ts';
-import { BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError, ValueError } from '../errors.ts';
-import type { Activation, ActivationAttrs, Im2colAttrs, OpAttrs, OpName } from '../ops.ts';
-import { ACTIVATIONS, OP_NAMES, opDTypes } from '../ops.ts';
-import type { KernelVariant } from '../platform.ts';
-import { WasmAllocator } from './wasm-allocator.ts';
+import type { AllocOptions, Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../../backend.ts';
+import type { DType, StorageArray } from '../../dtype.ts';
+import { dtypeOfArray } from '../../dtype.ts';
+import { BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError, ValueError } from '../../errors.ts';
+import type { Activation, ActivationAttrs, Im2colAttrs, OpAttrs, OpName } from '../../ops.ts';
+import { ACTIVATIONS, OP_NAMES, opDTypes } from '../../ops.ts';
+import type { KernelVariant } from '../../platform.ts';
+import { WasmAllocator } from './allocator.ts';
 
 type Kernel = (...args: number[]) => number;
 

@@ -1,16 +1,16 @@
 /**
- * @module reduce — reductions over dims, and the softmax family built from them.
+ * @module tensor/reduce — reductions over dims, and the softmax family built from them.
  *
  * The backend reduces one axis of a contiguous tensor at a time; several dims
  * reduce one after another, from the last. Sums keep a fixed order, so results
  * repeat exactly.
  */
-import { noGrad } from './autograd.ts';
-import { checkDType, type DType } from './dtype.ts';
-import { ShapeError } from './errors.ts';
+import { noGrad } from '../autograd.ts';
+import { checkDType, type DType } from '../dtype.ts';
+import { ShapeError } from '../errors.ts';
 import * as ew from './elementwise.ts';
-import type { ReduceOp } from './ops.ts';
-import { normalizeDim, numelOf, shapeString } from './shape.ts';
+import type { ReduceOp } from '../ops.ts';
+import { normalizeDim, numelOf, shapeString } from '../shape.ts';
 import { Tensor, record, runOp, type ValuesIndices } from './tensor.ts';
 import { scatterAddRaw } from './indexing.ts';
 
