@@ -9,24 +9,23 @@ export { getDefaultBackend, setDefaultBackend } from './default-backend.ts';
 export { requestWebGPUBackend, detectGpu, type RequestWebGPUBackendOptions, type RequestedWebGPUBackend } from './backends/webgpu/request.ts';
 export type { GpuAdapterDescription, GpuDetection, GpuFeatures, GpuHandle, GpuRequestOptions } from './backends/webgpu/device.ts';
 export { getPlatform, setPlatform, type Platform, type KernelVariant } from './platform.ts';
-export { Tensor, sumTo, type Scalar, type TensorLike, type BackwardOptions, type ValuesIndices } from './tensor/tensor.ts';
+export { Tensor, sumTo, type Scalar, type TensorLike, type BackwardOptions, type ValuesIndices } from './tensor/index.ts';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.ts';
-export { tidy, keep } from './memory.ts';
+export { tidy, keep, liveBuffers } from './memory.ts';
 export { Generator, manualSeed, defaultGenerator, type GeneratorState } from './random.ts';
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye,
   rand, randn, randint, randLike, randnLike, randintLike, randperm,
   type TensorOptions, type RandomOptions, type NestedArray,
-} from './tensor/creation.ts';
+} from './tensor/index.ts';
 export {
   add, sub, mul, div, pow, neg, abs, sign, sqrt, rsqrt, exp, log, clamp, minimum, maximum, where,
   eq, ne, lt, le, gt, ge, logicalNot, relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, cast, roundF16, roundBF16,
   type GeluOptions, type SoftplusOptions,
-} from './tensor/elementwise.ts';
-export { sum, mean, variance as var, std, logSumExp, softmax, logSoftmax, amax, amin, type VarOptions } from './tensor/reduce.ts';
-export { matmul, linear } from './tensor/linalg.ts';
-export { gather, scatterAdd, indexSelect, cat, stack, oneHot } from './tensor/indexing.ts';
-export { liveBuffers } from './stats.ts';
+} from './tensor/index.ts';
+export { sum, mean, variance as var, std, logSumExp, softmax, logSoftmax, amax, amin, type VarOptions } from './tensor/index.ts';
+export { matmul, linear } from './tensor/index.ts';
+export { gather, scatterAdd, indexSelect, cat, stack, oneHot } from './tensor/index.ts';
 export * as nn from './nn/index.ts';
 export * as F from './nn/functional.ts';
 export * as optim from './optim/index.ts';

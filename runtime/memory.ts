@@ -6,6 +6,8 @@
  * may too. Tensors outside any scope live until `dispose()` or until the
  * garbage collector reclaims them (a FinalizationRegistry returns the buffer).
  */
+import type { Backend, MemoryInfo } from './backend.ts';
+import { getDefaultBackend } from './default-backend.ts';
 
 /** What a scope tracks: anything that can be disposed. */
 export interface Disposable {
@@ -114,4 +116,12 @@ function removeScope(scope: Set<Disposable>): void {
 /** How many scopes are open (for tests). */
 export function scopeDepth(): number {
   return scopes.length;
+}
+
+/**
+ * Buffers alive on a backend (the default one if omitted), and its reserved bytes.
+ * @example const before = liveBuffers().liveBuffers; tidy(() => x.mul(2)); liveBuffers().liveBuffers === before
+ */
+export function liveBuffers(backend: Backend = getDefaultBackend()): MemoryInfo {
+  return backend.memory();
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createReferenceBackend } from '../runtime/backends/reference/backend.ts';
 import { getDefaultBackend, setDefaultBackend, setDefaultBackendFailure } from '../runtime/default-backend.ts';
 import { BackendError } from '../runtime/errors.ts';
-import { tensor } from '../runtime/tensor/creation.ts';
+import { tensor } from '../runtime/tensor/index.ts';
 
 describe('engine', () => {
   it('engine: a failed start is reported, with its cause, at the first use', () => {

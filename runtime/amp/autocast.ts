@@ -20,11 +20,10 @@
  * elementwise math) run in float32 on the 16-bit values, where torch runs some of them in
  * f16 (rounding their outputs). float64 tensors are left alone, as torch leaves them.
  */
-import { record, runOp, type Tensor } from '../tensor/tensor.ts';
 import { ValueError } from '../errors.ts';
+import { withAutocastDType, type AutocastDType } from '../tensor/index.ts';
 
-/** The 16-bit formats autocast computes in, named as torch's dtypes. */
-export type AutocastDType = 'float16' | 'bfloat16';
+export { autocastDType, autocastPrecision, castTo16, type AutocastDType } from '../tensor/index.ts';
 
 /** Options of {@link autocast}. */
 export interface AutocastOptions {
@@ -33,8 +32,6 @@ export interface AutocastOptions {
   /** false runs `fn` without autocast (default true), as torch's `enabled=False`. */
   readonly enabled?: boolean;
 }
-
-let current: AutocastDType | null = null;
 
 /**
  * Runs `fn` (sync or async) with matmul, linear and conv2d computing on 16-bit values.
@@ -48,48 +45,5 @@ export function autocast<T>(options: AutocastOptions, fn: () => T): T {
   if (dtype !== 'float16' && dtype !== 'bfloat16') {
     throw new ValueError(`autocast: unsupported dtype; expected 'float16' or 'bfloat16', got ${JSON.stringify(dtype)}`);
   }
-  const prev = current;
-  current = options.enabled === false ? null : dtype;
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    current = prev;
-    throw e;
-  }
-  if (result instanceof Promise) {
-    return result.finally(() => { current = prev; }) as T;
-  }
-  current = prev;
-  return result;
-}
-
-/**
- * The 16-bit format autocast computes in now, or null outside autocast.
- * @example autocast({ dtype: 'float16' }, () => autocastDType()) // 'float16'
- */
-export function autocastDType(): AutocastDType | null {
-  return current;
-}
-
-/**
- * The matmul `precision` hint for an op on `dtype` now: 'f16' or 'bf16' inside autocast for
- * float32, else null (float64 is not autocast, as in torch).
- * @example autocast({ dtype: 'bfloat16' }, () => autocastPrecision('float32')) // 'bf16'
- */
-export function autocastPrecision(dtype: string): 'f16' | 'bf16' | null {
-  if (current === null || dtype !== 'float32') return null;
-  return current === 'float16' ? 'f16' : 'bf16';
-}
-
-/**
- * `x` cast to the 16-bit format `precision` (a float32 tensor holding its values), whose
- * gradient is the incoming gradient cast to that format too (torch's ToCopyBackward of a
- * 16-bit gradient). Autocast's matmul and linear call it on their operands and result.
- * @example castTo16(w, 'f16') // w's values rounded to float16
- */
-export function castTo16(x: Tensor, precision: 'f16' | 'bf16'): Tensor {
-  const op = precision === 'f16' ? 'round_f16' : 'round_bf16';
-  const out = runOp(op, x.backend, x.dtype, x.shape, [x.view_()], {});
-  return record(out, 'ToCopy', [x], (g) => [runOp(op, g.backend, g.dtype, g.shape, [g.view_()], {})]);
+  return withAutocastDType(options.enabled === false ? null : dtype, fn);
 }

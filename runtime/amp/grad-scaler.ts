@@ -14,7 +14,7 @@ import { ValueError } from '../errors.ts';
 import { LightningError } from '../errors.ts';
 import { PyFloat } from '../io/pickle.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 
 /** Options of `new GradScaler(options)`, torch's defaults. */
 export interface GradScalerOptions {

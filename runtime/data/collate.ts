@@ -9,9 +9,8 @@
  * position and plain objects key by key.
  */
 import { ShapeError, ValueError } from '../errors.ts';
-import { stack } from '../tensor/indexing.ts';
+import { Tensor, arrayFrom, backendOr, stack } from '../tensor/index.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor, arrayFrom, backendOr } from '../tensor/tensor.ts';
 
 /**
  * The batch type `defaultCollate` makes from items of type `T`.

@@ -3,7 +3,7 @@
  * FashionMNIST and MnistDigits: uint8 images, integer labels, transforms.
  */
 import { ShapeError, ValueError } from '../errors.ts';
-import { Tensor, backendOr } from '../tensor/tensor.ts';
+import { Tensor, backendOr } from '../tensor/index.ts';
 import { Dataset, checkIndex } from './dataset.ts';
 import { RawImage } from './raw-image.ts';
 import { Lambda, batchImageTransform, type Transform } from './transforms.ts';

@@ -4,10 +4,9 @@
  */
 import type { Backend } from '../backend.ts';
 import { ShapeError, ValueError } from '../errors.ts';
-import { cat, indexSelect } from '../tensor/indexing.ts';
+import { Tensor, arrayFrom, cat, indexSelect } from '../tensor/index.ts';
 import { tidy } from '../memory.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor, arrayFrom } from '../tensor/tensor.ts';
 import { Dataset, checkIndex } from './dataset.ts';
 
 /** One row of each tensor, as a tuple of the same length. */

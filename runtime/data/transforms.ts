@@ -7,7 +7,7 @@
 import { DTypeError, ShapeError, ValueError } from '../errors.ts';
 import { tidy } from '../memory.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor, backendOr } from '../tensor/tensor.ts';
+import { Tensor, backendOr } from '../tensor/index.ts';
 import { RawImage } from './raw-image.ts';
 
 /**

@@ -21,7 +21,7 @@ import type { Backend } from '../backend.ts';
 import type { DType, StorageArray } from '../dtype.ts';
 import { ValueError } from '../errors.ts';
 import { numelOf, shapeString } from '../shape.ts';
-import { Tensor, backendOr } from '../tensor/tensor.ts';
+import { Tensor, backendOr } from '../tensor/index.ts';
 import { FormatError } from './errors.ts';
 import { halfToNumber } from '../float16.ts';
 import { Int64 } from './torch-ckpt.ts';

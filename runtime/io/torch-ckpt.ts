@@ -30,7 +30,7 @@ import type { Backend } from '../backend.ts';
 import type { DType, StorageArray } from '../dtype.ts';
 import { ValueError } from '../errors.ts';
 import { contiguousStrides, numelOf, shapeString } from '../shape.ts';
-import { Tensor, backendOr } from '../tensor/tensor.ts';
+import { Tensor, backendOr } from '../tensor/index.ts';
 import { FormatError } from './errors.ts';
 import { halfToNumber, numberToBFloat16, numberToHalf } from '../float16.ts';
 import { PyGlobal, PyPersistentId, PyReduce, PyTuple, SAFE_GLOBALS, pickle, unpickle, type GlobalHandler } from './pickle.ts';

@@ -19,7 +19,7 @@ import { createWebGPUBackend } from '../backends/webgpu/backend.ts';
 import { getDefaultBackend } from '../default-backend.ts';
 import { noticeOnce } from '../notice.ts';
 import { getPlatform, type Platform } from '../platform.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 import type { ResolvedTrainerOptions } from './trainer-options.ts';
 
 /** The backend chosen for a run, and how it was chosen. */

@@ -9,7 +9,7 @@
 import { FormatError } from '../io/errors.ts';
 import { loadTorch, saveTorch } from '../io/torch-ckpt.ts';
 import { getPlatform } from '../platform.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 import type { Backend } from '../backend.ts';
 import { CheckpointError } from './errors.ts';
 import type { LightningModule } from './module.ts';

@@ -7,7 +7,7 @@
  */
 import type { Optimizer } from '../optim/optimizer.ts';
 import { Module } from '../nn/module.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 import type { Logger } from './loggers/logger.ts';
 import { MisconfigurationError } from './errors.ts';
 import { inferBatchSize, type LogOptions, type LogStage, type ResultCollection } from './results.ts';

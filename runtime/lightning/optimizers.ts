@@ -6,11 +6,9 @@
  * or a list of such dicts. All become optimizers plus scheduler configs.
  */
 import { noGrad } from '../autograd.ts';
-import { clamp } from '../tensor/elementwise.ts';
-import { stack } from '../tensor/indexing.ts';
+import { clamp, stack, type Tensor } from '../tensor/index.ts';
 import { tidy } from '../memory.ts';
 import { Optimizer } from '../optim/optimizer.ts';
-import type { Tensor } from '../tensor/tensor.ts';
 import { MisconfigurationError } from './errors.ts';
 
 /** What Lightning calls an LR scheduler: anything with `step()` and a state dict (ReduceLROnPlateau's step takes the metric). */

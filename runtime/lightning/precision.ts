@@ -20,7 +20,7 @@
 import { GradScaler } from '../amp/grad-scaler.ts';
 import { autocast, type AutocastDType } from '../amp/autocast.ts';
 import { noGrad } from '../autograd.ts';
-import { runOp, Tensor } from '../tensor/tensor.ts';
+import { Tensor, runOp } from '../tensor/index.ts';
 import { bfloat16, half, type Float16Tensor } from '../io/torch-ckpt.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
 import { MisconfigurationError, NotAvailableYetError } from './errors.ts';

@@ -7,7 +7,7 @@
  * `_ResultMetric`: `mean` weighted by batch size, `sum`, `max`, `min`.
  */
 import { keep } from '../memory.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 import { MisconfigurationError } from './errors.ts';
 
 /** How epoch values are combined. */

@@ -10,7 +10,7 @@ import { noGrad } from '../autograd.ts';
 import { defaultGenerator } from '../random.ts';
 import { getPlatform } from '../platform.ts';
 import { keep } from '../memory.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 import { TensorBoardLogger } from './loggers/tensorboard.ts';
 import type { Logger, LoggerStatus } from './loggers/logger.ts';
 import { Callback, type Stage } from './callbacks/callback.ts';

@@ -3,9 +3,9 @@
  * Sigmoid, Tanh, GELU, SiLU, Softmax and LogSoftmax.
  */
 import { ValueError } from '../errors.ts';
-import * as ew from '../tensor/elementwise.ts';
-import { logSoftmax, softmax } from '../tensor/reduce.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import {
+  gelu, leakyRelu, logSoftmax, relu, sigmoid, silu, softmax, tanh, type GeluOptions, type Tensor,
+} from '../tensor/index.ts';
 import { Module } from './module.ts';
 import { pyFloat, pyStr } from './repr.ts';
 
@@ -15,7 +15,7 @@ import { pyFloat, pyStr } from './repr.ts';
  */
 export class ReLU extends Module {
   forward(input: Tensor): Tensor {
-    return ew.relu(input);
+    return relu(input);
   }
 }
 
@@ -30,7 +30,7 @@ export class LeakyReLU extends Module {
     this.negativeSlope = negativeSlope;
   }
   forward(input: Tensor): Tensor {
-    return ew.leakyRelu(input, this.negativeSlope);
+    return leakyRelu(input, this.negativeSlope);
   }
   override extraRepr(): string {
     return `negative_slope=${pyFloat(this.negativeSlope)}`;
@@ -43,7 +43,7 @@ export class LeakyReLU extends Module {
  */
 export class Sigmoid extends Module {
   forward(input: Tensor): Tensor {
-    return ew.sigmoid(input);
+    return sigmoid(input);
   }
 }
 
@@ -53,7 +53,7 @@ export class Sigmoid extends Module {
  */
 export class Tanh extends Module {
   forward(input: Tensor): Tensor {
-    return ew.tanh(input);
+    return tanh(input);
   }
 }
 
@@ -63,7 +63,7 @@ export class Tanh extends Module {
  */
 export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
-  constructor(options: ew.GeluOptions = {}) {
+  constructor(options: GeluOptions = {}) {
     super();
     const a = options.approximate ?? 'none';
     if (a !== 'none' && a !== 'tanh') {
@@ -72,7 +72,7 @@ export class GELU extends Module {
     this.approximate = a;
   }
   forward(input: Tensor): Tensor {
-    return ew.gelu(input, { approximate: this.approximate });
+    return gelu(input, { approximate: this.approximate });
   }
   override extraRepr(): string {
     return `approximate=${pyStr(this.approximate)}`;
@@ -85,7 +85,7 @@ export class GELU extends Module {
  */
 export class SiLU extends Module {
   forward(input: Tensor): Tensor {
-    return ew.silu(input);
+    return silu(input);
   }
 }
 

@@ -2,7 +2,7 @@
  * @module nn/containers — Sequential, ModuleList and ModuleDict, as in torch.nn.
  */
 import { IndexError, ValueError } from '../errors.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/index.ts';
 import { Module, formatRepr } from './module.ts';
 import { addIndent } from './repr.ts';
 

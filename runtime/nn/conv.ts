@@ -1,10 +1,8 @@
 /**
  * @module nn/conv — Conv2d, as torch.nn.Conv2d (zero padding), over `F.conv2d`.
  */
-import { conv2d, type Size2 } from '../tensor/conv.ts';
+import { Tensor, backendOr, conv2d, zerosOn, type Size2 } from '../tensor/index.ts';
 import { NotImplementedOpError, ValueError } from '../errors.ts';
-import * as ew from '../tensor/elementwise.ts';
-import { Tensor, backendOr } from '../tensor/tensor.ts';
 import { kaimingUniform_, uniform_ } from './init.ts';
 import { Module, Parameter, type FactoryOptions } from './module.ts';
 import { pyTuple } from './repr.ts';
@@ -80,7 +78,7 @@ export class Conv2d extends Module {
     this.groups = groups;
     this.paddingMode = mode;
     const dtype = options.dtype ?? 'float32';
-    const make = (shape: readonly number[]): Tensor => ew.zeros(backendOr(options.backend), shape, dtype);
+    const make = (shape: readonly number[]): Tensor => zerosOn(backendOr(options.backend), shape, dtype);
     this.weight = new Parameter(make([outChannels, inChannels / groups, ...this.kernelSize]));
     this.bias = options.bias === false ? null : new Parameter(make([outChannels]));
     this.resetParameters();

@@ -1,7 +1,7 @@
 /**
  * @module nn/dropout — Dropout, as torch.nn.Dropout.
  */
-import type { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/index.ts';
 import { checkDropoutP, dropout } from './functional.ts';
 import { Module } from './module.ts';
 import { pyFloat } from './repr.ts';

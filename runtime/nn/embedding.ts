@@ -3,8 +3,7 @@
  */
 import { noGrad } from '../autograd.ts';
 import { ValueError } from '../errors.ts';
-import * as ew from '../tensor/elementwise.ts';
-import { Tensor, backendOr } from '../tensor/tensor.ts';
+import { Tensor, backendOr, zerosOn } from '../tensor/index.ts';
 import { embedding } from './functional.ts';
 import { normal_ } from './init.ts';
 import { Module, Parameter, type FactoryOptions } from './module.ts';
@@ -41,7 +40,7 @@ export class Embedding extends Module {
       if (pad < 0) pad += numEmbeddings;
     }
     this.paddingIdx = pad;
-    this.weight = new Parameter(ew.zeros(backendOr(options.backend), [numEmbeddings, embeddingDim], options.dtype ?? 'float32'));
+    this.weight = new Parameter(zerosOn(backendOr(options.backend), [numEmbeddings, embeddingDim], options.dtype ?? 'float32'));
     this.resetParameters();
   }
 

@@ -1,7 +1,7 @@
 /**
  * @module nn/flatten — Flatten, as torch.nn.Flatten.
  */
-import type { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/index.ts';
 import { Module } from './module.ts';
 
 /**

@@ -10,19 +10,18 @@
 import { noGrad } from '../autograd.ts';
 import { allocArray, isFloating } from '../dtype.ts';
 import { DTypeError, IndexError, ShapeError, ValueError } from '../errors.ts';
-import * as ew from '../tensor/elementwise.ts';
 import { defaultGenerator, type Generator } from '../random.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor, mul, sub, where } from '../tensor/index.ts';
 
-export { relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, type GeluOptions, type SoftplusOptions } from '../tensor/elementwise.ts';
-export { softmax, logSoftmax } from '../tensor/reduce.ts';
-export { linear } from '../tensor/linalg.ts';
-export { oneHot } from '../tensor/indexing.ts';
+export { relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, type GeluOptions, type SoftplusOptions } from '../tensor/index.ts';
+export { softmax, logSoftmax } from '../tensor/index.ts';
+export { linear } from '../tensor/index.ts';
+export { oneHot } from '../tensor/index.ts';
 export {
   conv2d, maxPool2d, avgPool2d, adaptiveAvgPool2d, unfold, fold,
   type Conv2dOptions, type MaxPool2dOptions, type AvgPool2dOptions, type AdaptiveSize, type Size2, type UnfoldOptions,
-} from '../tensor/conv.ts';
+} from '../tensor/index.ts';
 export * from './loss-functions.ts';
 
 /** Options of `dropout`. */
@@ -57,7 +56,7 @@ export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tenso
   const mask = allocArray(x.dtype, u.length);
   for (let i = 0; i < u.length; i++) mask[i] = u[i]! < 1 - p ? scale : 0;
   const m = Tensor.fromArray(x.backend, x.dtype, x.shape, mask);
-  return ew.mul(x, m);
+  return mul(x, m);
 }
 
 /** Options of `layerNorm`. */
@@ -145,7 +144,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     const m = options.momentum ?? 0.1;
     noGrad(() => {
       // A 0-d tensor momentum (BatchNorm's 1/num_batches_tracked on a backend without synchronous readback) stays on the device.
-      const keepOld = typeof m === 'number' ? 1 - m : ew.sub(1, m);
+      const keepOld = typeof m === 'number' ? 1 - m : sub(1, m);
       const varScale = typeof m === 'number' ? (m * n) / (n - 1) : m.mul(n / (n - 1));
       if (runningMean !== null) runningMean.mul_(keepOld).add_(mu.reshape([c]).mul(m));
       if (runningVar !== null) runningVar.mul_(keepOld).add_(v.reshape([c]).mul(varScale));
@@ -195,7 +194,7 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptio
   if (pad !== null && out.requiresGrad) {
     // The padding row's value is used but receives no gradient, as torch's embedding_backward.
     const keepGrad = flat.ne(pad).unsqueeze(1);
-    out = ew.where(keepGrad, out, noGrad(() => out.detach()));
+    out = where(keepGrad, out, noGrad(() => out.detach()));
   }
   return out.reshape([...input.shape, dim]);
 }

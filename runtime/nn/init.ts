@@ -8,7 +8,7 @@ import { noGrad } from '../autograd.ts';
 import { allocArray } from '../dtype.ts';
 import { ValueError } from '../errors.ts';
 import { defaultGenerator, type Generator } from '../random.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 
 /** Options of the random initialisers. */
 export interface InitOptions {

@@ -2,10 +2,8 @@
  * @module nn/linear — Linear and Identity, as in torch.nn.
  */
 import { ShapeError } from '../errors.ts';
-import * as ew from '../tensor/elementwise.ts';
-import { linear } from '../tensor/linalg.ts';
+import { Tensor, backendOr, linear, zerosOn } from '../tensor/index.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor, backendOr } from '../tensor/tensor.ts';
 import { kaimingUniform_, uniform_ } from './init.ts';
 import { Module, Parameter, type FactoryOptions } from './module.ts';
 import { pyBool } from './repr.ts';
@@ -36,7 +34,7 @@ export class Linear extends Module {
     this.outFeatures = outFeatures;
     const dtype = options.dtype ?? 'float32';
     const backend = options.backend;
-    const make = (shape: readonly number[]): Tensor => ew.zeros(backendOr(backend), shape, dtype);
+    const make = (shape: readonly number[]): Tensor => zerosOn(backendOr(backend), shape, dtype);
     this.weight = new Parameter(make([outFeatures, inFeatures]));
     this.bias = options.bias === false ? null : new Parameter(make([outFeatures]));
     this.resetParameters();

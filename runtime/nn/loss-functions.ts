@@ -9,11 +9,9 @@
 import { noGrad } from '../autograd.ts';
 import { isFloating } from '../dtype.ts';
 import { DTypeError, IndexError, ShapeError, ValueError } from '../errors.ts';
-import * as ew from '../tensor/elementwise.ts';
 import { tidy } from '../memory.ts';
-import { logSoftmax } from '../tensor/reduce.ts';
+import { Tensor, broadcastView, cast, logSoftmax, record, sub, sumTo, where, zerosOn } from '../tensor/index.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor, record, sumTo } from '../tensor/tensor.ts';
 
 /** How a loss reduces its per-element values: their mean (default), their sum, or none. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -94,7 +92,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Opt
   const [r, d] = pointwise('smoothL1Loss', input, target, options);
   const a = d.abs();
   if (beta === 0) return reduce(a, r);
-  return reduce(ew.where(a.lt(beta), a.mul(a).mul(0.5 / beta), a.sub(0.5 * beta)), r);
+  return reduce(where(a.lt(beta), a.mul(a).mul(0.5 / beta), a.sub(0.5 * beta)), r);
 }
 
 /** Options of `huberLoss`. */
@@ -112,7 +110,7 @@ export function huberLoss(input: Tensor, target: Tensor, options: HuberOptions =
   if (!(delta > 0)) throw new ValueError(`huberLoss: delta must be positive; expected delta > 0, got ${delta}`);
   const [r, d] = pointwise('huberLoss', input, target, options);
   const a = d.abs();
-  return reduce(ew.where(a.lt(delta), a.mul(a).mul(0.5), a.sub(0.5 * delta).mul(delta)), r);
+  return reduce(where(a.lt(delta), a.mul(a).mul(0.5), a.sub(0.5 * delta).mul(delta)), r);
 }
 
 /** Options of `nllLoss`. */
@@ -153,11 +151,11 @@ function checkClassWeight(op: string, weight: Tensor | null | undefined, c: numb
 /** Per-target weights (0 where ignored), and the picked input values, for `[N, C, ...]` input. */
 function pickTargets(input: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number): { picked: Tensor; w: Tensor; valid: Tensor; safe: Tensor } {
   const valid = target.ne(ignoreIndex);
-  const safe = ew.where(valid, target, ew.zeros(target.backend, [], 'int32'));
+  const safe = where(valid, target, zerosOn(target.backend, [], 'int32'));
   const picked = input.gather(1, safe.unsqueeze(1)).squeeze(1);
   const w = weight === null
     ? valid.to(input.dtype)
-    : ew.where(valid, weight.indexSelect(0, safe.reshape([-1])).reshape(safe.shape).to(input.dtype), 0);
+    : where(valid, weight.indexSelect(0, safe.reshape([-1])).reshape(safe.shape).to(input.dtype), 0);
   return { picked, w, valid, safe };
 }
 
@@ -235,7 +233,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   const tg = classDim === 0 ? target.unsqueeze(0) : target;
   let smooth = (weight === null ? lp : lp.mul(weight.view([1, ...wShape.slice(classDim === 0 ? 0 : 1)]))).sum(1).neg();
   const { w, valid } = pickTargets(lp, tg, weight, ignoreIndex);
-  smooth = ew.where(valid, smooth, 0);
+  smooth = where(valid, smooth, 0);
   let ret: Tensor;
   if (r === 'none') ret = classDim === 0 ? smooth.squeeze(0) : smooth;
   else if (r === 'sum') ret = smooth.sum();
@@ -252,7 +250,7 @@ export interface BinaryCrossEntropyOptions extends ReductionOptions {
 function checkWeight(op: string, weight: Tensor | null | undefined, input: Tensor, name = 'weight'): Tensor | null {
   if (weight === undefined || weight === null) return null;
   try {
-    ew.broadcastView(op, weight, input.shape);
+    broadcastView(op, weight, input.shape);
   } catch (cause) {
     throw new ShapeError(`${op}: ${name} does not broadcast to the input; expected a shape that broadcasts to ${shapeString(input.shape)}, got ${shapeString(weight.shape)}`, { cause });
   }
@@ -261,7 +259,7 @@ function checkWeight(op: string, weight: Tensor | null | undefined, input: Tenso
 
 /** −(t·max(log x, −100) + (1 − t)·max(log(1 − x), −100)) with torch's gradient rule. */
 function bceElementwise(x: Tensor, t: Tensor): Tensor {
-  const logs = (): [Tensor, Tensor] => [x.log().clamp(-100), ew.sub(1, x).log().clamp(-100)];
+  const logs = (): [Tensor, Tensor] => [x.log().clamp(-100), sub(1, x).log().clamp(-100)];
   const out = noGrad(() => tidy(() => {
     const [lx, l1x] = logs();
     // torch's kernel: (t − 1)·max(log(1 − x), −100) − t·max(log x, −100), which gives +0 at x = t.
@@ -269,7 +267,7 @@ function bceElementwise(x: Tensor, t: Tensor): Tensor {
   }));
   // torch's binary_cross_entropy_backward: (x − t) / max(x·(1 − x), 1e-12); the target's: log(1 − x) − log(x), clamped.
   return record(out, 'BinaryCrossEntropy', [x, t], (g) => [
-    x.requiresGrad ? g.mul(x.sub(t)).div(x.mul(ew.sub(1, x)).clamp(1e-12)) : null,
+    x.requiresGrad ? g.mul(x.sub(t)).div(x.mul(sub(1, x)).clamp(1e-12)) : null,
     t.requiresGrad ? (() => { const [lx, l1x] = logs(); return g.mul(l1x.sub(lx)); })() : null,
   ]);
 }
@@ -291,7 +289,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Binar
       }
     }
   }
-  let loss = bceElementwise(input, ew.cast(target, input.dtype));
+  let loss = bceElementwise(input, cast(target, input.dtype));
   if (weight !== null) loss = loss.mul(weight);
   return reduce(loss, r);
 }
@@ -310,7 +308,7 @@ function bceWithLogitsElementwise(x: Tensor, t: Tensor, pw: Tensor | null): Tens
   const out = noGrad(() => tidy(() => {
     const lw = logWeight();
     const sp = softplusNeg();
-    return ew.sub(1, t).mul(x).add(lw === null ? sp : lw.mul(sp));
+    return sub(1, t).mul(x).add(lw === null ? sp : lw.mul(sp));
   }));
   const parents = pw === null ? [x, t] : [x, t, pw];
   return record(out, 'BinaryCrossEntropyWithLogits', parents, (g) => {
@@ -337,7 +335,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   sameShape('binaryCrossEntropyWithLogits', input, target);
   const weight = checkWeight('binaryCrossEntropyWithLogits', options.weight, input);
   const posWeight = checkWeight('binaryCrossEntropyWithLogits', options.posWeight, input, 'posWeight');
-  let loss = bceWithLogitsElementwise(input, ew.cast(target, input.dtype), posWeight === null ? null : ew.cast(posWeight, input.dtype));
+  let loss = bceWithLogitsElementwise(input, cast(target, input.dtype), posWeight === null ? null : cast(posWeight, input.dtype));
   if (weight !== null) loss = loss.mul(weight);
   return reduce(loss, r);
 }

@@ -2,7 +2,7 @@
  * @module nn/loss-modules — loss modules, as torch.nn's (MSELoss, CrossEntropyLoss, ...),
  * each a thin holder of options around the function of the same name in `F`.
  */
-import type { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/index.ts';
 import * as L from './loss-functions.ts';
 import { Module } from './module.ts';
 

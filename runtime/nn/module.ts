@@ -14,7 +14,7 @@ import { noGrad } from '../autograd.ts';
 import { BackendError, LightningError, ValueError } from '../errors.ts';
 import { keep } from '../memory.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 import { addIndent, stateKey } from './repr.ts';
 
 /** Options that pick where and in which dtype a layer makes its parameters, as torch's `device`/`dtype`. */

@@ -3,9 +3,8 @@
  */
 import { noGrad } from '../autograd.ts';
 import { ShapeError, ValueError } from '../errors.ts';
-import * as ew from '../tensor/elementwise.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor, backendOr } from '../tensor/tensor.ts';
+import { Tensor, backendOr, div, fullOn, zerosOn } from '../tensor/index.ts';
 import { batchNorm, layerNorm, normalizeShapeArg } from './functional.ts';
 import { Module, Parameter, type FactoryOptions } from './module.ts';
 import { pyBool, pyFloat, pyTuple } from './repr.ts';
@@ -39,8 +38,8 @@ export class LayerNorm extends Module {
     this.elementwiseAffine = options.elementwiseAffine ?? true;
     const backend = backendOr(options.backend);
     const dtype = options.dtype ?? 'float32';
-    this.weight = this.elementwiseAffine ? new Parameter(ew.full(backend, this.normalizedShape, 1, dtype)) : null;
-    this.bias = this.elementwiseAffine && options.bias !== false ? new Parameter(ew.zeros(backend, this.normalizedShape, dtype)) : null;
+    this.weight = this.elementwiseAffine ? new Parameter(fullOn(backend, this.normalizedShape, 1, dtype)) : null;
+    this.bias = this.elementwiseAffine && options.bias !== false ? new Parameter(zerosOn(backend, this.normalizedShape, dtype)) : null;
   }
 
   forward(input: Tensor): Tensor {
@@ -88,12 +87,12 @@ export abstract class BatchNorm extends Module {
     this.trackRunningStats = options.trackRunningStats ?? true;
     const backend = backendOr(options.backend);
     const dtype = options.dtype ?? 'float32';
-    this.weight = this.affine ? new Parameter(ew.full(backend, [numFeatures], 1, dtype)) : null;
-    this.bias = this.affine ? new Parameter(ew.zeros(backend, [numFeatures], dtype)) : null;
+    this.weight = this.affine ? new Parameter(fullOn(backend, [numFeatures], 1, dtype)) : null;
+    this.bias = this.affine ? new Parameter(zerosOn(backend, [numFeatures], dtype)) : null;
     if (this.trackRunningStats) {
-      this.registerBuffer('runningMean', ew.zeros(backend, [numFeatures], dtype));
-      this.registerBuffer('runningVar', ew.full(backend, [numFeatures], 1, dtype));
-      this.registerBuffer('numBatchesTracked', ew.zeros(backend, [], 'int32'));
+      this.registerBuffer('runningMean', zerosOn(backend, [numFeatures], dtype));
+      this.registerBuffer('runningVar', fullOn(backend, [numFeatures], 1, dtype));
+      this.registerBuffer('numBatchesTracked', zerosOn(backend, [], 'int32'));
     } else {
       this.registerBuffer('runningMean', null);
       this.registerBuffer('runningVar', null);
@@ -125,7 +124,7 @@ export abstract class BatchNorm extends Module {
       // momentum null: a cumulative moving average, 1 / num_batches_tracked, as torch; on a
       // backend that reads back only asynchronously (WebGPU) the factor stays a device tensor.
       if (this.momentum === null) {
-        factor = nbt.backend.capabilities.syncReadback ? 1 / nbt.dataSync()[0]! : noGrad(() => ew.div(1, nbt));
+        factor = nbt.backend.capabilities.syncReadback ? 1 / nbt.dataSync()[0]! : noGrad(() => div(1, nbt));
       }
     }
     const useBatchStats = this.training || (this.runningMean === null && this.runningVar === null);

@@ -3,9 +3,8 @@
  * Their reprs print the arguments as given (an int stays an int), as torch's do.
  */
 import {
-  adaptiveAvgPool2d, avgPool2d, maxPool2d, type AdaptiveSize, type AvgPool2dOptions, type MaxPool2dOptions, type Size2,
-} from '../tensor/conv.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+  adaptiveAvgPool2d, avgPool2d, maxPool2d, type AdaptiveSize, type AvgPool2dOptions, type MaxPool2dOptions, type Size2, type Tensor,
+} from '../tensor/index.ts';
 import { Module } from './module.ts';
 import { pyBool } from './repr.ts';
 

@@ -9,11 +9,10 @@
  */
 import { noticeOnce } from '../notice.ts';
 import { ValueError } from '../errors.ts';
-import { zerosLike } from '../tensor/creation.ts';
+import { zerosLike, type Tensor } from '../tensor/index.ts';
 import type { Backend, TensorView } from '../backend.ts';
 import type { AdamAttrs } from '../ops.ts';
 import type { DType } from '../dtype.ts';
-import type { Tensor } from '../tensor/tensor.ts';
 import { checkBoolean, checkNumber, Optimizer, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.ts';
 
 /**

@@ -11,7 +11,7 @@ import { enableGrad, noGrad } from '../autograd.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { keep, tidy } from '../memory.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 
 /**
  * One parameter group: its parameters and the hyperparameters that apply to them.

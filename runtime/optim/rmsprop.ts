@@ -3,8 +3,7 @@
  * the centered variant, as torch.optim.RMSprop (torch 1.13's single-tensor implementation,
  * operation for operation).
  */
-import { zerosLike } from '../tensor/creation.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { zerosLike, type Tensor } from '../tensor/index.ts';
 import { checkBoolean, checkNumber, Optimizer, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.ts';
 
 /** Options of RMSprop (torch's defaults). */

@@ -4,7 +4,7 @@
  * implementation, operation for operation).
  */
 import { ValueError } from '../errors.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/index.ts';
 import { checkBoolean, checkNumber, Optimizer, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.ts';
 
 /** Options of SGD (torch's defaults; `lr` is required, as in torch). */

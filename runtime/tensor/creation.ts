@@ -105,7 +105,7 @@ export function tensor(data: NestedArray | StorageArray, options: TensorOptions 
 export function full(shape: readonly number[], value: number | boolean, options: TensorOptions = {}): Tensor {
   checkShape('full', shape);
   const dtype = options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
-  return finish(ew.full(backendOr(options.backend), shape, Number(value), dtype), options);
+  return finish(ew.fullOn(backendOr(options.backend), shape, Number(value), dtype), options);
 }
 
 /** Zeros: `zeros(2, 3)` or `zeros([2, 3], { dtype: 'int32' })`. */

@@ -11,7 +11,12 @@ import { checkDType, isFloating, promoteTypes, type DType } from '../dtype.ts';
 import { DTypeError, ShapeError, ValueError } from '../errors.ts';
 import type { Activation, ActivationAttrs, BinaryOp, UnaryOp } from '../ops.ts';
 import { broadcastShapes, shapeString, type Shape } from '../shape.ts';
-import { Tensor, arrayFrom, record, runOp, sameBackend, sumTo, type Scalar, type TensorLike } from './tensor.ts';
+import {
+  Tensor, arrayFrom, broadcastView, record, runOp, sameBackend, scalarDType, scalarLike, sumTo,
+  type GeluOptions, type Scalar, type SoftplusOptions, type TensorLike,
+} from './tensor.ts';
+
+export { broadcastView, scalarLike, type GeluOptions, type SoftplusOptions };
 
 const FLOATS: readonly DType[] = ['float32', 'float64'];
 const NUMERIC: readonly DType[] = ['float32', 'float64', 'int32'];
@@ -20,10 +25,6 @@ function category(d: DType): number {
   return d === 'bool' ? 0 : d === 'int32' ? 1 : 2;
 }
 
-function scalarDType(v: Scalar): DType {
-  if (typeof v === 'boolean') return 'bool';
-  return Number.isInteger(v) ? 'int32' : 'float32';
-}
 
 /** The dtype an op on these operands computes in, as torch.result_type. */
 export function resultType(...operands: readonly TensorLike[]): DType {
@@ -46,38 +47,14 @@ export function resultType(...operands: readonly TensorLike[]): DType {
   return r;
 }
 
-/** A 0-d tensor holding `value`, on `like`'s backend, of `dtype` (or the scalar's own type). */
-export function scalarLike(value: Scalar, like: Tensor, dtype: DType = scalarDType(value)): Tensor {
-  return Tensor.fromArray(like.backend, dtype, [], arrayFrom(dtype, [Number(value)]));
-}
-
 /** A contiguous tensor of `shape` filled with `value`. */
-export function full(backend: Backend, shape: Shape, value: number, dtype: DType): Tensor {
+export function fullOn(backend: Backend, shape: Shape, value: number, dtype: DType): Tensor {
   return runOp('fill', backend, dtype, shape, [], { value });
 }
 
 /** A contiguous tensor of zeros. */
-export function zeros(backend: Backend, shape: Shape, dtype: DType): Tensor {
-  return full(backend, shape, 0, dtype);
-}
-
-/** The backend's view of `t` broadcast to `shape` (stride 0 on broadcast dims). */
-export function broadcastView(op: string, t: Tensor, shape: Shape): TensorView {
-  const v = t.view_();
-  if (v.shape.length === shape.length && v.shape.every((s, i) => s === shape[i])) return v;
-  const lead = shape.length - v.shape.length;
-  if (lead < 0) {
-    throw new ShapeError(`${op}: cannot broadcast to fewer dims; expected rank <= ${shape.length}, got ${shapeString(v.shape)} -> ${shapeString(shape)}`);
-  }
-  const strides = new Array<number>(shape.length);
-  for (let i = 0; i < shape.length; i++) {
-    const have = i < lead ? 1 : v.shape[i - lead]!;
-    if (have !== shape[i] && have !== 1) {
-      throw new ShapeError(`${op}: shapes cannot broadcast; expected equal sizes or 1 at each dim, got ${shapeString(v.shape)} and ${shapeString(shape)}`);
-    }
-    strides[i] = i < lead || (have === 1 && shape[i] !== 1) ? 0 : v.strides[i - lead]!;
-  }
-  return { ...v, shape, strides };
+export function zerosOn(backend: Backend, shape: Shape, dtype: DType): Tensor {
+  return fullOn(backend, shape, 0, dtype);
 }
 
 function asTensor(v: TensorLike, like: Tensor, dtype: DType): Tensor {
@@ -123,11 +100,7 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
 export function sigmoid(x: Tensor): Tensor { return activation('sigmoid', x, DEFAULT_ACT, 'Sigmoid'); }
 /** tanh(x). */
 export function tanh(x: Tensor): Tensor { return activation('tanh', x, DEFAULT_ACT, 'Tanh'); }
-/** Options of `gelu`. */
-export interface GeluOptions {
-  /** 'none' (exact, default) or 'tanh' (the approximation), as torch's `approximate`. */
-  readonly approximate?: 'none' | 'tanh';
-}
+
 /** x·Φ(x), exact or with the tanh approximation. */
 export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
   return options.approximate === 'tanh'
@@ -136,11 +109,6 @@ export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
 }
 /** x·sigmoid(x). */
 export function silu(x: Tensor): Tensor { return activation('silu', x, DEFAULT_ACT, 'Silu'); }
-/** Options of `softplus` (torch's defaults: beta 1, threshold 20). */
-export interface SoftplusOptions {
-  readonly beta?: number;
-  readonly threshold?: number;
-}
 /** log(1 + e^(βx))/β, and x where βx > threshold. */
 export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
   return activation('softplus', x, { ...DEFAULT_ACT, beta: options.beta ?? 1, threshold: options.threshold ?? 20 }, 'Softplus');
@@ -163,7 +131,7 @@ export function abs(x: Tensor): Tensor {
 /** −1, 0 or 1 by the sign of x (0 for NaN, as torch). Its gradient is zero. */
 export function sign(x: Tensor): Tensor {
   const out = unary('sign', x, NUMERIC);
-  return record(out, 'Sign', [x], (g) => [zeros(g.backend, g.shape, g.dtype)]);
+  return record(out, 'Sign', [x], (g) => [zerosOn(g.backend, g.shape, g.dtype)]);
 }
 
 /** e^x. */

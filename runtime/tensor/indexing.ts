@@ -43,7 +43,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkGatherShapes('gather', x, d, index);
   const out = runOp('gather', x.backend, x.dtype, index.shape, [x.contiguous().view_(), index.contiguous().view_()], { axis: d });
   const inShape = x.shape;
-  return record(out, 'Gather', [x], (g) => [scatterAddRaw(ew.zeros(g.backend, inShape, g.dtype), d, index, g)]);
+  return record(out, 'Gather', [x], (g) => [scatterAddRaw(ew.zerosOn(g.backend, inShape, g.dtype), d, index, g)]);
 }
 
 /**
@@ -89,7 +89,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const out3 = runOp('gather', x.backend, x.dtype, [outer, len, inner], [x3.contiguous().view_(), idx3.view_()], { axis: 1 });
   const shape3 = x3.shape;
   // The backward materialises the index (scatter_add takes a contiguous one) only when it runs.
-  const out = record(out3, 'IndexSelect', [x3], (g) => [scatterAddRaw(ew.zeros(g.backend, shape3, g.dtype), 1, idx3, g)]);
+  const out = record(out3, 'IndexSelect', [x3], (g) => [scatterAddRaw(ew.zerosOn(g.backend, shape3, g.dtype), 1, idx3, g)]);
   return out.reshape(x.shape.map((s, i) => (i === d ? len : s)));
 }
 

@@ -7,7 +7,7 @@ import { ShapeError } from '../errors.ts';
 import * as ew from './elementwise.ts';
 import { broadcastShapes, numelOf, shapeString, viewStrides } from '../shape.ts';
 import { Tensor, record, runOp, sameBackend, sumTo } from './tensor.ts';
-import { autocastPrecision, castTo16 } from '../amp/autocast.ts';
+import { autocastPrecision, castTo16 } from './autocast-mode.ts';
 import type { MatmulAttrs } from '../ops.ts';
 
 const FLOATS = ['float32', 'float64'] as const;

@@ -11,7 +11,9 @@ import { ShapeError } from '../errors.ts';
 import * as ew from './elementwise.ts';
 import type { ReduceOp } from '../ops.ts';
 import { normalizeDim, numelOf, shapeString } from '../shape.ts';
-import { Tensor, record, runOp, type ValuesIndices } from './tensor.ts';
+import { Tensor, record, runOp, type ValuesIndices, type VarOptions } from './tensor.ts';
+
+export type { VarOptions };
 import { scatterAddRaw } from './indexing.ts';
 
 /** The dims to reduce, sorted and unique; all dims when `dim` is undefined or empty. */
@@ -121,7 +123,7 @@ export function maxDim(op: 'max' | 'min', x: Tensor, dim: number, keepdim: boole
   const values = record(finish(valKept, x, dims, keepdim), op === 'max' ? 'MaxDim' : 'MinDim', [x], (g) => {
     if (x.dim() === 0) return [g];
     const gk = g.reshape(valKept.shape).contiguous();
-    const base = ew.zeros(g.backend, inShape, g.dtype);
+    const base = ew.zerosOn(g.backend, inShape, g.dtype);
     return [scatterAddRaw(base, d, idxKept, gk)];
   });
   return { values, indices: finish(idxKept, x, dims, keepdim) };
@@ -142,11 +144,6 @@ export function argExtreme(op: 'argmax' | 'argmin', x: Tensor, dim: number | und
 }
 
 /** Options of `var` and `std`. */
-export interface VarOptions {
-  /** Subtracted from the count in the divisor (default 1, Bessel's correction), as torch's `correction`. */
-  readonly correction?: number;
-  readonly keepdim?: boolean;
-}
 
 /** Variance over `dim`: Σ(x − mean)² / (N − correction). */
 export function variance(x: Tensor, dim?: number | readonly number[], options: VarOptions = {}): Tensor {

@@ -16,10 +16,6 @@ import type { OpAttrs, OpName } from '../ops.ts';
 import {
   contiguousStrides, inferShape, isContiguous, normalizeDim, numelOf, shapeString, viewStrides, type Shape,
 } from '../shape.ts';
-import * as ew from './elementwise.ts';
-import * as rd from './reduce.ts';
-import * as la from './linalg.ts';
-import * as ix from './indexing.ts';
 import { formatTensor } from './format.ts';
 
 /** A backend buffer shared by a tensor and its views; freed when the last one lets go. */
@@ -67,6 +63,115 @@ export interface ValuesIndices {
   readonly values: Tensor;
   readonly indices: Tensor;
 }
+
+/** Options of `gelu`. */
+export interface GeluOptions {
+  /** 'none' (exact, default) or 'tanh' (the approximation), as torch's `approximate`. */
+  readonly approximate?: 'none' | 'tanh';
+}
+
+/** Options of `softplus`. */
+export interface SoftplusOptions {
+  readonly beta?: number;
+  readonly threshold?: number;
+}
+
+/** Options of `var` and `std`. */
+export interface VarOptions {
+  /** Subtracted from the count in the divisor (default 1, Bessel's correction), as torch's `correction`. */
+  readonly correction?: number;
+  readonly keepdim?: boolean;
+}
+
+/**
+ * The Tensor methods that run ops. They are declared here, on the class, so that this file
+ * imports none of the op files (elementwise, reduce, linalg, indexing), which all build on
+ * it; `methods.ts` implements each one by calling its op function and installs them on
+ * `Tensor.prototype`, once, when `tensor/index.ts` is imported (every entry point does).
+ * Code in this file that needs an op calls it through these methods.
+ */
+export interface TensorOpMethods {
+  /** Converts to `dtype` (a no-op if already that dtype). */
+  to(dtype: DType): Tensor;
+  /** As `to('float32')`. */
+  float(): Tensor;
+  /** As `to('float64')`. */
+  double(): Tensor;
+  /** As `to('int32')`. */
+  int(): Tensor;
+  /** As `to('bool')`. */
+  bool(): Tensor;
+
+  /** `this += other` (times `alpha`), in place. */
+  add_(other: TensorLike, alpha?: number): this;
+  /** `this -= other` (times `alpha`), in place. */
+  sub_(other: TensorLike, alpha?: number): this;
+  /** `this *= other`, in place. */
+  mul_(other: TensorLike): this;
+  /** `this /= other`, in place. */
+  div_(other: TensorLike): this;
+
+  // elementwise math (tensor/elementwise.ts)
+  add(other: TensorLike): Tensor;
+  sub(other: TensorLike): Tensor;
+  mul(other: TensorLike): Tensor;
+  div(other: TensorLike): Tensor;
+  pow(exponent: TensorLike): Tensor;
+  maximum(other: TensorLike): Tensor;
+  minimum(other: TensorLike): Tensor;
+  neg(): Tensor;
+  abs(): Tensor;
+  sign(): Tensor;
+  sqrt(): Tensor;
+  rsqrt(): Tensor;
+  exp(): Tensor;
+  log(): Tensor;
+  square(): Tensor;
+  reciprocal(): Tensor;
+  clamp(min: number | null, max?: number | null): Tensor;
+  eq(other: TensorLike): Tensor;
+  ne(other: TensorLike): Tensor;
+  lt(other: TensorLike): Tensor;
+  le(other: TensorLike): Tensor;
+  gt(other: TensorLike): Tensor;
+  ge(other: TensorLike): Tensor;
+  logicalNot(): Tensor;
+  relu(): Tensor;
+  leakyRelu(negativeSlope?: number): Tensor;
+  sigmoid(): Tensor;
+  tanh(): Tensor;
+  gelu(options?: GeluOptions): Tensor;
+  silu(): Tensor;
+  softplus(options?: SoftplusOptions): Tensor;
+  elu(alpha?: number): Tensor;
+
+  // reductions (tensor/reduce.ts)
+  sum(dim?: number | readonly number[], keepdim?: boolean): Tensor;
+  mean(dim?: number | readonly number[], keepdim?: boolean): Tensor;
+  /** Without `dim`, the largest element; with `dim`, `{ values, indices }`. */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): ValuesIndices;
+  /** Without `dim`, the smallest element; with `dim`, `{ values, indices }`. */
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): ValuesIndices;
+  argmax(dim?: number, keepdim?: boolean): Tensor;
+  argmin(dim?: number, keepdim?: boolean): Tensor;
+  var(dim?: number | readonly number[], options?: VarOptions): Tensor;
+  std(dim?: number | readonly number[], options?: VarOptions): Tensor;
+  logSumExp(dim: number | readonly number[], keepdim?: boolean): Tensor;
+  softmax(dim: number): Tensor;
+  logSoftmax(dim: number): Tensor;
+
+  // linear algebra (tensor/linalg.ts)
+  matmul(other: Tensor): Tensor;
+
+  // indexing (tensor/indexing.ts)
+  gather(dim: number, index: Tensor): Tensor;
+  indexSelect(dim: number, index: Tensor): Tensor;
+}
+
+/** The class below, with the op methods of {@link TensorOpMethods} (installed by `methods.ts`). */
+export interface Tensor extends TensorOpMethods {}
 
 /**
  * An n-dimensional array on one backend, with autograd.
@@ -288,7 +393,7 @@ export class Tensor {
       if (this.numel() !== 1) {
         throw new AutogradError(`backward: grad can be implicitly created only for scalar outputs; expected a tensor of 1 element, got shape ${shapeString(this.shape)}`);
       }
-      seed = noGrad(() => ew.full(this.backend, this.shape, 1, this.dtype));
+      seed = noGrad(() => runOp('fill', this.backend, this.dtype, this.shape, [], { value: 1 }));
     } else {
       if (gradient.shape.length !== this.shape.length || gradient.shape.some((s, i) => s !== this.shape[i])) {
         throw new ShapeError(`backward: gradient has the wrong shape; expected ${shapeString(this.shape)}, got ${shapeString(gradient.shape)}`);
@@ -400,7 +505,7 @@ export class Tensor {
     const out = this.alias(shape, strides, this.offset + s * this.strides[d]!);
     const inShape = this.shape;
     return record(out, 'Slice', [this], (g) => {
-      const full = ew.zeros(g.backend, inShape, g.dtype);
+      const full = runOp('fill', g.backend, g.dtype, inShape, [], { value: 0 });
       full.slice(d, s, e, step).copy_(g);
       return [full];
     });
@@ -506,29 +611,15 @@ export class Tensor {
     return this.contiguousCopy();
   }
 
-  /** Converts to `dtype` (a no-op if already that dtype). */
-  to(dtype: DType): Tensor {
-    return ew.cast(this, dtype);
-  }
-
-  /** As `to('float32')`. */
-  float(): Tensor { return ew.cast(this, 'float32'); }
-  /** As `to('float64')`. */
-  double(): Tensor { return ew.cast(this, 'float64'); }
-  /** As `to('int32')`. */
-  int(): Tensor { return ew.cast(this, 'int32'); }
-  /** As `to('bool')`. */
-  bool(): Tensor { return ew.cast(this, 'bool'); }
-
   // ------------------------------------------------------------------ in-place
 
   /** Copies `src` (broadcast to this shape, cast to this dtype) into this tensor's elements. */
   copy_(src: TensorLike): this {
     checkInPlace('copy_', this);
-    const value = src instanceof Tensor ? src : ew.scalarLike(src, this);
+    const value = src instanceof Tensor ? src : scalarLike(src, this);
     noGrad(() => {
       const s = value.dtype === this.dtype ? value : value.to(this.dtype);
-      const expanded = ew.broadcastView('copy_', s, this.shape);
+      const expanded = broadcastView('copy_', s, this.shape);
       this.backend.run('copy', this.view_(), [expanded], {});
       if (s !== value) s.dispose();
     });
@@ -545,99 +636,6 @@ export class Tensor {
   zero_(): this {
     return this.copy_(0);
   }
-
-  /** `this += other` (times `alpha`), in place. */
-  add_(other: TensorLike, alpha = 1): this {
-    return this.inPlace('add_', () => ew.add(this, alpha === 1 ? other : ew.mul(other, alpha)));
-  }
-
-  /** `this -= other` (times `alpha`), in place. */
-  sub_(other: TensorLike, alpha = 1): this {
-    return this.inPlace('sub_', () => ew.sub(this, alpha === 1 ? other : ew.mul(other, alpha)));
-  }
-
-  /** `this *= other`, in place. */
-  mul_(other: TensorLike): this {
-    return this.inPlace('mul_', () => ew.mul(this, other));
-  }
-
-  /** `this /= other`, in place. */
-  div_(other: TensorLike): this {
-    return this.inPlace('div_', () => ew.div(this, other));
-  }
-
-  private inPlace(op: string, compute: () => Tensor): this {
-    checkInPlace(op, this);
-    tidy(() => {
-      const r = noGrad(compute);
-      this.copy_(r);
-    });
-    return this;
-  }
-
-  // --------------------------------------------------------- elementwise math
-
-  add(other: TensorLike): Tensor { return ew.add(this, other); }
-  sub(other: TensorLike): Tensor { return ew.sub(this, other); }
-  mul(other: TensorLike): Tensor { return ew.mul(this, other); }
-  div(other: TensorLike): Tensor { return ew.div(this, other); }
-  pow(exponent: TensorLike): Tensor { return ew.pow(this, exponent); }
-  maximum(other: TensorLike): Tensor { return ew.maximum(this, other); }
-  minimum(other: TensorLike): Tensor { return ew.minimum(this, other); }
-  neg(): Tensor { return ew.neg(this); }
-  abs(): Tensor { return ew.abs(this); }
-  sign(): Tensor { return ew.sign(this); }
-  sqrt(): Tensor { return ew.sqrt(this); }
-  rsqrt(): Tensor { return ew.rsqrt(this); }
-  exp(): Tensor { return ew.exp(this); }
-  log(): Tensor { return ew.log(this); }
-  square(): Tensor { return ew.mul(this, this); }
-  reciprocal(): Tensor { return ew.div(1, this); }
-  clamp(min: number | null, max: number | null = null): Tensor { return ew.clamp(this, min, max); }
-  eq(other: TensorLike): Tensor { return ew.compare('eq', this, other); }
-  ne(other: TensorLike): Tensor { return ew.compare('ne', this, other); }
-  lt(other: TensorLike): Tensor { return ew.compare('lt', this, other); }
-  le(other: TensorLike): Tensor { return ew.compare('le', this, other); }
-  gt(other: TensorLike): Tensor { return ew.compare('gt', this, other); }
-  ge(other: TensorLike): Tensor { return ew.compare('ge', this, other); }
-  logicalNot(): Tensor { return ew.logicalNot(this); }
-  relu(): Tensor { return ew.relu(this); }
-  leakyRelu(negativeSlope = 0.01): Tensor { return ew.leakyRelu(this, negativeSlope); }
-  sigmoid(): Tensor { return ew.sigmoid(this); }
-  tanh(): Tensor { return ew.tanh(this); }
-  gelu(options: ew.GeluOptions = {}): Tensor { return ew.gelu(this, options); }
-  silu(): Tensor { return ew.silu(this); }
-  softplus(options: ew.SoftplusOptions = {}): Tensor { return ew.softplus(this, options); }
-  elu(alpha = 1): Tensor { return ew.elu(this, alpha); }
-
-  // --------------------------------------------------------------- reductions
-
-  sum(dim?: number | readonly number[], keepdim = false): Tensor { return rd.sum(this, dim, keepdim); }
-  mean(dim?: number | readonly number[], keepdim = false): Tensor { return rd.mean(this, dim, keepdim); }
-  /** Without `dim`, the largest element; with `dim`, `{ values, indices }`. */
-  max(): Tensor;
-  max(dim: number, keepdim?: boolean): ValuesIndices;
-  max(dim?: number, keepdim = false): Tensor | ValuesIndices { return dim === undefined ? rd.amax(this) : rd.maxDim('max', this, dim, keepdim); }
-  /** Without `dim`, the smallest element; with `dim`, `{ values, indices }`. */
-  min(): Tensor;
-  min(dim: number, keepdim?: boolean): ValuesIndices;
-  min(dim?: number, keepdim = false): Tensor | ValuesIndices { return dim === undefined ? rd.amin(this) : rd.maxDim('min', this, dim, keepdim); }
-  argmax(dim?: number, keepdim = false): Tensor { return rd.argExtreme('argmax', this, dim, keepdim); }
-  argmin(dim?: number, keepdim = false): Tensor { return rd.argExtreme('argmin', this, dim, keepdim); }
-  var(dim?: number | readonly number[], options: rd.VarOptions = {}): Tensor { return rd.variance(this, dim, options); }
-  std(dim?: number | readonly number[], options: rd.VarOptions = {}): Tensor { return rd.std(this, dim, options); }
-  logSumExp(dim: number | readonly number[], keepdim = false): Tensor { return rd.logSumExp(this, dim, keepdim); }
-  softmax(dim: number): Tensor { return rd.softmax(this, dim); }
-  logSoftmax(dim: number): Tensor { return rd.logSoftmax(this, dim); }
-
-  // ------------------------------------------------------------ linear algebra
-
-  matmul(other: Tensor): Tensor { return la.matmul(this, other); }
-
-  // ----------------------------------------------------------------- indexing
-
-  gather(dim: number, index: Tensor): Tensor { return ix.gather(this, dim, index); }
-  indexSelect(dim: number, index: Tensor): Tensor { return ix.indexSelect(this, dim, index); }
 }
 
 // ------------------------------------------------------------------ helpers
@@ -654,7 +652,8 @@ function checkHasDims(op: string, t: Tensor): void {
   }
 }
 
-function checkInPlace(op: string, t: Tensor): void {
+/** @internal Throws unless `t` may be written in place under the current grad mode. */
+export function checkInPlace(op: string, t: Tensor): void {
   if (isGradEnabled() && t.requiresGrad && t.isLeaf) {
     throw new AutogradError(`${op}: a leaf tensor that requires grad is used in an in-place operation; expected it inside noGrad(), got gradient recording on`);
   }
@@ -704,7 +703,7 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
   for (let i = 0; i < g.dim(); i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
   }
-  const summed = dims.length > 0 ? rd.sum(g, dims, true) : g;
+  const summed = dims.length > 0 ? g.sum(dims, true) : g;
   return summed.reshape(shape);
 }
 
@@ -739,8 +738,40 @@ export function arrayFrom(dtype: DType, values: ArrayLike<number>): StorageArray
   return a;
 }
 
+function scalarDType(v: Scalar): DType {
+  if (typeof v === 'boolean') return 'bool';
+  return Number.isInteger(v) ? 'int32' : 'float32';
+}
+
+/** The dtype a Python-style scalar operand has: bool, int32 for integers, else float32. */
+export { scalarDType };
+
+/** A 0-d tensor holding `value`, on `like`'s backend, of `dtype` (or the scalar's own type). */
+export function scalarLike(value: Scalar, like: Tensor, dtype: DType = scalarDType(value)): Tensor {
+  return Tensor.fromArray(like.backend, dtype, [], arrayFrom(dtype, [Number(value)]));
+}
+
+/** The backend's view of `t` broadcast to `shape` (stride 0 on broadcast dims). */
+export function broadcastView(op: string, t: Tensor, shape: Shape): TensorView {
+  const v = t.view_();
+  if (v.shape.length === shape.length && v.shape.every((s, i) => s === shape[i])) return v;
+  const lead = shape.length - v.shape.length;
+  if (lead < 0) {
+    throw new ShapeError(`${op}: cannot broadcast to fewer dims; expected rank <= ${shape.length}, got ${shapeString(v.shape)} -> ${shapeString(shape)}`);
+  }
+  const strides = new Array<number>(shape.length);
+  for (let i = 0; i < shape.length; i++) {
+    const have = i < lead ? 1 : v.shape[i - lead]!;
+    if (have !== shape[i] && have !== 1) {
+      throw new ShapeError(`${op}: shapes cannot broadcast; expected equal sizes or 1 at each dim, got ${shapeString(v.shape)} and ${shapeString(shape)}`);
+    }
+    strides[i] = i < lead || (have === 1 && shape[i] !== 1) ? 0 : v.strides[i - lead]!;
+  }
+  return { ...v, shape, strides };
+}
+
 const gradOps: GradOps<Tensor> = {
-  add: (a, b) => ew.add(a, b),
+  add: (a, b) => a.add(b),
   accumulate(leaf, grad, exclusive) {
     if (leaf.grad === null || leaf.grad.isDisposed) {
       // Store the gradient itself only when nothing else can see its buffer: not another

@@ -6,12 +6,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend } from '../../runtime/backend.ts';
 import { autocast, autocastDType } from '../../runtime/amp/index.ts';
-import { tensor } from '../../runtime/tensor/creation.ts';
+import { conv2d, linear, matmul, tensor } from '../../runtime/tensor/index.ts';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import { ValueError } from '../../runtime/errors.ts';
 import { roundToBFloat16, roundToHalf } from '../../runtime/float16.ts';
-import { linear, matmul } from '../../runtime/tensor/linalg.ts';
-import { conv2d } from '../../runtime/tensor/conv.ts';
 import type { MatmulAttrs, OpAttrs, OpName } from '../../runtime/ops.ts';
 import { Parameter } from '../../runtime/nn/index.ts';
 import { BACKENDS, values } from '../nn/helpers.ts';

@@ -6,15 +6,13 @@
  * the state dict with torch's keys.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { tensor } from '../../runtime/tensor/creation.ts';
+import { tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import { GradScaler, GradScalerError } from '../../runtime/amp/index.ts';
 import { PyFloat } from '../../runtime/io/pickle.ts';
 import { Parameter } from '../../runtime/nn/index.ts';
 import { Adam, SGD } from '../../runtime/optim/index.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
-import { liveBuffers } from '../../runtime/stats.ts';
-import { tidy } from '../../runtime/memory.ts';
+import { liveBuffers, tidy } from '../../runtime/memory.ts';
 import { BACKENDS, values } from '../nn/helpers.ts';
 
 /** Backward of `scale(sum(w · c))`, so w.grad = scale · c; c may hold Infinity or NaN. */

@@ -8,7 +8,7 @@ import {
   logSumExp, matmul, maximum, mean, minimum, mul, neg, pow, relu, scatterAdd, sigmoid, silu, softmax, softplus, sqrt,
   stack, std, sub, sum, tanh, where, type Tensor,
 } from '../../runtime/index.ts';
-import { variance } from '../../runtime/tensor/reduce.ts';
+import { variance } from '../../runtime/tensor/index.ts';
 import { input, points, type GradInput } from '../helpers/gradcheck.ts';
 
 export interface Case {

@@ -23,7 +23,7 @@ for (const [group, cases] of GROUPS) {
 
 describe('gradcheck helper', () => {
   it('gradcheck: rejects a wrong gradient rule (exp with a doubled gradient)', async () => {
-    const { record } = await import('../../runtime/tensor/tensor.ts');
+    const { record } = await import('../../runtime/tensor/index.ts');
     const badExp = (x: Tensor): Tensor => {
       const out = exp(x.detach());
       return record(out, 'BadExp', [x], (g) => [g.mul(out).mul(2)]);

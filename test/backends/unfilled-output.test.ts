@@ -9,15 +9,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AllocOptions, Backend, BufferHandle } from '../../runtime/backend.ts';
 import type { DType } from '../../runtime/dtype.ts';
 import { allocArray } from '../../runtime/dtype.ts';
-import { Tensor } from '../../runtime/tensor/tensor.ts';
+import {
+  Tensor, avgPool2d, cat, conv2d, fold, gather, indexSelect, maxPool2d, roundBF16, roundF16, scatterAdd, where,
+} from '../../runtime/tensor/index.ts';
 import { tensor, randn, rand, randint, arange } from '../../runtime/index.ts';
 import { Generator } from '../../runtime/random.ts';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import * as F from '../../runtime/nn/functional.ts';
-import { conv2d, maxPool2d, avgPool2d, fold } from '../../runtime/tensor/conv.ts';
-import { cat, gather, indexSelect, scatterAdd } from '../../runtime/tensor/indexing.ts';
 import { tidy } from '../../runtime/memory.ts';
-import { roundBF16, roundF16, where } from '../../runtime/tensor/elementwise.ts';
 import { availableBackends, wrapBackend } from '../helpers/backends.ts';
 
 const GARBAGE: Readonly<Record<DType, number>> = { float32: NaN, float64: NaN, int32: 0x5a5a5a5a, bool: 7 };

@@ -3,7 +3,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ShapeError, ValueError } from '../../runtime/errors.ts';
-import { tensor, zeros } from '../../runtime/tensor/creation.ts';
+import { tensor, zeros } from '../../runtime/tensor/index.ts';
 import { defaultCollate } from '../../runtime/data/collate.ts';
 import { RawImage } from '../../runtime/data/raw-image.ts';
 import { TensorDataset } from '../../runtime/data/tensor-dataset.ts';

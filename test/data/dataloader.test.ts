@@ -6,12 +6,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../runtime/backend.ts';
 import { ValueError } from '../../runtime/errors.ts';
-import { arange, tensor } from '../../runtime/tensor/creation.ts';
+import { arange, tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import { Generator, manualSeed } from '../../runtime/random.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
-import { liveBuffers } from '../../runtime/stats.ts';
-import { tidy } from '../../runtime/memory.ts';
+import { liveBuffers, tidy } from '../../runtime/memory.ts';
 import { DataLoader } from '../../runtime/data/dataloader.ts';
 import { Dataset, IterableDataset } from '../../runtime/data/dataset.ts';
 import { BatchSampler, RandomSampler, SequentialSampler, SubsetRandomSampler } from '../../runtime/data/sampler.ts';

@@ -3,7 +3,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IndexError, ShapeError, ValueError } from '../../runtime/errors.ts';
-import { arange, tensor } from '../../runtime/tensor/creation.ts';
+import { arange, tensor } from '../../runtime/tensor/index.ts';
 import { Generator } from '../../runtime/random.ts';
 import { ConcatDataset, Dataset, Subset } from '../../runtime/data/dataset.ts';
 import { randomSplit } from '../../runtime/data/random-split.ts';
@@ -121,7 +121,7 @@ describe('randomSplit', () => {
     const ds = new TensorDataset(arange(8).reshape([4, 2]));
     const [s] = randomSplit(ds, [4], { generator: new Generator(1) });
     expect(typeof s!.getBatch).toBe('function');
-    const [rows] = (await s!.getBatch!([0, 1])) as [import('../../runtime/tensor/tensor.ts').Tensor];
+    const [rows] = (await s!.getBatch!([0, 1])) as [import('../../runtime/tensor/index.ts').Tensor];
     const expected = s!.indices.slice(0, 2).map((i) => [2 * i, 2 * i + 1]);
     expect(await rows.tolist()).toEqual(expected);
     expect(new Subset(new Range(3), [0]).getBatch).toBeUndefined();

@@ -17,7 +17,7 @@ import { RawImage } from '../../runtime/data/raw-image.ts';
 import { md5 } from '../../runtime/data/md5.ts';
 import { FashionMNIST, MNIST, loadMnistArrays, type MnistSpec } from '../../runtime/data/mnist.ts';
 import { Compose, Normalize, ToTensor } from '../../runtime/data/transforms.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
+import type { Tensor } from '../../runtime/tensor/index.ts';
 import { tempFolder, useTestRuntime } from './setup.ts';
 
 let root: string;

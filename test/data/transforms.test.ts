@@ -3,10 +3,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DTypeError, ShapeError, ValueError } from '../../runtime/errors.ts';
-import { arange, tensor } from '../../runtime/tensor/creation.ts';
+import { arange, tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import { RawImage } from '../../runtime/data/raw-image.ts';
 import { Compose, Lambda, Normalize, ToTensor } from '../../runtime/data/transforms.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
 import { useTestRuntime } from './setup.ts';
 
 beforeAll(() => {

@@ -8,9 +8,8 @@
  */
 import type { Backend } from '../../runtime/backend.ts';
 import { noGrad } from '../../runtime/autograd.ts';
-import { tensor } from '../../runtime/tensor/creation.ts';
+import { tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import { tidy } from '../../runtime/memory.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
 
 /** Options of `gradcheck`; the defaults suit float64 and smooth functions. */
 export interface GradcheckOptions {

@@ -7,11 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../runtime/backend.ts';
 import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
-import { tensor, zeros } from '../../runtime/tensor/creation.ts';
+import { tensor, zeros, type Tensor } from '../../runtime/tensor/index.ts';
 import { FormatError } from '../../runtime/io/errors.ts';
 import { loadSafetensors, saveSafetensors } from '../../runtime/io/safetensors.ts';
 import { int64, type Int64 } from '../../runtime/io/torch-ckpt.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
 
 const backend: Backend = createReferenceBackend();
 

@@ -10,7 +10,7 @@ import { torchIt, torchLoad } from '../helpers/torch.ts';
 import type { Backend } from '../../runtime/backend.ts';
 import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
-import { tensor, arange, zeros } from '../../runtime/tensor/creation.ts';
+import { Tensor, arange, tensor, zeros } from '../../runtime/tensor/index.ts';
 import { FormatError } from '../../runtime/io/errors.ts';
 import { PyFloat, PyTuple, pickle } from '../../runtime/io/pickle.ts';
 import { int64, loadTorch, saveTorch } from '../../runtime/io/torch-ckpt.ts';
@@ -18,7 +18,6 @@ import { listZip, readZip, writeZip } from '../../runtime/io/zip.ts';
 import { Adam } from '../../runtime/optim/adam.ts';
 import { mseLoss } from '../../runtime/nn/functional.ts';
 import { BatchNorm1d, Linear, Sequential } from '../../runtime/nn/index.ts';
-import { Tensor } from '../../runtime/tensor/tensor.ts';
 
 const backend: Backend = createReferenceBackend();
 // Modules allocate on the default backend.

@@ -7,10 +7,9 @@
  */
 import { writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { tensor, zeros } from '../../runtime/tensor/creation.ts';
+import { tensor, zeros, type Tensor } from '../../runtime/tensor/index.ts';
 import { manualSeed } from '../../runtime/random.ts';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
 import { Adam } from '../../runtime/optim/adam.ts';
 import { ReduceLROnPlateau } from '../../runtime/optim/reduce-lr-on-plateau.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';

@@ -4,9 +4,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { tensor } from '../../runtime/tensor/creation.ts';
+import { tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import { manualSeed } from '../../runtime/random.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
 import { Adam } from '../../runtime/optim/adam.ts';
 import { StepLR } from '../../runtime/optim/lr-scheduler.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';

@@ -5,7 +5,7 @@
 import { readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { manualSeed } from '../../runtime/random.ts';
-import { Tensor } from '../../runtime/tensor/tensor.ts';
+import { Tensor } from '../../runtime/tensor/index.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';
 import { ModelCheckpoint } from '../../runtime/lightning/callbacks/model-checkpoint.ts';
 import { CheckpointError } from '../../runtime/lightning/errors.ts';

@@ -4,8 +4,7 @@
  * loggers receive and when, and typed errors for bad values.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tensor, zeros } from '../../runtime/tensor/creation.ts';
-import { Tensor } from '../../runtime/tensor/tensor.ts';
+import { Tensor, tensor, zeros } from '../../runtime/tensor/index.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';
 import { MisconfigurationError } from '../../runtime/lightning/errors.ts';
 import type { HParams, Logger, LoggerStatus } from '../../runtime/lightning/loggers/logger.ts';

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tensor } from '../../runtime/tensor/creation.ts';
+import { tensor } from '../../runtime/tensor/index.ts';
 import { histogram } from '../../runtime/io/tfevents.ts';
 import { CSVLogger } from '../../runtime/lightning/loggers/csv.ts';
 import { hostIdentity } from '../../runtime/lightning/loggers/event-file-writer.ts';

@@ -3,12 +3,11 @@
  * state, hooks, and ReduceLROnPlateau driven by a monitored metric.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tensor } from '../../runtime/tensor/creation.ts';
+import { tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import { Adam } from '../../runtime/optim/adam.ts';
 import { SGD } from '../../runtime/optim/sgd.ts';
 import { StepLR } from '../../runtime/optim/lr-scheduler.ts';
 import { ReduceLROnPlateau } from '../../runtime/optim/reduce-lr-on-plateau.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';
 import { LightningModule, isOverridden } from '../../runtime/lightning/module.ts';
 import { normalizeOptimizers, type OptimizersConfig } from '../../runtime/lightning/optimizers.ts';

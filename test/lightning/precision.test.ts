@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { manualSeed } from '../../runtime/random.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
+import type { Tensor } from '../../runtime/tensor/index.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';
 import { Callback } from '../../runtime/lightning/callbacks/callback.ts';
 import { ModelCheckpoint } from '../../runtime/lightning/callbacks/model-checkpoint.ts';

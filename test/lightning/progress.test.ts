@@ -3,8 +3,7 @@
  * while validation runs), plain periodic lines otherwise; and the model summary table.
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { tensor } from '../../runtime/tensor/creation.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
+import { tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';
 import { ProgressBar } from '../../runtime/lightning/callbacks/progress-bar.ts';
 import { humanCount, summarize } from '../../runtime/lightning/callbacks/model-summary.ts';

@@ -12,9 +12,8 @@ import { Sequential } from '../../runtime/nn/containers.ts';
 import { Linear } from '../../runtime/nn/linear.ts';
 import { ReLU } from '../../runtime/nn/activation.ts';
 import { Adam } from '../../runtime/optim/adam.ts';
-import { tensor } from '../../runtime/tensor/creation.ts';
+import { tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import { noGrad } from '../../runtime/autograd.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
 import { useWasmRuntime } from './trainer-helpers.ts';
 
 const FIXTURE = new URL('../fixtures/lightning/', import.meta.url);

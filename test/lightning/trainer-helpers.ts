@@ -17,7 +17,7 @@ import { ReLU } from '../../runtime/nn/activation.ts';
 import { Sequential } from '../../runtime/nn/containers.ts';
 import { mseLoss } from '../../runtime/nn/loss-functions.ts';
 import { Adam } from '../../runtime/optim/adam.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
+import type { Tensor } from '../../runtime/tensor/index.ts';
 import { LightningModule } from '../../runtime/lightning/module.ts';
 import type { OptimizersConfig } from '../../runtime/lightning/optimizers.ts';
 import { availableBackends } from '../helpers/backends.ts';

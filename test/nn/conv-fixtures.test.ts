@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
+import type { Tensor } from '../../runtime/tensor/index.ts';
 import { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d, type Module } from '../../runtime/nn/index.ts';
 import type { Conv2dModuleOptions } from '../../runtime/nn/index.ts';
 import type { AdaptiveSize, AvgPool2dOptions, MaxPool2dOptions, Size2 } from '../../runtime/nn/functional.ts';

@@ -5,10 +5,9 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
-import { randn, tensor } from '../../runtime/tensor/creation.ts';
+import { randn, tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import { NotImplementedOpError, ShapeError, ValueError } from '../../runtime/errors.ts';
 import { manualSeed } from '../../runtime/random.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
 import {
   AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential,
 } from '../../runtime/nn/index.ts';

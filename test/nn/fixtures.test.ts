@@ -7,9 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { tensor } from '../../runtime/tensor/creation.ts';
+import { tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
 import * as F from '../../runtime/nn/functional.ts';
 import {
   BatchNorm1d, BatchNorm2d, Embedding, LayerNorm, Linear, Module, ReLU, Sequential,

@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import type { Backend } from '../../runtime/backend.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
+import type { Tensor } from '../../runtime/tensor/index.ts';
 import { availableBackends } from '../helpers/backends.ts';
 
 /** Every available backend (reference first). */

@@ -5,12 +5,10 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
-import { ones, randn, tensor, zeros } from '../../runtime/tensor/creation.ts';
+import { ones, randn, tensor, zeros, type Tensor } from '../../runtime/tensor/index.ts';
 import { DTypeError, IndexError, ShapeError, ValueError } from '../../runtime/errors.ts';
 import { manualSeed } from '../../runtime/random.ts';
-import { tidy } from '../../runtime/memory.ts';
-import { liveBuffers } from '../../runtime/stats.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
+import { liveBuffers, tidy } from '../../runtime/memory.ts';
 import {
   BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, GELU, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax,
   ReLU, Sequential, SiLU, Sigmoid, Softmax, Tanh,

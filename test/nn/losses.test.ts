@@ -5,12 +5,10 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
-import { ones, randn, tensor, zeros } from '../../runtime/tensor/creation.ts';
+import { ones, randn, tensor, zeros, type Tensor } from '../../runtime/tensor/index.ts';
 import { DTypeError, IndexError, ShapeError, ValueError } from '../../runtime/errors.ts';
-import { tidy } from '../../runtime/memory.ts';
+import { liveBuffers, tidy } from '../../runtime/memory.ts';
 import { manualSeed } from '../../runtime/random.ts';
-import { liveBuffers } from '../../runtime/stats.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
 import * as F from '../../runtime/nn/functional.ts';
 import { BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss } from '../../runtime/nn/index.ts';
 import { BACKENDS, expectNear, values } from './helpers.ts';

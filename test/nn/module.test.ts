@@ -5,10 +5,9 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
-import { ones, randn, tensor, zeros } from '../../runtime/tensor/creation.ts';
+import { Tensor, ones, randn, tensor, zeros } from '../../runtime/tensor/index.ts';
 import { ValueError, IndexError } from '../../runtime/errors.ts';
 import { manualSeed } from '../../runtime/random.ts';
-import { Tensor } from '../../runtime/tensor/tensor.ts';
 import {
   BatchNorm1d, Dropout, Embedding, Identity, LayerNorm, Linear, Module, ModuleDict, ModuleList, Parameter, ReLU,
   Sequential, StateDictError, isParameter, init,

@@ -4,9 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import { tensor } from '../../runtime/tensor/creation.ts';
+import { tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import type { DType } from '../../runtime/dtype.ts';
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
 
 /** A tensor as the fixtures store it: shape, torch dtype name, flat row-major data. */
 export interface FixtureTensor {

@@ -5,9 +5,8 @@
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
-import { tidy } from '../../runtime/memory.ts';
-import { liveBuffers } from '../../runtime/stats.ts';
-import { Tensor } from '../../runtime/tensor/tensor.ts';
+import { liveBuffers, tidy } from '../../runtime/memory.ts';
+import { Tensor } from '../../runtime/tensor/index.ts';
 import { Linear, Sequential, Tanh } from '../../runtime/nn/index.ts';
 import { mseLoss } from '../../runtime/nn/functional.ts';
 import { Adam, AdamW, RMSprop, SGD, type Optimizer, type ParamGroupInput } from '../../runtime/optim/index.ts';

@@ -6,12 +6,10 @@
 import { wasNoticed } from '../../runtime/notice.ts';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { noGrad } from '../../runtime/autograd.ts';
-import { ones, tensor, zeros } from '../../runtime/tensor/creation.ts';
+import { Tensor, ones, tensor, zeros } from '../../runtime/tensor/index.ts';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import { ShapeError, ValueError } from '../../runtime/errors.ts';
-import { tidy } from '../../runtime/memory.ts';
-import { liveBuffers } from '../../runtime/stats.ts';
-import { Tensor } from '../../runtime/tensor/tensor.ts';
+import { liveBuffers, tidy } from '../../runtime/memory.ts';
 import { Linear, Parameter } from '../../runtime/nn/index.ts';
 import { Adam, AdamW, RMSprop, SGD, adamGroupUpdate, adamUpdate, adamUpdateComposite, toCamel, toSnake } from '../../runtime/optim/index.ts';
 import { BACKENDS, expectNear, values } from '../nn/helpers.ts';

@@ -2,7 +2,7 @@
  * @module optim/scheduler-helpers — the optimizer and schedulers the scheduler suites build
  * from fixture-style names and options.
  */
-import { zeros } from '../../runtime/tensor/creation.ts';
+import { zeros } from '../../runtime/tensor/index.ts';
 import { Parameter } from '../../runtime/nn/index.ts';
 import {
   Adam, CosineAnnealingLR, ExponentialLR, LinearLR, MultiStepLR, OneCycleLR, ReduceLROnPlateau, SGD, StepLR,

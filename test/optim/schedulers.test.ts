@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
-import { zeros } from '../../runtime/tensor/creation.ts';
+import { zeros } from '../../runtime/tensor/index.ts';
 import { ValueError } from '../../runtime/errors.ts';
 import { Parameter } from '../../runtime/nn/index.ts';
 import {

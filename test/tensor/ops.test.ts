@@ -12,7 +12,7 @@ import {
   minimum, mul, ne, neg, pow, relu, sigmoid, silu, softplus, sqrt, sub, tanh, where, sum, mean, std, logSumExp,
   softmax, logSoftmax, linear, cat, stack, gather, indexSelect, oneHot, scatterAdd, sign, amax, amin,
 } from '../../runtime/index.ts';
-import { variance } from '../../runtime/tensor/reduce.ts';
+import { variance } from '../../runtime/tensor/index.ts';
 import { availableBackends } from '../helpers/backends.ts';
 import {
   argmaxOf, argminOf, broadcastTo, eluOf, expectTensor, f32, floats, geluOf, geluTanhOf, map, matmulNd, meanOf, nd,

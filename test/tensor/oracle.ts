@@ -5,7 +5,7 @@
  * An `Nd` is a row-major array of numbers with a shape. Every function here is written
  * from the formula (or PyTorch's documented semantics), never by calling the runtime.
  */
-import type { Tensor } from '../../runtime/tensor/tensor.ts';
+import type { Tensor } from '../../runtime/tensor/index.ts';
 import type { DType } from '../../runtime/dtype.ts';
 import { expectClose, toleranceFor, type Tolerance } from '../helpers/tolerance.ts';
 import type { OpName } from '../../runtime/ops.ts';

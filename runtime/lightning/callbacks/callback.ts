@@ -6,7 +6,7 @@
  * back on resume, as in Lightning.
  */
 import type { Optimizer } from '../../optim/optimizer.ts';
-import type { Tensor } from '../../tensor/tensor.ts';
+import type { Tensor } from '../../tensor/index.ts';
 import type { LightningModule } from '../module.ts';
 import type { Trainer } from '../trainer.ts';
 

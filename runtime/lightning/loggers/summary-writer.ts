@@ -6,7 +6,7 @@
  * back (and encode PNG), so they return a promise; `flush()` waits for any
  * still in flight, so nothing is lost when a caller does not await them.
  */
-import type { Tensor } from '../../tensor/tensor.ts';
+import type { Tensor } from '../../tensor/index.ts';
 import { ValueError } from '../../errors.ts';
 import { encodePng, toUint8 } from '../../io/png.ts';
 import { histogram, imageSummary, scalarSummary, textSummary, type SummaryValue } from '../../io/tfevents.ts';

@@ -9,7 +9,7 @@
  */
 import { defaultGenerator } from '../../random.ts';
 import { tidy } from '../../memory.ts';
-import { Tensor } from '../../tensor/tensor.ts';
+import { Tensor } from '../../tensor/index.ts';
 import type { Optimizer } from '../../optim/optimizer.ts';
 import { MisconfigurationError } from '../errors.ts';
 import { internalsOf, type LightningModule } from '../module.ts';

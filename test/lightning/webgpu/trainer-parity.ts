@@ -11,7 +11,7 @@
  * have only software adapters (lavapipe); `--allow-fallback` lets the Trainer use one.
  */
 import * as lib from '../../../bindings/deno.ts';
-import type { Tensor } from '../../../runtime/tensor/tensor.ts';
+import type { Tensor } from '../../../runtime/tensor/index.ts';
 import type { LightningModule as LM } from '../../../runtime/lightning/module.ts';
 import type { Trainer as TrainerT } from '../../../runtime/lightning/trainer.ts';
 
