@@ -172,9 +172,12 @@ export function arange(start: number, a?: number | TensorOptions, b?: number | T
   const n = Math.max(0, Math.ceil((hi - lo) / step));
   const integral = Number.isInteger(lo) && Number.isInteger(hi) && Number.isInteger(step);
   const dtype = options.dtype ?? (integral ? 'int32' : 'float32');
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = lo + i * step;
-  return make([n], dtype, options, values);
+  checkShape('arange', [n]);
+  return makeDrawn([n], dtype, options, () => {
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) values[i] = lo + i * step;
+    return values;
+  });
 }
 
 /**
@@ -189,21 +192,44 @@ export function linspace(start: number, end: number, steps: number, options: Ten
   const r = dtype === 'float32' ? Math.fround : (v: number): number => v;
   const lo = r(start);
   const hi = r(end);
-  const values = new Float64Array(steps);
-  const step = steps > 1 ? r(r(hi - lo) / (steps - 1)) : 0;
-  const half = Math.floor(steps / 2);
-  for (let i = 0; i < steps; i++) values[i] = i < half ? r(lo + r(step * i)) : r(hi - r(step * (steps - 1 - i)));
-  // torch fills a single step with start (linspace_out special-cases steps == 1).
-  if (steps === 1) values[0] = lo;
-  return make([steps], dtype, options, values);
+  return makeDrawn([steps], dtype, options, () => {
+    const values = new Float64Array(steps);
+    const step = steps > 1 ? r(r(hi - lo) / (steps - 1)) : 0;
+    const half = Math.floor(steps / 2);
+    for (let i = 0; i < steps; i++) values[i] = i < half ? r(lo + r(step * i)) : r(hi - r(step * (steps - 1 - i)));
+    // torch fills a single step with start (linspace_out special-cases steps == 1).
+    if (steps === 1) values[0] = lo;
+    return values;
+  });
 }
 
 /** The n×m identity (m defaults to n). */
 export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
   checkShape('eye', [n, m]);
-  const values = new Float64Array(n * m);
-  for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
-  return make([n, m], options.dtype ?? 'float32', options, values);
+  return makeDrawn([n, m], options.dtype ?? 'float32', options, () => {
+    const values = new Float64Array(n * m);
+    for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
+    return values;
+  });
+}
+
+/**
+ * As `make`, but the backend allocates the output before any value is computed, so a size the
+ * backend cannot hold (`randn([2 ** 31])`) is refused at once with its typed error, not after
+ * drawing billions of values.
+ */
+function makeDrawn(shape: readonly number[], dtype: DType, options: TensorOptions, values: () => ArrayLike<number>): Tensor {
+  const t = Tensor.empty(backendOr(options.backend), dtype, shape, { zero: false });
+  try {
+    const v = values();
+    const data = allocArray(dtype, v.length);
+    for (let i = 0; i < v.length; i++) data[i] = Number(v[i]);
+    if (data.length > 0) t.backend.write(t.view_().buffer, data, 0);
+  } catch (e) {
+    t.dispose();
+    throw e;
+  }
+  return finish(t, options);
 }
 
 function randomMake(op: string, args: readonly unknown[], draw: (g: Generator, n: number) => Float64Array): Tensor {
@@ -212,7 +238,7 @@ function randomMake(op: string, args: readonly unknown[], draw: (g: Generator, n
   if (dtype !== 'float32' && dtype !== 'float64') {
     throw new ValueError(`${op}: only floating dtypes are supported; expected float32 or float64, got ${dtype}`);
   }
-  return make(shape, dtype, options, draw(options.generator ?? defaultGenerator, numelOf(shape)));
+  return makeDrawn(shape, dtype, options, () => draw(options.generator ?? defaultGenerator, numelOf(shape)));
 }
 
 /** Uniform values in [0, 1): `rand(2, 3)`. */
@@ -228,8 +254,8 @@ export function randn(...args: ShapeArgs<RandomOptions>): Tensor {
 /** Integers uniform in [low, high), int32: `randint(0, 10, [3])`. */
 export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
   checkShape('randint', shape);
-  const values = (options.generator ?? defaultGenerator).integers(numelOf(shape), low, high);
-  return make(shape, options.dtype ?? 'int32', options, values);
+  const draw = (): ArrayLike<number> => (options.generator ?? defaultGenerator).integers(numelOf(shape), low, high);
+  return makeDrawn(shape, options.dtype ?? 'int32', options, draw);
 }
 
 /** Uniform values in `t`'s shape. */
@@ -250,6 +276,6 @@ export function randintLike(t: Tensor, low: number, high: number, options: Rando
 /** A random permutation of 0..n-1, int32. */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
   checkShape('randperm', [n]);
-  return make([n], options.dtype ?? 'int32', options, (options.generator ?? defaultGenerator).permutation(n));
+  return makeDrawn([n], options.dtype ?? 'int32', options, () => (options.generator ?? defaultGenerator).permutation(n));
 }
 

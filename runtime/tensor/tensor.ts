@@ -36,6 +36,9 @@ class Storage {
 // when the garbage collector finds them.
 // A backend's dispose() has already freed every buffer, so a tensor collected after its
 // backend is gone has nothing to give back (and must not throw from the collector).
+/** The most elements a tensor may have: a JavaScript typed array holds at most 2^32 - 1. */
+const MAX_NUMEL = 2 ** 32 - 1;
+
 /** For op outputs: the primitive writes every element, so the backend may skip its zero fill. */
 const UNFILLED: AllocOptions = { zero: false };
 
@@ -219,7 +222,11 @@ export class Tensor {
    * contents when `options.zero` is false (for an output the caller overwrites whole).
    */
   static empty(backend: Backend, dtype: DType, shape: Shape, options?: AllocOptions): Tensor {
-    const buffer = backend.alloc(dtype, Math.max(numelOf(shape), 1), options);
+    const n = numelOf(shape);
+    if (n > MAX_NUMEL) {
+      throw new ShapeError(`tensor: too many elements; expected at most ${MAX_NUMEL} (the largest typed array), got ${n} for shape ${shapeString(shape)}`);
+    }
+    const buffer = backend.alloc(dtype, Math.max(n, 1), options);
     return new Tensor(new Storage(backend, buffer), [...shape], contiguousStrides(shape), 0, dtype);
   }
 
