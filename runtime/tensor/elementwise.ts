@@ -6,14 +6,14 @@
  * (bool < integer < float), in which case that category's default wins
  * (`int32` tensor * 0.5 is float32).
  */
-import type { Backend, TensorView } from '../backend.ts';
+import type { Backend } from '../backend.ts';
 import { checkDType, isFloating, promoteTypes, type DType } from '../dtype.ts';
-import { DTypeError, ShapeError, ValueError } from '../errors.ts';
+import { DTypeError, ValueError } from '../errors.ts';
 import type { Activation, ActivationAttrs, BinaryOp, UnaryOp } from '../ops.ts';
-import { broadcastShapes, shapeString, type Shape } from '../shape.ts';
+import { broadcastShapes, type Shape } from '../shape.ts';
 import {
-  Tensor, arrayFrom, broadcastView, record, runOp, sameBackend, scalarDType, scalarLike, sumTo,
-  type GeluOptions, type Scalar, type SoftplusOptions, type TensorLike,
+  Tensor, broadcastView, record, runOp, sameBackend, scalarDType, scalarLike, sumTo,
+  type GeluOptions, type SoftplusOptions, type TensorLike,
 } from './tensor.ts';
 
 export { broadcastView, scalarLike, type GeluOptions, type SoftplusOptions };

@@ -65,7 +65,7 @@ export function formatTensor(data: StorageArray, shape: readonly number[], dtype
   let body: string;
   if (shape.length === 0) body = fmt(data[0]!);
   else if (numel === 0) body = '[]';
-  else body = render(shape, strides, summarize, (dim, offset) => cell(data[offset]!), width);
+  else body = render(shape, strides, summarize, (_dim, offset) => cell(data[offset]!), width);
   return addSuffixes(`${PREFIX}${body}`, all);
 }
 

@@ -32,16 +32,16 @@ class Storage {
   }
 }
 
-// Tensors that the program dropped without dispose() give their buffer back
-// when the garbage collector finds them.
-// A backend's dispose() has already freed every buffer, so a tensor collected after its
-// backend is gone has nothing to give back (and must not throw from the collector).
 /** The most elements a tensor may have: a JavaScript typed array holds at most 2^32 - 1. */
 const MAX_NUMEL = 2 ** 32 - 1;
 
 /** For op outputs: the primitive writes every element, so the backend may skip its zero fill. */
 const UNFILLED: AllocOptions = { zero: false };
 
+// Tensors that the program dropped without dispose() give their buffer back
+// when the garbage collector finds them.
+// A backend's dispose() has already freed every buffer, so a tensor collected after its
+// backend is gone has nothing to give back (and must not throw from the collector).
 const finalizer = new FinalizationRegistry<Storage>((s) => {
   try {
     s.release();
