@@ -77,11 +77,24 @@ export interface Backend {
   /** As `read`, synchronously; throws on backends whose `syncReadback` is false. */
   readSync(buffer: BufferHandle, offset: number, length: number): StorageArray;
   /**
-   * Runs one primitive (see `ops.ts` for the calling convention). An op the
-   * backend lacks throws a NotImplementedOpError naming the op and the backend.
+   * Runs one primitive (see `ops.ts` for the calling convention, which `checkOp` in
+   * `op-check.ts` checks first, for every backend). An op the backend lacks throws a
+   * NotImplementedOpError naming the op and the backend.
    */
   run<O extends OpName>(op: O, out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]): void;
   memory(): MemoryInfo;
   /** Frees every buffer and the backend's own resources. */
   dispose(): void;
 }
+
+/**
+ * One function per primitive, each typed by its own attributes: a backend dispatches
+ * `run(op, ...)` through such a table, `table[op](out, inputs, attrs)`, so no attribute
+ * needs a cast. `R` is what each returns (void, or a GPU backend's launches).
+ * @example
+ * const kernels: OpTable = { ..., fill: (out, _inputs, { value }) => fillKernel(out, value), ... };
+ * kernels[op](out, inputs, attrs);
+ */
+export type OpTable<R = void> = {
+  readonly [O in OpName]: (out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]) => R;
+};

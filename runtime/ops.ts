@@ -18,6 +18,10 @@
  * - `adam` is the one exception to "out is fresh, inputs are read-only": it updates the
  *   parameter and moment buffers of many parameters in place, and its `out` is the first
  *   parameter (see {@link AdamAttrs}).
+ *
+ * `checkOp` (op-check.ts) checks this convention, every view against its buffer and each
+ * primitive's attributes once, at the top of every backend's `run`; a backend checks only
+ * its own limits (dtypes it lacks, freed or foreign buffers, device limits).
  */
 import type { DType } from './dtype.ts';
 

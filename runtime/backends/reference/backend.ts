@@ -5,18 +5,18 @@
  * Every other backend is tested against it. It computes in float64 (JS numbers) and then
  * stores into the output's typed array, so float32 results are the float64 result rounded
  * once, int32 results wrap modulo 2^32 and bool results are 0 or 1. The scalar formulas
- * live in `math.ts`. It checks the calling convention of `ops.ts` strictly
- * (dtypes, shapes, contiguity, every element index against its buffer) so that a misuse
- * by the tensor layer fails here with a clear error instead of reading garbage elsewhere.
+ * live in `math.ts`. The calling convention of `ops.ts` is checked once for every backend
+ * (`checkOp` in op-check.ts, first thing in `run`); what stays here is this backend's own
+ * state (freed and foreign buffers), bounds-checked element access, and index values.
  */
-import type { Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../../backend.ts';
+import type { Backend, BackendCapabilities, BufferHandle, MemoryInfo, OpTable, TensorView } from '../../backend.ts';
 import type { DType, StorageArray } from '../../dtype.ts';
-import type { ActivationAttrs, BinaryOp, Im2colAttrs, OpAttrs, OpName, UnaryOp } from '../../ops.ts';
-import { ACTIVATIONS, BINARY_OPS, COMPARISON_OPS, UNARY_OPS, opDTypes } from '../../ops.ts';
+import type { BinaryOp, Im2colAttrs, OpAttrs, OpName, ReduceOp, UnaryOp } from '../../ops.ts';
+import { opDTypes } from '../../ops.ts';
+import type { OpCheckTarget } from '../../op-check.ts';
+import { checkOp } from '../../op-check.ts';
 import { allocArray, bytesPerElement, checkDType, dtypeOfArray } from '../../dtype.ts';
-import {
-  BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError, ValueError,
-} from '../../errors.ts';
+import { BackendError, DisposedError, DTypeError, IndexError, ValueError } from '../../errors.ts';
 import { activationGrad, binaryScalar, toDType, unaryScalar } from './math.ts';
 
 const NAME = 'reference';
@@ -32,11 +32,6 @@ interface Resolved {
   readonly view: TensorView;
   readonly data: StorageArray;
   readonly offsets: readonly number[];
-}
-
-/** `[2,3]`, for messages. */
-function fmt(shape: readonly number[]): string {
-  return `[${shape.join(',')}]`;
 }
 
 /** The element count of a shape. */
@@ -64,80 +59,6 @@ function contiguousStrides(shape: readonly number[]): number[] {
     s *= at(shape, d, 'strides');
   }
   return strides;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((s, i) => s === b[i]);
-}
-
-function checkInputCount(op: string, inputs: readonly TensorView[], expected: readonly number[]): void {
-  if (!expected.includes(inputs.length)) {
-    throw new ValueError(`${op}: wrong number of inputs; expected ${expected.join(' or ')}, got ${inputs.length}`);
-  }
-}
-
-function checkShape(op: string, role: string, view: TensorView, shape: readonly number[]): void {
-  if (!sameShape(view.shape, shape)) {
-    throw new ShapeError(`${op}: ${role} has the wrong shape; expected ${fmt(shape)}, got ${fmt(view.shape)}`);
-  }
-}
-
-function checkSameDType(op: string, role: string, view: TensorView, dtype: DType): void {
-  if (view.dtype !== dtype) {
-    throw new DTypeError(`${op}: ${role} has the wrong dtype; expected ${dtype}, got ${view.dtype}`);
-  }
-}
-
-/**
- * Contiguous once the stride-0 (broadcast) dims are dropped: gather's index, which ops.ts
- * lets broadcast along any dim.
- */
-function checkContiguousOrBroadcast(op: string, role: string, view: TensorView): void {
-  if (numel(view.shape) === 0) return;
-  let expected = 1;
-  for (let d = view.shape.length - 1; d >= 0; d--) {
-    const size = view.shape[d] as number;
-    const stride = view.strides[d] as number;
-    if (size === 1 || stride === 0) continue;
-    if (stride !== expected) {
-      throw new ShapeError(`${op}: ${role} must be contiguous or broadcast (stride 0); expected row-major strides over the other dims, got ${fmt(view.strides)} for shape ${fmt(view.shape)}`);
-    }
-    expected *= size;
-  }
-}
-
-/** Row-major contiguity as torch's is_contiguous sees it: dims of size 1 may have any stride. */
-function checkContiguous(op: string, role: string, view: TensorView): void {
-  if (numel(view.shape) === 0) return;
-  const expected = contiguousStrides(view.shape);
-  const ok = view.shape.every((s, d) => s === 1 || view.strides[d] === expected[d]);
-  if (!ok) {
-    throw new ShapeError(`${op}: ${role} must be contiguous; expected strides ${fmt(expected)}, got ${fmt(view.strides)}`);
-  }
-}
-
-function checkAxis(op: string, axis: number, rank: number): void {
-  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) {
-    throw new IndexError(`${op}: axis out of range; expected an integer 0 <= axis < ${rank}, got ${axis}`);
-  }
-}
-
-function checkActivationAttrs(op: string, attrs: ActivationAttrs, names: readonly (keyof ActivationAttrs)[]): void {
-  for (const name of names) {
-    const v: unknown = (attrs as unknown as Record<string, unknown>)[name];
-    if (typeof v !== 'number') {
-      throw new ValueError(`${op}: attribute ${name} is missing; expected a number, got ${String(v)}`);
-    }
-  }
-}
-
-/** Which ActivationAttrs fields an activation reads. */
-function activationAttrNames(fn: string): readonly (keyof ActivationAttrs)[] {
-  switch (fn) {
-    case 'softplus': return ['beta', 'threshold'];
-    case 'elu': case 'leaky_relu': return ['alpha'];
-    default: return [];
-  }
 }
 
 /**
@@ -177,42 +98,15 @@ export function createReferenceBackend(): Backend {
   }
 
   /**
-   * Validates a view against its buffer and lists the buffer index of each element
-   * (row-major). Any element outside the buffer throws an IndexError.
+   * The storage of a view (checkOp has checked it fits its buffer) and the buffer index of
+   * each element, row-major.
    */
-  function resolve(op: string, role: string, view: TensorView): Resolved {
+  function resolve(op: string, view: TensorView): Resolved {
     const data = storage(op, view.buffer);
-    if (view.dtype !== view.buffer.dtype) {
-      throw new DTypeError(`${op}: ${role} view dtype differs from its buffer; expected ${view.buffer.dtype}, got ${view.dtype}`);
-    }
     const { shape, strides, offset } = view;
-    if (shape.length !== strides.length) {
-      throw new ShapeError(`${op}: ${role} has one stride per dim; expected ${shape.length} strides, got ${fmt(strides)}`);
-    }
-    if (!shape.every((s) => Number.isInteger(s) && s >= 0)) {
-      throw new ShapeError(`${op}: ${role} shape must be non-negative integers; expected e.g. [2,3], got ${fmt(shape)}`);
-    }
-    if (!strides.every((s) => Number.isInteger(s))) {
-      throw new ShapeError(`${op}: ${role} strides must be integers; expected e.g. [3,1], got ${fmt(strides)}`);
-    }
-    if (!Number.isInteger(offset) || offset < 0) {
-      throw new IndexError(`${op}: ${role} offset out of range; expected an integer >= 0, got ${offset}`);
-    }
     const n = numel(shape);
     const offsets = new Array<number>(n);
     if (n === 0) return { view, data, offsets };
-    let lo = offset;
-    let hi = offset;
-    for (let d = 0; d < shape.length; d++) {
-      const reach = (at(shape, d, op) - 1) * at(strides, d, op);
-      if (reach < 0) lo += reach;
-      else hi += reach;
-    }
-    if (lo < 0 || hi >= data.length) {
-      throw new IndexError(
-        `${op}: ${role} view reaches outside its buffer; expected element indices in [0, ${data.length}), got [${lo}, ${hi}]`,
-      );
-    }
     const rank = shape.length;
     const idx = new Array<number>(rank).fill(0);
     let pos = offset;
@@ -256,14 +150,9 @@ export function createReferenceBackend(): Backend {
    */
   function elementwise(
     op: string, out: TensorView, inputs: readonly TensorView[], fn: (xs: readonly number[]) => number,
-    options: { readonly contiguousOut: boolean },
   ): void {
-    const o = resolve(op, 'out', out);
-    if (options.contiguousOut) checkContiguous(op, 'out', out);
-    const cols = inputs.map((v, i) => {
-      checkShape(op, `input ${i}`, v, out.shape);
-      return load(op, resolve(op, `input ${i}`, v));
-    });
+    const o = resolve(op, out);
+    const cols = inputs.map((v) => load(op, resolve(op, v)));
     const n = o.offsets.length;
     const results = new Array<number>(n);
     const xs = new Array<number>(cols.length);
@@ -274,62 +163,28 @@ export function createReferenceBackend(): Backend {
     store(op, o, results);
   }
 
-  function runUnary(op: UnaryOp, out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[UnaryOp]): void {
-    checkInputCount(op, inputs, [1]);
-    const x = inputs[0] as TensorView;
-    checkDType(op, x.dtype, opDTypes(op));
-    checkSameDType(op, 'out', out, x.dtype);
-    const names = activationAttrNames(op);
-    if (names.length > 0) checkActivationAttrs(op, attrs as ActivationAttrs, names);
-    if (op === 'clamp') {
-      const { min, max } = attrs as OpAttrs['clamp'];
-      if ((min !== null && typeof min !== 'number') || (max !== null && typeof max !== 'number')) {
-        throw new ValueError(`clamp: bounds must be numbers or null; expected {min, max}, got {${String(min)}, ${String(max)}}`);
-      }
-    }
-    const f = unaryScalar(op, x.dtype, attrs);
-    elementwise(op, out, inputs, (xs) => f(xs[0] ?? NaN), { contiguousOut: true });
+  function runUnary<O extends UnaryOp>(op: O, out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]): void {
+    const f = unaryScalar(op, (inputs[0] as TensorView).dtype, attrs);
+    elementwise(op, out, inputs, (xs) => f(xs[0] ?? NaN));
   }
 
   function runBinary(op: BinaryOp, out: TensorView, inputs: readonly TensorView[]): void {
-    checkInputCount(op, inputs, [2]);
-    const [a, b] = inputs as readonly [TensorView, TensorView];
-    checkDType(op, a.dtype, opDTypes(op));
-    checkSameDType(op, 'input 1', b, a.dtype);
-    const isComparison = (COMPARISON_OPS as readonly string[]).includes(op);
-    checkSameDType(op, 'out', out, isComparison ? 'bool' : a.dtype);
-    const f = binaryScalar(op, a.dtype);
-    elementwise(op, out, inputs, (xs) => f(xs[0] ?? NaN, xs[1] ?? NaN), { contiguousOut: true });
+    const f = binaryScalar(op, (inputs[0] as TensorView).dtype);
+    elementwise(op, out, inputs, (xs) => f(xs[0] ?? NaN, xs[1] ?? NaN));
   }
 
   function runWhere(out: TensorView, inputs: readonly TensorView[]): void {
-    checkInputCount('where', inputs, [3]);
-    const [cond, a, b] = inputs as readonly [TensorView, TensorView, TensorView];
-    checkSameDType('where', 'condition', cond, 'bool');
-    checkDType('where', a.dtype, opDTypes('where'));
-    checkSameDType('where', 'input 2', b, a.dtype);
-    checkSameDType('where', 'out', out, a.dtype);
     // torch.where: cond ? a : b, elementwise; a nonzero byte counts as true.
-    elementwise('where', out, inputs, (xs) => ((xs[0] ?? 0) !== 0 ? xs[1] ?? NaN : xs[2] ?? NaN), { contiguousOut: true });
+    elementwise('where', out, inputs, (xs) => ((xs[0] ?? 0) !== 0 ? xs[1] ?? NaN : xs[2] ?? NaN));
   }
 
-  function runReduce(op: 'sum' | 'max' | 'min' | 'argmax' | 'argmin', out: TensorView, inputs: readonly TensorView[], axis: number): void {
-    checkInputCount(op, inputs, [1]);
+  function runReduce(op: ReduceOp, out: TensorView, inputs: readonly TensorView[], axis: number): void {
     const x = inputs[0] as TensorView;
-    checkDType(op, x.dtype, opDTypes(op));
     const isArg = op === 'argmax' || op === 'argmin';
-    checkSameDType(op, 'out', out, isArg ? 'int32' : x.dtype);
-    checkAxis(op, axis, x.shape.length);
-    const outShape = x.shape.map((s, d) => (d === axis ? 1 : s));
-    checkShape(op, 'out', out, outShape);
-    checkContiguous(op, 'input', x);
-    checkContiguous(op, 'out', out);
-    const values = load(op, resolve(op, 'input', x));
-    const o = resolve(op, 'out', out);
+    const values = load(op, resolve(op, x));
+    const o = resolve(op, out);
+    // An empty axis reaches here only for sum (checkOp).
     const n = at(x.shape, axis, op);
-    if (n === 0 && op !== 'sum' && o.offsets.length > 0) {
-      throw new IndexError(`${op}: cannot reduce an empty axis; expected shape[${axis}] > 0, got ${fmt(x.shape)}`);
-    }
     const inner = numel(x.shape.slice(axis + 1));
     const outer = numel(x.shape.slice(0, axis));
     const isInt = x.dtype === 'int32';
@@ -368,37 +223,15 @@ export function createReferenceBackend(): Backend {
 
   function runMatmul(out: TensorView, inputs: readonly TensorView[]): void {
     const op = 'matmul';
-    checkInputCount(op, inputs, [2, 3]);
     const [a, b, bias] = inputs as readonly [TensorView, TensorView, TensorView | undefined];
-    checkDType(op, a.dtype, opDTypes(op));
-    checkSameDType(op, 'b', b, a.dtype);
-    checkSameDType(op, 'out', out, a.dtype);
-    if (a.shape.length !== 3 || b.shape.length !== 3) {
-      throw new ShapeError(`${op}: inputs must be 3-D; expected [B,M,K] @ [B,K,N], got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
-    }
     const [ba, m, ka] = a.shape as readonly [number, number, number];
-    const [bb, kb, n] = b.shape as readonly [number, number, number];
-    if (ka !== kb) {
-      throw new ShapeError(`${op}: inner dimensions differ; expected a[-1] == b[-2], got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
-    }
-    if (out.shape.length !== 3) {
-      throw new ShapeError(`${op}: out must be 3-D; expected [B,M,N], got ${fmt(out.shape)}`);
-    }
+    const [bb, , n] = b.shape as readonly [number, number, number];
     const batch = at(out.shape, 0, op);
-    if ((ba !== batch && ba !== 1) || (bb !== batch && bb !== 1)) {
-      throw new ShapeError(`${op}: batch sizes differ; expected a[0] and b[0] equal to out[0] = ${batch} (or 1), got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
-    }
-    checkShape(op, 'out', out, [batch, m, n]);
-    checkContiguous(op, 'out', out);
-    if (bias !== undefined) {
-      checkSameDType(op, 'bias', bias, a.dtype);
-      checkShape(op, 'bias', bias, [n]);
-    }
     // The reference reads any strides (transposed layouts, batch stride 0 and others alike).
-    const av = load(op, resolve(op, 'a', a));
-    const bv = load(op, resolve(op, 'b', b));
-    const biasv = bias === undefined ? undefined : load(op, resolve(op, 'bias', bias));
-    const o = resolve(op, 'out', out);
+    const av = load(op, resolve(op, a));
+    const bv = load(op, resolve(op, b));
+    const biasv = bias === undefined ? undefined : load(op, resolve(op, bias));
+    const o = resolve(op, out);
     const k = ka;
     const results = new Array<number>(batch * m * n);
     for (let t = 0; t < batch; t++) {
@@ -419,23 +252,10 @@ export function createReferenceBackend(): Backend {
 
   function runGather(out: TensorView, inputs: readonly TensorView[], axis: number): void {
     const op = 'gather';
-    checkInputCount(op, inputs, [2]);
     const [x, index] = inputs as readonly [TensorView, TensorView];
-    checkDType(op, x.dtype, opDTypes(op));
-    checkSameDType(op, 'index', index, 'int32');
-    checkSameDType(op, 'out', out, x.dtype);
-    if (index.shape.length !== x.shape.length) {
-      throw new ShapeError(`${op}: index and input ranks differ; expected rank ${x.shape.length}, got ${fmt(index.shape)}`);
-    }
-    checkAxis(op, axis, x.shape.length);
-    checkIndexFits(op, index.shape, x.shape, axis);
-    checkShape(op, 'out', out, index.shape);
-    checkContiguous(op, 'input', x);
-    checkContiguousOrBroadcast(op, 'index', index);
-    checkContiguous(op, 'out', out);
-    const xv = load(op, resolve(op, 'input', x));
-    const iv = load(op, resolve(op, 'index', index));
-    const o = resolve(op, 'out', out);
+    const xv = load(op, resolve(op, x));
+    const iv = load(op, resolve(op, index));
+    const o = resolve(op, out);
     const xStrides = contiguousStrides(x.shape);
     const limit = at(x.shape, axis, op);
     const results = iv.map((idx, flat) => {
@@ -450,24 +270,11 @@ export function createReferenceBackend(): Backend {
 
   function runScatterAdd(out: TensorView, inputs: readonly TensorView[], axis: number): void {
     const op = 'scatter_add';
-    checkInputCount(op, inputs, [3]);
     const [base, index, src] = inputs as readonly [TensorView, TensorView, TensorView];
-    checkDType(op, base.dtype, opDTypes(op));
-    checkSameDType(op, 'index', index, 'int32');
-    checkSameDType(op, 'src', src, base.dtype);
-    checkSameDType(op, 'out', out, base.dtype);
-    if (index.shape.length !== base.shape.length) {
-      throw new ShapeError(`${op}: index and input ranks differ; expected rank ${base.shape.length}, got ${fmt(index.shape)}`);
-    }
-    checkAxis(op, axis, base.shape.length);
-    checkShape(op, 'src', src, index.shape);
-    checkIndexFits(op, index.shape, base.shape, axis);
-    checkShape(op, 'out', out, base.shape);
-    for (const [role, v] of [['base', base], ['index', index], ['src', src], ['out', out]] as const) checkContiguous(op, role, v);
-    const acc = load(op, resolve(op, 'base', base));
-    const iv = load(op, resolve(op, 'index', index));
-    const sv = load(op, resolve(op, 'src', src));
-    const o = resolve(op, 'out', out);
+    const acc = load(op, resolve(op, base));
+    const iv = load(op, resolve(op, index));
+    const sv = load(op, resolve(op, src));
+    const o = resolve(op, out);
     const baseStrides = contiguousStrides(base.shape);
     const limit = at(base.shape, axis, op);
     const isInt = base.dtype === 'int32';
@@ -486,43 +293,8 @@ export function createReferenceBackend(): Backend {
   }
 
   function runUnaryBackward(out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs['unary_backward']): void {
-    const op = 'unary_backward';
-    checkInputCount(op, inputs, [2]);
-    const [x, grad] = inputs as readonly [TensorView, TensorView];
-    if (!(ACTIVATIONS as readonly string[]).includes(attrs.fn)) {
-      throw new ValueError(`${op}: unknown activation; expected one of ${ACTIVATIONS.join(', ')}, got ${String(attrs.fn)}`);
-    }
-    checkActivationAttrs(op, attrs, activationAttrNames(attrs.fn));
-    checkDType(op, x.dtype, opDTypes(op));
-    checkSameDType(op, 'gradOut', grad, x.dtype);
-    checkSameDType(op, 'out', out, x.dtype);
     const f = activationGrad(attrs.fn, attrs);
-    elementwise(op, out, inputs, (xs) => f(xs[0] ?? NaN, xs[1] ?? NaN), { contiguousOut: true });
-  }
-
-  /**
-   * The shared checks of im2col/col2im: image `[N, C, H, W]`, columns `[N, C·kH·kW, oH, oW]`,
-   * both contiguous, one float dtype, integer geometry.
-   */
-  function checkIm2col(op: string, image: TensorView, cols: TensorView, a: Im2colAttrs): void {
-    checkDType(op, image.dtype, opDTypes(op as OpName));
-    checkSameDType(op, 'columns', cols, image.dtype);
-    for (const k of ['kernelH', 'kernelW', 'strideH', 'strideW', 'dilationH', 'dilationW', 'padH', 'padW'] as const) {
-      const v: unknown = (a as unknown as Record<string, unknown>)[k];
-      const min = k.startsWith('pad') ? 0 : 1;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-        throw new ValueError(`${op}: attribute ${k} must be an integer >= ${min}; expected e.g. ${min + 1}, got ${String(v)}`);
-      }
-    }
-    if (image.shape.length !== 4) {
-      throw new ShapeError(`${op}: image must be 4-D; expected [N,C,H,W], got ${fmt(image.shape)}`);
-    }
-    const [n, c] = image.shape as readonly [number, number];
-    if (cols.shape.length !== 4 || cols.shape[0] !== n || cols.shape[1] !== c * a.kernelH * a.kernelW) {
-      throw new ShapeError(`${op}: columns have the wrong shape; expected [${n},${c * a.kernelH * a.kernelW},oH,oW], got ${fmt(cols.shape)}`);
-    }
-    checkContiguous(op, 'image', image);
-    checkContiguous(op, 'columns', cols);
+    elementwise('unary_backward', out, inputs, (xs) => f(xs[0] ?? NaN, xs[1] ?? NaN));
   }
 
   /**
@@ -551,15 +323,9 @@ export function createReferenceBackend(): Backend {
 
   function runIm2col(out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs['im2col']): void {
     const op = 'im2col';
-    checkInputCount(op, inputs, [1]);
     const x = inputs[0] as TensorView;
-    checkIm2col(op, x, out, attrs);
-    checkSameDType(op, 'out', out, x.dtype);
-    if (typeof attrs.padValue !== 'number') {
-      throw new ValueError(`${op}: attribute padValue is missing; expected a number, got ${String(attrs.padValue)}`);
-    }
-    const xv = load(op, resolve(op, 'input', x));
-    const o = resolve(op, 'out', out);
+    const xv = load(op, resolve(op, x));
+    const o = resolve(op, out);
     const results = new Array<number>(o.offsets.length);
     walkIm2col(x.shape, out.shape, attrs, (col, img) => { results[col] = img < 0 ? attrs.padValue : at(xv, img, op); });
     store(op, o, results);
@@ -567,12 +333,9 @@ export function createReferenceBackend(): Backend {
 
   function runCol2im(out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs['col2im']): void {
     const op = 'col2im';
-    checkInputCount(op, inputs, [1]);
     const cols = inputs[0] as TensorView;
-    checkIm2col(op, out, cols, attrs);
-    checkSameDType(op, 'input', cols, out.dtype);
-    const cv = load(op, resolve(op, 'input', cols));
-    const o = resolve(op, 'out', out);
+    const cv = load(op, resolve(op, cols));
+    const o = resolve(op, out);
     // Accumulated in float64 in the columns' row-major order, rounded once when stored.
     const results = new Array<number>(o.offsets.length).fill(0);
     walkIm2col(out.shape, cols.shape, attrs, (col, img) => {
@@ -581,35 +344,13 @@ export function createReferenceBackend(): Backend {
     store(op, o, results);
   }
 
-  function runAdam(out: TensorView, inputs: readonly TensorView[], a: OpAttrs['adam']): void {
+  function runAdam(_out: TensorView, inputs: readonly TensorView[], a: OpAttrs['adam']): void {
     const op = 'adam';
     const width = a.amsgrad ? 5 : 4;
-    if (!Number.isInteger(a.count) || a.count < 1) {
-      throw new ValueError(`${op}: attribute count must be a positive integer; expected count >= 1, got ${String(a.count)}`);
-    }
-    checkInputCount(op, inputs, [a.count * width]);
     const p0 = inputs[0] as TensorView;
-    checkDType(op, p0.dtype, opDTypes(op));
     // out only names the first param (ops.ts's AdamAttrs): every param is written in place.
-    if (out.buffer !== p0.buffer || out.offset !== p0.offset || numel(out.shape) !== numel(p0.shape)) {
-      throw new ShapeError(`${op}: out must be the first param itself; expected a view of buffer ${p0.buffer.id} at offset ${p0.offset} with ${numel(p0.shape)} elements, got buffer ${out.buffer.id} at offset ${out.offset} with ${numel(out.shape)}`);
-    }
-    for (const k of ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'stepSize', 'bc2Sqrt'] as const) {
-      if (typeof a[k] !== 'number') throw new ValueError(`${op}: attribute ${k} is missing; expected a number, got ${String(a[k])}`);
-    }
-    const roles = ['param', 'grad', 'expAvg', 'expAvgSq', 'maxExpAvgSq'];
     const entries: TensorView[][] = [];
-    for (let e = 0; e < a.count; e++) {
-      const entry = inputs.slice(e * width, (e + 1) * width);
-      const n = numel((entry[0] as TensorView).shape);
-      entry.forEach((v, i) => {
-        const role = `entry ${e} ${roles[i] ?? 'input'}`;
-        checkSameDType(op, role, v, p0.dtype);
-        if (numel(v.shape) !== n) throw new ShapeError(`${op}: ${role} has the wrong numel; expected ${n} (its param's), got ${numel(v.shape)} (shape ${fmt(v.shape)})`);
-        checkContiguous(op, role, v);
-      });
-      entries.push(entry);
-    }
+    for (let e = 0; e < a.count; e++) entries.push(inputs.slice(e * width, (e + 1) * width));
     // Every operation rounds to the dtype, as torch's sequence of float32 tensor ops does,
     // and each scalar factor is formed in float64 and then taken at the dtype.
     const r = (v: number): number => toDType(p0.dtype, v);
@@ -626,7 +367,7 @@ export function createReferenceBackend(): Backend {
     const smallest = p0.dtype === 'float32' ? 2 ** -126 : 2 ** -1022;
     const flush = (x: number): number => (Math.abs(x) < smallest ? (x < 0 || Object.is(x, -0) ? -0 : 0) : x);
     for (const entry of entries) {
-      const [pv, gv, mv, vv, xv] = entry.map((v, i) => load(op, resolve(op, roles[i] ?? 'input', v)));
+      const [pv, gv, mv, vv, xv] = entry.map((v) => load(op, resolve(op, v)));
       const n = (pv as number[]).length;
       const po = new Array<number>(n);
       const mo = new Array<number>(n);
@@ -652,27 +393,20 @@ export function createReferenceBackend(): Backend {
         mo[i] = m;
         vo[i] = v;
       }
-      store(op, resolve(op, 'expAvg', entry[2] as TensorView), mo);
-      store(op, resolve(op, 'expAvgSq', entry[3] as TensorView), vo);
-      if (a.amsgrad) store(op, resolve(op, 'maxExpAvgSq', entry[4] as TensorView), xo);
-      store(op, resolve(op, 'param', entry[0] as TensorView), po);
+      store(op, resolve(op, entry[2] as TensorView), mo);
+      store(op, resolve(op, entry[3] as TensorView), vo);
+      if (a.amsgrad) store(op, resolve(op, entry[4] as TensorView), xo);
+      store(op, resolve(op, entry[0] as TensorView), po);
     }
   }
 
   function runCopy(out: TensorView, inputs: readonly TensorView[]): void {
-    checkInputCount('copy', inputs, [1]);
-    const x = inputs[0] as TensorView;
-    checkDType('copy', x.dtype, opDTypes('copy'));
-    checkSameDType('copy', 'out', out, x.dtype);
     // Any strides on both sides. The input is read in full first, so overlap is well defined.
-    elementwise('copy', out, inputs, (xs) => xs[0] ?? NaN, { contiguousOut: false });
+    elementwise('copy', out, inputs, (xs) => xs[0] ?? NaN);
   }
 
   function runCast(out: TensorView, inputs: readonly TensorView[]): void {
-    checkInputCount('cast', inputs, [1]);
     const x = inputs[0] as TensorView;
-    checkDType('cast', x.dtype, opDTypes('cast'));
-    checkDType('cast', out.dtype, opDTypes('cast'));
     // The conversion is toDType (applied by store), except that float → int32 truncates
     // toward zero and saturates (NaN → 0), as wasm's i32.trunc_sat_f32_s: torch leaves
     // out-of-range conversions undefined, and saturation is what every backend can match.
@@ -683,18 +417,43 @@ export function createReferenceBackend(): Backend {
       if (!saturate) return v;
       if (Number.isNaN(v)) return 0;
       return Math.trunc(Math.min(Math.max(v, -2147483648), 2147483647));
-    }, { contiguousOut: true });
+    });
   }
 
   function runFill(out: TensorView, inputs: readonly TensorView[], value: number): void {
-    checkInputCount('fill', inputs, [0]);
-    checkDType('fill', out.dtype, opDTypes('fill'));
-    if (typeof value !== 'number') {
-      throw new ValueError(`fill: value must be a number; expected e.g. 0, got ${String(value)}`);
-    }
     // The value is converted as cast converts (2.7 → 2 in int32, NaN → true in bool).
-    elementwise('fill', out, inputs, () => value, { contiguousOut: true });
+    elementwise('fill', out, inputs, () => value);
   }
+
+  /** This backend's dtype limit for checkOp: every dtype `opDTypes` lists. */
+  const target: OpCheckTarget = { name: NAME, supports: (op, dtype) => checkDType(op, dtype, opDTypes(op)), stridedViews: false };
+
+  const unary = <O extends UnaryOp>(op: O) => (out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]): void => runUnary(op, out, inputs, attrs);
+  const binary = (op: BinaryOp) => (out: TensorView, inputs: readonly TensorView[]): void => runBinary(op, out, inputs);
+  const reduce = (op: ReduceOp) => (out: TensorView, inputs: readonly TensorView[], attrs: { readonly axis: number }): void => runReduce(op, out, inputs, attrs.axis);
+
+  /** Every primitive's kernel; `run` dispatches through it after checkOp. */
+  const kernels: OpTable = {
+    neg: unary('neg'), abs: unary('abs'), sign: unary('sign'), exp: unary('exp'), log: unary('log'), sqrt: unary('sqrt'),
+    relu: unary('relu'), sigmoid: unary('sigmoid'), tanh: unary('tanh'), gelu: unary('gelu'), gelu_tanh: unary('gelu_tanh'),
+    silu: unary('silu'), softplus: unary('softplus'), elu: unary('elu'), leaky_relu: unary('leaky_relu'),
+    clamp: unary('clamp'), logical_not: unary('logical_not'), round_f16: unary('round_f16'), round_bf16: unary('round_bf16'),
+    add: binary('add'), sub: binary('sub'), mul: binary('mul'), div: binary('div'), pow: binary('pow'),
+    maximum: binary('maximum'), minimum: binary('minimum'),
+    eq: binary('eq'), ne: binary('ne'), lt: binary('lt'), le: binary('le'), gt: binary('gt'), ge: binary('ge'),
+    where: runWhere,
+    sum: reduce('sum'), max: reduce('max'), min: reduce('min'), argmax: reduce('argmax'), argmin: reduce('argmin'),
+    matmul: runMatmul,
+    copy: runCopy,
+    cast: runCast,
+    fill: (out, inputs, attrs) => runFill(out, inputs, attrs.value),
+    gather: (out, inputs, attrs) => runGather(out, inputs, attrs.axis),
+    scatter_add: (out, inputs, attrs) => runScatterAdd(out, inputs, attrs.axis),
+    unary_backward: runUnaryBackward,
+    im2col: runIm2col,
+    col2im: runCol2im,
+    adam: runAdam,
+  };
 
   const backend: Backend = {
     name: NAME,
@@ -745,33 +504,8 @@ export function createReferenceBackend(): Backend {
 
     run<O extends OpName>(op: O, out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]): void {
       checkAlive(op);
-      const name: string = op;
-      if ((UNARY_OPS as readonly string[]).includes(name)) {
-        runUnary(name as UnaryOp, out, inputs, attrs as OpAttrs[UnaryOp]);
-        return;
-      }
-      if ((BINARY_OPS as readonly string[]).includes(name)) {
-        runBinary(name as BinaryOp, out, inputs);
-        return;
-      }
-      const a = attrs as OpAttrs[OpName];
-      switch (name) {
-        case 'where': return runWhere(out, inputs);
-        case 'sum': case 'max': case 'min': case 'argmax': case 'argmin':
-          return runReduce(name, out, inputs, (a as OpAttrs['sum']).axis);
-        case 'matmul': return runMatmul(out, inputs);
-        case 'copy': return runCopy(out, inputs);
-        case 'cast': return runCast(out, inputs);
-        case 'fill': return runFill(out, inputs, (a as OpAttrs['fill']).value);
-        case 'gather': return runGather(out, inputs, (a as OpAttrs['gather']).axis);
-        case 'scatter_add': return runScatterAdd(out, inputs, (a as OpAttrs['scatter_add']).axis);
-        case 'unary_backward': return runUnaryBackward(out, inputs, a as OpAttrs['unary_backward']);
-        case 'im2col': return runIm2col(out, inputs, a as OpAttrs['im2col']);
-        case 'col2im': return runCol2im(out, inputs, a as OpAttrs['col2im']);
-        case 'adam': return runAdam(out, inputs, a as OpAttrs['adam']);
-        default:
-          throw new NotImplementedOpError(`${name}: op not implemented on backend ${NAME}; expected a primitive from ops.ts, got '${name}'`);
-      }
+      checkOp(target, op, out, inputs, attrs);
+      kernels[op](out, inputs, attrs);
     },
 
     memory(): MemoryInfo {
@@ -808,14 +542,6 @@ function dot(a: readonly number[], b: readonly number[]): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += at(a, i, 'dot') * at(b, i, 'dot');
   return s;
-}
-
-/** torch: index.size(d) <= input.size(d) for every d != axis. */
-function checkIndexFits(op: string, index: readonly number[], input: readonly number[], axis: number): void {
-  const ok = index.every((s, d) => d === axis || s <= at(input, d, op));
-  if (!ok) {
-    throw new ShapeError(`${op}: index is larger than the input outside the axis; expected index.shape[d] <= ${fmt(input)}[d] for d != ${axis}, got ${fmt(index)}`);
-  }
 }
 
 function checkIndexValue(op: string, idx: number, limit: number): void {

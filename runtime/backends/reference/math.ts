@@ -8,7 +8,6 @@
  */
 import type { DType } from '../../dtype.ts';
 import type { Activation, ActivationAttrs, BinaryOp, OpAttrs, UnaryOp } from '../../ops.ts';
-import { NotImplementedOpError } from '../../errors.ts';
 import { erf } from './special.ts';
 import { roundToBFloat16, roundToHalf } from '../../float16.ts';
 
@@ -94,60 +93,49 @@ function sigmoid(x: number): number {
  * @example unaryScalar('relu', 'float32', {})(-2) // 0
  */
 export function unaryScalar<O extends UnaryOp>(op: O, dtype: DType, attrs: OpAttrs[O]): ScalarFn1 {
-  const isInt = dtype === 'int32';
-  switch (op) {
-    // int32: -(-2^31) wraps to -2^31, as torch.
-    case 'neg': return isInt ? (x) => (-x) | 0 : (x) => -x;
-    case 'abs': return isInt ? (x) => Math.abs(x) | 0 : (x) => Math.abs(x);
-    // torch: (0 < x) - (x < 0), so sign(NaN) = 0 and sign(-0) = +0 (pytorch#41245).
-    case 'sign': return (x) => Number(0 < x) - Number(x < 0);
-    case 'exp': return Math.exp;
-    case 'log': return Math.log;
-    case 'sqrt': return Math.sqrt;
-    // torch.relu is clamp_min(x, 0): isnan(x) ? x : std::max(x, 0), so NaN stays NaN.
-    case 'relu': return (x) => (Number.isNaN(x) ? x : stdMax(x, 0));
-    case 'sigmoid': return sigmoid;
-    case 'tanh': return Math.tanh;
-    // torch GeluType::None: x * 0.5 * (1 + erf(x / sqrt(2))).
-    case 'gelu': return (x) => x * 0.5 * (1 + erf(x * SQRT1_2));
-    // torch GeluType::Tanh: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-    case 'gelu_tanh': return (x) => 0.5 * x * (1 + Math.tanh(GELU_TANH_BETA * (x + GELU_TANH_KAPPA * x * x * x)));
-    // torch: x * sigmoid(x), computed as x / (1 + exp(-x)).
-    case 'silu': return (x) => x / (1 + Math.exp(-x));
-    case 'softplus': {
-      const { beta, threshold } = attrs as ActivationAttrs;
-      // torch: (x * beta) > threshold ? x : log1p(exp(x * beta)) / beta.
-      return (x) => (x * beta > threshold ? x : Math.log1p(Math.exp(x * beta)) / beta);
-    }
-    case 'elu': {
-      const { alpha } = attrs as ActivationAttrs;
-      // torch (scale = input_scale = 1): x <= 0 ? expm1(x) * alpha : x.
-      return (x) => (x <= 0 ? Math.expm1(x) * alpha : x);
-    }
-    case 'leaky_relu': {
-      const { alpha } = attrs as ActivationAttrs;
-      // torch: x > 0 ? x : x * negative_slope (NaN gives NaN * slope = NaN).
-      return (x) => (x > 0 ? x : x * alpha);
-    }
-    case 'clamp': {
-      const { min, max } = attrs as OpAttrs['clamp'];
-      // torch clamp_scalar: isnan(x) ? x : std::min(std::max(x, min), max); a null side is skipped.
-      // With min > max every element becomes max, as torch documents.
-      return (x) => {
-        if (Number.isNaN(x)) return x;
-        let r = x;
-        if (min !== null) r = stdMax(r, min);
-        if (max !== null) r = stdMin(r, max);
-        return r;
-      };
-    }
-    case 'logical_not': return (x) => (x === 0 ? 1 : 0);
-    // torch's float → Half / BFloat16 conversions: round to nearest even, overflow to ±inf.
-    case 'round_f16': return roundToHalf;
-    case 'round_bf16': return roundToBFloat16;
-  }
-  throw new NotImplementedOpError(`${String(op)}: no scalar formula; expected a unary op, got '${String(op)}'`);
+  return UNARY_SCALARS[op](dtype === 'int32', attrs);
 }
+
+/** Each unary op's formula, typed by its attributes (`isInt`: the dtype is int32). */
+const UNARY_SCALARS: { readonly [O in UnaryOp]: (isInt: boolean, attrs: OpAttrs[O]) => ScalarFn1 } = {
+  // int32: -(-2^31) wraps to -2^31, as torch.
+  neg: (isInt) => (isInt ? (x) => (-x) | 0 : (x) => -x),
+  abs: (isInt) => (isInt ? (x) => Math.abs(x) | 0 : (x) => Math.abs(x)),
+  // torch: (0 < x) - (x < 0), so sign(NaN) = 0 and sign(-0) = +0 (pytorch#41245).
+  sign: () => (x) => Number(0 < x) - Number(x < 0),
+  exp: () => Math.exp,
+  log: () => Math.log,
+  sqrt: () => Math.sqrt,
+  // torch.relu is clamp_min(x, 0): isnan(x) ? x : std::max(x, 0), so NaN stays NaN.
+  relu: () => (x) => (Number.isNaN(x) ? x : stdMax(x, 0)),
+  sigmoid: () => sigmoid,
+  tanh: () => Math.tanh,
+  // torch GeluType::None: x * 0.5 * (1 + erf(x / sqrt(2))).
+  gelu: () => (x) => x * 0.5 * (1 + erf(x * SQRT1_2)),
+  // torch GeluType::Tanh: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+  gelu_tanh: () => (x) => 0.5 * x * (1 + Math.tanh(GELU_TANH_BETA * (x + GELU_TANH_KAPPA * x * x * x))),
+  // torch: x * sigmoid(x), computed as x / (1 + exp(-x)).
+  silu: () => (x) => x / (1 + Math.exp(-x)),
+  // torch: (x * beta) > threshold ? x : log1p(exp(x * beta)) / beta.
+  softplus: (_isInt, { beta, threshold }) => (x) => (x * beta > threshold ? x : Math.log1p(Math.exp(x * beta)) / beta),
+  // torch (scale = input_scale = 1): x <= 0 ? expm1(x) * alpha : x.
+  elu: (_isInt, { alpha }) => (x) => (x <= 0 ? Math.expm1(x) * alpha : x),
+  // torch: x > 0 ? x : x * negative_slope (NaN gives NaN * slope = NaN).
+  leaky_relu: (_isInt, { alpha }) => (x) => (x > 0 ? x : x * alpha),
+  // torch clamp_scalar: isnan(x) ? x : std::min(std::max(x, min), max); a null side is skipped.
+  // With min > max every element becomes max, as torch documents.
+  clamp: (_isInt, { min, max }) => (x) => {
+    if (Number.isNaN(x)) return x;
+    let r = x;
+    if (min !== null) r = stdMax(r, min);
+    if (max !== null) r = stdMin(r, max);
+    return r;
+  },
+  logical_not: () => (x) => (x === 0 ? 1 : 0),
+  // torch's float → Half / BFloat16 conversions: round to nearest even, overflow to ±inf.
+  round_f16: () => roundToHalf,
+  round_bf16: () => roundToBFloat16,
+};
 
 /**
  * The scalar function of a binary primitive for `dtype` (the inputs' dtype). Comparisons

@@ -8,12 +8,14 @@
  * matmul takes a descriptor of sizes, pointers and byte strides.
  * Uses Web-standard APIs only.
  */
-import type { AllocOptions, Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../../backend.ts';
+import type { AllocOptions, Backend, BackendCapabilities, BufferHandle, MemoryInfo, OpTable, TensorView } from '../../backend.ts';
 import type { DType, StorageArray } from '../../dtype.ts';
 import { dtypeOfArray } from '../../dtype.ts';
-import { BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError, ValueError } from '../../errors.ts';
-import type { Activation, ActivationAttrs, Im2colAttrs, OpAttrs, OpName } from '../../ops.ts';
-import { ACTIVATIONS, OP_NAMES, opDTypes } from '../../ops.ts';
+import { BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError } from '../../errors.ts';
+import type { Activation, Im2colAttrs, OpAttrs, OpName, ReduceOp } from '../../ops.ts';
+import { OP_NAMES, opDTypes } from '../../ops.ts';
+import type { OpCheckTarget } from '../../op-check.ts';
+import { checkOp } from '../../op-check.ts';
 import type { KernelVariant } from '../../platform.ts';
 import { WasmAllocator } from './allocator.ts';
 
@@ -79,7 +81,7 @@ class WasmBackendImpl implements WasmBackend {
   private readonly k: Readonly<Record<string, Kernel>>;
   /** op -> dtype -> kernel, resolved once so a call builds no strings. */
   private readonly byOp = new Map<OpName, Partial<Record<DType, Kernel>>>();
-  private readonly backward = new Map<Activation, Kernel>();
+  private readonly backward: Readonly<Record<Activation, Kernel>>;
   private readonly casts = new Map<DType, Partial<Record<DType, Kernel>>>();
   private readonly mem: WebAssembly.Memory;
   private readonly alloc_: WasmAllocator;
@@ -119,7 +121,11 @@ class WasmBackendImpl implements WasmBackend {
       }
       this.byOp.set(op, row);
     }
-    for (const fn of ACTIVATIONS) this.backward.set(fn, this.kernel(`unary_backward_${fn}_f32`));
+    const bw = (fn: Activation): Kernel => this.kernel(`unary_backward_${fn}_f32`);
+    this.backward = {
+      relu: bw('relu'), sigmoid: bw('sigmoid'), tanh: bw('tanh'), gelu: bw('gelu'), gelu_tanh: bw('gelu_tanh'),
+      silu: bw('silu'), softplus: bw('softplus'), elu: bw('elu'), leaky_relu: bw('leaky_relu'),
+    };
     for (const from of WASM_DTYPES) {
       const row: Partial<Record<DType, Kernel>> = {};
       for (const to of WASM_DTYPES) row[to] = this.kernel(from === to ? `copy_${SUFFIX[from]}` : `cast_${SUFFIX[from]}_${SUFFIX[to]}`);
@@ -252,22 +258,52 @@ class WasmBackendImpl implements WasmBackend {
 
   // ---- ops
 
+  /**
+   * For checkOp: this backend's dtype limit (a kernel for the op and dtype; no float64), and
+   * it takes views of any strides, copying where a kernel needs contiguous ones.
+   */
+  private readonly target: OpCheckTarget = { name: 'wasm', supports: (op, dtype) => void this.dtypeFor(op, dtype), stridedViews: true };
+
+  /** Every primitive's kernel; `run` dispatches through it after checkOp. */
+  private readonly kernels: OpTable = {
+    neg: (o, i) => this.plain('neg', o, i, 1), abs: (o, i) => this.plain('abs', o, i, 1),
+    sign: (o, i) => this.plain('sign', o, i, 1), exp: (o, i) => this.plain('exp', o, i, 1),
+    log: (o, i) => this.plain('log', o, i, 1), sqrt: (o, i) => this.plain('sqrt', o, i, 1),
+    relu: (o, i) => this.plain('relu', o, i, 1), sigmoid: (o, i) => this.plain('sigmoid', o, i, 1),
+    tanh: (o, i) => this.plain('tanh', o, i, 1), gelu: (o, i) => this.plain('gelu', o, i, 1),
+    gelu_tanh: (o, i) => this.plain('gelu_tanh', o, i, 1), silu: (o, i) => this.plain('silu', o, i, 1),
+    softplus: (o, i, a) => this.prepare('softplus', o, i, 1)?.(this.desc, a.beta, a.threshold),
+    elu: (o, i, a) => this.prepare('elu', o, i, 1)?.(this.desc, a.alpha),
+    leaky_relu: (o, i, a) => this.prepare('leaky_relu', o, i, 1)?.(this.desc, a.alpha),
+    clamp: (o, i, a) => this.clamp(o, i, a),
+    logical_not: (o, i) => this.plain('logical_not', o, i, 1),
+    round_f16: (o, i) => this.plain('round_f16', o, i, 1), round_bf16: (o, i) => this.plain('round_bf16', o, i, 1),
+    add: (o, i) => this.plain('add', o, i, 2), sub: (o, i) => this.plain('sub', o, i, 2),
+    mul: (o, i) => this.plain('mul', o, i, 2), div: (o, i) => this.plain('div', o, i, 2),
+    pow: (o, i) => this.plain('pow', o, i, 2), maximum: (o, i) => this.plain('maximum', o, i, 2),
+    minimum: (o, i) => this.plain('minimum', o, i, 2),
+    eq: (o, i) => this.plain('eq', o, i, 2), ne: (o, i) => this.plain('ne', o, i, 2), lt: (o, i) => this.plain('lt', o, i, 2),
+    le: (o, i) => this.plain('le', o, i, 2), gt: (o, i) => this.plain('gt', o, i, 2), ge: (o, i) => this.plain('ge', o, i, 2),
+    where: (o, i) => this.plain('where', o, i, 3),
+    sum: (o, i, a) => this.reduce('sum', o, i, a.axis), max: (o, i, a) => this.reduce('max', o, i, a.axis),
+    min: (o, i, a) => this.reduce('min', o, i, a.axis), argmax: (o, i, a) => this.reduce('argmax', o, i, a.axis),
+    argmin: (o, i, a) => this.reduce('argmin', o, i, a.axis),
+    matmul: (o, i) => this.matmul(o, i),
+    copy: (o, i) => this.plain('copy', o, i, 1),
+    cast: (o, i) => this.cast(o, i),
+    fill: (o, _i, a) => this.fill(o, a.value),
+    gather: (o, i, a) => this.gather(o, i, a.axis),
+    scatter_add: (o, i, a) => this.scatterAdd(o, i, a.axis),
+    unary_backward: (o, i, a) => this.unaryBackward(o, i, a),
+    im2col: (o, i, a) => this.im2col('im2col', o, i, a, a.padValue),
+    col2im: (o, i, a) => this.im2col('col2im', o, i, a, 0),
+    adam: (o, i, a) => this.adam(o, i, a),
+  };
+
   run<O extends OpName>(op: O, out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]): void {
     this.checkAlive();
-    switch (op) {
-      case 'matmul': return this.matmul(out, inputs);
-      case 'sum': case 'max': case 'min': case 'argmax': case 'argmin':
-        return this.reduce(op, out, inputs, (attrs as OpAttrs['sum']).axis);
-      case 'fill': return this.fill(out, (attrs as OpAttrs['fill']).value);
-      case 'cast': return this.cast(out, inputs);
-      case 'gather': return this.gather(out, inputs, (attrs as OpAttrs['gather']).axis);
-      case 'scatter_add': return this.scatterAdd(out, inputs, (attrs as OpAttrs['scatter_add']).axis);
-      case 'unary_backward': return this.unaryBackward(out, inputs, attrs as OpAttrs['unary_backward']);
-      case 'im2col': return this.im2col('im2col', out, inputs, attrs as OpAttrs['im2col']);
-      case 'col2im': return this.im2col('col2im', out, inputs, attrs as OpAttrs['col2im']);
-      case 'adam': return this.adam(out, inputs, attrs as OpAttrs['adam']);
-      default: return this.elementwise(op, out, inputs, attrs);
-    }
+    checkOp(this.target, op, out, inputs, attrs);
+    this.kernels[op](out, inputs, attrs);
   }
 
   /** The kernel of `op` for `dtype`, or a NotImplementedOpError naming what exists. */
@@ -280,71 +316,46 @@ class WasmBackendImpl implements WasmBackend {
     return f;
   }
 
-  private input(op: OpName, inputs: readonly TensorView[], i: number): TensorView {
-    const v = inputs[i];
-    if (v === undefined) throw new ShapeError(`${op}: missing input; expected at least ${i + 1} inputs, got ${inputs.length}`);
-    return v;
+  /** The kernel of an op and dtype that checkOp let through (so `dtypeFor` has passed). */
+  private kernelOf(op: OpName, dtype: DType): Kernel {
+    return this.byOp.get(op)?.[dtype] ?? this.dtypeFor(op, dtype);
   }
 
-  private elementwise(op: OpName, out: TensorView, inputs: readonly TensorView[], attrs: unknown): void {
-    const nin = op === 'where' ? 3 : op === 'copy' || isUnary(op) ? 1 : 2;
-    const main = nin === 3 ? this.input(op, inputs, 1) : this.input(op, inputs, 0);
-    const f = this.dtypeFor(op, main.dtype);
-    if (op === 'where' && this.input(op, inputs, 0).dtype !== 'bool') {
-      throw new DTypeError(`where: condition must be bool; expected bool, got ${this.input(op, inputs, 0).dtype}`);
-    }
-    for (let k = nin === 3 ? 1 : 0; k < nin; k++) {
-      const dt = this.input(op, inputs, k).dtype;
-      if (dt !== main.dtype) throw new DTypeError(`${op}: inputs differ in dtype; expected ${main.dtype}, got ${dt}`);
-    }
-    const outDType = isComparison(op) ? 'bool' : main.dtype;
-    if (out.dtype !== outDType) throw new DTypeError(`${op}: wrong output dtype; expected ${outDType}, got ${out.dtype}`);
-    if (!this.describe(op, out, inputs, nin)) return;
-    const d = this.desc;
-    switch (op) {
-      case 'clamp': {
-        const a = attrs as OpAttrs['clamp'];
-        if (main.dtype === 'int32') {
-          f(d, a.min === null ? -2147483648 : clampI32(Math.ceil(a.min)), a.max === null ? 2147483647 : clampI32(Math.floor(a.max)));
-        } else {
-          f(d, a.min ?? -Infinity, a.max ?? Infinity);
-        }
-        return;
-      }
-      case 'softplus': {
-        const a = attrs as ActivationAttrs;
-        f(d, a.beta, a.threshold);
-        return;
-      }
-      case 'elu': case 'leaky_relu':
-        f(d, (attrs as ActivationAttrs).alpha);
-        return;
-      default:
-        f(d);
+  /**
+   * The kernel of elementwise `op` (its dtype is the first data input's: `where`'s second),
+   * with the descriptor of out and `nin` inputs written; undefined when out is empty.
+   */
+  private prepare(op: OpName, out: TensorView, inputs: readonly TensorView[], nin: number): Kernel | undefined {
+    const main = inputs[nin === 3 ? 1 : 0] as TensorView;
+    return this.describe(op, out, inputs, nin) ? this.kernelOf(op, main.dtype) : undefined;
+  }
+
+  /** An elementwise op whose kernel takes only the descriptor. */
+  private plain(op: OpName, out: TensorView, inputs: readonly TensorView[], nin: number): void {
+    this.prepare(op, out, inputs, nin)?.(this.desc);
+  }
+
+  private clamp(out: TensorView, inputs: readonly TensorView[], a: OpAttrs['clamp']): void {
+    const f = this.prepare('clamp', out, inputs, 1);
+    if (f === undefined) return;
+    if (out.dtype === 'int32') {
+      f(this.desc, a.min === null ? -2147483648 : clampI32(Math.ceil(a.min)), a.max === null ? 2147483647 : clampI32(Math.floor(a.max)));
+    } else {
+      f(this.desc, a.min ?? -Infinity, a.max ?? Infinity);
     }
   }
 
   private cast(out: TensorView, inputs: readonly TensorView[]): void {
-    const x = this.input('cast', inputs, 0);
-    this.dtypeFor('cast', x.dtype);
-    this.dtypeFor('cast', out.dtype);
+    const x = inputs[0] as TensorView;
     const f = this.casts.get(x.dtype)?.[out.dtype];
     if (f === undefined) throw new DTypeError(`cast: unsupported cast; expected float32, int32 or bool, got ${x.dtype} -> ${out.dtype}`);
     if (this.describe('cast', out, inputs, 1)) f(this.desc);
   }
 
   private unaryBackward(out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs['unary_backward']): void {
-    const x = this.input('unary_backward', inputs, 0);
-    this.dtypeFor('unary_backward', x.dtype);
-    const fn: Activation = attrs.fn;
-    const f = this.backward.get(fn);
-    if (f === undefined) throw new NotImplementedOpError(`wasm: unary_backward has no kernel for this activation; expected one of ${ACTIVATIONS.join(', ')}, got ${String(fn)}`);
-    const g = this.input('unary_backward', inputs, 1);
-    if (g.dtype !== x.dtype || out.dtype !== x.dtype) {
-      throw new DTypeError(`unary_backward: dtypes differ; expected x, gradOut and out all ${x.dtype}, got ${g.dtype} and ${out.dtype}`);
-    }
+    const f = this.backward[attrs.fn];
     if (!this.describe('unary_backward', out, inputs, 2)) return;
-    if (fn === 'softplus') f(this.desc, attrs.beta, attrs.threshold, 0);
+    if (attrs.fn === 'softplus') f(this.desc, attrs.beta, attrs.threshold, 0);
     else f(this.desc, attrs.alpha ?? 0, attrs.beta ?? 1, attrs.threshold ?? 20);
   }
 
@@ -355,17 +366,6 @@ class WasmBackendImpl implements WasmBackend {
   private describe(op: OpName, out: TensorView, inputs: readonly TensorView[], nin: number): boolean {
     const rank = out.shape.length;
     const nops = nin + 1;
-    for (let k = 0; k < nin; k++) {
-      const v = this.input(op, inputs, k);
-      if (v.shape.length !== rank) {
-        throw new ShapeError(`${op}: input ${k} has the wrong rank; expected the output's shape [${out.shape.join(',')}], got [${v.shape.join(',')}]`);
-      }
-      for (let i = 0; i < rank; i++) {
-        if (v.shape[i] !== out.shape[i]) {
-          throw new ShapeError(`${op}: input ${k} has the wrong shape; expected the output's shape [${out.shape.join(',')}], got [${v.shape.join(',')}]`);
-        }
-      }
-    }
     // Collapse from the innermost dim outwards into cShape/cStrides (innermost first).
     let r = 0;
     for (let i = rank - 1; i >= 0; i--) {
@@ -414,7 +414,6 @@ class WasmBackendImpl implements WasmBackend {
   }
 
   private fill(out: TensorView, value: number): void {
-    this.dtypeFor('fill', out.dtype);
     const n = numel(out.shape);
     if (n === 0) return;
     const p = this.addr(out);
@@ -423,7 +422,7 @@ class WasmBackendImpl implements WasmBackend {
       const tmp = this.alloc(out.dtype, n);
       try {
         this.fill(contiguousView(tmp, out.shape), value);
-        this.elementwise('copy', out, [contiguousView(tmp, out.shape)], {});
+        this.plain('copy', out, [contiguousView(tmp, out.shape)], 1);
       } finally {
         this.free(tmp);
       }
@@ -439,27 +438,20 @@ class WasmBackendImpl implements WasmBackend {
     if (isContiguous(v)) return { view: v, release: noop };
     const tmp = this.alloc(v.dtype, numel(v.shape));
     const view = contiguousView(tmp, v.shape);
-    this.elementwise('copy', view, [v], {});
+    this.plain('copy', view, [v], 1);
     return { view, release: () => this.free(tmp) };
   }
 
-  private reduce(op: 'sum' | 'max' | 'min' | 'argmax' | 'argmin', out: TensorView, inputs: readonly TensorView[], axis0: number): void {
-    const x0 = this.input(op, inputs, 0);
-    this.dtypeFor(op, x0.dtype);
+  /** Reductions: axis in range, a non-empty axis unless sum (checkOp); strided x or out go through copies. */
+  private reduce(op: ReduceOp, out: TensorView, inputs: readonly TensorView[], axis: number): void {
+    const x0 = inputs[0] as TensorView;
     const rank = x0.shape.length;
-    const axis = axis0 < 0 ? axis0 + rank : axis0;
-    if (rank === 0 ? axis !== 0 && axis !== -1 : axis < 0 || axis >= rank) {
-      throw new IndexError(`${op}: axis out of range; expected -${rank} <= axis < ${rank}, got ${axis0}`);
-    }
     let outer = 1, inner = 1;
     for (let i = 0; i < axis; i++) outer *= x0.shape[i] as number;
     for (let i = axis + 1; i < rank; i++) inner *= x0.shape[i] as number;
-    const r = rank === 0 ? 1 : (x0.shape[axis] as number);
+    const r = x0.shape[axis] as number;
     if (outer * inner === 0) return;
-    if (r === 0 && op !== 'sum') {
-      throw new IndexError(`${op}: cannot reduce an empty axis; expected a non-empty axis ${axis}, got size 0`);
-    }
-    const f = this.dtypeFor(op, x0.dtype);
+    const f = this.kernelOf(op, x0.dtype);
     const c = isContiguous(x0) ? undefined : this.contiguous(x0);
     const x = c === undefined ? x0 : c.view;
     try {
@@ -469,7 +461,7 @@ class WasmBackendImpl implements WasmBackend {
         const tmp = this.alloc(out.dtype, outer * inner);
         try {
           f(this.addr(x), tmp instanceof WasmBuffer ? tmp.ptr : 0, outer, r, inner);
-          this.elementwise('copy', out, [contiguousView(tmp, out.shape)], {});
+          this.plain('copy', out, [contiguousView(tmp, out.shape)], 1);
         } finally {
           this.free(tmp);
         }
@@ -479,28 +471,17 @@ class WasmBackendImpl implements WasmBackend {
     }
   }
 
+  /** matmul: shapes and dtypes checked by checkOp; a and b in any strides, a strided out or bias through copies. */
   private matmul(out: TensorView, inputs: readonly TensorView[]): void {
-    const a = this.input('matmul', inputs, 0);
-    const b = this.input('matmul', inputs, 1);
-    this.dtypeFor('matmul', a.dtype);
-    this.dtypeFor('matmul', b.dtype);
-    if (a.shape.length !== 3 || b.shape.length !== 3 || out.shape.length !== 3) {
-      throw new ShapeError(`matmul: expected 3-D views [B,M,K] @ [B,K,N], got [${a.shape.join(',')}] @ [${b.shape.join(',')}]`);
-    }
+    const a = inputs[0] as TensorView;
+    const b = inputs[1] as TensorView;
     const [B, M, K] = a.shape as [number, number, number];
     const N = b.shape[2] as number;
-    if (b.shape[1] !== K || b.shape[0] !== B) {
-      throw new ShapeError(`matmul: inner dimensions differ; expected a[-1] == b[-2], got [${a.shape.join(',')}] @ [${b.shape.join(',')}]`);
-    }
     if (B * M * N === 0) return;
     const biasView = inputs[2];
     let biasTmp: { view: TensorView; release: () => void } | undefined;
     let biasPtr = 0;
     if (biasView !== undefined) {
-      this.dtypeFor('matmul', biasView.dtype);
-      if (biasView.shape.length !== 1 || biasView.shape[0] !== N) {
-        throw new ShapeError(`matmul: bias has the wrong shape; expected [${N}], got [${biasView.shape.join(',')}]`);
-      }
       if (isContiguous(biasView)) biasPtr = this.addr(biasView);
       else {
         biasTmp = this.contiguous(biasView);
@@ -525,7 +506,7 @@ class WasmBackendImpl implements WasmBackend {
       m[w + 9] = (b.strides[0] as number) * 4; m[w + 10] = (b.strides[1] as number) * 4; m[w + 11] = (b.strides[2] as number) * 4;
       m[w + 12] = cPtr; m[w + 13] = biasPtr; m[w + 14] = this.workspace;
       this.matmulKernel(this.desc);
-      if (outTmp !== undefined) this.elementwise('copy', out, [contiguousView(outTmp, out.shape)], {});
+      if (outTmp !== undefined) this.plain('copy', out, [contiguousView(outTmp, out.shape)], 1);
     } finally {
       if (outTmp !== undefined) this.free(outTmp);
       biasTmp?.release();
@@ -533,33 +514,25 @@ class WasmBackendImpl implements WasmBackend {
   }
 
   /**
-   * im2col (image → columns) and col2im (columns → image) share their checks and their
-   * argument list: image `[N, C, H, W]`, columns `[N, C·kH·kW, oH, oW]`.
+   * im2col (image → columns) and col2im (columns → image) share their argument list:
+   * image `[N, C, H, W]`, columns `[N, C·kH·kW, oH, oW]` (checkOp); a strided input goes
+   * through a copy, and the kernels write a contiguous out.
    */
-  private im2col(op: 'im2col' | 'col2im', out: TensorView, inputs: readonly TensorView[], a: Im2colAttrs & { readonly padValue?: number }): void {
-    const x0 = this.input(op, inputs, 0);
-    const f = this.dtypeFor(op, x0.dtype);
-    if (out.dtype !== x0.dtype) throw new DTypeError(`${op}: wrong output dtype; expected ${x0.dtype}, got ${out.dtype}`);
+  private im2col(op: 'im2col' | 'col2im', out: TensorView, inputs: readonly TensorView[], a: Im2colAttrs, padValue: number): void {
+    const x0 = inputs[0] as TensorView;
+    if (!isContiguous(out)) throw new ShapeError(`${op}: out must be contiguous; expected row-major strides, got [${out.strides.join(',')}]`);
     const image = op === 'im2col' ? x0 : out;
     const cols = op === 'im2col' ? out : x0;
-    const kk = a.kernelH * a.kernelW;
-    if (image.shape.length !== 4 || cols.shape.length !== 4 || cols.shape[0] !== image.shape[0] || cols.shape[1] !== (image.shape[1] as number) * kk) {
-      throw new ShapeError(`${op}: image and columns disagree; expected [N,C,H,W] and [N,C·${kk},oH,oW], got [${image.shape.join(',')}] and [${cols.shape.join(',')}]`);
-    }
-    const geometry = [a.kernelH, a.kernelW, a.strideH, a.strideW, a.padH, a.padW, a.dilationH, a.dilationW];
-    if (!geometry.every((v, i) => Number.isInteger(v) && v >= (i === 4 || i === 5 ? 0 : 1))) {
-      throw new ShapeError(`${op}: bad window geometry; expected integer kernel, stride, dilation >= 1 and padding >= 0, got [${geometry.join(',')}]`);
-    }
-    if (!isContiguous(out)) throw new ShapeError(`${op}: out must be contiguous; expected row-major strides, got [${out.strides.join(',')}]`);
     const [n, c, h, w] = image.shape as [number, number, number, number];
     const oh = cols.shape[2] as number;
     const ow = cols.shape[3] as number;
     if (numel(out.shape) === 0) return;
+    const f = this.kernelOf(op, x0.dtype);
+    const geometry = [a.kernelH, a.kernelW, a.strideH, a.strideW, a.padH, a.padW, a.dilationH, a.dilationW] as const;
     const src = this.contiguous(x0);
     try {
-      const args = [this.addr(src.view), this.addr(out), n * c, h, w, oh, ow, ...geometry];
-      if (op === 'im2col') f(...args, a.padValue ?? 0);
-      else f(...args);
+      if (op === 'im2col') f(this.addr(src.view), this.addr(out), n * c, h, w, oh, ow, ...geometry, padValue);
+      else f(this.addr(src.view), this.addr(out), n * c, h, w, oh, ow, ...geometry);
     } finally {
       src.release();
     }
@@ -567,36 +540,20 @@ class WasmBackendImpl implements WasmBackend {
 
   /**
    * The fused Adam step over `count` parameters in one kernel call, in place (ops.ts's
-   * AdamAttrs). Every operand must be contiguous: a copy would lose the in-place writes.
+   * AdamAttrs; checkOp has checked every operand contiguous, of one dtype and numel per entry).
    * The kernel reads a table of `[n, param, grad, expAvg, expAvgSq, maxExpAvgSq]` rows
    * (assembly/optim.ts) from a block kept for it and grown on demand.
    */
-  private adam(out: TensorView, inputs: readonly TensorView[], a: OpAttrs['adam']): void {
-    const p0 = this.input('adam', inputs, 0);
-    const f = this.dtypeFor('adam', p0.dtype);
+  private adam(_out: TensorView, inputs: readonly TensorView[], a: OpAttrs['adam']): void {
+    const p0 = inputs[0] as TensorView;
+    const f = this.kernelOf('adam', p0.dtype);
     const width = a.amsgrad ? 5 : 4;
     const count = a.count;
-    if (!Number.isInteger(count) || count < 1) {
-      throw new ValueError(`adam: attribute count must be a positive integer; expected count >= 1, got ${String(count)}`);
-    }
-    if (inputs.length !== count * width) {
-      throw new ValueError(`adam: wrong number of inputs; expected ${count * width} (${count} × [param, grad, expAvg, expAvgSq${a.amsgrad ? ', maxExpAvgSq' : ''}]), got ${inputs.length}`);
-    }
-    if (out.buffer !== p0.buffer || out.offset !== p0.offset || numel(out.shape) !== numel(p0.shape)) {
-      throw new ShapeError(`adam: out must be the first param itself; expected a view of buffer ${p0.buffer.id} at offset ${p0.offset} with ${numel(p0.shape)} elements, got buffer ${out.buffer.id} at offset ${out.offset} with ${numel(out.shape)}`);
-    }
-    // Validate everything and take every address before the table block may grow memory.
+    // Take every address before the table block may grow memory.
     const rows = new Array<number>(count * 6);
     let live = 0;
     for (let e = 0; e < count; e++) {
       const n = numel((inputs[e * width] as TensorView).shape);
-      for (let i = 0; i < width; i++) {
-        const v = inputs[e * width + i] as TensorView;
-        if (v.dtype !== p0.dtype) throw new DTypeError(`adam: operands differ in dtype; expected ${p0.dtype}, got ${v.dtype} at input ${e * width + i}`);
-        if (numel(v.shape) !== n || !isContiguous(v)) {
-          throw new ShapeError(`adam: every operand of entry ${e} must be a contiguous run of ${n} elements; expected ${n} contiguous elements, got [${v.shape.join(',')}] with strides [${v.strides.join(',')}]`);
-        }
-      }
       if (n === 0) continue;
       const base = e * width;
       const at = (i: number): number => this.addr(inputs[base + i] as TensorView);
@@ -633,7 +590,8 @@ class WasmBackendImpl implements WasmBackend {
   private indexDesc(op: OpName, shape: readonly number[], ops: readonly (readonly [number, readonly number[], number])[], axis: number, axisOperand: number): void {
     const w = this.desc >> 2;
     const m = this.i32;
-    const rank = Math.max(1, shape.length);
+    const rank = shape.length;
+    if (rank > MAX_RANK) throw new ShapeError(`${op}: too many dims; expected at most ${MAX_RANK}, got ${rank}`);
     m[w] = rank;
     for (let k = 0; k < ops.length; k++) {
       const o = ops[k] as readonly [number, readonly number[], number];
@@ -641,55 +599,43 @@ class WasmBackendImpl implements WasmBackend {
       for (let i = 0; i < rank; i++) m[w + W_STRIDES + 16 * k + i] = i === axis && k === axisOperand ? 0 : ((o[1][i] ?? 0) * o[2]);
     }
     for (let i = 0; i < rank; i++) m[w + W_SHAPE + i] = shape[i] ?? 1;
-    if (rank > MAX_RANK) throw new ShapeError(`${op}: too many dims; expected at most ${MAX_RANK}, got ${rank}`);
   }
 
-  private gather(out: TensorView, inputs: readonly TensorView[], axis0: number): void {
-    const x = this.input('gather', inputs, 0);
-    const idx = this.input('gather', inputs, 1);
-    this.dtypeFor('gather', x.dtype);
-    if (idx.dtype !== 'int32') throw new DTypeError(`gather: index must be int32; expected int32, got ${idx.dtype}`);
-    const rank = x.shape.length;
-    const axis = axis0 < 0 ? axis0 + rank : axis0;
-    if (idx.shape.length !== rank || (rank > 0 && (axis < 0 || axis >= rank))) {
-      throw new IndexError(`gather: bad axis or rank; expected index rank ${rank} and 0 <= axis < ${rank}, got rank ${idx.shape.length}, axis ${axis0}`);
-    }
+  /** gather: axis and shapes checked by checkOp; x and index in any strides; index values checked by the kernel. */
+  private gather(out: TensorView, inputs: readonly TensorView[], axis: number): void {
+    const x = inputs[0] as TensorView;
+    const idx = inputs[1] as TensorView;
+    // The kernel writes out row-major.
+    if (!isContiguous(out)) throw new ShapeError(`gather: out must be contiguous; expected row-major strides, got [${out.strides.join(',')}]`);
     if (numel(idx.shape) === 0) return;
-    const axisSize = rank === 0 ? 1 : (x.shape[axis] as number);
-    const axisStride = rank === 0 ? 0 : (x.strides[axis] as number) * 4;
+    const axisSize = x.shape[axis] as number;
+    const axisStride = (x.strides[axis] as number) * 4;
     this.indexDesc('gather', idx.shape, [
       [this.addr(out), contiguousStrides(idx.shape), 4],
       [this.addr(idx), idx.strides, 4],
       [this.addr(x), x.strides, 4],
-    ], rank === 0 ? -1 : axis, 2);
-    if (this.dtypeFor('gather', x.dtype)(this.desc, axisStride, axisSize) !== 0) {
+    ], axis, 2);
+    if (this.kernelOf('gather', x.dtype)(this.desc, axisStride, axisSize) !== 0) {
       const bad = this.i32[this.desc >> 2] as number;
       throw new IndexError(`gather: index out of range; expected 0 <= index < ${axisSize}, got ${bad}`);
     }
   }
 
-  private scatterAdd(out: TensorView, inputs: readonly TensorView[], axis0: number): void {
-    const base = this.input('scatter_add', inputs, 0);
-    const idx = this.input('scatter_add', inputs, 1);
-    const src = this.input('scatter_add', inputs, 2);
-    this.dtypeFor('scatter_add', base.dtype);
-    if (idx.dtype !== 'int32') throw new DTypeError(`scatter_add: index must be int32; expected int32, got ${idx.dtype}`);
-    if (src.dtype !== base.dtype) throw new DTypeError(`scatter_add: src dtype differs; expected ${base.dtype}, got ${src.dtype}`);
-    const rank = base.shape.length;
-    const axis = axis0 < 0 ? axis0 + rank : axis0;
-    if (idx.shape.length !== rank || (rank > 0 && (axis < 0 || axis >= rank))) {
-      throw new IndexError(`scatter_add: bad axis or rank; expected index rank ${rank} and 0 <= axis < ${rank}, got rank ${idx.shape.length}, axis ${axis0}`);
-    }
-    this.elementwise('copy', out, [base], {});
+  /** scatter_add: axis and shapes checked by checkOp; any strides; index values checked by the kernel. */
+  private scatterAdd(out: TensorView, inputs: readonly TensorView[], axis: number): void {
+    const base = inputs[0] as TensorView;
+    const idx = inputs[1] as TensorView;
+    const src = inputs[2] as TensorView;
+    this.plain('copy', out, [base], 1);
     if (numel(idx.shape) === 0) return;
-    const axisSize = rank === 0 ? 1 : (base.shape[axis] as number);
-    const axisStride = rank === 0 ? 0 : (out.strides[axis] as number) * 4;
+    const axisSize = base.shape[axis] as number;
+    const axisStride = (out.strides[axis] as number) * 4;
     this.indexDesc('scatter_add', idx.shape, [
       [this.addr(out), out.strides, 4],
       [this.addr(idx), idx.strides, 4],
       [this.addr(src), src.strides, 4],
-    ], rank === 0 ? -1 : axis, 0);
-    if (this.dtypeFor('scatter_add', base.dtype)(this.desc, axisStride, axisSize) !== 0) {
+    ], axis, 0);
+    if (this.kernelOf('scatter_add', base.dtype)(this.desc, axisStride, axisSize) !== 0) {
       const bad = this.i32[this.desc >> 2] as number;
       throw new IndexError(`scatter_add: index out of range; expected 0 <= index < ${axisSize}, got ${bad}`);
     }
@@ -702,20 +648,6 @@ function noop(): number {
 
 function clampI32(v: number): number {
   return Math.max(-2147483648, Math.min(2147483647, v));
-}
-
-function isComparison(op: OpName): boolean {
-  return op === 'eq' || op === 'ne' || op === 'lt' || op === 'le' || op === 'gt' || op === 'ge';
-}
-
-function isUnary(op: OpName): boolean {
-  switch (op) {
-    case 'add': case 'sub': case 'mul': case 'div': case 'pow': case 'maximum': case 'minimum':
-    case 'eq': case 'ne': case 'lt': case 'le': case 'gt': case 'ge': case 'where':
-      return false;
-    default:
-      return true;
-  }
 }
 
 function numel(shape: readonly number[]): number {

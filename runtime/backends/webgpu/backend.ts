@@ -21,17 +21,19 @@
  *
  * Uses Web-standard APIs only (the WebGPU API on the device it is given).
  */
-import type { AllocOptions, Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../../backend.ts';
+import type { AllocOptions, Backend, BackendCapabilities, BufferHandle, MemoryInfo, OpTable, TensorView } from '../../backend.ts';
 import type { DType, StorageArray } from '../../dtype.ts';
 import { dtypeOfArray } from '../../dtype.ts';
 import {
   BackendError, DTypeError, DeviceLostError, DisposedError, IndexError, NotImplementedOpError, ShapeError, ValueError,
   WebGPUError,
 } from '../../errors.ts';
-import type { BinaryOp, OpAttrs, OpName, ReduceOp, UnaryOp } from '../../ops.ts';
-import { ACTIVATIONS, BINARY_OPS, COMPARISON_OPS, OP_NAMES, UNARY_OPS, opDTypes } from '../../ops.ts';
+import type { OpAttrs, OpName, ReduceOp } from '../../ops.ts';
+import { OP_NAMES, opDTypes } from '../../ops.ts';
+import type { OpCheckTarget } from '../../op-check.ts';
+import { checkOp } from '../../op-check.ts';
 import { contiguousStrides, isContiguous, numel } from './kernels/common.ts';
-import type { ElementwiseOp } from './kernels/elementwise.ts';
+import type { ElementwiseAttrs } from './kernels/elementwise.ts';
 import { elementwiseLaunches } from './kernels/elementwise.ts';
 import { INDEX_ERROR_CODES, INDEX_ERROR_WORDS, gatherLaunches, scatterAddLaunches } from './kernels/indexing.ts';
 import { adamLaunches } from './kernels/adam.ts';
@@ -145,18 +147,6 @@ export function sizeClass(bytes: number, max: number): number {
     cls = Math.ceil(b / step) * step;
   }
   return Math.min(cls, Math.max(b, Math.floor(max / 4) * 4));
-}
-
-function fmt(shape: readonly number[]): string {
-  return `[${shape.join(',')}]`;
-}
-
-function isUnary(op: string): op is UnaryOp {
-  return (UNARY_OPS as readonly string[]).includes(op);
-}
-
-function isBinary(op: string): op is BinaryOp {
-  return (BINARY_OPS as readonly string[]).includes(op);
 }
 
 class WebGPUBackendImpl implements WebGPUBackend {
@@ -671,34 +661,9 @@ class WebGPUBackendImpl implements WebGPUBackend {
 
   // ---- views
 
-  /**
-   * The GpuView of a TensorView, checked against its buffer: dtype, one stride per dim,
-   * and every element inside the buffer (the GPU would otherwise clamp silently).
-   */
-  private view(op: string, role: string, v: TensorView): GpuView {
+  /** The GpuView of an operand (checkOp has checked it fits its buffer; the buffer must be live and ours). */
+  private view(op: string, v: TensorView): GpuView {
     const b = this.own(v.buffer, op);
-    if (v.dtype !== b.dtype) throw new DTypeError(`${op}: ${role} view dtype differs from its buffer; expected ${b.dtype}, got ${v.dtype}`);
-    if (v.shape.length !== v.strides.length) {
-      throw new ShapeError(`${op}: ${role} has one stride per dim; expected ${v.shape.length} strides, got ${fmt(v.strides)}`);
-    }
-    if (!v.shape.every((s) => Number.isInteger(s) && s >= 0) || !v.strides.every((s) => Number.isInteger(s))) {
-      throw new ShapeError(`${op}: ${role} shape and strides must be integers (shape >= 0); expected e.g. [2,3] / [3,1], got ${fmt(v.shape)} / ${fmt(v.strides)}`);
-    }
-    if (!Number.isInteger(v.offset) || v.offset < 0) {
-      throw new IndexError(`${op}: ${role} offset out of range; expected an integer >= 0, got ${v.offset}`);
-    }
-    if (numel(v.shape) > 0) {
-      let lo = v.offset;
-      let hi = v.offset;
-      v.shape.forEach((s, d) => {
-        const reach = (s - 1) * (v.strides[d] ?? 0);
-        if (reach < 0) lo += reach;
-        else hi += reach;
-      });
-      if (lo < 0 || hi >= b.length) {
-        throw new IndexError(`${op}: ${role} view reaches outside its buffer; expected element indices in [0, ${b.length}), got [${lo}, ${hi}]`);
-      }
-    }
     return { buffer: b.gpu, dtype: v.dtype, shape: v.shape, strides: v.strides, offset: v.offset };
   }
 
@@ -712,6 +677,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
     return c;
   }
 
+  /** This backend's dtype limit (opDTypes without float64), for checkOp. */
   private dtypeFor(op: OpName, dtype: DType): void {
     const allowed = ALLOWED.get(op) ?? [];
     if (!allowed.includes(dtype)) {
@@ -719,44 +685,69 @@ class WebGPUBackendImpl implements WebGPUBackend {
     }
   }
 
-  private inputCount(op: string, inputs: readonly TensorView[], expected: readonly number[]): void {
-    if (!expected.includes(inputs.length)) {
-      throw new ValueError(`${op}: wrong number of inputs; expected ${expected.join(' or ')}, got ${inputs.length}`);
-    }
-  }
-
   // ---- ops
+
+  /** For checkOp: this backend's dtype limit; its kernels take the contiguous views ops.ts promises. */
+  private readonly target: OpCheckTarget = { name: NAME, supports: (op, dtype) => this.dtypeFor(op, dtype), stridedViews: false };
+
+  /** Every primitive's launches; `run` dispatches through it after checkOp. */
+  private readonly kernels: OpTable<Launch[]> = {
+    neg: (o, i, attrs) => this.elementwise({ op: 'neg', attrs }, o, i),
+    abs: (o, i, attrs) => this.elementwise({ op: 'abs', attrs }, o, i),
+    sign: (o, i, attrs) => this.elementwise({ op: 'sign', attrs }, o, i),
+    exp: (o, i, attrs) => this.elementwise({ op: 'exp', attrs }, o, i),
+    log: (o, i, attrs) => this.elementwise({ op: 'log', attrs }, o, i),
+    sqrt: (o, i, attrs) => this.elementwise({ op: 'sqrt', attrs }, o, i),
+    relu: (o, i, attrs) => this.elementwise({ op: 'relu', attrs }, o, i),
+    sigmoid: (o, i, attrs) => this.elementwise({ op: 'sigmoid', attrs }, o, i),
+    tanh: (o, i, attrs) => this.elementwise({ op: 'tanh', attrs }, o, i),
+    gelu: (o, i, attrs) => this.elementwise({ op: 'gelu', attrs }, o, i),
+    gelu_tanh: (o, i, attrs) => this.elementwise({ op: 'gelu_tanh', attrs }, o, i),
+    silu: (o, i, attrs) => this.elementwise({ op: 'silu', attrs }, o, i),
+    softplus: (o, i, attrs) => this.elementwise({ op: 'softplus', attrs }, o, i),
+    elu: (o, i, attrs) => this.elementwise({ op: 'elu', attrs }, o, i),
+    leaky_relu: (o, i, attrs) => this.elementwise({ op: 'leaky_relu', attrs }, o, i),
+    clamp: (o, i, attrs) => this.elementwise({ op: 'clamp', attrs }, o, i),
+    logical_not: (o, i, attrs) => this.elementwise({ op: 'logical_not', attrs }, o, i),
+    round_f16: (o, i, attrs) => this.elementwise({ op: 'round_f16', attrs }, o, i),
+    round_bf16: (o, i, attrs) => this.elementwise({ op: 'round_bf16', attrs }, o, i),
+    add: (o, i, attrs) => this.elementwise({ op: 'add', attrs }, o, i),
+    sub: (o, i, attrs) => this.elementwise({ op: 'sub', attrs }, o, i),
+    mul: (o, i, attrs) => this.elementwise({ op: 'mul', attrs }, o, i),
+    div: (o, i, attrs) => this.elementwise({ op: 'div', attrs }, o, i),
+    pow: (o, i, attrs) => this.elementwise({ op: 'pow', attrs }, o, i),
+    maximum: (o, i, attrs) => this.elementwise({ op: 'maximum', attrs }, o, i),
+    minimum: (o, i, attrs) => this.elementwise({ op: 'minimum', attrs }, o, i),
+    eq: (o, i, attrs) => this.elementwise({ op: 'eq', attrs }, o, i),
+    ne: (o, i, attrs) => this.elementwise({ op: 'ne', attrs }, o, i),
+    lt: (o, i, attrs) => this.elementwise({ op: 'lt', attrs }, o, i),
+    le: (o, i, attrs) => this.elementwise({ op: 'le', attrs }, o, i),
+    gt: (o, i, attrs) => this.elementwise({ op: 'gt', attrs }, o, i),
+    ge: (o, i, attrs) => this.elementwise({ op: 'ge', attrs }, o, i),
+    where: (o, i, attrs) => this.elementwise({ op: 'where', attrs }, o, i),
+    copy: (o, i, attrs) => this.elementwise({ op: 'copy', attrs }, o, i),
+    cast: (o, i, attrs) => this.elementwise({ op: 'cast', attrs }, o, i),
+    fill: (o, i, attrs) => this.elementwise({ op: 'fill', attrs }, o, i),
+    unary_backward: (o, i, attrs) => this.elementwise({ op: 'unary_backward', attrs }, o, i),
+    sum: (o, i, a) => this.reduce('sum', o, i, a.axis),
+    max: (o, i, a) => this.reduce('max', o, i, a.axis),
+    min: (o, i, a) => this.reduce('min', o, i, a.axis),
+    argmax: (o, i, a) => this.reduce('argmax', o, i, a.axis),
+    argmin: (o, i, a) => this.reduce('argmin', o, i, a.axis),
+    matmul: (o, i, a) => this.matmul(o, i, a),
+    gather: (o, i, a) => this.gather(o, i, a.axis),
+    scatter_add: (o, i, a) => this.scatterAdd(o, i, a.axis),
+    im2col: (o, i, a) => this.conv('im2col', o, i, (go, gi) => im2colLaunches(this.kernelContext, go, gi, a)),
+    col2im: (o, i, a) => this.conv('col2im', o, i, (go, gi) => col2imLaunches(this.kernelContext, go, gi, a)),
+    adam: (o, i, a) => this.adam(o, i, a),
+  };
 
   run<O extends OpName>(op: O, out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]): void {
     this.checkAlive(op);
-    const name: OpName = op;
-    const launches: Launch[] = [];
+    checkOp(this.target, op, out, inputs, attrs);
+    let launches: Launch[];
     try {
-      switch (name) {
-        case 'sum': case 'max': case 'min': case 'argmax': case 'argmin':
-          this.reduce(name, out, inputs, (attrs as OpAttrs['sum']).axis, launches);
-          break;
-        case 'gather':
-          this.gather(out, inputs, (attrs as OpAttrs['gather']).axis, launches);
-          break;
-        case 'scatter_add':
-          this.scatterAdd(out, inputs, (attrs as OpAttrs['scatter_add']).axis, launches);
-          break;
-        case 'matmul':
-          this.matmul(out, inputs, attrs as OpAttrs['matmul'], launches);
-          break;
-        case 'im2col':
-          this.conv('im2col', out, inputs, launches, (o, ins) => im2colLaunches(this.kernelContext, o, ins, attrs as OpAttrs['im2col']));
-          break;
-        case 'col2im':
-          this.conv('col2im', out, inputs, launches, (o, ins) => col2imLaunches(this.kernelContext, o, ins, attrs as OpAttrs['col2im']));
-          break;
-        case 'adam':
-          this.adam(out, inputs, attrs as OpAttrs['adam'], launches);
-          break;
-        default:
-          this.elementwise(name, out, inputs, attrs, launches);
-      }
+      launches = this.kernels[op](out, inputs, attrs);
     } catch (e) {
       for (const g of this.scratchInRun) this.give(g, sizeClass(g.size, this.maxBytes()));
       this.scratchInRun = [];
@@ -765,194 +756,74 @@ class WebGPUBackendImpl implements WebGPUBackend {
     this.encode(launches);
   }
 
-  private elementwise(op: OpName, out: TensorView, inputs: readonly TensorView[], attrs: unknown, launches: Launch[]): void {
-    const nin = op === 'fill' ? 0 : op === 'where' ? 3 : op === 'copy' || op === 'cast' || isUnary(op) ? 1 : op === 'unary_backward' || isBinary(op) ? 2 : -1;
-    if (nin < 0) throw new NotImplementedOpError(`webgpu: unknown op; expected a primitive of ops.ts, got '${op}'`);
-    this.inputCount(op, inputs, [nin]);
-    const o = this.view(op, 'out', out);
-    const ins = inputs.map((v, k) => this.view(op, `input ${k}`, v));
-    for (const [k, v] of ins.entries()) {
-      if (v.shape.length !== o.shape.length || v.shape.some((s, d) => s !== o.shape[d])) {
-        throw new ShapeError(`${op}: input ${k} has the wrong shape; expected the output's shape ${fmt(o.shape)}, got ${fmt(v.shape)}`);
-      }
-    }
-    if (op !== 'copy' && !isContiguous(o)) {
-      throw new ShapeError(`${op}: out must be contiguous; expected row-major strides ${fmt(contiguousStrides(o.shape))}, got ${fmt(o.strides)}`);
-    }
-    switch (op) {
-      case 'fill':
-        this.dtypeFor(op, o.dtype);
-        if (typeof (attrs as OpAttrs['fill']).value !== 'number') {
-          throw new ValueError(`fill: value must be a number; expected e.g. 0, got ${String((attrs as OpAttrs['fill']).value)}`);
-        }
-        break;
-      case 'copy':
-        this.dtypeFor(op, (ins[0] as GpuView).dtype);
-        if (o.dtype !== (ins[0] as GpuView).dtype) throw new DTypeError(`copy: out has the wrong dtype; expected ${(ins[0] as GpuView).dtype}, got ${o.dtype}`);
-        break;
-      case 'cast':
-        this.dtypeFor(op, (ins[0] as GpuView).dtype);
-        this.dtypeFor(op, o.dtype);
-        break;
-      case 'where': {
-        const [c, a, b] = ins as [GpuView, GpuView, GpuView];
-        if (c.dtype !== 'bool') throw new DTypeError(`where: condition has the wrong dtype; expected bool, got ${c.dtype}`);
-        this.dtypeFor(op, a.dtype);
-        if (b.dtype !== a.dtype) throw new DTypeError(`where: input 2 has the wrong dtype; expected ${a.dtype}, got ${b.dtype}`);
-        if (o.dtype !== a.dtype) throw new DTypeError(`where: out has the wrong dtype; expected ${a.dtype}, got ${o.dtype}`);
-        break;
-      }
-      case 'unary_backward': {
-        const a = attrs as OpAttrs['unary_backward'];
-        if (!(ACTIVATIONS as readonly string[]).includes(a.fn)) {
-          throw new ValueError(`unary_backward: unknown activation; expected one of ${ACTIVATIONS.join(', ')}, got ${String(a.fn)}`);
-        }
-        const [x, g] = ins as [GpuView, GpuView];
-        this.dtypeFor(op, x.dtype);
-        if (g.dtype !== x.dtype || o.dtype !== x.dtype) {
-          throw new DTypeError(`unary_backward: dtypes differ; expected x, gradOut and out all ${x.dtype}, got ${g.dtype} and ${o.dtype}`);
-        }
-        this.activationAttrs(op, a.fn, a);
-        break;
-      }
-      default: {
-        const x = ins[0] as GpuView;
-        this.dtypeFor(op, x.dtype);
-        if (isBinary(op) && (ins[1] as GpuView).dtype !== x.dtype) {
-          throw new DTypeError(`${op}: input 1 has the wrong dtype; expected ${x.dtype}, got ${(ins[1] as GpuView).dtype}`);
-        }
-        const outDType = (COMPARISON_OPS as readonly string[]).includes(op) ? 'bool' : x.dtype;
-        if (o.dtype !== outDType) throw new DTypeError(`${op}: out has the wrong dtype; expected ${outDType}, got ${o.dtype}`);
-        if (isUnary(op)) this.activationAttrs(op, op, attrs);
-      }
-    }
+  /** Elementwise ops: shapes and dtypes checked by checkOp. */
+  private elementwise(spec: ElementwiseAttrs, out: TensorView, inputs: readonly TensorView[]): Launch[] {
+    const launches: Launch[] = [];
+    const o = this.view(spec.op, out);
+    const ins = inputs.map((v) => this.view(spec.op, v));
     // A buffer bound for writing cannot also be bound for reading in one dispatch.
     const safe = ins.map((v) => (v.buffer === o.buffer ? this.contiguous(v, launches, true) : v));
-    launches.push(...elementwiseLaunches(this.kernelContext, o, safe, { op: op as ElementwiseOp, attrs }));
+    launches.push(...elementwiseLaunches(this.kernelContext, o, safe, spec));
+    return launches;
   }
 
-  /** The attributes an activation reads must be numbers (clamp's bounds numbers or null). */
-  private activationAttrs(op: string, fn: string, attrs: unknown): void {
-    const a = (attrs ?? {}) as Record<string, unknown>;
-    const names = fn === 'softplus' ? ['beta', 'threshold'] : fn === 'elu' || fn === 'leaky_relu' ? ['alpha'] : [];
-    for (const k of names) {
-      if (typeof a[k] !== 'number') throw new ValueError(`${op}: attribute ${k} is missing; expected a number, got ${String(a[k])}`);
-    }
-    if (fn === 'clamp') {
-      const { min, max } = a;
-      if ((min !== null && typeof min !== 'number') || (max !== null && typeof max !== 'number')) {
-        throw new ValueError(`clamp: bounds must be numbers or null; expected {min, max}, got {${String(min)}, ${String(max)}}`);
-      }
-    }
-  }
-
-  private axisOf(op: string, axis: number, rank: number): void {
-    if (!Number.isInteger(axis) || axis < 0 || axis >= rank) {
-      throw new IndexError(`${op}: axis out of range; expected an integer 0 <= axis < ${rank}, got ${axis}`);
-    }
-  }
-
-  private reduce(op: ReduceOp, out: TensorView, inputs: readonly TensorView[], axis: number, launches: Launch[]): void {
-    this.inputCount(op, inputs, [1]);
-    const x0 = this.view(op, 'input', inputs[0] as TensorView);
-    const o = this.view(op, 'out', out);
-    this.dtypeFor(op, x0.dtype);
-    const isArg = op === 'argmax' || op === 'argmin';
-    const outDType = isArg ? 'int32' : x0.dtype;
-    if (o.dtype !== outDType) throw new DTypeError(`${op}: out has the wrong dtype; expected ${outDType}, got ${o.dtype}`);
-    this.axisOf(op, axis, x0.shape.length);
-    const outShape = x0.shape.map((s, d) => (d === axis ? 1 : s));
-    if (o.shape.length !== outShape.length || o.shape.some((s, d) => s !== outShape[d])) {
-      throw new ShapeError(`${op}: out has the wrong shape; expected ${fmt(outShape)}, got ${fmt(o.shape)}`);
-    }
-    if (!isContiguous(o)) throw new ShapeError(`${op}: out must be contiguous; expected strides ${fmt(contiguousStrides(o.shape))}, got ${fmt(o.strides)}`);
-    if (x0.shape[axis] === 0 && op !== 'sum' && numel(o.shape) > 0) {
-      throw new IndexError(`${op}: cannot reduce an empty axis; expected shape[${axis}] > 0, got ${fmt(x0.shape)}`);
-    }
-    const x = this.contiguous(x0, launches);
+  private reduce(op: ReduceOp, out: TensorView, inputs: readonly TensorView[], axis: number): Launch[] {
+    const launches: Launch[] = [];
+    const x = this.contiguous(this.view(op, inputs[0] as TensorView), launches);
+    const o = this.view(op, out);
     launches.push(...reduceLaunches(this.kernelContext, o, [x], { op, axis }));
+    return launches;
   }
 
-  private indexChecks(op: 'gather' | 'scatter_add', data: GpuView, index: GpuView, axis: number): void {
-    this.dtypeFor(op, data.dtype);
-    if (index.dtype !== 'int32') throw new DTypeError(`${op}: index has the wrong dtype; expected int32, got ${index.dtype}`);
-    if (index.shape.length !== data.shape.length) {
-      throw new ShapeError(`${op}: index and input ranks differ; expected rank ${data.shape.length}, got ${fmt(index.shape)}`);
-    }
-    this.axisOf(op, axis, data.shape.length);
-    if (!index.shape.every((s, d) => d === axis || s <= (data.shape[d] ?? 0))) {
-      throw new ShapeError(`${op}: index is larger than the input outside the axis; expected index.shape[d] <= ${fmt(data.shape)}[d] for d != ${axis}, got ${fmt(index.shape)}`);
-    }
-  }
-
-  private gather(out: TensorView, inputs: readonly TensorView[], axis: number, launches: Launch[]): void {
-    this.inputCount('gather', inputs, [2]);
-    const x0 = this.view('gather', 'input', inputs[0] as TensorView);
-    const idx0 = this.view('gather', 'index', inputs[1] as TensorView);
-    const o = this.view('gather', 'out', out);
-    this.indexChecks('gather', x0, idx0, axis);
-    if (o.dtype !== x0.dtype) throw new DTypeError(`gather: out has the wrong dtype; expected ${x0.dtype}, got ${o.dtype}`);
-    if (o.shape.length !== idx0.shape.length || o.shape.some((s, d) => s !== idx0.shape[d]) || !isContiguous(o)) {
-      throw new ShapeError(`gather: out must be a contiguous view of index's shape; expected ${fmt(idx0.shape)}, got ${fmt(o.shape)} with strides ${fmt(o.strides)}`);
-    }
-    if (numel(idx0.shape) === 0) return;
+  private gather(out: TensorView, inputs: readonly TensorView[], axis: number): Launch[] {
+    const launches: Launch[] = [];
+    const x0 = this.view('gather', inputs[0] as TensorView);
+    const idx0 = this.view('gather', inputs[1] as TensorView);
+    const o = this.view('gather', out);
+    if (numel(idx0.shape) === 0) return launches;
     const x = this.contiguous(x0, launches, x0.buffer === o.buffer);
     const idx = idx0.buffer === o.buffer ? this.contiguous(idx0, launches, true) : idx0;
     this.batchIndexOps = true;
     launches.push(...gatherLaunches(this.kernelContext, o, [x, idx], { axis, errors: this.errorBuffer }));
+    return launches;
   }
 
-  private scatterAdd(out: TensorView, inputs: readonly TensorView[], axis: number, launches: Launch[]): void {
-    this.inputCount('scatter_add', inputs, [3]);
-    const base0 = this.view('scatter_add', 'base', inputs[0] as TensorView);
-    const idx0 = this.view('scatter_add', 'index', inputs[1] as TensorView);
-    const src0 = this.view('scatter_add', 'src', inputs[2] as TensorView);
-    const o = this.view('scatter_add', 'out', out);
-    this.indexChecks('scatter_add', base0, idx0, axis);
-    if (src0.dtype !== base0.dtype) throw new DTypeError(`scatter_add: src has the wrong dtype; expected ${base0.dtype}, got ${src0.dtype}`);
-    if (o.dtype !== base0.dtype) throw new DTypeError(`scatter_add: out has the wrong dtype; expected ${base0.dtype}, got ${o.dtype}`);
-    if (src0.shape.length !== idx0.shape.length || src0.shape.some((s, d) => s !== idx0.shape[d])) {
-      throw new ShapeError(`scatter_add: src has the wrong shape; expected ${fmt(idx0.shape)}, got ${fmt(src0.shape)}`);
-    }
-    if (o.shape.length !== base0.shape.length || o.shape.some((s, d) => s !== base0.shape[d]) || !isContiguous(o)) {
-      throw new ShapeError(`scatter_add: out must be a contiguous view of base's shape; expected ${fmt(base0.shape)}, got ${fmt(o.shape)} with strides ${fmt(o.strides)}`);
-    }
+  private scatterAdd(out: TensorView, inputs: readonly TensorView[], axis: number): Launch[] {
+    const launches: Launch[] = [];
+    const [base0, idx0, src0] = inputs.map((v) => this.view('scatter_add', v)) as [GpuView, GpuView, GpuView];
+    const o = this.view('scatter_add', out);
     const fix = (v: GpuView): GpuView => this.contiguous(v, launches, v.buffer === o.buffer);
     const base = fix(base0);
     const idx = fix(idx0);
     const src = fix(src0);
     if (numel(idx.shape) > 0) this.batchIndexOps = true;
     launches.push(...scatterAddLaunches(this.kernelContext, o, [base, idx, src], { axis, errors: this.errorBuffer }));
+    return launches;
   }
 
-  /** im2col / col2im: the kernel file checks geometry, shapes and contiguity. */
-  private conv(op: 'im2col' | 'col2im', out: TensorView, inputs: readonly TensorView[], launches: Launch[], kernel: (o: GpuView, ins: GpuView[]) => Launch[]): void {
-    this.inputCount(op, inputs, [1]);
-    const o = this.view(op, 'out', out);
-    const ins = inputs.map((v, k) => this.view(op, `input ${k}`, v));
-    for (const v of ins) this.dtypeFor(op, v.dtype);
-    this.dtypeFor(op, o.dtype);
+  /** im2col / col2im: checked by checkOp; an input that shares out's buffer is split off first. */
+  private conv(op: 'im2col' | 'col2im', out: TensorView, inputs: readonly TensorView[], kernel: (o: GpuView, ins: GpuView[]) => Launch[]): Launch[] {
+    const launches: Launch[] = [];
+    const o = this.view(op, out);
+    const ins = inputs.map((v) => this.view(op, v));
     launches.push(...kernel(o, ins.map((v) => (v.buffer === o.buffer ? this.contiguous(v, launches, true) : v))));
+    return launches;
   }
 
-  /** adam writes its operands in place, so no input is split from out; the kernel file checks the entries. */
-  private adam(out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs['adam'], launches: Launch[]): void {
-    const roles = ['param', 'grad', 'expAvg', 'expAvgSq', 'maxExpAvgSq'];
-    const width = attrs.amsgrad ? 5 : 4;
-    const o = this.view('adam', 'out', out);
-    const ins = inputs.map((v, k) => this.view('adam', `entry ${Math.floor(k / width)} ${roles[k % width] ?? 'input'}`, v));
-    for (const v of ins) this.dtypeFor('adam', v.dtype);
-    launches.push(...adamLaunches(this.kernelContext, o, ins, attrs));
+  /** adam writes its operands in place, so no input is split from out. */
+  private adam(out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs['adam']): Launch[] {
+    const o = this.view('adam', out);
+    const ins = inputs.map((v) => this.view('adam', v));
+    return adamLaunches(this.kernelContext, o, ins, attrs);
   }
 
-  private matmul(out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs['matmul'], launches: Launch[]): void {
-    this.inputCount('matmul', inputs, [2, 3]);
-    const o = this.view('matmul', 'out', out);
-    const ins = inputs.map((v, k) => this.view('matmul', ['a', 'b', 'bias'][k] ?? 'input', v));
-    for (const v of ins) this.dtypeFor('matmul', v.dtype);
-    this.dtypeFor('matmul', o.dtype);
+  private matmul(out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs['matmul']): Launch[] {
+    const launches: Launch[] = [];
+    const o = this.view('matmul', out);
+    const ins = inputs.map((v) => this.view('matmul', v));
     const safe = ins.map((v) => (v.buffer === o.buffer ? this.contiguous(v, launches, true) : v));
     launches.push(...matmulLaunches(this.kernelContext, o, safe, attrs));
+    return launches;
   }
 }
 

@@ -36,9 +36,17 @@ export type ElementwiseOp = UnaryOp | BinaryOp | 'where' | 'copy' | 'cast' | 'un
  * What {@link elementwiseLaunches} needs beyond the views: the op and its attributes.
  * @example { op: 'clamp', attrs: { min: 0, max: 1 } }
  */
-export interface ElementwiseAttrs {
-  readonly op: ElementwiseOp;
-  readonly attrs: unknown;
+export type ElementwiseAttrs = { readonly [O in ElementwiseOp]: { readonly op: O; readonly attrs: OpAttrs[O] } }[ElementwiseOp];
+
+/** A unary op with its attributes. */
+type UnarySpec = Extract<ElementwiseAttrs, { readonly op: UnaryOp }>;
+
+function isUnarySpec(spec: ElementwiseAttrs): spec is UnarySpec {
+  return (UNARY_OPS as readonly string[]).includes(spec.op);
+}
+
+function isBinaryOp(op: string): op is BinaryOp {
+  return (BINARY_OPS as readonly string[]).includes(op);
 }
 
 /** Uniform word layout: n, three scalar params, the shape, then per operand offset + strides. */
@@ -245,15 +253,16 @@ interface OpCode {
   readonly params: readonly number[];
 }
 
-function unaryCode(op: UnaryOp, dtype: DType, attrs: unknown): OpCode {
+function unaryCode(spec: UnarySpec, dtype: DType): OpCode {
   const none: number[] = [];
+  const op = spec.op;
   if (dtype === 'int32') {
-    switch (op) {
+    switch (spec.op) {
       case 'neg': return { body: 'return -a;', params: none };
       case 'abs': return { body: 'return abs(a);', params: none };
       case 'sign': return { body: 'return select(0, 1, a > 0) - select(0, 1, a < 0);', params: none };
       case 'clamp': {
-        const { min, max } = attrs as OpAttrs['clamp'];
+        const { min, max } = spec.attrs;
         // As wasm.ts: a fractional bound rounds inward, then saturates to the int32 range.
         const lo = min === null ? -2147483648 : clampI32(Math.ceil(min));
         const hi = max === null ? 2147483647 : clampI32(Math.floor(max));
@@ -264,7 +273,7 @@ function unaryCode(op: UnaryOp, dtype: DType, attrs: unknown): OpCode {
   } else if (dtype === 'bool') {
     if (op === 'logical_not') return { body: 'return select(1u, 0u, a != 0u);', params: none };
   } else if (dtype === 'float32') {
-    switch (op) {
+    switch (spec.op) {
       case 'neg': return { body: 'return neg_f32(a);', params: none };
       case 'abs': return { body: 'return abs_f32(a);', params: none };
       // torch: (0 < x) - (x < 0), so sign(NaN) = 0.
@@ -282,22 +291,22 @@ function unaryCode(op: UnaryOp, dtype: DType, attrs: unknown): OpCode {
       };
       case 'silu': return { body: 'return a / (1.0 + exp_f32(-a));', params: none };
       case 'softplus': {
-        const { beta, threshold } = attrs as ActivationAttrs;
+        const { beta, threshold } = spec.attrs;
         return {
           body: `let beta = ${P0}; let th = ${P1}; if (is_nan(a)) { return a; } if (a * beta > th) { return a; } return log1p_pos_f32(exp_f32(a * beta)) / beta;`,
           params: [f32Bits(beta), f32Bits(threshold)],
         };
       }
       case 'elu': {
-        const { alpha } = attrs as ActivationAttrs;
+        const { alpha } = spec.attrs;
         return { body: `if (a <= 0.0) { return expm1_f32(a) * ${P0}; } return a;`, params: [f32Bits(alpha)] };
       }
       case 'leaky_relu': {
-        const { alpha } = attrs as ActivationAttrs;
+        const { alpha } = spec.attrs;
         return { body: `if (a > 0.0) { return a; } return a * ${P0};`, params: [f32Bits(alpha)] };
       }
       case 'clamp': {
-        const { min, max } = attrs as OpAttrs['clamp'];
+        const { min, max } = spec.attrs;
         // std::max(x, min) then std::min(., max); a null side is ±inf, which leaves x as is.
         return {
           body: `if (is_nan(a)) { return a; } var r = a; let lo = ${P0}; let hi = ${P1}; if (r < lo) { r = lo; } if (hi < r) { r = hi; } return r;`,
@@ -413,7 +422,7 @@ const programs = new Map<string, Program>();
  * elementwiseLaunches(ctx, out, [x], { op: 'relu', attrs: {} }) // [one Launch]
  */
 export function elementwiseLaunches(ctx: KernelContext, out: GpuView, inputs: readonly GpuView[], spec: ElementwiseAttrs): Launch[] {
-  const { op, attrs } = spec;
+  const op = spec.op;
   const n = numel(out.shape);
   if (n === 0) return [];
   const c = collapse(out.shape, [out.strides, ...inputs.map((v) => v.strides)]);
@@ -424,38 +433,38 @@ export function elementwiseLaunches(ctx: KernelContext, out: GpuView, inputs: re
   let keyBase: string;
   // Raw words for copy and fill: exact for every dtype.
   const raw = op === 'copy' || op === 'fill';
-  if (op === 'copy') {
+  if (spec.op === 'copy') {
     code = { body: 'return a;', params: [] };
     keyBase = 'copy_x32';
-  } else if (op === 'fill') {
-    const value = (attrs as OpAttrs['fill']).value;
+  } else if (spec.op === 'fill') {
+    const value = spec.attrs.value;
     const word = out.dtype === 'float32' ? f32Bits(value) : out.dtype === 'int32' ? (value | 0) : value !== 0 ? 1 : 0;
     code = { body: `return ${uw(W_P)};`, params: [word] };
     keyBase = 'fill_x32';
-  } else if (op === 'cast') {
+  } else if (spec.op === 'cast') {
     const from = (inputs[0] as GpuView).dtype;
     code = from === out.dtype ? { body: 'return a;', params: [] } : castCode(from, out.dtype);
     keyBase = `cast_${suffix(from)}_${suffix(out.dtype)}`;
-  } else if (op === 'unary_backward') {
-    const a = attrs as OpAttrs['unary_backward'];
+  } else if (spec.op === 'unary_backward') {
+    const a = spec.attrs;
     if (out.dtype !== 'float32') throw new NotImplementedOpError(`webgpu: op 'unary_backward' is not implemented for ${out.dtype}; expected float32, got ${out.dtype}`);
     code = backwardCode(a.fn, a);
     keyBase = `unary_backward_${a.fn}_f32`;
-  } else if (op === 'where') {
+  } else if (spec.op === 'where') {
     code = { body: 'return select(c, b, a != 0u);', params: [] };
     keyBase = `where_${suffix(out.dtype)}`;
-  } else if ((UNARY_OPS as readonly string[]).includes(op)) {
+  } else if (isUnarySpec(spec)) {
     const dt = (inputs[0] as GpuView).dtype;
-    code = unaryCode(op as UnaryOp, dt, attrs);
+    code = unaryCode(spec, dt);
     // Every float unary op but sign maps NaN to NaN; say so up front rather than trust each
     // driver's transcendentals with it (neg and abs are bit operations already).
     if (dt === 'float32' && op !== 'sign' && op !== 'neg' && op !== 'abs') {
       code = { body: `if (is_nan(a)) { return a; }\n  ${code.body}`, params: code.params };
     }
     keyBase = `${op}_${suffix(dt)}`;
-  } else if ((BINARY_OPS as readonly string[]).includes(op)) {
+  } else if (isBinaryOp(op)) {
     const dt = (inputs[0] as GpuView).dtype;
-    code = binaryCode(op as BinaryOp, dt);
+    code = binaryCode(op, dt);
     keyBase = `${op}_${suffix(dt)}`;
   } else {
     throw new NotImplementedOpError(`webgpu: op '${op}' is not elementwise; expected one of the unary, binary, where, copy, cast, unary_backward or fill ops, got '${op}'`);
