@@ -32,7 +32,8 @@ export * as optim from './optim/index.ts';
 export * as amp from './amp/index.ts';
 export { autocast, GradScaler } from './amp/index.ts';
 export * from './data/index.ts';
-export { FormatError } from './io/errors.ts';
+export { FormatError, LimitError } from './io/errors.ts';
+export type { ReadLimits } from './io/bytes.ts';
 export { parseIdx, encodeIdx, type IdxData, type IdxDType, type IdxArray } from './io/idx.ts';
 export { gunzip, gzip, isGzip } from './io/gzip.ts';
 export {

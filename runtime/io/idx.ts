@@ -5,8 +5,11 @@
  * then the elements, big-endian, row-major. Types: 0x08 uint8, 0x09 int8,
  * 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64.
  * Parsing is strict: a bad magic number, a truncated header or body, and
- * trailing bytes each raise a {@link FormatError}.
+ * trailing bytes each raise a {@link FormatError}. The reader takes any
+ * `ArrayBufferView` or `ArrayBuffer`, reads only inside it, and allocates only
+ * after the declared shape is checked against the bytes present.
  */
+import { copyBytes, toBytes, type BytesInput } from './bytes.ts';
 import { FormatError } from './errors.ts';
 
 /** The element types IDX files hold. */
@@ -39,7 +42,8 @@ function shapeString(shape: readonly number[]): string {
  * @example
  * const { dtype, shape, data } = parseIdx(bytes); // 'uint8', [60000, 28, 28], Uint8Array
  */
-export function parseIdx(bytes: Uint8Array, name = 'idx'): IdxData {
+export function parseIdx(input: BytesInput, name = 'idx'): IdxData {
+  const bytes = toBytes(input, name);
   if (bytes.length < 4) {
     throw new FormatError(`${name}: truncated header; expected at least 4 bytes (magic 0x00 0x00 <type> <ndim>), got ${bytes.length}`);
   }
@@ -59,14 +63,12 @@ export function parseIdx(bytes: Uint8Array, name = 'idx'): IdxData {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
-  let numel = 1;
-  for (let i = 0; i < ndim; i++) {
-    const n = view.getUint32(4 + 4 * i, false);
-    shape.push(n);
-    numel *= n;
-  }
-  const expected = numel * size;
+  for (let i = 0; i < ndim; i++) shape.push(view.getUint32(4 + 4 * i, false));
   const got = bytes.length - headerLength;
+  // A zero anywhere makes 0, even after the product overflowed to Infinity (0 * Infinity is NaN);
+  // a product past 2^53 is inexact but far above any real length, so the checks below refuse it.
+  const numel = shape.includes(0) ? 0 : shape.reduce((a, b) => a * b, 1);
+  const expected = numel * size;
   if (got < expected) {
     throw new FormatError(`${name}: truncated data; expected ${expected} bytes for shape ${shapeString(shape)} ${dtype}, got ${got}`);
   }
@@ -78,8 +80,8 @@ export function parseIdx(bytes: Uint8Array, name = 'idx'): IdxData {
 
 function readElements(view: DataView, at: number, n: number, dtype: IdxDType, bytes: Uint8Array): IdxArray {
   switch (dtype) {
-    case 'uint8': return bytes.slice(at, at + n);
-    case 'int8': return new Int8Array(bytes.slice(at, at + n).buffer);
+    case 'uint8': return copyBytes(bytes.subarray(at, at + n));
+    case 'int8': return new Int8Array(copyBytes(bytes.subarray(at, at + n)).buffer);
     case 'int16': {
       const out = new Int16Array(n);
       for (let i = 0; i < n; i++) out[i] = view.getInt16(at + 2 * i, false);

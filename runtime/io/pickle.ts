@@ -41,9 +41,18 @@
  * only names in the allow-list passed as `globals` (default {@link SAFE_GLOBALS});
  * any other name is a {@link FormatError} naming it. BUILD is accepted on dicts
  * only, where its state (torch's `_metadata`) is dropped.
+ *
+ * ## What a pickle may cost
+ *
+ * The input is any `ArrayBufferView` or `ArrayBuffer`, read only inside its range.
+ * Work is linear in the input except where a call copies a container, so every opcode
+ * and every element a call receives counts against `maxItems`; ints are decoded in
+ * linear time and bounded by `maxIntBytes`; the result's nesting is bounded by
+ * `maxDepth` (see {@link ReadLimits}). Each breach is a {@link LimitError}.
  */
 import { ValueError } from '../errors.ts';
-import { FormatError } from './errors.ts';
+import { DEFAULT_LIMITS, limitOf, toBytes, type BytesInput, type ReadLimits } from './bytes.ts';
+import { FormatError, LimitError } from './errors.ts';
 
 /**
  * A Python tuple (the reader returns tuples as this; the writer writes it as a tuple).
@@ -113,8 +122,8 @@ export interface GlobalHandler {
   readonly call?: (args: readonly unknown[]) => unknown;
 }
 
-/** Options of {@link unpickle}. */
-export interface UnpickleOptions {
+/** Options of {@link unpickle}; the limits default as {@link ReadLimits} says. */
+export interface UnpickleOptions extends Pick<ReadLimits, 'maxDepth' | 'maxItems' | 'maxIntBytes'> {
   /** The allowed globals by `module.name` (default {@link SAFE_GLOBALS}). */
   readonly globals?: ReadonlyMap<string, GlobalHandler>;
   /** Resolves a persistent id (BINPERSID); without it, a persistent id is a FormatError. */
@@ -414,12 +423,24 @@ const OPNAMES: Record<number, string> = {
   0x69: 'INST', 0x6f: 'OBJ', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x97: 'NEXT_BUFFER',
 };
 
-/** Python's decode_long: little-endian two's complement. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/**
+ * Python's decode_long: little-endian two's complement. Linear time: the bytes become one
+ * hex string that BigInt parses at once (shifting in a byte at a time is quadratic).
+ */
 function decodeLong(b: Uint8Array): number | bigint {
-  if (b.length === 0) return 0;
-  let x = 0n;
-  for (let i = b.length - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i]!);
-  if ((b[b.length - 1]! & 0x80) !== 0) x -= 1n << BigInt(8 * b.length);
+  const n = b.length;
+  if (n === 0) return 0;
+  if (n <= 6) {
+    let x = 0;
+    for (let i = n - 1; i >= 0; i--) x = x * 256 + b[i]!;
+    return (b[n - 1]! & 0x80) !== 0 ? x - 2 ** (8 * n) : x;
+  }
+  const parts = new Array<string>(n);
+  for (let i = 0; i < n; i++) parts[i] = HEX_BYTE[b[n - 1 - i]!]!;
+  let x = BigInt(`0x${parts.join('')}`);
+  if ((b[n - 1]! & 0x80) !== 0) x -= 1n << BigInt(8 * n);
   return toInt(x);
 }
 
@@ -427,12 +448,18 @@ function toInt(x: bigint): number | bigint {
   return x >= BigInt(Number.MIN_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x;
 }
 
-function parseTextInt(s: string, at: number): number | bigint | boolean {
+/** `s`, cut to a length an error message can carry. */
+function clip(s: string, max = 60): string {
+  return s.length > max ? `${s.slice(0, max)}...` : s;
+}
+
+function parseTextInt(s: string, at: number, maxDigits: number): number | bigint | boolean {
   const t = s.endsWith('L') ? s.slice(0, -1) : s;
+  if (t.length > maxDigits) throw new LimitError('pickle', `text int at byte ${at}`, 'maxIntBytes', maxDigits, t.length, 'digits');
   // Protocol 0 writes True and False as INT "01" and "00".
   if (t === '01') return true;
   if (t === '00') return false;
-  if (!/^[+-]?\d+$/.test(t)) throw new FormatError(`pickle: bad integer literal at byte ${at}; expected decimal digits, got '${s}'`);
+  if (!/^[+-]?\d+$/.test(t)) throw new FormatError(`pickle: bad integer literal at byte ${at}; expected decimal digits, got '${clip(s)}'`);
   return toInt(BigInt(t));
 }
 
@@ -441,8 +468,26 @@ function parseTextInt(s: string, at: number): number | bigint | boolean {
  * notes for the value model). Globals outside the allow-list are a FormatError.
  * @example unpickle(pickle([1, 'a', null])) // [1, 'a', null]
  */
-export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unknown {
+export function unpickle(input: BytesInput, options: UnpickleOptions = {}): unknown {
+  const bytes = toBytes(input, 'pickle');
   const globals = options.globals ?? SAFE_GLOBALS;
+  const maxItems = limitOf('pickle', 'maxItems', options.maxItems, DEFAULT_LIMITS.maxItems(bytes.length));
+  const maxIntBytes = limitOf('pickle', 'maxIntBytes', options.maxIntBytes, DEFAULT_LIMITS.maxIntBytes);
+  const maxDepth = limitOf('pickle', 'maxDepth', options.maxDepth, DEFAULT_LIMITS.maxDepth);
+  let work = 0;
+  // Calls may copy or walk their arguments (OrderedDict(list), a tensor's size tuple), so each
+  // element they receive costs one unit: a memoised container passed again and again adds up.
+  const spend = (n: number): void => {
+    work += n;
+    if (work > maxItems) throw new LimitError('pickle', `work at byte ${opAt}`, 'maxItems', maxItems, work, 'items');
+  };
+  const sizeOf = (x: unknown): number => Array.isArray(x) ? x.length : x instanceof PyTuple ? x.items.length
+    : x instanceof Map || x instanceof Set ? x.size : typeof x === 'string' || x instanceof Uint8Array ? x.length : 0;
+  const long = (n: number): number | bigint => {
+    if (n > maxIntBytes) throw new LimitError('pickle', `int at byte ${opAt}`, 'maxIntBytes', maxIntBytes, n, 'bytes');
+    return decodeLong(take(n));
+  };
+  const textInt = (): number | bigint | boolean => parseTextInt(line(), opAt, maxIntBytes);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const latin1 = new TextDecoder('latin1');
   const utf8d = new TextDecoder('utf-8');
@@ -502,7 +547,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
     const path = `${module}.${name}`;
     if (!globals.has(path)) {
       const names = [...globals.keys()];
-      throw new FormatError(`pickle: global not allowed at byte ${opAt}; expected one of ${names.length} allowed globals (${names.join(', ')}), got ${path}`);
+      throw new FormatError(`pickle: global not allowed at byte ${opAt}; expected one of ${names.length} allowed globals (${names.join(', ')}), got ${clip(path, 200)}`);
     }
     return new PyGlobal(module, name);
   };
@@ -512,7 +557,11 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
     const h = globals.get(handler);
     if (h?.call === undefined) return fail(`call of ${handler}`, 'a callable global', `${handler}, which may only be referenced`);
     if (!(args instanceof PyTuple)) return fail(`bad arguments to ${handler}`, 'a tuple', describe(args));
-    return h.call((args as PyTuple).items);
+    const items = (args as PyTuple).items;
+    let cost = items.length;
+    for (const a of items) cost += sizeOf(a);
+    spend(cost);
+    return h.call(items);
   };
   const setItem = (d: unknown, k: unknown, value: unknown): void => {
     if (!(d instanceof Map)) fail('SETITEM on a non-dict', 'a dict', describe(d));
@@ -525,6 +574,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
       throw new FormatError(`pickle: truncated data at byte ${pos}; expected a STOP opcode, got end of data`);
     }
     const op = bytes[pos++]!;
+    if (++work > maxItems) spend(0);
     switch (op) {
       case 0x80: { // PROTO
         const p = bytes[need(1)]!;
@@ -534,6 +584,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
       case 0x95: need(8); break; // FRAME: framing only, the data follows inline
       case 0x2e: { // STOP
         const x = pop();
+        checkDepth(x, maxDepth);
         return x;
       }
       case 0x28: metastack.push(stack); stack = []; break; // MARK
@@ -546,20 +597,20 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
       case 0x4b: stack.push(bytes[need(1)]!); break; // BININT1
       case 0x4d: stack.push(v.getUint16(need(2), true)); break; // BININT2
       case 0x4a: stack.push(v.getInt32(need(4), true)); break; // BININT
-      case 0x8a: stack.push(decodeLong(take(bytes[need(1)]!))); break; // LONG1
+      case 0x8a: stack.push(long(bytes[need(1)]!)); break; // LONG1
       case 0x8b: { // LONG4
         const n = v.getInt32(need(4), true);
         if (n < 0) fail('negative LONG4 length', 'a length >= 0', String(n));
-        stack.push(decodeLong(take(n)));
+        stack.push(long(n));
         break;
       }
-      case 0x49: stack.push(parseTextInt(line(), opAt)); break; // INT
-      case 0x4c: stack.push(parseTextInt(line(), opAt)); break; // LONG
+      case 0x49: stack.push(textInt()); break; // INT
+      case 0x4c: stack.push(textInt()); break; // LONG
       case 0x46: { // FLOAT
         const s = line().trim();
         // Python's repr writes inf, -inf and nan.
         const x = s === 'inf' ? Infinity : s === '-inf' ? -Infinity : s === 'nan' ? NaN : s === '' ? NaN : Number(s);
-        if (Number.isNaN(x) && s !== 'nan') fail('bad float literal', 'a decimal float', `'${s}'`);
+        if (Number.isNaN(x) && s !== 'nan') fail('bad float literal', 'a decimal float', `'${clip(s)}'`);
         stack.push(x);
         break;
       }
@@ -659,6 +710,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
       case 0x51: { // BINPERSID
         const pid = pop();
         if (options.persistentLoad === undefined) fail('persistent id', 'no persistent ids', 'one');
+        spend(sizeOf(pid));
         stack.push(options.persistentLoad!(pid));
         break;
       }
@@ -670,16 +722,48 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
       }
       case 0x71: memo.set(bytes[need(1)]!, top()); break; // BINPUT
       case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x70: memo.set(Number(parseTextInt(line(), opAt)), top()); break; // PUT
+      case 0x70: memo.set(Number(textInt()), top()); break; // PUT
       case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
       case 0x68: case 0x6a: case 0x67: { // BINGET, LONG_BINGET, GET
-        const i = op === 0x68 ? bytes[need(1)]! : op === 0x6a ? u32() : Number(parseTextInt(line(), opAt));
+        const i = op === 0x68 ? bytes[need(1)]! : op === 0x6a ? u32() : Number(textInt());
         if (!memo.has(i)) fail('memo key not found', `a key stored by PUT (${memo.size} stored)`, String(i));
         stack.push(memo.get(i));
         break;
       }
       default:
         fail('unsupported opcode', 'an opcode of protocols 0-5 that builds plain data', `0x${op.toString(16).padStart(2, '0')}${OPNAMES[op] === undefined ? '' : ` (${OPNAMES[op]})`}`);
+    }
+  }
+}
+
+/**
+ * Throws a {@link LimitError} when containers nest deeper than `max`, measured as a
+ * recursive walk that enters each container once (as loadTorch's conversion does).
+ * Iterative, so a deep pickle cannot overflow the stack here.
+ */
+function checkDepth(root: unknown, max: number): void {
+  const seen = new Set<object>();
+  const todo: unknown[] = [root];
+  const depths: number[] = [1];
+  const kids: unknown[] = [];
+  while (todo.length > 0) {
+    const x = todo.pop();
+    const d = depths.pop()!;
+    if (x === null || typeof x !== 'object' || seen.has(x)) continue;
+    kids.length = 0;
+    if (Array.isArray(x)) for (const k of x as unknown[]) kids.push(k);
+    else if (x instanceof PyTuple) for (const k of x.items) kids.push(k);
+    else if (x instanceof Map) for (const [k, v] of x as Map<unknown, unknown>) kids.push(k, v);
+    else if (x instanceof Set) for (const k of x as Set<unknown>) kids.push(k);
+    else continue;
+    seen.add(x);
+    if (d > max) throw new LimitError('pickle', 'nesting depth', 'maxDepth', max, `more than ${max}`, 'levels');
+    for (let i = kids.length - 1; i >= 0; i--) {
+      const k = kids[i];
+      if (k !== null && typeof k === 'object' && !seen.has(k)) {
+        todo.push(k);
+        depths.push(d + 1);
+      }
     }
   }
 }

@@ -11,7 +11,10 @@
  * The reader checks what the reference implementation checks: a header inside the
  * file and under 100 MB, JSON that is an object, known dtypes, sizes that match
  * shapes, and offsets that tile the data exactly (no gaps, overlaps, or bytes past
- * the end). Each failure is a {@link FormatError}.
+ * the end). Each failure is a {@link FormatError}. The input may be any `ArrayBufferView`
+ * or `ArrayBuffer` and is read only inside its range; the header's JSON may nest at most
+ * `maxDepth` levels (a {@link LimitError} past that). Tensors never take more bytes than
+ * the file holds (the offsets tile the data exactly), at most 4x once widened to int32.
  *
  * dtypes: F32 ↔ float32, F64 ↔ float64, I32 ↔ int32, BOOL ↔ bool; I64 is read into
  * int32 (out-of-range values are an error) and written from an {@link Int64}
@@ -20,9 +23,10 @@
 import type { Backend } from '../backend.ts';
 import type { DType, StorageArray } from '../dtype.ts';
 import { ValueError } from '../errors.ts';
-import { numelOf, shapeString } from '../shape.ts';
+import { numelOf } from '../shape.ts';
 import { Tensor, backendOr } from '../tensor/index.ts';
-import { FormatError } from './errors.ts';
+import { DEFAULT_LIMITS, copyBytes, limitOf, toBytes, type BytesInput, type ReadLimits } from './bytes.ts';
+import { FormatError, LimitError } from './errors.ts';
 import { halfToNumber } from '../float16.ts';
 import { Int64 } from './torch-ckpt.ts';
 
@@ -34,8 +38,8 @@ export interface SafetensorsFile {
   readonly metadata: Record<string, string> | null;
 }
 
-/** Options of {@link loadSafetensors}. */
-export interface LoadSafetensorsOptions {
+/** Options of {@link loadSafetensors}; `maxDepth` (default 1000) bounds the header's JSON nesting. */
+export interface LoadSafetensorsOptions extends Pick<ReadLimits, 'maxDepth'> {
   /** The backend the tensors go to (default: the default backend). */
   readonly backend?: Backend;
 }
@@ -92,7 +96,7 @@ export async function saveSafetensors(
       const out = new BigInt64Array(values.length);
       values.forEach((x, i) => {
         if (typeof x === 'number' && !Number.isSafeInteger(x)) {
-          throw new ValueError(`safetensors: int64 tensor '${name}' holds a non-integer; expected integers, got ${x} at flat index ${i}`);
+          throw new ValueError(`safetensors: int64 tensor '${nameOf(name)}' holds a non-integer; expected integers, got ${x} at flat index ${i}`);
         }
         out[i] = BigInt(x);
       });
@@ -100,7 +104,7 @@ export async function saveSafetensors(
     } else if (t instanceof Tensor) {
       items.push({ name, kind: WRITE_NAMES[t.dtype], shape: t.shape, data: bytesOf(await t.data()) });
     } else {
-      throw new ValueError(`safetensors: '${name}' is not a tensor; expected a Tensor or int64(...), got ${typeof t}`);
+      throw new ValueError(`safetensors: '${nameOf(name)}' is not a tensor; expected a Tensor or int64(...), got ${typeof t}`);
     }
   }
   if (metadata !== undefined) {
@@ -131,7 +135,8 @@ export async function saveSafetensors(
 }
 
 function decode(kind: string, raw: Uint8Array, name: string): StorageArray {
-  const buf = raw.slice().buffer;
+  // A fresh aligned copy; not raw.slice().buffer, which for a Node Buffer is the whole pool.
+  const buf = copyBytes(raw).buffer;
   switch (kind) {
     case 'F32': return new Float32Array(buf);
     case 'F64': return new Float64Array(buf);
@@ -153,11 +158,46 @@ function decode(kind: string, raw: Uint8Array, name: string): StorageArray {
       for (let i = 0; i < src.length; i++) {
         const x = src[i]!;
         if (x < -2147483648n || x > 2147483647n) {
-          throw new FormatError(`safetensors: int64 value out of int32 range in '${name}'; expected values in [-2147483648, 2147483647], got ${x} at element ${i}`);
+          throw new FormatError(`safetensors: int64 value out of int32 range in '${nameOf(name)}'; expected values in [-2147483648, 2147483647], got ${x} at element ${i}`);
         }
         out[i] = Number(x);
       }
       return out;
+    }
+  }
+}
+
+/** A JSON value for an error message: short, and safe however deep it nests. */
+function show(x: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(x) ?? String(x);
+  } catch {
+    text = 'a value nested too deeply to show';
+  }
+  return text.length > 120 ? `${text.slice(0, 120)}...` : text;
+}
+
+/** A tensor name for an error message, cut to a readable length. */
+function nameOf(name: string): string {
+  return name.length > 120 ? `${name.slice(0, 120)}...` : name;
+}
+
+/** The deepest nesting of arrays and objects in JSON text, scanned before parsing. */
+function jsonDepth(text: Uint8Array, max: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) throw new LimitError('safetensors', 'header nesting depth', 'maxDepth', max, `more than ${max}`, 'levels');
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
     }
   }
 }
@@ -172,8 +212,10 @@ function isRecord(x: unknown): x is Record<string, unknown> {
  * const { tensors, metadata } = loadSafetensors(await platform.readFile('model.safetensors'));
  * model.loadStateDict(tensors);
  */
-export function loadSafetensors(bytes: Uint8Array, options: LoadSafetensorsOptions = {}): SafetensorsFile {
+export function loadSafetensors(input: BytesInput, options: LoadSafetensorsOptions = {}): SafetensorsFile {
   if (!LITTLE_ENDIAN_HOST) throw new FormatError('safetensors: big-endian host; expected a little-endian host, got big-endian');
+  const bytes = toBytes(input, 'safetensors');
+  const maxDepth = limitOf('safetensors', 'maxDepth', options.maxDepth, DEFAULT_LIMITS.maxDepth);
   if (bytes.length < 8) {
     throw new FormatError(`safetensors: truncated header length; expected at least 8 bytes, got ${bytes.length}`);
   }
@@ -188,6 +230,7 @@ export function loadSafetensors(bytes: Uint8Array, options: LoadSafetensorsOptio
   if (n < 2 || bytes[8] !== 0x7b) {
     throw new FormatError(`safetensors: bad header; expected JSON starting with '{', got ${n === 0 ? 'an empty header' : `byte 0x${bytes[8]!.toString(16)}`}`);
   }
+  jsonDepth(bytes.subarray(8, 8 + n), maxDepth);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
@@ -210,22 +253,22 @@ export function loadSafetensors(bytes: Uint8Array, options: LoadSafetensorsOptio
       metadata = { ...(info as Record<string, string>) };
       continue;
     }
-    if (!isRecord(info)) throw new FormatError(`safetensors: bad entry '${name}'; expected {dtype, shape, data_offsets}, got ${JSON.stringify(info)}`);
+    if (!isRecord(info)) throw new FormatError(`safetensors: bad entry '${nameOf(name)}'; expected {dtype, shape, data_offsets}, got ${show(info)}`);
     const { dtype, shape, data_offsets: offsets } = info;
     if (typeof dtype !== 'string' || KINDS[dtype] === undefined) {
-      throw new FormatError(`safetensors: unsupported dtype of '${name}'; expected one of ${Object.keys(KINDS).join(', ')}, got ${JSON.stringify(dtype)}`);
+      throw new FormatError(`safetensors: unsupported dtype of '${nameOf(name)}'; expected one of ${Object.keys(KINDS).join(', ')}, got ${show(dtype)}`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-      throw new FormatError(`safetensors: bad shape of '${name}'; expected an array of non-negative integers, got ${JSON.stringify(shape)}`);
+      throw new FormatError(`safetensors: bad shape of '${nameOf(name)}'; expected an array of non-negative integers, got ${show(shape)}`);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && (d as number) >= 0) || (offsets[0] as number) > (offsets[1] as number)) {
-      throw new FormatError(`safetensors: bad data_offsets of '${name}'; expected [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`);
+      throw new FormatError(`safetensors: bad data_offsets of '${nameOf(name)}'; expected [begin, end] with 0 <= begin <= end, got ${show(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
     const s = shape as number[];
     const expected = numelOf(s) * KINDS[dtype]!.size;
     if (end - begin !== expected) {
-      throw new FormatError(`safetensors: size of '${name}' does not match its shape; expected ${expected} bytes for ${dtype} ${shapeString(s)}, got ${end - begin}`);
+      throw new FormatError(`safetensors: size of '${nameOf(name)}' does not match its shape; expected ${expected} bytes for ${dtype} ${show(s)}, got ${end - begin}`);
     }
     entries.push({ name, kind: dtype, shape: s, begin, end });
   }
@@ -234,8 +277,8 @@ export function loadSafetensors(bytes: Uint8Array, options: LoadSafetensorsOptio
   for (const e of entries) {
     if (e.begin !== at) {
       throw new FormatError(e.begin < at
-        ? `safetensors: '${e.name}' overlaps the tensor before it; expected data_offsets to start at ${at}, got ${e.begin}`
-        : `safetensors: gap before '${e.name}'; expected data_offsets to start at ${at}, got ${e.begin}`);
+        ? `safetensors: '${nameOf(e.name)}' overlaps the tensor before it; expected data_offsets to start at ${at}, got ${e.begin}`
+        : `safetensors: gap before '${nameOf(e.name)}'; expected data_offsets to start at ${at}, got ${e.begin}`);
     }
     at = e.end;
   }

@@ -25,16 +25,23 @@
  * (each with its own buffer: storages shared on disk are not shared in memory),
  * ints past 2^53 bigints, bytes Uint8Arrays, and a referenced global such as
  * `torch.float32` a PyGlobal. A dict's BUILD state (torch's `_metadata`) is dropped.
+ *
+ * The reader treats its input as hostile (any `ArrayBufferView` or `ArrayBuffer`, read only
+ * inside its range): each tensor's extent is checked against its storage, and each storage
+ * against its entry, while unpickling; the bytes a load produces (inflated entries, decoded
+ * storages, copied views, which stride 0 can make far larger than the file) are counted
+ * against `maxBytes` before they are allocated; see {@link LoadTorchOptions}.
  */
 import type { Backend } from '../backend.ts';
 import type { DType, StorageArray } from '../dtype.ts';
 import { ValueError } from '../errors.ts';
 import { contiguousStrides, numelOf, shapeString } from '../shape.ts';
 import { Tensor, backendOr } from '../tensor/index.ts';
-import { FormatError } from './errors.ts';
+import { DEFAULT_LIMITS, brief, checkLimit, copyBytes, limitOf, toBytes, type BytesInput, type ReadLimits } from './bytes.ts';
+import { FormatError, LimitError } from './errors.ts';
 import { halfToNumber, numberToBFloat16, numberToHalf } from '../float16.ts';
 import { PyGlobal, PyPersistentId, PyReduce, PyTuple, SAFE_GLOBALS, pickle, unpickle, type GlobalHandler } from './pickle.ts';
-import { listZip, readZipEntry, writeZip, type ZipWriteEntry } from './zip.ts';
+import { listZip, readZipEntry, writeZip, type ZipEntry, type ZipWriteEntry } from './zip.ts';
 
 /**
  * A value to be written as torch's int64 (`torch.long`): a tensor's values, or a number as a 0-d tensor.
@@ -94,8 +101,12 @@ export interface SaveTorchOptions {
   readonly archiveName?: string;
 }
 
-/** Options of {@link loadTorch}. */
-export interface LoadTorchOptions {
+/**
+ * Options of {@link loadTorch}. The limits ({@link ReadLimits}) default to `maxBytes` the larger
+ * of 256 MiB and 16 times the file's length, `maxDepth` 1000, `maxItems` 2^20 plus twice the
+ * pickle's length, `maxIntBytes` 65,536.
+ */
+export interface LoadTorchOptions extends ReadLimits {
   /** The backend the tensors go to (default: the default backend). */
   readonly backend?: Backend;
   /**
@@ -298,10 +309,13 @@ class StorageRef {
   readonly kind: StorageKind;
   readonly key: string;
   readonly numel: number;
-  constructor(kind: StorageKind, key: string, numel: number) {
+  /** The archive entry holding it, e.g. `archive/data/0`. */
+  readonly entry: string;
+  constructor(kind: StorageKind, key: string, numel: number, entry: string) {
     this.kind = kind;
     this.key = key;
     this.numel = numel;
+    this.entry = entry;
   }
 }
 
@@ -323,7 +337,7 @@ class TensorRecipe {
 function intList(x: unknown, what: string): number[] {
   const items = x instanceof PyTuple ? x.items : Array.isArray(x) ? (x as unknown[]) : null;
   if (items === null || !items.every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)) {
-    throw new FormatError(`torch-ckpt: bad tensor ${what}; expected a tuple of non-negative ints, got ${String(x)}`);
+    throw new FormatError(`torch-ckpt: bad tensor ${what}; expected a tuple of non-negative ints, got ${brief(x)}`);
   }
   return items as number[];
 }
@@ -334,19 +348,29 @@ function rebuild(args: readonly unknown[]): TensorRecipe {
     throw new FormatError(`torch-ckpt: bad tensor storage; expected a storage persistent id, got ${storage === null ? 'None' : typeof storage}`);
   }
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
-    throw new FormatError(`torch-ckpt: bad storage offset; expected an int >= 0, got ${String(offset)}`);
+    throw new FormatError(`torch-ckpt: bad storage offset; expected an int >= 0, got ${brief(offset)}`);
   }
   const shape = intList(size, 'size');
   const strides = intList(stride, 'stride');
   if (shape.length !== strides.length) {
-    throw new FormatError(`torch-ckpt: size and stride differ in length; expected equal ranks, got size ${shapeString(shape)} and stride ${shapeString(strides)}`);
+    throw new FormatError(`torch-ckpt: size and stride differ in length; expected equal ranks, got size ${brief(shape)} and stride ${brief(strides)}`);
+  }
+  // The largest element offset the view reaches (strides are >= 0), checked against the
+  // storage's declared length before anything is allocated. No element is read when a size is 0.
+  if (!shape.includes(0)) {
+    let last = offset;
+    for (let d = 0; d < shape.length; d++) last += (shape[d]! - 1) * strides[d]!;
+    if (!(last < storage.numel)) {
+      const show = (xs: readonly number[]): string => (xs.length > 16 ? `a ${xs.length}-d tuple` : shapeString(xs));
+      throw new FormatError(`torch-ckpt: tensor reaches past its storage '${storage.entry}'; expected the last element below ${storage.numel}, got element ${last} (size ${show(shape)}, stride ${show(strides)}, offset ${offset})`);
+    }
   }
   return new TensorRecipe(storage, offset, shape, strides, requiresGrad === true);
 }
 
 function parameter(args: readonly unknown[]): TensorRecipe {
   const [data, requiresGrad] = args;
-  if (!(data instanceof TensorRecipe)) throw new FormatError(`torch-ckpt: bad Parameter; expected a tensor, got ${String(data)}`);
+  if (!(data instanceof TensorRecipe)) throw new FormatError(`torch-ckpt: bad Parameter; expected a tensor, got ${brief(data)}`);
   data.requiresGrad = requiresGrad !== false;
   return data;
 }
@@ -373,7 +397,8 @@ export const TORCH_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string,
 function decodeStorage(kind: StorageKind, raw: Uint8Array, name: string): StorageArray {
   const n = raw.length / kind.itemsize;
   // Copy to an aligned buffer: the entry's offset inside the caller's bytes is arbitrary.
-  const buf = raw.slice().buffer;
+  // (Not raw.slice().buffer: for a Node Buffer that is a view of the whole pool.)
+  const buf = copyBytes(raw).buffer;
   switch (kind.name) {
     case 'FloatStorage': return new Float32Array(buf);
     case 'DoubleStorage': return new Float64Array(buf);
@@ -404,19 +429,31 @@ function decodeStorage(kind: StorageKind, raw: Uint8Array, name: string): Storag
   }
 }
 
+function isContiguousView(shape: readonly number[], strides: readonly number[]): boolean {
+  const contiguous = contiguousStrides(shape);
+  return shape.every((s, d) => s === 1 || strides[d] === contiguous[d]);
+}
+
+/** True when the view is its whole storage, so {@link gather} hands the storage over without a copy. */
+function sharesStorage(src: { readonly length: number }, offset: number, shape: readonly number[], strides: readonly number[]): boolean {
+  return offset === 0 && numelOf(shape) === src.length && isContiguousView(shape, strides);
+}
+
+const OUT_ITEMSIZE: Readonly<Record<DType, number>> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
 /** The elements of a strided view, row-major. */
 function gather(src: StorageArray, offset: number, shape: readonly number[], strides: readonly number[], dtype: DType, name: string): StorageArray {
   const numel = numelOf(shape);
   if (numel > 0) {
+    // rebuild() checked the extent against the declared storage length, which the entry's size matched.
     let last = offset;
     for (let d = 0; d < shape.length; d++) last += (shape[d]! - 1) * strides[d]!;
-    if (last >= src.length) {
-      throw new FormatError(`torch-ckpt: tensor reaches past its storage '${name}'; expected the last element below ${src.length}, got element ${last} (size ${shapeString(shape)}, stride ${shapeString(strides)}, offset ${offset})`);
+    if (!(last < src.length)) {
+      throw new FormatError(`torch-ckpt: tensor reaches past its storage '${name}'; expected the last element below ${src.length}, got element ${last}`);
     }
   }
-  const contiguous = contiguousStrides(shape);
-  if (offset === 0 && numel === src.length && shape.every((s, d) => s === 1 || strides[d] === contiguous[d])) return src;
-  if (numel === 0 || shape.every((s, d) => s === 1 || strides[d] === contiguous[d])) {
+  if (sharesStorage(src, offset, shape, strides)) return src;
+  if (numel === 0 || isContiguousView(shape, strides)) {
     return src.slice(offset, offset + numel);
   }
   const out = dtype === 'float32' ? new Float32Array(numel) : dtype === 'float64' ? new Float64Array(numel) : dtype === 'int32' ? new Int32Array(numel) : new Uint8Array(numel);
@@ -444,8 +481,21 @@ function gather(src: StorageArray, offset: number, shape: readonly number[], str
  * const ckpt = await loadTorch(await platform.readFile('epoch=1.ckpt')) as { state_dict: Record<string, Tensor> };
  * model.loadStateDict(ckpt.state_dict);
  */
-export async function loadTorch(bytes: Uint8Array, options: LoadTorchOptions = {}): Promise<unknown> {
+export async function loadTorch(input: BytesInput, options: LoadTorchOptions = {}): Promise<unknown> {
   checkHost();
+  const bytes = toBytes(input, 'torch-ckpt');
+  const maxBytes = limitOf('torch-ckpt', 'maxBytes', options.maxBytes, DEFAULT_LIMITS.maxBytes(bytes.length));
+  const maxDepth = limitOf('torch-ckpt', 'maxDepth', options.maxDepth, DEFAULT_LIMITS.maxDepth);
+  // Everything the load allocates for data, counted before each allocation.
+  let produced = 0;
+  const charge = (n: number, what: string): void => {
+    produced += n;
+    checkLimit('torch-ckpt', what, 'maxBytes', maxBytes, produced, 'bytes');
+  };
+  const read = async (e: ZipEntry): Promise<Uint8Array> => {
+    if (e.method !== 0) charge(e.size, `inflated data (at '${e.name}')`);
+    return readZipEntry(bytes, e, { maxBytes });
+  };
   const isZip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
   if (!isZip && bytes.length >= 2 && bytes[0] === 0x80) {
     throw new FormatError('torch-ckpt: legacy torch.save format; expected the zip format (torch >= 1.6 default), got a bare pickle stream (re-save it with torch.save(obj, path) in a recent torch)');
@@ -460,15 +510,15 @@ export async function loadTorch(bytes: Uint8Array, options: LoadTorchOptions = {
   const byName = new Map(entries.map((e) => [e.name, e]));
   const text = async (name: string): Promise<string | null> => {
     const e = byName.get(prefix + name);
-    return e === undefined ? null : new TextDecoder().decode(await readZipEntry(bytes, e)).trim();
+    return e === undefined ? null : new TextDecoder().decode(await read(e)).trim();
   };
   const order = await text('byteorder');
   if (order !== null && order !== 'little') {
-    throw new FormatError(`torch-ckpt: unsupported byte order; expected 'little', got '${order}'`);
+    throw new FormatError(`torch-ckpt: unsupported byte order; expected 'little', got '${order.length > 60 ? `${order.slice(0, 60)}...` : order}'`);
   }
   const version = await text('version');
   if (version !== null && !/^[1-3]$/.test(version)) {
-    throw new FormatError(`torch-ckpt: unsupported archive version; expected 1 to 3, got '${version}'`);
+    throw new FormatError(`torch-ckpt: unsupported archive version; expected 1 to 3, got '${version.length > 60 ? `${version.slice(0, 60)}...` : version}'`);
   }
 
   const rawStorages = new Map<string, Uint8Array>();
@@ -477,31 +527,44 @@ export async function loadTorch(bytes: Uint8Array, options: LoadTorchOptions = {
   const persistentLoad = (pid: unknown): StorageRef => {
     const items = pid instanceof PyTuple ? pid.items : null;
     if (items === null || items[0] !== 'storage' || items.length < 5) {
-      throw new FormatError(`torch-ckpt: bad persistent id; expected ('storage', type, key, location, numel), got ${items === null ? typeof pid : `a tuple of ${items.length} starting ${String(items[0])}`}`);
+      throw new FormatError(`torch-ckpt: bad persistent id; expected ('storage', type, key, location, numel), got ${items === null ? brief(pid) : `a tuple of ${items.length} starting ${brief(items[0])}`}`);
     }
     const [, type, key, , numel] = items;
-    const kindName = type instanceof PyGlobal && type.module === 'torch' ? type.name : String(type instanceof PyGlobal ? type.path : type);
+    const kindName = type instanceof PyGlobal && type.module === 'torch' ? type.name : type instanceof PyGlobal ? type.path : brief(type);
     const kind = READ_KINDS.get(kindName);
     if (kind === undefined) {
       throw new FormatError(`torch-ckpt: unsupported storage type; expected one of ${[...READ_KINDS.keys()].join(', ')}, got ${kindName}`);
     }
     if (typeof key !== 'string' || typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) {
-      throw new FormatError(`torch-ckpt: bad storage id; expected a string key and an int numel, got ${String(key)} and ${String(numel)}`);
+      throw new FormatError(`torch-ckpt: bad storage id; expected a string key and an int numel, got ${brief(key)} and ${brief(numel)}`);
     }
     const seen = refs.get(key);
     if (seen !== undefined) return seen;
-    const ref = new StorageRef(kind, key, numel);
+    // The entry must exist and hold exactly numel elements, so views are checked against real bytes.
+    const name = `${prefix}data/${key}`;
+    const e = byName.get(name);
+    if (e === undefined) throw new FormatError(`torch-ckpt: missing storage; expected an entry '${name}', got none`);
+    if (e.size !== numel * kind.itemsize) {
+      throw new FormatError(`torch-ckpt: storage '${name}' has the wrong size; expected ${numel} x ${kind.itemsize} = ${numel * kind.itemsize} bytes, got ${e.size}`);
+    }
+    const ref = new StorageRef(kind, key, numel, name);
     refs.set(key, ref);
     wanted.push(ref);
     return ref;
   };
-  const tree = unpickle(await readZipEntry(bytes, pkl), { globals: TORCH_GLOBALS, persistentLoad });
+  const tree = unpickle(await read(pkl), {
+    globals: TORCH_GLOBALS,
+    persistentLoad,
+    maxDepth,
+    ...(options.maxItems === undefined ? {} : { maxItems: options.maxItems }),
+    ...(options.maxIntBytes === undefined ? {} : { maxIntBytes: options.maxIntBytes }),
+  });
 
   for (const ref of wanted) {
     const name = `${prefix}data/${ref.key}`;
     const e = byName.get(name);
     if (e === undefined) throw new FormatError(`torch-ckpt: missing storage; expected an entry '${name}', got none`);
-    const raw = await readZipEntry(bytes, e);
+    const raw = await read(e);
     if (raw.length !== ref.numel * ref.kind.itemsize) {
       throw new FormatError(`torch-ckpt: storage '${name}' has the wrong size; expected ${ref.numel} x ${ref.kind.itemsize} = ${ref.numel * ref.kind.itemsize} bytes, got ${raw.length}`);
     }
@@ -512,19 +575,24 @@ export async function loadTorch(bytes: Uint8Array, options: LoadTorchOptions = {
   const decoded = new Map<string, StorageArray>();
   const made = new Map<object, unknown>();
   const asObjects = (options.dicts ?? 'object') === 'object';
-  const out = (x: unknown): unknown => {
+  const out = (x: unknown, depth: number): unknown => {
     if (x === null || typeof x !== 'object' || x instanceof Uint8Array || x instanceof PyGlobal) return x;
     const seen = made.get(x);
     if (seen !== undefined) return seen;
+    if (depth > maxDepth) throw new LimitError('torch-ckpt', 'nesting depth', 'maxDepth', maxDepth, `more than ${maxDepth}`, 'levels');
+    const inner = depth + 1;
     if (x instanceof TensorRecipe) {
       const ref = x.storage;
+      const size = OUT_ITEMSIZE[ref.kind.dtype];
       // A storage used by one contiguous tensor is handed over without a copy; views copy.
       let src = decoded.get(ref.key);
       if (src === undefined) {
-        src = decodeStorage(ref.kind, rawStorages.get(ref.key)!, `${prefix}data/${ref.key}`);
+        charge(ref.numel * size, `tensor data (storage '${ref.entry}')`);
+        src = decodeStorage(ref.kind, rawStorages.get(ref.key)!, ref.entry);
         decoded.set(ref.key, src);
       }
-      const data = gather(src, x.offset, x.shape, x.strides, ref.kind.dtype, `${prefix}data/${ref.key}`);
+      if (!sharesStorage(src, x.offset, x.shape, x.strides)) charge(numelOf(x.shape) * size, `tensor data (a view of '${ref.entry}' of size ${x.shape.length > 16 ? `${x.shape.length}-d` : shapeString(x.shape)})`);
+      const data = gather(src, x.offset, x.shape, x.strides, ref.kind.dtype, ref.entry);
       const t = Tensor.fromArray(backend, ref.kind.dtype, x.shape, data);
       if (x.requiresGrad && (ref.kind.dtype === 'float32' || ref.kind.dtype === 'float64')) t.requiresGrad_();
       made.set(x, t);
@@ -533,13 +601,13 @@ export async function loadTorch(bytes: Uint8Array, options: LoadTorchOptions = {
     if (x instanceof PyTuple || Array.isArray(x)) {
       const r: unknown[] = [];
       made.set(x, r);
-      for (const v of x instanceof PyTuple ? x.items : (x as unknown[])) r.push(out(v));
+      for (const v of x instanceof PyTuple ? x.items : (x as unknown[])) r.push(out(v, inner));
       return r;
     }
     if (x instanceof Set) {
       const r = new Set<unknown>();
       made.set(x, r);
-      for (const v of x) r.add(out(v));
+      for (const v of x) r.add(out(v, inner));
       return r;
     }
     if (x instanceof Map) {
@@ -549,16 +617,24 @@ export async function loadTorch(bytes: Uint8Array, options: LoadTorchOptions = {
         const r: Record<string, unknown> = {};
         made.set(x, r);
         for (const [k, v] of m) {
-          Object.defineProperty(r, String(k), { value: out(v), enumerable: true, writable: true, configurable: true });
+          Object.defineProperty(r, String(k), { value: out(v, inner), enumerable: true, writable: true, configurable: true });
         }
         return r;
       }
       const r = new Map<unknown, unknown>();
       made.set(x, r);
-      for (const [k, v] of m) r.set(out(k), out(v));
+      for (const [k, v] of m) r.set(out(k, inner), out(v, inner));
       return r;
     }
     return x;
   };
-  return out(tree);
+  try {
+    return out(tree, 1);
+  } catch (error) {
+    // Backstops for limits raised past what the platform holds (maxDepth past the stack,
+    // maxBytes past the largest typed array): still a typed error naming the option.
+    if (!(error instanceof RangeError)) throw error;
+    const deep = /call stack/i.test(error.message);
+    throw new LimitError('torch-ckpt', deep ? 'nesting depth' : 'tensor data', deep ? 'maxDepth' : 'maxBytes', deep ? maxDepth : maxBytes, `what this platform holds (${error.message})`);
+  }
 }

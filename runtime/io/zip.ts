@@ -10,11 +10,14 @@
  * The reader takes STORED and DEFLATE entries (DEFLATE through the Web-standard
  * `DecompressionStream('deflate-raw')`), ZIP64, and checks each entry's CRC-32.
  * Anything else (encryption, other methods, multi-disk archives, truncation)
- * is a {@link FormatError}.
+ * is a {@link FormatError}. The reader takes any `ArrayBufferView` or `ArrayBuffer` and
+ * reads only inside it; DEFLATE data is inflated incrementally and stops at the entry's
+ * declared size, and declared sizes are bounded by `maxBytes` before inflating.
  */
+import { DEFAULT_LIMITS, checkLimit, limitOf, toBytes, type BytesInput, type ReadLimits } from './bytes.ts';
 import { crc32 } from './crc32.ts';
 import { FormatError } from './errors.ts';
-import { pipeThroughStream } from './gzip.ts';
+import { pipeCapped } from './gzip.ts';
 
 /** One file to put into an archive. */
 export interface ZipWriteEntry {
@@ -30,6 +33,9 @@ export interface WriteZipOptions {
   /** `'auto'` (default) writes ZIP64 records only where a field overflows; `'always'` writes them for every entry (tests use it). */
   readonly zip64?: 'auto' | 'always';
 }
+
+/** Options of {@link readZipEntry} and {@link readZip}. */
+export type ReadZipOptions = Pick<ReadLimits, 'maxBytes'>;
 
 /** One entry of an archive's central directory, as {@link listZip} finds it. */
 export interface ZipEntry {
@@ -219,7 +225,8 @@ function need(bytes: Uint8Array, start: number, length: number, what: string): v
  * The entries of an archive, from its central directory (ZIP64 included); reads no data.
  * @example listZip(bytes).map((e) => e.name) // ['archive/data.pkl', 'archive/data/0', ...]
  */
-export function listZip(bytes: Uint8Array): ZipEntry[] {
+export function listZip(input: BytesInput): ZipEntry[] {
+  const bytes = toBytes(input, 'zip');
   const v = view(bytes);
   const n = bytes.length;
   // The end-of-central-directory record is 22 bytes plus a comment of up to 65535.
@@ -253,6 +260,9 @@ export function listZip(bytes: Uint8Array): ZipEntry[] {
     throw new FormatError('zip: ZIP64 locator missing; expected a ZIP64 end-of-central-directory locator before the end record, got none');
   }
   need(bytes, cdOffset, cdSize, 'central directory');
+  if (count * 46 > cdSize) {
+    throw new FormatError(`zip: entry count does not fit the central directory; expected at most ${Math.floor(cdSize / 46)} entries in ${cdSize} bytes, got ${count}`);
+  }
   const entries: ZipEntry[] = [];
   const names = new Set<string>();
   const decoder = new TextDecoder('utf-8', { fatal: false });
@@ -316,17 +326,26 @@ export function listZip(bytes: Uint8Array): ZipEntry[] {
 
 /**
  * The uncompressed data of one entry, CRC-checked. STORED data is a view into `bytes` (no copy).
+ * DEFLATE data may inflate to at most the entry's declared size, which may be at most
+ * `options.maxBytes` (default: the larger of 256 MiB and 16 times the archive's length).
  * @example const pkl = await readZipEntry(bytes, listZip(bytes)[0]!);
  */
-export async function readZipEntry(bytes: Uint8Array, entry: ZipEntry): Promise<Uint8Array> {
+export async function readZipEntry(input: BytesInput, entry: ZipEntry, options: ReadZipOptions = {}): Promise<Uint8Array> {
+  const bytes = toBytes(input, 'zip');
+  need(bytes, entry.dataOffset, entry.compressedSize, `data of '${entry.name}'`);
   const raw = bytes.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize);
-  let data = raw;
+  let data: Uint8Array | undefined = raw;
   if (entry.method === 8) {
+    const max = limitOf('zip', 'maxBytes', options.maxBytes, DEFAULT_LIMITS.maxBytes(bytes.length));
+    checkLimit('zip', `declared size of '${entry.name}'`, 'maxBytes', max, entry.size, 'bytes');
     try {
-      data = await pipeThroughStream(raw, new DecompressionStream('deflate-raw'));
+      data = await pipeCapped(raw, new DecompressionStream('deflate-raw'), entry.size);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new FormatError(`zip: corrupt DEFLATE data in '${entry.name}'; expected a complete deflate stream, got an error (${reason})`, { cause: error });
+    }
+    if (data === undefined) {
+      throw new FormatError(`zip: wrong size of '${entry.name}'; expected ${entry.size} bytes, got more (inflation stopped there)`);
     }
   }
   if (data.length !== entry.size) {
@@ -341,11 +360,18 @@ export async function readZipEntry(bytes: Uint8Array, entry: ZipEntry): Promise<
 }
 
 /**
- * Every entry of an archive, by name, CRC-checked.
+ * Every entry of an archive, by name, CRC-checked. The declared sizes of its DEFLATE
+ * entries together may be at most `options.maxBytes` (see {@link readZipEntry}).
  * @example const files = await readZip(bytes); files.get('archive/version') // Uint8Array '3\n'
  */
-export async function readZip(bytes: Uint8Array): Promise<Map<string, Uint8Array>> {
+export async function readZip(input: BytesInput, options: ReadZipOptions = {}): Promise<Map<string, Uint8Array>> {
+  const bytes = toBytes(input, 'zip');
+  const entries = listZip(bytes);
+  const max = limitOf('zip', 'maxBytes', options.maxBytes, DEFAULT_LIMITS.maxBytes(bytes.length));
+  let inflated = 0;
+  for (const e of entries) if (e.method === 8) inflated += e.size;
+  checkLimit('zip', 'the declared sizes of the DEFLATE entries', 'maxBytes', max, inflated, 'bytes');
   const out = new Map<string, Uint8Array>();
-  for (const e of listZip(bytes)) out.set(e.name, await readZipEntry(bytes, e));
+  for (const e of entries) out.set(e.name, await readZipEntry(bytes, e, { maxBytes: max }));
   return out;
 }
