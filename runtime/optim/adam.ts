@@ -157,6 +157,7 @@ function adamSpec(name: string, weightDecay: number, torchOnly: Record<string, u
     name,
     defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay, amsgrad: false, maximize: false },
     torchOnly,
+    stateKeys: { step: true, required: ['exp_avg', 'exp_avg_sq'], optional: ['max_exp_avg_sq'] },
     validate(o) {
       checkNumber(name, 'learning rate', 'lr >= 0', o['lr'], (v) => v >= 0);
       checkNumber(name, 'epsilon value', 'eps >= 0', o['eps'], (v) => v >= 0);

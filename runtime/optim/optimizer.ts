@@ -80,6 +80,52 @@ export interface OptimizerSpec {
   readonly validate: (options: Readonly<Record<string, unknown>>) => void;
   /** Keys PyTorch's state dict has that this implementation fixes (`foreach: null`, `fused: false`). */
   readonly torchOnly: Readonly<Record<string, unknown>>;
+  /**
+   * The per-parameter state keys `loadStateDict` accepts, as torch names them. Without it any
+   * key is accepted (a subclass of your own); with it, an unknown key, a missing required
+   * tensor or a step that is not a count is refused before the optimizer changes.
+   */
+  readonly stateKeys?: StateKeys;
+}
+
+/**
+ * The per-parameter state an optimizer keeps. `step` (when true) is a count; `required`
+ * tensors must be present once a parameter has any state; `optional` ones may be absent or null.
+ * @example const adamKeys: StateKeys = { step: true, required: ['exp_avg', 'exp_avg_sq'], optional: ['max_exp_avg_sq'] };
+ */
+export interface StateKeys {
+  readonly step: boolean;
+  readonly required: readonly string[];
+  readonly optional: readonly string[];
+}
+
+/** Throws a ValueError unless `entry` (one parameter's saved state) fits `keys`. */
+function checkStateEntry(name: string, index: string, entry: Readonly<Record<string, unknown>>, keys: StateKeys): void {
+  const allowed = [...(keys.step ? ['step'] : []), ...keys.required, ...keys.optional];
+  const present = Object.keys(entry);
+  if (present.length === 0) return;
+  for (const k of present) {
+    if (!allowed.includes(k)) {
+      throw new ValueError(`${name}.loadStateDict: state ${index} has an unknown key '${k}'; expected keys ${allowed.join(', ')}, got ${present.join(', ')}`);
+    }
+  }
+  for (const k of keys.required) {
+    if (!(entry[k] instanceof Tensor)) {
+      throw new ValueError(`${name}.loadStateDict: state ${index} lacks the tensor '${k}'; expected keys ${allowed.join(', ')}, got ${present.join(', ')}`);
+    }
+  }
+  for (const k of keys.optional) {
+    const v = entry[k];
+    if (v !== undefined && v !== null && !(v instanceof Tensor)) {
+      throw new ValueError(`${name}.loadStateDict: state ${index} has '${k}' of the wrong kind; expected a tensor or null, got ${typeof v}`);
+    }
+  }
+  if (keys.step) {
+    const step = entry['step'];
+    if (step === undefined) {
+      throw new ValueError(`${name}.loadStateDict: state ${index} lacks 'step'; expected keys ${allowed.join(', ')}, got ${present.join(', ')}`);
+    }
+  }
 }
 
 /** Option keys every group may carry besides the optimizer's own: those LR schedulers set. */
@@ -320,8 +366,17 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
         if (p === undefined) {
           throw new ValueError(`${name}.loadStateDict: state for a parameter not in any group; expected one of the indices ${[...idMap.keys()].join(', ')}, got ${key}`);
         }
+        if (typeof entry !== 'object' || entry === null) {
+          throw new ValueError(`${name}.loadStateDict: state ${key} is not a record; expected { step, ... }, got ${entry === null ? 'null' : typeof entry}`);
+        }
+        const keys = this.#spec.stateKeys;
+        if (keys !== undefined) checkStateEntry(name, key, entry, keys);
         const s: ParamState = {};
         for (const [k, v] of Object.entries(entry)) s[k] = adoptState(name, k, v, p);
+        const step = s['step'];
+        if (keys?.step === true && typeof step === 'number' && !(Number.isInteger(step) && step >= 0)) {
+          throw new ValueError(`${name}.loadStateDict: state ${key} has an invalid step; expected an integer >= 0, got ${step}`);
+        }
         newState.set(p, s);
       }
     } catch (e) {

@@ -38,6 +38,7 @@ const SPEC: OptimizerSpec = {
   name: 'RMSprop',
   defaults: { lr: 1e-2, momentum: 0, alpha: 0.99, eps: 1e-8, centered: false, weightDecay: 0, maximize: false },
   torchOnly: { foreach: null, differentiable: false },
+  stateKeys: { step: true, required: ['square_avg'], optional: ['momentum_buffer', 'grad_avg'] },
   validate(o) {
     checkNumber('RMSprop', 'learning rate', 'lr >= 0', o['lr'], (v) => v >= 0);
     checkNumber('RMSprop', 'epsilon value', 'eps >= 0', o['eps'], (v) => v >= 0);

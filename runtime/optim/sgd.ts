@@ -36,6 +36,7 @@ const SPEC: OptimizerSpec = {
   name: 'SGD',
   defaults: { lr: undefined, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false },
   torchOnly: { foreach: null, differentiable: false },
+  stateKeys: { step: false, required: [], optional: ['momentum_buffer'] },
   validate(o) {
     checkNumber('SGD', 'learning rate', 'lr >= 0', o['lr'], (v) => v >= 0);
     checkNumber('SGD', 'momentum value', 'momentum >= 0', o['momentum'], (v) => v >= 0);
