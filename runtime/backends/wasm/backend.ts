@@ -8,7 +8,7 @@
  * matmul takes a descriptor of sizes, pointers and byte strides.
  * Uses Web-standard APIs only.
  */
-import type { AllocOptions, Backend, BackendCapabilities, BufferHandle, MemoryInfo, OpTable, TensorView } from '../../backend.ts';
+import type { AllocOptions, Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../../backend.ts';
 import type { DType, StorageArray } from '../../dtype.ts';
 import { dtypeOfArray } from '../../dtype.ts';
 import { BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError } from '../../errors.ts';
@@ -74,6 +74,11 @@ export interface WasmBackend extends Backend {
 /** Reused scratch for dim collapsing (no per-call allocation). */
 const cShape = new Array<number>(MAX_RANK).fill(0);
 const cStrides: number[][] = [0, 1, 2, 3].map(() => new Array<number>(MAX_RANK).fill(0));
+
+/** As `OpTable`, with the backend passed first (see `WasmBackendImpl.kernels`). */
+type WasmOpTable = {
+  readonly [O in OpName]: (b: WasmBackendImpl, out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]) => void;
+};
 
 class WasmBackendImpl implements WasmBackend {
   readonly name = 'wasm';
@@ -264,46 +269,50 @@ class WasmBackendImpl implements WasmBackend {
    */
   private readonly target: OpCheckTarget = { name: 'wasm', supports: (op, dtype) => void this.dtypeFor(op, dtype), stridedViews: true };
 
-  /** Every primitive's kernel; `run` dispatches through it after checkOp. */
-  private readonly kernels: OpTable = {
-    neg: (o, i) => this.plain('neg', o, i, 1), abs: (o, i) => this.plain('abs', o, i, 1),
-    sign: (o, i) => this.plain('sign', o, i, 1), exp: (o, i) => this.plain('exp', o, i, 1),
-    log: (o, i) => this.plain('log', o, i, 1), sqrt: (o, i) => this.plain('sqrt', o, i, 1),
-    relu: (o, i) => this.plain('relu', o, i, 1), sigmoid: (o, i) => this.plain('sigmoid', o, i, 1),
-    tanh: (o, i) => this.plain('tanh', o, i, 1), gelu: (o, i) => this.plain('gelu', o, i, 1),
-    gelu_tanh: (o, i) => this.plain('gelu_tanh', o, i, 1), silu: (o, i) => this.plain('silu', o, i, 1),
-    softplus: (o, i, a) => this.prepare('softplus', o, i, 1)?.(this.desc, a.beta, a.threshold),
-    elu: (o, i, a) => this.prepare('elu', o, i, 1)?.(this.desc, a.alpha),
-    leaky_relu: (o, i, a) => this.prepare('leaky_relu', o, i, 1)?.(this.desc, a.alpha),
-    clamp: (o, i, a) => this.clamp(o, i, a),
-    logical_not: (o, i) => this.plain('logical_not', o, i, 1),
-    round_f16: (o, i) => this.plain('round_f16', o, i, 1), round_bf16: (o, i) => this.plain('round_bf16', o, i, 1),
-    add: (o, i) => this.plain('add', o, i, 2), sub: (o, i) => this.plain('sub', o, i, 2),
-    mul: (o, i) => this.plain('mul', o, i, 2), div: (o, i) => this.plain('div', o, i, 2),
-    pow: (o, i) => this.plain('pow', o, i, 2), maximum: (o, i) => this.plain('maximum', o, i, 2),
-    minimum: (o, i) => this.plain('minimum', o, i, 2),
-    eq: (o, i) => this.plain('eq', o, i, 2), ne: (o, i) => this.plain('ne', o, i, 2), lt: (o, i) => this.plain('lt', o, i, 2),
-    le: (o, i) => this.plain('le', o, i, 2), gt: (o, i) => this.plain('gt', o, i, 2), ge: (o, i) => this.plain('ge', o, i, 2),
-    where: (o, i) => this.plain('where', o, i, 3),
-    sum: (o, i, a) => this.reduce('sum', o, i, a.axis), max: (o, i, a) => this.reduce('max', o, i, a.axis),
-    min: (o, i, a) => this.reduce('min', o, i, a.axis), argmax: (o, i, a) => this.reduce('argmax', o, i, a.axis),
-    argmin: (o, i, a) => this.reduce('argmin', o, i, a.axis),
-    matmul: (o, i) => this.matmul(o, i),
-    copy: (o, i) => this.plain('copy', o, i, 1),
-    cast: (o, i) => this.cast(o, i),
-    fill: (o, _i, a) => this.fill(o, a.value),
-    gather: (o, i, a) => this.gather(o, i, a.axis),
-    scatter_add: (o, i, a) => this.scatterAdd(o, i, a.axis),
-    unary_backward: (o, i, a) => this.unaryBackward(o, i, a),
-    im2col: (o, i, a) => this.im2col('im2col', o, i, a, a.padValue),
-    col2im: (o, i, a) => this.im2col('col2im', o, i, a, 0),
-    adam: (o, i, a) => this.adam(o, i, a),
+  /**
+   * Every primitive's kernel; `run` dispatches through it after checkOp. The backend comes in as
+   * `b` (the `this` of `run`), not from a closure, so an object derived from this one with
+   * `Object.create` runs the kernels on itself.
+   */
+  private static readonly kernels: WasmOpTable = {
+    neg: (b, o, i) => b.plain('neg', o, i, 1), abs: (b, o, i) => b.plain('abs', o, i, 1),
+    sign: (b, o, i) => b.plain('sign', o, i, 1), exp: (b, o, i) => b.plain('exp', o, i, 1),
+    log: (b, o, i) => b.plain('log', o, i, 1), sqrt: (b, o, i) => b.plain('sqrt', o, i, 1),
+    relu: (b, o, i) => b.plain('relu', o, i, 1), sigmoid: (b, o, i) => b.plain('sigmoid', o, i, 1),
+    tanh: (b, o, i) => b.plain('tanh', o, i, 1), gelu: (b, o, i) => b.plain('gelu', o, i, 1),
+    gelu_tanh: (b, o, i) => b.plain('gelu_tanh', o, i, 1), silu: (b, o, i) => b.plain('silu', o, i, 1),
+    softplus: (b, o, i, a) => b.prepare('softplus', o, i, 1)?.(b.desc, a.beta, a.threshold),
+    elu: (b, o, i, a) => b.prepare('elu', o, i, 1)?.(b.desc, a.alpha),
+    leaky_relu: (b, o, i, a) => b.prepare('leaky_relu', o, i, 1)?.(b.desc, a.alpha),
+    clamp: (b, o, i, a) => b.clamp(o, i, a),
+    logical_not: (b, o, i) => b.plain('logical_not', o, i, 1),
+    round_f16: (b, o, i) => b.plain('round_f16', o, i, 1), round_bf16: (b, o, i) => b.plain('round_bf16', o, i, 1),
+    add: (b, o, i) => b.plain('add', o, i, 2), sub: (b, o, i) => b.plain('sub', o, i, 2),
+    mul: (b, o, i) => b.plain('mul', o, i, 2), div: (b, o, i) => b.plain('div', o, i, 2),
+    pow: (b, o, i) => b.plain('pow', o, i, 2), maximum: (b, o, i) => b.plain('maximum', o, i, 2),
+    minimum: (b, o, i) => b.plain('minimum', o, i, 2),
+    eq: (b, o, i) => b.plain('eq', o, i, 2), ne: (b, o, i) => b.plain('ne', o, i, 2), lt: (b, o, i) => b.plain('lt', o, i, 2),
+    le: (b, o, i) => b.plain('le', o, i, 2), gt: (b, o, i) => b.plain('gt', o, i, 2), ge: (b, o, i) => b.plain('ge', o, i, 2),
+    where: (b, o, i) => b.plain('where', o, i, 3),
+    sum: (b, o, i, a) => b.reduce('sum', o, i, a.axis), max: (b, o, i, a) => b.reduce('max', o, i, a.axis),
+    min: (b, o, i, a) => b.reduce('min', o, i, a.axis), argmax: (b, o, i, a) => b.reduce('argmax', o, i, a.axis),
+    argmin: (b, o, i, a) => b.reduce('argmin', o, i, a.axis),
+    matmul: (b, o, i) => b.matmul(o, i),
+    copy: (b, o, i) => b.plain('copy', o, i, 1),
+    cast: (b, o, i) => b.cast(o, i),
+    fill: (b, o, _i, a) => b.fill(o, a.value),
+    gather: (b, o, i, a) => b.gather(o, i, a.axis),
+    scatter_add: (b, o, i, a) => b.scatterAdd(o, i, a.axis),
+    unary_backward: (b, o, i, a) => b.unaryBackward(o, i, a),
+    im2col: (b, o, i, a) => b.im2col('im2col', o, i, a, a.padValue),
+    col2im: (b, o, i, a) => b.im2col('col2im', o, i, a, 0),
+    adam: (b, o, i, a) => b.adam(o, i, a),
   };
 
   run<O extends OpName>(op: O, out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]): void {
     this.checkAlive();
     checkOp(this.target, op, out, inputs, attrs);
-    this.kernels[op](out, inputs, attrs);
+    WasmBackendImpl.kernels[op](this, out, inputs, attrs);
   }
 
   /** The kernel of `op` for `dtype`, or a NotImplementedOpError naming what exists. */
