@@ -20,6 +20,8 @@ import { getDefaultBackend } from '../default-backend.ts';
 import { noticeOnce } from '../notice.ts';
 import { getPlatform, type Platform } from '../platform.ts';
 import { Tensor } from '../tensor/index.ts';
+import { MisconfigurationError } from './errors.ts';
+import type { LightningModule } from './module.ts';
 import type { ResolvedTrainerOptions } from './trainer-options.ts';
 
 /** The backend chosen for a run, and how it was chosen. */
@@ -79,6 +81,54 @@ export async function chooseAccelerator(options: Pick<ResolvedTrainerOptions, 'a
     noticeOnce('trainer-accelerator-auto', `Trainer: WebGPU available: False, used: False (accelerator 'auto': ${found.tried.at(-1) ?? found.reason}); training on the cpu (wasm) backend`);
   }
   return { name: 'cpu', backend: getDefaultBackend(), description: '', lost: null };
+}
+
+/**
+ * The backend of one Trainer: chosen at its first run and kept, since a Trainer never moves a
+ * model between devices; batches move to it.
+ * @example await accelerator.connect(trainer.options, model); accelerator.choice?.name // 'cpu'
+ */
+export class AcceleratorConnector {
+  /** What `accelerator` chose (null before the first run). */
+  choice: AcceleratorChoice | null = null;
+  /** Set once the device is lost. */
+  #lost: Error | null = null;
+
+  /**
+   * Picks the backend at the first call (on the cpu a model built on a synchronous backend
+   * stays where it is) and moves `model`'s parameters and buffers there.
+   */
+  async connect(options: Pick<ResolvedTrainerOptions, 'accelerator' | 'webgpu'>, model: LightningModule): Promise<void> {
+    if (this.choice === null) {
+      let choice = await chooseAccelerator(options);
+      const first = model.parameters()[0];
+      if (choice.name === 'cpu' && first !== undefined && first.backend.capabilities.syncReadback) choice = { ...choice, backend: first.backend };
+      this.choice = choice;
+      choice.lost?.then((e) => { this.#lost = e; }, () => undefined);
+    }
+    await model.toBackend(this.choice.backend);
+  }
+
+  /** `batch` on the chosen backend: the batch itself, not a promise, when nothing moves; throws once the device is lost. */
+  moveBatch(batch: unknown): unknown {
+    if (this.#lost !== null) throw this.#lost;
+    return this.choice === null ? batch : moveBatch(batch, this.choice.backend);
+  }
+}
+
+/**
+ * `deterministic: true` promises bitwise-repeatable runs in every runtime, which the
+ * relaxed-simd (FMA) kernels do not give. The Trainer cannot move tensors to another
+ * backend, so it refuses to start and says how to get the simd128 kernels.
+ * @example if (trainer.options.deterministic) checkDeterministicKernels(model)
+ */
+export function checkDeterministicKernels(model: LightningModule): void {
+  for (const p of model.parameters()) {
+    const variant = (p.backend as { readonly variant?: unknown }).variant;
+    if (variant === 'relaxed') {
+      throw new MisconfigurationError("Trainer: deterministic is true but the model's tensors live on the relaxed-simd wasm kernels, whose FMA results differ across runtimes; expected the simd128 kernels (await init({ deterministic: true }) before building the model), got variant 'relaxed'");
+    }
+  }
 }
 
 /**

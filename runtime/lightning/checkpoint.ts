@@ -101,7 +101,7 @@ export async function loadModuleFromCheckpoint<T extends LightningModule>(
   const hparams: Record<string, unknown> = { ...(typeof saved === 'object' && saved !== null ? (saved as Record<string, unknown>) : {}), ...overrides };
   const model = new cls(hparams);
   if (Object.keys(model.hparams).length === 0 && Object.keys(hparams).length > 0) model.saveHyperparameters(hparams);
-  model.onLoadCheckpoint(ckpt);
+  model.onLoadCheckpoint?.(ckpt);
   const sd = stateDictOf(ckpt, path);
   try {
     model.loadStateDict(sd, { strict: options.strict ?? true });

@@ -18,13 +18,13 @@ export class LightningDataModule {
   /** Download or write data; called once before setup. */
   prepareData(): void | Promise<void> { return undefined; }
   /** Build datasets for `stage`. */
-  setup(stage: Stage): void | Promise<void> { void stage; }
-  teardown(stage: Stage): void | Promise<void> { void stage; }
+  setup(_stage: Stage): void | Promise<void> {}
+  teardown(_stage: Stage): void | Promise<void> {}
   trainDataloader(): Loader | undefined { return undefined; }
   valDataloader(): Loader | undefined { return undefined; }
   testDataloader(): Loader | undefined { return undefined; }
   predictDataloader(): Loader | undefined { return undefined; }
   /** State stored in checkpoints under the class name. */
   stateDict(): Record<string, unknown> { return {}; }
-  loadStateDict(state: Readonly<Record<string, unknown>>): void { void state; }
+  loadStateDict(_state: Readonly<Record<string, unknown>>): void {}
 }

@@ -4,6 +4,7 @@
 export { LightningModule, isOverridden, type TrainingStepOutput } from './module.ts';
 export { LightningDataModule, type Loader } from './datamodule.ts';
 export { Trainer, type FitOptions, type EvalOptions } from './trainer.ts';
+export type { CallbackHooks } from './hooks.ts';
 export { resolveTrainerOptions, limitBatches, type TrainerOptions, type ResolvedTrainerOptions, type BatchLimit, type MaxTime } from './trainer-options.ts';
 export { MisconfigurationError, NotAvailableYetError, CheckpointError, NonFiniteMetricError } from './errors.ts';
 export { ResultCollection, inferBatchSize, type LogOptions, type ReduceFx, type LogStage } from './results.ts';

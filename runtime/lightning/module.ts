@@ -14,6 +14,7 @@ import { inferBatchSize, type LogOptions, type LogStage, type ResultCollection }
 import type { Trainer } from './trainer.ts';
 import type { OptimizersConfig, SchedulerLike } from './optimizers.ts';
 import { loadModuleFromCheckpoint, type LoadFromCheckpointOptions } from './checkpoint.ts';
+import type { ModuleHooks } from './hooks.ts';
 
 /** What a training step may return: the loss, `{ loss, ...extra }`, or null to skip the batch. */
 export type TrainingStepOutput = Tensor | { readonly loss: Tensor; readonly [key: string]: unknown } | null;
@@ -56,6 +57,10 @@ function defaultsFor(ctx: LogContext): { onStep: boolean; onEpoch: boolean } {
   return { onStep: false, onEpoch: true };
 }
 
+// The class merges with this interface, so each hook (onTrainEpochEnd, onValidationBatchEnd, ...)
+// is an optional method a subclass defines with `override`; the Trainer calls only those defined.
+export interface LightningModule extends ModuleHooks {}
+
 /**
  * The base of a Lightning model: an `nn.Module` with step methods, optimizers and hooks.
  * @example
@@ -78,32 +83,27 @@ export class LightningModule extends Module {
   // ------------------------------------------------------------- steps
 
   /** Inference: what the module computes for an input. */
-  forward(...args: unknown[]): unknown {
-    void args;
+  forward(..._args: unknown[]): unknown {
     throw new MisconfigurationError(`${this.constructor.name}.forward: not defined; expected a forward(x) method in the subclass, got none`);
   }
 
   /** One training step; returns the loss (or `{ loss }`, or null to skip the batch). */
-  trainingStep(batch: unknown, batchIdx: number): TrainingStepOutput | Promise<TrainingStepOutput> | void | Promise<void> {
-    void batch; void batchIdx;
+  trainingStep(_batch: unknown, _batchIdx: number): TrainingStepOutput | Promise<TrainingStepOutput> | void | Promise<void> {
     throw new MisconfigurationError(`${this.constructor.name}.trainingStep: not defined; expected a trainingStep(batch, batchIdx) method, got none`);
   }
 
   /** One validation step (optional; validation runs only when it is defined). */
-  validationStep(batch: unknown, batchIdx: number): unknown {
-    void batch; void batchIdx;
+  validationStep(_batch: unknown, _batchIdx: number): unknown {
     return undefined;
   }
 
   /** One test step. */
-  testStep(batch: unknown, batchIdx: number): unknown {
-    void batch; void batchIdx;
+  testStep(_batch: unknown, _batchIdx: number): unknown {
     throw new MisconfigurationError(`${this.constructor.name}.testStep: not defined; expected a testStep(batch, batchIdx) method for trainer.test, got none`);
   }
 
   /** One prediction step (default: `forward(batch)`, as Lightning). */
-  predictStep(batch: unknown, batchIdx: number): unknown {
-    void batchIdx;
+  predictStep(batch: unknown, _batchIdx: number): unknown {
     return this.forward(batch);
   }
 
@@ -111,29 +111,6 @@ export class LightningModule extends Module {
   configureOptimizers(): OptimizersConfig | Promise<OptimizersConfig> {
     throw new MisconfigurationError(`${this.constructor.name}.configureOptimizers: not defined; expected a configureOptimizers() method returning an optimizer, got none`);
   }
-
-  // ------------------------------------------------------------- hooks
-
-  onFitStart(): unknown { return undefined; }
-  onFitEnd(): unknown { return undefined; }
-  onTrainStart(): unknown { return undefined; }
-  onTrainEnd(): unknown { return undefined; }
-  onTrainEpochStart(): unknown { return undefined; }
-  onTrainEpochEnd(): unknown { return undefined; }
-  onValidationEpochStart(): unknown { return undefined; }
-  onValidationEpochEnd(): unknown { return undefined; }
-  onTestEpochStart(): unknown { return undefined; }
-  onTestEpochEnd(): unknown { return undefined; }
-  /** Return -1 to skip the rest of the epoch, as Lightning. */
-  onTrainBatchStart(batch: unknown, batchIdx: number): unknown { void batch; void batchIdx; return undefined; }
-  onTrainBatchEnd(outputs: unknown, batch: unknown, batchIdx: number): unknown { void outputs; void batch; void batchIdx; return undefined; }
-  onBeforeBackward(loss: Tensor): unknown { void loss; return undefined; }
-  onAfterBackward(): unknown { return undefined; }
-  onBeforeOptimizerStep(optimizer: Optimizer): unknown { void optimizer; return undefined; }
-  /** Called with the checkpoint dict before it is written; may add keys. */
-  onSaveCheckpoint(checkpoint: Record<string, unknown>): unknown { void checkpoint; return undefined; }
-  /** Called with the loaded checkpoint dict before state is restored. */
-  onLoadCheckpoint(checkpoint: Readonly<Record<string, unknown>>): unknown { void checkpoint; return undefined; }
 
   // ------------------------------------------------------------- trainer state
 
@@ -201,9 +178,9 @@ export class LightningModule extends Module {
     if (!(loss instanceof Tensor)) {
       throw new MisconfigurationError(`${this.constructor.name}.manualBackward: expected a scalar loss Tensor, got ${typeof loss}`);
     }
-    this.onBeforeBackward(loss);
+    this.onBeforeBackward?.(loss);
     loss.backward();
-    this.onAfterBackward();
+    this.onAfterBackward?.();
   }
 
   // ------------------------------------------------------------- logging
@@ -265,6 +242,5 @@ export class LightningModule extends Module {
  * @example isOverridden(model, 'validationStep') // true when the subclass defines it
  */
 export function isOverridden(module: LightningModule, method: keyof LightningModule): boolean {
-  const base = (LightningModule.prototype as unknown as Record<string, unknown>)[method];
-  return (module as unknown as Record<string, unknown>)[method] !== base;
+  return module[method] !== LightningModule.prototype[method];
 }

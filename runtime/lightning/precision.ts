@@ -89,6 +89,15 @@ export class Precision {
     return this.name === '16-true' || this.name === 'bf16-true';
   }
 
+  /**
+   * Refuses manual optimization where this setting needs the automatic optimizer step (the
+   * loss scaling and the 16-bit weight rounding hook into it).
+   */
+  checkManualOptimization(automaticOptimization: boolean): void {
+    if (automaticOptimization || (this.scaler === null && !this.trueHalf)) return;
+    throw new NotAvailableYetError(`Trainer: precision '${this.name}' with manual optimization is not available yet (the loss scaling and 16-bit weight rounding hook into the automatic optimizer step); expected automaticOptimization or precision '32-true' / 'bf16-mixed', got manual optimization with '${this.name}'`);
+  }
+
   /** Runs a step function under autocast (or as is for '32-true'). */
   forward<T>(fn: () => T): T {
     return this.dtype === null ? fn() : autocast({ dtype: this.dtype }, fn);

@@ -10,6 +10,7 @@
  */
 import type { Logger } from './loggers/logger.ts';
 import type { Callback } from './callbacks/callback.ts';
+import type { LightningDataModule } from './datamodule.ts';
 import type { Backend } from '../backend.ts';
 import type { GpuRequestOptions } from '../backends/webgpu/device.ts';
 import { MisconfigurationError, NotAvailableYetError } from './errors.ts';
@@ -343,4 +344,18 @@ export function limitBatches(length: number, lim: BatchLimit | null): number {
   if (lim === null) return length;
   if (Number.isInteger(lim)) return Math.min(length, lim);
   return Number.isFinite(length) ? Math.floor(length * lim) : length;
+}
+
+/** Options of `fit` beyond the loaders. */
+export interface FitOptions {
+  readonly datamodule?: LightningDataModule;
+  /** Resume from a checkpoint: a path, 'last' or 'best'. */
+  readonly ckptPath?: string | null;
+}
+
+/** Options of `validate`, `test` and `predict`. */
+export interface EvalOptions {
+  readonly datamodule?: LightningDataModule;
+  /** Load these weights first: a path, or 'best'/'last' of this Trainer's ModelCheckpoint. */
+  readonly ckptPath?: string | null;
 }

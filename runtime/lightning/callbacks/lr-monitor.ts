@@ -54,13 +54,13 @@ export class LearningRateMonitor extends Callback {
     const stepScheds = trainer.lrSchedulerConfigs.some((c) => c.interval === 'step');
     if (this.loggingInterval === 'step' || stepScheds) {
       if ((trainer.progress.batchesThatStepped + 1) % trainer.options.logEveryNSteps === 0) {
-        await trainer.logToLoggers(this.learningRates(trainer), trainer.progress.batchesThatStepped);
+        await trainer.loggerConnector.logMetrics(this.learningRates(trainer), trainer.progress.batchesThatStepped);
       }
     }
   }
 
   override async onTrainEpochStart(trainer: Trainer): Promise<void> {
     if (this.loggingInterval === 'step') return;
-    await trainer.logToLoggers(this.learningRates(trainer), trainer.progress.batchesThatStepped);
+    await trainer.loggerConnector.logMetrics(this.learningRates(trainer), trainer.progress.batchesThatStepped);
   }
 }

@@ -145,12 +145,11 @@ export class ProgressBar extends Callback {
   }
 
   async #refreshAndDraw(trainer: Trainer): Promise<void> {
-    await trainer.refreshMetrics();
+    await trainer.loggerConnector.refreshMetrics();
     this.#draw(trainer);
   }
 
-  override async onValidationBatchEnd(trainer: Trainer, module: LightningModule, outputs: unknown, batch: unknown, batchIdx: number): Promise<void> {
-    void module; void outputs; void batch;
+  override async onValidationBatchEnd(trainer: Trainer, _module: LightningModule, _outputs: unknown, _batch: unknown, batchIdx: number): Promise<void> {
     if (!this.#enabled || !this.isTTY || trainer.sanityChecking || !trainer.training) return;
     const now = getPlatform().now();
     if (now - this.#lastDraw < this.refreshMs) return;
@@ -171,7 +170,7 @@ export class ProgressBar extends Callback {
 
   override async onTrainEpochEnd(trainer: Trainer): Promise<void> {
     if (!this.#enabled) return;
-    await trainer.refreshMetrics();
+    await trainer.loggerConnector.refreshMetrics();
     this.#draw(trainer, true);
   }
 }

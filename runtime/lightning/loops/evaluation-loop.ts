@@ -19,37 +19,35 @@ export type EvalKind = 'validation' | 'test';
  * @example const metrics = await runEvaluation(trainer, model, valLoader, 'validation', 10)
  */
 export async function runEvaluation(trainer: Trainer, module: LightningModule, loader: Loader, kind: EvalKind, maxBatches: number): Promise<Record<string, number>> {
+  const hooks = trainer.hooks;
+  const validating = kind === 'validation';
   const stage = trainer.sanityChecking ? 'sanity' : kind;
   const results = trainer.results;
   results.reset(stage);
   const wasTraining = module.training;
   module.eval();
-  const cap = kind === 'validation' ? 'Validation' : 'Test';
-  await trainer.callHook(`on${cap}Start`, []);
-  await trainer.callHook(`on${cap}EpochStart`, [], { stage, moduleHook: `on${cap}EpochStart` });
+  if (validating) await hooks.onValidationStart(); else await hooks.onTestStart();
+  if (validating) await hooks.onValidationEpochStart(stage); else await hooks.onTestEpochStart(stage);
   const internals = internalsOf(module);
   const it = iterate(loader);
   try {
     for (let batchIdx = 0; batchIdx < maxBatches; batchIdx++) {
-      let batchRef: unknown;
-      const out = await tidy(async () => {
+      const done = await tidy(async (): Promise<boolean> => {
         const r = await it.next();
-        if (r.done === true) return { done: true as const };
+        if (r.done === true) return true;
         const moved = trainer.transferBatch(r.value);
         const batch = moved instanceof Promise ? await moved : moved;
-        batchRef = batch;
-        internals.context = { stage, hook: kind === 'validation' ? 'validationStep' : 'testStep', results, batch };
+        internals.context = { stage, hook: validating ? 'validationStep' : 'testStep', results, batch };
         try {
-          const step = await noGrad(() => trainer.precisionPlugin.forward(() => (kind === 'validation' ? module.validationStep(batch, batchIdx) : module.testStep(batch, batchIdx))));
-          await trainer.callCallbacks(`on${cap}BatchEnd`, [undefined, batch, batchIdx]);
-          void step;
+          const outputs = await noGrad(() => trainer.precisionPlugin.forward(() => (validating ? module.validationStep(batch, batchIdx) : module.testStep(batch, batchIdx))));
+          if (validating) await hooks.onValidationBatchEnd(stage, outputs, batch, batchIdx);
+          else await hooks.onTestBatchEnd(stage, outputs, batch, batchIdx);
         } finally {
           internals.context = null;
         }
-        return { done: false as const };
+        return false;
       });
-      void batchRef;
-      if (out.done) break;
+      if (done) break;
     }
   } finally {
     await it.return?.();
@@ -61,7 +59,7 @@ export async function runEvaluation(trainer: Trainer, module: LightningModule, l
     Object.assign(trainer.callbackMetrics, stepViews.callback, epoch.callback);
     Object.assign(trainer.progressBarMetrics, epoch.progBar);
   }
-  await trainer.callHook(`on${cap}EpochEnd`, [], { stage, moduleHook: `on${cap}EpochEnd` });
+  if (validating) await hooks.onValidationEpochEnd(stage); else await hooks.onTestEpochEnd(stage);
   if (stage !== 'sanity') {
     await results.flush();
     const after = results.epochMetrics(stage);
@@ -69,10 +67,10 @@ export async function runEvaluation(trainer: Trainer, module: LightningModule, l
     Object.assign(trainer.progressBarMetrics, after.progBar);
     Object.assign(epoch.logger, after.logger);
     if (Object.keys(epoch.logger).length > 0) {
-      await trainer.logToLoggers({ ...epoch.logger, epoch: trainer.currentEpoch }, trainer.progress.batchesThatStepped);
+      await trainer.loggerConnector.logMetrics({ ...epoch.logger, epoch: trainer.currentEpoch }, trainer.progress.batchesThatStepped);
     }
   }
-  await trainer.callHook(`on${cap}End`, []);
+  if (validating) await hooks.onValidationEnd(); else await hooks.onTestEnd();
   module.train(wasTraining);
   return stage === 'sanity' ? {} : { ...epoch.callback };
 }

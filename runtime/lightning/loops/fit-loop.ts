@@ -13,8 +13,9 @@ import { Tensor } from '../../tensor/index.ts';
 import type { Optimizer } from '../../optim/optimizer.ts';
 import { MisconfigurationError } from '../errors.ts';
 import { internalsOf, type LightningModule } from '../module.ts';
-import { clipGradNorm_, clipGradValue_ } from '../optimizers.ts';
+import { clipGradNorm_, clipGradValue_, normalizeOptimizers } from '../optimizers.ts';
 import type { Loader } from '../datamodule.ts';
+import type { HookDispatcher } from '../hook-dispatcher.ts';
 import type { Trainer } from '../trainer.ts';
 import { iterate, runEvaluation } from './evaluation-loop.ts';
 
@@ -56,7 +57,7 @@ async function stepSchedulers(trainer: Trainer, interval: 'step' | 'epoch'): Pro
       // An epoch scheduler's monitor is checked at every epoch end, due or not, so a misspelt
       // name fails after the first epoch's validation rather than at the first due step.
       if (!due && interval === 'step') continue;
-      await trainer.refreshMetrics();
+      await trainer.loggerConnector.refreshMetrics();
       const v = trainer.callbackMetrics[c.monitor!];
       if (v === undefined) {
         if (!c.strict) continue;
@@ -69,33 +70,10 @@ async function stepSchedulers(trainer: Trainer, interval: 'step' | 'epoch'): Pro
   }
 }
 
-/** Which per-step hooks have anyone to call, looked up once per epoch (most have no one). */
-interface StepHooks {
-  readonly batchStart: boolean;
-  readonly beforeBackward: boolean;
-  readonly afterBackward: boolean;
-  readonly beforeOptimizerStep: boolean;
-  readonly beforeZeroGrad: boolean;
-  readonly batchEnd: boolean;
-}
-
-function stepHooks(trainer: Trainer): StepHooks {
-  return {
-    batchStart: trainer.hookUsed('onTrainBatchStart', 'onTrainBatchStart'),
-    beforeBackward: trainer.hookUsed('onBeforeBackward', 'onBeforeBackward'),
-    afterBackward: trainer.hookUsed('onAfterBackward', 'onAfterBackward'),
-    beforeOptimizerStep: trainer.hookUsed('onBeforeOptimizerStep', 'onBeforeOptimizerStep'),
-    beforeZeroGrad: trainer.hookUsed('onBeforeZeroGrad'),
-    batchEnd: trainer.hookUsed('onTrainBatchEnd', 'onTrainBatchEnd'),
-  };
-}
-
-async function optimizerStep(trainer: Trainer, hooks: StepHooks, optimizer: Optimizer): Promise<void> {
+async function optimizerStep(trainer: Trainer, hooks: HookDispatcher, optimizer: Optimizer): Promise<void> {
   // 16-mixed: the hooks and clipping see unscaled gradients (Lightning's MixedPrecision.optimizer_step).
   trainer.precisionPlugin.unscaleGradients(optimizer);
-  if (hooks.beforeOptimizerStep) {
-    await trainer.callHook('onBeforeOptimizerStep', [optimizer], { stage: 'train', moduleHook: 'onBeforeOptimizerStep' });
-  }
+  if (hooks.used.beforeOptimizerStep) await hooks.onBeforeOptimizerStep(optimizer);
   const clip = trainer.options.gradientClipVal;
   if (clip !== null && clip > 0) {
     const params = optimizer.paramGroups.flatMap((g) => g.params);
@@ -104,7 +82,7 @@ async function optimizerStep(trainer: Trainer, hooks: StepHooks, optimizer: Opti
   }
   const stepped = trainer.precisionPlugin.step(optimizer);
   if (stepped !== undefined) await stepped;
-  if (hooks.beforeZeroGrad) await trainer.callHook('onBeforeZeroGrad', [optimizer]);
+  if (hooks.used.beforeZeroGrad) await hooks.onBeforeZeroGrad(optimizer);
   optimizer.zeroGrad();
 }
 
@@ -118,7 +96,8 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
   const total = trainer.numTrainingBatches;
   const accumulate = trainer.options.accumulateGradBatches;
   const resumeAt = p.batchesInEpoch;
-  const hooks = stepHooks(trainer);
+  const hooks = trainer.hooks;
+  const logs = trainer.loggerConnector;
   // A mid-epoch resume replays the epoch's shuffle, skips what was done, then restores the RNG.
   const rngNow = defaultGenerator.getState();
   if (resumeAt > 0 && p.epochStartRng !== null) defaultGenerator.setState(p.epochStartRng);
@@ -143,9 +122,7 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
         const moved = trainer.transferBatch(r.value);
         const batch = moved instanceof Promise ? await moved : moved;
         trainer.isLastBatch = isLast;
-        const startRes = hooks.batchStart
-          ? await trainer.callHook('onTrainBatchStart', [batch, batchIdx], { stage: 'train', moduleHook: 'onTrainBatchStart', batch })
-          : undefined;
+        const startRes = hooks.used.trainBatchStart ? await hooks.onTrainBatchStart(batch, batchIdx) : undefined;
         if (startRes === -1) return true;
         let outputs: unknown;
         if (module.automaticOptimization) {
@@ -160,22 +137,18 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
           const loss = extractLoss(module, outputs);
           const boundary = (batchIdx + 1) % accumulate === 0 || isLast;
           if (loss !== null) {
-            trainer.recordLoss(loss);
+            logs.recordLoss(loss);
             const scaled = accumulate > 1 ? loss.div(accumulate) : loss;
-            if (hooks.beforeBackward) {
-              await trainer.callHook('onBeforeBackward', [scaled], { stage: 'train', moduleHook: 'onBeforeBackward', batch });
-            }
+            if (hooks.used.beforeBackward) await hooks.onBeforeBackward(scaled, batch);
             trainer.precisionPlugin.scaleLoss(scaled).backward();
-            if (hooks.afterBackward) {
-              await trainer.callHook('onAfterBackward', [], { stage: 'train', moduleHook: 'onAfterBackward', batch });
-            }
+            if (hooks.used.afterBackward) await hooks.onAfterBackward(batch);
             if (boundary) {
               await optimizerStep(trainer, hooks, optimizer);
               p.optimizerSteps++;
               await stepSchedulers(trainer, 'step');
             }
           }
-          if (boundary && loss !== null) trainer.advanceSteppedBatches();
+          if (boundary && loss !== null) logs.advanceSteppedBatches();
         } else {
           internals.context = { stage: 'train', hook: 'trainingStep', results: trainer.results, batch };
           const before = trainer.optimizers.map((o) => stepCount(o));
@@ -186,18 +159,16 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
           }
           const stepped = trainer.optimizers.reduce((n, o, k) => n + (stepCount(o) - before[k]!), 0);
           p.optimizerSteps += stepped;
-          if (outputs instanceof Tensor) trainer.recordLoss(outputs);
-          trainer.advanceSteppedBatches();
+          if (outputs instanceof Tensor) logs.recordLoss(outputs);
+          logs.advanceSteppedBatches();
         }
         p.batchesInEpoch++;
         p.batchesTotal++;
         p.isLastBatch = isLast;
-        if (hooks.batchEnd) {
-          await trainer.callHook('onTrainBatchEnd', [outputs, batch, batchIdx], { stage: 'train', moduleHook: 'onTrainBatchEnd', batch });
-        }
+        if (hooks.used.trainBatchEnd) await hooks.onTrainBatchEnd(outputs, batch, batchIdx);
         return false;
       });
-      const due = trainer.writeDueStepMetrics();
+      const due = logs.writeDueStepMetrics();
       if (due !== undefined) await due;
       if (stop) break;
       if (val !== null && shouldValidate(trainer, batchIdx, isLast)) {
@@ -232,6 +203,21 @@ export function countSteps(o: Optimizer): void {
 }
 
 /**
+ * The module's optimizers and LR schedulers, on the trainer and the module (Lightning's
+ * `_init_optimizers`); under manual optimization each optimizer counts its own steps.
+ * @example await setupOptimizers(trainer, model); trainer.optimizers.length // 1
+ */
+export async function setupOptimizers(trainer: Trainer, module: LightningModule): Promise<void> {
+  const { optimizers, schedulers } = normalizeOptimizers(await module.configureOptimizers());
+  trainer.optimizers = optimizers;
+  trainer.lrSchedulerConfigs = schedulers;
+  const internals = internalsOf(module);
+  internals.optimizers = optimizers;
+  internals.schedulers = schedulers.map((s) => s.scheduler);
+  if (!module.automaticOptimization) for (const o of optimizers) countSteps(o);
+}
+
+/**
  * Epochs until a limit or a stop: Lightning's fit loop.
  * @example await runFitLoop(trainer, model, trainLoader, valLoader)
  */
@@ -239,6 +225,8 @@ export async function runFitLoop(trainer: Trainer, module: LightningModule, trai
   const p = trainer.progress;
   const o = trainer.options;
   const start = trainer.startTime;
+  const hooks = trainer.hooks;
+  const logs = trainer.loggerConnector;
   // A checkpoint taken at an epoch's end resumes at the next epoch.
   if (p.batchesInEpoch > 0 && p.batchesInEpoch >= trainer.numTrainingBatches) {
     p.epochsCompleted = Math.max(p.epochsCompleted, p.epoch + 1);
@@ -254,24 +242,18 @@ export async function runFitLoop(trainer: Trainer, module: LightningModule, trai
     trainer.shouldStop = false;
     trainer.results.reset('train');
     module.train();
-    trainer.resetSmoothing();
-    await trainer.callHook('onTrainEpochStart', [], { stage: 'train', moduleHook: 'onTrainEpochStart' });
+    logs.resetSmoothing();
+    await hooks.onTrainEpochStart();
     await runTrainingEpoch(trainer, module, train, val);
     // Callbacks, then the module's epoch-end hook; then epoch metrics are logged and epoch
     // schedulers step; then the monitoring callbacks (checkpoints see the stepped schedulers).
-    await trainer.refreshMetrics();
-    trainer.publishEpochMetrics('train');
-    await trainer.callHook('onTrainEpochEnd', [], {
-      stage: 'train',
-      moduleHook: 'onTrainEpochEnd',
-      between: async () => {
-        await trainer.refreshMetrics();
-        const after = trainer.publishEpochMetrics('train');
-        if (Object.keys(after).length > 0) {
-          await trainer.logToLoggers({ ...after, epoch: trainer.currentEpoch }, p.batchesThatStepped - 1);
-        }
-        await stepSchedulers(trainer, 'epoch');
-      },
+    await logs.refreshMetrics();
+    logs.publishEpochMetrics('train');
+    await hooks.onTrainEpochEnd(async () => {
+      await logs.refreshMetrics();
+      const after = logs.publishEpochMetrics('train');
+      if (Object.keys(after).length > 0) await logs.logMetrics({ ...after, epoch: trainer.currentEpoch }, p.batchesThatStepped - 1);
+      await stepSchedulers(trainer, 'epoch');
     });
     p.epochsCompleted = p.epoch + 1;
     p.epoch++;
