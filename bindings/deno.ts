@@ -17,6 +17,7 @@ import { setPlatform } from '../runtime/platform.ts';
 import { initBackend } from '../runtime/setup.ts';
 import { BackendError, LightningError } from '../runtime/errors.ts';
 import { findPackageRoot, kernelUrlInPackage } from './package-root.ts';
+import { denoFiles } from './deno-fs.ts';
 import { navigatorGpuSource } from './gpu-navigator.ts';
 import { detectGpuAdapter, requestGpuDevice } from '../runtime/backends/webgpu/device.ts';
 
@@ -24,14 +25,7 @@ import { detectGpuAdapter, requestGpuDevice } from '../runtime/backends/webgpu/d
 interface DenoApi {
   readFile(path: string | URL): Promise<Uint8Array>;
   readTextFile(path: string | URL): Promise<string>;
-  writeFile(path: string | URL, data: Uint8Array): Promise<void>;
-  rename(from: string | URL, to: string | URL): Promise<void>;
-  remove(path: string | URL): Promise<void>;
-  mkdir(path: string | URL, options: { recursive: boolean }): Promise<void>;
-  readDir(path: string | URL): AsyncIterable<{ readonly name: string }>;
   cwd(): string;
-  readonly errors: { readonly NotFound: new (...args: never[]) => Error };
-  readonly pid: number;
   readonly env: { get(name: string): string | undefined };
   readonly permissions: {
     querySync(descriptor: { name: 'env'; variable: string }): { readonly state: 'granted' | 'denied' | 'prompt' };
@@ -42,7 +36,6 @@ interface DenoApi {
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
 const encoder = new TextEncoder();
 let packageRoot: Promise<URL> | undefined;
-let tempCounter = 0;
 
 function root(): Promise<URL> {
   packageRoot ??= findPackageRoot(import.meta.url, (url) => Deno.readTextFile(url).catch(() => undefined));
@@ -64,14 +57,10 @@ async function readUrl(url: string | URL): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-function parentOf(path: string): string {
-  const cut = path.lastIndexOf('/');
-  return cut < 0 ? '.' : cut === 0 ? '/' : path.slice(0, cut);
-}
-
 /**
- * The Deno implementation of {@link Platform}. `writeFile` writes a temporary
- * file beside the target and renames it over the target.
+ * The Deno implementation of {@link Platform}. `writeFile` writes a temporary file beside
+ * the target, syncs it and renames it over the target; file faults are FileSystemErrors
+ * (see bindings/deno-fs.ts).
  *
  * @example
  * await denoPlatform.writeFile('out/model.ckpt', bytes);
@@ -86,31 +75,7 @@ export const denoPlatform: Platform = {
       throw new BackendError(`deno: kernel build missing or unreadable; expected ${url.href} readable (run npm run build:wasm; deno run --allow-read), got ${String(error)}`, { cause: error });
     }
   },
-  readFile: (path: string) => Deno.readFile(path),
-  async writeFile(path: string, data: Uint8Array): Promise<void> {
-    const name = path.slice(path.lastIndexOf('/') + 1);
-    const temp = `${parentOf(path)}/.${name}.${Deno.pid}.${tempCounter++}.tmp`;
-    try {
-      await Deno.writeFile(temp, data);
-      await Deno.rename(temp, path);
-    } catch (error) {
-      await Deno.remove(temp).catch(() => undefined);
-      throw error;
-    }
-  },
-  async listDir(path: string): Promise<string[]> {
-    const names: string[] = [];
-    for await (const entry of Deno.readDir(path)) names.push(entry.name);
-    return names.sort();
-  },
-  mkdirp: (path: string) => Deno.mkdir(path, { recursive: true }),
-  async removeFile(path: string): Promise<void> {
-    try {
-      await Deno.remove(path);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-  },
+  ...denoFiles,
   now: () => performance.now(),
   env(name: string): string | undefined {
     // Without --allow-env, Deno.env.get throws; an ungranted variable reads as unset.

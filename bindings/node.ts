@@ -8,9 +8,9 @@
  * import { tensor } from 'lightning-ts';
  * console.log(await tensor([1, 2, 3]).mul(2).data());
  */
-import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join, basename } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Backend } from '../runtime/backend.ts';
 import type { KernelVariant, Platform } from '../runtime/platform.ts';
@@ -19,11 +19,11 @@ import { setPlatform } from '../runtime/platform.ts';
 import { initBackend } from '../runtime/setup.ts';
 import { BackendError, LightningError } from '../runtime/errors.ts';
 import { findPackageRoot, kernelUrlInPackage } from './package-root.ts';
+import { nodeFiles } from './node-fs.ts';
 import { nodeGpuSource, skipDawnProbe } from './gpu-node.ts';
 import { detectGpuAdapter, requestGpuDevice } from '../runtime/backends/webgpu/device.ts';
 
 let packageRoot: Promise<URL> | undefined;
-let tempCounter = 0;
 
 function root(): Promise<URL> {
   packageRoot ??= findPackageRoot(import.meta.url, (url) => readFile(url, 'utf8').catch(() => undefined));
@@ -41,8 +41,9 @@ async function readUrl(url: string | URL): Promise<Uint8Array> {
 }
 
 /**
- * The Node implementation of {@link Platform}. `writeFile` writes a temporary
- * file beside the target and renames it over the target, so readers never see half a file.
+ * The Node implementation of {@link Platform}. `writeFile` writes a temporary file beside
+ * the target, fsyncs it and renames it over the target, so readers never see half a file;
+ * file faults are FileSystemErrors (see bindings/node-fs.ts).
  *
  * @example
  * await nodePlatform.writeFile('out/model.ckpt', bytes);
@@ -57,29 +58,7 @@ export const nodePlatform: Platform = {
       throw new BackendError(`node: kernel build missing; expected ${fileURLToPath(url)} (run npm run build:wasm), got ${(error as { code?: string }).code ?? String(error)}`, { cause: error });
     }
   },
-  async readFile(path: string): Promise<Uint8Array> {
-    const bytes = await readFile(path);
-    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  },
-  async writeFile(path: string, data: Uint8Array): Promise<void> {
-    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${tempCounter++}.tmp`);
-    try {
-      await writeFile(temp, data);
-      await rename(temp, path);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-  },
-  async listDir(path: string): Promise<string[]> {
-    return (await readdir(path)).sort();
-  },
-  async mkdirp(path: string): Promise<void> {
-    await mkdir(path, { recursive: true });
-  },
-  async removeFile(path: string): Promise<void> {
-    await rm(path, { force: true });
-  },
+  ...nodeFiles,
   now: () => performance.now(),
   env: (name: string) => process.env[name],
   stdout: {

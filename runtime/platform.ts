@@ -18,13 +18,30 @@ export interface Platform {
   readonly name: string;
   /** Bytes of the wasm kernel build `variant` (the caller chose it with WebAssembly.validate). */
   loadKernelBytes(variant: KernelVariant): Promise<Uint8Array>;
+  /**
+   * The file's bytes. Every file method rejects with a FileSystemError (runtime/errors.ts)
+   * that names the operation, the path and the fault (`code`), with the host's error as `cause`.
+   */
   readFile(path: string): Promise<Uint8Array>;
-  /** Atomic: writes a temporary file, then renames it over `path`. */
+  /**
+   * Atomic: writes a temporary file in the same directory (named as {@link TEMP_FILE_SUFFIX}
+   * says), flushes it to the device, renames it over `path` and flushes the directory where
+   * the host allows. On failure the temporary file is removed and the old `path` is intact.
+   */
   writeFile(path: string, data: Uint8Array): Promise<void>;
+  /** The names in a directory, sorted. */
   listDir(path: string): Promise<string[]>;
-  /** Deletes a file; a missing file is not an error (as `rm -f`). */
+  /** Deletes a file; a missing file is not an error (as `rm -f`); a directory is (EISDIR). */
   removeFile(path: string): Promise<void>;
+  /** Creates a directory and its parents; an existing directory is not an error. */
   mkdirp(path: string): Promise<void>;
+  /**
+   * Removes the temporary files of {@link Platform.writeFile} left in `dir` by writers that are
+   * gone (killed mid-write): its own naming only, never a write in flight. Returns the paths
+   * removed; a missing `dir` removes nothing. Components call it before writing into a directory.
+   * Optional: a Platform without it leaves stale temporary files alone.
+   */
+  sweepTempFiles?(dir: string): Promise<string[]>;
   /** Milliseconds, monotonic, sub-millisecond where the host allows. */
   now(): number;
   env(name: string): string | undefined;
@@ -43,6 +60,18 @@ export interface Platform {
    */
   detectGpu(options: Pick<GpuRequestOptions, 'powerPreference'>): Promise<GpuDetection>;
 }
+
+/**
+ * How {@link Platform.writeFile} names its temporary files: `.<name>.<writer>.<n>` then this
+ * suffix, where `<writer>` is the process id (or a per-tab id in browsers), so that
+ * {@link Platform.sweepTempFiles} can tell whose file it is.
+ *
+ * @example name.endsWith(TEMP_FILE_SUFFIX) // true for '.epoch=1.ckpt.4242.0.lts-tmp'
+ */
+export const TEMP_FILE_SUFFIX = '.lts-tmp';
+
+/** The file methods of a {@link Platform}, all present: what a binding's file system provides. */
+export type PlatformFiles = Required<Pick<Platform, 'readFile' | 'writeFile' | 'listDir' | 'removeFile' | 'mkdirp' | 'sweepTempFiles'>>;
 
 let current: Platform | undefined;
 
