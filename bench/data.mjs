@@ -31,7 +31,10 @@ const N = 60_000;
 const D = 784;
 const images = new Float32Array(N * D);
 let s = 12345;
-for (let i = 0; i < images.length; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; images[i] = s / 2 ** 32; }
+for (let i = 0; i < images.length; i++) {
+  s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+  images[i] = s / 2 ** 32;
+}
 const labels = new Int32Array(N);
 for (let i = 0; i < N; i++) labels[i] = i % 10;
 const x = Tensor.fromArray(be, 'float32', [N, D], images);
@@ -69,7 +72,14 @@ async function loaderMicros(batchSize, shuffle) {
 
 /** The seed autoencoder. */
 function seedModel() {
-  return new Sequential(new Linear(D, 64), new ReLU(), new Linear(64, 3), new Linear(3, 64), new ReLU(), new Linear(64, D));
+  return new Sequential(
+    new Linear(D, 64),
+    new ReLU(),
+    new Linear(64, 3),
+    new Linear(3, 64),
+    new ReLU(),
+    new Linear(64, D),
+  );
 }
 
 /** µs per training step at `batchSize`, on a batch taken from the same dataset. */
@@ -99,7 +109,9 @@ function stepMicros(batchSize) {
   return median(xs);
 }
 
-console.log(`\nDataLoader over TensorDataset(60,000×784 float32, 60,000 int32), wasm simd build, µs per batch (medians); Node ${process.versions.node}`);
+console.log(
+  `\nDataLoader over TensorDataset(60,000×784 float32, 60,000 int32), wasm simd build, µs per batch (medians); Node ${process.versions.node}`,
+);
 console.log('| batch | step (µs) | in order (µs) | in order / step | shuffled (µs) | shuffled / step |');
 console.log('|--:|--:|--:|--:|--:|--:|');
 for (const batchSize of [1, 32, 256]) {
@@ -107,9 +119,12 @@ for (const batchSize of [1, 32, 256]) {
   const seq = await loaderMicros(batchSize, false);
   const shuf = await loaderMicros(batchSize, true);
   const pct = (v) => `${((100 * v) / step).toFixed(1)}%`;
-  console.log(`| ${batchSize} | ${step.toFixed(0)} | ${seq.toFixed(1)} | ${pct(seq)} | ${shuf.toFixed(1)} | ${pct(shuf)} |`);
+  console.log(
+    `| ${batchSize} | ${step.toFixed(0)} | ${seq.toFixed(1)} | ${pct(seq)} | ${shuf.toFixed(1)} | ${pct(shuf)} |`,
+  );
 }
 const live = be.memory().liveBuffers;
 x.dispose();
 y.dispose();
-if (be.memory().liveBuffers !== live - 2) console.log(`bench/data: buffers leaked; expected ${live - 2} live, got ${be.memory().liveBuffers}`);
+if (be.memory().liveBuffers !== live - 2)
+  console.log(`bench/data: buffers leaked; expected ${live - 2} live, got ${be.memory().liveBuffers}`);

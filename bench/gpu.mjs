@@ -31,19 +31,32 @@ import { performance } from 'node:perf_hooks';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const flagValue = (name) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
+const flagValue = (name) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
 
 /** The sizes of each mode; bench/gpu_torch.py reads them from our JSON (`config`). */
 const CONFIGS = {
   full: {
-    matmul: [1024, 2048, 4096, 8192], matmulRuns: 5, matmulRunMs: 300,
-    seed: [{ batch: 256, warmup: 30, steps: 300 }, { batch: 4096, warmup: 10, steps: 100 }],
+    matmul: [1024, 2048, 4096, 8192],
+    matmulRuns: 5,
+    matmulRunMs: 300,
+    seed: [
+      { batch: 256, warmup: 30, steps: 300 },
+      { batch: 4096, warmup: 10, steps: 100 },
+    ],
     mlp: { hidden: 4096, batch: 1024, warmup: 5, steps: 30 },
     batches: 8,
   },
   smoke: {
-    matmul: [64, 128], matmulRuns: 2, matmulRunMs: 20,
-    seed: [{ batch: 16, warmup: 1, steps: 3 }, { batch: 64, warmup: 1, steps: 2 }],
+    matmul: [64, 128],
+    matmulRuns: 2,
+    matmulRunMs: 20,
+    seed: [
+      { batch: 16, warmup: 1, steps: 3 },
+      { batch: 64, warmup: 1, steps: 2 },
+    ],
     mlp: { hidden: 128, batch: 32, warmup: 1, steps: 2 },
     batches: 2,
   },
@@ -53,7 +66,10 @@ const CONFIGS = {
 let dawnGpu;
 
 if (argv[0] === '--table') {
-  printTable(JSON.parse(readFileSync(argv[1], 'utf8')), argv[2] !== undefined && existsSync(argv[2]) ? JSON.parse(readFileSync(argv[2], 'utf8')) : undefined);
+  printTable(
+    JSON.parse(readFileSync(argv[1], 'utf8')),
+    argv[2] !== undefined && existsSync(argv[2]) ? JSON.parse(readFileSync(argv[2], 'utf8')) : undefined,
+  );
 } else {
   await run();
 }
@@ -64,7 +80,9 @@ async function run() {
   const rt = process.env.LTS_RT ?? join(root, '.devcarry', 'rt');
   const webgpuIndex = join(rt, 'node_modules', 'webgpu', 'index.js');
   if (!existsSync(join(rt, 'runtime', 'index.js')) || !existsSync(webgpuIndex)) {
-    throw new Error(`bench/gpu: transpiled runtime or webgpu package missing; expected ${rt}/runtime/index.js and ${webgpuIndex} (run bench/gpu-prepare.sh), got neither or one`);
+    throw new Error(
+      `bench/gpu: transpiled runtime or webgpu package missing; expected ${rt}/runtime/index.js and ${webgpuIndex} (run bench/gpu-prepare.sh), got neither or one`,
+    );
   }
   const load = (p) => import(pathToFileURL(join(rt, p)).href);
 
@@ -73,19 +91,39 @@ async function run() {
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) globalThis[k] = v;
   const { requestGpuDevice } = await load('runtime/backends/webgpu/device.js');
   const { createWebGPUBackend } = await load('runtime/backends/webgpu/backend.js');
-  const { MATMUL_TILE_CONFIGS, SUBGROUP_MAX_M, matmulLaunches, pickTileConfig } = await load('runtime/backends/webgpu/kernels/matmul.js');
+  const { MATMUL_TILE_CONFIGS, SUBGROUP_MAX_M, matmulLaunches, pickTileConfig } = await load(
+    'runtime/backends/webgpu/kernels/matmul.js',
+  );
   const lib = await load('runtime/index.js');
   dawnGpu = dawn.create([]);
   const handle = await requestGpuDevice(
-    { gpu: dawnGpu, tried: [`webgpu package (Dawn) from ${webgpuIndex}; VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? '(unset)'} VK_DRIVER_FILES=${process.env.VK_DRIVER_FILES ?? '(unset)'}`] },
+    {
+      gpu: dawnGpu,
+      tried: [
+        `webgpu package (Dawn) from ${webgpuIndex}; VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? '(unset)'} VK_DRIVER_FILES=${process.env.VK_DRIVER_FILES ?? '(unset)'}`,
+      ],
+    },
     { powerPreference: 'high-performance', ...(smoke ? { allowFallbackAdapter: true } : {}) },
   );
   const backend = createWebGPUBackend({ device: handle.device });
   lib.setDefaultBackend(backend);
   const info = handle.adapterInfo;
   const device = [info.description, info.vendor, info.architecture].filter((s) => s).join(' / ') || 'unknown adapter';
-  console.log(`bench/gpu: ${device}${handle.isFallbackAdapter ? ' (software fallback adapter)' : ''}; shader-f16 ${handle.features.f16}, subgroups ${handle.features.subgroups}; mode ${smoke ? 'smoke' : 'full'}`);
-  const result = { mode: smoke ? 'smoke' : 'full', config, device, fallbackAdapter: handle.isFallbackAdapter, node: process.version, matmul: [], matmulTiles: [], matmulGemv: [], seed: [], mlp: null };
+  console.log(
+    `bench/gpu: ${device}${handle.isFallbackAdapter ? ' (software fallback adapter)' : ''}; shader-f16 ${handle.features.f16}, subgroups ${handle.features.subgroups}; mode ${smoke ? 'smoke' : 'full'}`,
+  );
+  const result = {
+    mode: smoke ? 'smoke' : 'full',
+    config,
+    device,
+    fallbackAdapter: handle.isFallbackAdapter,
+    node: process.version,
+    matmul: [],
+    matmulTiles: [],
+    matmulGemv: [],
+    seed: [],
+    mlp: null,
+  };
   // The kernels of matmul.ts to check and time, forced: each tile config, and the subgroup kernel where the device has subgroups.
   const kernels = [
     ...MATMUL_TILE_CONFIGS.map(({ name }) => ({ name, tuning: { kernel: 'tiled', tile: name } })),
@@ -96,8 +134,18 @@ async function run() {
   // shapes, against a float64 product here), then speed.
   {
     let checked = 0;
-    for (const [m, k, n] of [[67, 45, 71], [64, 96, 128], [3, 45, 71], [1, 96, 128]]) {
-      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+    for (const [m, k, n] of [
+      [67, 45, 71],
+      [64, 96, 128],
+      [3, 45, 71],
+      [1, 96, 128],
+    ]) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ]) {
         const av = new Float32Array(m * k).map((_, i) => ((i * 7919) % 201) / 100 - 1);
         const bv = new Float32Array(k * n).map((_, i) => ((i * 104729) % 199) / 100 - 1);
         const ah = backend.alloc('float32', m * k);
@@ -108,9 +156,27 @@ async function run() {
         // Transposed operands are stored [K, M] / [N, K] and read through strides.
         const aAt = (i, p) => (ta ? av[p * m + i] : av[i * k + p]);
         const bAt = (p, j) => (tb ? bv[j * k + p] : bv[p * n + j]);
-        const aView = { buffer: backend.gpuBuffer(ah), dtype: 'float32', shape: [1, m, k], strides: [m * k, ta ? 1 : k, ta ? m : 1], offset: 0 };
-        const bView = { buffer: backend.gpuBuffer(bh), dtype: 'float32', shape: [1, k, n], strides: [k * n, tb ? 1 : n, tb ? k : 1], offset: 0 };
-        const oView = { buffer: backend.gpuBuffer(oh), dtype: 'float32', shape: [1, m, n], strides: [m * n, n, 1], offset: 0 };
+        const aView = {
+          buffer: backend.gpuBuffer(ah),
+          dtype: 'float32',
+          shape: [1, m, k],
+          strides: [m * k, ta ? 1 : k, ta ? m : 1],
+          offset: 0,
+        };
+        const bView = {
+          buffer: backend.gpuBuffer(bh),
+          dtype: 'float32',
+          shape: [1, k, n],
+          strides: [k * n, tb ? 1 : n, tb ? k : 1],
+          offset: 0,
+        };
+        const oView = {
+          buffer: backend.gpuBuffer(oh),
+          dtype: 'float32',
+          shape: [1, m, n],
+          strides: [m * n, n, 1],
+          offset: 0,
+        };
         for (const { name, tuning } of kernels) {
           backend.launch(matmulLaunches(backend.kernelContext, oView, [aView, bView], {}, tuning));
           const got = await backend.read(oh, 0, m * n);
@@ -120,7 +186,9 @@ async function run() {
               for (let p = 0; p < k; p++) want += aAt(i, p) * bAt(p, j);
               const g = got[i * n + j];
               if (!(Math.abs(g - want) <= 1e-5 * Math.abs(want) + 2e-7 * k)) {
-                throw new Error(`bench/gpu: matmul tile ${name} ${m}x${k}x${n} ta=${ta} tb=${tb} wrong at [${i},${j}]; expected ${want}, got ${g}`);
+                throw new Error(
+                  `bench/gpu: matmul tile ${name} ${m}x${k}x${n} ta=${ta} tb=${tb} wrong at [${i},${j}]; expected ${want}, got ${g}`,
+                );
               }
             }
           }
@@ -129,17 +197,28 @@ async function run() {
         for (const h of [ah, bh, oh]) backend.free(h);
       }
     }
-    console.log(`matmul: ${checked} kernel × layout × shape cases (kernels ${kernels.map((x) => x.name).join(', ')}) match a float64 product on this GPU`);
+    console.log(
+      `matmul: ${checked} kernel × layout × shape cases (kernels ${kernels.map((x) => x.name).join(', ')}) match a float64 product on this GPU`,
+    );
   }
 
   // ---- matmul speed
   const fillRandom = (n, seed) => {
     const a = new Float32Array(n);
     let s = seed >>> 0;
-    for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; a[i] = s / 4294967296 - 0.5; }
+    for (let i = 0; i < n; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      a[i] = s / 4294967296 - 0.5;
+    }
     return a;
   };
-  const view = (buffer, shape) => ({ buffer, dtype: 'float32', shape, strides: [shape[1] * shape[2], shape[2], 1], offset: 0 });
+  const view = (buffer, shape) => ({
+    buffer,
+    dtype: 'float32',
+    shape,
+    strides: [shape[1] * shape[2], shape[2], 1],
+    offset: 0,
+  });
   for (const n of config.matmul) {
     const a = backend.alloc('float32', n * n);
     const b = backend.alloc('float32', n * n);
@@ -171,13 +250,28 @@ async function run() {
       throw new Error(`bench/gpu: matmul ${n} gave a wrong c[0,0]; expected ${want}, got ${got}`);
     }
     const ms = median(times);
-    const row = { n, ms, tflops: (2 * n ** 3) / (ms * 1e-3) / 1e12, iters, runs: config.matmulRuns, tile: pickTileConfig(1, n, n).name };
+    const row = {
+      n,
+      ms,
+      tflops: (2 * n ** 3) / (ms * 1e-3) / 1e12,
+      iters,
+      runs: config.matmulRuns,
+      tile: pickTileConfig(1, n, n).name,
+    };
     result.matmul.push(row);
-    console.log(`matmul ${n}: ${row.tflops.toPrecision(3)} TFLOP/s (${ms.toFixed(3)} ms per product, median of ${row.runs} runs of ${iters}; tile ${row.tile})`);
+    console.log(
+      `matmul ${n}: ${row.tflops.toPrecision(3)} TFLOP/s (${ms.toFixed(3)} ms per product, median of ${row.runs} runs of ${iters}; tile ${row.tile})`,
+    );
     // Every tile configuration at this size, forced (the data to tune pickTileConfig with).
     const gv = (h) => ({ ...view(backend.gpuBuffer(h), [1, n, n]) });
     for (const { name } of MATMUL_TILE_CONFIGS) {
-      const launches = matmulLaunches(backend.kernelContext, gv(c), [gv(a), gv(b)], {}, { kernel: 'tiled', tile: name });
+      const launches = matmulLaunches(
+        backend.kernelContext,
+        gv(c),
+        [gv(a), gv(b)],
+        {},
+        { kernel: 'tiled', tile: name },
+      );
       backend.launch(launches);
       await backend.flush();
       const tt = [];
@@ -206,7 +300,10 @@ async function run() {
       const bv = view(backend.gpuBuffer(b), [1, n, n]);
       const cv = view(backend.gpuBuffer(c), [1, m, n]);
       const tile = pickTileConfig(1, m, n).name;
-      const gemvKernels = [{ name: `tiled ${tile}`, tuning: { kernel: 'tiled', tile } }, ...kernels.filter((x) => x.name === 'subgroup')];
+      const gemvKernels = [
+        { name: `tiled ${tile}`, tuning: { kernel: 'tiled', tile } },
+        ...kernels.filter((x) => x.name === 'subgroup'),
+      ];
       for (const { name, tuning } of gemvKernels) {
         const launches = matmulLaunches(backend.kernelContext, cv, [av, bv], {}, tuning);
         backend.launch(launches);
@@ -214,7 +311,10 @@ async function run() {
         let t0 = performance.now();
         backend.launch(launches);
         await backend.flush();
-        const iters = Math.max(2, Math.min(2000, Math.round(config.matmulRunMs / Math.max(performance.now() - t0, 1e-3))));
+        const iters = Math.max(
+          2,
+          Math.min(2000, Math.round(config.matmulRunMs / Math.max(performance.now() - t0, 1e-3))),
+        );
         const tt = [];
         for (let r = 0; r < config.matmulRuns; r++) {
           t0 = performance.now();
@@ -229,12 +329,16 @@ async function run() {
         let want = 0;
         for (let k = 0; k < n; k++) want += arow[k] * ball[k * n];
         if (!(Math.abs(got - want) <= 1e-3 * Math.max(1, Math.abs(want)))) {
-          throw new Error(`bench/gpu: matmul ${m}x${n}@${n}x${n} (${name}) gave a wrong c[0,0]; expected ${want}, got ${got}`);
+          throw new Error(
+            `bench/gpu: matmul ${m}x${n}@${n}x${n} (${name}) gave a wrong c[0,0]; expected ${want}, got ${got}`,
+          );
         }
         const ms = median(tt);
         const row = { m, n, kernel: name, ms, gflops: (2 * m * n * n) / (ms * 1e-3) / 1e9, iters };
         result.matmulGemv.push(row);
-        console.log(`matmul ${m}x${n}@${n}x${n} ${name}: ${row.gflops.toPrecision(3)} GFLOP/s (${ms.toFixed(4)} ms, median of ${config.matmulRuns} runs of ${iters})`);
+        console.log(
+          `matmul ${m}x${n}@${n}x${n} ${name}: ${row.gflops.toPrecision(3)} GFLOP/s (${ms.toFixed(4)} ms, median of ${config.matmulRuns} runs of ${iters})`,
+        );
       }
       for (const h of [a, b, c]) backend.free(h);
     }
@@ -248,13 +352,14 @@ async function run() {
     const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
     const data = lib.keep(lib.rand([config.batches * batch, 784]));
     const labels = lib.keep(lib.randint(0, 10, [config.batches * batch]));
-    const step = (i) => lib.tidy(() => {
-      const at = (i % config.batches) * batch;
-      const loss = lossOf(model, data.narrow(0, at, batch), labels.narrow(0, at, batch));
-      loss.backward();
-      opt.step();
-      opt.zeroGrad();
-    });
+    const step = (i) =>
+      lib.tidy(() => {
+        const at = (i % config.batches) * batch;
+        const loss = lossOf(model, data.narrow(0, at, batch), labels.narrow(0, at, batch));
+        loss.backward();
+        opt.step();
+        opt.zeroGrad();
+      });
     for (let i = 0; i < warmup; i++) step(i);
     await backend.flush();
     const t0 = performance.now();
@@ -275,15 +380,28 @@ async function run() {
     return m;
   };
   for (const s of config.seed) {
-    const row = await train('seed', seedModel, s.batch, s.warmup, s.steps, (m, x) => F.mseLoss(m.decoder.forward(m.encoder.forward(x)), x));
+    const row = await train('seed', seedModel, s.batch, s.warmup, s.steps, (m, x) =>
+      F.mseLoss(m.decoder.forward(m.encoder.forward(x)), x),
+    );
     result.seed.push(row);
-    console.log(`seed batch ${s.batch}: ${Math.round(row.samplesPerSec)} samples/s (${row.msPerStep.toFixed(3)} ms per step over ${s.steps} steps; loss ${row.finalLoss.toFixed(4)})`);
+    console.log(
+      `seed batch ${s.batch}: ${Math.round(row.samplesPerSec)} samples/s (${row.msPerStep.toFixed(3)} ms per step over ${s.steps} steps; loss ${row.finalLoss.toFixed(4)})`,
+    );
   }
   const { hidden, batch, warmup, steps } = config.mlp;
-  const mlpModel = () => new nn.Sequential(new nn.Linear(784, hidden), new nn.ReLU(), new nn.Linear(hidden, hidden), new nn.ReLU(), new nn.Linear(hidden, 10));
+  const mlpModel = () =>
+    new nn.Sequential(
+      new nn.Linear(784, hidden),
+      new nn.ReLU(),
+      new nn.Linear(hidden, hidden),
+      new nn.ReLU(),
+      new nn.Linear(hidden, 10),
+    );
   const mlp = await train('mlp', mlpModel, batch, warmup, steps, (m, x, y) => F.crossEntropy(m.forward(x), y));
   result.mlp = { hidden, ...mlp };
-  console.log(`mlp 784-${hidden}-${hidden}-10 batch ${batch}: ${mlp.msPerStep.toFixed(3)} ms per step (${Math.round(mlp.samplesPerSec)} samples/s over ${steps} steps)`);
+  console.log(
+    `mlp 784-${hidden}-${hidden}-10 batch ${batch}: ${mlp.msPerStep.toFixed(3)} ms per step (${Math.round(mlp.samplesPerSec)} samples/s over ${steps} steps)`,
+  );
   console.log(`backend stats: ${JSON.stringify(backend.stats())}`);
 
   const out = flagValue('--out');
@@ -302,7 +420,8 @@ function printTable(ours, torch) {
   const rows = [];
   const fmt = (x, digits) => (x === undefined || x === null ? '—' : x.toFixed(digits));
   const sig = (x) => (x === undefined || x === null ? '—' : x.toPrecision(3));
-  const ratio = (o, t, higherIsBetter) => (o == null || t == null ? '—' : (higherIsBetter ? o / t : t / o).toFixed(2) + '×');
+  const ratio = (o, t, higherIsBetter) =>
+    o == null || t == null ? '—' : (higherIsBetter ? o / t : t / o).toFixed(2) + '×';
   const find = (list, key, v) => (list ?? []).find((r) => r[key] === v);
   for (const m of ours.matmul) {
     const t = find(torch?.matmul, 'n', m.n);
@@ -310,17 +429,32 @@ function printTable(ours, torch) {
   }
   for (const s of ours.seed) {
     const t = find(torch?.seed, 'batch', s.batch);
-    rows.push([`seed autoencoder, batch ${s.batch} (samples/s)`, fmt(s.samplesPerSec, 0), fmt(t?.samplesPerSec, 0), ratio(s.samplesPerSec, t?.samplesPerSec, true)]);
+    rows.push([
+      `seed autoencoder, batch ${s.batch} (samples/s)`,
+      fmt(s.samplesPerSec, 0),
+      fmt(t?.samplesPerSec, 0),
+      ratio(s.samplesPerSec, t?.samplesPerSec, true),
+    ]);
   }
   if (ours.mlp !== null) {
     const t = torch?.mlp;
-    rows.push([`MLP 784-${ours.mlp.hidden}-${ours.mlp.hidden}-10, batch ${ours.mlp.batch} (ms/step)`, fmt(ours.mlp.msPerStep, 3), fmt(t?.msPerStep, 3), ratio(ours.mlp.msPerStep, t?.msPerStep, false)]);
+    rows.push([
+      `MLP 784-${ours.mlp.hidden}-${ours.mlp.hidden}-10, batch ${ours.mlp.batch} (ms/step)`,
+      fmt(ours.mlp.msPerStep, 3),
+      fmt(t?.msPerStep, 3),
+      ratio(ours.mlp.msPerStep, t?.msPerStep, false),
+    ]);
   }
-  const torchHead = torch === undefined || torch.skipped || torch.cuda ? 'PyTorch CUDA fp32, TF32 off' : 'PyTorch on the CPU (script check only)';
+  const torchHead =
+    torch === undefined || torch.skipped || torch.cuda
+      ? 'PyTorch CUDA fp32, TF32 off'
+      : 'PyTorch on the CPU (script check only)';
   const head = ['', 'lightning-ts webgpu', torchHead, 'ours vs torch (>1 = ours faster)'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  console.log(`\nGPU benchmark (${ours.mode}): ours on ${ours.device}; torch ${torch === undefined ? 'not run' : torch.skipped ? `skipped (${torch.skipped})` : `${torch.torch} on ${torch.device}`}`);
+  console.log(
+    `\nGPU benchmark (${ours.mode}): ours on ${ours.device}; torch ${torch === undefined ? 'not run' : torch.skipped ? `skipped (${torch.skipped})` : `${torch.torch} on ${torch.device}`}`,
+  );
   console.log(line(head));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));

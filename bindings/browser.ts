@@ -32,7 +32,9 @@ async function readUrl(url: string | URL): Promise<Uint8Array> {
   const resolved = new URL(url, baseUrl());
   const response = await fetch(resolved);
   if (!response.ok) {
-    throw new LightningError(`browser: cannot fetch; expected HTTP 200 from ${resolved.href}, got ${response.status} ${response.statusText}`);
+    throw new LightningError(
+      `browser: cannot fetch; expected HTTP 200 from ${resolved.href}, got ${response.status} ${response.statusText}`,
+    );
   }
   return new Uint8Array(await response.arrayBuffer());
 }
@@ -55,7 +57,10 @@ export const browserPlatform: Platform = {
     try {
       return await readUrl(url);
     } catch (error) {
-      throw new BackendError(`browser: cannot fetch the wasm kernels; expected ${url.href} served (or pass init({ kernelUrl }) / init({ kernelBytes })), got ${String(error)}`, { cause: error });
+      throw new BackendError(
+        `browser: cannot fetch the wasm kernels; expected ${url.href} served (or pass init({ kernelUrl }) / init({ kernelBytes })), got ${String(error)}`,
+        { cause: error },
+      );
     }
   },
   ...browserFiles,

@@ -52,7 +52,9 @@ async function readUrl(url: string | URL): Promise<Uint8Array> {
   if (resolved.protocol === 'file:') return Deno.readFile(resolved);
   const response = await fetch(resolved);
   if (!response.ok) {
-    throw new LightningError(`deno: cannot fetch; expected HTTP 200 from ${resolved.href}, got ${response.status} ${response.statusText}`);
+    throw new LightningError(
+      `deno: cannot fetch; expected HTTP 200 from ${resolved.href}, got ${response.status} ${response.statusText}`,
+    );
   }
   return new Uint8Array(await response.arrayBuffer());
 }
@@ -72,7 +74,10 @@ export const denoPlatform: Platform = {
     try {
       return await Deno.readFile(url);
     } catch (error) {
-      throw new BackendError(`deno: kernel build missing or unreadable; expected ${url.href} readable (run npm run build:wasm; deno run --allow-read), got ${String(error)}`, { cause: error });
+      throw new BackendError(
+        `deno: kernel build missing or unreadable; expected ${url.href} readable (run npm run build:wasm; deno run --allow-read), got ${String(error)}`,
+        { cause: error },
+      );
     }
   },
   ...denoFiles,

@@ -37,12 +37,17 @@ function installGlobals(globals: object): void {
 
 function vulkanDriverNote(): string {
   const icd = process.env['VK_ICD_FILENAMES'] ?? process.env['VK_DRIVER_FILES'];
-  return icd === undefined ? 'VK_ICD_FILENAMES unset (the Vulkan loader\'s installed drivers)' : `VK_ICD_FILENAMES=${icd}`;
+  return icd === undefined
+    ? "VK_ICD_FILENAMES unset (the Vulkan loader's installed drivers)"
+    : `VK_ICD_FILENAMES=${icd}`;
 }
 
 function isModuleMissing(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(`'${PACKAGE}'`);
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+    String((error as Error).message).includes(`'${PACKAGE}'`)
+  );
 }
 
 /**
@@ -67,7 +72,10 @@ export async function dawnGpuSource(load: DawnImporter = importDawn): Promise<Gp
     installGlobals(mod.globals);
     return { gpu: mod.create([]), tried: [`webgpu package: loaded (Dawn); ${vulkanDriverNote()}`] };
   } catch (error) {
-    return { gpu: undefined, tried: [`webgpu package: loaded, but create() threw (${error instanceof Error ? error.message : String(error)})`] };
+    return {
+      gpu: undefined,
+      tried: [`webgpu package: loaded, but create() threw (${error instanceof Error ? error.message : String(error)})`],
+    };
   }
 }
 
@@ -93,7 +101,12 @@ const LINUX_GPU_NODES = ['/dev/nvidia0', '/dev/nvidiactl', '/dev/dxg', '/dev/kfd
  * `requestGpu` (an explicit request) always loads Dawn.
  * @example skipDawnProbe() // "no GPU device node on this Linux host (looked for /dev/dri/renderD*, …)"
  */
-export function skipDawnProbe(platform: string = process.platform, env: Record<string, string | undefined> = process.env, exists: (path: string) => boolean = existsSync, list: (dir: string) => string[] = safeList): string | undefined {
+export function skipDawnProbe(
+  platform: string = process.platform,
+  env: Record<string, string | undefined> = process.env,
+  exists: (path: string) => boolean = existsSync,
+  list: (dir: string) => string[] = safeList,
+): string | undefined {
   if (platform !== 'linux') return undefined;
   if (env['VK_ICD_FILENAMES'] !== undefined || env['VK_DRIVER_FILES'] !== undefined) return undefined;
   if (list('/dev/dri').some((name) => name.startsWith('renderD'))) return undefined;

@@ -35,7 +35,9 @@ async function readUrl(url: string | URL): Promise<Uint8Array> {
   if (resolved.protocol === 'file:') return new Uint8Array(await readFile(fileURLToPath(resolved)));
   const response = await fetch(resolved);
   if (!response.ok) {
-    throw new LightningError(`node: cannot fetch; expected HTTP 200 from ${resolved.href}, got ${response.status} ${response.statusText}`);
+    throw new LightningError(
+      `node: cannot fetch; expected HTTP 200 from ${resolved.href}, got ${response.status} ${response.statusText}`,
+    );
   }
   return new Uint8Array(await response.arrayBuffer());
 }
@@ -55,7 +57,10 @@ export const nodePlatform: Platform = {
     try {
       return new Uint8Array(await readFile(url));
     } catch (error) {
-      throw new BackendError(`node: kernel build missing; expected ${fileURLToPath(url)} (run npm run build:wasm), got ${(error as { code?: string }).code ?? String(error)}`, { cause: error });
+      throw new BackendError(
+        `node: kernel build missing; expected ${fileURLToPath(url)} (run npm run build:wasm), got ${(error as { code?: string }).code ?? String(error)}`,
+        { cause: error },
+      );
     }
   },
   ...nodeFiles,

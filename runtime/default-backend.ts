@@ -27,10 +27,15 @@ export function setDefaultBackendFailure(error: unknown): void {
  */
 export function getDefaultBackend(): Backend {
   if (defaultBackend === undefined && failure !== undefined) {
-    throw new BackendError(`engine: the default backend did not start; expected init() to succeed, got: ${failure instanceof Error ? failure.message : String(failure)} (call init({ kernelUrl }) or init({ kernelBytes }) to load the kernels from elsewhere)`, { cause: failure });
+    throw new BackendError(
+      `engine: the default backend did not start; expected init() to succeed, got: ${failure instanceof Error ? failure.message : String(failure)} (call init({ kernelUrl }) or init({ kernelBytes }) to load the kernels from elsewhere)`,
+      { cause: failure },
+    );
   }
   if (defaultBackend === undefined) {
-    throw new BackendError('engine: no backend is set; expected an import through a lightning-ts entry point or setDefaultBackend(), got none');
+    throw new BackendError(
+      'engine: no backend is set; expected an import through a lightning-ts entry point or setDefaultBackend(), got none',
+    );
   }
   return defaultBackend;
 }

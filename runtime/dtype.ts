@@ -18,20 +18,28 @@ export const DTYPES: readonly DType[] = ['bool', 'int32', 'float32', 'float64'];
 /** Bytes per element, e.g. `bytesPerElement('float32') === 4`. */
 export function bytesPerElement(dtype: DType): number {
   switch (dtype) {
-    case 'bool': return 1;
-    case 'int32': return 4;
-    case 'float32': return 4;
-    case 'float64': return 8;
+    case 'bool':
+      return 1;
+    case 'int32':
+      return 4;
+    case 'float32':
+      return 4;
+    case 'float64':
+      return 8;
   }
 }
 
 /** A zeroed storage array, e.g. `allocArray('int32', 3)` is `Int32Array(3)`. */
 export function allocArray(dtype: DType, length: number): StorageArray {
   switch (dtype) {
-    case 'bool': return new Uint8Array(length);
-    case 'int32': return new Int32Array(length);
-    case 'float32': return new Float32Array(length);
-    case 'float64': return new Float64Array(length);
+    case 'bool':
+      return new Uint8Array(length);
+    case 'int32':
+      return new Int32Array(length);
+    case 'float32':
+      return new Float32Array(length);
+    case 'float64':
+      return new Float64Array(length);
   }
 }
 

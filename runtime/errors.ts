@@ -129,7 +129,9 @@ export class FileSystemError extends LightningError {
   constructor(fault: FileSystemFault) {
     const component = fault.component ?? fault.operation;
     const hint = fault.hint === undefined ? '' : ` (${fault.hint})`;
-    super(`${component}: ${fault.problem}; expected ${fault.expected}, got ${fault.got}${hint}`, { cause: fault.cause });
+    super(`${component}: ${fault.problem}; expected ${fault.expected}, got ${fault.got}${hint}`, {
+      cause: fault.cause,
+    });
     this.code = fault.code;
     this.path = fault.path;
     this.operation = fault.operation;

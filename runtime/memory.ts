@@ -99,8 +99,16 @@ export function tidy<T>(fn: () => T): T {
     // Tensors made by other code while this promise is pending also land here;
     // async scopes are for one task at a time (the Trainer's step).
     return result.then(
-      (value: unknown) => { removeScope(scope); closeScope(scope, value); return value; },
-      (e: unknown) => { removeScope(scope); closeScope(scope, undefined); throw e; },
+      (value: unknown) => {
+        removeScope(scope);
+        closeScope(scope, value);
+        return value;
+      },
+      (e: unknown) => {
+        removeScope(scope);
+        closeScope(scope, undefined);
+        throw e;
+      },
     ) as T;
   }
   scopes.pop();

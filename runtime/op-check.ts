@@ -36,7 +36,12 @@ export interface OpCheckTarget {
   readonly stridedViews: boolean;
 }
 
-type Check<O extends OpName> = (t: OpCheckTarget, out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]) => void;
+type Check<O extends OpName> = (
+  t: OpCheckTarget,
+  out: TensorView,
+  inputs: readonly TensorView[],
+  attrs: OpAttrs[O],
+) => void;
 
 /**
  * Throws a typed error unless `out`, `inputs` and `attrs` follow `op`'s calling convention
@@ -46,12 +51,20 @@ type Check<O extends OpName> = (t: OpCheckTarget, out: TensorView, inputs: reado
  * checkOp(target, 'add', out, [a, b], {}); // returns, or throws e.g.
  * // ShapeError: add: input 1 has the wrong shape; expected [2,3], got [3]
  */
-export function checkOp<O extends OpName>(target: OpCheckTarget, op: O, out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]): void {
+export function checkOp<O extends OpName>(
+  target: OpCheckTarget,
+  op: O,
+  out: TensorView,
+  inputs: readonly TensorView[],
+  attrs: OpAttrs[O],
+): void {
   // own properties only: a name outside ops.ts ('toString' included) finds no check
   const check: Check<O> | undefined = Object.hasOwn(CHECKS, op) ? CHECKS[op] : undefined;
   if (check === undefined) {
     const name: string = op;
-    throw new NotImplementedOpError(`${name}: op not implemented on backend ${target.name}; expected a primitive from ops.ts, got '${name}'`);
+    throw new NotImplementedOpError(
+      `${name}: op not implemented on backend ${target.name}; expected a primitive from ops.ts, got '${name}'`,
+    );
   }
   check(target, out, inputs, attrs);
 }
@@ -108,13 +121,24 @@ function isContiguous(v: TensorView): boolean {
 function role(op: OpName, k: number, width = 4): string {
   if (k < 0) return 'out';
   switch (op) {
-    case 'sum': case 'max': case 'min': case 'argmax': case 'argmin': case 'im2col': case 'col2im':
+    case 'sum':
+    case 'max':
+    case 'min':
+    case 'argmax':
+    case 'argmin':
+    case 'im2col':
+    case 'col2im':
       return 'input';
-    case 'matmul': return ['a', 'b', 'bias'][k] ?? `input ${k}`;
-    case 'gather': return ['input', 'index'][k] ?? `input ${k}`;
-    case 'scatter_add': return ['base', 'index', 'src'][k] ?? `input ${k}`;
-    case 'adam': return `entry ${Math.floor(k / width)} ${ADAM_ROLES[k % width] ?? 'input'}`;
-    default: return `input ${k}`;
+    case 'matmul':
+      return ['a', 'b', 'bias'][k] ?? `input ${k}`;
+    case 'gather':
+      return ['input', 'index'][k] ?? `input ${k}`;
+    case 'scatter_add':
+      return ['base', 'index', 'src'][k] ?? `input ${k}`;
+    case 'adam':
+      return `entry ${Math.floor(k / width)} ${ADAM_ROLES[k % width] ?? 'input'}`;
+    default:
+      return `input ${k}`;
   }
 }
 
@@ -132,11 +156,15 @@ function checkView(op: OpName, k: number, v: TensorView, width?: number): void {
   const buffer: BufferHandle = v.buffer;
   const { shape, strides, offset } = v;
   if (v.dtype !== buffer.dtype) {
-    throw new DTypeError(`${op}: ${role(op, k, width)} view dtype differs from its buffer; expected ${buffer.dtype}, got ${v.dtype}`);
+    throw new DTypeError(
+      `${op}: ${role(op, k, width)} view dtype differs from its buffer; expected ${buffer.dtype}, got ${v.dtype}`,
+    );
   }
   const rank = shape.length;
   if (strides.length !== rank) {
-    throw new ShapeError(`${op}: ${role(op, k, width)} has one stride per dim; expected ${rank} strides, got ${fmt(strides)}`);
+    throw new ShapeError(
+      `${op}: ${role(op, k, width)} has one stride per dim; expected ${rank} strides, got ${fmt(strides)}`,
+    );
   }
   if (!Number.isInteger(offset) || offset < 0) {
     throw new IndexError(`${op}: ${role(op, k, width)} offset out of range; expected an integer >= 0, got ${offset}`);
@@ -148,10 +176,14 @@ function checkView(op: OpName, k: number, v: TensorView, width?: number): void {
     const s = shape[d] as number;
     const st = strides[d] as number;
     if (!Number.isInteger(s) || s < 0) {
-      throw new ShapeError(`${op}: ${role(op, k, width)} shape must be non-negative integers; expected e.g. [2,3], got ${fmt(shape)}`);
+      throw new ShapeError(
+        `${op}: ${role(op, k, width)} shape must be non-negative integers; expected e.g. [2,3], got ${fmt(shape)}`,
+      );
     }
     if (!Number.isInteger(st)) {
-      throw new ShapeError(`${op}: ${role(op, k, width)} strides must be integers; expected e.g. [3,1], got ${fmt(strides)}`);
+      throw new ShapeError(
+        `${op}: ${role(op, k, width)} strides must be integers; expected e.g. [3,1], got ${fmt(strides)}`,
+      );
     }
     if (s === 0) empty = true;
     const reach = (s - 1) * st;
@@ -159,7 +191,9 @@ function checkView(op: OpName, k: number, v: TensorView, width?: number): void {
     else hi += reach;
   }
   if (!empty && (lo < 0 || hi >= buffer.length)) {
-    throw new IndexError(`${op}: ${role(op, k, width)} view reaches outside its buffer; expected element indices in [0, ${buffer.length}), got [${lo}, ${hi}]`);
+    throw new IndexError(
+      `${op}: ${role(op, k, width)} view reaches outside its buffer; expected element indices in [0, ${buffer.length}), got [${lo}, ${hi}]`,
+    );
   }
 }
 
@@ -174,12 +208,15 @@ function checkDTypeIs(op: OpName, who: string, v: TensorView, dtype: DType): voi
 }
 
 function checkShapeIs(op: OpName, who: string, v: TensorView, shape: readonly number[]): void {
-  if (!sameShape(v.shape, shape)) throw new ShapeError(`${op}: ${who} has the wrong shape; expected ${fmt(shape)}, got ${fmt(v.shape)}`);
+  if (!sameShape(v.shape, shape))
+    throw new ShapeError(`${op}: ${who} has the wrong shape; expected ${fmt(shape)}, got ${fmt(v.shape)}`);
 }
 
 function checkContiguous(op: OpName, who: string, v: TensorView): void {
   if (!isContiguous(v)) {
-    throw new ShapeError(`${op}: ${who} must be contiguous; expected strides ${fmt(rowMajor(v.shape))}, got ${fmt(v.strides)}`);
+    throw new ShapeError(
+      `${op}: ${who} must be contiguous; expected strides ${fmt(rowMajor(v.shape))}, got ${fmt(v.strides)}`,
+    );
   }
 }
 
@@ -197,7 +234,9 @@ function checkContiguousOrBroadcast(op: OpName, who: string, v: TensorView): voi
     expected *= s;
   }
   if (!ok) {
-    throw new ShapeError(`${op}: ${who} must be contiguous or broadcast (stride 0); expected row-major strides over the other dims, got ${fmt(strides)} for shape ${fmt(shape)}`);
+    throw new ShapeError(
+      `${op}: ${who} must be contiguous or broadcast (stride 0); expected row-major strides over the other dims, got ${fmt(strides)} for shape ${fmt(shape)}`,
+    );
   }
 }
 
@@ -208,7 +247,8 @@ function checkAxis(op: OpName, axis: number, rank: number): void {
 }
 
 function checkNumberAttr(op: OpName, name: string, v: unknown): void {
-  if (typeof v !== 'number') throw new ValueError(`${op}: attribute ${name} is missing; expected a number, got ${String(v)}`);
+  if (typeof v !== 'number')
+    throw new ValueError(`${op}: attribute ${name} is missing; expected a number, got ${String(v)}`);
 }
 
 /** The ActivationAttrs fields activation `fn` reads are numbers. */
@@ -239,7 +279,24 @@ function checkElementwiseShapes(op: OpName, out: TensorView, inputs: readonly Te
 // ---------------------------------------------------------------------------------------
 // Each primitive's convention (ops.ts)
 
-function unary<O extends 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'relu' | 'sigmoid' | 'tanh' | 'gelu' | 'gelu_tanh' | 'silu' | 'logical_not' | 'round_f16' | 'round_bf16'>(op: O): Check<O> {
+function unary<
+  O extends
+    | 'neg'
+    | 'abs'
+    | 'sign'
+    | 'exp'
+    | 'log'
+    | 'sqrt'
+    | 'relu'
+    | 'sigmoid'
+    | 'tanh'
+    | 'gelu'
+    | 'gelu_tanh'
+    | 'silu'
+    | 'logical_not'
+    | 'round_f16'
+    | 'round_bf16',
+>(op: O): Check<O> {
   return (t, out, inputs) => {
     checkCount(op, inputs, 1);
     checkViews(op, out, inputs);
@@ -271,13 +328,17 @@ const clamp: Check<'clamp'> = (t, out, inputs, attrs) => {
   checkDTypeIs(op, 'out', out, x.dtype);
   const { min, max } = attrs;
   if ((min !== null && typeof min !== 'number') || (max !== null && typeof max !== 'number')) {
-    throw new ValueError(`clamp: bounds must be numbers or null; expected {min, max}, got {${String(min)}, ${String(max)}}`);
+    throw new ValueError(
+      `clamp: bounds must be numbers or null; expected {min, max}, got {${String(min)}, ${String(max)}}`,
+    );
   }
   checkElementwiseShapes(op, out, inputs, t.stridedViews);
 };
 
 /** Binary ops: two inputs of one dtype; comparisons output bool. */
-function binary<O extends 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'>(op: O, comparison: boolean): Check<O> {
+function binary<
+  O extends 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge',
+>(op: O, comparison: boolean): Check<O> {
   return (t, out, inputs) => {
     checkCount(op, inputs, 2);
     checkViews(op, out, inputs);
@@ -315,7 +376,13 @@ function reduce<O extends 'sum' | 'max' | 'min' | 'argmax' | 'argmin'>(op: O): C
     checkAxis(op, axis, rank);
     let fits = out.shape.length === rank;
     for (let d = 0; fits && d < rank; d++) fits = out.shape[d] === (d === axis ? 1 : x.shape[d]);
-    if (!fits) checkShapeIs(op, 'out', out, x.shape.map((s, d) => (d === axis ? 1 : s)));
+    if (!fits)
+      checkShapeIs(
+        op,
+        'out',
+        out,
+        x.shape.map((s, d) => (d === axis ? 1 : s)),
+      );
     if (!t.stridedViews) {
       checkContiguous(op, 'input', x);
       checkContiguous(op, 'out', out);
@@ -339,19 +406,25 @@ const matmul: Check<'matmul'> = (t, out, inputs, attrs) => {
   checkDTypeIs(op, 'b', b, a.dtype);
   checkDTypeIs(op, 'out', out, a.dtype);
   if (a.shape.length !== 3 || b.shape.length !== 3) {
-    throw new ShapeError(`${op}: inputs must be 3-D; expected [B,M,K] @ [B,K,N], got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+    throw new ShapeError(
+      `${op}: inputs must be 3-D; expected [B,M,K] @ [B,K,N], got ${fmt(a.shape)} @ ${fmt(b.shape)}`,
+    );
   }
   const [ba, m, ka] = a.shape as readonly [number, number, number];
   const [bb, kb, n] = b.shape as readonly [number, number, number];
   if (ka !== kb) {
-    throw new ShapeError(`${op}: inner dimensions differ; expected a[-1] == b[-2], got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+    throw new ShapeError(
+      `${op}: inner dimensions differ; expected a[-1] == b[-2], got ${fmt(a.shape)} @ ${fmt(b.shape)}`,
+    );
   }
   if (out.shape.length !== 3) {
     throw new ShapeError(`${op}: out must be 3-D; expected [B,M,N], got ${fmt(out.shape)}`);
   }
   const batch = out.shape[0] as number;
   if ((ba !== batch && ba !== 1) || (bb !== batch && bb !== 1)) {
-    throw new ShapeError(`${op}: batch sizes differ; expected a[0] and b[0] equal to out[0] = ${batch} (or 1), got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+    throw new ShapeError(
+      `${op}: batch sizes differ; expected a[0] and b[0] equal to out[0] = ${batch} (or 1), got ${fmt(a.shape)} @ ${fmt(b.shape)}`,
+    );
   }
   if (out.shape[1] !== m || out.shape[2] !== n) checkShapeIs(op, 'out', out, [batch, m, n]);
   if (!t.stridedViews) checkContiguous(op, 'out', out);
@@ -399,14 +472,18 @@ const fill: Check<'fill'> = (t, out, inputs, attrs) => {
 function checkIndexFits(op: OpName, index: readonly number[], input: readonly number[], axis: number): void {
   for (let d = 0; d < index.length; d++) {
     if (d !== axis && (index[d] as number) > (input[d] as number)) {
-      throw new ShapeError(`${op}: index is larger than the input outside the axis; expected index.shape[d] <= ${fmt(input)}[d] for d != ${axis}, got ${fmt(index)}`);
+      throw new ShapeError(
+        `${op}: index is larger than the input outside the axis; expected index.shape[d] <= ${fmt(input)}[d] for d != ${axis}, got ${fmt(index)}`,
+      );
     }
   }
 }
 
 function checkIndexRank(op: OpName, index: TensorView, data: TensorView): void {
   if (index.shape.length !== data.shape.length) {
-    throw new ShapeError(`${op}: index and input ranks differ; expected rank ${data.shape.length}, got ${fmt(index.shape)}`);
+    throw new ShapeError(
+      `${op}: index and input ranks differ; expected rank ${data.shape.length}, got ${fmt(index.shape)}`,
+    );
   }
 }
 
@@ -474,7 +551,13 @@ const GEOMETRY = ['kernelH', 'kernelW', 'strideH', 'strideW', 'dilationH', 'dila
  * im2col and col2im: image `[N, C, H, W]` and columns `[N, C·kH·kW, oH, oW]`, both
  * contiguous and of one dtype; integer geometry (kernel, stride, dilation >= 1, padding >= 0).
  */
-function checkIm2col(t: OpCheckTarget, op: 'im2col' | 'col2im', image: TensorView, cols: TensorView, a: Im2colAttrs): void {
+function checkIm2col(
+  t: OpCheckTarget,
+  op: 'im2col' | 'col2im',
+  image: TensorView,
+  cols: TensorView,
+  a: Im2colAttrs,
+): void {
   t.supports(op, image.dtype);
   checkDTypeIs(op, 'columns', cols, image.dtype);
   for (let i = 0; i < GEOMETRY.length; i++) {
@@ -482,7 +565,9 @@ function checkIm2col(t: OpCheckTarget, op: 'im2col' | 'col2im', image: TensorVie
     const v: unknown = a[k];
     const min = i >= 6 ? 0 : 1;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      throw new ValueError(`${op}: attribute ${k} must be an integer >= ${min}; expected e.g. ${min + 1}, got ${String(v)}`);
+      throw new ValueError(
+        `${op}: attribute ${k} must be an integer >= ${min}; expected e.g. ${min + 1}, got ${String(v)}`,
+      );
     }
   }
   if (image.shape.length !== 4) {
@@ -491,7 +576,9 @@ function checkIm2col(t: OpCheckTarget, op: 'im2col' | 'col2im', image: TensorVie
   const n = image.shape[0] as number;
   const c = image.shape[1] as number;
   if (cols.shape.length !== 4 || cols.shape[0] !== n || cols.shape[1] !== c * a.kernelH * a.kernelW) {
-    throw new ShapeError(`${op}: columns have the wrong shape; expected [${n},${c * a.kernelH * a.kernelW},oH,oW], got ${fmt(cols.shape)}`);
+    throw new ShapeError(
+      `${op}: columns have the wrong shape; expected [${n},${c * a.kernelH * a.kernelW},oH,oW], got ${fmt(cols.shape)}`,
+    );
   }
   if (t.stridedViews) return;
   checkContiguous(op, 'image', image);
@@ -521,10 +608,14 @@ const adam: Check<'adam'> = (t, out, inputs, a) => {
   const width = a.amsgrad ? 5 : 4;
   const count = a.count;
   if (!Number.isInteger(count) || count < 1) {
-    throw new ValueError(`${op}: attribute count must be a positive integer; expected count >= 1, got ${String(count)}`);
+    throw new ValueError(
+      `${op}: attribute count must be a positive integer; expected count >= 1, got ${String(count)}`,
+    );
   }
   if (inputs.length !== count * width) {
-    throw new ValueError(`${op}: wrong number of inputs; expected ${count * width} (${count} × [param, grad, expAvg, expAvgSq${a.amsgrad ? ', maxExpAvgSq' : ''}]), got ${inputs.length}`);
+    throw new ValueError(
+      `${op}: wrong number of inputs; expected ${count * width} (${count} × [param, grad, expAvg, expAvgSq${a.amsgrad ? ', maxExpAvgSq' : ''}]), got ${inputs.length}`,
+    );
   }
   checkView(op, -1, out);
   for (let k = 0; k < inputs.length; k++) checkView(op, k, inputs[k] as TensorView, width);
@@ -532,7 +623,9 @@ const adam: Check<'adam'> = (t, out, inputs, a) => {
   t.supports(op, p0.dtype);
   // out only names the first param: every param is written in place.
   if (out.buffer !== p0.buffer || out.offset !== p0.offset || numel(out.shape) !== numel(p0.shape)) {
-    throw new ShapeError(`${op}: out must be the first param itself; expected a view of buffer ${p0.buffer.id} at offset ${p0.offset} with ${numel(p0.shape)} elements, got buffer ${out.buffer.id} at offset ${out.offset} with ${numel(out.shape)}`);
+    throw new ShapeError(
+      `${op}: out must be the first param itself; expected a view of buffer ${p0.buffer.id} at offset ${p0.offset} with ${numel(p0.shape)} elements, got buffer ${out.buffer.id} at offset ${out.offset} with ${numel(out.shape)}`,
+    );
   }
   for (let i = 0; i < ADAM_NUMBERS.length; i++) {
     const k = ADAM_NUMBERS[i] as (typeof ADAM_NUMBERS)[number];
@@ -545,7 +638,9 @@ const adam: Check<'adam'> = (t, out, inputs, a) => {
       const v = inputs[k] as TensorView;
       if (v.dtype !== p0.dtype) checkDTypeIs(op, role(op, k, width), v, p0.dtype);
       if (numel(v.shape) !== n) {
-        throw new ShapeError(`${op}: ${role(op, k, width)} has the wrong numel; expected ${n} (its param's), got ${numel(v.shape)} (shape ${fmt(v.shape)})`);
+        throw new ShapeError(
+          `${op}: ${role(op, k, width)} has the wrong numel; expected ${n} (its param's), got ${numel(v.shape)} (shape ${fmt(v.shape)})`,
+        );
       }
       if (!isContiguous(v)) checkContiguous(op, role(op, k, width), v);
     }
@@ -554,15 +649,52 @@ const adam: Check<'adam'> = (t, out, inputs, a) => {
 
 /** Every primitive's check, in ops.ts's order. */
 const CHECKS: { readonly [O in OpName]: Check<O> } = {
-  neg: unary('neg'), abs: unary('abs'), sign: unary('sign'), exp: unary('exp'), log: unary('log'), sqrt: unary('sqrt'),
-  relu: unary('relu'), sigmoid: unary('sigmoid'), tanh: unary('tanh'), gelu: unary('gelu'), gelu_tanh: unary('gelu_tanh'),
-  silu: unary('silu'), softplus: activation('softplus'), elu: activation('elu'), leaky_relu: activation('leaky_relu'),
-  clamp, logical_not: unary('logical_not'), round_f16: unary('round_f16'), round_bf16: unary('round_bf16'),
-  add: binary('add', false), sub: binary('sub', false), mul: binary('mul', false), div: binary('div', false),
-  pow: binary('pow', false), maximum: binary('maximum', false), minimum: binary('minimum', false),
-  eq: binary('eq', true), ne: binary('ne', true), lt: binary('lt', true), le: binary('le', true),
-  gt: binary('gt', true), ge: binary('ge', true),
+  neg: unary('neg'),
+  abs: unary('abs'),
+  sign: unary('sign'),
+  exp: unary('exp'),
+  log: unary('log'),
+  sqrt: unary('sqrt'),
+  relu: unary('relu'),
+  sigmoid: unary('sigmoid'),
+  tanh: unary('tanh'),
+  gelu: unary('gelu'),
+  gelu_tanh: unary('gelu_tanh'),
+  silu: unary('silu'),
+  softplus: activation('softplus'),
+  elu: activation('elu'),
+  leaky_relu: activation('leaky_relu'),
+  clamp,
+  logical_not: unary('logical_not'),
+  round_f16: unary('round_f16'),
+  round_bf16: unary('round_bf16'),
+  add: binary('add', false),
+  sub: binary('sub', false),
+  mul: binary('mul', false),
+  div: binary('div', false),
+  pow: binary('pow', false),
+  maximum: binary('maximum', false),
+  minimum: binary('minimum', false),
+  eq: binary('eq', true),
+  ne: binary('ne', true),
+  lt: binary('lt', true),
+  le: binary('le', true),
+  gt: binary('gt', true),
+  ge: binary('ge', true),
   where,
-  sum: reduce('sum'), max: reduce('max'), min: reduce('min'), argmax: reduce('argmax'), argmin: reduce('argmin'),
-  matmul, copy, cast, fill, gather, scatter_add: scatterAdd, unary_backward: unaryBackward, im2col, col2im, adam,
+  sum: reduce('sum'),
+  max: reduce('max'),
+  min: reduce('min'),
+  argmax: reduce('argmax'),
+  argmin: reduce('argmin'),
+  matmul,
+  copy,
+  cast,
+  fill,
+  gather,
+  scatter_add: scatterAdd,
+  unary_backward: unaryBackward,
+  im2col,
+  col2im,
+  adam,
 };

@@ -27,22 +27,57 @@ import type { DType } from './dtype.ts';
 
 /** Elementwise functions of one input. */
 export const UNARY_OPS = [
-  'neg', 'abs', 'sign', 'exp', 'log', 'sqrt',
-  'relu', 'sigmoid', 'tanh', 'gelu', 'gelu_tanh', 'silu', 'softplus', 'elu', 'leaky_relu',
-  'clamp', 'logical_not', 'round_f16', 'round_bf16',
+  'neg',
+  'abs',
+  'sign',
+  'exp',
+  'log',
+  'sqrt',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'gelu',
+  'gelu_tanh',
+  'silu',
+  'softplus',
+  'elu',
+  'leaky_relu',
+  'clamp',
+  'logical_not',
+  'round_f16',
+  'round_bf16',
 ] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
 /** The activations that have a fused backward (`unary_backward`). */
 export const ACTIVATIONS = [
-  'relu', 'sigmoid', 'tanh', 'gelu', 'gelu_tanh', 'silu', 'softplus', 'elu', 'leaky_relu',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'gelu',
+  'gelu_tanh',
+  'silu',
+  'softplus',
+  'elu',
+  'leaky_relu',
 ] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
 /** Elementwise functions of two inputs of the same dtype. Comparisons output bool. */
 export const BINARY_OPS = [
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
-  'eq', 'ne', 'lt', 'le', 'gt', 'ge',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'maximum',
+  'minimum',
+  'eq',
+  'ne',
+  'lt',
+  'le',
+  'gt',
+  'ge',
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 
@@ -291,21 +326,54 @@ export type OpName = keyof OpAttrs;
 
 /** The list of every primitive, for tests that iterate over all of them. */
 export const OP_NAMES: readonly OpName[] = [
-  ...UNARY_OPS, ...BINARY_OPS, 'where', ...REDUCE_OPS, 'matmul',
-  'copy', 'cast', 'fill', 'gather', 'scatter_add', 'unary_backward', 'im2col', 'col2im', 'adam',
+  ...UNARY_OPS,
+  ...BINARY_OPS,
+  'where',
+  ...REDUCE_OPS,
+  'matmul',
+  'copy',
+  'cast',
+  'fill',
+  'gather',
+  'scatter_add',
+  'unary_backward',
+  'im2col',
+  'col2im',
+  'adam',
 ];
 
 /** The dtypes each primitive must accept on a backend that supports the dtype. */
 export function opDTypes(op: OpName): readonly DType[] {
   switch (op) {
-    case 'neg': case 'abs': case 'sign':
-    case 'add': case 'sub': case 'mul': case 'pow': case 'maximum': case 'minimum':
-    case 'sum': case 'max': case 'min': case 'argmax': case 'argmin':
-    case 'gather': case 'scatter_add': case 'where': case 'clamp':
+    case 'neg':
+    case 'abs':
+    case 'sign':
+    case 'add':
+    case 'sub':
+    case 'mul':
+    case 'pow':
+    case 'maximum':
+    case 'minimum':
+    case 'sum':
+    case 'max':
+    case 'min':
+    case 'argmax':
+    case 'argmin':
+    case 'gather':
+    case 'scatter_add':
+    case 'where':
+    case 'clamp':
       return ['float32', 'float64', 'int32'];
-    case 'eq': case 'ne': case 'lt': case 'le': case 'gt': case 'ge':
+    case 'eq':
+    case 'ne':
+    case 'lt':
+    case 'le':
+    case 'gt':
+    case 'ge':
       return ['float32', 'float64', 'int32'];
-    case 'copy': case 'cast': case 'fill':
+    case 'copy':
+    case 'cast':
+    case 'fill':
       return ['float32', 'float64', 'int32', 'bool'];
     case 'logical_not':
       return ['bool'];

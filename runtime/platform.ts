@@ -7,7 +7,13 @@
 
 import type { GpuDetection, GpuHandle, GpuRequestOptions } from './backends/webgpu/device.ts';
 
-export type { GpuAdapterDescription, GpuDetection, GpuFeatures, GpuHandle, GpuRequestOptions } from './backends/webgpu/device.ts';
+export type {
+  GpuAdapterDescription,
+  GpuDetection,
+  GpuFeatures,
+  GpuHandle,
+  GpuRequestOptions,
+} from './backends/webgpu/device.ts';
 
 /** Which kernel build to load: plain simd128, or relaxed-simd (FMA). */
 export type KernelVariant = 'simd' | 'relaxed';
@@ -71,7 +77,9 @@ export interface Platform {
 export const TEMP_FILE_SUFFIX = '.lts-tmp';
 
 /** The file methods of a {@link Platform}, all present: what a binding's file system provides. */
-export type PlatformFiles = Required<Pick<Platform, 'readFile' | 'writeFile' | 'listDir' | 'removeFile' | 'mkdirp' | 'sweepTempFiles'>>;
+export type PlatformFiles = Required<
+  Pick<Platform, 'readFile' | 'writeFile' | 'listDir' | 'removeFile' | 'mkdirp' | 'sweepTempFiles'>
+>;
 
 let current: Platform | undefined;
 
@@ -83,7 +91,9 @@ export function setPlatform(platform: Platform): void {
 /** The host's Platform. Throws if no binding installed one. */
 export function getPlatform(): Platform {
   if (current === undefined) {
-    throw new Error('platform: no platform installed; expected an import of lightning-ts through its node, deno or browser entry, got runtime/ imported directly');
+    throw new Error(
+      'platform: no platform installed; expected an import of lightning-ts through its node, deno or browser entry, got runtime/ imported directly',
+    );
   }
   return current;
 }

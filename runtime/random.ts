@@ -15,8 +15,10 @@ const W1 = 0xbb67ae85;
 
 /** High 32 bits of the unsigned 64-bit product a*b. */
 function mulhi(a: number, b: number): number {
-  const aLo = a & 0xffff, aHi = a >>> 16;
-  const bLo = b & 0xffff, bHi = b >>> 16;
+  const aLo = a & 0xffff,
+    aHi = a >>> 16;
+  const bLo = b & 0xffff,
+    bHi = b >>> 16;
   const lo = aLo * bLo;
   const mid1 = aHi * bLo;
   const mid2 = aLo * bHi;
@@ -28,19 +30,35 @@ function mulhi(a: number, b: number): number {
  * One Philox4x32-10 block: 4 counter words and 2 key words → 4 random words.
  * Matches the Random123 reference (Salmon et al., SC'11).
  */
-export function philox4x32(counter: readonly [number, number, number, number], key: readonly [number, number], out: Uint32Array): void {
-  let c0 = counter[0] >>> 0, c1 = counter[1] >>> 0, c2 = counter[2] >>> 0, c3 = counter[3] >>> 0;
-  let k0 = key[0] >>> 0, k1 = key[1] >>> 0;
+export function philox4x32(
+  counter: readonly [number, number, number, number],
+  key: readonly [number, number],
+  out: Uint32Array,
+): void {
+  let c0 = counter[0] >>> 0,
+    c1 = counter[1] >>> 0,
+    c2 = counter[2] >>> 0,
+    c3 = counter[3] >>> 0;
+  let k0 = key[0] >>> 0,
+    k1 = key[1] >>> 0;
   for (let round = 0; round < 10; round++) {
-    const hi0 = mulhi(M0, c0), lo0 = Math.imul(M0, c0) >>> 0;
-    const hi1 = mulhi(M1, c2), lo1 = Math.imul(M1, c2) >>> 0;
+    const hi0 = mulhi(M0, c0),
+      lo0 = Math.imul(M0, c0) >>> 0;
+    const hi1 = mulhi(M1, c2),
+      lo1 = Math.imul(M1, c2) >>> 0;
     const n0 = (hi1 ^ c1 ^ k0) >>> 0;
     const n2 = (hi0 ^ c3 ^ k1) >>> 0;
-    c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
+    c0 = n0;
+    c1 = lo1;
+    c2 = n2;
+    c3 = lo0;
     k0 = (k0 + W0) >>> 0;
     k1 = (k1 + W1) >>> 0;
   }
-  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
 }
 
 /**
@@ -48,15 +66,24 @@ export function philox4x32(counter: readonly [number, number, number, number], k
  * `out[at..at+3]`: the same rounds with the multiplier halves as constants, no tuples.
  */
 function philoxBlock(c0: number, c1: number, k0: number, k1: number, out: Uint32Array, at: number): void {
-  let c2 = 0, c3 = 0;
+  let c2 = 0,
+    c3 = 0;
   for (let round = 0; round < 10; round++) {
     // mulhi(M0, c0) and mulhi(M1, c2), with M0 = 0xd2511f53 and M1 = 0xcd9e8d57 split in 16-bit halves.
-    const a0Lo = c0 & 0xffff, a0Hi = c0 >>> 16;
-    const lo0 = 0x1f53 * a0Lo, m0a = 0xd251 * a0Lo, m0b = 0x1f53 * a0Hi;
-    const hi0 = (0xd251 * a0Hi + (m0a >>> 16) + (m0b >>> 16) + (((lo0 >>> 16) + (m0a & 0xffff) + (m0b & 0xffff)) >>> 16)) >>> 0;
-    const a2Lo = c2 & 0xffff, a2Hi = c2 >>> 16;
-    const lo2 = 0x8d57 * a2Lo, m2a = 0xcd9e * a2Lo, m2b = 0x8d57 * a2Hi;
-    const hi2 = (0xcd9e * a2Hi + (m2a >>> 16) + (m2b >>> 16) + (((lo2 >>> 16) + (m2a & 0xffff) + (m2b & 0xffff)) >>> 16)) >>> 0;
+    const a0Lo = c0 & 0xffff,
+      a0Hi = c0 >>> 16;
+    const lo0 = 0x1f53 * a0Lo,
+      m0a = 0xd251 * a0Lo,
+      m0b = 0x1f53 * a0Hi;
+    const hi0 =
+      (0xd251 * a0Hi + (m0a >>> 16) + (m0b >>> 16) + (((lo0 >>> 16) + (m0a & 0xffff) + (m0b & 0xffff)) >>> 16)) >>> 0;
+    const a2Lo = c2 & 0xffff,
+      a2Hi = c2 >>> 16;
+    const lo2 = 0x8d57 * a2Lo,
+      m2a = 0xcd9e * a2Lo,
+      m2b = 0x8d57 * a2Hi;
+    const hi2 =
+      (0xcd9e * a2Hi + (m2a >>> 16) + (m2b >>> 16) + (((lo2 >>> 16) + (m2a & 0xffff) + (m2b & 0xffff)) >>> 16)) >>> 0;
     const p0 = Math.imul(M0, c0) >>> 0;
     const p2 = Math.imul(M1, c2) >>> 0;
     c0 = (hi2 ^ c1 ^ k0) >>> 0;
@@ -66,7 +93,10 @@ function philoxBlock(c0: number, c1: number, k0: number, k1: number, out: Uint32
     k0 = (k0 + W0) >>> 0;
     k1 = (k1 + W1) >>> 0;
   }
-  out[at] = c0; out[at + 1] = c1; out[at + 2] = c2; out[at + 3] = c3;
+  out[at] = c0;
+  out[at + 1] = c1;
+  out[at + 2] = c2;
+  out[at + 3] = c3;
 }
 
 /**
@@ -141,7 +171,8 @@ export class Generator {
   /** `n` uniformly distributed unsigned 32-bit integers. */
   uint32(n: number): Uint32Array {
     const out = new Uint32Array(n);
-    const k0 = this.#seed >>> 0, k1 = Math.floor(this.#seed / 0x100000000) >>> 0;
+    const k0 = this.#seed >>> 0,
+      k1 = Math.floor(this.#seed / 0x100000000) >>> 0;
     const block = this.#block;
     const full = n & ~3;
     let off = this.#offset;
@@ -151,7 +182,8 @@ export class Generator {
     }
     // Whole blocks straight into `out`: initialisation draws ~10^5 numbers at start-up,
     // where a call per block (counter tuples, copies) cost more than the rounds.
-    for (let i = (off - this.#offset) * 4; i < full; i += 4, off++) philoxBlock(off >>> 0, Math.floor(off / 0x100000000) >>> 0, k0, k1, out, i);
+    for (let i = (off - this.#offset) * 4; i < full; i += 4, off++)
+      philoxBlock(off >>> 0, Math.floor(off / 0x100000000) >>> 0, k0, k1, out, i);
     if (full < n) {
       philoxBlock(off >>> 0, Math.floor(off / 0x100000000) >>> 0, k0, k1, block, 0);
       off++;
@@ -201,7 +233,9 @@ export class Generator {
     const bits = this.uint32(n);
     for (let i = n - 1; i > 0; i--) {
       const j = Math.floor((bits[i]! / 4294967296) * (i + 1));
-      const t = out[i]!; out[i] = out[j]!; out[j] = t;
+      const t = out[i]!;
+      out[i] = out[j]!;
+      out[j] = t;
     }
     return out;
   }

@@ -75,18 +75,23 @@ export function kernelFileName(variant: KernelVariant): string {
 export async function initBackend(host: InitHost, options: InitOptions = {}): Promise<Backend> {
   const name = options.backend ?? 'wasm';
   if (!BACKEND_NAMES.includes(name)) {
-    throw new ValueError(`init: unknown backend; expected one of ${BACKEND_NAMES.map((n) => `'${n}'`).join(', ')}, got ${JSON.stringify(name)}`);
+    throw new ValueError(
+      `init: unknown backend; expected one of ${BACKEND_NAMES.map((n) => `'${n}'`).join(', ')}, got ${JSON.stringify(name)}`,
+    );
   }
   const deterministic = options.deterministic ?? false;
   if (typeof deterministic !== 'boolean') {
-    throw new ValueError(`init: deterministic must be a boolean; expected true or false, got ${JSON.stringify(deterministic)}`);
+    throw new ValueError(
+      `init: deterministic must be a boolean; expected true or false, got ${JSON.stringify(deterministic)}`,
+    );
   }
   if (options.kernelBytes !== undefined && options.kernelUrl !== undefined) {
     throw new ValueError('init: kernelBytes and kernelUrl both given; expected at most one kernel source, got both');
   }
   let backend: Backend;
   if (name === 'reference') {
-    const extra = options.kernelBytes !== undefined ? 'kernelBytes' : options.kernelUrl !== undefined ? 'kernelUrl' : undefined;
+    const extra =
+      options.kernelBytes !== undefined ? 'kernelBytes' : options.kernelUrl !== undefined ? 'kernelUrl' : undefined;
     if (extra !== undefined) {
       throw new ValueError(`init: ${extra} applies to the wasm backend only; expected backend 'wasm', got 'reference'`);
     }
@@ -101,7 +106,10 @@ export async function initBackend(host: InitHost, options: InitOptions = {}): Pr
       backend = wasm;
     } catch (error) {
       if (error instanceof BackendError) throw error;
-      throw new BackendError(`init: the wasm backend did not start; expected a valid ${kernelFileName(variant)} build, got an error (${String(error)})`, { cause: error });
+      throw new BackendError(
+        `init: the wasm backend did not start; expected a valid ${kernelFileName(variant)} build, got an error (${String(error)})`,
+        { cause: error },
+      );
     }
   }
   setDefaultBackend(backend);
@@ -113,7 +121,9 @@ async function kernelBytes(host: InitHost, variant: KernelVariant, options: Init
   if (given !== undefined) {
     if (given instanceof Uint8Array) return given;
     if (given instanceof ArrayBuffer) return new Uint8Array(given);
-    throw new ValueError(`init: kernelBytes has the wrong type; expected a Uint8Array or ArrayBuffer, got ${Object.prototype.toString.call(given)}`);
+    throw new ValueError(
+      `init: kernelBytes has the wrong type; expected a Uint8Array or ArrayBuffer, got ${Object.prototype.toString.call(given)}`,
+    );
   }
   if (options.kernelUrl !== undefined) {
     const raw = String(options.kernelUrl);
@@ -121,13 +131,19 @@ async function kernelBytes(host: InitHost, variant: KernelVariant, options: Init
     try {
       return await host.readUrl(url);
     } catch (error) {
-      throw new BackendError(`init: cannot load the wasm kernels; expected ${kernelFileName(variant)} at kernelUrl, got an error reading ${String(url)} (${String(error)})`, { cause: error });
+      throw new BackendError(
+        `init: cannot load the wasm kernels; expected ${kernelFileName(variant)} at kernelUrl, got an error reading ${String(url)} (${String(error)})`,
+        { cause: error },
+      );
     }
   }
   try {
     return await host.platform.loadKernelBytes(variant);
   } catch (error) {
     if (error instanceof BackendError) throw error;
-    throw new BackendError(`init: cannot load the wasm kernels; expected ${kernelFileName(variant)} from the ${host.platform.name} binding, got an error (${String(error)})`, { cause: error });
+    throw new BackendError(
+      `init: cannot load the wasm kernels; expected ${kernelFileName(variant)} from the ${host.platform.name} binding, got an error (${String(error)})`,
+      { cause: error },
+    );
   }
 }

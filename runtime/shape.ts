@@ -65,7 +65,9 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new ShapeError(`${op}: shapes cannot broadcast; expected equal sizes or 1 at each dim, got ${shapeString(a)} and ${shapeString(b)}`);
+      throw new ShapeError(
+        `${op}: shapes cannot broadcast; expected equal sizes or 1 at each dim, got ${shapeString(a)} and ${shapeString(b)}`,
+      );
     }
     out[i] = da === 1 ? db : da;
   }
@@ -91,7 +93,10 @@ export function inferShape(op: string, shape: Shape, numel: number): number[] {
   for (let i = 0; i < shape.length; i++) {
     const s = shape[i]!;
     if (s === -1) {
-      if (infer >= 0) throw new ShapeError(`${op}: only one dimension can be inferred; expected at most one -1, got ${shapeString(shape)}`);
+      if (infer >= 0)
+        throw new ShapeError(
+          `${op}: only one dimension can be inferred; expected at most one -1, got ${shapeString(shape)}`,
+        );
       infer = i;
     } else if (!Number.isInteger(s) || s < 0) {
       throw new ShapeError(`${op}: invalid shape; expected non-negative sizes or -1, got ${shapeString(shape)}`);
@@ -102,11 +107,15 @@ export function inferShape(op: string, shape: Shape, numel: number): number[] {
   const out = [...shape];
   if (infer >= 0) {
     if (known === 0 || numel % known !== 0) {
-      throw new ShapeError(`${op}: shape is invalid for input of size ${numel}; expected a shape whose product divides ${numel}, got ${shapeString(shape)}`);
+      throw new ShapeError(
+        `${op}: shape is invalid for input of size ${numel}; expected a shape whose product divides ${numel}, got ${shapeString(shape)}`,
+      );
     }
     out[infer] = numel / known;
   } else if (known !== numel) {
-    throw new ShapeError(`${op}: shape is invalid for input of size ${numel}; expected ${numel} elements, got ${shapeString(shape)}`);
+    throw new ShapeError(
+      `${op}: shape is invalid for input of size ${numel}; expected ${numel} elements, got ${shapeString(shape)}`,
+    );
   }
   return out;
 }

@@ -19,8 +19,15 @@ const builds = [
 
 function run(build) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [asc, '--config', 'asconfig.json', '--target', build.target], { cwd: root, stdio: 'inherit' });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`build-wasm: asc failed; expected exit code 0, got ${code} for ${build.out}`))));
+    const child = spawn(process.execPath, [asc, '--config', 'asconfig.json', '--target', build.target], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`build-wasm: asc failed; expected exit code 0, got ${code} for ${build.out}`)),
+    );
   });
 }
 

@@ -38,7 +38,10 @@ console.log(JSON.stringify(out));
 
 describe('memory: garbage collection', () => {
   it('memory: dropped tensors that no scope owns are returned by the FinalizationRegistry', async () => {
-    const r = await runChild(process.execPath, ['--expose-gc', '--input-type=module', '-e', PROGRAM], { cwd: ROOT, timeoutMs: 60_000 });
+    const r = await runChild(process.execPath, ['--expose-gc', '--input-type=module', '-e', PROGRAM], {
+      cwd: ROOT,
+      timeoutMs: 60_000,
+    });
     expect(r.code, describeRun('node --expose-gc', r)).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
     // each loop body leaves one or two tensors that nothing disposes

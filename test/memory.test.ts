@@ -10,7 +10,9 @@ import { scopeDepth } from '../runtime/memory.ts';
 import { availableBackends } from './helpers/backends.ts';
 
 const backends = await availableBackends();
-afterAll(() => { for (const b of backends) b.dispose(); });
+afterAll(() => {
+  for (const b of backends) b.dispose();
+});
 
 function live(backend: Backend): number {
   return backend.memory().liveBuffers;
@@ -90,10 +92,12 @@ for (const backend of backends) {
 
     it('tidy: disposes what it made when fn throws, and closes the scope', () => {
       const start = live(backend);
-      expect(() => tidy(() => {
-        ones([4]).mul(2);
-        throw new Error('step failed');
-      })).toThrow('step failed');
+      expect(() =>
+        tidy(() => {
+          ones([4]).mul(2);
+          throw new Error('step failed');
+        }),
+      ).toThrow('step failed');
       expect(live(backend)).toBe(start);
       expect(scopeDepth()).toBe(0);
     });
@@ -114,7 +118,10 @@ for (const backend of backends) {
     it('tidy: a returned view keeps its base buffer alive until the view is disposed', async () => {
       const start = live(backend);
       const v = tidy(() => ones([2, 3]).mul(4).t().narrow(0, 1, 2));
-      expect(await v.tolist()).toEqual([[4, 4], [4, 4]]);
+      expect(await v.tolist()).toEqual([
+        [4, 4],
+        [4, 4],
+      ]);
       expect(live(backend)).toBe(start + 1);
       v.dispose();
       expect(live(backend)).toBe(start);
@@ -124,7 +131,9 @@ for (const backend of backends) {
       const w = randn([4, 3], { requiresGrad: true });
       const x = randn([2, 3]);
       const start = live(backend);
-      tidy(() => { linear(x, w).relu().sum().backward(); });
+      tidy(() => {
+        linear(x, w).relu().sum().backward();
+      });
       expect(live(backend)).toBe(start + 1);
       w.grad!.dispose();
       w.grad = null;
@@ -144,17 +153,20 @@ for (const backend of backends) {
       const b2 = zeros([8], { requiresGrad: true });
       const params = [w1, b1, w2, b2];
       const lr = 0.05;
-      const step = (): Tensor => tidy(() => {
-        const out = linear(linear(x, w1, b1).relu(), w2, b2);
-        const loss = out.sub(y).pow(2).mean();
-        loss.backward();
-        noGrad(() => { for (const p of params) p.sub_(p.grad!.mul(lr)); });
-        for (const p of params) {
-          p.grad!.dispose();
-          p.grad = null;
-        }
-        return loss;
-      });
+      const step = (): Tensor =>
+        tidy(() => {
+          const out = linear(linear(x, w1, b1).relu(), w2, b2);
+          const loss = out.sub(y).pow(2).mean();
+          loss.backward();
+          noGrad(() => {
+            for (const p of params) p.sub_(p.grad!.mul(lr));
+          });
+          for (const p of params) {
+            p.grad!.dispose();
+            p.grad = null;
+          }
+          return loss;
+        });
       const start = live(backend);
       let firstLoss = NaN;
       let at100: { liveBuffers: number; reservedBytes: number } | null = null;
@@ -167,9 +179,16 @@ for (const backend of backends) {
       const atEnd = backend.memory();
       expect(at100).not.toBeNull();
       expect(atEnd.liveBuffers, 'live buffers after the last step equal those after step 100').toBe(at100!.liveBuffers);
-      expect(atEnd.reservedBytes, 'reserved bytes after the last step equal those after step 100').toBe(at100!.reservedBytes);
+      expect(atEnd.reservedBytes, 'reserved bytes after the last step equal those after step 100').toBe(
+        at100!.reservedBytes,
+      );
       expect(atEnd.liveBuffers, 'nothing outlives a step').toBe(start);
-      const finalLoss = await tidy(() => linear(linear(x, w1, b1).relu(), w2, b2).sub(y).pow(2).mean()).item();
+      const finalLoss = await tidy(() =>
+        linear(linear(x, w1, b1).relu(), w2, b2)
+          .sub(y)
+          .pow(2)
+          .mean(),
+      ).item();
       expect(finalLoss, 'the loop really trains').toBeLessThan(firstLoss * 0.5);
       for (const t of [x, y, ...params]) t.dispose();
     }, 60_000);

@@ -16,9 +16,22 @@ const SCANNED_DIRS = ['runtime', 'assembly'];
 
 /** Host globals that runtime/ must not name (property names like `opts.process` are fine). */
 const FORBIDDEN_GLOBALS = [
-  'process', 'Deno', 'Bun', 'window', 'document', 'navigator', 'Worker', 'SharedWorker',
-  'worker_threads', 'Buffer', '__dirname', '__filename', 'setImmediate', 'importScripts',
-  'localStorage', 'sessionStorage',
+  'process',
+  'Deno',
+  'Bun',
+  'window',
+  'document',
+  'navigator',
+  'Worker',
+  'SharedWorker',
+  'worker_threads',
+  'Buffer',
+  '__dirname',
+  '__filename',
+  'setImmediate',
+  'importScripts',
+  'localStorage',
+  'sessionStorage',
 ];
 
 /** Host idioms that need more than a name: CommonJS and Node's `global`. */
@@ -31,7 +44,7 @@ const FORBIDDEN_PATTERNS: readonly (readonly [RegExp, string])[] = [
 ];
 
 /** One forbidden mention: where, and which rule fired. */
-export interface PurityHit {
+interface PurityHit {
   readonly line: number;
   readonly rule: string;
   readonly text: string;
@@ -64,14 +77,27 @@ function strip(source: string): { code: string; bare: string; strings: { value: 
     let text = '';
     while (i < source.length) {
       const c = source[i]!;
-      if (c === '\\') { text += source.slice(i, i + 2); i += 2; continue; }
-      if (c === '`') { emit(text, blank(text)); emit('`'); i++; return; }
-      if (c === '$' && source[i + 1] === '{') {
-        emit(text, blank(text)); emit('${'); i += 2;
-        templateDepth.push(braces); braces++;
+      if (c === '\\') {
+        text += source.slice(i, i + 2);
+        i += 2;
+        continue;
+      }
+      if (c === '`') {
+        emit(text, blank(text));
+        emit('`');
+        i++;
         return;
       }
-      text += c; i++;
+      if (c === '$' && source[i + 1] === '{') {
+        emit(text, blank(text));
+        emit('${');
+        i += 2;
+        templateDepth.push(braces);
+        braces++;
+        return;
+      }
+      text += c;
+      i++;
     }
     emit(text, blank(text));
   };
@@ -101,34 +127,48 @@ function strip(source: string): { code: string; bare: string; strings: { value: 
       continue;
     }
     if (c === '`') {
-      emit('`'); i++;
+      emit('`');
+      i++;
       readTemplate();
       continue;
     }
-    if (c === '{') { braces++; emit(c); i++; continue; }
+    if (c === '{') {
+      braces++;
+      emit(c);
+      i++;
+      continue;
+    }
     if (c === '}') {
       braces--;
       if (templateDepth.length > 0 && templateDepth[templateDepth.length - 1] === braces) {
         templateDepth.pop();
-        emit('}'); i++;
+        emit('}');
+        i++;
         readTemplate();
         continue;
       }
-      emit(c); i++;
+      emit(c);
+      i++;
       continue;
     }
     if (c === '/') {
       // A regex literal where an expression may start; otherwise division.
       const prev = lastSignificant();
       const word = lastWord();
-      const regexStart = prev === '' || '(,=:[!&|?{};+-*%<>~^'.includes(prev) ||
-        (/[\w$]$/.test(prev) && ['return', 'typeof', 'case', 'in', 'of', 'new', 'delete', 'void', 'throw', 'yield', 'await'].includes(word));
+      const regexStart =
+        prev === '' ||
+        '(,=:[!&|?{};+-*%<>~^'.includes(prev) ||
+        (/[\w$]$/.test(prev) &&
+          ['return', 'typeof', 'case', 'in', 'of', 'new', 'delete', 'void', 'throw', 'yield', 'await'].includes(word));
       if (regexStart) {
         let j = i + 1;
         let inClass = false;
         while (j < source.length && source[j] !== '\n') {
           const d = source[j];
-          if (d === '\\') { j += 2; continue; }
+          if (d === '\\') {
+            j += 2;
+            continue;
+          }
           if (d === '[') inClass = true;
           else if (d === ']') inClass = false;
           else if (d === '/' && !inClass) break;
@@ -140,7 +180,8 @@ function strip(source: string): { code: string; bare: string; strings: { value: 
         continue;
       }
     }
-    emit(c); i++;
+    emit(c);
+    i++;
   }
   return { code, bare, strings };
 }
@@ -157,7 +198,7 @@ const NODE_BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
  * Every mention of a host global or host module in `source`, comments ignored.
  * @example checkPurity('const x = process.env.X;')[0]?.rule // 'global process'
  */
-export function checkPurity(source: string): PurityHit[] {
+function checkPurity(source: string): PurityHit[] {
   const { code, bare, strings } = strip(source);
   const hits: PurityHit[] = [];
   const codeLines = code.split('\n');
@@ -180,7 +221,8 @@ export function checkPurity(source: string): PurityHit[] {
   for (const { value, at } of strings) {
     if (value.startsWith('node:')) add(at, `module ${value}`);
     else if (NODE_BUILTINS.has(value.split('/')[0] ?? '') && isModuleSpecifier(code, at)) add(at, `module ${value}`);
-    else if (FORBIDDEN_GLOBALS.includes(value) && /\[\s*$/.test(code.slice(0, at))) add(at, `global ${value} (by index)`);
+    else if (FORBIDDEN_GLOBALS.includes(value) && /\[\s*$/.test(code.slice(0, at)))
+      add(at, `global ${value} (by index)`);
   }
   return hits.sort((a, b) => a.line - b.line);
 }
@@ -245,7 +287,10 @@ describe('purity checker', () => {
     expect(rules("import { Worker as W } from 'worker_threads';")).toContain('module worker_threads');
     expect(rules("const fs = require('fs');")).toEqual(['global require', 'module fs']);
     expect(rules('const b = Buffer.from(x); const d = __dirname;')).toEqual(['global Buffer', 'global __dirname']);
-    expect(rules('const n = navigator.gpu;\nconst x = document.body;')).toEqual(['global navigator', 'global document']);
+    expect(rules('const n = navigator.gpu;\nconst x = document.body;')).toEqual([
+      'global navigator',
+      'global document',
+    ]);
     expect(rules('const m = await import("node:os");')).toEqual(['module node:os']);
     expect(rules('const t = `${process.pid}`;')).toEqual(['global process']);
   });
@@ -254,7 +299,9 @@ describe('purity checker', () => {
     expect(rules('/** Worker data parallel: each process holds a replica. */\nconst a = 1;')).toEqual([]);
     expect(rules('// uses process.env in the binding\nconst a = 1;')).toEqual([]);
     expect(rules("throw new Error('single-process training; expected a window of 3');")).toEqual([]);
-    expect(rules('const buf = new ArrayBuffer(8); const h: BufferHandle = x; const s = new SharedArrayBuffer(4);')).toEqual([]);
+    expect(
+      rules('const buf = new ArrayBuffer(8); const h: BufferHandle = x; const s = new SharedArrayBuffer(4);'),
+    ).toEqual([]);
     expect(rules('const o = { process: 1, window: 2 }; o.process; o.document;')).toEqual([]);
     expect(rules('const url = "https://x/"; const re = /\\/\\/ process/; const y = 1;')).toEqual([]);
     expect(rules('const ratio = a / b; // process\nconst c = d / e;')).toEqual([]);

@@ -3,13 +3,24 @@
  * distributions' moments, and identical draws on every backend (draws happen in TS).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Generator, ValueError, defaultGenerator, manualSeed, rand, randint, randn, randperm } from '../runtime/index.ts';
+import {
+  Generator,
+  ValueError,
+  defaultGenerator,
+  manualSeed,
+  rand,
+  randint,
+  randn,
+  randperm,
+} from '../runtime/index.ts';
 import { philox4x32, setBulkPhilox } from '../runtime/random.ts';
 import type { WasmBackend } from '../runtime/backends/wasm/backend.ts';
 import { availableBackends } from './helpers/backends.ts';
 
 const backends = await availableBackends();
-afterAll(() => { for (const b of backends) b.dispose(); });
+afterAll(() => {
+  for (const b of backends) b.dispose();
+});
 const backend = backends[0]!;
 
 function hex(words: Uint32Array): string[] {
@@ -34,17 +45,27 @@ function moments(v: ArrayLike<number>): { mean: number; std: number } {
 describe('random', () => {
   it('philox4x32: matches the Random123 known-answer vectors (philox4x32_10 in kat_vectors)', () => {
     expect(philox([0, 0, 0, 0], [0, 0])).toEqual(['6627e8d5', 'e169c58d', 'bc57ac4c', '9b00dbd8']);
-    expect(philox([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff]))
-      .toEqual(['408f276d', '41c83b0e', 'a20bc7c6', '6d5451fd']);
-    expect(philox([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]))
-      .toEqual(['d16cfe09', '94fdcceb', '5001e420', '24126ea1']);
+    expect(philox([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff])).toEqual([
+      '408f276d',
+      '41c83b0e',
+      'a20bc7c6',
+      '6d5451fd',
+    ]);
+    expect(philox([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])).toEqual([
+      'd16cfe09',
+      '94fdcceb',
+      '5001e420',
+      '24126ea1',
+    ]);
   });
 
   it('Generator: the stream is philox blocks at counters 0, 1, 2, ... keyed by the seed', () => {
     const g = new Generator(0x2a);
     const words = g.uint32(10);
     const expected = [
-      ...philox([0, 0, 0, 0], [0x2a, 0]), ...philox([1, 0, 0, 0], [0x2a, 0]), ...philox([2, 0, 0, 0], [0x2a, 0]).slice(0, 2),
+      ...philox([0, 0, 0, 0], [0x2a, 0]),
+      ...philox([1, 0, 0, 0], [0x2a, 0]),
+      ...philox([2, 0, 0, 0], [0x2a, 0]).slice(0, 2),
     ];
     expect(hex(words)).toEqual(expected);
     expect(g.getState(), 'a partial block still uses up the block').toEqual({ seed: 0x2a, offset: 3 });
@@ -53,7 +74,8 @@ describe('random', () => {
     const far = new Generator(0xdeadbeef12);
     far.setState({ seed: 0xdeadbeef12, offset: 2 ** 32 + 7 });
     expect(hex(far.uint32(7)), 'the counter carries into its second word').toEqual([
-      ...philox([7, 1, 0, 0], [0xadbeef12, 0xde]), ...philox([8, 1, 0, 0], [0xadbeef12, 0xde]).slice(0, 3),
+      ...philox([7, 1, 0, 0], [0xadbeef12, 0xde]),
+      ...philox([8, 1, 0, 0], [0xadbeef12, 0xde]).slice(0, 3),
     ]);
   });
 
@@ -65,10 +87,18 @@ describe('random', () => {
       g.setState({ seed, offset });
       return g.uint32(n);
     };
-    const cases: [number, number, number][] = [[0, 0, 256], [7, 3, 1027], [2 ** 40 + 5, 2 ** 32 - 100, 4099], [0x2a, 0, 100_003]];
+    const cases: [number, number, number][] = [
+      [0, 0, 256],
+      [7, 3, 1027],
+      [2 ** 40 + 5, 2 ** 32 - 100, 4099],
+      [0x2a, 0, 100_003],
+    ];
     const plain = cases.map(([seed, offset, n]) => draw(seed, offset, n));
     let calls = 0;
-    setBulkPhilox((out, blocks, offset, k0, k1) => { calls++; wasm!.philoxFill(out, blocks, offset, k0, k1); });
+    setBulkPhilox((out, blocks, offset, k0, k1) => {
+      calls++;
+      wasm!.philoxFill(out, blocks, offset, k0, k1);
+    });
     try {
       const bulk = cases.map(([seed, offset, n]) => draw(seed, offset, n));
       expect(calls, 'every case is large enough for the bulk path').toBe(cases.length);
@@ -125,7 +155,10 @@ describe('random', () => {
     const v = await rand([100_000], { backend }).data();
     let lo = Infinity;
     let hi = -Infinity;
-    for (const x of v) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
+    for (const x of v) {
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
     expect(lo).toBeGreaterThanOrEqual(0);
     expect(hi).toBeLessThan(1);
     const m = moments(v);

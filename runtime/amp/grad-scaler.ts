@@ -14,7 +14,7 @@ import { ValueError } from '../errors.ts';
 import { LightningError } from '../errors.ts';
 import { PyFloat } from '../io/pickle.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
-import { Tensor } from '../tensor/index.ts';
+import type { Tensor } from '../tensor/index.ts';
 
 /** Options of `new GradScaler(options)`, torch's defaults. */
 export interface GradScalerOptions {
@@ -91,22 +91,42 @@ export class GradScaler {
     this.#backoffFactor = options.backoffFactor ?? 0.5;
     this.#growthInterval = options.growthInterval ?? 2000;
     this.#enabled = options.enabled ?? true;
-    if (!(this.#scale > 0) || !Number.isFinite(this.#scale)) throw new ValueError(`GradScaler: initScale must be a finite number > 0; expected > 0, got ${this.#scale}`);
-    if (!(this.#growthFactor > 1)) throw new ValueError(`GradScaler: growthFactor must be > 1; expected > 1, got ${this.#growthFactor}`);
-    if (!(this.#backoffFactor < 1 && this.#backoffFactor > 0)) throw new ValueError(`GradScaler: backoffFactor must be in (0, 1); expected 0 < backoffFactor < 1, got ${this.#backoffFactor}`);
-    if (!Number.isInteger(this.#growthInterval) || this.#growthInterval < 1) throw new ValueError(`GradScaler: growthInterval must be an integer >= 1; expected >= 1, got ${this.#growthInterval}`);
+    if (!(this.#scale > 0) || !Number.isFinite(this.#scale))
+      throw new ValueError(`GradScaler: initScale must be a finite number > 0; expected > 0, got ${this.#scale}`);
+    if (!(this.#growthFactor > 1))
+      throw new ValueError(`GradScaler: growthFactor must be > 1; expected > 1, got ${this.#growthFactor}`);
+    if (!(this.#backoffFactor < 1 && this.#backoffFactor > 0))
+      throw new ValueError(
+        `GradScaler: backoffFactor must be in (0, 1); expected 0 < backoffFactor < 1, got ${this.#backoffFactor}`,
+      );
+    if (!Number.isInteger(this.#growthInterval) || this.#growthInterval < 1)
+      throw new ValueError(
+        `GradScaler: growthInterval must be an integer >= 1; expected >= 1, got ${this.#growthInterval}`,
+      );
   }
 
   /** Whether scaling is on. */
-  isEnabled(): boolean { return this.#enabled; }
+  isEnabled(): boolean {
+    return this.#enabled;
+  }
 
   /** The current scale (1 when disabled, as torch). */
-  getScale(): number { return this.#enabled ? this.#scale : 1; }
-  getGrowthFactor(): number { return this.#growthFactor; }
-  getBackoffFactor(): number { return this.#backoffFactor; }
-  getGrowthInterval(): number { return this.#growthInterval; }
+  getScale(): number {
+    return this.#enabled ? this.#scale : 1;
+  }
+  getGrowthFactor(): number {
+    return this.#growthFactor;
+  }
+  getBackoffFactor(): number {
+    return this.#backoffFactor;
+  }
+  getGrowthInterval(): number {
+    return this.#growthInterval;
+  }
   /** Clean steps since the last growth or backoff. */
-  getGrowthTracker(): number { return this.#growthTracker; }
+  getGrowthTracker(): number {
+    return this.#growthTracker;
+  }
 
   /**
    * `loss · scale` (the same tensor when disabled), in float32 as torch multiplies by a float32 scale.
@@ -135,8 +155,14 @@ export class GradScaler {
   unscale_(optimizer: Optimizer): void {
     if (!this.#enabled) return;
     const e = this.#entry(optimizer);
-    if (e.stage === 'unscaled') throw new GradScalerError('GradScaler.unscale_: unscale_() has already been called on this optimizer since the last update(); expected one call per step, got a second');
-    if (e.stage === 'stepped') throw new GradScalerError('GradScaler.unscale_: unscale_() is being called after step(); expected it before step(), got it after');
+    if (e.stage === 'unscaled')
+      throw new GradScalerError(
+        'GradScaler.unscale_: unscale_() has already been called on this optimizer since the last update(); expected one call per step, got a second',
+      );
+    if (e.stage === 'stepped')
+      throw new GradScalerError(
+        'GradScaler.unscale_: unscale_() is being called after step(); expected it before step(), got it after',
+      );
     // torch: inv_scale = scale.double().reciprocal().float().
     const inv = Math.fround(1 / this.#scale);
     noGrad(() => {
@@ -176,11 +202,17 @@ export class GradScaler {
       return true;
     }
     const e = this.#entry(optimizer);
-    if (e.stage === 'stepped') throw new GradScalerError('GradScaler.step: step() has already been called since the last update(); expected one step per optimizer per update, got a second');
+    if (e.stage === 'stepped')
+      throw new GradScalerError(
+        'GradScaler.step: step() has already been called since the last update(); expected one step per optimizer per update, got a second',
+      );
     if (e.stage === 'ready') this.unscale_(optimizer);
     const found = e.foundInf;
     e.foundInf = null;
-    if (found === null) throw new GradScalerError('GradScaler.step: no inf checks were recorded for this optimizer; expected parameters with gradients (call backward on the scaled loss first), got none');
+    if (found === null)
+      throw new GradScalerError(
+        'GradScaler.step: no inf checks were recorded for this optimizer; expected parameters with gradients (call backward on the scaled loss first), got none',
+      );
     const v = await found.item();
     found.dispose();
     const bad = !Number.isFinite(v) || v !== 0;
@@ -200,11 +232,15 @@ export class GradScaler {
   update(newScale?: number): void {
     if (!this.#enabled) return;
     if (newScale !== undefined) {
-      if (!(newScale > 0) || !Number.isFinite(newScale)) throw new ValueError(`GradScaler.update: newScale must be a finite number > 0; expected > 0, got ${newScale}`);
+      if (!(newScale > 0) || !Number.isFinite(newScale))
+        throw new ValueError(`GradScaler.update: newScale must be a finite number > 0; expected > 0, got ${newScale}`);
       this.#scale = newScale;
     } else {
       const stepped = [...this.#perOptimizer.values()].filter((e) => e.skipped !== null);
-      if (stepped.length === 0) throw new GradScalerError('GradScaler.update: no inf checks were recorded prior to update; expected step() before update(), got none');
+      if (stepped.length === 0)
+        throw new GradScalerError(
+          'GradScaler.update: no inf checks were recorded prior to update; expected step() before update(), got none',
+        );
       const foundInf = stepped.some((e) => e.skipped === true);
       if (foundInf) {
         this.#scale *= this.#backoffFactor;
@@ -249,10 +285,15 @@ export class GradScaler {
   loadStateDict(state: Readonly<Record<string, unknown>>): void {
     if (!this.#enabled) return;
     if (Object.keys(state).length === 0) {
-      throw new GradScalerError('GradScaler.loadStateDict: the source state dict is empty, possibly because it was saved from a disabled GradScaler; expected scale, growth_factor, backoff_factor, growth_interval and _growth_tracker, got {}');
+      throw new GradScalerError(
+        'GradScaler.loadStateDict: the source state dict is empty, possibly because it was saved from a disabled GradScaler; expected scale, growth_factor, backoff_factor, growth_interval and _growth_tracker, got {}',
+      );
     }
     for (const k of ['scale', 'growth_factor', 'backoff_factor', 'growth_interval', '_growth_tracker']) {
-      if (!(k in state)) throw new ValueError(`GradScaler.loadStateDict: key '${k}' is missing; expected torch's GradScaler keys, got ${Object.keys(state).join(', ')}`);
+      if (!(k in state))
+        throw new ValueError(
+          `GradScaler.loadStateDict: key '${k}' is missing; expected torch's GradScaler keys, got ${Object.keys(state).join(', ')}`,
+        );
     }
     this.#scale = num(state['scale'], 'scale');
     this.#growthFactor = num(state['growth_factor'], 'growth_factor');

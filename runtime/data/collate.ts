@@ -16,14 +16,19 @@ import { shapeString } from '../shape.ts';
  * The batch type `defaultCollate` makes from items of type `T`.
  * @example type B = Collated<[Tensor, number]>; // [Tensor, Tensor]
  */
-export type Collated<T> =
-  T extends Tensor ? Tensor
-    : T extends number | boolean ? Tensor
-      : T extends string ? string[]
-        : T extends ArrayBufferView ? Tensor
-          : T extends readonly unknown[] ? { -readonly [K in keyof T]: Collated<T[K]> }
-            : T extends object ? { -readonly [K in keyof T]: Collated<T[K]> }
-              : never;
+export type Collated<T> = T extends Tensor
+  ? Tensor
+  : T extends number | boolean
+    ? Tensor
+    : T extends string
+      ? string[]
+      : T extends ArrayBufferView
+        ? Tensor
+        : T extends readonly unknown[]
+          ? { -readonly [K in keyof T]: Collated<T[K]> }
+          : T extends object
+            ? { -readonly [K in keyof T]: Collated<T[K]> }
+            : never;
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -37,12 +42,27 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-type NumericArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array | Uint8ClampedArray;
+type NumericArray =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint8Array
+  | Uint16Array
+  | Uint8ClampedArray;
 
 function isNumericArray(value: unknown): value is NumericArray {
-  return value instanceof Float32Array || value instanceof Float64Array || value instanceof Int32Array
-    || value instanceof Int16Array || value instanceof Int8Array || value instanceof Uint8Array
-    || value instanceof Uint16Array || value instanceof Uint8ClampedArray;
+  return (
+    value instanceof Float32Array ||
+    value instanceof Float64Array ||
+    value instanceof Int32Array ||
+    value instanceof Int16Array ||
+    value instanceof Int8Array ||
+    value instanceof Uint8Array ||
+    value instanceof Uint16Array ||
+    value instanceof Uint8ClampedArray
+  );
 }
 
 /**
@@ -63,14 +83,18 @@ function collate(batch: readonly unknown[], path: string): unknown {
   const kind = describe(first);
   for (const item of batch) {
     if (describe(item) !== kind) {
-      throw new ValueError(`defaultCollate: items of one batch differ in type at ${path}; expected every item to be ${kind}, got ${describe(item)}`);
+      throw new ValueError(
+        `defaultCollate: items of one batch differ in type at ${path}; expected every item to be ${kind}, got ${describe(item)}`,
+      );
     }
   }
   if (first instanceof Tensor) {
     const tensors = batch as readonly Tensor[];
     for (const t of tensors) {
       if (t.shape.length !== first.shape.length || t.shape.some((s, i) => s !== first.shape[i])) {
-        throw new ShapeError(`defaultCollate: tensors of one batch differ in shape at ${path}; expected ${shapeString(first.shape)}, got ${shapeString(t.shape)}`);
+        throw new ShapeError(
+          `defaultCollate: tensors of one batch differ in shape at ${path}; expected ${shapeString(first.shape)}, got ${shapeString(t.shape)}`,
+        );
       }
     }
     return stack(tensors, 0);
@@ -90,7 +114,9 @@ function collate(batch: readonly unknown[], path: string): unknown {
     const n = first.length;
     for (const a of arrays) {
       if (a.length !== n) {
-        throw new ShapeError(`defaultCollate: arrays of one batch differ in length at ${path}; expected ${n}, got ${a.length}`);
+        throw new ShapeError(
+          `defaultCollate: arrays of one batch differ in length at ${path}; expected ${n}, got ${a.length}`,
+        );
       }
     }
     const dtype = first instanceof Float32Array || first instanceof Float64Array ? 'float32' : 'int32';
@@ -103,26 +129,41 @@ function collate(batch: readonly unknown[], path: string): unknown {
     const width = first.length;
     for (const r of rows) {
       if (r.length !== width) {
-        throw new ShapeError(`defaultCollate: each element in list of batch should be of equal size at ${path}; expected length ${width}, got ${r.length}`);
+        throw new ShapeError(
+          `defaultCollate: each element in list of batch should be of equal size at ${path}; expected length ${width}, got ${r.length}`,
+        );
       }
     }
     const out: unknown[] = [];
-    for (let j = 0; j < width; j++) out.push(collate(rows.map((r) => r[j]), `${path}[${j}]`));
+    for (let j = 0; j < width; j++)
+      out.push(
+        collate(
+          rows.map((r) => r[j]),
+          `${path}[${j}]`,
+        ),
+      );
     return out;
   }
   if (typeof first === 'object' && first !== null && isPlainObject(first)) {
     const keys = Object.keys(first);
     const out: Record<string, unknown> = {};
     for (const key of keys) {
-      out[key] = collate(batch.map((item) => {
-        if (!Object.prototype.hasOwnProperty.call(item, key)) {
-          throw new ValueError(`defaultCollate: an item lacks a key at ${path}; expected keys ${keys.join(', ')}, got ${Object.keys(item as object).join(', ')}`);
-        }
-        return (item as Record<string, unknown>)[key];
-      }), `${path}.${key}`);
+      out[key] = collate(
+        batch.map((item) => {
+          if (!Object.hasOwn(item as object, key)) {
+            throw new ValueError(
+              `defaultCollate: an item lacks a key at ${path}; expected keys ${keys.join(', ')}, got ${Object.keys(item as object).join(', ')}`,
+            );
+          }
+          return (item as Record<string, unknown>)[key];
+        }),
+        `${path}.${key}`,
+      );
     }
     return out;
   }
   const hint = kind === 'RawImage' ? ' (turn images into tensors first, e.g. transform: new ToTensor())' : '';
-  throw new ValueError(`defaultCollate: unsupported item type at ${path}${hint}; expected tensors, numbers, booleans, strings, typed arrays, arrays or plain objects, got ${kind}`);
+  throw new ValueError(
+    `defaultCollate: unsupported item type at ${path}${hint}; expected tensors, numbers, booleans, strings, typed arrays, arrays or plain objects, got ${kind}`,
+  );
 }

@@ -65,12 +65,16 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
   constructor(dataset: DataSource<T>, options: DataLoaderOptions<T, B> = {}) {
     const unknown = Object.keys(options).filter((k) => !(OPTION_NAMES as readonly string[]).includes(k));
     if (unknown.length > 0) {
-      throw new ValueError(`DataLoader: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; expected one of ${OPTION_NAMES.join(', ')}, got ${unknown.join(', ')}`);
+      throw new ValueError(
+        `DataLoader: unknown option ${unknown.map((k) => `'${k}'`).join(', ')}; expected one of ${OPTION_NAMES.join(', ')}, got ${unknown.join(', ')}`,
+      );
     }
     const { shuffle = false, dropLast = false, sampler, batchSampler, generator, collateFn } = options;
     const batchSize = options.batchSize ?? 1;
     if (!Number.isInteger(batchSize) || batchSize <= 0) {
-      throw new ValueError(`DataLoader: batchSize must be a positive integer; expected an integer >= 1, got ${String(options.batchSize)}`);
+      throw new ValueError(
+        `DataLoader: batchSize must be a positive integer; expected an integer >= 1, got ${String(options.batchSize)}`,
+      );
     }
     if (typeof shuffle !== 'boolean') {
       throw new ValueError(`DataLoader: shuffle must be a boolean; expected true or false, got ${String(shuffle)}`);
@@ -79,7 +83,9 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
       throw new ValueError(`DataLoader: dropLast must be a boolean; expected true or false, got ${String(dropLast)}`);
     }
     if (collateFn !== undefined && typeof collateFn !== 'function') {
-      throw new ValueError(`DataLoader: collateFn must be a function; expected (items) => batch, got ${typeof collateFn}`);
+      throw new ValueError(
+        `DataLoader: collateFn must be a function; expected (items) => batch, got ${typeof collateFn}`,
+      );
     }
     this.dataset = dataset;
     this.dropLast = dropLast;
@@ -90,7 +96,9 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
     if (isIterableDataset(dataset)) {
       if (shuffle || sampler !== undefined || batchSampler !== undefined) {
         const which = shuffle ? 'shuffle' : sampler !== undefined ? 'sampler' : 'batchSampler';
-        throw new ValueError(`DataLoader: ${which} does not apply to an iterable dataset; expected shuffle false and no sampler or batchSampler, got ${which}`);
+        throw new ValueError(
+          `DataLoader: ${which} does not apply to an iterable dataset; expected shuffle false and no sampler or batchSampler, got ${which}`,
+        );
       }
       this.batchSize = batchSize;
       this.sampler = undefined;
@@ -98,11 +106,15 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
       return;
     }
     if (typeof (dataset as Partial<Dataset<T>>).getItem !== 'function' || typeof dataset.length !== 'number') {
-      throw new ValueError('DataLoader: not a dataset; expected a map-style dataset (length and getItem) or an async iterable, got an object with neither');
+      throw new ValueError(
+        'DataLoader: not a dataset; expected a map-style dataset (length and getItem) or an async iterable, got an object with neither',
+      );
     }
     if (batchSampler !== undefined) {
       if (options.batchSize !== undefined || shuffle || sampler !== undefined || dropLast) {
-        throw new ValueError('DataLoader: batchSampler option is mutually exclusive with batchSize, shuffle, sampler, and dropLast; expected only batchSampler, got more');
+        throw new ValueError(
+          'DataLoader: batchSampler option is mutually exclusive with batchSize, shuffle, sampler, and dropLast; expected only batchSampler, got more',
+        );
       }
       this.batchSize = undefined;
       this.sampler = undefined;
@@ -110,12 +122,16 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
       return;
     }
     if (sampler !== undefined && shuffle) {
-      throw new ValueError('DataLoader: sampler option is mutually exclusive with shuffle; expected one of them, got both');
+      throw new ValueError(
+        'DataLoader: sampler option is mutually exclusive with shuffle; expected one of them, got both',
+      );
     }
     this.batchSize = batchSize;
-    this.sampler = sampler ?? (shuffle
-      ? new RandomSampler(dataset, generator === undefined ? {} : { generator })
-      : new SequentialSampler(dataset));
+    this.sampler =
+      sampler ??
+      (shuffle
+        ? new RandomSampler(dataset, generator === undefined ? {} : { generator })
+        : new SequentialSampler(dataset));
     this.batchSampler = new BatchSampler(this.sampler, { batchSize, dropLast });
   }
 
@@ -124,7 +140,9 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
     if (this.batchSampler !== undefined) return this.batchSampler.length;
     const n = (this.dataset as { length?: unknown }).length;
     if (typeof n !== 'number') {
-      throw new ValueError('DataLoader: length of an iterable dataset is unknown; expected a dataset with a numeric length, got none');
+      throw new ValueError(
+        'DataLoader: length of an iterable dataset is unknown; expected a dataset with a numeric length, got none',
+      );
     }
     const size = this.batchSize ?? 1;
     return this.dropLast ? Math.floor(n / size) : Math.ceil(n / size);

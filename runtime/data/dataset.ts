@@ -71,7 +71,9 @@ export function isIterableDataset<T>(dataset: unknown): dataset is AsyncIterable
 export function checkIndex(component: string, index: number, length: number): number {
   const i = index < 0 ? index + length : index;
   if (!Number.isInteger(i) || i < 0 || i >= length) {
-    throw new IndexError(`${component}: index out of range; expected an integer in [${-length}, ${length}), got ${index}`);
+    throw new IndexError(
+      `${component}: index out of range; expected an integer in [${-length}, ${length}), got ${index}`,
+    );
   }
   return i;
 }
@@ -94,7 +96,8 @@ export class Subset<T> extends Dataset<T> {
     const n = dataset.length;
     for (const i of this.indices) checkIndex('Subset', i, n);
     if (hasGetBatch(dataset)) {
-      this.getBatch = (batch) => dataset.getBatch(batch.map((i) => this.indices[checkIndex('Subset', i, this.indices.length)]!));
+      this.getBatch = (batch) =>
+        dataset.getBatch(batch.map((i) => this.indices[checkIndex('Subset', i, this.indices.length)]!));
     }
   }
 
@@ -123,7 +126,9 @@ export class ConcatDataset<T> extends Dataset<T> {
     }
     for (const d of datasets) {
       if (isIterableDataset(d)) {
-        throw new ValueError('ConcatDataset: does not support iterable datasets; expected map-style datasets with getItem, got an IterableDataset');
+        throw new ValueError(
+          'ConcatDataset: does not support iterable datasets; expected map-style datasets with getItem, got an IterableDataset',
+        );
       }
     }
     this.datasets = [...datasets];
@@ -142,7 +147,8 @@ export class ConcatDataset<T> extends Dataset<T> {
     let hi = this.cumulativeSizes.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.cumulativeSizes[mid]! > i) hi = mid; else lo = mid + 1;
+      if (this.cumulativeSizes[mid]! > i) hi = mid;
+      else lo = mid + 1;
     }
     const start = lo === 0 ? 0 : this.cumulativeSizes[lo - 1]!;
     return this.datasets[lo]!.getItem(i - start);

@@ -68,12 +68,16 @@ export class ImageClassificationDataset<X = RawImage, Y = number> extends Datase
     super();
     if (typeof arrays !== 'object' || arrays === null) {
       // A PyTorch habit: `MNIST(root, ...)`. Loading is async here, so it has its own entry.
-      throw new ValueError(`${new.target.name}: the constructor takes parsed arrays; expected await ${new.target.name}.load(root, options), got new ${new.target.name}(${JSON.stringify(arrays)})`);
+      throw new ValueError(
+        `${new.target.name}: the constructor takes parsed arrays; expected await ${new.target.name}.load(root, options), got new ${new.target.name}(${JSON.stringify(arrays)})`,
+      );
     }
     const { data, targets, height, width, channels = 1, classes = [] } = arrays;
     const size = height * width * channels;
     if (!Number.isInteger(size) || size <= 0 || data.length !== targets.length * size) {
-      throw new ShapeError(`${new.target.name}: images and labels do not match; expected ${targets.length} images of ${height}x${width}x${channels} = ${targets.length * size} bytes, got ${data.length}`);
+      throw new ShapeError(
+        `${new.target.name}: images and labels do not match; expected ${targets.length} images of ${height}x${width}x${channels} = ${targets.length * size} bytes, got ${data.length}`,
+      );
     }
     this.data = data;
     this.targets = targets;

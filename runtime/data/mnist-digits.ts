@@ -31,15 +31,22 @@ const SIZE = 28 * 28;
  */
 export class MnistDigits<X = RawImage, Y = number> extends ImageClassificationDataset<X, Y> {
   /** Builds the dataset from the `mnist` package's default export. */
-  static fromPackage<X = RawImage, Y = number>(pkg: MnistPackage, options: ImageDatasetOptions<X, Y> = {}): MnistDigits<X, Y> {
+  static fromPackage<X = RawImage, Y = number>(
+    pkg: MnistPackage,
+    options: ImageDatasetOptions<X, Y> = {},
+  ): MnistDigits<X, Y> {
     if (typeof pkg !== 'object' || pkg === null || pkg.length < 10) {
-      throw new ValueError(`MnistDigits: not the mnist package; expected its default export (10 digit records), got ${pkg === null ? 'null' : typeof pkg}`);
+      throw new ValueError(
+        `MnistDigits: not the mnist package; expected its default export (10 digit records), got ${pkg === null ? 'null' : typeof pkg}`,
+      );
     }
     const counts: number[] = [];
     for (let d = 0; d < 10; d++) {
       const raw = pkg[d]?.raw;
       if (raw === undefined || raw.length % SIZE !== 0) {
-        throw new ValueError(`MnistDigits: digit ${d} of the mnist package is malformed; expected raw with a multiple of ${SIZE} values, got ${raw === undefined ? 'none' : raw.length}`);
+        throw new ValueError(
+          `MnistDigits: digit ${d} of the mnist package is malformed; expected raw with a multiple of ${SIZE} values, got ${raw === undefined ? 'none' : raw.length}`,
+        );
       }
       counts.push(raw.length / SIZE);
     }

@@ -50,7 +50,18 @@ export const MNIST_SPEC: MnistSpec = {
     ['t10k-images-idx3-ubyte.gz', '9fb629c4189551a2d022fa330f9573f3'],
     ['t10k-labels-idx1-ubyte.gz', 'ec29112dd5afa0611ce80d1b7f02629c'],
   ],
-  classes: ['0 - zero', '1 - one', '2 - two', '3 - three', '4 - four', '5 - five', '6 - six', '7 - seven', '8 - eight', '9 - nine'],
+  classes: [
+    '0 - zero',
+    '1 - one',
+    '2 - two',
+    '3 - three',
+    '4 - four',
+    '5 - five',
+    '6 - six',
+    '7 - seven',
+    '8 - eight',
+    '9 - nine',
+  ],
 };
 
 /**
@@ -124,8 +135,8 @@ async function download(spec: MnistSpec, folder: string, files: readonly (readon
     if (!done) {
       const all = spec.resources.map(([f]) => f).join(', ');
       throw new DatasetError(
-        `${spec.name}: download failed; expected ${file} (MD5 ${checksum}) from ${spec.mirrors.join(' or ')}, got ${failures.join('; ')}. `
-        + `Without a network, put the files ${all} (gzipped or not) in ${folder}/ and load again`,
+        `${spec.name}: download failed; expected ${file} (MD5 ${checksum}) from ${spec.mirrors.join(' or ')}, got ${failures.join('; ')}. ` +
+          `Without a network, put the files ${all} (gzipped or not) in ${folder}/ and load again`,
       );
     }
   }
@@ -144,10 +155,16 @@ async function readIdx(folder: string, file: string): Promise<IdxData> {
  * with the same layout (KMNIST, ...) can pass their own spec.
  * @example const arrays = await loadMnistArrays(MNIST_SPEC, 'data', { train: false });
  */
-export async function loadMnistArrays(spec: MnistSpec, root: string, options: { readonly train?: boolean; readonly download?: boolean } = {}): Promise<ImageArrays> {
+export async function loadMnistArrays(
+  spec: MnistSpec,
+  root: string,
+  options: { readonly train?: boolean; readonly download?: boolean } = {},
+): Promise<ImageArrays> {
   const { train = true, download: fetchMissing = false } = options;
   if (typeof train !== 'boolean' || typeof fetchMissing !== 'boolean') {
-    throw new ValueError(`${spec.name}: train and download must be booleans; expected true or false, got train ${String(train)}, download ${String(fetchMissing)}`);
+    throw new ValueError(
+      `${spec.name}: train and download must be booleans; expected true or false, got train ${String(train)}, download ${String(fetchMissing)}`,
+    );
   }
   const folder = rawFolder(root, spec.name);
   const prefix = train ? 'train' : 't10k';
@@ -164,20 +181,26 @@ export async function loadMnistArrays(spec: MnistSpec, root: string, options: { 
   if (imagesFile === undefined || labelsFile === undefined) {
     const listed = present.length === 0 ? 'an empty or missing folder' : present.join(', ');
     throw new DatasetError(
-      `${spec.name}: dataset not found; expected ${wanted.map((w) => `${w}[.gz]`).join(' and ')} in ${folder}/, got ${listed}. `
-      + `Pass download: true to fetch ${spec.resources.map(([f]) => f).join(', ')} from ${spec.mirrors.join(' or ')}, or copy those files into ${folder}/`,
+      `${spec.name}: dataset not found; expected ${wanted.map((w) => `${w}[.gz]`).join(' and ')} in ${folder}/, got ${listed}. ` +
+        `Pass download: true to fetch ${spec.resources.map(([f]) => f).join(', ')} from ${spec.mirrors.join(' or ')}, or copy those files into ${folder}/`,
     );
   }
   const images = await readIdx(folder, imagesFile);
   const labels = await readIdx(folder, labelsFile);
   if (images.dtype !== 'uint8' || images.shape.length !== 3) {
-    throw new FormatError(`${folder}/${imagesFile}: not an image file; expected uint8 [N, H, W], got ${images.dtype} [${images.shape.join(',')}]`);
+    throw new FormatError(
+      `${folder}/${imagesFile}: not an image file; expected uint8 [N, H, W], got ${images.dtype} [${images.shape.join(',')}]`,
+    );
   }
   if (labels.dtype !== 'uint8' || labels.shape.length !== 1) {
-    throw new FormatError(`${folder}/${labelsFile}: not a label file; expected uint8 [N], got ${labels.dtype} [${labels.shape.join(',')}]`);
+    throw new FormatError(
+      `${folder}/${labelsFile}: not a label file; expected uint8 [N], got ${labels.dtype} [${labels.shape.join(',')}]`,
+    );
   }
   if (labels.shape[0] !== images.shape[0]) {
-    throw new FormatError(`${spec.name}: images and labels differ in count; expected ${images.shape[0]} labels for ${imagesFile}, got ${labels.shape[0]} in ${labelsFile}`);
+    throw new FormatError(
+      `${spec.name}: images and labels differ in count; expected ${images.shape[0]} labels for ${imagesFile}, got ${labels.shape[0]} in ${labelsFile}`,
+    );
   }
   return {
     data: images.data as Uint8Array,
@@ -192,7 +215,9 @@ export async function loadMnistArrays(spec: MnistSpec, root: string, options: { 
 function checkOptions(name: string, options: object): void {
   const unknown = Object.keys(options).filter((k) => !OPTION_NAMES.includes(k));
   if (unknown.length > 0) {
-    throw new ValueError(`${name}: unknown option ${unknown.join(', ')}; expected one of ${OPTION_NAMES.join(', ')}, got ${unknown.join(', ')}`);
+    throw new ValueError(
+      `${name}: unknown option ${unknown.join(', ')}; expected one of ${OPTION_NAMES.join(', ')}, got ${unknown.join(', ')}`,
+    );
   }
 }
 
@@ -231,7 +256,10 @@ export class MNIST<X = RawImage, Y = number> extends ImageClassificationDataset<
  */
 export class FashionMNIST<X = RawImage, Y = number> extends MNIST<X, Y> {
   /** Reads (and with `download`, first fetches) the split from `<root>/FashionMNIST/raw/`. */
-  static override async load<X = RawImage, Y = number>(root: string, options: MnistOptions<X, Y> = {}): Promise<FashionMNIST<X, Y>> {
+  static override async load<X = RawImage, Y = number>(
+    root: string,
+    options: MnistOptions<X, Y> = {},
+  ): Promise<FashionMNIST<X, Y>> {
     checkOptions('FashionMNIST', options);
     return new FashionMNIST(await loadMnistArrays(FASHION_MNIST_SPEC, root, options), options);
   }

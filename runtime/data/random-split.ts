@@ -25,33 +25,48 @@ function isClose(a: number, b: number): boolean {
  * const [train, val] = randomSplit(ds, [55000, 5000], { generator: new Generator(42) });
  * const [a, b, c] = randomSplit(ds, [0.3, 0.3, 0.4]);
  */
-export function randomSplit<T>(dataset: Dataset<T>, lengths: readonly number[], options: RandomSplitOptions = {}): Subset<T>[] {
+export function randomSplit<T>(
+  dataset: Dataset<T>,
+  lengths: readonly number[],
+  options: RandomSplitOptions = {},
+): Subset<T>[] {
   const n = dataset.length;
   const given = `[${lengths.join(', ')}]`;
   if (lengths.length === 0) {
-    throw new ValueError(`randomSplit: no lengths; expected lengths summing to the dataset size ${n} or fractions summing to 1, got []`);
+    throw new ValueError(
+      `randomSplit: no lengths; expected lengths summing to the dataset size ${n} or fractions summing to 1, got []`,
+    );
   }
   for (const l of lengths) {
     if (typeof l !== 'number' || !Number.isFinite(l) || l < 0) {
-      throw new ValueError(`randomSplit: lengths must be non-negative numbers; expected counts or fractions in [0, 1], got ${given}`);
+      throw new ValueError(
+        `randomSplit: lengths must be non-negative numbers; expected counts or fractions in [0, 1], got ${given}`,
+      );
     }
   }
   let sizes = [...lengths];
   const total = sizes.reduce((a, b) => a + b, 0);
   if (isClose(total, 1) && total <= 1) {
     sizes.forEach((f, i) => {
-      if (f > 1) throw new ValueError(`randomSplit: fraction at index ${i} is not between 0 and 1; expected fractions in [0, 1], got ${given}`);
+      if (f > 1)
+        throw new ValueError(
+          `randomSplit: fraction at index ${i} is not between 0 and 1; expected fractions in [0, 1], got ${given}`,
+        );
     });
     sizes = sizes.map((f) => Math.floor(n * f));
     const remainder = n - sizes.reduce((a, b) => a + b, 0);
     for (let i = 0; i < remainder; i++) sizes[i % sizes.length]! += 1;
   }
   if (sizes.some((s) => !Number.isInteger(s))) {
-    throw new ValueError(`randomSplit: lengths must be integers or fractions summing to 1; expected counts summing to ${n}, got ${given}`);
+    throw new ValueError(
+      `randomSplit: lengths must be integers or fractions summing to 1; expected counts summing to ${n}, got ${given}`,
+    );
   }
   const sum = sizes.reduce((a, b) => a + b, 0);
   if (sum !== n) {
-    throw new ValueError(`randomSplit: sum of input lengths does not equal the length of the input dataset; expected a sum of ${n} (or fractions summing to 1), got ${given} (sum ${sum})`);
+    throw new ValueError(
+      `randomSplit: sum of input lengths does not equal the length of the input dataset; expected a sum of ${n} (or fractions summing to 1), got ${given} (sum ${sum})`,
+    );
   }
   const perm = (options.generator ?? defaultGenerator).permutation(n);
   const out: Subset<T>[] = [];

@@ -20,13 +20,19 @@ export class RawImage {
   readonly channels: number;
 
   constructor(data: Uint8Array, height: number, width: number, channels = 1) {
-    for (const [name, v] of [['height', height], ['width', width], ['channels', channels]] as const) {
+    for (const [name, v] of [
+      ['height', height],
+      ['width', width],
+      ['channels', channels],
+    ] as const) {
       if (!Number.isInteger(v) || v <= 0) {
         throw new ValueError(`RawImage: ${name} must be a positive integer; expected an integer >= 1, got ${v}`);
       }
     }
     if (data.length !== height * width * channels) {
-      throw new ValueError(`RawImage: data length does not match the size; expected ${height}*${width}*${channels} = ${height * width * channels} bytes, got ${data.length}`);
+      throw new ValueError(
+        `RawImage: data length does not match the size; expected ${height}*${width}*${channels} = ${height * width * channels} bytes, got ${data.length}`,
+      );
     }
     this.data = data;
     this.height = height;

@@ -18,7 +18,9 @@ export interface Sampler<I = number> extends Iterable<I> {
 
 function checkCount(component: string, what: string, n: number): void {
   if (!Number.isInteger(n) || n < 0) {
-    throw new ValueError(`${component}: ${what} must be a non-negative integer; expected an integer >= 0, got ${String(n)}`);
+    throw new ValueError(
+      `${component}: ${what} must be a non-negative integer; expected an integer >= 0, got ${String(n)}`,
+    );
   }
 }
 
@@ -69,13 +71,19 @@ export class RandomSampler implements Sampler {
     const { replacement = false, numSamples, generator, ...rest } = options;
     const unknown = Object.keys(rest);
     if (unknown.length > 0) {
-      throw new ValueError(`RandomSampler: unknown option; expected replacement, numSamples or generator, got ${unknown.join(', ')}`);
+      throw new ValueError(
+        `RandomSampler: unknown option; expected replacement, numSamples or generator, got ${unknown.join(', ')}`,
+      );
     }
     if (typeof replacement !== 'boolean') {
-      throw new ValueError(`RandomSampler: replacement must be a boolean; expected true or false, got ${String(replacement)}`);
+      throw new ValueError(
+        `RandomSampler: replacement must be a boolean; expected true or false, got ${String(replacement)}`,
+      );
     }
     if (numSamples !== undefined && (!Number.isInteger(numSamples) || numSamples <= 0)) {
-      throw new ValueError(`RandomSampler: numSamples must be a positive integer; expected an integer >= 1, got ${String(numSamples)}`);
+      throw new ValueError(
+        `RandomSampler: numSamples must be a positive integer; expected an integer >= 1, got ${String(numSamples)}`,
+      );
     }
     this.replacement = replacement;
     this.generator = generator;
@@ -150,7 +158,9 @@ export class BatchSampler implements Sampler<number[]> {
   constructor(sampler: Sampler, options: BatchSamplerOptions) {
     const { batchSize, dropLast = false } = options;
     if (!Number.isInteger(batchSize) || batchSize <= 0) {
-      throw new ValueError(`BatchSampler: batchSize must be a positive integer; expected an integer >= 1, got ${String(batchSize)}`);
+      throw new ValueError(
+        `BatchSampler: batchSize must be a positive integer; expected an integer >= 1, got ${String(batchSize)}`,
+      );
     }
     if (typeof dropLast !== 'boolean') {
       throw new ValueError(`BatchSampler: dropLast must be a boolean; expected true or false, got ${String(dropLast)}`);

@@ -31,7 +31,9 @@ export class TensorDataset<Ts extends readonly Tensor[] = Tensor[]> extends Data
     }
     for (const t of tensors) {
       if (t.dim() === 0 || t.shape[0] !== first.shape[0]) {
-        throw new ShapeError(`TensorDataset: size mismatch between tensors; expected every tensor to have first dim ${first.dim() === 0 ? '>= 1' : first.shape[0]}, got shapes ${tensors.map((x) => shapeString(x.shape)).join(', ')}`);
+        throw new ShapeError(
+          `TensorDataset: size mismatch between tensors; expected every tensor to have first dim ${first.dim() === 0 ? '>= 1' : first.shape[0]}, got shapes ${tensors.map((x) => shapeString(x.shape)).join(', ')}`,
+        );
       }
     }
     this.tensors = tensors;
@@ -59,14 +61,22 @@ export class TensorDataset<Ts extends readonly Tensor[] = Tensor[]> extends Data
     }
     const start = rows[0]!;
     let run = true;
-    for (let k = 1; k < rows.length; k++) if (rows[k] !== start + k) { run = false; break; }
+    for (let k = 1; k < rows.length; k++)
+      if (rows[k] !== start + k) {
+        run = false;
+        break;
+      }
     if (run) return this.tensors.map((t) => t.narrow(0, start, rows.length)) as TensorRows<Ts>;
     // tidy frees the index tensors (and indexSelect's expanded index) and keeps the batch.
     return tidy(() => {
       const indexOn = new Map<Backend, Tensor>();
       return this.tensors.map((t) => {
         // gather takes numbers only; bool rows are copied one by one.
-        if (t.dtype === 'bool') return cat(rows.map((r) => t.narrow(0, r, 1)), 0);
+        if (t.dtype === 'bool')
+          return cat(
+            rows.map((r) => t.narrow(0, r, 1)),
+            0,
+          );
         let index = indexOn.get(t.backend);
         if (index === undefined) {
           index = Tensor.fromArray(t.backend, 'int32', [rows.length], arrayFrom('int32', rows));

@@ -69,7 +69,9 @@ function imagesToTensor(images: readonly RawImage[], batched: boolean): Tensor {
   const out = new Float32Array(images.length * c * plane);
   images.forEach((img, k) => {
     if (img.height !== h || img.width !== w || img.channels !== c) {
-      throw new ShapeError(`ToTensor: images of one batch differ in size; expected ${h}x${w}x${c}, got ${img.height}x${img.width}x${img.channels}`);
+      throw new ShapeError(
+        `ToTensor: images of one batch differ in size; expected ${h}x${w}x${c}, got ${img.height}x${img.width}x${img.channels}`,
+      );
     }
     writeChw(out, k * c * plane, img.data, 0, plane, c);
   });
@@ -98,10 +100,14 @@ export class Normalize implements Transform<Tensor, Tensor> {
     this.mean = typeof mean === 'number' ? [mean] : [...mean];
     this.std = typeof std === 'number' ? [std] : [...std];
     if (this.mean.length === 0 || this.std.length === 0) {
-      throw new ValueError(`Normalize: mean and std must not be empty; expected at least one value each, got mean [${this.mean.join(', ')}], std [${this.std.join(', ')}]`);
+      throw new ValueError(
+        `Normalize: mean and std must not be empty; expected at least one value each, got mean [${this.mean.join(', ')}], std [${this.std.join(', ')}]`,
+      );
     }
     if (this.std.some((s) => s === 0)) {
-      throw new ValueError(`Normalize: std evaluated to zero, leading to division by zero; expected non-zero values, got [${this.std.join(', ')}]`);
+      throw new ValueError(
+        `Normalize: std evaluated to zero, leading to division by zero; expected non-zero values, got [${this.std.join(', ')}]`,
+      );
     }
   }
 
@@ -113,18 +119,30 @@ export class Normalize implements Transform<Tensor, Tensor> {
       throw new DTypeError(`Normalize: input must be a float tensor; expected float32 or float64, got ${x.dtype}`);
     }
     if (x.dim() < 3) {
-      throw new ShapeError(`Normalize: input must be at least 3-D; expected [..., C, H, W], got ${shapeString(x.shape)}`);
+      throw new ShapeError(
+        `Normalize: input must be at least 3-D; expected [..., C, H, W], got ${shapeString(x.shape)}`,
+      );
     }
     const channels = x.shape[x.dim() - 3]!;
-    for (const [name, v] of [['mean', this.mean], ['std', this.std]] as const) {
+    for (const [name, v] of [
+      ['mean', this.mean],
+      ['std', this.std],
+    ] as const) {
       if (v.length !== 1 && v.length !== channels) {
-        throw new ShapeError(`Normalize: ${name} does not match the channels; expected 1 or ${channels} values for input ${shapeString(x.shape)}, got ${v.length}`);
+        throw new ShapeError(
+          `Normalize: ${name} does not match the channels; expected 1 or ${channels} values for input ${shapeString(x.shape)}, got ${v.length}`,
+        );
       }
     }
     return tidy(() => {
       if (this.mean.length === 1 && this.std.length === 1) return x.sub(this.mean[0]!).div(this.std[0]!);
-      const column = (v: readonly number[]): Tensor => Tensor.fromArray(x.backend, x.dtype, [v.length, 1, 1],
-        x.dtype === 'float32' ? Float32Array.from(v) : Float64Array.from(v));
+      const column = (v: readonly number[]): Tensor =>
+        Tensor.fromArray(
+          x.backend,
+          x.dtype,
+          [v.length, 1, 1],
+          x.dtype === 'float32' ? Float32Array.from(v) : Float64Array.from(v),
+        );
       return x.sub(column(this.mean)).div(column(this.std));
     });
   }
@@ -142,10 +160,16 @@ export class Normalize implements Transform<Tensor, Tensor> {
 export class Compose<I = unknown, O = unknown> implements Transform<I, O> {
   readonly transforms: readonly Transform<unknown, unknown>[];
 
-  constructor(transforms: readonly [Transform<I, O>] | readonly [Transform<I, unknown>, ...Transform<never, unknown>[], Transform<never, O>]) {
+  constructor(
+    transforms:
+      | readonly [Transform<I, O>]
+      | readonly [Transform<I, unknown>, ...Transform<never, unknown>[], Transform<never, O>],
+  ) {
     for (const [i, t] of transforms.entries()) {
       if (typeof (t as Partial<Transform<never, unknown>>).forward !== 'function') {
-        throw new ValueError(`Compose: transform ${i} has no forward method; expected an object with forward(x), got ${describe(t)}`);
+        throw new ValueError(
+          `Compose: transform ${i} has no forward method; expected an object with forward(x), got ${describe(t)}`,
+        );
       }
     }
     this.transforms = transforms as readonly Transform<unknown, unknown>[];
@@ -219,7 +243,9 @@ function scratch(length: number): Float32Array {
  * ToTensor, optionally followed by Normalize steps (which accept `[N, C, H, W]`
  * as they are). Lambda and unknown transforms have none, since they may assume one item.
  */
-export function batchImageTransform(transform: Transform<RawImage, unknown> | undefined): ((packed: PackedImages, rows: readonly number[]) => Tensor) | undefined {
+export function batchImageTransform(
+  transform: Transform<RawImage, unknown> | undefined,
+): ((packed: PackedImages, rows: readonly number[]) => Tensor) | undefined {
   if (transform instanceof ToTensor) return packedToTensor;
   if (!(transform instanceof Compose)) return undefined;
   const [head, ...rest] = transform.transforms;

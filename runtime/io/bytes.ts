@@ -66,7 +66,14 @@ export function limitOf(reader: string, name: keyof ReadLimits, given: number | 
  * Throws a {@link LimitError} when `got` is over `max`.
  * @example checkLimit('gzip', 'inflated data', 'maxBytes', max, total, 'bytes')
  */
-export function checkLimit(reader: string, what: string, limit: keyof ReadLimits, max: number, got: number, unit = ''): void {
+export function checkLimit(
+  reader: string,
+  what: string,
+  limit: keyof ReadLimits,
+  max: number,
+  got: number,
+  unit = '',
+): void {
   if (!(got <= max)) throw new LimitError(reader, what, limit, max, got, unit);
 }
 
@@ -77,9 +84,17 @@ export function checkLimit(reader: string, what: string, limit: keyof ReadLimits
  */
 export function toBytes(input: BytesInput, reader: string): Uint8Array {
   if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  if (input instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && input instanceof SharedArrayBuffer)) return new Uint8Array(input);
-  const got = input === null ? 'null' : typeof input === 'object' ? (Object.getPrototypeOf(input) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object' : typeof input;
-  throw new ValueError(`${reader}: input is not bytes; expected an ArrayBufferView (Uint8Array, Buffer, DataView, ...) or an ArrayBuffer, got ${got}`);
+  if (input instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && input instanceof SharedArrayBuffer))
+    return new Uint8Array(input);
+  const got =
+    input === null
+      ? 'null'
+      : typeof input === 'object'
+        ? ((Object.getPrototypeOf(input) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object')
+        : typeof input;
+  throw new ValueError(
+    `${reader}: input is not bytes; expected an ArrayBufferView (Uint8Array, Buffer, DataView, ...) or an ArrayBuffer, got ${got}`,
+  );
 }
 
 /**

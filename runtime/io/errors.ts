@@ -27,7 +27,9 @@ export class LimitError extends FormatError {
   readonly max: number;
   constructor(reader: string, what: string, limit: string, max: number, got: number | string, unit = '') {
     const u = unit === '' ? '' : ` ${unit}`;
-    super(`${reader}: ${what} exceeds the ${limit} limit; expected at most ${max}${u} (raise it with the ${limit} option), got ${got}${u}`);
+    super(
+      `${reader}: ${what} exceeds the ${limit} limit; expected at most ${max}${u} (raise it with the ${limit} option), got ${got}${u}`,
+    );
     this.limit = limit;
     this.max = max;
   }

@@ -38,7 +38,10 @@ function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
  * Use {@link pipeCapped} for untrusted compressed input.
  * @example await pipeThroughStream(bytes, new CompressionStream('gzip'))
  */
-export async function pipeThroughStream(bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
+export async function pipeThroughStream(
+  bytes: Uint8Array,
+  stream: CompressionStream | DecompressionStream,
+): Promise<Uint8Array> {
   const out = await pipeCapped(bytes, stream, Infinity);
   return out!;
 }
@@ -48,7 +51,11 @@ export async function pipeThroughStream(bytes: Uint8Array, stream: CompressionSt
  * undefined (and the stream cancelled) once the output passes `cap` bytes.
  * @example const data = await pipeCapped(raw, new DecompressionStream('deflate-raw'), entry.size);
  */
-export async function pipeCapped(bytes: Uint8Array, stream: CompressionStream | DecompressionStream, cap: number): Promise<Uint8Array | undefined> {
+export async function pipeCapped(
+  bytes: Uint8Array,
+  stream: CompressionStream | DecompressionStream,
+  cap: number,
+): Promise<Uint8Array | undefined> {
   const writer = stream.writable.getWriter();
   // Write and close without awaiting: a stream error rejects these promises
   // too, and reading below is what surfaces it. The stream applies backpressure,
@@ -85,14 +92,19 @@ export async function gunzip(input: BytesInput, name = 'gzip', options: GunzipOp
   const max = limitOf(name, 'maxBytes', options.maxBytes, DEFAULT_LIMITS.maxBytes(bytes.length));
   if (!isGzip(bytes)) {
     const got = Array.from(bytes.subarray(0, 2), (b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ');
-    throw new FormatError(`${name}: not a gzip stream; expected magic 0x1f 0x8b, got ${got === '' ? 'an empty file' : got}`);
+    throw new FormatError(
+      `${name}: not a gzip stream; expected magic 0x1f 0x8b, got ${got === '' ? 'an empty file' : got}`,
+    );
   }
   let out: Uint8Array | undefined;
   try {
     out = await pipeCapped(bytes, new DecompressionStream('gzip'), max);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new FormatError(`${name}: corrupt gzip data; expected a complete gzip stream, got an error after ${bytes.length} compressed bytes (${reason})`, { cause: error });
+    throw new FormatError(
+      `${name}: corrupt gzip data; expected a complete gzip stream, got an error after ${bytes.length} compressed bytes (${reason})`,
+      { cause: error },
+    );
   }
   if (out === undefined) throw new LimitError(name, 'inflated data', 'maxBytes', max, `more than ${max}`, 'bytes');
   return out;

@@ -26,8 +26,12 @@ export interface IdxData {
 }
 
 const CODES: readonly (readonly [number, IdxDType, number])[] = [
-  [0x08, 'uint8', 1], [0x09, 'int8', 1], [0x0b, 'int16', 2],
-  [0x0c, 'int32', 4], [0x0d, 'float32', 4], [0x0e, 'float64', 8],
+  [0x08, 'uint8', 1],
+  [0x09, 'int8', 1],
+  [0x0b, 'int16', 2],
+  [0x0c, 'int32', 4],
+  [0x0d, 'float32', 4],
+  [0x0e, 'float64', 8],
 ];
 
 const hex = (b: number): string => `0x${b.toString(16).padStart(2, '0')}`;
@@ -45,21 +49,29 @@ function shapeString(shape: readonly number[]): string {
 export function parseIdx(input: BytesInput, name = 'idx'): IdxData {
   const bytes = toBytes(input, name);
   if (bytes.length < 4) {
-    throw new FormatError(`${name}: truncated header; expected at least 4 bytes (magic 0x00 0x00 <type> <ndim>), got ${bytes.length}`);
+    throw new FormatError(
+      `${name}: truncated header; expected at least 4 bytes (magic 0x00 0x00 <type> <ndim>), got ${bytes.length}`,
+    );
   }
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new FormatError(`${name}: bad magic number; expected 0x00 0x00 <type> <ndim>, got ${Array.from(bytes.subarray(0, 4), hex).join(' ')}`);
+    throw new FormatError(
+      `${name}: bad magic number; expected 0x00 0x00 <type> <ndim>, got ${Array.from(bytes.subarray(0, 4), hex).join(' ')}`,
+    );
   }
   const code = bytes[2]!;
   const entry = CODES.find(([c]) => c === code);
   if (entry === undefined) {
-    throw new FormatError(`${name}: unknown data type code; expected one of ${CODES.map(([c]) => hex(c)).join(', ')}, got ${hex(code)}`);
+    throw new FormatError(
+      `${name}: unknown data type code; expected one of ${CODES.map(([c]) => hex(c)).join(', ')}, got ${hex(code)}`,
+    );
   }
   const [, dtype, size] = entry;
   const ndim = bytes[3]!;
   const headerLength = 4 + 4 * ndim;
   if (bytes.length < headerLength) {
-    throw new FormatError(`${name}: truncated header; expected ${headerLength} bytes for ${ndim} dimensions, got ${bytes.length}`);
+    throw new FormatError(
+      `${name}: truncated header; expected ${headerLength} bytes for ${ndim} dimensions, got ${bytes.length}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
@@ -70,18 +82,24 @@ export function parseIdx(input: BytesInput, name = 'idx'): IdxData {
   const numel = shape.includes(0) ? 0 : shape.reduce((a, b) => a * b, 1);
   const expected = numel * size;
   if (got < expected) {
-    throw new FormatError(`${name}: truncated data; expected ${expected} bytes for shape ${shapeString(shape)} ${dtype}, got ${got}`);
+    throw new FormatError(
+      `${name}: truncated data; expected ${expected} bytes for shape ${shapeString(shape)} ${dtype}, got ${got}`,
+    );
   }
   if (got > expected) {
-    throw new FormatError(`${name}: trailing bytes after the data; expected ${expected} bytes for shape ${shapeString(shape)} ${dtype}, got ${got}`);
+    throw new FormatError(
+      `${name}: trailing bytes after the data; expected ${expected} bytes for shape ${shapeString(shape)} ${dtype}, got ${got}`,
+    );
   }
   return { dtype, shape, data: readElements(view, headerLength, numel, dtype, bytes) };
 }
 
 function readElements(view: DataView, at: number, n: number, dtype: IdxDType, bytes: Uint8Array): IdxArray {
   switch (dtype) {
-    case 'uint8': return copyBytes(bytes.subarray(at, at + n));
-    case 'int8': return new Int8Array(copyBytes(bytes.subarray(at, at + n)).buffer);
+    case 'uint8':
+      return copyBytes(bytes.subarray(at, at + n));
+    case 'int8':
+      return new Int8Array(copyBytes(bytes.subarray(at, at + n)).buffer);
     case 'int16': {
       const out = new Int16Array(n);
       for (let i = 0; i < n; i++) out[i] = view.getInt16(at + 2 * i, false);
@@ -113,7 +131,9 @@ function readElements(view: DataView, at: number, n: number, dtype: IdxDType, by
 export function encodeIdx(idx: IdxData): Uint8Array {
   const entry = CODES.find(([, d]) => d === idx.dtype);
   if (entry === undefined) {
-    throw new FormatError(`idx: unknown dtype; expected one of ${CODES.map(([, d]) => d).join(', ')}, got ${String(idx.dtype)}`);
+    throw new FormatError(
+      `idx: unknown dtype; expected one of ${CODES.map(([, d]) => d).join(', ')}, got ${String(idx.dtype)}`,
+    );
   }
   const [code, dtype, size] = entry;
   if (idx.shape.length > 255) {
@@ -121,7 +141,9 @@ export function encodeIdx(idx: IdxData): Uint8Array {
   }
   const numel = idx.shape.reduce((a, b) => a * b, 1);
   if (idx.data.length !== numel) {
-    throw new FormatError(`idx: data length does not match the shape; expected ${numel} elements for ${shapeString(idx.shape)}, got ${idx.data.length}`);
+    throw new FormatError(
+      `idx: data length does not match the shape; expected ${numel} elements for ${shapeString(idx.shape)}, got ${idx.data.length}`,
+    );
   }
   const header = 4 + 4 * idx.shape.length;
   const out = new Uint8Array(header + numel * size);
@@ -133,12 +155,24 @@ export function encodeIdx(idx: IdxData): Uint8Array {
     const v = idx.data[i]!;
     const at = header + i * size;
     switch (dtype) {
-      case 'uint8': view.setUint8(at, v); break;
-      case 'int8': view.setInt8(at, v); break;
-      case 'int16': view.setInt16(at, v, false); break;
-      case 'int32': view.setInt32(at, v, false); break;
-      case 'float32': view.setFloat32(at, v, false); break;
-      case 'float64': view.setFloat64(at, v, false); break;
+      case 'uint8':
+        view.setUint8(at, v);
+        break;
+      case 'int8':
+        view.setInt8(at, v);
+        break;
+      case 'int16':
+        view.setInt16(at, v, false);
+        break;
+      case 'int32':
+        view.setInt32(at, v, false);
+        break;
+      case 'float32':
+        view.setFloat32(at, v, false);
+        break;
+      case 'float64':
+        view.setFloat64(at, v, false);
+        break;
     }
   }
   return out;

@@ -137,37 +137,73 @@ export interface UnpickleOptions extends Pick<ReadLimits, 'maxDepth' | 'maxItems
  * @example unpickle(bytes, { globals: new Map([...SAFE_GLOBALS, ['torch.FloatStorage', {}]]) })
  */
 export const SAFE_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string, GlobalHandler>([
-  ['collections.OrderedDict', {
-    call: (args) => {
-      const m = new Map<unknown, unknown>();
-      const init = args[0];
-      if (init instanceof Map) for (const [k, v] of init) m.set(k, v);
-      else if (Array.isArray(init)) for (const kv of init) if (kv instanceof PyTuple) m.set(kv.items[0], kv.items[1]);
-      return m;
+  [
+    'collections.OrderedDict',
+    {
+      call: (args) => {
+        const m = new Map<unknown, unknown>();
+        const init = args[0];
+        if (init instanceof Map) for (const [k, v] of init) m.set(k, v);
+        else if (Array.isArray(init)) for (const kv of init) if (kv instanceof PyTuple) m.set(kv.items[0], kv.items[1]);
+        return m;
+      },
     },
-  }],
-  ['torch.Size', { call: (args) => new PyTuple(args[0] instanceof PyTuple ? args[0].items : Array.isArray(args[0]) ? args[0] : []) }],
-  ['_codecs.encode', {
-    call: (args) => {
-      const [text, encoding] = args;
-      if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) {
-        throw new FormatError(`pickle: unsupported _codecs.encode call; expected (str, 'latin1'), got (${typeof text}, ${String(encoding)})`);
-      }
-      const out = new Uint8Array(text.length);
-      for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-      return out;
+  ],
+  [
+    'torch.Size',
+    { call: (args) => new PyTuple(args[0] instanceof PyTuple ? args[0].items : Array.isArray(args[0]) ? args[0] : []) },
+  ],
+  [
+    '_codecs.encode',
+    {
+      call: (args) => {
+        const [text, encoding] = args;
+        if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) {
+          throw new FormatError(
+            `pickle: unsupported _codecs.encode call; expected (str, 'latin1'), got (${typeof text}, ${String(encoding)})`,
+          );
+        }
+        const out = new Uint8Array(text.length);
+        for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+        return out;
+      },
     },
-  }],
+  ],
 ]);
 
 // ------------------------------------------------------------------- writer
 
 const OP = {
-  MARK: 0x28, STOP: 0x2e, BININT: 0x4a, BININT1: 0x4b, BININT2: 0x4d, NONE: 0x4e, BINPERSID: 0x51,
-  REDUCE: 0x52, BINUNICODE: 0x58, APPEND: 0x61, GLOBAL: 0x63, APPENDS: 0x65, BINGET: 0x68,
-  LONG_BINGET: 0x6a, BINPUT: 0x71, LONG_BINPUT: 0x72, SETITEM: 0x73, TUPLE: 0x74, SETITEMS: 0x75,
-  BINFLOAT: 0x47, EMPTY_DICT: 0x7d, EMPTY_LIST: 0x5d, EMPTY_TUPLE: 0x29, PROTO: 0x80,
-  TUPLE1: 0x85, TUPLE2: 0x86, TUPLE3: 0x87, NEWTRUE: 0x88, NEWFALSE: 0x89, LONG1: 0x8a,
+  MARK: 0x28,
+  STOP: 0x2e,
+  BININT: 0x4a,
+  BININT1: 0x4b,
+  BININT2: 0x4d,
+  NONE: 0x4e,
+  BINPERSID: 0x51,
+  REDUCE: 0x52,
+  BINUNICODE: 0x58,
+  APPEND: 0x61,
+  GLOBAL: 0x63,
+  APPENDS: 0x65,
+  BINGET: 0x68,
+  LONG_BINGET: 0x6a,
+  BINPUT: 0x71,
+  LONG_BINPUT: 0x72,
+  SETITEM: 0x73,
+  TUPLE: 0x74,
+  SETITEMS: 0x75,
+  BINFLOAT: 0x47,
+  EMPTY_DICT: 0x7d,
+  EMPTY_LIST: 0x5d,
+  EMPTY_TUPLE: 0x29,
+  PROTO: 0x80,
+  TUPLE1: 0x85,
+  TUPLE2: 0x86,
+  TUPLE3: 0x87,
+  NEWTRUE: 0x88,
+  NEWFALSE: 0x89,
+  LONG1: 0x8a,
 } as const;
 
 // Python's pickler batches APPENDS and SETITEMS by 1000.
@@ -337,7 +373,9 @@ class Pickler {
       return this.out.bytes(b);
     }
     if (typeof x !== 'object') {
-      throw new ValueError(`pickle: cannot write a ${typeof x} at ${path}; expected None, bool, int, float, str, list, tuple, dict or a tensor, got ${typeof x}`);
+      throw new ValueError(
+        `pickle: cannot write a ${typeof x} at ${path}; expected None, bool, int, float, str, list, tuple, dict or a tensor, got ${typeof x}`,
+      );
     }
     if (x instanceof PyFloat) {
       this.out.byte(OP.BINFLOAT);
@@ -388,15 +426,22 @@ class Pickler {
       return this.setItems([...(x as Map<unknown, unknown>)], path);
     }
     if (ArrayBuffer.isView(x) || x instanceof Set) {
-      throw new ValueError(`pickle: cannot write a ${describe(x)} at ${path}; expected a value torch's weights_only unpickler can read (None, bool, int, float, str, list, tuple, dict, tensor), got ${describe(x)}`);
+      throw new ValueError(
+        `pickle: cannot write a ${describe(x)} at ${path}; expected a value torch's weights_only unpickler can read (None, bool, int, float, str, list, tuple, dict, tensor), got ${describe(x)}`,
+      );
     }
     if (isPlainObject(x)) {
       this.out.byte(OP.EMPTY_DICT);
       this.put(x);
-      const entries: [unknown, unknown][] = Object.keys(x).map((k) => [INT_KEY.test(k) && Number.isSafeInteger(Number(k)) ? Number(k) : k, x[k]]);
+      const entries: [unknown, unknown][] = Object.keys(x).map((k) => [
+        INT_KEY.test(k) && Number.isSafeInteger(Number(k)) ? Number(k) : k,
+        x[k],
+      ]);
       return this.setItems(entries, path);
     }
-    throw new ValueError(`pickle: cannot write a ${describe(x)} at ${path}; expected None, bool, int, float, str, list, tuple, dict, Map or a tensor, got ${describe(x)}`);
+    throw new ValueError(
+      `pickle: cannot write a ${describe(x)} at ${path}; expected None, bool, int, float, str, list, tuple, dict, Map or a tensor, got ${describe(x)}`,
+    );
   }
 }
 
@@ -420,7 +465,12 @@ class Mark {}
 const MARK = new Mark();
 
 const OPNAMES: Record<number, string> = {
-  0x69: 'INST', 0x6f: 'OBJ', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x97: 'NEXT_BUFFER',
+  0x69: 'INST',
+  0x6f: 'OBJ',
+  0x82: 'EXT1',
+  0x83: 'EXT2',
+  0x84: 'EXT4',
+  0x97: 'NEXT_BUFFER',
 };
 
 const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
@@ -455,11 +505,13 @@ function clip(s: string, max = 60): string {
 
 function parseTextInt(s: string, at: number, maxDigits: number): number | bigint | boolean {
   const t = s.endsWith('L') ? s.slice(0, -1) : s;
-  if (t.length > maxDigits) throw new LimitError('pickle', `text int at byte ${at}`, 'maxIntBytes', maxDigits, t.length, 'digits');
+  if (t.length > maxDigits)
+    throw new LimitError('pickle', `text int at byte ${at}`, 'maxIntBytes', maxDigits, t.length, 'digits');
   // Protocol 0 writes True and False as INT "01" and "00".
   if (t === '01') return true;
   if (t === '00') return false;
-  if (!/^[+-]?\d+$/.test(t)) throw new FormatError(`pickle: bad integer literal at byte ${at}; expected decimal digits, got '${clip(s)}'`);
+  if (!/^[+-]?\d+$/.test(t))
+    throw new FormatError(`pickle: bad integer literal at byte ${at}; expected decimal digits, got '${clip(s)}'`);
   return toInt(BigInt(t));
 }
 
@@ -481,8 +533,16 @@ export function unpickle(input: BytesInput, options: UnpickleOptions = {}): unkn
     work += n;
     if (work > maxItems) throw new LimitError('pickle', `work at byte ${opAt}`, 'maxItems', maxItems, work, 'items');
   };
-  const sizeOf = (x: unknown): number => Array.isArray(x) ? x.length : x instanceof PyTuple ? x.items.length
-    : x instanceof Map || x instanceof Set ? x.size : typeof x === 'string' || x instanceof Uint8Array ? x.length : 0;
+  const sizeOf = (x: unknown): number =>
+    Array.isArray(x)
+      ? x.length
+      : x instanceof PyTuple
+        ? x.items.length
+        : x instanceof Map || x instanceof Set
+          ? x.size
+          : typeof x === 'string' || x instanceof Uint8Array
+            ? x.length
+            : 0;
   const long = (n: number): number | bigint => {
     if (n > maxIntBytes) throw new LimitError('pickle', `int at byte ${opAt}`, 'maxIntBytes', maxIntBytes, n, 'bytes');
     return decodeLong(take(n));
@@ -502,7 +562,9 @@ export function unpickle(input: BytesInput, options: UnpickleOptions = {}): unkn
   };
   const need = (n: number): number => {
     if (pos + n > bytes.length) {
-      throw new FormatError(`pickle: truncated data at byte ${opAt}; expected ${n} more bytes, got ${bytes.length - pos}`);
+      throw new FormatError(
+        `pickle: truncated data at byte ${opAt}; expected ${n} more bytes, got ${bytes.length - pos}`,
+      );
     }
     const at = pos;
     pos += n;
@@ -514,7 +576,10 @@ export function unpickle(input: BytesInput, options: UnpickleOptions = {}): unkn
   };
   const line = (): string => {
     const end = bytes.indexOf(0x0a, pos);
-    if (end < 0) throw new FormatError(`pickle: truncated data at byte ${opAt}; expected a newline-terminated argument, got end of data`);
+    if (end < 0)
+      throw new FormatError(
+        `pickle: truncated data at byte ${opAt}; expected a newline-terminated argument, got end of data`,
+      );
     const s = latin1.decode(bytes.subarray(pos, end));
     pos = end + 1;
     return s;
@@ -547,7 +612,9 @@ export function unpickle(input: BytesInput, options: UnpickleOptions = {}): unkn
     const path = `${module}.${name}`;
     if (!globals.has(path)) {
       const names = [...globals.keys()];
-      throw new FormatError(`pickle: global not allowed at byte ${opAt}; expected one of ${names.length} allowed globals (${names.join(', ')}), got ${clip(path, 200)}`);
+      throw new FormatError(
+        `pickle: global not allowed at byte ${opAt}; expected one of ${names.length} allowed globals (${names.join(', ')}), got ${clip(path, 200)}`,
+      );
     }
     return new PyGlobal(module, name);
   };
@@ -555,7 +622,8 @@ export function unpickle(input: BytesInput, options: UnpickleOptions = {}): unkn
     if (!(fn instanceof PyGlobal)) return fail('call of a non-global', 'an allowed global', describe(fn));
     const handler = (fn as PyGlobal).path;
     const h = globals.get(handler);
-    if (h?.call === undefined) return fail(`call of ${handler}`, 'a callable global', `${handler}, which may only be referenced`);
+    if (h?.call === undefined)
+      return fail(`call of ${handler}`, 'a callable global', `${handler}, which may only be referenced`);
     if (!(args instanceof PyTuple)) return fail(`bad arguments to ${handler}`, 'a tuple', describe(args));
     const items = (args as PyTuple).items;
     let cost = items.length;
@@ -576,37 +644,70 @@ export function unpickle(input: BytesInput, options: UnpickleOptions = {}): unkn
     const op = bytes[pos++]!;
     if (++work > maxItems) spend(0);
     switch (op) {
-      case 0x80: { // PROTO
+      case 0x80: {
+        // PROTO
         const p = bytes[need(1)]!;
         if (p > 5) fail('unsupported protocol', 'protocol 0 to 5', String(p));
         break;
       }
-      case 0x95: need(8); break; // FRAME: framing only, the data follows inline
-      case 0x2e: { // STOP
+      case 0x95:
+        need(8);
+        break; // FRAME: framing only, the data follows inline
+      case 0x2e: {
+        // STOP
         const x = pop();
         checkDepth(x, maxDepth);
         return x;
       }
-      case 0x28: metastack.push(stack); stack = []; break; // MARK
-      case 0x30: pop(); break; // POP
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4b: stack.push(bytes[need(1)]!); break; // BININT1
-      case 0x4d: stack.push(v.getUint16(need(2), true)); break; // BININT2
-      case 0x4a: stack.push(v.getInt32(need(4), true)); break; // BININT
-      case 0x8a: stack.push(long(bytes[need(1)]!)); break; // LONG1
-      case 0x8b: { // LONG4
+      case 0x28:
+        metastack.push(stack);
+        stack = [];
+        break; // MARK
+      case 0x30:
+        pop();
+        break; // POP
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32:
+        stack.push(top());
+        break; // DUP
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x4b:
+        stack.push(bytes[need(1)]!);
+        break; // BININT1
+      case 0x4d:
+        stack.push(v.getUint16(need(2), true));
+        break; // BININT2
+      case 0x4a:
+        stack.push(v.getInt32(need(4), true));
+        break; // BININT
+      case 0x8a:
+        stack.push(long(bytes[need(1)]!));
+        break; // LONG1
+      case 0x8b: {
+        // LONG4
         const n = v.getInt32(need(4), true);
         if (n < 0) fail('negative LONG4 length', 'a length >= 0', String(n));
         stack.push(long(n));
         break;
       }
-      case 0x49: stack.push(textInt()); break; // INT
-      case 0x4c: stack.push(textInt()); break; // LONG
-      case 0x46: { // FLOAT
+      case 0x49:
+        stack.push(textInt());
+        break; // INT
+      case 0x4c:
+        stack.push(textInt());
+        break; // LONG
+      case 0x46: {
+        // FLOAT
         const s = line().trim();
         // Python's repr writes inf, -inf and nan.
         const x = s === 'inf' ? Infinity : s === '-inf' ? -Infinity : s === 'nan' ? NaN : s === '' ? NaN : Number(s);
@@ -614,92 +715,178 @@ export function unpickle(input: BytesInput, options: UnpickleOptions = {}): unkn
         stack.push(x);
         break;
       }
-      case 0x47: stack.push(v.getFloat64(need(8), false)); break; // BINFLOAT
-      case 0x58: stack.push(utf8d.decode(take(u32()))); break; // BINUNICODE
-      case 0x8c: stack.push(utf8d.decode(take(bytes[need(1)]!))); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(utf8d.decode(take(u64()))); break; // BINUNICODE8
-      case 0x56: { // UNICODE (raw-unicode-escape)
-        stack.push(line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, a: string | undefined, b: string | undefined) => String.fromCodePoint(parseInt(a ?? b ?? '0', 16))));
+      case 0x47:
+        stack.push(v.getFloat64(need(8), false));
+        break; // BINFLOAT
+      case 0x58:
+        stack.push(utf8d.decode(take(u32())));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(utf8d.decode(take(bytes[need(1)]!)));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        stack.push(utf8d.decode(take(u64())));
+        break; // BINUNICODE8
+      case 0x56: {
+        // UNICODE (raw-unicode-escape)
+        stack.push(
+          line().replace(
+            /\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g,
+            (_m, a: string | undefined, b: string | undefined) => String.fromCodePoint(parseInt(a ?? b ?? '0', 16)),
+          ),
+        );
         break;
       }
       // Python 2 str: torch decodes it as text (its persistent ids held 'storage' this way).
-      case 0x55: stack.push(latin1.decode(take(bytes[need(1)]!))); break; // SHORT_BINSTRING
-      case 0x54: stack.push(latin1.decode(take(u32()))); break; // BINSTRING
-      case 0x43: stack.push(take(bytes[need(1)]!).slice()); break; // SHORT_BINBYTES
-      case 0x42: stack.push(take(u32()).slice()); break; // BINBYTES
-      case 0x8e: stack.push(take(u64()).slice()); break; // BINBYTES8
-      case 0x96: stack.push(take(u64()).slice()); break; // BYTEARRAY8
-      case 0x98: break; // READONLY_BUFFER: no-op on an in-band buffer
-      case 0x29: stack.push(new PyTuple([])); break; // EMPTY_TUPLE
-      case 0x74: { const t = new PyTuple(popMark()); stack.push(t); break; } // TUPLE
-      case 0x85: stack.push(new PyTuple([pop()])); break; // TUPLE1
-      case 0x86: { const b = pop(); const a = pop(); stack.push(new PyTuple([a, b])); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(new PyTuple([a, b, c])); break; } // TUPLE3
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: { const l = popMark(); stack.push(l); break; } // LIST
-      case 0x61: { // APPEND
+      case 0x55:
+        stack.push(latin1.decode(take(bytes[need(1)]!)));
+        break; // SHORT_BINSTRING
+      case 0x54:
+        stack.push(latin1.decode(take(u32())));
+        break; // BINSTRING
+      case 0x43:
+        stack.push(take(bytes[need(1)]!).slice());
+        break; // SHORT_BINBYTES
+      case 0x42:
+        stack.push(take(u32()).slice());
+        break; // BINBYTES
+      case 0x8e:
+        stack.push(take(u64()).slice());
+        break; // BINBYTES8
+      case 0x96:
+        stack.push(take(u64()).slice());
+        break; // BYTEARRAY8
+      case 0x98:
+        break; // READONLY_BUFFER: no-op on an in-band buffer
+      case 0x29:
+        stack.push(new PyTuple([]));
+        break; // EMPTY_TUPLE
+      case 0x74: {
+        const t = new PyTuple(popMark());
+        stack.push(t);
+        break;
+      } // TUPLE
+      case 0x85:
+        stack.push(new PyTuple([pop()]));
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop();
+        const a = pop();
+        stack.push(new PyTuple([a, b]));
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        const a = pop();
+        stack.push(new PyTuple([a, b, c]));
+        break;
+      } // TUPLE3
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x6c: {
+        const l = popMark();
+        stack.push(l);
+        break;
+      } // LIST
+      case 0x61: {
+        // APPEND
         const x = pop();
         const list = top();
         if (!Array.isArray(list)) fail('APPEND to a non-list', 'a list', describe(list));
         (list as unknown[]).push(x);
         break;
       }
-      case 0x65: { // APPENDS
+      case 0x65: {
+        // APPENDS
         const items = popMark();
         const list = top();
         if (!Array.isArray(list)) fail('APPENDS to a non-list', 'a list', describe(list));
         for (const x of items) (list as unknown[]).push(x);
         break;
       }
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x64: { // DICT
+      case 0x7d:
+        stack.push(new Map());
+        break; // EMPTY_DICT
+      case 0x64: {
+        // DICT
         const items = popMark();
         const d = new Map<unknown, unknown>();
         for (let i = 0; i + 1 < items.length; i += 2) d.set(items[i], items[i + 1]);
         stack.push(d);
         break;
       }
-      case 0x73: { const x = pop(); const k = pop(); setItem(top(), k, x); break; } // SETITEM
-      case 0x75: { // SETITEMS
+      case 0x73: {
+        const x = pop();
+        const k = pop();
+        setItem(top(), k, x);
+        break;
+      } // SETITEM
+      case 0x75: {
+        // SETITEMS
         const items = popMark();
         if (items.length % 2 !== 0) fail('odd SETITEMS', 'key/value pairs', `${items.length} items`);
         const d = top();
         for (let i = 0; i < items.length; i += 2) setItem(d, items[i], items[i + 1]);
         break;
       }
-      case 0x8f: stack.push(new Set()); break; // EMPTY_SET
-      case 0x90: { // ADDITEMS
+      case 0x8f:
+        stack.push(new Set());
+        break; // EMPTY_SET
+      case 0x90: {
+        // ADDITEMS
         const items = popMark();
         const s = top();
         if (!(s instanceof Set)) fail('ADDITEMS to a non-set', 'a set', describe(s));
         for (const x of items) (s as Set<unknown>).add(x);
         break;
       }
-      case 0x91: { const f = new Set(popMark()); stack.push(f); break; } // FROZENSET
-      case 0x63: { // GLOBAL
+      case 0x91: {
+        const f = new Set(popMark());
+        stack.push(f);
+        break;
+      } // FROZENSET
+      case 0x63: {
+        // GLOBAL
         const module = line();
         const name = line();
         stack.push(resolve(module, name));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') fail('bad STACK_GLOBAL', 'two strings', `${describe(module)} and ${describe(name)}`);
+        if (typeof module !== 'string' || typeof name !== 'string')
+          fail('bad STACK_GLOBAL', 'two strings', `${describe(module)} and ${describe(name)}`);
         stack.push(resolve(module as string, name as string));
         break;
       }
-      case 0x52: { const args = pop(); const fn = pop(); stack.push(call(fn, args)); break; } // REDUCE
-      case 0x81: { const args = pop(); const cls = pop(); stack.push(call(cls, args)); break; } // NEWOBJ
-      case 0x92: { // NEWOBJ_EX
+      case 0x52: {
+        const args = pop();
+        const fn = pop();
+        stack.push(call(fn, args));
+        break;
+      } // REDUCE
+      case 0x81: {
+        const args = pop();
+        const cls = pop();
+        stack.push(call(cls, args));
+        break;
+      } // NEWOBJ
+      case 0x92: {
+        // NEWOBJ_EX
         const kwargs = pop();
         const args = pop();
         const cls = pop();
-        if (!(kwargs instanceof Map) || kwargs.size > 0) fail('NEWOBJ_EX with keyword arguments', 'no keyword arguments', describe(kwargs));
+        if (!(kwargs instanceof Map) || kwargs.size > 0)
+          fail('NEWOBJ_EX with keyword arguments', 'no keyword arguments', describe(kwargs));
         stack.push(call(cls, args));
         break;
       }
-      case 0x62: { // BUILD
+      case 0x62: {
+        // BUILD
         const state = pop();
         const inst = top();
         // torch's state dicts carry `_metadata` (module versions) this way; it is dropped.
@@ -707,31 +894,48 @@ export function unpickle(input: BytesInput, options: UnpickleOptions = {}): unkn
         void state;
         break;
       }
-      case 0x51: { // BINPERSID
+      case 0x51: {
+        // BINPERSID
         const pid = pop();
         if (options.persistentLoad === undefined) fail('persistent id', 'no persistent ids', 'one');
         spend(sizeOf(pid));
         stack.push(options.persistentLoad!(pid));
         break;
       }
-      case 0x50: { // PERSID
+      case 0x50: {
+        // PERSID
         const pid = line();
         if (options.persistentLoad === undefined) fail('persistent id', 'no persistent ids', 'one');
         stack.push(options.persistentLoad!(pid));
         break;
       }
-      case 0x71: memo.set(bytes[need(1)]!, top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x70: memo.set(Number(textInt()), top()); break; // PUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: case 0x6a: case 0x67: { // BINGET, LONG_BINGET, GET
+      case 0x71:
+        memo.set(bytes[need(1)]!, top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x70:
+        memo.set(Number(textInt()), top());
+        break; // PUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x68:
+      case 0x6a:
+      case 0x67: {
+        // BINGET, LONG_BINGET, GET
         const i = op === 0x68 ? bytes[need(1)]! : op === 0x6a ? u32() : Number(textInt());
         if (!memo.has(i)) fail('memo key not found', `a key stored by PUT (${memo.size} stored)`, String(i));
         stack.push(memo.get(i));
         break;
       }
       default:
-        fail('unsupported opcode', 'an opcode of protocols 0-5 that builds plain data', `0x${op.toString(16).padStart(2, '0')}${OPNAMES[op] === undefined ? '' : ` (${OPNAMES[op]})`}`);
+        fail(
+          'unsupported opcode',
+          'an opcode of protocols 0-5 that builds plain data',
+          `0x${op.toString(16).padStart(2, '0')}${OPNAMES[op] === undefined ? '' : ` (${OPNAMES[op]})`}`,
+        );
     }
   }
 }

@@ -43,7 +43,14 @@ async function deflate(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
  */
 export async function encodePng(image: PngImage): Promise<Uint8Array> {
   const { width, height, channels, data } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 0x7fffffff || height > 0x7fffffff) {
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < 1 ||
+    height < 1 ||
+    width > 0x7fffffff ||
+    height > 0x7fffffff
+  ) {
     throw new ValueError(`png: invalid size; expected positive integer width and height, got ${width}x${height}`);
   }
   if (!(channels in COLOR_TYPE)) {
@@ -51,7 +58,9 @@ export async function encodePng(image: PngImage): Promise<Uint8Array> {
   }
   const rowBytes = width * channels;
   if (data.length !== rowBytes * height) {
-    throw new ValueError(`png: pixel data has the wrong length; expected ${width}x${height}x${channels} = ${rowBytes * height} bytes, got ${data.length}`);
+    throw new ValueError(
+      `png: pixel data has the wrong length; expected ${width}x${height}x${channels} = ${rowBytes * height} bytes, got ${data.length}`,
+    );
   }
   const raw = new Uint8Array((rowBytes + 1) * height);
   for (let y = 0; y < height; y++) {

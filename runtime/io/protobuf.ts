@@ -58,7 +58,9 @@ export class ProtoWriter {
       return this;
     }
     if (!Number.isSafeInteger(value)) {
-      throw new ValueError(`protobuf: varint value is not a safe integer; expected an integer within ±2^53, got ${value}`);
+      throw new ValueError(
+        `protobuf: varint value is not a safe integer; expected an integer within ±2^53, got ${value}`,
+      );
     }
     if (value < 0) return this.rawVarint(BigInt(value));
     let v = value;
@@ -131,7 +133,9 @@ export class ProtoWriter {
     } else {
       const n = value as number;
       if (!Number.isSafeInteger(n) || n < 0) {
-        throw new ValueError(`protobuf: fixed64 value out of range; expected a non-negative safe integer or a bigint, got ${n}`);
+        throw new ValueError(
+          `protobuf: fixed64 value out of range; expected a non-negative safe integer or a bigint, got ${n}`,
+        );
       }
       this.#view.setUint32(this.#len, n % TWO_POW_32, true);
       this.#view.setUint32(this.#len + 4, Math.floor(n / TWO_POW_32), true);

@@ -84,19 +84,31 @@ export async function saveSafetensors(
   tensors: ReadonlyMap<string, Tensor | Int64> | Readonly<Record<string, Tensor | Int64>>,
   metadata?: Readonly<Record<string, string>>,
 ): Promise<Uint8Array> {
-  if (!LITTLE_ENDIAN_HOST) throw new FormatError('safetensors: big-endian host; expected a little-endian host, got big-endian');
-  const entries = tensors instanceof Map ? [...(tensors as ReadonlyMap<string, Tensor | Int64>)] : Object.entries(tensors);
-  interface Item { name: string; kind: string; shape: readonly number[]; data: Uint8Array }
+  if (!LITTLE_ENDIAN_HOST)
+    throw new FormatError('safetensors: big-endian host; expected a little-endian host, got big-endian');
+  const entries =
+    tensors instanceof Map ? [...(tensors as ReadonlyMap<string, Tensor | Int64>)] : Object.entries(tensors);
+  interface Item {
+    name: string;
+    kind: string;
+    shape: readonly number[];
+    data: Uint8Array;
+  }
   const items: Item[] = [];
   for (const [name, t] of entries) {
-    if (name === '__metadata__') throw new ValueError("safetensors: reserved tensor name; expected any name but '__metadata__', got '__metadata__'");
+    if (name === '__metadata__')
+      throw new ValueError(
+        "safetensors: reserved tensor name; expected any name but '__metadata__', got '__metadata__'",
+      );
     if (t instanceof Int64) {
       const v = t.value;
       const values = typeof v === 'number' || typeof v === 'bigint' ? [v] : Array.from(await v.data());
       const out = new BigInt64Array(values.length);
       values.forEach((x, i) => {
         if (typeof x === 'number' && !Number.isSafeInteger(x)) {
-          throw new ValueError(`safetensors: int64 tensor '${nameOf(name)}' holds a non-integer; expected integers, got ${x} at flat index ${i}`);
+          throw new ValueError(
+            `safetensors: int64 tensor '${nameOf(name)}' holds a non-integer; expected integers, got ${x} at flat index ${i}`,
+          );
         }
         out[i] = BigInt(x);
       });
@@ -104,12 +116,15 @@ export async function saveSafetensors(
     } else if (t instanceof Tensor) {
       items.push({ name, kind: WRITE_NAMES[t.dtype], shape: t.shape, data: bytesOf(await t.data()) });
     } else {
-      throw new ValueError(`safetensors: '${nameOf(name)}' is not a tensor; expected a Tensor or int64(...), got ${typeof t}`);
+      throw new ValueError(
+        `safetensors: '${nameOf(name)}' is not a tensor; expected a Tensor or int64(...), got ${typeof t}`,
+      );
     }
   }
   if (metadata !== undefined) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') throw new ValueError(`safetensors: metadata '${k}' is not a string; expected string values, got ${typeof v}`);
+      if (typeof v !== 'string')
+        throw new ValueError(`safetensors: metadata '${k}' is not a string; expected string values, got ${typeof v}`);
     }
   }
   items.sort((a, b) => KINDS[b.kind]!.rank - KINDS[a.kind]!.rank || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -138,27 +153,38 @@ function decode(kind: string, raw: Uint8Array, name: string): StorageArray {
   // A fresh aligned copy; not raw.slice().buffer, which for a Node Buffer is the whole pool.
   const buf = copyBytes(raw).buffer;
   switch (kind) {
-    case 'F32': return new Float32Array(buf);
-    case 'F64': return new Float64Array(buf);
-    case 'I32': return new Int32Array(buf);
-    case 'BOOL': return new Uint8Array(buf).map((b) => (b === 0 ? 0 : 1));
-    case 'U8': return Int32Array.from(new Uint8Array(buf));
-    case 'I8': return Int32Array.from(new Int8Array(buf));
-    case 'I16': return Int32Array.from(new Int16Array(buf));
-    case 'F16': return Float32Array.from(new Uint16Array(buf), halfToNumber);
+    case 'F32':
+      return new Float32Array(buf);
+    case 'F64':
+      return new Float64Array(buf);
+    case 'I32':
+      return new Int32Array(buf);
+    case 'BOOL':
+      return new Uint8Array(buf).map((b) => (b === 0 ? 0 : 1));
+    case 'U8':
+      return Int32Array.from(new Uint8Array(buf));
+    case 'I8':
+      return Int32Array.from(new Int8Array(buf));
+    case 'I16':
+      return Int32Array.from(new Int16Array(buf));
+    case 'F16':
+      return Float32Array.from(new Uint16Array(buf), halfToNumber);
     case 'BF16': {
       const src = new Uint16Array(buf);
       const bits = new Uint32Array(src.length);
       for (let i = 0; i < src.length; i++) bits[i] = src[i]! << 16;
       return new Float32Array(bits.buffer);
     }
-    default: { // I64
+    default: {
+      // I64
       const src = new BigInt64Array(buf);
       const out = new Int32Array(src.length);
       for (let i = 0; i < src.length; i++) {
         const x = src[i]!;
         if (x < -2147483648n || x > 2147483647n) {
-          throw new FormatError(`safetensors: int64 value out of int32 range in '${nameOf(name)}'; expected values in [-2147483648, 2147483647], got ${x} at element ${i}`);
+          throw new FormatError(
+            `safetensors: int64 value out of int32 range in '${nameOf(name)}'; expected values in [-2147483648, 2147483647], got ${x} at element ${i}`,
+          );
         }
         out[i] = Number(x);
       }
@@ -190,12 +216,14 @@ function jsonDepth(text: Uint8Array, max: number): void {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;
     } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > max) throw new LimitError('safetensors', 'header nesting depth', 'maxDepth', max, `more than ${max}`, 'levels');
+      if (++depth > max)
+        throw new LimitError('safetensors', 'header nesting depth', 'maxDepth', max, `more than ${max}`, 'levels');
     } else if (c === 0x7d || c === 0x5d) {
       depth--;
     }
@@ -213,7 +241,8 @@ function isRecord(x: unknown): x is Record<string, unknown> {
  * model.loadStateDict(tensors);
  */
 export function loadSafetensors(input: BytesInput, options: LoadSafetensorsOptions = {}): SafetensorsFile {
-  if (!LITTLE_ENDIAN_HOST) throw new FormatError('safetensors: big-endian host; expected a little-endian host, got big-endian');
+  if (!LITTLE_ENDIAN_HOST)
+    throw new FormatError('safetensors: big-endian host; expected a little-endian host, got big-endian');
   const bytes = toBytes(input, 'safetensors');
   const maxDepth = limitOf('safetensors', 'maxDepth', options.maxDepth, DEFAULT_LIMITS.maxDepth);
   if (bytes.length < 8) {
@@ -225,10 +254,14 @@ export function loadSafetensors(input: BytesInput, options: LoadSafetensorsOptio
   }
   const n = Number(n64);
   if (8 + n > bytes.length) {
-    throw new FormatError(`safetensors: truncated header; expected ${n} header bytes after the length, got ${bytes.length - 8}`);
+    throw new FormatError(
+      `safetensors: truncated header; expected ${n} header bytes after the length, got ${bytes.length - 8}`,
+    );
   }
   if (n < 2 || bytes[8] !== 0x7b) {
-    throw new FormatError(`safetensors: bad header; expected JSON starting with '{', got ${n === 0 ? 'an empty header' : `byte 0x${bytes[8]!.toString(16)}`}`);
+    throw new FormatError(
+      `safetensors: bad header; expected JSON starting with '{', got ${n === 0 ? 'an empty header' : `byte 0x${bytes[8]!.toString(16)}`}`,
+    );
   }
   jsonDepth(bytes.subarray(8, 8 + n), maxDepth);
   let header: unknown;
@@ -236,14 +269,25 @@ export function loadSafetensors(input: BytesInput, options: LoadSafetensorsOptio
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new FormatError(`safetensors: bad header JSON; expected a JSON object, got a parse error (${reason})`, { cause: error });
+    throw new FormatError(`safetensors: bad header JSON; expected a JSON object, got a parse error (${reason})`, {
+      cause: error,
+    });
   }
-  if (!isRecord(header)) throw new FormatError(`safetensors: bad header; expected a JSON object, got ${Array.isArray(header) ? 'an array' : typeof header}`);
+  if (!isRecord(header))
+    throw new FormatError(
+      `safetensors: bad header; expected a JSON object, got ${Array.isArray(header) ? 'an array' : typeof header}`,
+    );
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
 
   let metadata: Record<string, string> | null = null;
-  interface Entry { name: string; kind: string; shape: number[]; begin: number; end: number }
+  interface Entry {
+    name: string;
+    kind: string;
+    shape: number[];
+    begin: number;
+    end: number;
+  }
   const entries: Entry[] = [];
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') {
@@ -253,22 +297,38 @@ export function loadSafetensors(input: BytesInput, options: LoadSafetensorsOptio
       metadata = { ...(info as Record<string, string>) };
       continue;
     }
-    if (!isRecord(info)) throw new FormatError(`safetensors: bad entry '${nameOf(name)}'; expected {dtype, shape, data_offsets}, got ${show(info)}`);
+    if (!isRecord(info))
+      throw new FormatError(
+        `safetensors: bad entry '${nameOf(name)}'; expected {dtype, shape, data_offsets}, got ${show(info)}`,
+      );
     const { dtype, shape, data_offsets: offsets } = info;
     if (typeof dtype !== 'string' || KINDS[dtype] === undefined) {
-      throw new FormatError(`safetensors: unsupported dtype of '${nameOf(name)}'; expected one of ${Object.keys(KINDS).join(', ')}, got ${show(dtype)}`);
+      throw new FormatError(
+        `safetensors: unsupported dtype of '${nameOf(name)}'; expected one of ${Object.keys(KINDS).join(', ')}, got ${show(dtype)}`,
+      );
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-      throw new FormatError(`safetensors: bad shape of '${nameOf(name)}'; expected an array of non-negative integers, got ${show(shape)}`);
+      throw new FormatError(
+        `safetensors: bad shape of '${nameOf(name)}'; expected an array of non-negative integers, got ${show(shape)}`,
+      );
     }
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && (d as number) >= 0) || (offsets[0] as number) > (offsets[1] as number)) {
-      throw new FormatError(`safetensors: bad data_offsets of '${nameOf(name)}'; expected [begin, end] with 0 <= begin <= end, got ${show(offsets)}`);
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((d) => Number.isSafeInteger(d) && (d as number) >= 0) ||
+      (offsets[0] as number) > (offsets[1] as number)
+    ) {
+      throw new FormatError(
+        `safetensors: bad data_offsets of '${nameOf(name)}'; expected [begin, end] with 0 <= begin <= end, got ${show(offsets)}`,
+      );
     }
     const [begin, end] = offsets as [number, number];
     const s = shape as number[];
     const expected = numelOf(s) * KINDS[dtype]!.size;
     if (end - begin !== expected) {
-      throw new FormatError(`safetensors: size of '${nameOf(name)}' does not match its shape; expected ${expected} bytes for ${dtype} ${show(s)}, got ${end - begin}`);
+      throw new FormatError(
+        `safetensors: size of '${nameOf(name)}' does not match its shape; expected ${expected} bytes for ${dtype} ${show(s)}, got ${end - begin}`,
+      );
     }
     entries.push({ name, kind: dtype, shape: s, begin, end });
   }
@@ -276,16 +336,20 @@ export function loadSafetensors(input: BytesInput, options: LoadSafetensorsOptio
   let at = 0;
   for (const e of entries) {
     if (e.begin !== at) {
-      throw new FormatError(e.begin < at
-        ? `safetensors: '${nameOf(e.name)}' overlaps the tensor before it; expected data_offsets to start at ${at}, got ${e.begin}`
-        : `safetensors: gap before '${nameOf(e.name)}'; expected data_offsets to start at ${at}, got ${e.begin}`);
+      throw new FormatError(
+        e.begin < at
+          ? `safetensors: '${nameOf(e.name)}' overlaps the tensor before it; expected data_offsets to start at ${at}, got ${e.begin}`
+          : `safetensors: gap before '${nameOf(e.name)}'; expected data_offsets to start at ${at}, got ${e.begin}`,
+      );
     }
     at = e.end;
   }
   if (at !== dataLength) {
-    throw new FormatError(at > dataLength
-      ? `safetensors: truncated data; expected ${at} bytes of tensor data, got ${dataLength}`
-      : `safetensors: trailing bytes after the tensors; expected ${at} bytes of tensor data, got ${dataLength}`);
+    throw new FormatError(
+      at > dataLength
+        ? `safetensors: truncated data; expected ${at} bytes of tensor data, got ${dataLength}`
+        : `safetensors: trailing bytes after the tensors; expected ${at} bytes of tensor data, got ${dataLength}`,
+    );
   }
   const backend = backendOr(options.backend);
   const tensors = new Map<string, Tensor>();

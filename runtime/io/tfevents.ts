@@ -150,7 +150,9 @@ function encodeValue(v: SummaryValue): ProtoWriter {
   const w = new ProtoWriter().string(1, v.tag);
   const kinds = [v.simpleValue, v.image, v.histo, v.tensor].filter((k) => k !== undefined).length;
   if (kinds > 1) {
-    throw new ValueError(`tfevents: summary value '${v.tag}' sets several kinds; expected at most one of simpleValue, image, histo, tensor, got ${kinds}`);
+    throw new ValueError(
+      `tfevents: summary value '${v.tag}' sets several kinds; expected at most one of simpleValue, image, histo, tensor, got ${kinds}`,
+    );
   }
   // simple_value sits in a oneof, so 0 is written too (presence matters).
   if (v.simpleValue !== undefined) w.float(2, v.simpleValue);
@@ -200,7 +202,12 @@ export function eventRecord(event: TfEvent): Uint8Array {
  * @example eventFileName({ seconds: 1700000000, hostname: 'box', pid: 42, index: 0 })
  * // 'events.out.tfevents.1700000000.box.42.0'
  */
-export function eventFileName(parts: { seconds: number; hostname: string; pid: number | string; index: number }): string {
+export function eventFileName(parts: {
+  seconds: number;
+  hostname: string;
+  pid: number | string;
+  index: number;
+}): string {
   const seconds = String(Math.floor(parts.seconds)).padStart(10, '0');
   return `events.out.tfevents.${seconds}.${parts.hostname}.${parts.pid}.${parts.index}`;
 }
@@ -232,7 +239,10 @@ export function textSummary(tag: string, text: string): SummaryValue {
  * An image value holding encoded PNG bytes; `channels` becomes the colorspace.
  * @example imageSummary('samples', { height: 28, width: 28, channels: 1, png })
  */
-export function imageSummary(tag: string, image: { height: number; width: number; channels: number; png: Uint8Array }): SummaryValue {
+export function imageSummary(
+  tag: string,
+  image: { height: number; width: number; channels: number; png: Uint8Array },
+): SummaryValue {
   return { tag, image: { height: image.height, width: image.width, colorspace: image.channels, encoded: image.png } };
 }
 
@@ -394,7 +404,9 @@ export function hparamsSummaries(
   for (const [name, value] of Object.entries(hparams)) {
     const type = typeof value === 'string' ? 1 : typeof value === 'boolean' ? 2 : 3; // DATA_TYPE_STRING/BOOL/FLOAT64
     if (typeof value !== 'string' && typeof value !== 'boolean' && typeof value !== 'number') {
-      throw new ValueError(`hparams: '${name}' has an unsupported value; expected a string, number or boolean, got ${typeof value}`);
+      throw new ValueError(
+        `hparams: '${name}' has an unsupported value; expected a string, number or boolean, got ${typeof value}`,
+      );
     }
     experiment.message(4, new ProtoWriter().string(1, name).varint(4, type));
     start.message(1, new ProtoWriter().string(1, name).message(2, encodeProtoValue(value)));

@@ -37,10 +37,28 @@ import type { DType, StorageArray } from '../dtype.ts';
 import { ValueError } from '../errors.ts';
 import { contiguousStrides, numelOf, shapeString } from '../shape.ts';
 import { Tensor, backendOr } from '../tensor/index.ts';
-import { DEFAULT_LIMITS, brief, checkLimit, copyBytes, limitOf, toBytes, type BytesInput, type ReadLimits } from './bytes.ts';
+import {
+  DEFAULT_LIMITS,
+  brief,
+  checkLimit,
+  copyBytes,
+  limitOf,
+  toBytes,
+  type BytesInput,
+  type ReadLimits,
+} from './bytes.ts';
 import { FormatError, LimitError } from './errors.ts';
 import { halfToNumber, numberToBFloat16, numberToHalf } from '../float16.ts';
-import { PyGlobal, PyPersistentId, PyReduce, PyTuple, SAFE_GLOBALS, pickle, unpickle, type GlobalHandler } from './pickle.ts';
+import {
+  PyGlobal,
+  PyPersistentId,
+  PyReduce,
+  PyTuple,
+  SAFE_GLOBALS,
+  pickle,
+  unpickle,
+  type GlobalHandler,
+} from './pickle.ts';
 import { listZip, readZipEntry, writeZip, type ZipEntry, type ZipWriteEntry } from './zip.ts';
 
 /**
@@ -152,7 +170,8 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function checkHost(): void {
   // Typed arrays use the host's byte order; every Web platform in use is little-endian.
-  if (!LITTLE_ENDIAN_HOST) throw new FormatError('torch-ckpt: big-endian host; expected a little-endian host, got big-endian');
+  if (!LITTLE_ENDIAN_HOST)
+    throw new FormatError('torch-ckpt: big-endian host; expected a little-endian host, got big-endian');
 }
 
 function bytesOf(a: ArrayBufferView): Uint8Array {
@@ -174,9 +193,10 @@ function isPlainObject(x: object): x is Record<string, unknown> {
 function rebuildTensor(kind: StorageKind, key: string, shape: readonly number[]): PyReduce {
   const numel = numelOf(shape);
   const storage = new PyPersistentId(new PyTuple(['storage', new PyGlobal('torch', kind.name), key, 'cpu', numel]));
-  return new PyReduce(new PyGlobal('torch._utils', '_rebuild_tensor_v2'), new PyTuple([
-    storage, 0, new PyTuple(shape), new PyTuple(contiguousStrides(shape)), false, new Map(),
-  ]));
+  return new PyReduce(
+    new PyGlobal('torch._utils', '_rebuild_tensor_v2'),
+    new PyTuple([storage, 0, new PyTuple(shape), new PyTuple(contiguousStrides(shape)), false, new Map()]),
+  );
 }
 
 async function int64Bytes(v: Int64, path: string): Promise<Uint8Array> {
@@ -192,7 +212,9 @@ async function int64Bytes(v: Int64, path: string): Promise<Uint8Array> {
   for (let i = 0; i < data.length; i++) {
     const e = data[i]!;
     if (!Number.isSafeInteger(e)) {
-      throw new ValueError(`saveTorch: int64 tensor at ${path} holds a non-integer; expected integers, got ${e} at flat index ${i}`);
+      throw new ValueError(
+        `saveTorch: int64 tensor at ${path} holds a non-integer; expected integers, got ${e} at flat index ${i}`,
+      );
     }
     out[i] = BigInt(e);
   }
@@ -218,21 +240,27 @@ async function halfBytes(v: Float16Tensor): Promise<Uint8Array> {
 export async function saveTorch(obj: unknown, options: SaveTorchOptions = {}): Promise<Uint8Array> {
   checkHost();
   const archive = options.archiveName ?? 'archive';
-  if (!/^[^/]+$/.test(archive)) throw new ValueError(`saveTorch: invalid archiveName; expected a name without '/', got '${archive}'`);
+  if (!/^[^/]+$/.test(archive))
+    throw new ValueError(`saveTorch: invalid archiveName; expected a name without '/', got '${archive}'`);
   const pending: PendingStorage[] = [];
   const done = new Map<object, unknown>();
 
   const convert = (x: unknown, path: string): unknown => {
     if (x === null || typeof x !== 'object') {
       if (typeof x === 'function' || typeof x === 'symbol') {
-        throw new ValueError(`saveTorch: cannot save a ${typeof x} at ${path}; expected tensors, containers and plain values, got ${typeof x}`);
+        throw new ValueError(
+          `saveTorch: cannot save a ${typeof x} at ${path}; expected tensors, containers and plain values, got ${typeof x}`,
+        );
       }
       return x;
     }
     const seen = done.get(x);
     if (seen !== undefined) return seen;
     if (x instanceof Tensor) {
-      if (x.isDisposed) throw new ValueError(`saveTorch: tensor at ${path} is disposed; expected a live tensor, got a disposed one of shape ${shapeString(x.shape)}`);
+      if (x.isDisposed)
+        throw new ValueError(
+          `saveTorch: tensor at ${path} is disposed; expected a live tensor, got a disposed one of shape ${shapeString(x.shape)}`,
+        );
       const key = String(pending.length);
       pending.push({ key, source: x });
       const r = rebuildTensor(WRITE_KINDS[x.dtype], key, x.shape);
@@ -250,9 +278,14 @@ export async function saveTorch(obj: unknown, options: SaveTorchOptions = {}): P
     if (x instanceof Float16Tensor) {
       const t = x.value;
       if (!(t instanceof Tensor) || (t.dtype !== 'float32' && t.dtype !== 'float64')) {
-        throw new ValueError(`saveTorch: ${x.format} value at ${path} is not a float tensor; expected a float32 or float64 Tensor, got ${t instanceof Tensor ? t.dtype : typeof t}`);
+        throw new ValueError(
+          `saveTorch: ${x.format} value at ${path} is not a float tensor; expected a float32 or float64 Tensor, got ${t instanceof Tensor ? t.dtype : typeof t}`,
+        );
       }
-      if (t.isDisposed) throw new ValueError(`saveTorch: tensor at ${path} is disposed; expected a live tensor, got a disposed one of shape ${shapeString(t.shape)}`);
+      if (t.isDisposed)
+        throw new ValueError(
+          `saveTorch: tensor at ${path} is disposed; expected a live tensor, got a disposed one of shape ${shapeString(t.shape)}`,
+        );
       const key = String(pending.length);
       pending.push({ key, source: x });
       const r = rebuildTensor(HALF_KINDS[x.format], key, t.shape);
@@ -273,14 +306,20 @@ export async function saveTorch(obj: unknown, options: SaveTorchOptions = {}): P
     if (x instanceof Map) {
       const r = new Map<unknown, unknown>();
       done.set(x, r);
-      for (const [k, v] of x as Map<unknown, unknown>) r.set(convert(k, `${path} key`), convert(v, `${path}[${String(k)}]`));
+      for (const [k, v] of x as Map<unknown, unknown>)
+        r.set(convert(k, `${path} key`), convert(v, `${path}[${String(k)}]`));
       return r;
     }
     if (isPlainObject(x)) {
       const r: Record<string, unknown> = {};
       done.set(x, r);
       for (const k of Object.keys(x)) {
-        Object.defineProperty(r, k, { value: convert(x[k], `${path}.${k}`), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(r, k, {
+          value: convert(x[k], `${path}.${k}`),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return r;
     }
@@ -294,9 +333,12 @@ export async function saveTorch(obj: unknown, options: SaveTorchOptions = {}): P
     { name: `${archive}/byteorder`, data: new TextEncoder().encode('little') },
   ];
   for (const p of pending) {
-    const data = p.source instanceof Int64 ? await int64Bytes(p.source, `storage ${p.key}`)
-      : p.source instanceof Float16Tensor ? await halfBytes(p.source)
-        : bytesOf(await p.source.data());
+    const data =
+      p.source instanceof Int64
+        ? await int64Bytes(p.source, `storage ${p.key}`)
+        : p.source instanceof Float16Tensor
+          ? await halfBytes(p.source)
+          : bytesOf(await p.source.data());
     records.push({ name: `${archive}/data/${p.key}`, data });
   }
   records.push({ name: `${archive}/version`, data: new TextEncoder().encode('3\n') });
@@ -325,7 +367,13 @@ class TensorRecipe {
   readonly shape: readonly number[];
   readonly strides: readonly number[];
   requiresGrad: boolean;
-  constructor(storage: StorageRef, offset: number, shape: readonly number[], strides: readonly number[], requiresGrad: boolean) {
+  constructor(
+    storage: StorageRef,
+    offset: number,
+    shape: readonly number[],
+    strides: readonly number[],
+    requiresGrad: boolean,
+  ) {
     this.storage = storage;
     this.offset = offset;
     this.shape = shape;
@@ -345,7 +393,9 @@ function intList(x: unknown, what: string): number[] {
 function rebuild(args: readonly unknown[]): TensorRecipe {
   const [storage, offset, size, stride, requiresGrad] = args;
   if (!(storage instanceof StorageRef)) {
-    throw new FormatError(`torch-ckpt: bad tensor storage; expected a storage persistent id, got ${storage === null ? 'None' : typeof storage}`);
+    throw new FormatError(
+      `torch-ckpt: bad tensor storage; expected a storage persistent id, got ${storage === null ? 'None' : typeof storage}`,
+    );
   }
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
     throw new FormatError(`torch-ckpt: bad storage offset; expected an int >= 0, got ${brief(offset)}`);
@@ -353,7 +403,9 @@ function rebuild(args: readonly unknown[]): TensorRecipe {
   const shape = intList(size, 'size');
   const strides = intList(stride, 'stride');
   if (shape.length !== strides.length) {
-    throw new FormatError(`torch-ckpt: size and stride differ in length; expected equal ranks, got size ${brief(shape)} and stride ${brief(strides)}`);
+    throw new FormatError(
+      `torch-ckpt: size and stride differ in length; expected equal ranks, got size ${brief(shape)} and stride ${brief(strides)}`,
+    );
   }
   // The largest element offset the view reaches (strides are >= 0), checked against the
   // storage's declared length before anything is allocated. No element is read when a size is 0.
@@ -362,7 +414,9 @@ function rebuild(args: readonly unknown[]): TensorRecipe {
     for (let d = 0; d < shape.length; d++) last += (shape[d]! - 1) * strides[d]!;
     if (!(last < storage.numel)) {
       const show = (xs: readonly number[]): string => (xs.length > 16 ? `a ${xs.length}-d tuple` : shapeString(xs));
-      throw new FormatError(`torch-ckpt: tensor reaches past its storage '${storage.entry}'; expected the last element below ${storage.numel}, got element ${last} (size ${show(shape)}, stride ${show(strides)}, offset ${offset})`);
+      throw new FormatError(
+        `torch-ckpt: tensor reaches past its storage '${storage.entry}'; expected the last element below ${storage.numel}, got element ${last} (size ${show(shape)}, stride ${show(strides)}, offset ${offset})`,
+      );
     }
   }
   return new TensorRecipe(storage, offset, shape, strides, requiresGrad === true);
@@ -370,7 +424,8 @@ function rebuild(args: readonly unknown[]): TensorRecipe {
 
 function parameter(args: readonly unknown[]): TensorRecipe {
   const [data, requiresGrad] = args;
-  if (!(data instanceof TensorRecipe)) throw new FormatError(`torch-ckpt: bad Parameter; expected a tensor, got ${brief(data)}`);
+  if (!(data instanceof TensorRecipe))
+    throw new FormatError(`torch-ckpt: bad Parameter; expected a tensor, got ${brief(data)}`);
   data.requiresGrad = requiresGrad !== false;
   return data;
 }
@@ -389,8 +444,9 @@ export const TORCH_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string,
   ['torch._utils._rebuild_parameter_with_state', { call: parameter }],
   ['torch.nn.parameter.Parameter', { call: parameter }],
   ...[...READ_KINDS.keys()].map((k): [string, GlobalHandler] => [`torch.${k}`, {}]),
-  ...['float16', 'bfloat16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64', 'uint8', 'bool']
-    .map((k): [string, GlobalHandler] => [`torch.${k}`, {}]),
+  ...['float16', 'bfloat16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64', 'uint8', 'bool'].map(
+    (k): [string, GlobalHandler] => [`torch.${k}`, {}],
+  ),
 ]);
 
 /** A storage's raw bytes as the runtime dtype's array. */
@@ -400,27 +456,38 @@ function decodeStorage(kind: StorageKind, raw: Uint8Array, name: string): Storag
   // (Not raw.slice().buffer: for a Node Buffer that is a view of the whole pool.)
   const buf = copyBytes(raw).buffer;
   switch (kind.name) {
-    case 'FloatStorage': return new Float32Array(buf);
-    case 'DoubleStorage': return new Float64Array(buf);
-    case 'IntStorage': return new Int32Array(buf);
-    case 'BoolStorage': return new Uint8Array(buf);
-    case 'ShortStorage': return Int32Array.from(new Int16Array(buf));
-    case 'CharStorage': return Int32Array.from(new Int8Array(buf));
-    case 'ByteStorage': return Int32Array.from(new Uint8Array(buf));
-    case 'HalfStorage': return Float32Array.from(new Uint16Array(buf), halfToNumber);
+    case 'FloatStorage':
+      return new Float32Array(buf);
+    case 'DoubleStorage':
+      return new Float64Array(buf);
+    case 'IntStorage':
+      return new Int32Array(buf);
+    case 'BoolStorage':
+      return new Uint8Array(buf);
+    case 'ShortStorage':
+      return Int32Array.from(new Int16Array(buf));
+    case 'CharStorage':
+      return Int32Array.from(new Int8Array(buf));
+    case 'ByteStorage':
+      return Int32Array.from(new Uint8Array(buf));
+    case 'HalfStorage':
+      return Float32Array.from(new Uint16Array(buf), halfToNumber);
     case 'BFloat16Storage': {
       const src = new Uint16Array(buf);
       const bits = new Uint32Array(n);
       for (let i = 0; i < n; i++) bits[i] = src[i]! << 16;
       return new Float32Array(bits.buffer);
     }
-    default: { // LongStorage
+    default: {
+      // LongStorage
       const src = new BigInt64Array(buf);
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const x = src[i]!;
         if (x < -2147483648n || x > 2147483647n) {
-          throw new FormatError(`torch-ckpt: int64 value out of int32 range in '${name}'; expected values in [-2147483648, 2147483647], got ${x} at element ${i}`);
+          throw new FormatError(
+            `torch-ckpt: int64 value out of int32 range in '${name}'; expected values in [-2147483648, 2147483647], got ${x} at element ${i}`,
+          );
         }
         out[i] = Number(x);
       }
@@ -435,28 +502,49 @@ function isContiguousView(shape: readonly number[], strides: readonly number[]):
 }
 
 /** True when the view is its whole storage, so {@link gather} hands the storage over without a copy. */
-function sharesStorage(src: { readonly length: number }, offset: number, shape: readonly number[], strides: readonly number[]): boolean {
+function sharesStorage(
+  src: { readonly length: number },
+  offset: number,
+  shape: readonly number[],
+  strides: readonly number[],
+): boolean {
   return offset === 0 && numelOf(shape) === src.length && isContiguousView(shape, strides);
 }
 
 const OUT_ITEMSIZE: Readonly<Record<DType, number>> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
 /** The elements of a strided view, row-major. */
-function gather(src: StorageArray, offset: number, shape: readonly number[], strides: readonly number[], dtype: DType, name: string): StorageArray {
+function gather(
+  src: StorageArray,
+  offset: number,
+  shape: readonly number[],
+  strides: readonly number[],
+  dtype: DType,
+  name: string,
+): StorageArray {
   const numel = numelOf(shape);
   if (numel > 0) {
     // rebuild() checked the extent against the declared storage length, which the entry's size matched.
     let last = offset;
     for (let d = 0; d < shape.length; d++) last += (shape[d]! - 1) * strides[d]!;
     if (!(last < src.length)) {
-      throw new FormatError(`torch-ckpt: tensor reaches past its storage '${name}'; expected the last element below ${src.length}, got element ${last}`);
+      throw new FormatError(
+        `torch-ckpt: tensor reaches past its storage '${name}'; expected the last element below ${src.length}, got element ${last}`,
+      );
     }
   }
   if (sharesStorage(src, offset, shape, strides)) return src;
   if (numel === 0 || isContiguousView(shape, strides)) {
     return src.slice(offset, offset + numel);
   }
-  const out = dtype === 'float32' ? new Float32Array(numel) : dtype === 'float64' ? new Float64Array(numel) : dtype === 'int32' ? new Int32Array(numel) : new Uint8Array(numel);
+  const out =
+    dtype === 'float32'
+      ? new Float32Array(numel)
+      : dtype === 'float64'
+        ? new Float64Array(numel)
+        : dtype === 'int32'
+          ? new Int32Array(numel)
+          : new Uint8Array(numel);
   const rank = shape.length;
   const idx = new Array<number>(rank).fill(0);
   let at = offset;
@@ -498,13 +586,20 @@ export async function loadTorch(input: BytesInput, options: LoadTorchOptions = {
   };
   const isZip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
   if (!isZip && bytes.length >= 2 && bytes[0] === 0x80) {
-    throw new FormatError('torch-ckpt: legacy torch.save format; expected the zip format (torch >= 1.6 default), got a bare pickle stream (re-save it with torch.save(obj, path) in a recent torch)');
+    throw new FormatError(
+      'torch-ckpt: legacy torch.save format; expected the zip format (torch >= 1.6 default), got a bare pickle stream (re-save it with torch.save(obj, path) in a recent torch)',
+    );
   }
   const entries = listZip(bytes);
   const pkl = entries.find((e) => /^[^/]+\/data\.pkl$/.test(e.name));
   if (pkl === undefined) {
-    const names = entries.slice(0, 5).map((e) => `'${e.name}'`).join(', ');
-    throw new FormatError(`torch-ckpt: not a torch checkpoint; expected an archive with '<name>/data.pkl', got ${entries.length === 0 ? 'no entries' : names}`);
+    const names = entries
+      .slice(0, 5)
+      .map((e) => `'${e.name}'`)
+      .join(', ');
+    throw new FormatError(
+      `torch-ckpt: not a torch checkpoint; expected an archive with '<name>/data.pkl', got ${entries.length === 0 ? 'no entries' : names}`,
+    );
   }
   const prefix = pkl.name.slice(0, -'data.pkl'.length);
   const byName = new Map(entries.map((e) => [e.name, e]));
@@ -514,11 +609,15 @@ export async function loadTorch(input: BytesInput, options: LoadTorchOptions = {
   };
   const order = await text('byteorder');
   if (order !== null && order !== 'little') {
-    throw new FormatError(`torch-ckpt: unsupported byte order; expected 'little', got '${order.length > 60 ? `${order.slice(0, 60)}...` : order}'`);
+    throw new FormatError(
+      `torch-ckpt: unsupported byte order; expected 'little', got '${order.length > 60 ? `${order.slice(0, 60)}...` : order}'`,
+    );
   }
   const version = await text('version');
   if (version !== null && !/^[1-3]$/.test(version)) {
-    throw new FormatError(`torch-ckpt: unsupported archive version; expected 1 to 3, got '${version.length > 60 ? `${version.slice(0, 60)}...` : version}'`);
+    throw new FormatError(
+      `torch-ckpt: unsupported archive version; expected 1 to 3, got '${version.length > 60 ? `${version.slice(0, 60)}...` : version}'`,
+    );
   }
 
   const rawStorages = new Map<string, Uint8Array>();
@@ -527,16 +626,27 @@ export async function loadTorch(input: BytesInput, options: LoadTorchOptions = {
   const persistentLoad = (pid: unknown): StorageRef => {
     const items = pid instanceof PyTuple ? pid.items : null;
     if (items === null || items[0] !== 'storage' || items.length < 5) {
-      throw new FormatError(`torch-ckpt: bad persistent id; expected ('storage', type, key, location, numel), got ${items === null ? brief(pid) : `a tuple of ${items.length} starting ${brief(items[0])}`}`);
+      throw new FormatError(
+        `torch-ckpt: bad persistent id; expected ('storage', type, key, location, numel), got ${items === null ? brief(pid) : `a tuple of ${items.length} starting ${brief(items[0])}`}`,
+      );
     }
     const [, type, key, , numel] = items;
-    const kindName = type instanceof PyGlobal && type.module === 'torch' ? type.name : type instanceof PyGlobal ? type.path : brief(type);
+    const kindName =
+      type instanceof PyGlobal && type.module === 'torch'
+        ? type.name
+        : type instanceof PyGlobal
+          ? type.path
+          : brief(type);
     const kind = READ_KINDS.get(kindName);
     if (kind === undefined) {
-      throw new FormatError(`torch-ckpt: unsupported storage type; expected one of ${[...READ_KINDS.keys()].join(', ')}, got ${kindName}`);
+      throw new FormatError(
+        `torch-ckpt: unsupported storage type; expected one of ${[...READ_KINDS.keys()].join(', ')}, got ${kindName}`,
+      );
     }
     if (typeof key !== 'string' || typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) {
-      throw new FormatError(`torch-ckpt: bad storage id; expected a string key and an int numel, got ${brief(key)} and ${brief(numel)}`);
+      throw new FormatError(
+        `torch-ckpt: bad storage id; expected a string key and an int numel, got ${brief(key)} and ${brief(numel)}`,
+      );
     }
     const seen = refs.get(key);
     if (seen !== undefined) return seen;
@@ -545,7 +655,9 @@ export async function loadTorch(input: BytesInput, options: LoadTorchOptions = {
     const e = byName.get(name);
     if (e === undefined) throw new FormatError(`torch-ckpt: missing storage; expected an entry '${name}', got none`);
     if (e.size !== numel * kind.itemsize) {
-      throw new FormatError(`torch-ckpt: storage '${name}' has the wrong size; expected ${numel} x ${kind.itemsize} = ${numel * kind.itemsize} bytes, got ${e.size}`);
+      throw new FormatError(
+        `torch-ckpt: storage '${name}' has the wrong size; expected ${numel} x ${kind.itemsize} = ${numel * kind.itemsize} bytes, got ${e.size}`,
+      );
     }
     const ref = new StorageRef(kind, key, numel, name);
     refs.set(key, ref);
@@ -566,7 +678,9 @@ export async function loadTorch(input: BytesInput, options: LoadTorchOptions = {
     if (e === undefined) throw new FormatError(`torch-ckpt: missing storage; expected an entry '${name}', got none`);
     const raw = await read(e);
     if (raw.length !== ref.numel * ref.kind.itemsize) {
-      throw new FormatError(`torch-ckpt: storage '${name}' has the wrong size; expected ${ref.numel} x ${ref.kind.itemsize} = ${ref.numel * ref.kind.itemsize} bytes, got ${raw.length}`);
+      throw new FormatError(
+        `torch-ckpt: storage '${name}' has the wrong size; expected ${ref.numel} x ${ref.kind.itemsize} = ${ref.numel * ref.kind.itemsize} bytes, got ${raw.length}`,
+      );
     }
     rawStorages.set(ref.key, raw);
   }
@@ -579,7 +693,8 @@ export async function loadTorch(input: BytesInput, options: LoadTorchOptions = {
     if (x === null || typeof x !== 'object' || x instanceof Uint8Array || x instanceof PyGlobal) return x;
     const seen = made.get(x);
     if (seen !== undefined) return seen;
-    if (depth > maxDepth) throw new LimitError('torch-ckpt', 'nesting depth', 'maxDepth', maxDepth, `more than ${maxDepth}`, 'levels');
+    if (depth > maxDepth)
+      throw new LimitError('torch-ckpt', 'nesting depth', 'maxDepth', maxDepth, `more than ${maxDepth}`, 'levels');
     const inner = depth + 1;
     if (x instanceof TensorRecipe) {
       const ref = x.storage;
@@ -591,7 +706,11 @@ export async function loadTorch(input: BytesInput, options: LoadTorchOptions = {
         src = decodeStorage(ref.kind, rawStorages.get(ref.key)!, ref.entry);
         decoded.set(ref.key, src);
       }
-      if (!sharesStorage(src, x.offset, x.shape, x.strides)) charge(numelOf(x.shape) * size, `tensor data (a view of '${ref.entry}' of size ${x.shape.length > 16 ? `${x.shape.length}-d` : shapeString(x.shape)})`);
+      if (!sharesStorage(src, x.offset, x.shape, x.strides))
+        charge(
+          numelOf(x.shape) * size,
+          `tensor data (a view of '${ref.entry}' of size ${x.shape.length > 16 ? `${x.shape.length}-d` : shapeString(x.shape)})`,
+        );
       const data = gather(src, x.offset, x.shape, x.strides, ref.kind.dtype, ref.entry);
       const t = Tensor.fromArray(backend, ref.kind.dtype, x.shape, data);
       if (x.requiresGrad && (ref.kind.dtype === 'float32' || ref.kind.dtype === 'float64')) t.requiresGrad_();
@@ -612,12 +731,19 @@ export async function loadTorch(input: BytesInput, options: LoadTorchOptions = {
     }
     if (x instanceof Map) {
       const m = x as Map<unknown, unknown>;
-      const plain = asObjects && [...m.keys()].every((k) => typeof k === 'string' || (typeof k === 'number' && Number.isSafeInteger(k)));
+      const plain =
+        asObjects &&
+        [...m.keys()].every((k) => typeof k === 'string' || (typeof k === 'number' && Number.isSafeInteger(k)));
       if (plain) {
         const r: Record<string, unknown> = {};
         made.set(x, r);
         for (const [k, v] of m) {
-          Object.defineProperty(r, String(k), { value: out(v, inner), enumerable: true, writable: true, configurable: true });
+          Object.defineProperty(r, String(k), {
+            value: out(v, inner),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
         }
         return r;
       }
@@ -635,6 +761,12 @@ export async function loadTorch(input: BytesInput, options: LoadTorchOptions = {
     // maxBytes past the largest typed array): still a typed error naming the option.
     if (!(error instanceof RangeError)) throw error;
     const deep = /call stack/i.test(error.message);
-    throw new LimitError('torch-ckpt', deep ? 'nesting depth' : 'tensor data', deep ? 'maxDepth' : 'maxBytes', deep ? maxDepth : maxBytes, `what this platform holds (${error.message})`);
+    throw new LimitError(
+      'torch-ckpt',
+      deep ? 'nesting depth' : 'tensor data',
+      deep ? 'maxDepth' : 'maxBytes',
+      deep ? maxDepth : maxBytes,
+      `what this platform holds (${error.message})`,
+    );
   }
 }

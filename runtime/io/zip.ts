@@ -83,15 +83,24 @@ export function writeZip(entries: Iterable<ZipWriteEntry>, options: WriteZipOpti
     throw new FormatError(`zip: invalid alignment; expected a positive integer, got ${align}`);
   }
   const always = options.zip64 === 'always';
-  interface Planned { name: Uint8Array; data: Uint8Array; crc: number; offset: number; zip64: boolean; pad: number }
+  interface Planned {
+    name: Uint8Array;
+    data: Uint8Array;
+    crc: number;
+    offset: number;
+    zip64: boolean;
+    pad: number;
+  }
   const planned: Planned[] = [];
   const seen = new Set<string>();
   let at = 0;
   for (const e of entries) {
-    if (seen.has(e.name)) throw new FormatError(`zip: duplicate entry name; expected unique names, got '${e.name}' twice`);
+    if (seen.has(e.name))
+      throw new FormatError(`zip: duplicate entry name; expected unique names, got '${e.name}' twice`);
     seen.add(e.name);
     const name = utf8.encode(e.name);
-    if (name.length > MAX16) throw new FormatError(`zip: entry name too long; expected at most 65535 bytes, got ${name.length}`);
+    if (name.length > MAX16)
+      throw new FormatError(`zip: entry name too long; expected at most 65535 bytes, got ${name.length}`);
     const zip64 = always || e.data.length >= MAX32 || at >= MAX32;
     // As PyTorchStreamWriter::getPadding: the "FB" field's 4-byte header always
     // comes, followed by enough 'Z's to bring the data to the boundary.
@@ -103,10 +112,12 @@ export function writeZip(entries: Iterable<ZipWriteEntry>, options: WriteZipOpti
   const cdOffset = at;
   let cdSize = 0;
   for (const p of planned) {
-    const needs = (always ? 3 : 0) + (!always && p.data.length >= MAX32 ? 2 : 0) + (!always && p.offset >= MAX32 ? 1 : 0);
+    const needs =
+      (always ? 3 : 0) + (!always && p.data.length >= MAX32 ? 2 : 0) + (!always && p.offset >= MAX32 ? 1 : 0);
     cdSize += 46 + p.name.length + (needs > 0 ? 4 + 8 * needs : 0);
   }
-  const eocd64 = always || planned.length >= MAX16 || cdOffset >= MAX32 || cdSize >= MAX32 || planned.some((p) => p.zip64);
+  const eocd64 =
+    always || planned.length >= MAX16 || cdOffset >= MAX32 || cdSize >= MAX32 || planned.some((p) => p.zip64);
   const total = cdOffset + cdSize + (eocd64 ? 56 + 20 : 0) + 22;
   const out = new Uint8Array(total);
   const v = new DataView(out.buffer);
@@ -217,7 +228,9 @@ function u64(v: DataView, at: number, what: string): number {
 
 function need(bytes: Uint8Array, start: number, length: number, what: string): void {
   if (start < 0 || start + length > bytes.length) {
-    throw new FormatError(`zip: truncated ${what}; expected ${length} bytes at offset ${start}, got an archive of ${bytes.length} bytes`);
+    throw new FormatError(
+      `zip: truncated ${what}; expected ${length} bytes at offset ${start}, got an archive of ${bytes.length} bytes`,
+    );
   }
 }
 
@@ -238,10 +251,14 @@ export function listZip(input: BytesInput): ZipEntry[] {
     }
   }
   if (eocd < 0) {
-    throw new FormatError(`zip: central directory not found; expected an end-of-central-directory record, got none in ${n} bytes`);
+    throw new FormatError(
+      `zip: central directory not found; expected an end-of-central-directory record, got none in ${n} bytes`,
+    );
   }
   if (v.getUint16(eocd + 4, true) !== 0 || v.getUint16(eocd + 6, true) !== 0) {
-    throw new FormatError(`zip: multi-disk archive; expected a single-disk archive, got disk ${v.getUint16(eocd + 4, true)}`);
+    throw new FormatError(
+      `zip: multi-disk archive; expected a single-disk archive, got disk ${v.getUint16(eocd + 4, true)}`,
+    );
   }
   let count = v.getUint16(eocd + 10, true);
   let cdSize = v.getUint32(eocd + 12, true);
@@ -251,17 +268,23 @@ export function listZip(input: BytesInput): ZipEntry[] {
     const e64 = u64(v, loc + 8, 'ZIP64 end-of-central-directory offset');
     need(bytes, e64, 56, 'ZIP64 end-of-central-directory record');
     if (v.getUint32(e64, true) !== SIG_EOCD64) {
-      throw new FormatError(`zip: bad ZIP64 end-of-central-directory record; expected signature 0x06064b50 at offset ${e64}, got 0x${v.getUint32(e64, true).toString(16)}`);
+      throw new FormatError(
+        `zip: bad ZIP64 end-of-central-directory record; expected signature 0x06064b50 at offset ${e64}, got 0x${v.getUint32(e64, true).toString(16)}`,
+      );
     }
     count = u64(v, e64 + 32, 'entry count');
     cdSize = u64(v, e64 + 40, 'central directory size');
     cdOffset = u64(v, e64 + 48, 'central directory offset');
   } else if (count === MAX16 || cdSize === MAX32 || cdOffset === MAX32) {
-    throw new FormatError('zip: ZIP64 locator missing; expected a ZIP64 end-of-central-directory locator before the end record, got none');
+    throw new FormatError(
+      'zip: ZIP64 locator missing; expected a ZIP64 end-of-central-directory locator before the end record, got none',
+    );
   }
   need(bytes, cdOffset, cdSize, 'central directory');
   if (count * 46 > cdSize) {
-    throw new FormatError(`zip: entry count does not fit the central directory; expected at most ${Math.floor(cdSize / 46)} entries in ${cdSize} bytes, got ${count}`);
+    throw new FormatError(
+      `zip: entry count does not fit the central directory; expected at most ${Math.floor(cdSize / 46)} entries in ${cdSize} bytes, got ${count}`,
+    );
   }
   const entries: ZipEntry[] = [];
   const names = new Set<string>();
@@ -270,7 +293,9 @@ export function listZip(input: BytesInput): ZipEntry[] {
   for (let k = 0; k < count; k++) {
     need(bytes, o, 46, `central directory entry ${k}`);
     if (v.getUint32(o, true) !== SIG_CENTRAL) {
-      throw new FormatError(`zip: bad central directory entry ${k}; expected signature 0x02014b50 at offset ${o}, got 0x${v.getUint32(o, true).toString(16)}`);
+      throw new FormatError(
+        `zip: bad central directory entry ${k}; expected signature 0x02014b50 at offset ${o}, got 0x${v.getUint32(o, true).toString(16)}`,
+      );
     }
     const flags = v.getUint16(o + 8, true);
     const method = v.getUint16(o + 10, true);
@@ -292,7 +317,10 @@ export function listZip(input: BytesInput): ZipEntry[] {
       if (id === EXTRA_ZIP64) {
         let f = x + 4;
         const take = (what: string): number => {
-          if (f + 8 > x + 4 + len) throw new FormatError(`zip: short ZIP64 extra field in '${name}'; expected the 64-bit ${what}, got ${len} bytes`);
+          if (f + 8 > x + 4 + len)
+            throw new FormatError(
+              `zip: short ZIP64 extra field in '${name}'; expected the 64-bit ${what}, got ${len} bytes`,
+            );
           const value = u64(v, f, what);
           f += 8;
           return value;
@@ -303,18 +331,25 @@ export function listZip(input: BytesInput): ZipEntry[] {
       }
       x += 4 + len;
     }
-    if ((flags & 1) !== 0) throw new FormatError(`zip: encrypted entry '${name}'; expected an unencrypted archive, got encryption flag set`);
+    if ((flags & 1) !== 0)
+      throw new FormatError(`zip: encrypted entry '${name}'; expected an unencrypted archive, got encryption flag set`);
     if (method !== 0 && method !== 8) {
-      throw new FormatError(`zip: unsupported compression method in '${name}'; expected 0 (STORED) or 8 (DEFLATE), got ${method}`);
+      throw new FormatError(
+        `zip: unsupported compression method in '${name}'; expected 0 (STORED) or 8 (DEFLATE), got ${method}`,
+      );
     }
     if (method === 0 && compressedSize !== size) {
-      throw new FormatError(`zip: inconsistent sizes in STORED entry '${name}'; expected equal sizes, got ${compressedSize} stored and ${size} uncompressed`);
+      throw new FormatError(
+        `zip: inconsistent sizes in STORED entry '${name}'; expected equal sizes, got ${compressedSize} stored and ${size} uncompressed`,
+      );
     }
     if (names.has(name)) throw new FormatError(`zip: duplicate entry '${name}'; expected unique names, got it twice`);
     names.add(name);
     need(bytes, localOffset, 30, `local header of '${name}'`);
     if (v.getUint32(localOffset, true) !== SIG_LOCAL) {
-      throw new FormatError(`zip: bad local header of '${name}'; expected signature 0x04034b50 at offset ${localOffset}, got 0x${v.getUint32(localOffset, true).toString(16)}`);
+      throw new FormatError(
+        `zip: bad local header of '${name}'; expected signature 0x04034b50 at offset ${localOffset}, got 0x${v.getUint32(localOffset, true).toString(16)}`,
+      );
     }
     const dataOffset = localOffset + 30 + v.getUint16(localOffset + 26, true) + v.getUint16(localOffset + 28, true);
     need(bytes, dataOffset, compressedSize, `data of '${name}'`);
@@ -330,7 +365,11 @@ export function listZip(input: BytesInput): ZipEntry[] {
  * `options.maxBytes` (default: the larger of 256 MiB and 16 times the archive's length).
  * @example const pkl = await readZipEntry(bytes, listZip(bytes)[0]!);
  */
-export async function readZipEntry(input: BytesInput, entry: ZipEntry, options: ReadZipOptions = {}): Promise<Uint8Array> {
+export async function readZipEntry(
+  input: BytesInput,
+  entry: ZipEntry,
+  options: ReadZipOptions = {},
+): Promise<Uint8Array> {
   const bytes = toBytes(input, 'zip');
   need(bytes, entry.dataOffset, entry.compressedSize, `data of '${entry.name}'`);
   const raw = bytes.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize);
@@ -342,10 +381,15 @@ export async function readZipEntry(input: BytesInput, entry: ZipEntry, options: 
       data = await pipeCapped(raw, new DecompressionStream('deflate-raw'), entry.size);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new FormatError(`zip: corrupt DEFLATE data in '${entry.name}'; expected a complete deflate stream, got an error (${reason})`, { cause: error });
+      throw new FormatError(
+        `zip: corrupt DEFLATE data in '${entry.name}'; expected a complete deflate stream, got an error (${reason})`,
+        { cause: error },
+      );
     }
     if (data === undefined) {
-      throw new FormatError(`zip: wrong size of '${entry.name}'; expected ${entry.size} bytes, got more (inflation stopped there)`);
+      throw new FormatError(
+        `zip: wrong size of '${entry.name}'; expected ${entry.size} bytes, got more (inflation stopped there)`,
+      );
     }
   }
   if (data.length !== entry.size) {

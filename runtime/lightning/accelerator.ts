@@ -41,9 +41,10 @@ const detections = new WeakMap<Platform, Promise<GpuDetection>>();
 function detect(platform: Platform): Promise<GpuDetection> {
   let d = detections.get(platform);
   if (d === undefined) {
-    d = typeof platform.detectGpu === 'function'
-      ? platform.detectGpu({})
-      : Promise.resolve({ adapter: null, reason: `platform '${platform.name}' cannot look for a GPU`, tried: [] });
+    d =
+      typeof platform.detectGpu === 'function'
+        ? platform.detectGpu({})
+        : Promise.resolve({ adapter: null, reason: `platform '${platform.name}' cannot look for a GPU`, tried: [] });
     detections.set(platform, d);
   }
   return d;
@@ -59,26 +60,39 @@ async function webgpuBackend(options: GpuRequestOptions): Promise<AcceleratorCho
   const backend = createWebGPUBackend({ device: gpu.device });
   const a = gpu.adapterInfo;
   const description = [a.description || a.device, a.vendor, a.architecture].filter((x) => x !== '').join(' / ');
-  return { name: 'webgpu', backend, description: `${description}${gpu.isFallbackAdapter ? ' (software)' : ''}`, lost: backend.lost };
+  return {
+    name: 'webgpu',
+    backend,
+    description: `${description}${gpu.isFallbackAdapter ? ' (software)' : ''}`,
+    lost: backend.lost,
+  };
 }
 
 /**
  * The backend `options.accelerator` names, acquired (a WebGPU device is requested here).
  * @example (await chooseAccelerator(trainer.options)).name // 'cpu'
  */
-export async function chooseAccelerator(options: Pick<ResolvedTrainerOptions, 'accelerator' | 'webgpu'>): Promise<AcceleratorChoice> {
+export async function chooseAccelerator(
+  options: Pick<ResolvedTrainerOptions, 'accelerator' | 'webgpu'>,
+): Promise<AcceleratorChoice> {
   const acc = options.accelerator;
   if (typeof acc === 'object') return { name: acc.name, backend: acc, description: '', lost: lostOf(acc) };
   if (acc === 'webgpu') return webgpuBackend(options.webgpu);
   if (acc === 'auto') {
     const found = await detect(getPlatform());
     if (found.adapter !== null) {
-      noticeOnce('trainer-accelerator-auto', `Trainer: WebGPU available: True (${found.adapter.description || found.adapter.vendor || 'hardware adapter'}), used: True (accelerator 'auto')`);
+      noticeOnce(
+        'trainer-accelerator-auto',
+        `Trainer: WebGPU available: True (${found.adapter.description || found.adapter.vendor || 'hardware adapter'}), used: True (accelerator 'auto')`,
+      );
       return webgpuBackend(options.webgpu);
     }
     // Lightning's "GPU available: False, used: False", with the last thing tried as the reason
     // (found.reason has the whole list, for accelerator 'webgpu' errors)
-    noticeOnce('trainer-accelerator-auto', `Trainer: WebGPU available: False, used: False (accelerator 'auto': ${found.tried.at(-1) ?? found.reason}); training on the cpu (wasm) backend`);
+    noticeOnce(
+      'trainer-accelerator-auto',
+      `Trainer: WebGPU available: False, used: False (accelerator 'auto': ${found.tried.at(-1) ?? found.reason}); training on the cpu (wasm) backend`,
+    );
   }
   return { name: 'cpu', backend: getDefaultBackend(), description: '', lost: null };
 }
@@ -98,13 +112,22 @@ export class AcceleratorConnector {
    * Picks the backend at the first call (on the cpu a model built on a synchronous backend
    * stays where it is) and moves `model`'s parameters and buffers there.
    */
-  async connect(options: Pick<ResolvedTrainerOptions, 'accelerator' | 'webgpu'>, model: LightningModule): Promise<void> {
+  async connect(
+    options: Pick<ResolvedTrainerOptions, 'accelerator' | 'webgpu'>,
+    model: LightningModule,
+  ): Promise<void> {
     if (this.choice === null) {
       let choice = await chooseAccelerator(options);
       const first = model.parameters()[0];
-      if (choice.name === 'cpu' && first !== undefined && first.backend.capabilities.syncReadback) choice = { ...choice, backend: first.backend };
+      if (choice.name === 'cpu' && first !== undefined && first.backend.capabilities.syncReadback)
+        choice = { ...choice, backend: first.backend };
       this.choice = choice;
-      choice.lost?.then((e) => { this.#lost = e; }, () => undefined);
+      choice.lost?.then(
+        (e) => {
+          this.#lost = e;
+        },
+        () => undefined,
+      );
     }
     await model.toBackend(this.choice.backend);
   }
@@ -126,7 +149,9 @@ export function checkDeterministicKernels(model: LightningModule): void {
   for (const p of model.parameters()) {
     const variant = (p.backend as { readonly variant?: unknown }).variant;
     if (variant === 'relaxed') {
-      throw new MisconfigurationError("Trainer: deterministic is true but the model's tensors live on the relaxed-simd wasm kernels, whose FMA results differ across runtimes; expected the simd128 kernels (await init({ deterministic: true }) before building the model), got variant 'relaxed'");
+      throw new MisconfigurationError(
+        "Trainer: deterministic is true but the model's tensors live on the relaxed-simd wasm kernels, whose FMA results differ across runtimes; expected the simd128 kernels (await init({ deterministic: true }) before building the model), got variant 'relaxed'",
+      );
     }
   }
 }

@@ -20,9 +20,12 @@ export function configureCallbacks(o: ResolvedTrainerOptions): Callback[] {
   if (o.enableProgressBar && !cbs.some((c) => c instanceof ProgressBar)) cbs.push(new ProgressBar());
   if (!o.enableProgressBar) for (const c of cbs) if (c instanceof ProgressBar) c.disable();
   if (o.enableModelSummary && !cbs.some((c) => c instanceof ModelSummary)) cbs.push(new ModelSummary());
-  if (o.enableCheckpointing && o.fastDevRun === 0 && !cbs.some((c) => c instanceof ModelCheckpoint)) cbs.push(new ModelCheckpoint());
+  if (o.enableCheckpointing && o.fastDevRun === 0 && !cbs.some((c) => c instanceof ModelCheckpoint))
+    cbs.push(new ModelCheckpoint());
   if (!o.enableCheckpointing && cbs.some((c) => c instanceof ModelCheckpoint)) {
-    throw new MisconfigurationError('Trainer: enableCheckpointing is false but a ModelCheckpoint was passed in callbacks; expected one or the other, got both');
+    throw new MisconfigurationError(
+      'Trainer: enableCheckpointing is false but a ModelCheckpoint was passed in callbacks; expected one or the other, got both',
+    );
   }
   return [...cbs.filter((c) => !(c instanceof ModelCheckpoint)), ...cbs.filter((c) => c instanceof ModelCheckpoint)];
 }

@@ -19,7 +19,10 @@ import type { Trainer } from './trainer.ts';
  */
 export async function dumpCheckpoint(trainer: Trainer, weightsOnly: boolean): Promise<CheckpointDict> {
   const model = trainer.lightningModule;
-  if (model === null) throw new MisconfigurationError('Trainer.saveCheckpoint: no model attached; expected a call during or after fit, got none');
+  if (model === null)
+    throw new MisconfigurationError(
+      'Trainer.saveCheckpoint: no model attached; expected a call during or after fit, got none',
+    );
   const ckpt: CheckpointDict = {
     epoch: trainer.currentEpoch,
     global_step: trainer.globalStep,
@@ -31,12 +34,16 @@ export async function dumpCheckpoint(trainer: Trainer, weightsOnly: boolean): Pr
     const callbacks: Record<string, unknown> = {};
     for (const cb of trainer.callbacks) {
       const s = cb.stateDict();
-      if (Object.keys(s).length > 0 || cb instanceof ModelCheckpoint || cb instanceof EarlyStopping) callbacks[cb.stateKey] = s;
+      if (Object.keys(s).length > 0 || cb instanceof ModelCheckpoint || cb instanceof EarlyStopping)
+        callbacks[cb.stateKey] = s;
     }
     ckpt['callbacks'] = callbacks;
     ckpt['optimizer_states'] = trainer.optimizers.map((o) => {
       const sd = o.stateDict();
-      return { state: new Map(Object.entries(sd.state).map(([k, v]) => [Number(k), v])), param_groups: sd.param_groups };
+      return {
+        state: new Map(Object.entries(sd.state).map(([k, v]) => [Number(k), v])),
+        param_groups: sd.param_groups,
+      };
     });
     ckpt['lr_schedulers'] = trainer.lrSchedulerConfigs.map((c) => c.scheduler.stateDict());
     // Lightning 2: the precision plugin's state under its class name ('MixedPrecision'), when it has any.
@@ -67,7 +74,9 @@ export function resolveCkptPath(trainer: Trainer, ckptPath: string): string {
   const p = cb?.resolveCkptPath(ckptPath) ?? '';
   if (p === '') {
     if (ckptPath === 'last' && cb !== null && cb.dirpath !== null) return `${cb.dirpath}/last.ckpt`;
-    throw new CheckpointError(`Trainer: ckptPath '${ckptPath}' has no checkpoint to point to; expected a ModelCheckpoint that saved one${ckptPath === 'last' ? ' (saveLast: true)' : ' (with a monitor)'}, got none`);
+    throw new CheckpointError(
+      `Trainer: ckptPath '${ckptPath}' has no checkpoint to point to; expected a ModelCheckpoint that saved one${ckptPath === 'last' ? ' (saveLast: true)' : ' (with a monitor)'}, got none`,
+    );
   }
   return p;
 }
@@ -77,7 +86,12 @@ export function resolveCkptPath(trainer: Trainer, ckptPath: string): string {
  * scheduler, callback, loop, precision, RNG and datamodule state.
  * @example await restoreCheckpoint(trainer, model, 'last.ckpt', true)
  */
-export async function restoreCheckpoint(trainer: Trainer, model: LightningModule, path: string, full: boolean): Promise<void> {
+export async function restoreCheckpoint(
+  trainer: Trainer,
+  model: LightningModule,
+  path: string,
+  full: boolean,
+): Promise<void> {
   // Straight onto the model's backend (writes are synchronous everywhere), so loading never
   // needs a synchronous read of another backend's tensors.
   const target = trainer.rootBackend;
@@ -87,7 +101,10 @@ export async function restoreCheckpoint(trainer: Trainer, model: LightningModule
   try {
     model.loadStateDict(sd);
   } catch (e) {
-    throw new CheckpointError(`Trainer: checkpoint '${path}' does not fit ${model.constructor.name}; expected its weights, got: ${(e as Error).message}`, { cause: e });
+    throw new CheckpointError(
+      `Trainer: checkpoint '${path}' does not fit ${model.constructor.name}; expected its weights, got: ${(e as Error).message}`,
+      { cause: e },
+    );
   } finally {
     for (const t of sd.values()) t.dispose();
   }
@@ -95,8 +112,14 @@ export async function restoreCheckpoint(trainer: Trainer, model: LightningModule
   if (!full) return;
   trainer.precisionPlugin.loadCheckpointState(ckpt);
   const opt = ckpt['optimizer_states'];
-  if (!Array.isArray(opt)) throw new CheckpointError(`Trainer: checkpoint '${path}' has no optimizer_states (saved weights-only?); expected a full checkpoint to resume from, got keys ${Object.keys(ckpt).join(', ')}`);
-  if (opt.length !== trainer.optimizers.length) throw new CheckpointError(`Trainer: checkpoint '${path}' has ${opt.length} optimizer states; expected ${trainer.optimizers.length} (one per optimizer), got ${opt.length}`);
+  if (!Array.isArray(opt))
+    throw new CheckpointError(
+      `Trainer: checkpoint '${path}' has no optimizer_states (saved weights-only?); expected a full checkpoint to resume from, got keys ${Object.keys(ckpt).join(', ')}`,
+    );
+  if (opt.length !== trainer.optimizers.length)
+    throw new CheckpointError(
+      `Trainer: checkpoint '${path}' has ${opt.length} optimizer states; expected ${trainer.optimizers.length} (one per optimizer), got ${opt.length}`,
+    );
   // torch >= 1.12 saves Adam's `step` as a 0-d tensor; read it here, asynchronously.
   for (const s of opt as { state?: Record<string, Record<string, unknown>> }[]) {
     for (const st of Object.values(s?.state ?? {})) {
@@ -113,7 +136,10 @@ export async function restoreCheckpoint(trainer: Trainer, model: LightningModule
     for (const st of Object.values(s.state)) for (const v of Object.values(st)) if (v instanceof Tensor) v.dispose();
   });
   const sch = ckpt['lr_schedulers'];
-  if (Array.isArray(sch)) trainer.lrSchedulerConfigs.forEach((c, i) => { if (sch[i] !== undefined) c.scheduler.loadStateDict(sch[i] as Record<string, unknown>); });
+  if (Array.isArray(sch))
+    trainer.lrSchedulerConfigs.forEach((c, i) => {
+      if (sch[i] !== undefined) c.scheduler.loadStateDict(sch[i] as Record<string, unknown>);
+    });
   const cbs = ckpt['callbacks'];
   if (typeof cbs === 'object' && cbs !== null) {
     for (const cb of trainer.callbacks) {
@@ -123,7 +149,8 @@ export async function restoreCheckpoint(trainer: Trainer, model: LightningModule
   }
   trainer.progress = fitProgressFromState(ckpt['loops'], Number(ckpt['epoch'] ?? 0), Number(ckpt['global_step'] ?? 0));
   const rng = ckpt['rng_state'] as { seed?: unknown; offset?: unknown } | undefined;
-  if (rng !== undefined && typeof rng.seed === 'number' && typeof rng.offset === 'number') defaultGenerator.setState({ seed: rng.seed, offset: rng.offset });
+  if (rng !== undefined && typeof rng.seed === 'number' && typeof rng.offset === 'number')
+    defaultGenerator.setState({ seed: rng.seed, offset: rng.offset });
   if (trainer.datamodule !== null) {
     const s = ckpt[trainer.datamodule.constructor.name];
     if (typeof s === 'object' && s !== null) trainer.datamodule.loadStateDict(s as Record<string, unknown>);

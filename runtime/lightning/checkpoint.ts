@@ -52,24 +52,35 @@ export async function writeCheckpoint(path: string, checkpoint: CheckpointDict):
  * Reads a checkpoint; a missing, truncated or foreign file is a CheckpointError.
  * @example const ckpt = await readCheckpoint('epoch=0-step=313.ckpt'); ckpt['global_step'] // 313
  */
-export async function readCheckpoint(path: string, options: { readonly backend?: Backend } = {}): Promise<CheckpointDict> {
+export async function readCheckpoint(
+  path: string,
+  options: { readonly backend?: Backend } = {},
+): Promise<CheckpointDict> {
   let bytes: Uint8Array;
   try {
     bytes = await getPlatform().readFile(path);
   } catch (e) {
-    throw new CheckpointError(`checkpoint: cannot read '${path}'; expected an existing .ckpt file, got ${(e as { code?: string }).code ?? String(e)}`, { cause: e });
+    throw new CheckpointError(
+      `checkpoint: cannot read '${path}'; expected an existing .ckpt file, got ${(e as { code?: string }).code ?? String(e)}`,
+      { cause: e },
+    );
   }
   let value: unknown;
   try {
     value = await loadTorch(bytes, options.backend === undefined ? {} : { backend: options.backend });
   } catch (e) {
     if (e instanceof FormatError || e instanceof RangeError || e instanceof TypeError) {
-      throw new CheckpointError(`checkpoint: '${path}' is not a readable checkpoint (truncated or not a torch archive); expected torch's zip format, got ${bytes.length} bytes that fail to load: ${(e as Error).message}`, { cause: e });
+      throw new CheckpointError(
+        `checkpoint: '${path}' is not a readable checkpoint (truncated or not a torch archive); expected torch's zip format, got ${bytes.length} bytes that fail to load: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     throw e;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value) || !('state_dict' in value)) {
-    throw new CheckpointError(`checkpoint: '${path}' is a torch file but not a Lightning checkpoint; expected a dict with 'state_dict', got ${Array.isArray(value) ? 'a list' : typeof value === 'object' && value !== null ? `keys ${Object.keys(value).join(', ')}` : typeof value}`);
+    throw new CheckpointError(
+      `checkpoint: '${path}' is a torch file but not a Lightning checkpoint; expected a dict with 'state_dict', got ${Array.isArray(value) ? 'a list' : typeof value === 'object' && value !== null ? `keys ${Object.keys(value).join(', ')}` : typeof value}`,
+    );
   }
   return value as CheckpointDict;
 }
@@ -77,10 +88,14 @@ export async function readCheckpoint(path: string, options: { readonly backend?:
 /** The checkpoint's `state_dict` as a Map of tensors. */
 export function stateDictOf(ckpt: CheckpointDict, path: string): Map<string, Tensor> {
   const sd = ckpt['state_dict'];
-  const entries: [string, unknown][] = sd instanceof Map ? [...(sd as Map<string, unknown>)] : Object.entries(sd as Record<string, unknown>);
+  const entries: [string, unknown][] =
+    sd instanceof Map ? [...(sd as Map<string, unknown>)] : Object.entries(sd as Record<string, unknown>);
   const out = new Map<string, Tensor>();
   for (const [k, v] of entries) {
-    if (!(v instanceof Tensor)) throw new CheckpointError(`checkpoint: '${path}' state_dict['${k}'] is not a tensor; expected a Tensor, got ${typeof v}`);
+    if (!(v instanceof Tensor))
+      throw new CheckpointError(
+        `checkpoint: '${path}' state_dict['${k}'] is not a tensor; expected a Tensor, got ${typeof v}`,
+      );
     out.set(k, v);
   }
   return out;
@@ -98,7 +113,10 @@ export async function loadModuleFromCheckpoint<T extends LightningModule>(
 ): Promise<T> {
   const ckpt = await readCheckpoint(path, options.backend === undefined ? {} : { backend: options.backend });
   const saved = ckpt['hyper_parameters'];
-  const hparams: Record<string, unknown> = { ...(typeof saved === 'object' && saved !== null ? (saved as Record<string, unknown>) : {}), ...overrides };
+  const hparams: Record<string, unknown> = {
+    ...(typeof saved === 'object' && saved !== null ? (saved as Record<string, unknown>) : {}),
+    ...overrides,
+  };
   const model = new cls(hparams);
   if (Object.keys(model.hparams).length === 0 && Object.keys(hparams).length > 0) model.saveHyperparameters(hparams);
   model.onLoadCheckpoint?.(ckpt);
@@ -106,7 +124,10 @@ export async function loadModuleFromCheckpoint<T extends LightningModule>(
   try {
     model.loadStateDict(sd, { strict: options.strict ?? true });
   } catch (e) {
-    throw new CheckpointError(`checkpoint: '${path}' does not fit ${cls.name}; expected its weights, got: ${(e as Error).message}`, { cause: e });
+    throw new CheckpointError(
+      `checkpoint: '${path}' does not fit ${cls.name}; expected its weights, got: ${(e as Error).message}`,
+      { cause: e },
+    );
   } finally {
     for (const t of sd.values()) t.dispose();
   }

@@ -16,15 +16,27 @@ export type Loader = (AsyncIterable<unknown> | Iterable<unknown>) & { readonly l
  */
 export class LightningDataModule {
   /** Download or write data; called once before setup. */
-  prepareData(): void | Promise<void> { return undefined; }
+  prepareData(): void | Promise<void> {
+    return undefined;
+  }
   /** Build datasets for `stage`. */
   setup(_stage: Stage): void | Promise<void> {}
   teardown(_stage: Stage): void | Promise<void> {}
-  trainDataloader(): Loader | undefined { return undefined; }
-  valDataloader(): Loader | undefined { return undefined; }
-  testDataloader(): Loader | undefined { return undefined; }
-  predictDataloader(): Loader | undefined { return undefined; }
+  trainDataloader(): Loader | undefined {
+    return undefined;
+  }
+  valDataloader(): Loader | undefined {
+    return undefined;
+  }
+  testDataloader(): Loader | undefined {
+    return undefined;
+  }
+  predictDataloader(): Loader | undefined {
+    return undefined;
+  }
   /** State stored in checkpoints under the class name. */
-  stateDict(): Record<string, unknown> { return {}; }
+  stateDict(): Record<string, unknown> {
+    return {};
+  }
   loadStateDict(_state: Readonly<Record<string, unknown>>): void {}
 }

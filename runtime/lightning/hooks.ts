@@ -35,30 +35,61 @@ export interface CallbackHooks {
   onTrainEpochEnd?(trainer: Trainer, module: LightningModule): HookResult;
   onTrainBatchStart?(trainer: Trainer, module: LightningModule, batch: unknown, batchIdx: number): HookResult;
   /** `outputs` is what `trainingStep` returned. */
-  onTrainBatchEnd?(trainer: Trainer, module: LightningModule, outputs: unknown, batch: unknown, batchIdx: number): HookResult;
+  onTrainBatchEnd?(
+    trainer: Trainer,
+    module: LightningModule,
+    outputs: unknown,
+    batch: unknown,
+    batchIdx: number,
+  ): HookResult;
   onValidationStart?(trainer: Trainer, module: LightningModule): HookResult;
   onValidationEnd?(trainer: Trainer, module: LightningModule): HookResult;
   onValidationEpochStart?(trainer: Trainer, module: LightningModule): HookResult;
   onValidationEpochEnd?(trainer: Trainer, module: LightningModule): HookResult;
   /** `outputs` is what `validationStep` returned. */
-  onValidationBatchEnd?(trainer: Trainer, module: LightningModule, outputs: unknown, batch: unknown, batchIdx: number, dataloaderIdx: number): HookResult;
+  onValidationBatchEnd?(
+    trainer: Trainer,
+    module: LightningModule,
+    outputs: unknown,
+    batch: unknown,
+    batchIdx: number,
+    dataloaderIdx: number,
+  ): HookResult;
   onTestStart?(trainer: Trainer, module: LightningModule): HookResult;
   onTestEnd?(trainer: Trainer, module: LightningModule): HookResult;
   onTestEpochStart?(trainer: Trainer, module: LightningModule): HookResult;
   onTestEpochEnd?(trainer: Trainer, module: LightningModule): HookResult;
   /** `outputs` is what `testStep` returned. */
-  onTestBatchEnd?(trainer: Trainer, module: LightningModule, outputs: unknown, batch: unknown, batchIdx: number, dataloaderIdx: number): HookResult;
+  onTestBatchEnd?(
+    trainer: Trainer,
+    module: LightningModule,
+    outputs: unknown,
+    batch: unknown,
+    batchIdx: number,
+    dataloaderIdx: number,
+  ): HookResult;
   onPredictStart?(trainer: Trainer, module: LightningModule): HookResult;
   onPredictEnd?(trainer: Trainer, module: LightningModule): HookResult;
   /** `outputs` is what `predictStep` returned. */
-  onPredictBatchEnd?(trainer: Trainer, module: LightningModule, outputs: unknown, batch: unknown, batchIdx: number, dataloaderIdx: number): HookResult;
+  onPredictBatchEnd?(
+    trainer: Trainer,
+    module: LightningModule,
+    outputs: unknown,
+    batch: unknown,
+    batchIdx: number,
+    dataloaderIdx: number,
+  ): HookResult;
   onBeforeBackward?(trainer: Trainer, module: LightningModule, loss: Tensor): HookResult;
   onAfterBackward?(trainer: Trainer, module: LightningModule): HookResult;
   onBeforeOptimizerStep?(trainer: Trainer, module: LightningModule, optimizer: Optimizer): HookResult;
   onBeforeZeroGrad?(trainer: Trainer, module: LightningModule, optimizer: Optimizer): HookResult;
   /** Called with the checkpoint dict before it is written; may add keys. */
   onSaveCheckpoint?(trainer: Trainer, module: LightningModule, checkpoint: Record<string, unknown>): HookResult;
-  onLoadCheckpoint?(trainer: Trainer, module: LightningModule, checkpoint: Readonly<Record<string, unknown>>): HookResult;
+  onLoadCheckpoint?(
+    trainer: Trainer,
+    module: LightningModule,
+    checkpoint: Readonly<Record<string, unknown>>,
+  ): HookResult;
   onException?(trainer: Trainer, module: LightningModule, error: unknown): HookResult;
 }
 

@@ -49,7 +49,15 @@ export function internalsOf(m: LightningModule): ModuleInternals {
   return s;
 }
 
-const TRAIN_STEP_HOOKS = new Set(['trainingStep', 'onTrainBatchStart', 'onTrainBatchEnd', 'onBeforeBackward', 'onAfterBackward', 'onBeforeOptimizerStep', 'onBeforeZeroGrad']);
+const TRAIN_STEP_HOOKS = new Set([
+  'trainingStep',
+  'onTrainBatchStart',
+  'onTrainBatchEnd',
+  'onBeforeBackward',
+  'onAfterBackward',
+  'onBeforeOptimizerStep',
+  'onBeforeZeroGrad',
+]);
 
 /** Lightning's defaults per hook: training steps log on step, everything else on epoch. */
 function defaultsFor(ctx: LogContext): { onStep: boolean; onEpoch: boolean } {
@@ -84,12 +92,19 @@ export class LightningModule extends Module {
 
   /** Inference: what the module computes for an input. */
   forward(..._args: unknown[]): unknown {
-    throw new MisconfigurationError(`${this.constructor.name}.forward: not defined; expected a forward(x) method in the subclass, got none`);
+    throw new MisconfigurationError(
+      `${this.constructor.name}.forward: not defined; expected a forward(x) method in the subclass, got none`,
+    );
   }
 
   /** One training step; returns the loss (or `{ loss }`, or null to skip the batch). */
-  trainingStep(_batch: unknown, _batchIdx: number): TrainingStepOutput | Promise<TrainingStepOutput> | void | Promise<void> {
-    throw new MisconfigurationError(`${this.constructor.name}.trainingStep: not defined; expected a trainingStep(batch, batchIdx) method, got none`);
+  trainingStep(
+    _batch: unknown,
+    _batchIdx: number,
+  ): TrainingStepOutput | Promise<TrainingStepOutput> | void | Promise<void> {
+    throw new MisconfigurationError(
+      `${this.constructor.name}.trainingStep: not defined; expected a trainingStep(batch, batchIdx) method, got none`,
+    );
   }
 
   /** One validation step (optional; validation runs only when it is defined). */
@@ -99,7 +114,9 @@ export class LightningModule extends Module {
 
   /** One test step. */
   testStep(_batch: unknown, _batchIdx: number): unknown {
-    throw new MisconfigurationError(`${this.constructor.name}.testStep: not defined; expected a testStep(batch, batchIdx) method for trainer.test, got none`);
+    throw new MisconfigurationError(
+      `${this.constructor.name}.testStep: not defined; expected a testStep(batch, batchIdx) method for trainer.test, got none`,
+    );
   }
 
   /** One prediction step (default: `forward(batch)`, as Lightning). */
@@ -109,7 +126,9 @@ export class LightningModule extends Module {
 
   /** The optimizers and schedulers, in any of Lightning's forms (see OptimizersConfig). */
   configureOptimizers(): OptimizersConfig | Promise<OptimizersConfig> {
-    throw new MisconfigurationError(`${this.constructor.name}.configureOptimizers: not defined; expected a configureOptimizers() method returning an optimizer, got none`);
+    throw new MisconfigurationError(
+      `${this.constructor.name}.configureOptimizers: not defined; expected a configureOptimizers() method returning an optimizer, got none`,
+    );
   }
 
   // ------------------------------------------------------------- trainer state
@@ -118,7 +137,9 @@ export class LightningModule extends Module {
   get trainer(): Trainer {
     const t = internalsOf(this).trainer;
     if (t === null) {
-      throw new MisconfigurationError(`${this.constructor.name}.trainer: not attached to a Trainer; expected a call from inside trainer.fit/validate/test/predict, got none`);
+      throw new MisconfigurationError(
+        `${this.constructor.name}.trainer: not attached to a Trainer; expected a call from inside trainer.fit/validate/test/predict, got none`,
+      );
     }
     return t;
   }
@@ -150,7 +171,9 @@ export class LightningModule extends Module {
    */
   saveHyperparameters(hparams: Readonly<Record<string, unknown>> = {}): void {
     if (typeof hparams !== 'object' || hparams === null || Array.isArray(hparams)) {
-      throw new MisconfigurationError(`${this.constructor.name}.saveHyperparameters: expected a plain object of hyperparameters, got ${Array.isArray(hparams) ? 'an array' : typeof hparams}`);
+      throw new MisconfigurationError(
+        `${this.constructor.name}.saveHyperparameters: expected a plain object of hyperparameters, got ${Array.isArray(hparams) ? 'an array' : typeof hparams}`,
+      );
     }
     Object.assign(internalsOf(this).hparams, hparams);
   }
@@ -176,7 +199,9 @@ export class LightningModule extends Module {
    */
   manualBackward(loss: Tensor): void {
     if (!(loss instanceof Tensor)) {
-      throw new MisconfigurationError(`${this.constructor.name}.manualBackward: expected a scalar loss Tensor, got ${typeof loss}`);
+      throw new MisconfigurationError(
+        `${this.constructor.name}.manualBackward: expected a scalar loss Tensor, got ${typeof loss}`,
+      );
     }
     this.onBeforeBackward?.(loss);
     loss.backward();
@@ -197,19 +222,31 @@ export class LightningModule extends Module {
       throw new MisconfigurationError(`log: invalid name; expected a non-empty string, got ${JSON.stringify(name)}`);
     }
     if (ctx === null) {
-      throw new MisconfigurationError(`log: '${name}' logged outside a Trainer hook; expected a call from a step or hook run by the Trainer, got none running`);
+      throw new MisconfigurationError(
+        `log: '${name}' logged outside a Trainer hook; expected a call from a step or hook run by the Trainer, got none running`,
+      );
     }
     if (ctx.stage === 'predict') {
-      throw new MisconfigurationError(`log: '${name}' logged in ${ctx.hook}; expected logging in training, validation or test hooks, got a predict hook`);
+      throw new MisconfigurationError(
+        `log: '${name}' logged in ${ctx.hook}; expected logging in training, validation or test hooks, got a predict hook`,
+      );
     }
     const d = defaultsFor(ctx);
     const onStep = options.onStep ?? d.onStep;
     const onEpoch = options.onEpoch ?? d.onEpoch;
     if (ctx.stage === 'train' && !TRAIN_STEP_HOOKS.has(ctx.hook) && onStep) {
-      throw new MisconfigurationError(`log: '${name}' in ${ctx.hook} cannot use onStep; expected onStep: false in an epoch hook, got onStep: true`);
+      throw new MisconfigurationError(
+        `log: '${name}' in ${ctx.hook} cannot use onStep; expected onStep: false in an epoch hook, got onStep: true`,
+      );
     }
     if (!onStep && !onEpoch) return;
-    ctx.results.log(ctx.stage, name, value, { ...options, onStep, onEpoch }, () => (ctx.batchSize ??= inferBatchSize(ctx.batch)));
+    ctx.results.log(
+      ctx.stage,
+      name,
+      value,
+      { ...options, onStep, onEpoch },
+      () => (ctx.batchSize ??= inferBatchSize(ctx.batch)),
+    );
   }
 
   /**
@@ -228,7 +265,9 @@ export class LightningModule extends Module {
    * @example const model = await LitAutoEncoder.loadFromCheckpoint('lightning_logs/version_0/checkpoints/epoch=0-step=313.ckpt');
    */
   static async loadFromCheckpoint<T extends LightningModule>(
-    this: new (hparams: Record<string, unknown>) => T,
+    this: new (
+      hparams: Record<string, unknown>,
+    ) => T,
     path: string,
     overrides: Readonly<Record<string, unknown>> = {},
     options: LoadFromCheckpointOptions = {},

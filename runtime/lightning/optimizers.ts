@@ -72,22 +72,38 @@ function isPlateau(s: SchedulerLike): boolean {
 function toConfig(x: SchedulerLike | LRSchedulerConfigInput, monitor: string | undefined): LRSchedulerConfig {
   const c: LRSchedulerConfigInput = isSchedulerConfig(x) ? x : { scheduler: x };
   if (typeof c.scheduler?.step !== 'function') {
-    throw new MisconfigurationError(`configureOptimizers: invalid lrScheduler; expected a scheduler with step() or { scheduler, interval, frequency, monitor }, got ${typeof c.scheduler}`);
+    throw new MisconfigurationError(
+      `configureOptimizers: invalid lrScheduler; expected a scheduler with step() or { scheduler, interval, frequency, monitor }, got ${typeof c.scheduler}`,
+    );
   }
   const interval = c.interval ?? 'epoch';
   if (interval !== 'epoch' && interval !== 'step') {
-    throw new MisconfigurationError(`configureOptimizers: invalid lrScheduler interval; expected 'epoch' or 'step', got '${String(interval)}'`);
+    throw new MisconfigurationError(
+      `configureOptimizers: invalid lrScheduler interval; expected 'epoch' or 'step', got '${String(interval)}'`,
+    );
   }
   const frequency = c.frequency ?? 1;
   if (!Number.isInteger(frequency) || frequency < 1) {
-    throw new MisconfigurationError(`configureOptimizers: invalid lrScheduler frequency; expected an integer >= 1, got ${String(frequency)}`);
+    throw new MisconfigurationError(
+      `configureOptimizers: invalid lrScheduler frequency; expected an integer >= 1, got ${String(frequency)}`,
+    );
   }
   const plateau = isPlateau(c.scheduler);
   const mon = c.monitor ?? monitor ?? null;
   if (plateau && mon === null) {
-    throw new MisconfigurationError("configureOptimizers: ReduceLROnPlateau needs a metric to monitor; expected { optimizer, lrScheduler: { scheduler, monitor: 'val_loss' } }, got no monitor");
+    throw new MisconfigurationError(
+      "configureOptimizers: ReduceLROnPlateau needs a metric to monitor; expected { optimizer, lrScheduler: { scheduler, monitor: 'val_loss' } }, got no monitor",
+    );
   }
-  return { scheduler: c.scheduler, interval, frequency, monitor: mon, strict: c.strict ?? true, name: c.name ?? null, reduceOnPlateau: plateau };
+  return {
+    scheduler: c.scheduler,
+    interval,
+    frequency,
+    monitor: mon,
+    strict: c.strict ?? true,
+    name: c.name ?? null,
+    reduceOnPlateau: plateau,
+  };
 }
 
 /**
@@ -96,12 +112,21 @@ function toConfig(x: SchedulerLike | LRSchedulerConfigInput, monitor: string | u
  */
 export function normalizeOptimizers(out: unknown): { optimizers: Optimizer[]; schedulers: LRSchedulerConfig[] } {
   const bad = (): never => {
-    throw new MisconfigurationError(`configureOptimizers: unknown return form; expected an optimizer, a list of optimizers, [optimizers, schedulers], or { optimizer, lrScheduler }, got ${out === null ? 'null' : Array.isArray(out) ? 'an array of other things' : typeof out}`);
+    throw new MisconfigurationError(
+      `configureOptimizers: unknown return form; expected an optimizer, a list of optimizers, [optimizers, schedulers], or { optimizer, lrScheduler }, got ${out === null ? 'null' : Array.isArray(out) ? 'an array of other things' : typeof out}`,
+    );
   };
   if (out instanceof Optimizer) return { optimizers: [out], schedulers: [] };
-  const isDict = (x: unknown): x is OptimizerDict => typeof x === 'object' && x !== null && !Array.isArray(x) && (x as { optimizer?: unknown }).optimizer instanceof Optimizer;
+  const isDict = (x: unknown): x is OptimizerDict =>
+    typeof x === 'object' &&
+    x !== null &&
+    !Array.isArray(x) &&
+    (x as { optimizer?: unknown }).optimizer instanceof Optimizer;
   if (isDict(out)) {
-    return { optimizers: [out.optimizer], schedulers: out.lrScheduler === undefined ? [] : [toConfig(out.lrScheduler, out.monitor)] };
+    return {
+      optimizers: [out.optimizer],
+      schedulers: out.lrScheduler === undefined ? [] : [toConfig(out.lrScheduler, out.monitor)],
+    };
   }
   if (!Array.isArray(out) || out.length === 0) return bad();
   const list = out as unknown[];
@@ -113,8 +138,16 @@ export function normalizeOptimizers(out: unknown): { optimizers: Optimizer[]; sc
       schedulers: dicts.flatMap((d) => (d.lrScheduler === undefined ? [] : [toConfig(d.lrScheduler, d.monitor)])),
     };
   }
-  if (list.length === 2 && Array.isArray(list[0]) && Array.isArray(list[1]) && (list[0] as unknown[]).every((x) => x instanceof Optimizer)) {
-    return { optimizers: list[0] as Optimizer[], schedulers: (list[1] as (SchedulerLike | LRSchedulerConfigInput)[]).map((s) => toConfig(s, undefined)) };
+  if (
+    list.length === 2 &&
+    Array.isArray(list[0]) &&
+    Array.isArray(list[1]) &&
+    (list[0] as unknown[]).every((x) => x instanceof Optimizer)
+  ) {
+    return {
+      optimizers: list[0] as Optimizer[],
+      schedulers: (list[1] as (SchedulerLike | LRSchedulerConfigInput)[]).map((s) => toConfig(s, undefined)),
+    };
   }
   return bad();
 }
@@ -127,12 +160,14 @@ export function normalizeOptimizers(out: unknown): { optimizers: Optimizer[]; sc
 export function clipGradNorm_(params: Iterable<Tensor>, maxNorm: number): void {
   const grads = [...params].map((p) => p.grad).filter((g): g is Tensor => g !== null);
   if (grads.length === 0) return;
-  noGrad(() => tidy(() => {
-    const norms = grads.map((g) => g.square().sum().sqrt());
-    const total = stack(norms).square().sum().sqrt();
-    const coef = clamp(total.add(1e-6).reciprocal().mul(maxNorm), null, 1);
-    for (const g of grads) g.mul_(coef);
-  }));
+  noGrad(() =>
+    tidy(() => {
+      const norms = grads.map((g) => g.square().sum().sqrt());
+      const total = stack(norms).square().sum().sqrt();
+      const coef = clamp(total.add(1e-6).reciprocal().mul(maxNorm), null, 1);
+      for (const g of grads) g.mul_(coef);
+    }),
+  );
 }
 
 /**
@@ -140,10 +175,12 @@ export function clipGradNorm_(params: Iterable<Tensor>, maxNorm: number): void {
  * @example clipGradValue_(model.parameters(), 0.5)
  */
 export function clipGradValue_(params: Iterable<Tensor>, clipValue: number): void {
-  noGrad(() => tidy(() => {
-    for (const p of params) {
-      const g = p.grad;
-      if (g !== null) g.copy_(clamp(g, -clipValue, clipValue));
-    }
-  }));
+  noGrad(() =>
+    tidy(() => {
+      for (const p of params) {
+        const g = p.grad;
+        if (g !== null) g.copy_(clamp(g, -clipValue, clipValue));
+      }
+    }),
+  );
 }

@@ -33,7 +33,16 @@ export type PrecisionName = '32-true' | '16-mixed' | 'bf16-mixed' | '16-true' | 
  * @example ACCEPTED_PRECISIONS.includes('bf16') // true
  */
 export const ACCEPTED_PRECISIONS: readonly (string | number)[] = [
-  '32-true', '32', 32, '16-mixed', '16', 16, 'bf16-mixed', 'bf16', '16-true', 'bf16-true',
+  '32-true',
+  '32',
+  32,
+  '16-mixed',
+  '16',
+  16,
+  'bf16-mixed',
+  'bf16',
+  '16-true',
+  'bf16-true',
 ];
 
 /**
@@ -47,15 +56,30 @@ export function resolvePrecision(value: unknown): PrecisionName {
   const v = value === undefined || value === null ? '32-true' : value;
   const s = typeof v === 'number' ? String(v) : v;
   switch (s) {
-    case '32-true': case '32': return '32-true';
-    case '16-mixed': case '16': return '16-mixed';
-    case 'bf16-mixed': case 'bf16': return 'bf16-mixed';
-    case '16-true': return '16-true';
-    case 'bf16-true': return 'bf16-true';
-    case '64-true': case '64': case 'transformer-engine': case 'transformer-engine-float16':
-      throw new NotAvailableYetError(`Trainer: precision '${s}' is not available yet (${String(s).startsWith('64') ? 'the wasm and webgpu backends have no float64 kernels' : 'no FP8 kernels'}); expected one of ${list()}, got '${s}'`);
+    case '32-true':
+    case '32':
+      return '32-true';
+    case '16-mixed':
+    case '16':
+      return '16-mixed';
+    case 'bf16-mixed':
+    case 'bf16':
+      return 'bf16-mixed';
+    case '16-true':
+      return '16-true';
+    case 'bf16-true':
+      return 'bf16-true';
+    case '64-true':
+    case '64':
+    case 'transformer-engine':
+    case 'transformer-engine-float16':
+      throw new NotAvailableYetError(
+        `Trainer: precision '${s}' is not available yet (${String(s).startsWith('64') ? 'the wasm and webgpu backends have no float64 kernels' : 'no FP8 kernels'}); expected one of ${list()}, got '${s}'`,
+      );
     default:
-      throw new MisconfigurationError(`Trainer: invalid precision; expected one of ${list()}, got ${typeof v === 'string' ? `'${v}'` : String(v)}`);
+      throw new MisconfigurationError(
+        `Trainer: invalid precision; expected one of ${list()}, got ${typeof v === 'string' ? `'${v}'` : String(v)}`,
+      );
   }
 }
 
@@ -95,7 +119,9 @@ export class Precision {
    */
   checkManualOptimization(automaticOptimization: boolean): void {
     if (automaticOptimization || (this.scaler === null && !this.trueHalf)) return;
-    throw new NotAvailableYetError(`Trainer: precision '${this.name}' with manual optimization is not available yet (the loss scaling and 16-bit weight rounding hook into the automatic optimizer step); expected automaticOptimization or precision '32-true' / 'bf16-mixed', got manual optimization with '${this.name}'`);
+    throw new NotAvailableYetError(
+      `Trainer: precision '${this.name}' with manual optimization is not available yet (the loss scaling and 16-bit weight rounding hook into the automatic optimizer step); expected automaticOptimization or precision '32-true' / 'bf16-mixed', got manual optimization with '${this.name}'`,
+    );
   }
 
   /** Runs a step function under autocast (or as is for '32-true'). */
@@ -121,7 +147,9 @@ export class Precision {
   step(optimizer: Optimizer): Promise<void> | void {
     if (this.scaler !== null) {
       const scaler = this.scaler;
-      return scaler.step(optimizer).then(() => { scaler.update(); });
+      return scaler.step(optimizer).then(() => {
+        scaler.update();
+      });
     }
     optimizer.step();
     if (this.trueHalf) this.roundParameters(optimizer.paramGroups.flatMap((g) => g.params));
@@ -152,7 +180,8 @@ export class Precision {
     if (!this.trueHalf) return batch;
     const op = this.dtype === 'float16' ? 'round_f16' : 'round_bf16';
     const convert = (x: unknown): unknown => {
-      if (x instanceof Tensor) return x.dtype === 'float32' ? noGrad(() => runOp(op, x.backend, x.dtype, x.shape, [x.view_()], {})) : x;
+      if (x instanceof Tensor)
+        return x.dtype === 'float32' ? noGrad(() => runOp(op, x.backend, x.dtype, x.shape, [x.view_()], {})) : x;
       if (Array.isArray(x)) return x.map(convert);
       if (x instanceof Map) return new Map([...(x as Map<unknown, unknown>)].map(([k, v]) => [k, convert(v)]));
       if (typeof x === 'object' && x !== null && Object.getPrototypeOf(x) === Object.prototype) {
@@ -173,7 +202,8 @@ export class Precision {
   loadCheckpointState(ckpt: Readonly<Record<string, unknown>>): void {
     if (this.scaler === null) return;
     const s = ckpt['MixedPrecision'] ?? ckpt['native_amp_scaling_state'];
-    if (typeof s === 'object' && s !== null && !(s instanceof Map)) this.scaler.loadStateDict(s as Record<string, unknown>);
+    if (typeof s === 'object' && s !== null && !(s instanceof Map))
+      this.scaler.loadStateDict(s as Record<string, unknown>);
     else if (s instanceof Map) this.scaler.loadStateDict(Object.fromEntries(s as Map<string, unknown>));
   }
 

@@ -92,38 +92,68 @@ export class ResultCollection {
   readonly #entries = new Map<string, Entry>();
 
   /** Records one value. `batchSize` is called only when an epoch mean needs it. */
-  log(stage: LogStage, name: string, value: unknown, options: Required<Pick<LogOptions, 'onStep' | 'onEpoch'>> & LogOptions, batchSize: () => number): void {
+  log(
+    stage: LogStage,
+    name: string,
+    value: unknown,
+    options: Required<Pick<LogOptions, 'onStep' | 'onEpoch'>> & LogOptions,
+    batchSize: () => number,
+  ): void {
     let v: Value;
     if (typeof value === 'number') v = value;
     else if (value instanceof Tensor) {
       if (value.numel() !== 1) {
-        throw new MisconfigurationError(`log: '${name}' must be a scalar; expected a number or a one-element tensor, got a tensor of shape [${value.shape.join(', ')}]`);
+        throw new MisconfigurationError(
+          `log: '${name}' must be a scalar; expected a number or a one-element tensor, got a tensor of shape [${value.shape.join(', ')}]`,
+        );
       }
       if (value.dtype !== 'float32' && value.dtype !== 'float64' && value.dtype !== 'int32' && value.dtype !== 'bool') {
-        throw new MisconfigurationError(`log: '${name}' has an unsupported dtype; expected a numeric tensor, got ${value.dtype}`);
+        throw new MisconfigurationError(
+          `log: '${name}' has an unsupported dtype; expected a numeric tensor, got ${value.dtype}`,
+        );
       }
       v = keep(value.detach());
     } else {
-      throw new MisconfigurationError(`log: '${name}' has an unsupported value; expected a number or a one-element Tensor, got ${value === null ? 'null' : typeof value}`);
+      throw new MisconfigurationError(
+        `log: '${name}' has an unsupported value; expected a number or a one-element Tensor, got ${value === null ? 'null' : typeof value}`,
+      );
     }
     const reduceFx = options.reduceFx ?? 'mean';
     if (!REDUCE_FX.has(reduceFx)) {
-      throw new MisconfigurationError(`log: invalid reduceFx for '${name}'; expected 'mean', 'sum', 'max' or 'min', got '${String(reduceFx)}'`);
+      throw new MisconfigurationError(
+        `log: invalid reduceFx for '${name}'; expected 'mean', 'sum', 'max' or 'min', got '${String(reduceFx)}'`,
+      );
     }
     if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize >= 0)) {
-      throw new MisconfigurationError(`log: invalid batchSize for '${name}'; expected an integer >= 0, got ${String(options.batchSize)}`);
+      throw new MisconfigurationError(
+        `log: invalid batchSize for '${name}'; expected an integer >= 0, got ${String(options.batchSize)}`,
+      );
     }
     const key = `${stage}/${name}`;
     let e = this.#entries.get(key);
     if (e === undefined) {
       e = {
-        name, stage, onStep: options.onStep, onEpoch: options.onEpoch, progBar: options.progBar ?? false,
-        logger: options.logger ?? true, reduceFx, step: undefined, stepFresh: false, pending: [],
-        sum: 0, weight: 0, max: -Infinity, min: Infinity, count: 0,
+        name,
+        stage,
+        onStep: options.onStep,
+        onEpoch: options.onEpoch,
+        progBar: options.progBar ?? false,
+        logger: options.logger ?? true,
+        reduceFx,
+        step: undefined,
+        stepFresh: false,
+        pending: [],
+        sum: 0,
+        weight: 0,
+        max: -Infinity,
+        min: Infinity,
+        count: 0,
       };
       this.#entries.set(key, e);
     } else if (e.onStep !== options.onStep || e.onEpoch !== options.onEpoch || e.reduceFx !== reduceFx) {
-      throw new MisconfigurationError(`log: '${name}' was logged with different options in the same loop; expected onStep=${e.onStep}, onEpoch=${e.onEpoch}, reduceFx='${e.reduceFx}', got onStep=${options.onStep}, onEpoch=${options.onEpoch}, reduceFx='${reduceFx}'`);
+      throw new MisconfigurationError(
+        `log: '${name}' was logged with different options in the same loop; expected onStep=${e.onStep}, onEpoch=${e.onEpoch}, reduceFx='${e.reduceFx}', got onStep=${options.onStep}, onEpoch=${options.onEpoch}, reduceFx='${reduceFx}'`,
+      );
     }
     if (e.onStep) {
       const old = e.step;
@@ -132,7 +162,7 @@ export class ResultCollection {
       e.stepFresh = true;
     }
     if (e.onEpoch) {
-      const w = e.reduceFx === 'mean' ? options.batchSize ?? batchSize() : 1;
+      const w = e.reduceFx === 'mean' ? (options.batchSize ?? batchSize()) : 1;
       const alias = v instanceof Tensor && e.onStep ? keep(v.detach()) : v;
       e.pending.push([alias, w]);
     }
@@ -178,10 +208,18 @@ export class ResultCollection {
       if (e.stage !== stage || !e.onEpoch || e.count === 0) continue;
       let v: number;
       switch (e.reduceFx) {
-        case 'mean': v = e.weight === 0 ? NaN : e.sum / e.weight; break;
-        case 'sum': v = e.sum; break;
-        case 'max': v = e.max; break;
-        case 'min': v = e.min; break;
+        case 'mean':
+          v = e.weight === 0 ? NaN : e.sum / e.weight;
+          break;
+        case 'sum':
+          v = e.sum;
+          break;
+        case 'max':
+          v = e.max;
+          break;
+        case 'min':
+          v = e.min;
+          break;
       }
       const n = epochName(e);
       out.callback[n] = v;

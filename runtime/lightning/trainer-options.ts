@@ -20,7 +20,9 @@ import { resolvePrecision, type PrecisionName } from './precision.ts';
 export type BatchLimit = number;
 
 /** `maxTime` as Lightning accepts it: `'DD:HH:MM:SS'`, or days/hours/minutes/seconds. */
-export type MaxTime = string | { readonly days?: number; readonly hours?: number; readonly minutes?: number; readonly seconds?: number };
+export type MaxTime =
+  | string
+  | { readonly days?: number; readonly hours?: number; readonly minutes?: number; readonly seconds?: number };
 
 /** The options of `new Trainer(options)`; every one is optional. */
 export interface TrainerOptions {
@@ -130,11 +132,35 @@ export interface ResolvedTrainerOptions {
 }
 
 const KNOWN: readonly (keyof TrainerOptions)[] = [
-  'maxEpochs', 'minEpochs', 'maxSteps', 'maxTime', 'limitTrainBatches', 'limitValBatches', 'limitTestBatches',
-  'limitPredictBatches', 'overfitBatches', 'fastDevRun', 'valCheckInterval', 'checkValEveryNEpoch', 'numSanityValSteps',
-  'accumulateGradBatches', 'gradientClipVal', 'gradientClipAlgorithm', 'precision', 'accelerator', 'webgpu', 'devices', 'strategy',
-  'callbacks', 'logger', 'enableProgressBar', 'enableCheckpointing', 'enableModelSummary', 'logEveryNSteps',
-  'defaultRootDir', 'deterministic',
+  'maxEpochs',
+  'minEpochs',
+  'maxSteps',
+  'maxTime',
+  'limitTrainBatches',
+  'limitValBatches',
+  'limitTestBatches',
+  'limitPredictBatches',
+  'overfitBatches',
+  'fastDevRun',
+  'valCheckInterval',
+  'checkValEveryNEpoch',
+  'numSanityValSteps',
+  'accumulateGradBatches',
+  'gradientClipVal',
+  'gradientClipAlgorithm',
+  'precision',
+  'accelerator',
+  'webgpu',
+  'devices',
+  'strategy',
+  'callbacks',
+  'logger',
+  'enableProgressBar',
+  'enableCheckpointing',
+  'enableModelSummary',
+  'logEveryNSteps',
+  'defaultRootDir',
+  'deterministic',
 ];
 
 /** Flags Lightning 2 removed (or never had in this casing), and what replaces them. */
@@ -144,8 +170,8 @@ const REMOVED: Readonly<Record<string, string>> = {
   numProcesses: "strategy: 'ddp' with devices: N (and accelerator: 'cpu')",
   tpu_cores: "accelerator: 'tpu' with devices: N in Lightning; here use accelerator and devices",
   tpuCores: "accelerator: 'tpu' with devices: N in Lightning; here use accelerator and devices",
-  resume_from_checkpoint: "trainer.fit(model, trainLoader, valLoader, { ckptPath: path })",
-  resumeFromCheckpoint: "trainer.fit(model, trainLoader, valLoader, { ckptPath: path })",
+  resume_from_checkpoint: 'trainer.fit(model, trainLoader, valLoader, { ckptPath: path })',
+  resumeFromCheckpoint: 'trainer.fit(model, trainLoader, valLoader, { ckptPath: path })',
   auto_select_gpus: "devices: 'auto'",
   autoSelectGpus: "devices: 'auto'",
   progress_bar_refresh_rate: 'callbacks: [new ProgressBar({ refreshRate })]',
@@ -206,7 +232,8 @@ function parseMaxTime(v: unknown): number | null {
     const scale: Record<string, number> = { days: 86400e3, hours: 3600e3, minutes: 60e3, seconds: 1e3 };
     for (const [k, x] of Object.entries(o)) {
       const s = scale[k];
-      if (s === undefined || typeof x !== 'number' || !(x >= 0)) fail('maxTime', 'non-negative days, hours, minutes and seconds', `${k}: ${String(x)}`);
+      if (s === undefined || typeof x !== 'number' || !(x >= 0))
+        fail('maxTime', 'non-negative days, hours, minutes and seconds', `${k}: ${String(x)}`);
       ms += x * s;
     }
     return ms;
@@ -230,38 +257,56 @@ export function resolveTrainerOptions(options: unknown = {}): ResolvedTrainerOpt
     if ((KNOWN as readonly string[]).includes(key)) continue;
     const replacement = REMOVED[key];
     if (replacement !== undefined) {
-      throw new MisconfigurationError(`Trainer: option '${key}' was removed in Lightning 2; expected ${replacement}, got ${key}: ${show(o[key])}`);
+      throw new MisconfigurationError(
+        `Trainer: option '${key}' was removed in Lightning 2; expected ${replacement}, got ${key}: ${show(o[key])}`,
+      );
     }
     const c = camel(key);
-    const hint = (KNOWN as readonly string[]).includes(c) ? `'${c}' (options use TypeScript casing)` : `one of ${KNOWN.join(', ')}`;
+    const hint = (KNOWN as readonly string[]).includes(c)
+      ? `'${c}' (options use TypeScript casing)`
+      : `one of ${KNOWN.join(', ')}`;
     throw new MisconfigurationError(`Trainer: unknown option '${key}'; expected ${hint}, got '${key}'`);
   }
 
   // Hardware first: an unavailable capability is the most useful thing to report.
   const acc = o['accelerator'] ?? 'auto';
   let accelerator: ResolvedTrainerOptions['accelerator'];
-  if (typeof acc === 'object' && acc !== null && typeof (acc as Partial<Backend>).run === 'function' && typeof (acc as Partial<Backend>).alloc === 'function') {
+  if (
+    typeof acc === 'object' &&
+    acc !== null &&
+    typeof (acc as Partial<Backend>).run === 'function' &&
+    typeof (acc as Partial<Backend>).alloc === 'function'
+  ) {
     accelerator = acc as Backend;
   } else {
     if (typeof acc !== 'string') fail('accelerator', "'auto', 'cpu', 'webgpu', 'gpu' or a Backend", acc);
     if (NOT_YET_ACCELERATORS.has(acc)) {
-      throw new NotAvailableYetError(`Trainer: accelerator '${acc}' is not available (GPUs are reached through WebGPU here); expected 'auto', 'cpu', 'webgpu' or 'gpu', got '${acc}'`);
+      throw new NotAvailableYetError(
+        `Trainer: accelerator '${acc}' is not available (GPUs are reached through WebGPU here); expected 'auto', 'cpu', 'webgpu' or 'gpu', got '${acc}'`,
+      );
     }
-    if (acc !== 'auto' && acc !== 'cpu' && acc !== 'webgpu' && acc !== 'gpu') fail('accelerator', "'auto', 'cpu', 'webgpu', 'gpu' or a Backend", acc);
+    if (acc !== 'auto' && acc !== 'cpu' && acc !== 'webgpu' && acc !== 'gpu')
+      fail('accelerator', "'auto', 'cpu', 'webgpu', 'gpu' or a Backend", acc);
     accelerator = acc === 'gpu' ? 'webgpu' : acc;
   }
   const webgpu = o['webgpu'] ?? {};
-  if (typeof webgpu !== 'object' || webgpu === null || Array.isArray(webgpu)) fail('webgpu', 'WebGPU request options ({ allowFallbackAdapter, powerPreference, requiredFeatures })', webgpu);
+  if (typeof webgpu !== 'object' || webgpu === null || Array.isArray(webgpu))
+    fail('webgpu', 'WebGPU request options ({ allowFallbackAdapter, powerPreference, requiredFeatures })', webgpu);
   const devices = o['devices'] ?? 'auto';
   const nDevices = Array.isArray(devices) ? devices.length : devices === 'auto' ? 1 : devices;
-  if (typeof nDevices !== 'number' || (!Number.isInteger(nDevices)) || (nDevices < 1 && nDevices !== -1)) fail('devices', "1, 'auto' or a list of one device", devices);
+  if (typeof nDevices !== 'number' || !Number.isInteger(nDevices) || (nDevices < 1 && nDevices !== -1))
+    fail('devices', "1, 'auto' or a list of one device", devices);
   if (nDevices !== 1) {
-    throw new NotAvailableYetError(`Trainer: devices ${show(devices)} is not available yet (multi-device training arrives with strategy 'ddp'); expected 1 or 'auto', got ${show(devices)}`);
+    throw new NotAvailableYetError(
+      `Trainer: devices ${show(devices)} is not available yet (multi-device training arrives with strategy 'ddp'); expected 1 or 'auto', got ${show(devices)}`,
+    );
   }
   const strategy = o['strategy'] ?? 'auto';
   if (typeof strategy !== 'string') fail('strategy', "'auto' or 'single_device'", strategy);
   if (NOT_YET_STRATEGIES.has(strategy)) {
-    throw new NotAvailableYetError(`Trainer: strategy '${strategy}' is not available yet (data parallelism arrives in a later release); expected 'auto' or 'single_device', got '${strategy}'`);
+    throw new NotAvailableYetError(
+      `Trainer: strategy '${strategy}' is not available yet (data parallelism arrives in a later release); expected 'auto' or 'single_device', got '${strategy}'`,
+    );
   }
   if (strategy !== 'auto' && strategy !== 'single_device') fail('strategy', "'auto' or 'single_device'", strategy);
   const precision = resolvePrecision(o['precision']);
@@ -283,7 +328,13 @@ export function resolveTrainerOptions(options: unknown = {}): ResolvedTrainerOpt
   else if (fdr !== undefined && fdr !== false) fastDevRun = int('fastDevRun', fdr, 0);
 
   const valCheckInterval = o['valCheckInterval'];
-  if (valCheckInterval !== undefined && valCheckInterval !== null && (typeof valCheckInterval !== 'number' || !(valCheckInterval > 0) || (!Number.isInteger(valCheckInterval) && valCheckInterval > 1))) {
+  if (
+    valCheckInterval !== undefined &&
+    valCheckInterval !== null &&
+    (typeof valCheckInterval !== 'number' ||
+      !(valCheckInterval > 0) ||
+      (!Number.isInteger(valCheckInterval) && valCheckInterval > 1))
+  ) {
     fail('valCheckInterval', 'an integer number of batches >= 1 or a fraction of an epoch in (0, 1]', valCheckInterval);
   }
   const clip = o['gradientClipVal'];
@@ -294,7 +345,8 @@ export function resolveTrainerOptions(options: unknown = {}): ResolvedTrainerOpt
   if (algo !== 'norm' && algo !== 'value') fail('gradientClipAlgorithm', "'norm' or 'value'", algo);
 
   const cbs = o['callbacks'];
-  const callbacks = cbs === undefined || cbs === null ? [] : Array.isArray(cbs) ? (cbs as Callback[]) : [cbs as Callback];
+  const callbacks =
+    cbs === undefined || cbs === null ? [] : Array.isArray(cbs) ? (cbs as Callback[]) : [cbs as Callback];
   for (const cb of callbacks) if (typeof cb !== 'object' || cb === null) fail('callbacks', 'Callback objects', cb);
 
   const lg = o['logger'] ?? true;
@@ -312,7 +364,10 @@ export function resolveTrainerOptions(options: unknown = {}): ResolvedTrainerOpt
   // Lightning's fast_dev_run: n batches of each loop, one epoch, no sanity check, no logs or checkpoints.
   if (fastDevRun > 0) maxEpochs = 1;
   return {
-    maxEpochs, minEpochs, maxSteps: fastDevRun > 0 ? fastDevRun : maxSteps, maxTime,
+    maxEpochs,
+    minEpochs,
+    maxSteps: fastDevRun > 0 ? fastDevRun : maxSteps,
+    maxTime,
     limitTrainBatches: limit('limitTrainBatches', o['limitTrainBatches']),
     limitValBatches: limit('limitValBatches', o['limitValBatches']),
     limitTestBatches: limit('limitTestBatches', o['limitTestBatches']),
@@ -320,13 +375,25 @@ export function resolveTrainerOptions(options: unknown = {}): ResolvedTrainerOpt
     overfitBatches: limit('overfitBatches', o['overfitBatches']) ?? 0,
     fastDevRun,
     valCheckInterval: (valCheckInterval as number | undefined) ?? null,
-    checkValEveryNEpoch: o['checkValEveryNEpoch'] === undefined ? 1 : int('checkValEveryNEpoch', o['checkValEveryNEpoch'], 1),
-    numSanityValSteps: fastDevRun > 0 ? 0 : o['numSanityValSteps'] === undefined ? 2 : int('numSanityValSteps', o['numSanityValSteps'], -1),
-    accumulateGradBatches: o['accumulateGradBatches'] === undefined ? 1 : int('accumulateGradBatches', o['accumulateGradBatches'], 1),
+    checkValEveryNEpoch:
+      o['checkValEveryNEpoch'] === undefined ? 1 : int('checkValEveryNEpoch', o['checkValEveryNEpoch'], 1),
+    numSanityValSteps:
+      fastDevRun > 0
+        ? 0
+        : o['numSanityValSteps'] === undefined
+          ? 2
+          : int('numSanityValSteps', o['numSanityValSteps'], -1),
+    accumulateGradBatches:
+      o['accumulateGradBatches'] === undefined ? 1 : int('accumulateGradBatches', o['accumulateGradBatches'], 1),
     gradientClipVal: (clip as number | undefined | null) ?? null,
     gradientClipAlgorithm: algo,
-    precision, accelerator, webgpu: webgpu as GpuRequestOptions, devices: 1, strategy: 'single_device',
-    callbacks, logger,
+    precision,
+    accelerator,
+    webgpu: webgpu as GpuRequestOptions,
+    devices: 1,
+    strategy: 'single_device',
+    callbacks,
+    logger,
     enableProgressBar: bool('enableProgressBar', o['enableProgressBar'], true),
     enableCheckpointing: bool('enableCheckpointing', o['enableCheckpointing'], true),
     enableModelSummary: bool('enableModelSummary', o['enableModelSummary'], true),

@@ -21,7 +21,13 @@ import { internalsOf, isOverridden, type LightningModule } from './module.ts';
 import type { LightningDataModule, Loader } from './datamodule.ts';
 import type { LRSchedulerConfig } from './optimizers.ts';
 import { ResultCollection } from './results.ts';
-import { resolveTrainerOptions, type EvalOptions, type FitOptions, type ResolvedTrainerOptions, type TrainerOptions } from './trainer-options.ts';
+import {
+  resolveTrainerOptions,
+  type EvalOptions,
+  type FitOptions,
+  type ResolvedTrainerOptions,
+  type TrainerOptions,
+} from './trainer-options.ts';
 import { writeCheckpoint, type CheckpointDict } from './checkpoint.ts';
 import { dumpCheckpoint, resolveCkptPath, restoreCheckpoint } from './checkpoint-connector.ts';
 import { HookDispatcher } from './hook-dispatcher.ts';
@@ -76,7 +82,10 @@ export class Trainer {
   /** The batch being trained is the epoch's last. */
   isLastBatch = false;
   /** What fit/validate/test/predict is doing. */
-  state: { fn: Stage | null; status: 'initializing' | 'running' | 'finished' | 'interrupted' } = { fn: null, status: 'initializing' };
+  state: { fn: Stage | null; status: 'initializing' | 'running' | 'finished' | 'interrupted' } = {
+    fn: null,
+    status: 'initializing',
+  };
   /** Where the fit loop is (saved in checkpoints). */
   progress: FitProgress = newFitProgress();
   /** Logged values of the current run. @internal */
@@ -103,40 +112,77 @@ export class Trainer {
   // ------------------------------------------------------------------ views
 
   /** The epoch being run. */
-  get currentEpoch(): number { return this.progress.epoch; }
+  get currentEpoch(): number {
+    return this.progress.epoch;
+  }
   /** Optimizer steps taken. */
-  get globalStep(): number { return this.progress.optimizerSteps; }
-  get maxEpochs(): number { return this.options.maxEpochs; }
-  get maxSteps(): number { return this.options.maxSteps; }
+  get globalStep(): number {
+    return this.progress.optimizerSteps;
+  }
+  get maxEpochs(): number {
+    return this.options.maxEpochs;
+  }
+  get maxSteps(): number {
+    return this.options.maxSteps;
+  }
   /** The first logger, or null. */
-  get logger(): Logger | null { return this.loggers[0] ?? null; }
+  get logger(): Logger | null {
+    return this.loggers[0] ?? null;
+  }
   /** The first ModelCheckpoint, or null. */
-  get checkpointCallback(): ModelCheckpoint | null { return this.checkpointCallbacks[0] ?? null; }
-  get checkpointCallbacks(): ModelCheckpoint[] { return this.callbacks.filter((c): c is ModelCheckpoint => c instanceof ModelCheckpoint); }
-  get earlyStoppingCallback(): EarlyStopping | null { return this.callbacks.find((c): c is EarlyStopping => c instanceof EarlyStopping) ?? null; }
-  get progressBarCallback(): ProgressBar | null { return this.callbacks.find((c): c is ProgressBar => c instanceof ProgressBar) ?? null; }
+  get checkpointCallback(): ModelCheckpoint | null {
+    return this.checkpointCallbacks[0] ?? null;
+  }
+  get checkpointCallbacks(): ModelCheckpoint[] {
+    return this.callbacks.filter((c): c is ModelCheckpoint => c instanceof ModelCheckpoint);
+  }
+  get earlyStoppingCallback(): EarlyStopping | null {
+    return this.callbacks.find((c): c is EarlyStopping => c instanceof EarlyStopping) ?? null;
+  }
+  get progressBarCallback(): ProgressBar | null {
+    return this.callbacks.find((c): c is ProgressBar => c instanceof ProgressBar) ?? null;
+  }
   /** Validation runs during fit (a val loader and a validationStep). */
-  get validationEnabled(): boolean { return this.#hasValidation; }
+  get validationEnabled(): boolean {
+    return this.#hasValidation;
+  }
   /** The run's folder: the first logger's `logDir` (resolved at fit start), else `defaultRootDir`. */
   get logDir(): string {
     const l = this.logger;
     if (l === null) return this.options.defaultRootDir;
-    try { return l.logDir; } catch { return this.options.defaultRootDir; }
+    try {
+      return l.logDir;
+    } catch {
+      return this.options.defaultRootDir;
+    }
   }
   /** The running mean of the last 20 training losses (as read at the last refresh), or null. */
-  get smoothedLoss(): number | null { return this.loggerConnector.smoothedLoss; }
+  get smoothedLoss(): number | null {
+    return this.loggerConnector.smoothedLoss;
+  }
   /** The precision setting in use, as Lightning's `trainer.precision` (e.g. '16-mixed'). */
-  get precision(): string { return this.options.precision; }
+  get precision(): string {
+    return this.options.precision;
+  }
   /** The backend the model runs on (chosen by `accelerator` at the first fit/validate/test/predict), or null before. */
-  get rootBackend(): Backend | null { return this.#accelerator.choice?.backend ?? null; }
+  get rootBackend(): Backend | null {
+    return this.#accelerator.choice?.backend ?? null;
+  }
   /** The accelerator in use: 'cpu', 'webgpu' or a given backend's name (null before the first run). */
-  get acceleratorName(): string | null { return this.#accelerator.choice?.name ?? null; }
+  get acceleratorName(): string | null {
+    return this.#accelerator.choice?.name ?? null;
+  }
   /** The WebGPU adapter in use (e.g. 'NVIDIA H100 80GB HBM3 / nvidia'), '' for the cpu or a given backend. */
-  get acceleratorDescription(): string { return this.#accelerator.choice?.description ?? ''; }
+  get acceleratorDescription(): string {
+    return this.#accelerator.choice?.description ?? '';
+  }
 
   /** @internal The hooks of the current run's callbacks and module. */
   get hooks(): HookDispatcher {
-    if (this.#hooks === null) throw new MisconfigurationError('Trainer: no model attached; expected a call from inside fit/validate/test/predict, got none');
+    if (this.#hooks === null)
+      throw new MisconfigurationError(
+        'Trainer: no model attached; expected a call from inside fit/validate/test/predict, got none',
+      );
     return this.#hooks;
   }
 
@@ -147,13 +193,19 @@ export class Trainer {
   transferBatch(batch: unknown): unknown {
     const moved = this.#accelerator.moveBatch(batch);
     if (!this.precisionPlugin.trueHalf) return moved;
-    return moved instanceof Promise ? moved.then((b) => this.precisionPlugin.convertInput(b)) : this.precisionPlugin.convertInput(moved);
+    return moved instanceof Promise
+      ? moved.then((b) => this.precisionPlugin.convertInput(b))
+      : this.precisionPlugin.convertInput(moved);
   }
 
   /** @internal */
-  now(): number { return getPlatform().now(); }
+  now(): number {
+    return getPlatform().now();
+  }
   /** @internal */
-  maxStepsReached(): boolean { return this.options.maxSteps !== -1 && this.globalStep >= this.options.maxSteps; }
+  maxStepsReached(): boolean {
+    return this.options.maxSteps !== -1 && this.globalStep >= this.options.maxSteps;
+  }
 
   /**
    * The checkpoint dict of the current state, with Lightning's keys.
@@ -177,7 +229,12 @@ export class Trainer {
    * Trains `model`: sanity check, epochs of training with validation, checkpoints and logs.
    * @example await new Trainer({ maxEpochs: 5 }).fit(model, trainLoader, valLoader, { ckptPath: 'last' })
    */
-  async fit(model: LightningModule, trainLoader?: Loader | null, valLoader?: Loader | null, options: FitOptions = {}): Promise<void> {
+  async fit(
+    model: LightningModule,
+    trainLoader?: Loader | null,
+    valLoader?: Loader | null,
+    options: FitOptions = {},
+  ): Promise<void> {
     this.#attach(model, 'fit');
     this.training = true;
     this.startTime = this.now();
@@ -190,13 +247,19 @@ export class Trainer {
       valLoader ??= dm.valDataloader() ?? null;
     }
     if (trainLoader === undefined || trainLoader === null) {
-      throw new MisconfigurationError('Trainer.fit: no training data; expected a train loader or a datamodule with trainDataloader(), got none');
+      throw new MisconfigurationError(
+        'Trainer.fit: no training data; expected a train loader or a datamodule with trainDataloader(), got none',
+      );
     }
     const o = this.options;
-    const givenVal = o.overfitBatches > 0 ? trainLoader : valLoader ?? null;
+    const givenVal = o.overfitBatches > 0 ? trainLoader : (valLoader ?? null);
     this.#hasValidation = givenVal !== null && isOverridden(model, 'validationStep') && o.limitValBatches !== 0;
     const val = this.#hasValidation ? givenVal : null;
-    ({ numTrainingBatches: this.numTrainingBatches, numValBatches: this.numValBatches, valCheckBatch: this.valCheckBatch } = fitBatchLimits(o, trainLoader, val));
+    ({
+      numTrainingBatches: this.numTrainingBatches,
+      numValBatches: this.numValBatches,
+      valCheckBatch: this.valCheckBatch,
+    } = fitBatchLimits(o, trainLoader, val));
 
     let status: LoggerStatus = 'success';
     try {
@@ -234,7 +297,11 @@ export class Trainer {
    * Runs the validation loop once; returns the epoch metrics (one dict per loader).
    * @example const [{ val_loss }] = await trainer.validate(model, valLoader)
    */
-  async validate(model?: LightningModule, loader?: Loader | null, options: EvalOptions = {}): Promise<Record<string, number>[]> {
+  async validate(
+    model?: LightningModule,
+    loader?: Loader | null,
+    options: EvalOptions = {},
+  ): Promise<Record<string, number>[]> {
     const [m, l] = await this.#startEvaluation('validate', model, loader, options);
     const n = evalBatchLimit(this.options, 'validate', l);
     this.numValBatches = [n];
@@ -247,7 +314,11 @@ export class Trainer {
    * Runs the test loop once; returns the epoch metrics (one dict per loader).
    * @example const [{ test_loss }] = await trainer.test(model, testLoader)
    */
-  async test(model?: LightningModule, loader?: Loader | null, options: EvalOptions = {}): Promise<Record<string, number>[]> {
+  async test(
+    model?: LightningModule,
+    loader?: Loader | null,
+    options: EvalOptions = {},
+  ): Promise<Record<string, number>[]> {
     const [m, l] = await this.#startEvaluation('test', model, loader, options);
     const metrics = await runEvaluation(this, m, l, 'test', evalBatchLimit(this.options, 'test', l));
     this.state = { fn: 'test', status: 'finished' };
@@ -271,7 +342,9 @@ export class Trainer {
   /** Attaches `model` to this run, with the hooks of its callbacks, and marks `stage` running. */
   #attach(model: LightningModule, stage: Stage): void {
     if (typeof model?.trainingStep !== 'function' || typeof model.configureOptimizers !== 'function') {
-      throw new MisconfigurationError(`Trainer: not a LightningModule; expected an instance of a LightningModule subclass, got ${model === null ? 'null' : typeof model}`);
+      throw new MisconfigurationError(
+        `Trainer: not a LightningModule; expected an instance of a LightningModule subclass, got ${model === null ? 'null' : typeof model}`,
+      );
     }
     this.lightningModule = model;
     internalsOf(model).trainer = this;
@@ -285,19 +358,28 @@ export class Trainer {
    * validate/test/predict: the model (given, else the last one run) and the loader (given,
    * else the datamodule's), then the same preparation as fit.
    */
-  async #startEvaluation(stage: 'validate' | 'test' | 'predict', model: LightningModule | undefined, loader: Loader | null | undefined, options: EvalOptions): Promise<[LightningModule, Loader]> {
+  async #startEvaluation(
+    stage: 'validate' | 'test' | 'predict',
+    model: LightningModule | undefined,
+    loader: Loader | null | undefined,
+    options: EvalOptions,
+  ): Promise<[LightningModule, Loader]> {
     const m = model ?? this.lightningModule;
-    if (m === null || m === undefined) throw new MisconfigurationError(`Trainer.${stage}: no model; expected a LightningModule, got none`);
+    if (m === null || m === undefined)
+      throw new MisconfigurationError(`Trainer.${stage}: no model; expected a LightningModule, got none`);
     this.#attach(m, stage);
     const dm = options.datamodule ?? this.datamodule;
     if (dm !== null && (loader === undefined || loader === null)) {
       await dm.prepareData();
       await dm.setup(stage);
-      loader = stage === 'test' ? dm.testDataloader() : stage === 'predict' ? dm.predictDataloader() : dm.valDataloader();
+      loader =
+        stage === 'test' ? dm.testDataloader() : stage === 'predict' ? dm.predictDataloader() : dm.valDataloader();
     }
     if (loader === undefined || loader === null) {
       const wanted = stage === 'test' ? 'testDataloader' : stage === 'predict' ? 'predictDataloader' : 'valDataloader';
-      throw new MisconfigurationError(`Trainer.${stage}: no data; expected a loader or a datamodule with ${wanted}(), got none`);
+      throw new MisconfigurationError(
+        `Trainer.${stage}: no data; expected a loader or a datamodule with ${wanted}(), got none`,
+      );
     }
     await this.#prepare(m, stage, options.ckptPath);
     return [m, loader];

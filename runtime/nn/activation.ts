@@ -4,7 +4,16 @@
  */
 import { ValueError } from '../errors.ts';
 import {
-  gelu, leakyRelu, logSoftmax, relu, sigmoid, silu, softmax, tanh, type GeluOptions, type Tensor,
+  gelu,
+  leakyRelu,
+  logSoftmax,
+  relu,
+  sigmoid,
+  silu,
+  softmax,
+  tanh,
+  type GeluOptions,
+  type Tensor,
 } from '../tensor/index.ts';
 import { Module } from './module.ts';
 import { pyFloat, pyStr } from './repr.ts';

@@ -31,7 +31,8 @@ export class Sequential extends Module {
   constructor(...modules: TensorModule[]) {
     super();
     for (const m of modules) {
-      if (!(m instanceof Module)) throw new ValueError(`Sequential: every item must be a Module; expected a Module, got ${String(m)}`);
+      if (!(m instanceof Module))
+        throw new ValueError(`Sequential: every item must be a Module; expected a Module, got ${String(m)}`);
     }
     this.#items = [...modules];
   }
@@ -152,7 +153,10 @@ export class ModuleDict<M extends Module = Module> extends Module {
 
   constructor(modules: Iterable<readonly [string, M]> | Readonly<Record<string, M>> = {}) {
     super();
-    const entries = Symbol.iterator in modules ? modules as Iterable<readonly [string, M]> : Object.entries(modules as Readonly<Record<string, M>>);
+    const entries =
+      Symbol.iterator in modules
+        ? (modules as Iterable<readonly [string, M]>)
+        : Object.entries(modules as Readonly<Record<string, M>>);
     for (const [k, m] of entries) this.set(k, m);
   }
 
@@ -168,7 +172,10 @@ export class ModuleDict<M extends Module = Module> extends Module {
   /** The module under `key`; throws a ValueError if there is none. */
   get(key: string): M {
     const m = this.#items.get(key);
-    if (m === undefined) throw new ValueError(`ModuleDict.get: no such key; expected one of [${[...this.#items.keys()].join(', ')}], got '${key}'`);
+    if (m === undefined)
+      throw new ValueError(
+        `ModuleDict.get: no such key; expected one of [${[...this.#items.keys()].join(', ')}], got '${key}'`,
+      );
     return m;
   }
 
@@ -180,7 +187,9 @@ export class ModuleDict<M extends Module = Module> extends Module {
   /** Adds or replaces the module under `key`; returns this. */
   set(key: string, module: M): this {
     if (key === '' || key.includes('.')) {
-      throw new ValueError(`ModuleDict.set: invalid key; expected a non-empty key without '.', got ${JSON.stringify(key)}`);
+      throw new ValueError(
+        `ModuleDict.set: invalid key; expected a non-empty key without '.', got ${JSON.stringify(key)}`,
+      );
     }
     this.#items.set(key, module);
     return this;
@@ -194,11 +203,19 @@ export class ModuleDict<M extends Module = Module> extends Module {
   }
 
   /** The keys in insertion order. */
-  keys(): IterableIterator<string> { return this.#items.keys(); }
+  keys(): IterableIterator<string> {
+    return this.#items.keys();
+  }
   /** The modules in insertion order. */
-  values(): IterableIterator<M> { return this.#items.values(); }
+  values(): IterableIterator<M> {
+    return this.#items.values();
+  }
   /** `[key, module]` pairs in insertion order. */
-  entries(): IterableIterator<[string, M]> { return this.#items.entries(); }
+  entries(): IterableIterator<[string, M]> {
+    return this.#items.entries();
+  }
   /** `[key, module]` pairs, as a Map iterates (torch iterates keys). */
-  [Symbol.iterator](): IterableIterator<[string, M]> { return this.#items.entries(); }
+  [Symbol.iterator](): IterableIterator<[string, M]> {
+    return this.#items.entries();
+  }
 }

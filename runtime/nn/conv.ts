@@ -1,7 +1,7 @@
 /**
  * @module nn/conv — Conv2d, as torch.nn.Conv2d (zero padding), over `F.conv2d`.
  */
-import { Tensor, backendOr, conv2d, zerosOn, type Size2 } from '../tensor/index.ts';
+import { type Tensor, backendOr, conv2d, zerosOn, type Size2 } from '../tensor/index.ts';
 import { NotImplementedOpError, ValueError } from '../errors.ts';
 import { kaimingUniform_, uniform_ } from './init.ts';
 import { Module, Parameter, type FactoryOptions } from './module.ts';
@@ -55,19 +55,27 @@ export class Conv2d extends Module {
       throw new ValueError(`Conv2d: groups must be a positive integer; expected >= 1, got ${groups}`);
     }
     if (inChannels % groups !== 0) {
-      throw new ValueError(`Conv2d: in_channels must be divisible by groups; expected a multiple of ${groups}, got ${inChannels}`);
+      throw new ValueError(
+        `Conv2d: in_channels must be divisible by groups; expected a multiple of ${groups}, got ${inChannels}`,
+      );
     }
     if (outChannels % groups !== 0) {
-      throw new ValueError(`Conv2d: out_channels must be divisible by groups; expected a multiple of ${groups}, got ${outChannels}`);
+      throw new ValueError(
+        `Conv2d: out_channels must be divisible by groups; expected a multiple of ${groups}, got ${outChannels}`,
+      );
     }
     const mode = options.paddingMode ?? 'zeros';
     if (mode !== 'zeros') {
-      throw new NotImplementedOpError(`Conv2d: padding_mode '${mode}' is not implemented; expected 'zeros', got '${mode}'`);
+      throw new NotImplementedOpError(
+        `Conv2d: padding_mode '${mode}' is not implemented; expected 'zeros', got '${mode}'`,
+      );
     }
     const padding = options.padding ?? 0;
     const stride = pair(options.stride ?? 1);
     if (padding === 'same' && (stride[0] !== 1 || stride[1] !== 1)) {
-      throw new ValueError(`Conv2d: padding='same' is not supported for strided convolutions; expected stride 1, got [${stride.join(', ')}]`);
+      throw new ValueError(
+        `Conv2d: padding='same' is not supported for strided convolutions; expected stride 1, got [${stride.join(', ')}]`,
+      );
     }
     this.inChannels = inChannels;
     this.outChannels = outChannels;
@@ -95,9 +103,18 @@ export class Conv2d extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    return conv2d(input, this.weight, this.bias, {
-      stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
-    }, 'Conv2d');
+    return conv2d(
+      input,
+      this.weight,
+      this.bias,
+      {
+        stride: this.stride,
+        padding: this.padding,
+        dilation: this.dilation,
+        groups: this.groups,
+      },
+      'Conv2d',
+    );
   }
 
   override extraRepr(): string {

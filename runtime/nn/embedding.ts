@@ -3,7 +3,7 @@
  */
 import { noGrad } from '../autograd.ts';
 import { ValueError } from '../errors.ts';
-import { Tensor, backendOr, zerosOn } from '../tensor/index.ts';
+import { type Tensor, backendOr, zerosOn } from '../tensor/index.ts';
 import { embedding } from './functional.ts';
 import { normal_ } from './init.ts';
 import { Module, Parameter, type FactoryOptions } from './module.ts';
@@ -35,12 +35,16 @@ export class Embedding extends Module {
     let pad = options.paddingIdx ?? null;
     if (pad !== null) {
       if (!Number.isInteger(pad) || pad >= numEmbeddings || pad < -numEmbeddings) {
-        throw new ValueError(`Embedding: paddingIdx must be within numEmbeddings; expected ${-numEmbeddings} <= paddingIdx < ${numEmbeddings}, got ${pad}`);
+        throw new ValueError(
+          `Embedding: paddingIdx must be within numEmbeddings; expected ${-numEmbeddings} <= paddingIdx < ${numEmbeddings}, got ${pad}`,
+        );
       }
       if (pad < 0) pad += numEmbeddings;
     }
     this.paddingIdx = pad;
-    this.weight = new Parameter(zerosOn(backendOr(options.backend), [numEmbeddings, embeddingDim], options.dtype ?? 'float32'));
+    this.weight = new Parameter(
+      zerosOn(backendOr(options.backend), [numEmbeddings, embeddingDim], options.dtype ?? 'float32'),
+    );
     this.resetParameters();
   }
 

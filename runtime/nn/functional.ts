@@ -14,13 +14,34 @@ import { defaultGenerator, type Generator } from '../random.ts';
 import { shapeString } from '../shape.ts';
 import { Tensor, mul, sub, where } from '../tensor/index.ts';
 
-export { relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, elu, type GeluOptions, type SoftplusOptions } from '../tensor/index.ts';
+export {
+  relu,
+  leakyRelu,
+  sigmoid,
+  tanh,
+  gelu,
+  silu,
+  softplus,
+  elu,
+  type GeluOptions,
+  type SoftplusOptions,
+} from '../tensor/index.ts';
 export { softmax, logSoftmax } from '../tensor/index.ts';
 export { linear } from '../tensor/index.ts';
 export { oneHot } from '../tensor/index.ts';
 export {
-  conv2d, maxPool2d, avgPool2d, adaptiveAvgPool2d, unfold, fold,
-  type Conv2dOptions, type MaxPool2dOptions, type AvgPool2dOptions, type AdaptiveSize, type Size2, type UnfoldOptions,
+  conv2d,
+  maxPool2d,
+  avgPool2d,
+  adaptiveAvgPool2d,
+  unfold,
+  fold,
+  type Conv2dOptions,
+  type MaxPool2dOptions,
+  type AvgPool2dOptions,
+  type AdaptiveSize,
+  type Size2,
+  type UnfoldOptions,
 } from '../tensor/index.ts';
 export * from './loss-functions.ts';
 
@@ -80,12 +101,19 @@ export function normalizeShapeArg(normalizedShape: number | readonly number[]): 
  * `owner` names the caller in error messages (the LayerNorm module passes its name).
  * @example layerNorm(x, [64], { weight, bias }) // x: [N, 64]
  */
-export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], options: LayerNormOptions = {}, owner = 'layerNorm'): Tensor {
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: number | readonly number[],
+  options: LayerNormOptions = {},
+  owner = 'layerNorm',
+): Tensor {
   const ns = normalizeShapeArg(normalizedShape);
   const k = ns.length;
   const lead = x.dim() - k;
   if (lead < 0 || ns.some((s, i) => x.shape[lead + i] !== s)) {
-    throw new ShapeError(`${owner}: input's trailing dims differ from normalizedShape; expected x[-${k}:] == ${shapeString(ns)}, got ${shapeString(x.shape)}`);
+    throw new ShapeError(
+      `${owner}: input's trailing dims differ from normalizedShape; expected x[-${k}:] == ${shapeString(ns)}, got ${shapeString(x.shape)}`,
+    );
   }
   const dims = ns.map((_, i) => lead + i);
   const mu = x.mean(dims, true);
@@ -119,14 +147,29 @@ export interface BatchNormOptions {
  * `owner` names the caller in error messages.
  * @example batchNorm(x, runningMean, runningVar, { weight, bias, training: true })
  */
-export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions = {}, owner = 'batchNorm'): Tensor {
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  options: BatchNormOptions = {},
+  owner = 'batchNorm',
+): Tensor {
   if (x.dim() < 2) {
-    throw new ShapeError(`${owner}: input needs a batch and a channel dim; expected rank >= 2, got ${shapeString(x.shape)}`);
+    throw new ShapeError(
+      `${owner}: input needs a batch and a channel dim; expected rank >= 2, got ${shapeString(x.shape)}`,
+    );
   }
   const c = x.shape[1]!;
-  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', options.weight ?? null], ['bias', options.bias ?? null]] as const) {
+  for (const [name, t] of [
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+    ['weight', options.weight ?? null],
+    ['bias', options.bias ?? null],
+  ] as const) {
     if (t !== null && (t.dim() !== 1 || t.shape[0] !== c)) {
-      throw new ShapeError(`${owner}: ${name} must have one value per channel; expected [${c}], got ${shapeString(t.shape)} for input ${shapeString(x.shape)}`);
+      throw new ShapeError(
+        `${owner}: ${name} must have one value per channel; expected [${c}], got ${shapeString(t.shape)} for input ${shapeString(x.shape)}`,
+      );
     }
   }
   const bshape = x.shape.map((s, i) => (i === 1 ? s : 1));
@@ -136,7 +179,9 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   if (options.training === true) {
     const n = x.numel() / c;
     if (n <= 1) {
-      throw new ValueError(`${owner}: expected more than 1 value per channel when training; expected batch × spatial size > 1, got input ${shapeString(x.shape)}`);
+      throw new ValueError(
+        `${owner}: expected more than 1 value per channel when training; expected batch × spatial size > 1, got input ${shapeString(x.shape)}`,
+      );
     }
     const mu = x.mean(dims, true);
     const diff = x.sub(mu);
@@ -152,7 +197,9 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     y = diff.mul(v.add(eps).rsqrt());
   } else {
     if (runningMean === null || runningVar === null) {
-      throw new ValueError(`${owner}: running statistics are required outside training; expected runningMean and runningVar tensors, got none`);
+      throw new ValueError(
+        `${owner}: running statistics are required outside training; expected runningMean and runningVar tensors, got none`,
+      );
     }
     y = x.sub(runningMean.view(bshape)).mul(runningVar.view(bshape).add(eps).rsqrt());
   }
@@ -179,12 +226,15 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptio
     throw new DTypeError(`${owner}: indices must be integers; expected int32, got ${input.dtype}`);
   }
   if (weight.dim() !== 2) {
-    throw new ShapeError(`${owner}: weight must be 2-D; expected [numEmbeddings, embeddingDim], got ${shapeString(weight.shape)}`);
+    throw new ShapeError(
+      `${owner}: weight must be 2-D; expected [numEmbeddings, embeddingDim], got ${shapeString(weight.shape)}`,
+    );
   }
   const [num, dim] = weight.shape as [number, number];
   if (input.backend.capabilities.syncReadback && input.numel() > 0) {
     for (const v of input.dataSync()) {
-      if (v < 0 || v >= num) throw new IndexError(`${owner}: index out of range; expected 0 <= index < ${num}, got ${v}`);
+      if (v < 0 || v >= num)
+        throw new IndexError(`${owner}: index out of range; expected 0 <= index < ${num}, got ${v}`);
     }
   }
   const flat = input.reshape([-1]);
@@ -194,7 +244,11 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptio
   if (pad !== null && out.requiresGrad) {
     // The padding row's value is used but receives no gradient, as torch's embedding_backward.
     const keepGrad = flat.ne(pad).unsqueeze(1);
-    out = where(keepGrad, out, noGrad(() => out.detach()));
+    out = where(
+      keepGrad,
+      out,
+      noGrad(() => out.detach()),
+    );
   }
   return out.reshape([...input.shape, dim]);
 }

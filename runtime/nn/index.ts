@@ -6,9 +6,18 @@
  * const encoder = new nn.Sequential(new nn.Linear(784, 64), new nn.ReLU(), new nn.Linear(64, 3));
  */
 export {
-  Module, Parameter, isParameter, StateDictError, formatRepr,
-  type FactoryOptions, type BufferOptions, type StateDictOptions, type LoadStateDictOptions,
-  type LoadStateDictResult, type MismatchedKey, type StateDictLike,
+  Module,
+  Parameter,
+  isParameter,
+  StateDictError,
+  formatRepr,
+  type FactoryOptions,
+  type BufferOptions,
+  type StateDictOptions,
+  type LoadStateDictOptions,
+  type LoadStateDictResult,
+  type MismatchedKey,
+  type StateDictLike,
 } from './module.ts';
 export { Sequential, ModuleList, ModuleDict, type TensorModule } from './containers.ts';
 export { Linear, Identity, type LinearOptions } from './linear.ts';
@@ -18,11 +27,23 @@ export { Flatten } from './flatten.ts';
 export { Conv2d, type Conv2dModuleOptions } from './conv.ts';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling.ts';
 export {
-  LayerNorm, BatchNorm, BatchNorm1d, BatchNorm2d, type LayerNormModuleOptions, type BatchNormModuleOptions,
+  LayerNorm,
+  BatchNorm,
+  BatchNorm1d,
+  BatchNorm2d,
+  type LayerNormModuleOptions,
+  type BatchNormModuleOptions,
 } from './normalization.ts';
 export { Embedding, type EmbeddingModuleOptions } from './embedding.ts';
 export {
-  MSELoss, L1Loss, SmoothL1Loss, HuberLoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss,
+  MSELoss,
+  L1Loss,
+  SmoothL1Loss,
+  HuberLoss,
+  CrossEntropyLoss,
+  NLLLoss,
+  BCELoss,
+  BCEWithLogitsLoss,
 } from './loss-modules.ts';
 export * as init from './init.ts';
 export * as functional from './functional.ts';

@@ -18,8 +18,18 @@ export interface InitOptions {
 
 /** Nonlinearities that `calculateGain` knows, as torch's names. */
 export type Nonlinearity =
-  | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
-  | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+  | 'linear'
+  | 'conv1d'
+  | 'conv2d'
+  | 'conv3d'
+  | 'conv_transpose1d'
+  | 'conv_transpose2d'
+  | 'conv_transpose3d'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'leaky_relu'
+  | 'selu';
 
 /** Fan mode of the Kaiming initialisers. */
 export type FanMode = 'fan_in' | 'fan_out';
@@ -49,18 +59,29 @@ function fill(t: Tensor, values: ArrayLike<number>): Tensor {
  */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   switch (nonlinearity) {
-    case 'linear': case 'conv1d': case 'conv2d': case 'conv3d':
-    case 'conv_transpose1d': case 'conv_transpose2d': case 'conv_transpose3d': case 'sigmoid':
+    case 'linear':
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+    case 'conv_transpose1d':
+    case 'conv_transpose2d':
+    case 'conv_transpose3d':
+    case 'sigmoid':
       return 1;
-    case 'tanh': return 5 / 3;
-    case 'relu': return Math.SQRT2;
+    case 'tanh':
+      return 5 / 3;
+    case 'relu':
+      return Math.SQRT2;
     case 'leaky_relu': {
       const slope = param ?? 0.01;
       return Math.sqrt(2 / (1 + slope * slope));
     }
-    case 'selu': return 3 / 4;
+    case 'selu':
+      return 3 / 4;
     default:
-      throw new ValueError(`calculateGain: unsupported nonlinearity; expected one of linear, conv*, sigmoid, tanh, relu, leaky_relu, selu, got ${String(nonlinearity)}`);
+      throw new ValueError(
+        `calculateGain: unsupported nonlinearity; expected one of linear, conv*, sigmoid, tanh, relu, leaky_relu, selu, got ${String(nonlinearity)}`,
+      );
   }
 }
 
@@ -70,7 +91,9 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
  */
 export function calculateFanInAndFanOut(t: Tensor): { fanIn: number; fanOut: number } {
   if (t.dim() < 2) {
-    throw new ValueError(`calculateFanInAndFanOut: fan in and fan out can not be computed for a tensor with fewer than 2 dims; expected rank >= 2, got [${t.shape.join(',')}]`);
+    throw new ValueError(
+      `calculateFanInAndFanOut: fan in and fan out can not be computed for a tensor with fewer than 2 dims; expected rank >= 2, got [${t.shape.join(',')}]`,
+    );
   }
   let receptive = 1;
   for (let i = 2; i < t.dim(); i++) receptive *= t.shape[i]!;

@@ -2,7 +2,7 @@
  * @module nn/linear — Linear and Identity, as in torch.nn.
  */
 import { ShapeError } from '../errors.ts';
-import { Tensor, backendOr, linear, zerosOn } from '../tensor/index.ts';
+import { type Tensor, backendOr, linear, zerosOn } from '../tensor/index.ts';
 import { shapeString } from '../shape.ts';
 import { kaimingUniform_, uniform_ } from './init.ts';
 import { Module, Parameter, type FactoryOptions } from './module.ts';
@@ -51,7 +51,9 @@ export class Linear extends Module {
 
   forward(input: Tensor): Tensor {
     if (input.dim() === 0 || input.shape[input.dim() - 1] !== this.inFeatures) {
-      throw new ShapeError(`Linear: input features differ; expected x[-1] == ${this.inFeatures}, got ${shapeString(input.shape)}`);
+      throw new ShapeError(
+        `Linear: input features differ; expected x[-1] == ${this.inFeatures}, got ${shapeString(input.shape)}`,
+      );
     }
     return linear(input, this.weight, this.bias);
   }

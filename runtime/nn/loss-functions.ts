@@ -10,7 +10,7 @@ import { noGrad } from '../autograd.ts';
 import { isFloating } from '../dtype.ts';
 import { DTypeError, IndexError, ShapeError, ValueError } from '../errors.ts';
 import { tidy } from '../memory.ts';
-import { Tensor, broadcastView, cast, logSoftmax, record, sub, sumTo, where, zerosOn } from '../tensor/index.ts';
+import { type Tensor, broadcastView, cast, logSoftmax, record, sub, sumTo, where, zerosOn } from '../tensor/index.ts';
 import { shapeString } from '../shape.ts';
 
 /** How a loss reduces its per-element values: their mean (default), their sum, or none. */
@@ -47,7 +47,9 @@ function floatInput(op: string, input: Tensor): void {
 // [N, 1] input against an [N] target then silently becomes an [N, N] loss.
 function sameShape(op: string, input: Tensor, target: Tensor): void {
   if (input.dim() !== target.dim() || input.shape.some((s, i) => s !== target.shape[i])) {
-    throw new ShapeError(`${op}: input and target shapes differ; expected target ${shapeString(input.shape)}, got ${shapeString(target.shape)}`);
+    throw new ShapeError(
+      `${op}: input and target shapes differ; expected target ${shapeString(input.shape)}, got ${shapeString(target.shape)}`,
+    );
   }
 }
 
@@ -128,13 +130,17 @@ function checkClassTarget(op: string, input: Tensor, target: Tensor, ignoreIndex
   }
   const expected = input.dim() === 1 ? [] : [input.shape[0]!, ...input.shape.slice(2)];
   if (target.dim() !== expected.length || target.shape.some((s, i) => s !== expected[i])) {
-    throw new ShapeError(`${op}: target shape does not fit the input; expected ${shapeString(expected)} for input ${shapeString(input.shape)}, got ${shapeString(target.shape)}`);
+    throw new ShapeError(
+      `${op}: target shape does not fit the input; expected ${shapeString(expected)} for input ${shapeString(input.shape)}, got ${shapeString(target.shape)}`,
+    );
   }
   const c = input.shape[input.dim() === 1 ? 0 : 1]!;
   if (target.backend.capabilities.syncReadback && target.numel() > 0) {
     for (const v of target.dataSync()) {
       if (v !== ignoreIndex && (v < 0 || v >= c)) {
-        throw new IndexError(`${op}: target out of bounds; expected 0 <= target < ${c} or ignoreIndex ${ignoreIndex}, got ${v}`);
+        throw new IndexError(
+          `${op}: target out of bounds; expected 0 <= target < ${c} or ignoreIndex ${ignoreIndex}, got ${v}`,
+        );
       }
     }
   }
@@ -143,19 +149,34 @@ function checkClassTarget(op: string, input: Tensor, target: Tensor, ignoreIndex
 function checkClassWeight(op: string, weight: Tensor | null | undefined, c: number): Tensor | null {
   if (weight === undefined || weight === null) return null;
   if (weight.dim() !== 1 || weight.shape[0] !== c) {
-    throw new ShapeError(`${op}: weight must have one value per class; expected [${c}], got ${shapeString(weight.shape)}`);
+    throw new ShapeError(
+      `${op}: weight must have one value per class; expected [${c}], got ${shapeString(weight.shape)}`,
+    );
   }
   return weight;
 }
 
 /** Per-target weights (0 where ignored), and the picked input values, for `[N, C, ...]` input. */
-function pickTargets(input: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number): { picked: Tensor; w: Tensor; valid: Tensor; safe: Tensor } {
+function pickTargets(
+  input: Tensor,
+  target: Tensor,
+  weight: Tensor | null,
+  ignoreIndex: number,
+): { picked: Tensor; w: Tensor; valid: Tensor; safe: Tensor } {
   const valid = target.ne(ignoreIndex);
   const safe = where(valid, target, zerosOn(target.backend, [], 'int32'));
   const picked = input.gather(1, safe.unsqueeze(1)).squeeze(1);
-  const w = weight === null
-    ? valid.to(input.dtype)
-    : where(valid, weight.indexSelect(0, safe.reshape([-1])).reshape(safe.shape).to(input.dtype), 0);
+  const w =
+    weight === null
+      ? valid.to(input.dtype)
+      : where(
+          valid,
+          weight
+            .indexSelect(0, safe.reshape([-1]))
+            .reshape(safe.shape)
+            .to(input.dtype),
+          0,
+        );
   return { picked, w, valid, safe };
 }
 
@@ -173,7 +194,10 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
 function nllLossAs(op: string, input: Tensor, target: Tensor, options: NllLossOptions): Tensor {
   const r = reductionOf(op, options);
   floatInput(op, input);
-  if (input.dim() < 1) throw new ShapeError(`${op}: input needs a class dim; expected [N, C, ...] or [C], got ${shapeString(input.shape)}`);
+  if (input.dim() < 1)
+    throw new ShapeError(
+      `${op}: input needs a class dim; expected [N, C, ...] or [C], got ${shapeString(input.shape)}`,
+    );
   const ignoreIndex = options.ignoreIndex ?? -100;
   checkClassTarget(op, input, target, ignoreIndex);
   const weight = checkClassWeight(op, options.weight, input.shape[input.dim() === 1 ? 0 : 1]!);
@@ -203,10 +227,15 @@ export interface CrossEntropyOptions extends NllLossOptions {
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const r = reductionOf('crossEntropy', options);
   floatInput('crossEntropy', input);
-  if (input.dim() < 1) throw new ShapeError(`crossEntropy: input needs a class dim; expected [N, C, ...] or [C], got ${shapeString(input.shape)}`);
+  if (input.dim() < 1)
+    throw new ShapeError(
+      `crossEntropy: input needs a class dim; expected [N, C, ...] or [C], got ${shapeString(input.shape)}`,
+    );
   const ls = options.labelSmoothing ?? 0;
   if (!(ls >= 0 && ls <= 1)) {
-    throw new ValueError(`crossEntropy: labelSmoothing must be between 0 and 1; expected 0 <= labelSmoothing <= 1, got ${ls}`);
+    throw new ValueError(
+      `crossEntropy: labelSmoothing must be between 0 and 1; expected 0 <= labelSmoothing <= 1, got ${ls}`,
+    );
   }
   const classDim = input.dim() === 1 ? 0 : 1;
   const c = input.shape[classDim]!;
@@ -222,7 +251,10 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
     const prod = logp.mul(t);
     if (r === 'none') return prod.sum(classDim).neg();
     if (r === 'sum') return prod.sum().neg();
-    return prod.sum().neg().div(input.numel() / c);
+    return prod
+      .sum()
+      .neg()
+      .div(input.numel() / c);
   }
 
   const ignoreIndex = options.ignoreIndex ?? -100;
@@ -252,7 +284,10 @@ function checkWeight(op: string, weight: Tensor | null | undefined, input: Tenso
   try {
     broadcastView(op, weight, input.shape);
   } catch (cause) {
-    throw new ShapeError(`${op}: ${name} does not broadcast to the input; expected a shape that broadcasts to ${shapeString(input.shape)}, got ${shapeString(weight.shape)}`, { cause });
+    throw new ShapeError(
+      `${op}: ${name} does not broadcast to the input; expected a shape that broadcasts to ${shapeString(input.shape)}, got ${shapeString(weight.shape)}`,
+      { cause },
+    );
   }
   return weight;
 }
@@ -260,15 +295,22 @@ function checkWeight(op: string, weight: Tensor | null | undefined, input: Tenso
 /** −(t·max(log x, −100) + (1 − t)·max(log(1 − x), −100)) with torch's gradient rule. */
 function bceElementwise(x: Tensor, t: Tensor): Tensor {
   const logs = (): [Tensor, Tensor] => [x.log().clamp(-100), sub(1, x).log().clamp(-100)];
-  const out = noGrad(() => tidy(() => {
-    const [lx, l1x] = logs();
-    // torch's kernel: (t − 1)·max(log(1 − x), −100) − t·max(log x, −100), which gives +0 at x = t.
-    return t.sub(1).mul(l1x).sub(t.mul(lx));
-  }));
+  const out = noGrad(() =>
+    tidy(() => {
+      const [lx, l1x] = logs();
+      // torch's kernel: (t − 1)·max(log(1 − x), −100) − t·max(log x, −100), which gives +0 at x = t.
+      return t.sub(1).mul(l1x).sub(t.mul(lx));
+    }),
+  );
   // torch's binary_cross_entropy_backward: (x − t) / max(x·(1 − x), 1e-12); the target's: log(1 − x) − log(x), clamped.
   return record(out, 'BinaryCrossEntropy', [x, t], (g) => [
     x.requiresGrad ? g.mul(x.sub(t)).div(x.mul(sub(1, x)).clamp(1e-12)) : null,
-    t.requiresGrad ? (() => { const [lx, l1x] = logs(); return g.mul(l1x.sub(lx)); })() : null,
+    t.requiresGrad
+      ? (() => {
+          const [lx, l1x] = logs();
+          return g.mul(l1x.sub(lx));
+        })()
+      : null,
   ]);
 }
 
@@ -285,7 +327,9 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Binar
   if (input.backend.capabilities.syncReadback && input.numel() > 0) {
     for (const v of input.dataSync()) {
       if (!(v >= 0 && v <= 1)) {
-        throw new ValueError(`binaryCrossEntropy: input values must be probabilities; expected 0 <= input <= 1, got ${v}`);
+        throw new ValueError(
+          `binaryCrossEntropy: input values must be probabilities; expected 0 <= input <= 1, got ${v}`,
+        );
       }
     }
   }
@@ -305,19 +349,25 @@ function bceWithLogitsElementwise(x: Tensor, t: Tensor, pw: Tensor | null): Tens
   // softplus(−x) = max(−x, 0) + log1p(exp(−|x|)), which loses nothing to cancellation.
   const softplusNeg = (): Tensor => x.neg().relu().add(x.abs().neg().softplus());
   const logWeight = (): Tensor | null => (pw === null ? null : pw.sub(1).mul(t).add(1));
-  const out = noGrad(() => tidy(() => {
-    const lw = logWeight();
-    const sp = softplusNeg();
-    return sub(1, t).mul(x).add(lw === null ? sp : lw.mul(sp));
-  }));
+  const out = noGrad(() =>
+    tidy(() => {
+      const lw = logWeight();
+      const sp = softplusNeg();
+      return sub(1, t)
+        .mul(x)
+        .add(lw === null ? sp : lw.mul(sp));
+    }),
+  );
   const parents = pw === null ? [x, t] : [x, t, pw];
   return record(out, 'BinaryCrossEntropyWithLogits', parents, (g) => {
     const lw = logWeight();
     // d/dx = lw·σ(x) − pw·t (σ(x) − t without posWeight); d/dt = (pw − 1)·softplus(−x) − x; d/dpw = t·softplus(−x).
-    const gx = !x.requiresGrad ? null
-      : lw === null ? g.mul(x.sigmoid().sub(t)) : g.mul(lw.mul(x.sigmoid()).sub(pw!.mul(t)));
-    const gt = !t.requiresGrad ? null
-      : pw === null ? g.mul(x.neg()) : g.mul(pw.sub(1).mul(softplusNeg()).sub(x));
+    const gx = !x.requiresGrad
+      ? null
+      : lw === null
+        ? g.mul(x.sigmoid().sub(t))
+        : g.mul(lw.mul(x.sigmoid()).sub(pw!.mul(t)));
+    const gt = !t.requiresGrad ? null : pw === null ? g.mul(x.neg()) : g.mul(pw.sub(1).mul(softplusNeg()).sub(x));
     const gpw = pw === null || !pw.requiresGrad ? null : sumTo(g.mul(t).mul(softplusNeg()), pw.shape);
     return [gx, gt, gpw];
   });
@@ -329,13 +379,21 @@ function bceWithLogitsElementwise(x: Tensor, t: Tensor, pw: Tensor | null): Tens
  * weighting the positive term.
  * @example binaryCrossEntropyWithLogits(logits, targets, { posWeight: tensor([3]) })
  */
-export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
+export function binaryCrossEntropyWithLogits(
+  input: Tensor,
+  target: Tensor,
+  options: BinaryCrossEntropyWithLogitsOptions = {},
+): Tensor {
   const r = reductionOf('binaryCrossEntropyWithLogits', options);
   floatInput('binaryCrossEntropyWithLogits', input);
   sameShape('binaryCrossEntropyWithLogits', input, target);
   const weight = checkWeight('binaryCrossEntropyWithLogits', options.weight, input);
   const posWeight = checkWeight('binaryCrossEntropyWithLogits', options.posWeight, input, 'posWeight');
-  let loss = bceWithLogitsElementwise(input, cast(target, input.dtype), posWeight === null ? null : cast(posWeight, input.dtype));
+  let loss = bceWithLogitsElementwise(
+    input,
+    cast(target, input.dtype),
+    posWeight === null ? null : cast(posWeight, input.dtype),
+  );
   if (weight !== null) loss = loss.mul(weight);
   return reduce(loss, r);
 }

@@ -12,8 +12,13 @@ import { Module } from './module.ts';
  */
 export class MSELoss extends Module {
   readonly options: L.ReductionOptions;
-  constructor(options: L.ReductionOptions = {}) { super(); this.options = options; }
-  forward(input: Tensor, target: Tensor): Tensor { return L.mseLoss(input, target, this.options); }
+  constructor(options: L.ReductionOptions = {}) {
+    super();
+    this.options = options;
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return L.mseLoss(input, target, this.options);
+  }
 }
 
 /**
@@ -22,8 +27,13 @@ export class MSELoss extends Module {
  */
 export class L1Loss extends Module {
   readonly options: L.ReductionOptions;
-  constructor(options: L.ReductionOptions = {}) { super(); this.options = options; }
-  forward(input: Tensor, target: Tensor): Tensor { return L.l1Loss(input, target, this.options); }
+  constructor(options: L.ReductionOptions = {}) {
+    super();
+    this.options = options;
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return L.l1Loss(input, target, this.options);
+  }
 }
 
 /**
@@ -32,8 +42,13 @@ export class L1Loss extends Module {
  */
 export class SmoothL1Loss extends Module {
   readonly options: L.SmoothL1Options;
-  constructor(options: L.SmoothL1Options = {}) { super(); this.options = options; }
-  forward(input: Tensor, target: Tensor): Tensor { return L.smoothL1Loss(input, target, this.options); }
+  constructor(options: L.SmoothL1Options = {}) {
+    super();
+    this.options = options;
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return L.smoothL1Loss(input, target, this.options);
+  }
 }
 
 /**
@@ -42,8 +57,13 @@ export class SmoothL1Loss extends Module {
  */
 export class HuberLoss extends Module {
   readonly options: L.HuberOptions;
-  constructor(options: L.HuberOptions = {}) { super(); this.options = options; }
-  forward(input: Tensor, target: Tensor): Tensor { return L.huberLoss(input, target, this.options); }
+  constructor(options: L.HuberOptions = {}) {
+    super();
+    this.options = options;
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return L.huberLoss(input, target, this.options);
+  }
 }
 
 /**
@@ -59,7 +79,9 @@ export class CrossEntropyLoss extends Module {
     this.options = rest;
     this.registerBuffer('weight', weight ?? null);
   }
-  forward(input: Tensor, target: Tensor): Tensor { return L.crossEntropy(input, target, { ...this.options, weight: this.weight }); }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return L.crossEntropy(input, target, { ...this.options, weight: this.weight });
+  }
 }
 
 /**
@@ -75,7 +97,9 @@ export class NLLLoss extends Module {
     this.options = rest;
     this.registerBuffer('weight', weight ?? null);
   }
-  forward(input: Tensor, target: Tensor): Tensor { return L.nllLoss(input, target, { ...this.options, weight: this.weight }); }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return L.nllLoss(input, target, { ...this.options, weight: this.weight });
+  }
 }
 
 /**
@@ -91,7 +115,9 @@ export class BCELoss extends Module {
     this.options = rest;
     this.registerBuffer('weight', weight ?? null);
   }
-  forward(input: Tensor, target: Tensor): Tensor { return L.binaryCrossEntropy(input, target, { ...this.options, weight: this.weight }); }
+  forward(input: Tensor, target: Tensor): Tensor {
+    return L.binaryCrossEntropy(input, target, { ...this.options, weight: this.weight });
+  }
 }
 
 /**
@@ -110,6 +136,10 @@ export class BCEWithLogitsLoss extends Module {
     this.registerBuffer('posWeight', posWeight ?? null);
   }
   forward(input: Tensor, target: Tensor): Tensor {
-    return L.binaryCrossEntropyWithLogits(input, target, { ...this.options, weight: this.weight, posWeight: this.posWeight });
+    return L.binaryCrossEntropyWithLogits(input, target, {
+      ...this.options,
+      weight: this.weight,
+      posWeight: this.posWeight,
+    });
   }
 }

@@ -113,7 +113,14 @@ export class StateDictError extends LightningError {
   readonly missingKeys: readonly string[];
   readonly unexpectedKeys: readonly string[];
   readonly mismatchedKeys: readonly MismatchedKey[];
-  constructor(message: string, details: { missingKeys: readonly string[]; unexpectedKeys: readonly string[]; mismatchedKeys: readonly MismatchedKey[] }) {
+  constructor(
+    message: string,
+    details: {
+      missingKeys: readonly string[];
+      unexpectedKeys: readonly string[];
+      mismatchedKeys: readonly MismatchedKey[];
+    },
+  ) {
     super(message);
     this.missingKeys = details.missingKeys;
     this.unexpectedKeys = details.unexpectedKeys;
@@ -219,7 +226,9 @@ export class Module {
 
   #checkName(op: string, name: string): void {
     if (name === '' || name.includes('.')) {
-      throw new ValueError(`${this.getName()}.${op}: invalid name; expected a non-empty name without '.', got ${JSON.stringify(name)}`);
+      throw new ValueError(
+        `${this.getName()}.${op}: invalid name; expected a non-empty name without '.', got ${JSON.stringify(name)}`,
+      );
     }
   }
 
@@ -302,9 +311,12 @@ export class Module {
    * Every parameter with its dotted key, each tensor once, as torch's `named_parameters`.
    * @example [...model.namedParameters()][0] // ['encoder.0.weight', Tensor [64, 784]]
    */
-  *namedParameters(options: { readonly prefix?: string; readonly recurse?: boolean } = {}): IterableIterator<[string, Parameter]> {
+  *namedParameters(
+    options: { readonly prefix?: string; readonly recurse?: boolean } = {},
+  ): IterableIterator<[string, Parameter]> {
     const seen = new Set<Tensor>();
-    const mods: Iterable<[string, Module]> = options.recurse === false ? [[options.prefix ?? '', this]] : this.namedModules(options.prefix ?? '');
+    const mods: Iterable<[string, Module]> =
+      options.recurse === false ? [[options.prefix ?? '', this]] : this.namedModules(options.prefix ?? '');
     for (const [prefix, m] of mods) {
       for (const [name, p] of m.#members().params) {
         if (seen.has(p)) continue;
@@ -323,9 +335,12 @@ export class Module {
   }
 
   /** Every buffer with its dotted key, each tensor once, as torch's `named_buffers`. */
-  *namedBuffers(options: { readonly prefix?: string; readonly recurse?: boolean } = {}): IterableIterator<[string, Tensor]> {
+  *namedBuffers(
+    options: { readonly prefix?: string; readonly recurse?: boolean } = {},
+  ): IterableIterator<[string, Tensor]> {
     const seen = new Set<Tensor>();
-    const mods: Iterable<[string, Module]> = options.recurse === false ? [[options.prefix ?? '', this]] : this.namedModules(options.prefix ?? '');
+    const mods: Iterable<[string, Module]> =
+      options.recurse === false ? [[options.prefix ?? '', this]] : this.namedModules(options.prefix ?? '');
     for (const [prefix, m] of mods) {
       for (const [name, b] of m.#members().buffers) {
         if (seen.has(b)) continue;
@@ -350,7 +365,9 @@ export class Module {
     for (const part of target.split('.')) {
       const next = m.#members().modules.find(([k]) => k === part)?.[1];
       if (next === undefined) {
-        throw new ValueError(`${this.getName()}.getSubmodule: no such submodule; expected a child '${part}' in ${m.getName()}, got none (target '${target}')`);
+        throw new ValueError(
+          `${this.getName()}.getSubmodule: no such submodule; expected a child '${part}' in ${m.getName()}, got none (target '${target}')`,
+        );
       }
       m = next;
     }
@@ -375,7 +392,9 @@ export class Module {
    */
   train(mode = true): this {
     if (typeof mode !== 'boolean') {
-      throw new ValueError(`${this.getName()}.train: mode must be a boolean; expected true or false, got ${String(mode)}`);
+      throw new ValueError(
+        `${this.getName()}.train: mode must be a boolean; expected true or false, got ${String(mode)}`,
+      );
     }
     for (const m of this.modules()) m.training = mode;
     return this;
@@ -427,21 +446,32 @@ export class Module {
    */
   to(dtype: DType): this {
     if (dtype !== 'float32' && dtype !== 'float64') {
-      throw new ValueError(`${this.getName()}.to: only floating dtypes are supported; expected float32 or float64, got ${String(dtype)}`);
+      throw new ValueError(
+        `${this.getName()}.to: only floating dtypes are supported; expected float32 or float64, got ${String(dtype)}`,
+      );
     }
     for (const m of this.modules()) m.#castFields(dtype);
     return this;
   }
 
   /** As `to('float64')`. */
-  double(): this { return this.to('float64'); }
+  double(): this {
+    return this.to('float64');
+  }
   /** As `to('float32')`. */
-  float(): this { return this.to('float32'); }
+  float(): this {
+    return this.to('float32');
+  }
 
   #castFields(dtype: DType): void {
     const fields = this as unknown as Record<string, unknown>;
     for (const [field, value] of Object.entries(this)) {
-      if (!(value instanceof Tensor) || value.dtype === dtype || (value.dtype !== 'float32' && value.dtype !== 'float64')) continue;
+      if (
+        !(value instanceof Tensor) ||
+        value.dtype === dtype ||
+        (value.dtype !== 'float32' && value.dtype !== 'float64')
+      )
+        continue;
       if (PARAMETERS.has(value)) {
         const cast = noGrad(() => value.to(dtype));
         fields[field] = new Parameter(cast, value.requiresGrad);
@@ -504,7 +534,10 @@ export class Module {
     const visit = (m: Module, prefix: string): void => {
       m.beforeLoadStateDict(state, prefix);
       const members = m.#members();
-      const local: [string, Tensor][] = [...members.params, ...members.buffers.filter(([, , p]) => p).map(([k, b]): [string, Tensor] => [k, b])];
+      const local: [string, Tensor][] = [
+        ...members.params,
+        ...members.buffers.filter(([, , p]) => p).map(([k, b]): [string, Tensor] => [k, b]),
+      ];
       for (const [name, target] of local) {
         const key = prefix + name;
         if (!state.has(key)) {
@@ -513,12 +546,16 @@ export class Module {
         }
         const input: unknown = state.get(key);
         if (!(input instanceof Tensor)) {
-          errors.push(`value for ${key} is not a tensor; expected a Tensor of shape ${shapeString(target.shape)}, got ${typeof input}`);
+          errors.push(
+            `value for ${key} is not a tensor; expected a Tensor of shape ${shapeString(target.shape)}, got ${typeof input}`,
+          );
           continue;
         }
         if (!sameShape(input.shape, target.shape)) {
           mismatchedKeys.push({ key, expected: target.shape, got: input.shape });
-          errors.push(`size mismatch for ${key}; expected ${shapeString(target.shape)} (the model's), got ${shapeString(input.shape)} (the state dict's)`);
+          errors.push(
+            `size mismatch for ${key}; expected ${shapeString(target.shape)} (the model's), got ${shapeString(input.shape)} (the state dict's)`,
+          );
           continue;
         }
         copyInto(target, input, key);
@@ -533,8 +570,14 @@ export class Module {
     };
     visit(this, '');
     if (strict) {
-      if (unexpectedKeys.length > 0) errors.unshift(`unexpected key(s) in the state dict; expected none, got ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}`);
-      if (missingKeys.length > 0) errors.unshift(`missing key(s) in the state dict; expected ${missingKeys.map((k) => `"${k}"`).join(', ')}, got none`);
+      if (unexpectedKeys.length > 0)
+        errors.unshift(
+          `unexpected key(s) in the state dict; expected none, got ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}`,
+        );
+      if (missingKeys.length > 0)
+        errors.unshift(
+          `missing key(s) in the state dict; expected ${missingKeys.map((k) => `"${k}"`).join(', ')}, got none`,
+        );
     }
     if (errors.length > 0) {
       throw new StateDictError(
@@ -582,7 +625,9 @@ function copyInto(target: Tensor, src: Tensor, key: string): void {
       return;
     }
     if (!src.backend.capabilities.syncReadback) {
-      throw new BackendError(`loadStateDict: ${key} lives on backend '${src.backend.name}', which reads back asynchronously; expected a tensor on '${target.backend.name}' or a synchronous backend, got one on '${src.backend.name}'`);
+      throw new BackendError(
+        `loadStateDict: ${key} lives on backend '${src.backend.name}', which reads back asynchronously; expected a tensor on '${target.backend.name}' or a synchronous backend, got one on '${src.backend.name}'`,
+      );
     }
     const moved = Tensor.fromArray(target.backend, src.dtype, src.shape, src.dataSync());
     target.copy_(moved);

@@ -4,7 +4,7 @@
 import { noGrad } from '../autograd.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor, backendOr, div, fullOn, zerosOn } from '../tensor/index.ts';
+import { type Tensor, backendOr, div, fullOn, zerosOn } from '../tensor/index.ts';
 import { batchNorm, layerNorm, normalizeShapeArg } from './functional.ts';
 import { Module, Parameter, type FactoryOptions } from './module.ts';
 import { pyBool, pyFloat, pyTuple } from './repr.ts';
@@ -39,7 +39,10 @@ export class LayerNorm extends Module {
     const backend = backendOr(options.backend);
     const dtype = options.dtype ?? 'float32';
     this.weight = this.elementwiseAffine ? new Parameter(fullOn(backend, this.normalizedShape, 1, dtype)) : null;
-    this.bias = this.elementwiseAffine && options.bias !== false ? new Parameter(zerosOn(backend, this.normalizedShape, dtype)) : null;
+    this.bias =
+      this.elementwiseAffine && options.bias !== false
+        ? new Parameter(zerosOn(backend, this.normalizedShape, dtype))
+        : null;
   }
 
   forward(input: Tensor): Tensor {
@@ -115,7 +118,9 @@ export abstract class BatchNorm extends Module {
   forward(input: Tensor): Tensor {
     this.checkInputDim(input);
     if (input.shape[1] !== this.numFeatures) {
-      throw new ShapeError(`${this.getName()}: channels differ; expected x[1] == ${this.numFeatures}, got ${shapeString(input.shape)}`);
+      throw new ShapeError(
+        `${this.getName()}: channels differ; expected x[1] == ${this.numFeatures}, got ${shapeString(input.shape)}`,
+      );
     }
     let factor: number | Tensor = this.momentum ?? 0;
     if (this.training && this.trackRunningStats && this.numBatchesTracked !== null) {
@@ -129,15 +134,26 @@ export abstract class BatchNorm extends Module {
     }
     const useBatchStats = this.training || (this.runningMean === null && this.runningVar === null);
     const track = !this.training || this.trackRunningStats;
-    return batchNorm(input, track ? this.runningMean : null, track ? this.runningVar : null, {
-      weight: this.weight, bias: this.bias, training: useBatchStats, momentum: factor, eps: this.eps,
-    }, this.getName());
+    return batchNorm(
+      input,
+      track ? this.runningMean : null,
+      track ? this.runningVar : null,
+      {
+        weight: this.weight,
+        bias: this.bias,
+        training: useBatchStats,
+        momentum: factor,
+        eps: this.eps,
+      },
+      this.getName(),
+    );
   }
 
   // A state dict without num_batches_tracked (written before torch 0.4.1) still loads, as torch's _BatchNorm allows.
   protected override beforeLoadStateDict(state: Map<string, Tensor>, prefix: string): void {
     const key = `${prefix}num_batches_tracked`;
-    if (this.trackRunningStats && this.numBatchesTracked !== null && !state.has(key)) state.set(key, this.numBatchesTracked);
+    if (this.trackRunningStats && this.numBatchesTracked !== null && !state.has(key))
+      state.set(key, this.numBatchesTracked);
   }
 
   override extraRepr(): string {
@@ -154,7 +170,9 @@ export abstract class BatchNorm extends Module {
 export class BatchNorm1d extends BatchNorm {
   protected checkInputDim(input: Tensor): void {
     if (input.dim() !== 2 && input.dim() !== 3) {
-      throw new ShapeError(`BatchNorm1d: wrong input rank; expected 2D or 3D input [N, C] or [N, C, L], got ${shapeString(input.shape)}`);
+      throw new ShapeError(
+        `BatchNorm1d: wrong input rank; expected 2D or 3D input [N, C] or [N, C, L], got ${shapeString(input.shape)}`,
+      );
     }
   }
 }
@@ -166,11 +184,14 @@ export class BatchNorm1d extends BatchNorm {
 export class BatchNorm2d extends BatchNorm {
   protected checkInputDim(input: Tensor): void {
     if (input.dim() !== 4) {
-      throw new ShapeError(`BatchNorm2d: wrong input rank; expected 4D input [N, C, H, W], got ${shapeString(input.shape)}`);
+      throw new ShapeError(
+        `BatchNorm2d: wrong input rank; expected 4D input [N, C, H, W], got ${shapeString(input.shape)}`,
+      );
     }
   }
 }
 
 function checkMomentum(m: number | null): void {
-  if (m !== null && !(m >= 0 && m <= 1)) throw new ValueError(`BatchNorm: momentum out of range; expected 0 <= momentum <= 1 or null, got ${m}`);
+  if (m !== null && !(m >= 0 && m <= 1))
+    throw new ValueError(`BatchNorm: momentum out of range; expected 0 <= momentum <= 1 or null, got ${m}`);
 }

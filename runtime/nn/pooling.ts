@@ -3,7 +3,14 @@
  * Their reprs print the arguments as given (an int stays an int), as torch's do.
  */
 import {
-  adaptiveAvgPool2d, avgPool2d, maxPool2d, type AdaptiveSize, type AvgPool2dOptions, type MaxPool2dOptions, type Size2, type Tensor,
+  adaptiveAvgPool2d,
+  avgPool2d,
+  maxPool2d,
+  type AdaptiveSize,
+  type AvgPool2dOptions,
+  type MaxPool2dOptions,
+  type Size2,
+  type Tensor,
 } from '../tensor/index.ts';
 import { Module } from './module.ts';
 import { pyBool } from './repr.ts';
@@ -38,9 +45,17 @@ export class MaxPool2d extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    return maxPool2d(input, this.kernelSize, {
-      stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode,
-    }, 'MaxPool2d');
+    return maxPool2d(
+      input,
+      this.kernelSize,
+      {
+        stride: this.stride,
+        padding: this.padding,
+        dilation: this.dilation,
+        ceilMode: this.ceilMode,
+      },
+      'MaxPool2d',
+    );
   }
 
   override extraRepr(): string {
@@ -73,10 +88,18 @@ export class AvgPool2d extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    return avgPool2d(input, this.kernelSize, {
-      stride: this.stride, padding: this.padding, ceilMode: this.ceilMode,
-      countIncludePad: this.countIncludePad, divisorOverride: this.divisorOverride,
-    }, 'AvgPool2d');
+    return avgPool2d(
+      input,
+      this.kernelSize,
+      {
+        stride: this.stride,
+        padding: this.padding,
+        ceilMode: this.ceilMode,
+        countIncludePad: this.countIncludePad,
+        divisorOverride: this.divisorOverride,
+      },
+      'AvgPool2d',
+    );
   }
 
   override extraRepr(): string {

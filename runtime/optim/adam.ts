@@ -13,7 +13,14 @@ import { zerosLike, type Tensor } from '../tensor/index.ts';
 import type { Backend, TensorView } from '../backend.ts';
 import type { AdamAttrs } from '../ops.ts';
 import type { DType } from '../dtype.ts';
-import { checkBoolean, checkNumber, Optimizer, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.ts';
+import {
+  checkBoolean,
+  checkNumber,
+  Optimizer,
+  type OptimizerSpec,
+  type ParamGroup,
+  type ParamsInput,
+} from './optimizer.ts';
 
 /**
  * The hyperparameters of one `adamUpdate` call: the `adam` primitive's (ops.ts), with the
@@ -64,11 +71,18 @@ export function adamGroupUpdate(slots: readonly AdamSlot[], o: AdamUpdateOptions
   }
   for (const s of slots) {
     const { param } = s;
-    const operands = o.amsgrad && s.maxExpAvgSq !== null ? [param, s.grad, s.expAvg, s.expAvgSq, s.maxExpAvgSq] : [param, s.grad, s.expAvg, s.expAvgSq];
-    const fusable = operands.every((t) => t.backend === param.backend && t.dtype === param.dtype && t.isContiguous()
-      && t.numel() === param.numel());
+    const operands =
+      o.amsgrad && s.maxExpAvgSq !== null
+        ? [param, s.grad, s.expAvg, s.expAvgSq, s.maxExpAvgSq]
+        : [param, s.grad, s.expAvg, s.expAvgSq];
+    const fusable = operands.every(
+      (t) => t.backend === param.backend && t.dtype === param.dtype && t.isContiguous() && t.numel() === param.numel(),
+    );
     if (!fusable) {
-      noticeOnce('adam-composite', 'Adam: a parameter or state tensor is non-contiguous or of mixed dtype or backend; it runs the unfused update (same numbers, slower)');
+      noticeOnce(
+        'adam-composite',
+        'Adam: a parameter or state tensor is non-contiguous or of mixed dtype or backend; it runs the unfused update (same numbers, slower)',
+      );
       adamUpdateComposite(param, s.grad, s.expAvg, s.expAvgSq, s.maxExpAvgSq, o);
       continue;
     }
@@ -84,9 +98,16 @@ export function adamGroupUpdate(slots: readonly AdamSlot[], o: AdamUpdateOptions
   for (const [backend, byDType] of calls) {
     for (const views of byDType.values()) {
       backend.run('adam', views[0] as TensorView, views, {
-        lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay,
-        amsgrad: o.amsgrad, maximize: o.maximize, decoupled: o.decoupled,
-        stepSize: o.lr / (1 - o.beta1 ** o.step), bc2Sqrt: Math.sqrt(1 - o.beta2 ** o.step),
+        lr: o.lr,
+        beta1: o.beta1,
+        beta2: o.beta2,
+        eps: o.eps,
+        weightDecay: o.weightDecay,
+        amsgrad: o.amsgrad,
+        maximize: o.maximize,
+        decoupled: o.decoupled,
+        stepSize: o.lr / (1 - o.beta1 ** o.step),
+        bc2Sqrt: Math.sqrt(1 - o.beta2 ** o.step),
         count: views.length / width,
       });
     }
@@ -97,7 +118,14 @@ export function adamGroupUpdate(slots: readonly AdamSlot[], o: AdamUpdateOptions
  * One Adam/AdamW update of `param` in place: {@link adamGroupUpdate} with one slot.
  * @example adamUpdate(p, p.grad!, m, v, null, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false, step: 1 })
  */
-export function adamUpdate(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor | null, o: AdamUpdateOptions): void {
+export function adamUpdate(
+  param: Tensor,
+  grad: Tensor,
+  expAvg: Tensor,
+  expAvgSq: Tensor,
+  maxExpAvgSq: Tensor | null,
+  o: AdamUpdateOptions,
+): void {
   adamGroupUpdate([{ param, grad, expAvg, expAvgSq, maxExpAvgSq }], o);
 }
 
@@ -106,7 +134,14 @@ export function adamUpdate(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq
  * operands the fused primitive cannot update in place (non-contiguous, or of mixed dtypes).
  * @example adamUpdateComposite(p, p.grad!, m, v, null, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false, step: 1 })
  */
-export function adamUpdateComposite(param: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor | null, o: AdamUpdateOptions): void {
+export function adamUpdateComposite(
+  param: Tensor,
+  grad: Tensor,
+  expAvg: Tensor,
+  expAvgSq: Tensor,
+  maxExpAvgSq: Tensor | null,
+  o: AdamUpdateOptions,
+): void {
   let g = o.maximize ? grad.neg() : grad;
   if (o.decoupled) param.mul_(1 - o.lr * o.weightDecay);
   else if (o.weightDecay !== 0) g = g.add(param.mul(o.weightDecay));
@@ -118,7 +153,8 @@ export function adamUpdateComposite(param: Tensor, grad: Tensor, expAvg: Tensor,
   const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
   let second = expAvgSq;
   if (o.amsgrad) {
-    if (maxExpAvgSq === null) throw new ValueError('adamUpdate: amsgrad needs its max buffer; expected a tensor, got null');
+    if (maxExpAvgSq === null)
+      throw new ValueError('adamUpdate: amsgrad needs its max buffer; expected a tensor, got null');
     maxExpAvgSq.copy_(maxExpAvgSq.maximum(expAvgSq));
     second = maxExpAvgSq;
   }
@@ -198,14 +234,24 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
         let slots = byStep.get(step);
         if (slots === undefined) byStep.set(step, (slots = []));
         slots.push({
-          param: p, grad: p.grad, expAvg: s['exp_avg'] as Tensor, expAvgSq: s['exp_avg_sq'] as Tensor,
+          param: p,
+          grad: p.grad,
+          expAvg: s['exp_avg'] as Tensor,
+          expAvgSq: s['exp_avg_sq'] as Tensor,
           maxExpAvgSq: group.amsgrad ? (s['max_exp_avg_sq'] as Tensor) : null,
         });
       }
       for (const [step, slots] of byStep) {
         adamGroupUpdate(slots, {
-          lr: group.lr, beta1, beta2, eps: group.eps, weightDecay: group.weightDecay,
-          amsgrad: group.amsgrad, maximize: group.maximize, decoupled: this.decoupled, step,
+          lr: group.lr,
+          beta1,
+          beta2,
+          eps: group.eps,
+          weightDecay: group.weightDecay,
+          amsgrad: group.amsgrad,
+          maximize: group.maximize,
+          decoupled: this.decoupled,
+          step,
         });
       }
     }
@@ -222,7 +268,11 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
 export class Adam extends AdamBase {
   protected override readonly decoupled = false;
   constructor(params: ParamsInput, options: AdamOptions = {}) {
-    super(adamSpec('Adam', 0, { foreach: null, capturable: false, differentiable: false, fused: false }), params, options as Readonly<Record<string, unknown>>);
+    super(
+      adamSpec('Adam', 0, { foreach: null, capturable: false, differentiable: false, fused: false }),
+      params,
+      options as Readonly<Record<string, unknown>>,
+    );
   }
 }
 
@@ -233,6 +283,10 @@ export class Adam extends AdamBase {
 export class AdamW extends AdamBase {
   protected override readonly decoupled = true;
   constructor(params: ParamsInput, options: AdamOptions = {}) {
-    super(adamSpec('AdamW', 1e-2, { foreach: null, capturable: false }), params, options as Readonly<Record<string, unknown>>);
+    super(
+      adamSpec('AdamW', 1e-2, { foreach: null, capturable: false }),
+      params,
+      options as Readonly<Record<string, unknown>>,
+    );
   }
 }

@@ -8,17 +8,46 @@
  * const sched = new optim.StepLR(opt, { stepSize: 10, gamma: 0.5 });
  */
 export {
-  Optimizer, toSnake, toCamel,
-  type ParamGroup, type ParamGroupInput, type ParamsInput, type ParamState, type StateValue,
-  type OptimizerStateDict, type OptimizerStateDictLike, type ZeroGradOptions, type OptimizerSpec,
+  Optimizer,
+  toSnake,
+  toCamel,
+  type ParamGroup,
+  type ParamGroupInput,
+  type ParamsInput,
+  type ParamState,
+  type StateValue,
+  type OptimizerStateDict,
+  type OptimizerStateDictLike,
+  type ZeroGradOptions,
+  type OptimizerSpec,
 } from './optimizer.ts';
 export { SGD, type SGDOptions, type SGDParamGroup } from './sgd.ts';
-export { Adam, AdamW, adamGroupUpdate, adamUpdate, adamUpdateComposite, type AdamOptions, type AdamParamGroup, type AdamSlot, type AdamUpdateOptions } from './adam.ts';
+export {
+  Adam,
+  AdamW,
+  adamGroupUpdate,
+  adamUpdate,
+  adamUpdateComposite,
+  type AdamOptions,
+  type AdamParamGroup,
+  type AdamSlot,
+  type AdamUpdateOptions,
+} from './adam.ts';
 export { RMSprop, type RMSpropOptions, type RMSpropParamGroup } from './rmsprop.ts';
 export {
-  LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR,
-  type SchedulerOptions, type SchedulerStateDict, type StepLROptions, type MultiStepLROptions,
-  type ExponentialLROptions, type CosineAnnealingLROptions, type LinearLROptions,
+  LRScheduler,
+  StepLR,
+  MultiStepLR,
+  ExponentialLR,
+  CosineAnnealingLR,
+  LinearLR,
+  type SchedulerOptions,
+  type SchedulerStateDict,
+  type StepLROptions,
+  type MultiStepLROptions,
+  type ExponentialLROptions,
+  type CosineAnnealingLROptions,
+  type LinearLROptions,
 } from './lr-scheduler.ts';
 export { OneCycleLR, type OneCycleLROptions } from './one-cycle-lr.ts';
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './reduce-lr-on-plateau.ts';

@@ -20,7 +20,13 @@ function checkInt(owner: string, what: string, value: unknown, min: number): num
   return value;
 }
 
-function checkFinite(owner: string, what: string, value: unknown, expected: string, ok: (v: number) => boolean): number {
+function checkFinite(
+  owner: string,
+  what: string,
+  value: unknown,
+  expected: string,
+  ok: (v: number) => boolean,
+): number {
   if (typeof value !== 'number' || Number.isNaN(value) || !ok(value)) {
     throw new ValueError(`${owner}: invalid ${what}; expected ${expected}, got ${String(value)}`);
   }
@@ -73,7 +79,9 @@ export abstract class LRScheduler {
     } else {
       optimizer.paramGroups.forEach((g, i) => {
         if (g.initialLr === undefined) {
-          throw new ValueError(`${name}: param 'initial_lr' is not specified in paramGroups[${i}] when resuming an optimizer; expected initialLr set, got none`);
+          throw new ValueError(
+            `${name}: param 'initial_lr' is not specified in paramGroups[${i}] when resuming an optimizer; expected initialLr set, got none`,
+          );
         }
       });
     }
@@ -108,7 +116,9 @@ export abstract class LRScheduler {
     this.stepCount++;
     this.lastEpoch++;
     const values = this.getLr();
-    this.groups().forEach((g, i) => { g.lr = values[i]!; });
+    this.groups().forEach((g, i) => {
+      g.lr = values[i]!;
+    });
     this.lastLr = this.groups().map((g) => g.lr);
   }
 
@@ -153,7 +163,9 @@ export abstract class LRScheduler {
     const lrList = (key: string): number[] => {
       const v = sd[key];
       if (!Array.isArray(v) || v.length !== n || v.some((x) => typeof x !== 'number')) {
-        throw new ValueError(`${name}.loadStateDict: '${key}' must hold one number per param group; expected ${n} numbers, got ${JSON.stringify(v)}`);
+        throw new ValueError(
+          `${name}.loadStateDict: '${key}' must hold one number per param group; expected ${n} numbers, got ${JSON.stringify(v)}`,
+        );
       }
       return [...(v as number[])];
     };
@@ -169,7 +181,10 @@ export abstract class LRScheduler {
 }
 
 function need(owner: string, sd: Readonly<SchedulerStateDict>, key: string): unknown {
-  if (!(key in sd)) throw new ValueError(`${owner}.loadStateDict: missing key '${key}'; expected torch's keys, got ${Object.keys(sd).join(', ')}`);
+  if (!(key in sd))
+    throw new ValueError(
+      `${owner}.loadStateDict: missing key '${key}'; expected torch's keys, got ${Object.keys(sd).join(', ')}`,
+    );
   return sd[key];
 }
 
@@ -228,7 +243,9 @@ export class MultiStepLR extends LRScheduler {
     checkOptionKeys('MultiStepLR', options, ['milestones', 'gamma', 'lastEpoch']);
     super('MultiStepLR', optimizer, options.lastEpoch);
     if (!Array.isArray(options.milestones)) {
-      throw new ValueError(`MultiStepLR: invalid milestones; expected an array of epochs, got ${String(options.milestones)}`);
+      throw new ValueError(
+        `MultiStepLR: invalid milestones; expected an array of epochs, got ${String(options.milestones)}`,
+      );
     }
     this.milestones = new Map();
     for (const m of options.milestones) {
@@ -248,10 +265,19 @@ export class MultiStepLR extends LRScheduler {
   }
   protected override loadHyperState(sd: Readonly<SchedulerStateDict>): void {
     const m = need('MultiStepLR', sd, 'milestones');
-    if (typeof m !== 'object' || m === null) throw new ValueError(`MultiStepLR.loadStateDict: invalid 'milestones'; expected { epoch: count }, got ${String(m)}`);
+    if (typeof m !== 'object' || m === null)
+      throw new ValueError(
+        `MultiStepLR.loadStateDict: invalid 'milestones'; expected { epoch: count }, got ${String(m)}`,
+      );
     const entries = m instanceof Map ? [...(m as Map<unknown, unknown>).entries()] : Object.entries(m);
     this.milestones = new Map(entries.map(([k, v]) => [Number(k), Number(v)]));
-    this.gamma = checkFinite('MultiStepLR', "state 'gamma'", need('MultiStepLR', sd, 'gamma'), 'a number', Number.isFinite);
+    this.gamma = checkFinite(
+      'MultiStepLR',
+      "state 'gamma'",
+      need('MultiStepLR', sd, 'gamma'),
+      'a number',
+      Number.isFinite,
+    );
   }
 }
 
@@ -281,7 +307,13 @@ export class ExponentialLR extends LRScheduler {
     return { gamma: this.gamma };
   }
   protected override loadHyperState(sd: Readonly<SchedulerStateDict>): void {
-    this.gamma = checkFinite('ExponentialLR', "state 'gamma'", need('ExponentialLR', sd, 'gamma'), 'a number', Number.isFinite);
+    this.gamma = checkFinite(
+      'ExponentialLR',
+      "state 'gamma'",
+      need('ExponentialLR', sd, 'gamma'),
+      'a number',
+      Number.isFinite,
+    );
   }
 }
 
@@ -320,14 +352,28 @@ export class CosineAnnealingLR extends LRScheduler {
     if ((((e - 1 - T) % m) + m) % m === 0) {
       return groups.map((g, i) => g.lr + ((this.baseLrs[i]! - etaMin) * (1 - Math.cos(Math.PI / T))) / 2);
     }
-    return groups.map((g) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (g.lr - etaMin) + etaMin);
+    return groups.map(
+      (g) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (g.lr - etaMin) + etaMin,
+    );
   }
   protected override hyperState(): SchedulerStateDict {
     return { T_max: this.TMax, eta_min: this.etaMin };
   }
   protected override loadHyperState(sd: Readonly<SchedulerStateDict>): void {
-    this.TMax = checkFinite('CosineAnnealingLR', "state 'T_max'", need('CosineAnnealingLR', sd, 'T_max'), 'T_max > 0', (v) => v > 0);
-    this.etaMin = checkFinite('CosineAnnealingLR', "state 'eta_min'", need('CosineAnnealingLR', sd, 'eta_min'), 'eta_min >= 0', (v) => v >= 0);
+    this.TMax = checkFinite(
+      'CosineAnnealingLR',
+      "state 'T_max'",
+      need('CosineAnnealingLR', sd, 'T_max'),
+      'T_max > 0',
+      (v) => v > 0,
+    );
+    this.etaMin = checkFinite(
+      'CosineAnnealingLR',
+      "state 'eta_min'",
+      need('CosineAnnealingLR', sd, 'eta_min'),
+      'eta_min >= 0',
+      (v) => v >= 0,
+    );
   }
 }
 
@@ -353,8 +399,20 @@ export class LinearLR extends LRScheduler {
     checkOptionKeys('LinearLR', options, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
     super('LinearLR', optimizer, options.lastEpoch);
     // torch accepts start_factor 0 here and then divides by it; require > 0.
-    this.startFactor = checkFinite('LinearLR', 'startFactor', options.startFactor ?? 1 / 3, '0 < startFactor <= 1', (v) => v > 0 && v <= 1);
-    this.endFactor = checkFinite('LinearLR', 'endFactor', options.endFactor ?? 1, '0 <= endFactor <= 1', (v) => v >= 0 && v <= 1);
+    this.startFactor = checkFinite(
+      'LinearLR',
+      'startFactor',
+      options.startFactor ?? 1 / 3,
+      '0 < startFactor <= 1',
+      (v) => v > 0 && v <= 1,
+    );
+    this.endFactor = checkFinite(
+      'LinearLR',
+      'endFactor',
+      options.endFactor ?? 1,
+      '0 <= endFactor <= 1',
+      (v) => v >= 0 && v <= 1,
+    );
     this.totalIters = checkInt('LinearLR', 'totalIters', options.totalIters ?? 5, 1);
     this.initialStep();
   }
@@ -368,8 +426,20 @@ export class LinearLR extends LRScheduler {
     return { start_factor: this.startFactor, end_factor: this.endFactor, total_iters: this.totalIters };
   }
   protected override loadHyperState(sd: Readonly<SchedulerStateDict>): void {
-    this.startFactor = checkFinite('LinearLR', "state 'start_factor'", need('LinearLR', sd, 'start_factor'), '0 < start_factor <= 1', (v) => v > 0 && v <= 1);
-    this.endFactor = checkFinite('LinearLR', "state 'end_factor'", need('LinearLR', sd, 'end_factor'), '0 <= end_factor <= 1', (v) => v >= 0 && v <= 1);
+    this.startFactor = checkFinite(
+      'LinearLR',
+      "state 'start_factor'",
+      need('LinearLR', sd, 'start_factor'),
+      '0 < start_factor <= 1',
+      (v) => v > 0 && v <= 1,
+    );
+    this.endFactor = checkFinite(
+      'LinearLR',
+      "state 'end_factor'",
+      need('LinearLR', sd, 'end_factor'),
+      '0 <= end_factor <= 1',
+      (v) => v >= 0 && v <= 1,
+    );
     this.totalIters = checkInt('LinearLR', "state 'total_iters'", need('LinearLR', sd, 'total_iters'), 1);
   }
 }

@@ -43,8 +43,21 @@ interface Phase {
   endMomentum: string;
 }
 
-const KEYS = ['maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum',
-  'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase', 'lastEpoch'] as const;
+const KEYS = [
+  'maxLr',
+  'totalSteps',
+  'epochs',
+  'stepsPerEpoch',
+  'pctStart',
+  'annealStrategy',
+  'cycleMomentum',
+  'baseMomentum',
+  'maxMomentum',
+  'divFactor',
+  'finalDivFactor',
+  'threePhase',
+  'lastEpoch',
+] as const;
 
 const toTorch = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const fromTorch = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -75,7 +88,9 @@ export class OneCycleLR extends LRScheduler {
     else if (options.epochs !== undefined || options.stepsPerEpoch !== undefined) {
       this.totalSteps = positiveInt('epochs', options.epochs) * positiveInt('stepsPerEpoch', options.stepsPerEpoch);
     } else {
-      throw new ValueError('OneCycleLR: the cycle length is not given; expected totalSteps, or epochs and stepsPerEpoch, got neither');
+      throw new ValueError(
+        'OneCycleLR: the cycle length is not given; expected totalSteps, or epochs and stepsPerEpoch, got neither',
+      );
     }
     const pct = options.pctStart ?? 0.3;
     if (typeof pct !== 'number' || !(pct >= 0 && pct <= 1)) {
@@ -83,28 +98,64 @@ export class OneCycleLR extends LRScheduler {
     }
     const anneal = options.annealStrategy ?? 'cos';
     if (anneal !== 'cos' && anneal !== 'linear') {
-      throw new ValueError(`OneCycleLR: unknown annealStrategy; expected 'cos' or 'linear', got ${JSON.stringify(anneal)}`);
+      throw new ValueError(
+        `OneCycleLR: unknown annealStrategy; expected 'cos' or 'linear', got ${JSON.stringify(anneal)}`,
+      );
     }
     this.annealStrategy = anneal;
     const n = this.totalSteps;
-    this.phases = options.threePhase === true
-      ? [
-        { endStep: pct * n - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
-        { endStep: 2 * pct * n - 2, startLr: 'maxLr', endLr: 'initialLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
-        { endStep: n - 1, startLr: 'initialLr', endLr: 'minLr', startMomentum: 'maxMomentum', endMomentum: 'maxMomentum' },
-      ]
-      : [
-        { endStep: pct * n - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
-        { endStep: n - 1, startLr: 'maxLr', endLr: 'minLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
-      ];
+    this.phases =
+      options.threePhase === true
+        ? [
+            {
+              endStep: pct * n - 1,
+              startLr: 'initialLr',
+              endLr: 'maxLr',
+              startMomentum: 'maxMomentum',
+              endMomentum: 'baseMomentum',
+            },
+            {
+              endStep: 2 * pct * n - 2,
+              startLr: 'maxLr',
+              endLr: 'initialLr',
+              startMomentum: 'baseMomentum',
+              endMomentum: 'maxMomentum',
+            },
+            {
+              endStep: n - 1,
+              startLr: 'initialLr',
+              endLr: 'minLr',
+              startMomentum: 'maxMomentum',
+              endMomentum: 'maxMomentum',
+            },
+          ]
+        : [
+            {
+              endStep: pct * n - 1,
+              startLr: 'initialLr',
+              endLr: 'maxLr',
+              startMomentum: 'maxMomentum',
+              endMomentum: 'baseMomentum',
+            },
+            {
+              endStep: n - 1,
+              startLr: 'maxLr',
+              endLr: 'minLr',
+              startMomentum: 'baseMomentum',
+              endMomentum: 'maxMomentum',
+            },
+          ];
     const groups = this.groups();
     const perGroup = (name: string, v: unknown): number[] => {
       const list = Array.isArray(v) ? (v as unknown[]) : groups.map(() => v);
       if (list.length !== groups.length) {
-        throw new ValueError(`OneCycleLR: expected ${groups.length} values for ${name}, one per param group; expected ${groups.length}, got ${list.length}`);
+        throw new ValueError(
+          `OneCycleLR: expected ${groups.length} values for ${name}, one per param group; expected ${groups.length}, got ${list.length}`,
+        );
       }
       return list.map((x) => {
-        if (typeof x !== 'number' || !(x >= 0)) throw new ValueError(`OneCycleLR: invalid ${name}; expected a number >= 0, got ${String(x)}`);
+        if (typeof x !== 'number' || !(x >= 0))
+          throw new ValueError(`OneCycleLR: invalid ${name}; expected a number >= 0, got ${String(x)}`);
         return x;
       });
     };
@@ -124,7 +175,9 @@ export class OneCycleLR extends LRScheduler {
     this.useBeta1 = 'betas' in optimizer.defaults;
     if (this.cycleMomentum) {
       if (!('momentum' in optimizer.defaults) && !this.useBeta1) {
-        throw new ValueError(`OneCycleLR: optimizer must support momentum with cycleMomentum enabled; expected momentum or betas in ${optimizer.name}'s options, got neither`);
+        throw new ValueError(
+          `OneCycleLR: optimizer must support momentum with cycleMomentum enabled; expected momentum or betas in ${optimizer.name}'s options, got neither`,
+        );
       }
       const maxM = perGroup('maxMomentum', options.maxMomentum ?? 0.95);
       const baseM = perGroup('baseMomentum', options.baseMomentum ?? 0.85);
@@ -157,7 +210,9 @@ export class OneCycleLR extends LRScheduler {
   protected override getLr(): number[] {
     const stepNum = this.lastEpoch;
     if (stepNum > this.totalSteps) {
-      throw new ValueError(`OneCycleLR: tried to step ${stepNum + 1} times; expected at most totalSteps = ${this.totalSteps} steps, got ${stepNum + 1}`);
+      throw new ValueError(
+        `OneCycleLR: tried to step ${stepNum + 1} times; expected at most totalSteps = ${this.totalSteps} steps, got ${stepNum + 1}`,
+      );
     }
     return this.groups().map((g) => {
       const group = g as Record<string, unknown>;
@@ -169,7 +224,10 @@ export class OneCycleLR extends LRScheduler {
           const pct = (stepNum - startStep) / (phase.endStep - startStep);
           lr = this.anneal(group[phase.startLr] as number, group[phase.endLr] as number, pct);
           if (this.cycleMomentum) {
-            this.setMomentum(group, this.anneal(group[phase.startMomentum] as number, group[phase.endMomentum] as number, pct));
+            this.setMomentum(
+              group,
+              this.anneal(group[phase.startMomentum] as number, group[phase.endMomentum] as number, pct),
+            );
           }
           break;
         }
@@ -183,8 +241,11 @@ export class OneCycleLR extends LRScheduler {
     return {
       total_steps: this.totalSteps,
       _schedule_phases: this.phases.map((p) => ({
-        end_step: p.endStep, start_lr: toTorch(p.startLr), end_lr: toTorch(p.endLr),
-        start_momentum: toTorch(p.startMomentum), end_momentum: toTorch(p.endMomentum),
+        end_step: p.endStep,
+        start_lr: toTorch(p.startLr),
+        end_lr: toTorch(p.endLr),
+        start_momentum: toTorch(p.startMomentum),
+        end_momentum: toTorch(p.endMomentum),
       })),
       anneal_strategy: this.annealStrategy,
       cycle_momentum: this.cycleMomentum,
@@ -195,15 +256,21 @@ export class OneCycleLR extends LRScheduler {
   protected override loadHyperState(sd: Readonly<SchedulerStateDict>): void {
     const phases = sd['_schedule_phases'];
     if (!Array.isArray(phases) || typeof sd['total_steps'] !== 'number') {
-      throw new ValueError(`OneCycleLR.loadStateDict: missing '_schedule_phases' or 'total_steps'; expected torch's keys, got ${Object.keys(sd).join(', ')}`);
+      throw new ValueError(
+        `OneCycleLR.loadStateDict: missing '_schedule_phases' or 'total_steps'; expected torch's keys, got ${Object.keys(sd).join(', ')}`,
+      );
     }
     this.totalSteps = sd['total_steps'];
     this.phases = (phases as Record<string, unknown>[]).map((p) => ({
-      endStep: Number(p['end_step']), startLr: fromTorch(String(p['start_lr'])), endLr: fromTorch(String(p['end_lr'])),
-      startMomentum: fromTorch(String(p['start_momentum'])), endMomentum: fromTorch(String(p['end_momentum'])),
+      endStep: Number(p['end_step']),
+      startLr: fromTorch(String(p['start_lr'])),
+      endLr: fromTorch(String(p['end_lr'])),
+      startMomentum: fromTorch(String(p['start_momentum'])),
+      endMomentum: fromTorch(String(p['end_momentum'])),
     }));
     // torch stores the bound anneal function; we store its name.
-    if (sd['anneal_strategy'] === 'cos' || sd['anneal_strategy'] === 'linear') this.annealStrategy = sd['anneal_strategy'];
+    if (sd['anneal_strategy'] === 'cos' || sd['anneal_strategy'] === 'linear')
+      this.annealStrategy = sd['anneal_strategy'];
     if (typeof sd['cycle_momentum'] === 'boolean') this.cycleMomentum = sd['cycle_momentum'];
     if (typeof sd['use_beta1'] === 'boolean') this.useBeta1 = sd['use_beta1'];
   }

@@ -106,24 +106,32 @@ function checkStateEntry(name: string, index: string, entry: Readonly<Record<str
   if (present.length === 0) return;
   for (const k of present) {
     if (!allowed.includes(k)) {
-      throw new ValueError(`${name}.loadStateDict: state ${index} has an unknown key '${k}'; expected keys ${allowed.join(', ')}, got ${present.join(', ')}`);
+      throw new ValueError(
+        `${name}.loadStateDict: state ${index} has an unknown key '${k}'; expected keys ${allowed.join(', ')}, got ${present.join(', ')}`,
+      );
     }
   }
   for (const k of keys.required) {
     if (!(entry[k] instanceof Tensor)) {
-      throw new ValueError(`${name}.loadStateDict: state ${index} lacks the tensor '${k}'; expected keys ${allowed.join(', ')}, got ${present.join(', ')}`);
+      throw new ValueError(
+        `${name}.loadStateDict: state ${index} lacks the tensor '${k}'; expected keys ${allowed.join(', ')}, got ${present.join(', ')}`,
+      );
     }
   }
   for (const k of keys.optional) {
     const v = entry[k];
     if (v !== undefined && v !== null && !(v instanceof Tensor)) {
-      throw new ValueError(`${name}.loadStateDict: state ${index} has '${k}' of the wrong kind; expected a tensor or null, got ${typeof v}`);
+      throw new ValueError(
+        `${name}.loadStateDict: state ${index} has '${k}' of the wrong kind; expected a tensor or null, got ${typeof v}`,
+      );
     }
   }
   if (keys.step) {
     const step = entry['step'];
     if (step === undefined) {
-      throw new ValueError(`${name}.loadStateDict: state ${index} lacks 'step'; expected keys ${allowed.join(', ')}, got ${present.join(', ')}`);
+      throw new ValueError(
+        `${name}.loadStateDict: state ${index} lacks 'step'; expected keys ${allowed.join(', ')}, got ${present.join(', ')}`,
+      );
     }
   }
 }
@@ -152,7 +160,13 @@ function isGroupInput(value: unknown): value is ParamGroupInput {
 }
 
 /** Throws unless `value` is a finite-or-infinite number satisfying `ok`. @internal */
-export function checkNumber(owner: string, what: string, expected: string, value: unknown, ok: (v: number) => boolean): void {
+export function checkNumber(
+  owner: string,
+  what: string,
+  expected: string,
+  value: unknown,
+  ok: (v: number) => boolean,
+): void {
   if (typeof value !== 'number' || Number.isNaN(value) || !ok(value)) {
     throw new ValueError(`${owner}: invalid ${what}; expected ${expected}, got ${String(value)}`);
   }
@@ -211,7 +225,9 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     for (const key of Object.keys(options)) {
       if (key === 'params' && what === 'group option') continue;
       if (!(key in this.#spec.defaults) && !(what === 'group option' && SCHEDULER_KEYS.has(key))) {
-        throw new ValueError(`${this.#spec.name}: unknown ${what} '${key}'; expected one of ${Object.keys(this.#spec.defaults).join(', ')}, got '${key}'`);
+        throw new ValueError(
+          `${this.#spec.name}: unknown ${what} '${key}'; expected one of ${Object.keys(this.#spec.defaults).join(', ')}, got '${key}'`,
+        );
       }
     }
   }
@@ -229,17 +245,23 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
         throw new ValueError(`${name}: can only optimize tensors; expected a Tensor, got ${typeof p}`);
       }
       if (!p.isLeaf) {
-        throw new ValueError(`${name}: can't optimize a non-leaf tensor; expected a leaf (a parameter), got a tensor made by '${p.gradFn?.name ?? '?'}'`);
+        throw new ValueError(
+          `${name}: can't optimize a non-leaf tensor; expected a leaf (a parameter), got a tensor made by '${p.gradFn?.name ?? '?'}'`,
+        );
       }
     }
     if (new Set(params).size !== params.length) {
-      throw new ValueError(`${name}: a parameter group contains the same parameter twice; expected distinct parameters, got ${params.length - new Set(params).size} repeated`);
+      throw new ValueError(
+        `${name}: a parameter group contains the same parameter twice; expected distinct parameters, got ${params.length - new Set(params).size} repeated`,
+      );
     }
     const filled: Record<string, unknown> = { params };
     for (const [k, v] of Object.entries(this.defaults)) {
       const value = group[k] ?? v;
       if (value === undefined) {
-        throw new ValueError(`${name}: parameter group didn't specify a value of required optimization parameter ${k}; expected a number, got undefined`);
+        throw new ValueError(
+          `${name}: parameter group didn't specify a value of required optimization parameter ${k}; expected a number, got undefined`,
+        );
       }
       filled[k] = Array.isArray(value) ? [...(value as unknown[])] : value;
     }
@@ -247,7 +269,9 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     this.#spec.validate(filled);
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     if (params.some((p) => seen.has(p))) {
-      throw new ValueError(`${name}: some parameters appear in more than one parameter group; expected each parameter in one group, got a repeat`);
+      throw new ValueError(
+        `${name}: some parameters appear in more than one parameter group; expected each parameter in one group, got a repeat`,
+      );
     }
     this.paramGroups.push(filled as G);
   }
@@ -281,9 +305,15 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     const loss = closure === undefined ? undefined : enableGrad(closure);
     if (typeof (loss as { then?: unknown } | undefined)?.then === 'function') {
       // The update would run before the closure's backward finished.
-      throw new ValueError(`${this.#spec.name}.step: the closure returned a Promise; expected a synchronous closure (await the loss first, then call step()), got a Promise`);
+      throw new ValueError(
+        `${this.#spec.name}.step: the closure returned a Promise; expected a synchronous closure (await the loss first, then call step()), got a Promise`,
+      );
     }
-    noGrad(() => tidy(() => { this.update(); }));
+    noGrad(() =>
+      tidy(() => {
+        this.update();
+      }),
+    );
     return loss;
   }
 
@@ -345,15 +375,21 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     const name = this.#spec.name;
     const saved = sd.param_groups;
     if (!Array.isArray(saved) || typeof sd.state !== 'object' || sd.state === null) {
-      throw new ValueError(`${name}.loadStateDict: not an optimizer state dict; expected { state, param_groups }, got ${Object.keys(sd).join(', ')}`);
+      throw new ValueError(
+        `${name}.loadStateDict: not an optimizer state dict; expected { state, param_groups }, got ${Object.keys(sd).join(', ')}`,
+      );
     }
     if (saved.length !== this.paramGroups.length) {
-      throw new ValueError(`${name}.loadStateDict: loaded state dict has a different number of parameter groups; expected ${this.paramGroups.length}, got ${saved.length}`);
+      throw new ValueError(
+        `${name}.loadStateDict: loaded state dict has a different number of parameter groups; expected ${this.paramGroups.length}, got ${saved.length}`,
+      );
     }
     const savedIds: unknown[][] = saved.map((g) => (Array.isArray(g['params']) ? (g['params'] as unknown[]) : []));
     this.paramGroups.forEach((g, i) => {
       if (savedIds[i]!.length !== g.params.length) {
-        throw new ValueError(`${name}.loadStateDict: loaded state dict contains a parameter group that doesn't match the size of optimizer's group ${i}; expected ${g.params.length} parameters, got ${savedIds[i]!.length}`);
+        throw new ValueError(
+          `${name}.loadStateDict: loaded state dict contains a parameter group that doesn't match the size of optimizer's group ${i}; expected ${g.params.length} parameters, got ${savedIds[i]!.length}`,
+        );
       }
     });
     const idMap = new Map<string, Tensor>();
@@ -364,10 +400,14 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
       for (const [key, entry] of Object.entries(sd.state)) {
         const p = idMap.get(key);
         if (p === undefined) {
-          throw new ValueError(`${name}.loadStateDict: state for a parameter not in any group; expected one of the indices ${[...idMap.keys()].join(', ')}, got ${key}`);
+          throw new ValueError(
+            `${name}.loadStateDict: state for a parameter not in any group; expected one of the indices ${[...idMap.keys()].join(', ')}, got ${key}`,
+          );
         }
         if (typeof entry !== 'object' || entry === null) {
-          throw new ValueError(`${name}.loadStateDict: state ${key} is not a record; expected { step, ... }, got ${entry === null ? 'null' : typeof entry}`);
+          throw new ValueError(
+            `${name}.loadStateDict: state ${key} is not a record; expected { step, ... }, got ${entry === null ? 'null' : typeof entry}`,
+          );
         }
         const keys = this.#spec.stateKeys;
         if (keys !== undefined) checkStateEntry(name, key, entry, keys);
@@ -375,7 +415,9 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
         for (const [k, v] of Object.entries(entry)) s[k] = adoptState(name, k, v, p);
         const step = s['step'];
         if (keys?.step === true && typeof step === 'number' && !(Number.isInteger(step) && step >= 0)) {
-          throw new ValueError(`${name}.loadStateDict: state ${key} has an invalid step; expected an integer >= 0, got ${step}`);
+          throw new ValueError(
+            `${name}.loadStateDict: state ${key} has an invalid step; expected an integer >= 0, got ${step}`,
+          );
         }
         newState.set(p, s);
       }
@@ -415,22 +457,38 @@ function adoptState(name: string, key: string, value: unknown, p: Tensor): State
   if (value === null || value === undefined) return null;
   if (typeof value === 'number') return value;
   if (!(value instanceof Tensor)) {
-    throw new ValueError(`${name}.loadStateDict: state '${key}' has an unsupported value; expected a tensor, a number or null, got ${typeof value}`);
+    throw new ValueError(
+      `${name}.loadStateDict: state '${key}' has an unsupported value; expected a tensor, a number or null, got ${typeof value}`,
+    );
   }
   if (key === 'step') {
     if (value.numel() !== 1 || !value.backend.capabilities.syncReadback) {
-      throw new ValueError(`${name}.loadStateDict: state 'step' must be a number or a one-element tensor with synchronous readback; expected a count, got shape ${shapeString(value.shape)} on '${value.backend.name}'`);
+      throw new ValueError(
+        `${name}.loadStateDict: state 'step' must be a number or a one-element tensor with synchronous readback; expected a count, got shape ${shapeString(value.shape)} on '${value.backend.name}'`,
+      );
     }
     return value.dataSync()[0]!;
   }
-  if (value.numel() !== p.numel() || value.shape.length !== p.shape.length || value.shape.some((s, i) => s !== p.shape[i])) {
-    throw new ShapeError(`${name}.loadStateDict: state '${key}' does not have its parameter's shape; expected ${shapeString(p.shape)}, got ${shapeString(value.shape)}`);
+  if (
+    value.numel() !== p.numel() ||
+    value.shape.length !== p.shape.length ||
+    value.shape.some((s, i) => s !== p.shape[i])
+  ) {
+    throw new ShapeError(
+      `${name}.loadStateDict: state '${key}' does not have its parameter's shape; expected ${shapeString(p.shape)}, got ${shapeString(value.shape)}`,
+    );
   }
-  return keep(noGrad(() => tidy(() => {
-    if (value.backend === p.backend) return value.to(p.dtype).clone();
-    if (!value.backend.capabilities.syncReadback) {
-      throw new ValueError(`${name}.loadStateDict: state '${key}' lives on backend '${value.backend.name}' without synchronous readback; expected it on '${p.backend.name}', got '${value.backend.name}'`);
-    }
-    return Tensor.fromArray(p.backend, value.dtype, value.shape, value.dataSync()).to(p.dtype).clone();
-  })));
+  return keep(
+    noGrad(() =>
+      tidy(() => {
+        if (value.backend === p.backend) return value.to(p.dtype).clone();
+        if (!value.backend.capabilities.syncReadback) {
+          throw new ValueError(
+            `${name}.loadStateDict: state '${key}' lives on backend '${value.backend.name}' without synchronous readback; expected it on '${p.backend.name}', got '${value.backend.name}'`,
+          );
+        }
+        return Tensor.fromArray(p.backend, value.dtype, value.shape, value.dataSync()).to(p.dtype).clone();
+      }),
+    ),
+  );
 }

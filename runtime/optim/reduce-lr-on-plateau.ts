@@ -63,13 +63,18 @@ export class ReduceLROnPlateau {
     this.optimizer = optimizer;
     const factor = options.factor ?? 0.1;
     if (typeof factor !== 'number' || !(factor < 1) || !(factor >= 0)) {
-      throw new ValueError(`ReduceLROnPlateau: factor should be < 1.0; expected 0 <= factor < 1, got ${String(factor)}`);
+      throw new ValueError(
+        `ReduceLROnPlateau: factor should be < 1.0; expected 0 <= factor < 1, got ${String(factor)}`,
+      );
     }
     this.factor = factor;
     const n = optimizer.paramGroups.length;
     const minLr = options.minLr ?? 0;
     if (Array.isArray(minLr)) {
-      if (minLr.length !== n) throw new ValueError(`ReduceLROnPlateau: expected ${n} minLrs, one per param group; expected ${n}, got ${minLr.length}`);
+      if (minLr.length !== n)
+        throw new ValueError(
+          `ReduceLROnPlateau: expected ${n} minLrs, one per param group; expected ${n}, got ${minLr.length}`,
+        );
       this.minLrs = [...(minLr as number[])];
     } else {
       this.minLrs = new Array<number>(n).fill(minLr as number);
@@ -86,10 +91,14 @@ export class ReduceLROnPlateau {
 
   #checkModes(): void {
     if (this.mode !== 'min' && this.mode !== 'max') {
-      throw new ValueError(`ReduceLROnPlateau: mode is unknown; expected 'min' or 'max', got ${JSON.stringify(this.mode)}`);
+      throw new ValueError(
+        `ReduceLROnPlateau: mode is unknown; expected 'min' or 'max', got ${JSON.stringify(this.mode)}`,
+      );
     }
     if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs') {
-      throw new ValueError(`ReduceLROnPlateau: threshold mode is unknown; expected 'rel' or 'abs', got ${JSON.stringify(this.thresholdMode)}`);
+      throw new ValueError(
+        `ReduceLROnPlateau: threshold mode is unknown; expected 'rel' or 'abs', got ${JSON.stringify(this.thresholdMode)}`,
+      );
     }
   }
 
@@ -117,7 +126,9 @@ export class ReduceLROnPlateau {
    */
   step(metric: number): void {
     if (typeof metric !== 'number' || Number.isNaN(metric)) {
-      throw new ValueError(`ReduceLROnPlateau: metric must be a number; expected a number (use await t.item()), got ${String(metric)}`);
+      throw new ValueError(
+        `ReduceLROnPlateau: metric must be a number; expected a number (use await t.item()), got ${String(metric)}`,
+      );
     }
     this.lastEpoch += 1;
     if (this.isBetter(metric, this.best)) {
@@ -150,10 +161,20 @@ export class ReduceLROnPlateau {
   /** The state with torch's keys. */
   stateDict(): SchedulerStateDict {
     const sd: SchedulerStateDict = {
-      factor: this.factor, min_lrs: [...this.minLrs], patience: this.patience, verbose: false,
-      cooldown: this.cooldown, cooldown_counter: this.cooldownCounter, mode: this.mode,
-      threshold: this.threshold, threshold_mode: this.thresholdMode, best: this.best,
-      num_bad_epochs: this.numBadEpochs, mode_worse: this.modeWorse, eps: this.eps, last_epoch: this.lastEpoch,
+      factor: this.factor,
+      min_lrs: [...this.minLrs],
+      patience: this.patience,
+      verbose: false,
+      cooldown: this.cooldown,
+      cooldown_counter: this.cooldownCounter,
+      mode: this.mode,
+      threshold: this.threshold,
+      threshold_mode: this.thresholdMode,
+      best: this.best,
+      num_bad_epochs: this.numBadEpochs,
+      mode_worse: this.modeWorse,
+      eps: this.eps,
+      last_epoch: this.lastEpoch,
     };
     if (this.#lastLr !== null) sd['_last_lr'] = [...this.#lastLr];
     return sd;
@@ -163,18 +184,30 @@ export class ReduceLROnPlateau {
   loadStateDict(sd: Readonly<SchedulerStateDict>): void {
     const num = (key: string): number => {
       const v = sd[key];
-      if (typeof v !== 'number') throw new ValueError(`ReduceLROnPlateau.loadStateDict: '${key}' must be a number; expected torch's keys, got ${String(v)}`);
+      if (typeof v !== 'number')
+        throw new ValueError(
+          `ReduceLROnPlateau.loadStateDict: '${key}' must be a number; expected torch's keys, got ${String(v)}`,
+        );
       return v;
     };
     const minLrs = sd['min_lrs'];
     if (!Array.isArray(minLrs) || minLrs.length !== this.optimizer.paramGroups.length) {
-      throw new ValueError(`ReduceLROnPlateau.loadStateDict: 'min_lrs' must hold one number per param group; expected ${this.optimizer.paramGroups.length}, got ${JSON.stringify(minLrs)}`);
+      throw new ValueError(
+        `ReduceLROnPlateau.loadStateDict: 'min_lrs' must hold one number per param group; expected ${this.optimizer.paramGroups.length}, got ${JSON.stringify(minLrs)}`,
+      );
     }
     const mode = sd['mode'];
     const thresholdMode = sd['threshold_mode'];
     const next = {
-      factor: num('factor'), patience: num('patience'), cooldown: num('cooldown'), cooldownCounter: num('cooldown_counter'),
-      threshold: num('threshold'), best: num('best'), numBadEpochs: num('num_bad_epochs'), eps: num('eps'), lastEpoch: num('last_epoch'),
+      factor: num('factor'),
+      patience: num('patience'),
+      cooldown: num('cooldown'),
+      cooldownCounter: num('cooldown_counter'),
+      threshold: num('threshold'),
+      best: num('best'),
+      numBadEpochs: num('num_bad_epochs'),
+      eps: num('eps'),
+      lastEpoch: num('last_epoch'),
     };
     const [prevMode, prevThresholdMode] = [this.mode, this.thresholdMode];
     this.mode = mode as 'min' | 'max';

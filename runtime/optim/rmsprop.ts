@@ -4,7 +4,14 @@
  * operation for operation).
  */
 import { zerosLike, type Tensor } from '../tensor/index.ts';
-import { checkBoolean, checkNumber, Optimizer, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.ts';
+import {
+  checkBoolean,
+  checkNumber,
+  Optimizer,
+  type OptimizerSpec,
+  type ParamGroup,
+  type ParamsInput,
+} from './optimizer.ts';
 
 /** Options of RMSprop (torch's defaults). */
 export interface RMSpropOptions {

@@ -5,7 +5,14 @@
  */
 import { ValueError } from '../errors.ts';
 import type { Tensor } from '../tensor/index.ts';
-import { checkBoolean, checkNumber, Optimizer, type OptimizerSpec, type ParamGroup, type ParamsInput } from './optimizer.ts';
+import {
+  checkBoolean,
+  checkNumber,
+  Optimizer,
+  type OptimizerSpec,
+  type ParamGroup,
+  type ParamsInput,
+} from './optimizer.ts';
 
 /** Options of SGD (torch's defaults; `lr` is required, as in torch). */
 export interface SGDOptions {
@@ -45,7 +52,9 @@ const SPEC: OptimizerSpec = {
     checkBoolean('SGD', 'nesterov', o['nesterov']);
     checkBoolean('SGD', 'maximize', o['maximize']);
     if (o['nesterov'] === true && ((o['momentum'] as number) <= 0 || o['dampening'] !== 0)) {
-      throw new ValueError(`SGD: Nesterov momentum requires a momentum and zero dampening; expected momentum > 0 and dampening 0, got momentum ${String(o['momentum'])}, dampening ${String(o['dampening'])}`);
+      throw new ValueError(
+        `SGD: Nesterov momentum requires a momentum and zero dampening; expected momentum > 0 and dampening 0, got momentum ${String(o['momentum'])}, dampening ${String(o['dampening'])}`,
+      );
     }
   },
 };

@@ -29,7 +29,9 @@ export function withAutocastDType<T>(dtype: AutocastDType | null, fn: () => T): 
     throw e;
   }
   if (result instanceof Promise) {
-    return result.finally(() => { current = prev; }) as T;
+    return result.finally(() => {
+      current = prev;
+    }) as T;
   }
   current = prev;
   return result;

@@ -33,7 +33,9 @@ function pair(v: Size2): [number, number] {
 
 function checkPair(op: string, name: string, v: [number, number], min: number): void {
   if (!v.every((x) => Number.isInteger(x) && x >= min)) {
-    throw new ValueError(`${op}: ${name} must be integers >= ${min}; expected e.g. ${min + 1} or [${min + 1}, ${min + 1}], got [${v.join(', ')}]`);
+    throw new ValueError(
+      `${op}: ${name} must be integers >= ${min}; expected e.g. ${min + 1} or [${min + 1}, ${min + 1}], got [${v.join(', ')}]`,
+    );
   }
 }
 
@@ -44,7 +46,10 @@ function checkPair(op: string, name: string, v: [number, number], min: number): 
 function im2colT(x: Tensor, g: Im2colAttrs, oh: number, ow: number, padValue: number): Tensor {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const xc = x.contiguous();
-  const out = runOp('im2col', x.backend, x.dtype, [n, c * g.kernelH * g.kernelW, oh, ow], [xc.view_()], { ...g, padValue });
+  const out = runOp('im2col', x.backend, x.dtype, [n, c * g.kernelH * g.kernelW, oh, ow], [xc.view_()], {
+    ...g,
+    padValue,
+  });
   return record(out, 'Im2col', [x], (grad) => [col2imT(grad, g, [n, c, h, w])]);
 }
 
@@ -98,28 +103,44 @@ export interface Conv2dOptions {
  * `owner` names the caller in error messages (the Conv2d module passes its name).
  * @example conv2d(randn([8, 1, 28, 28]), randn([32, 1, 3, 3]), zeros([32])).shape // [8, 32, 26, 26]
  */
-export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}, owner = 'conv2d'): Tensor {
+export function conv2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  options: Conv2dOptions = {},
+  owner = 'conv2d',
+): Tensor {
   sameBackend(owner, bias === null ? [x, weight] : [x, weight, bias]);
   checkDType(owner, x.dtype, FLOATS);
   if (weight.dtype !== x.dtype || (bias !== null && bias.dtype !== x.dtype)) {
-    throw new DTypeError(`${owner}: input, weight and bias dtypes differ; expected all ${x.dtype}, got weight ${weight.dtype}${bias === null ? '' : ` and bias ${bias.dtype}`}`);
+    throw new DTypeError(
+      `${owner}: input, weight and bias dtypes differ; expected all ${x.dtype}, got weight ${weight.dtype}${bias === null ? '' : ` and bias ${bias.dtype}`}`,
+    );
   }
   if (weight.dim() !== 4) {
-    throw new ShapeError(`${owner}: weight must be 4-D; expected [Cout, Cin/groups, kH, kW], got ${shapeString(weight.shape)}`);
+    throw new ShapeError(
+      `${owner}: weight must be 4-D; expected [Cout, Cin/groups, kH, kW], got ${shapeString(weight.shape)}`,
+    );
   }
   const [cout, cinG, kh, kw] = weight.shape as [number, number, number, number];
   const groups = options.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1 || cout % groups !== 0) {
-    throw new ValueError(`${owner}: groups must be a positive integer dividing the output channels; expected a divisor of ${cout}, got ${groups}`);
+    throw new ValueError(
+      `${owner}: groups must be a positive integer dividing the output channels; expected a divisor of ${cout}, got ${groups}`,
+    );
   }
   const cin = cinG * groups;
   const { x4, unbatched } = batched(owner, x, `[N, ${cin}, H, W] or [${cin}, H, W]`);
   const [n, c, h, w] = x4.shape as [number, number, number, number];
   if (c !== cin) {
-    throw new ShapeError(`${owner}: wrong number of input channels; expected input [N, ${cin}, H, W] (weight ${shapeString(weight.shape)}, groups ${groups}), got ${shapeString(x.shape)}`);
+    throw new ShapeError(
+      `${owner}: wrong number of input channels; expected input [N, ${cin}, H, W] (weight ${shapeString(weight.shape)}, groups ${groups}), got ${shapeString(x.shape)}`,
+    );
   }
   if (bias !== null && (bias.dim() !== 1 || bias.shape[0] !== cout)) {
-    throw new ShapeError(`${owner}: bias must have one value per output channel; expected [${cout}], got ${shapeString(bias.shape)}`);
+    throw new ShapeError(
+      `${owner}: bias must have one value per output channel; expected [${cout}], got ${shapeString(bias.shape)}`,
+    );
   }
   const stride = pair(options.stride ?? 1);
   const dilation = pair(options.dilation ?? 1);
@@ -131,7 +152,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   let outW: number;
   if (padOpt === 'same') {
     if (stride[0] !== 1 || stride[1] !== 1) {
-      throw new ValueError(`${owner}: padding='same' is not supported for strided convolutions; expected stride 1, got [${stride.join(', ')}]`);
+      throw new ValueError(
+        `${owner}: padding='same' is not supported for strided convolutions; expected stride 1, got [${stride.join(', ')}]`,
+      );
     }
     // torch pads ⌊total/2⌋ before and the rest after; with out = in windows the extra
     // trailing element falls outside the image and reads the zero padding.
@@ -145,11 +168,19 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     outW = convOut(w, kw, stride[1], pad[1], dilation[1]);
   }
   if (outH <= 0 || outW <= 0) {
-    throw new ShapeError(`${owner}: input is smaller than the (dilated) kernel; expected a padded input of at least [${dilation[0] * (kh - 1) + 1}, ${dilation[1] * (kw - 1) + 1}], got [${h + 2 * pad[0]}, ${w + 2 * pad[1]}]`);
+    throw new ShapeError(
+      `${owner}: input is smaller than the (dilated) kernel; expected a padded input of at least [${dilation[0] * (kh - 1) + 1}, ${dilation[1] * (kw - 1) + 1}], got [${h + 2 * pad[0]}, ${w + 2 * pad[1]}]`,
+    );
   }
   const g: Im2colAttrs = {
-    kernelH: kh, kernelW: kw, strideH: stride[0], strideW: stride[1],
-    padH: pad[0], padW: pad[1], dilationH: dilation[0], dilationW: dilation[1],
+    kernelH: kh,
+    kernelW: kw,
+    strideH: stride[0],
+    strideW: stride[1],
+    padH: pad[0],
+    padW: pad[1],
+    dilationH: dilation[0],
+    dilationW: dilation[1],
   };
   const L = outH * outW;
   const kk = kh * kw;
@@ -186,7 +217,12 @@ export interface MaxPool2dOptions {
 }
 
 /** The window geometry shared by the pools, validated as torch's pool2d shape checks. */
-function poolGeometry(owner: string, x4: Tensor, kernelSize: Size2, o: { stride?: Size2 | null; padding?: Size2; dilation?: Size2; ceilMode?: boolean }): { g: Im2colAttrs; oh: number; ow: number } {
+function poolGeometry(
+  owner: string,
+  x4: Tensor,
+  kernelSize: Size2,
+  o: { stride?: Size2 | null; padding?: Size2; dilation?: Size2; ceilMode?: boolean },
+): { g: Im2colAttrs; oh: number; ow: number } {
   const k = pair(kernelSize);
   const s = o.stride === undefined || o.stride === null ? k : pair(o.stride);
   const p = pair(o.padding ?? 0);
@@ -196,16 +232,29 @@ function poolGeometry(owner: string, x4: Tensor, kernelSize: Size2, o: { stride?
   checkPair(owner, 'padding', p, 0);
   checkPair(owner, 'dilation', d, 1);
   if (p[0] > k[0] / 2 || p[1] > k[1] / 2) {
-    throw new ValueError(`${owner}: pad should be at most half of kernel size; expected padding <= [${k[0] / 2}, ${k[1] / 2}], got [${p.join(', ')}]`);
+    throw new ValueError(
+      `${owner}: pad should be at most half of kernel size; expected padding <= [${k[0] / 2}, ${k[1] / 2}], got [${p.join(', ')}]`,
+    );
   }
   const [, , h, w] = x4.shape as [number, number, number, number];
   const ceil = o.ceilMode ?? false;
   const oh = poolOut(h, k[0], s[0], p[0], d[0], ceil);
   const ow = poolOut(w, k[1], s[1], p[1], d[1], ceil);
   if (oh <= 0 || ow <= 0) {
-    throw new ShapeError(`${owner}: output size is too small; expected a padded input of at least [${d[0] * (k[0] - 1) + 1}, ${d[1] * (k[1] - 1) + 1}], got input ${shapeString(x4.shape)} with padding [${p.join(', ')}]`);
+    throw new ShapeError(
+      `${owner}: output size is too small; expected a padded input of at least [${d[0] * (k[0] - 1) + 1}, ${d[1] * (k[1] - 1) + 1}], got input ${shapeString(x4.shape)} with padding [${p.join(', ')}]`,
+    );
   }
-  const g: Im2colAttrs = { kernelH: k[0], kernelW: k[1], strideH: s[0], strideW: s[1], padH: p[0], padW: p[1], dilationH: d[0], dilationW: d[1] };
+  const g: Im2colAttrs = {
+    kernelH: k[0],
+    kernelW: k[1],
+    strideH: s[0],
+    strideW: s[1],
+    padH: p[0],
+    padW: p[1],
+    dilationH: d[0],
+    dilationW: d[1],
+  };
   return { g, oh, ow };
 }
 
@@ -282,7 +331,12 @@ export function avgPool2d(x: Tensor, kernelSize: Size2, options: AvgPool2dOption
   if (override !== null && (!Number.isInteger(override) || override === 0)) {
     throw new ValueError(`${owner}: divisor must be not zero; expected a non-zero integer, got ${override}`);
   }
-  const divisor = Tensor.fromArray(x.backend, x.dtype, [oh, ow], arrayFrom(x.dtype, avgDivisors(g, h, w, oh, ow, options)));
+  const divisor = Tensor.fromArray(
+    x.backend,
+    x.dtype,
+    [oh, ow],
+    arrayFrom(x.dtype, avgDivisors(g, h, w, oh, ow, options)),
+  );
   const sums = im2colT(planes(x4), g, oh, ow, 0).sum(1);
   const out = sums.div(divisor).view([n, c, oh, ow]);
   return unbatched ? out.squeeze(0) : out;
@@ -318,7 +372,9 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: AdaptiveSize, owner = '
   const ow = rw ?? w;
   checkPair(owner, 'output size', [oh, ow], 0);
   if ((h === 0 || w === 0) && n * c > 0) {
-    throw new ShapeError(`${owner}: input has an empty spatial dim; expected non-zero H and W, got ${shapeString(x.shape)}`);
+    throw new ShapeError(
+      `${owner}: input has an empty spatial dim; expected non-zero H and W, got ${shapeString(x.shape)}`,
+    );
   }
   let out: Tensor;
   if (oh > 0 && ow > 0 && h % oh === 0 && w % ow === 0) {
@@ -346,7 +402,16 @@ function unfoldGeometry(op: string, kernelSize: Size2, o: UnfoldOptions): Im2col
   checkPair(op, 'stride', s, 1);
   checkPair(op, 'padding', p, 0);
   checkPair(op, 'dilation', d, 1);
-  return { kernelH: k[0], kernelW: k[1], strideH: s[0], strideW: s[1], padH: p[0], padW: p[1], dilationH: d[0], dilationW: d[1] };
+  return {
+    kernelH: k[0],
+    kernelW: k[1],
+    strideH: s[0],
+    strideW: s[1],
+    padH: p[0],
+    padW: p[1],
+    dilationH: d[0],
+    dilationW: d[1],
+  };
 }
 
 /**
@@ -355,13 +420,16 @@ function unfoldGeometry(op: string, kernelSize: Size2, o: UnfoldOptions): Im2col
  */
 export function unfold(x: Tensor, kernelSize: Size2, options: UnfoldOptions = {}): Tensor {
   checkDType('unfold', x.dtype, FLOATS);
-  if (x.dim() !== 4) throw new ShapeError(`unfold: input must be 4-D; expected [N, C, H, W], got ${shapeString(x.shape)}`);
+  if (x.dim() !== 4)
+    throw new ShapeError(`unfold: input must be 4-D; expected [N, C, H, W], got ${shapeString(x.shape)}`);
   const g = unfoldGeometry('unfold', kernelSize, options);
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const oh = convOut(h, g.kernelH, g.strideH, g.padH, g.dilationH);
   const ow = convOut(w, g.kernelW, g.strideW, g.padW, g.dilationW);
   if (oh <= 0 || ow <= 0) {
-    throw new ShapeError(`unfold: input is smaller than the (dilated) kernel; expected at least one block, got ${shapeString(x.shape)}`);
+    throw new ShapeError(
+      `unfold: input is smaller than the (dilated) kernel; expected at least one block, got ${shapeString(x.shape)}`,
+    );
   }
   return im2colT(x, g, oh, ow, 0).view([n, c * g.kernelH * g.kernelW, oh * ow]);
 }
@@ -379,7 +447,9 @@ export function fold(x: Tensor, outputSize: Size2, kernelSize: Size2, options: U
   const oh = convOut(h, g.kernelH, g.strideH, g.padH, g.dilationH);
   const ow = convOut(w, g.kernelW, g.strideW, g.padW, g.dilationW);
   if (x.dim() !== 3 || x.shape[1]! % kk !== 0 || x.shape[2] !== oh * ow) {
-    throw new ShapeError(`fold: input does not match the blocks; expected [N, C·${kk}, ${oh * ow}], got ${shapeString(x.shape)}`);
+    throw new ShapeError(
+      `fold: input does not match the blocks; expected [N, C·${kk}, ${oh * ow}], got ${shapeString(x.shape)}`,
+    );
   }
   const [n, ckk] = x.shape as [number, number];
   return col2imT(x.reshape([n, ckk, oh, ow]), g, [n, ckk / kk, h, w]);

@@ -86,13 +86,17 @@ export function tensor(data: NestedArray | StorageArray, options: TensorOptions 
   let sawNumber = false;
   const walk = (v: NestedArray, dim: number): void => {
     if (dim === shape.length) {
-      if (Array.isArray(v)) throw new ShapeError(`tensor: nested arrays are ragged; expected a scalar at depth ${dim}, got an array`);
-      if (typeof v === 'boolean') sawBool = true; else sawNumber = true;
+      if (Array.isArray(v))
+        throw new ShapeError(`tensor: nested arrays are ragged; expected a scalar at depth ${dim}, got an array`);
+      if (typeof v === 'boolean') sawBool = true;
+      else sawNumber = true;
       flat.push(Number(v));
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[dim]) {
-      throw new ShapeError(`tensor: nested arrays are ragged; expected length ${shape[dim]} at depth ${dim}, got ${Array.isArray(v) ? v.length : 'a scalar'}`);
+      throw new ShapeError(
+        `tensor: nested arrays are ragged; expected length ${shape[dim]} at depth ${dim}, got ${Array.isArray(v) ? v.length : 'a scalar'}`,
+      );
     }
     for (const e of v as readonly NestedArray[]) walk(e, dim + 1);
   };
@@ -148,26 +152,45 @@ export function fullLike(t: Tensor, value: number | boolean, options: TensorOpti
 export function arange(end: number, options?: TensorOptions): Tensor;
 export function arange(start: number, end: number, options?: TensorOptions): Tensor;
 export function arange(start: number, end?: number, step?: number, options?: TensorOptions): Tensor;
-export function arange(start: number, a?: number | TensorOptions, b?: number | TensorOptions, c?: TensorOptions): Tensor {
+export function arange(
+  start: number,
+  a?: number | TensorOptions,
+  b?: number | TensorOptions,
+  c?: TensorOptions,
+): Tensor {
   // bounds, then at most one options object, last
   const nums: number[] = [];
   let options: TensorOptions = {};
   let seenOptions = false;
   for (const [k, v] of [start, a, b, c].entries()) {
     if (v === undefined) continue;
-    if (seenOptions) throw new ValueError(`arange: argument ${k + 1} after the options object; expected the options last, got ${typeof v}`);
+    if (seenOptions)
+      throw new ValueError(
+        `arange: argument ${k + 1} after the options object; expected the options last, got ${typeof v}`,
+      );
     if (typeof v === 'number' && k < 3) nums.push(v);
-    else if (typeof v === 'object' && v !== null) { options = v; seenOptions = true; }
-    else throw new ValueError(`arange: argument ${k + 1} must be a number or an options object; expected ${k < 3 ? 'a number' : 'options'}, got ${typeof v}`);
+    else if (typeof v === 'object' && v !== null) {
+      options = v;
+      seenOptions = true;
+    } else
+      throw new ValueError(
+        `arange: argument ${k + 1} must be a number or an options object; expected ${k < 3 ? 'a number' : 'options'}, got ${typeof v}`,
+      );
   }
   const first = nums[0];
-  if (first === undefined) throw new ValueError('arange: no bounds; expected arange(end), arange(start, end) or arange(start, end, step), got none');
+  if (first === undefined)
+    throw new ValueError(
+      'arange: no bounds; expected arange(end), arange(start, end) or arange(start, end, step), got none',
+    );
   const end = nums[1];
   const step = nums[2] ?? 1;
   const [lo, hi] = end === undefined ? [0, first] : [first, end];
-  if (step === 0 || !Number.isFinite(step)) throw new ValueError(`arange: step must be non-zero and finite; expected step != 0, got ${step}`);
+  if (step === 0 || !Number.isFinite(step))
+    throw new ValueError(`arange: step must be non-zero and finite; expected step != 0, got ${step}`);
   if ((hi - lo) / step < 0 && hi !== lo) {
-    throw new ValueError(`arange: upper bound and step are inconsistent; expected sign(end - start) == sign(step), got start ${lo}, end ${hi}, step ${step}`);
+    throw new ValueError(
+      `arange: upper bound and step are inconsistent; expected sign(end - start) == sign(step), got start ${lo}, end ${hi}, step ${step}`,
+    );
   }
   const n = Math.max(0, Math.ceil((hi - lo) / step));
   const integral = Number.isInteger(lo) && Number.isInteger(hi) && Number.isInteger(step);
@@ -185,7 +208,8 @@ export function arange(start: number, a?: number | TensorOptions, b?: number | T
  * both ends as torch.linspace does.
  */
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
-  if (!Number.isInteger(steps) || steps < 0) throw new ValueError(`linspace: steps must be a non-negative integer; expected >= 0, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new ValueError(`linspace: steps must be a non-negative integer; expected >= 0, got ${steps}`);
   const dtype = options.dtype ?? 'float32';
   // torch's linspace kernel computes in the output's float type (step_t = scalar_t), so
   // float32 values round after every operation: emulate that to match torch bit for bit.
@@ -218,7 +242,12 @@ export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
  * backend cannot hold (`randn([2 ** 31])`) is refused at once with its typed error, not after
  * drawing billions of values.
  */
-function makeDrawn(shape: readonly number[], dtype: DType, options: TensorOptions, values: () => ArrayLike<number>): Tensor {
+function makeDrawn(
+  shape: readonly number[],
+  dtype: DType,
+  options: TensorOptions,
+  values: () => ArrayLike<number>,
+): Tensor {
   const t = Tensor.empty(backendOr(options.backend), dtype, shape, { zero: false });
   try {
     const v = values();
@@ -276,6 +305,7 @@ export function randintLike(t: Tensor, low: number, high: number, options: Rando
 /** A random permutation of 0..n-1, int32. */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
   checkShape('randperm', [n]);
-  return makeDrawn([n], options.dtype ?? 'int32', options, () => (options.generator ?? defaultGenerator).permutation(n));
+  return makeDrawn([n], options.dtype ?? 'int32', options, () =>
+    (options.generator ?? defaultGenerator).permutation(n),
+  );
 }
-

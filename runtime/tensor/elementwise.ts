@@ -12,8 +12,17 @@ import { DTypeError, ValueError } from '../errors.ts';
 import type { Activation, ActivationAttrs, BinaryOp, UnaryOp } from '../ops.ts';
 import { broadcastShapes, type Shape } from '../shape.ts';
 import {
-  Tensor, broadcastView, record, runOp, sameBackend, scalarDType, scalarLike, sumTo,
-  type GeluOptions, type SoftplusOptions, type TensorLike,
+  Tensor,
+  broadcastView,
+  record,
+  runOp,
+  sameBackend,
+  scalarDType,
+  scalarLike,
+  sumTo,
+  type GeluOptions,
+  type SoftplusOptions,
+  type TensorLike,
 } from './tensor.ts';
 
 export { broadcastView, scalarLike, type GeluOptions, type SoftplusOptions };
@@ -24,7 +33,6 @@ const NUMERIC: readonly DType[] = ['float32', 'float64', 'int32'];
 function category(d: DType): number {
   return d === 'bool' ? 0 : d === 'int32' ? 1 : 2;
 }
-
 
 /** The dtype an op on these operands computes in, as torch.result_type. */
 export function resultType(...operands: readonly TensorLike[]): DType {
@@ -42,7 +50,8 @@ export function resultType(...operands: readonly TensorLike[]): DType {
   }
   let r = dimmed ?? zeroDim ?? scalar ?? 'float32';
   for (const lower of [zeroDim, scalar]) {
-    if (lower !== null && category(lower) > category(r)) r = lower === 'int32' ? 'int32' : lower === 'bool' ? 'bool' : (r === 'float64' ? r : lower);
+    if (lower !== null && category(lower) > category(r))
+      r = lower === 'int32' ? 'int32' : lower === 'bool' ? 'bool' : r === 'float64' ? r : lower;
   }
   return r;
 }
@@ -91,15 +100,21 @@ function activation(fn: Activation, x: Tensor, attrs: ActivationAttrs, name: str
 }
 
 /** max(x, 0). */
-export function relu(x: Tensor): Tensor { return activation('relu', x, DEFAULT_ACT, 'Relu'); }
+export function relu(x: Tensor): Tensor {
+  return activation('relu', x, DEFAULT_ACT, 'Relu');
+}
 /** x for x > 0, else negativeSlope * x. */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   return activation('leaky_relu', x, { ...DEFAULT_ACT, alpha: negativeSlope }, 'LeakyRelu');
 }
 /** 1 / (1 + e^-x). */
-export function sigmoid(x: Tensor): Tensor { return activation('sigmoid', x, DEFAULT_ACT, 'Sigmoid'); }
+export function sigmoid(x: Tensor): Tensor {
+  return activation('sigmoid', x, DEFAULT_ACT, 'Sigmoid');
+}
 /** tanh(x). */
-export function tanh(x: Tensor): Tensor { return activation('tanh', x, DEFAULT_ACT, 'Tanh'); }
+export function tanh(x: Tensor): Tensor {
+  return activation('tanh', x, DEFAULT_ACT, 'Tanh');
+}
 
 /** x·Φ(x), exact or with the tanh approximation. */
 export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
@@ -108,13 +123,22 @@ export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
     : activation('gelu', x, DEFAULT_ACT, 'Gelu');
 }
 /** x·sigmoid(x). */
-export function silu(x: Tensor): Tensor { return activation('silu', x, DEFAULT_ACT, 'Silu'); }
+export function silu(x: Tensor): Tensor {
+  return activation('silu', x, DEFAULT_ACT, 'Silu');
+}
 /** log(1 + e^(βx))/β, and x where βx > threshold. */
 export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
-  return activation('softplus', x, { ...DEFAULT_ACT, beta: options.beta ?? 1, threshold: options.threshold ?? 20 }, 'Softplus');
+  return activation(
+    'softplus',
+    x,
+    { ...DEFAULT_ACT, beta: options.beta ?? 1, threshold: options.threshold ?? 20 },
+    'Softplus',
+  );
 }
 /** x for x > 0, else alpha·(e^x − 1). */
-export function elu(x: Tensor, alpha = 1): Tensor { return activation('elu', x, { ...DEFAULT_ACT, alpha }, 'Elu'); }
+export function elu(x: Tensor, alpha = 1): Tensor {
+  return activation('elu', x, { ...DEFAULT_ACT, alpha }, 'Elu');
+}
 
 /** −x. */
 export function neg(x: Tensor): Tensor {
@@ -281,7 +305,9 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
   const out = binary('pow', ta, tb, dtype);
   return record(out, 'Pow', [ta, tb], (g) => [
     wants(ta) ? sumTo(mul(g, mul(tb, pow(ta, sub(tb, 1)))), ta.shape) : null,
-    wants(tb) ? sumTo(where(eq(ta, 0), where(ge(tb, 0), 0, mul(g, mul(out, log(ta)))), mul(g, mul(out, log(ta)))), tb.shape) : null,
+    wants(tb)
+      ? sumTo(where(eq(ta, 0), where(ge(tb, 0), 0, mul(g, mul(out, log(ta)))), mul(g, mul(out, log(ta)))), tb.shape)
+      : null,
   ]);
 }
 
@@ -329,17 +355,29 @@ export function compare(op: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge', a: TensorLi
 }
 
 /** a == b. */
-export function eq(a: TensorLike, b: TensorLike): Tensor { return compare('eq', a, b); }
+export function eq(a: TensorLike, b: TensorLike): Tensor {
+  return compare('eq', a, b);
+}
 /** a != b. */
-export function ne(a: TensorLike, b: TensorLike): Tensor { return compare('ne', a, b); }
+export function ne(a: TensorLike, b: TensorLike): Tensor {
+  return compare('ne', a, b);
+}
 /** a < b. */
-export function lt(a: TensorLike, b: TensorLike): Tensor { return compare('lt', a, b); }
+export function lt(a: TensorLike, b: TensorLike): Tensor {
+  return compare('lt', a, b);
+}
 /** a <= b. */
-export function le(a: TensorLike, b: TensorLike): Tensor { return compare('le', a, b); }
+export function le(a: TensorLike, b: TensorLike): Tensor {
+  return compare('le', a, b);
+}
 /** a > b. */
-export function gt(a: TensorLike, b: TensorLike): Tensor { return compare('gt', a, b); }
+export function gt(a: TensorLike, b: TensorLike): Tensor {
+  return compare('gt', a, b);
+}
 /** a >= b. */
-export function ge(a: TensorLike, b: TensorLike): Tensor { return compare('ge', a, b); }
+export function ge(a: TensorLike, b: TensorLike): Tensor {
+  return compare('ge', a, b);
+}
 
 /**
  * `cond ? a : b` elementwise, broadcasting all three, as torch.where.
@@ -355,9 +393,14 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const tb = asTensor(b, like, dtype);
   sameBackend('where', [cond, ta, tb]);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
-  const out = runOp('where', cond.backend, dtype, shape, [
-    broadcastView('where', cond, shape), broadcastView('where', ta, shape), broadcastView('where', tb, shape),
-  ], {});
+  const out = runOp(
+    'where',
+    cond.backend,
+    dtype,
+    shape,
+    [broadcastView('where', cond, shape), broadcastView('where', ta, shape), broadcastView('where', tb, shape)],
+    {},
+  );
   if (!isFloating(dtype)) return out;
   return record(out, 'Where', [ta, tb], (g) => [
     wants(ta) ? sumTo(where(cond, g, 0), ta.shape) : null,

@@ -17,7 +17,8 @@ type Formatter = (v: number) => string;
 function floatFormatter(values: readonly number[]): Formatter {
   const finite = values.filter((v) => Number.isFinite(v));
   if (finite.length === 0) return (v) => String(v).replace('Infinity', 'inf').replace('NaN', 'nan');
-  const special = (v: number): string | null => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : null);
+  const special = (v: number): string | null =>
+    Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : null;
   if (finite.every((v) => Number.isInteger(v))) {
     const max = Math.max(...finite.map(Math.abs));
     // torch's int_mode also goes scientific when the nonzero magnitudes span more than
@@ -40,21 +41,35 @@ function floatFormatter(values: readonly number[]): Formatter {
  * (like `requires_grad=True`) follow the dtype, as in torch/_tensor_str.py's _str_intern.
  * @example formatTensor(new Float32Array([1, 2]), [2], 'float32', []) // 'tensor([1., 2.])'
  */
-export function formatTensor(data: StorageArray, shape: readonly number[], dtype: DType, suffixes: readonly string[]): string {
+export function formatTensor(
+  data: StorageArray,
+  shape: readonly number[],
+  dtype: DType,
+  suffixes: readonly string[],
+): string {
   const numel = numelOf(shape);
   const summarize = numel > SUMMARIZE_OVER;
   const strides: number[] = [];
   let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { strides[i] = acc; acc *= shape[i]!; }
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = acc;
+    acc *= shape[i]!;
+  }
   const shown: number[] = [];
   const visit = (dim: number, offset: number): void => {
-    if (dim === shape.length) { shown.push(data[offset]!); return; }
+    if (dim === shape.length) {
+      shown.push(data[offset]!);
+      return;
+    }
     for (const i of indices(shape[dim]!, summarize)) if (i >= 0) visit(dim + 1, offset + i * strides[dim]!);
   };
   if (numel > 0) visit(0, 0);
-  const fmt: Formatter = dtype === 'bool' ? (v) => (v !== 0 ? 'True' : 'False')
-    : dtype === 'int32' ? (v) => String(v)
-    : floatFormatter(shown);
+  const fmt: Formatter =
+    dtype === 'bool'
+      ? (v) => (v !== 0 ? 'True' : 'False')
+      : dtype === 'int32'
+        ? (v) => String(v)
+        : floatFormatter(shown);
   const width = Math.max(0, ...shown.map((v) => fmt(v).length));
   const cell = (v: number): string => fmt(v).padStart(width);
   const all: string[] = [];
@@ -77,8 +92,11 @@ const LINE_WIDTH = 80;
  * 80 columns (`elements_per_line`), and a summarised last dim shows ` ...`.
  */
 function render(
-  shape: readonly number[], strides: readonly number[], summarize: boolean,
-  cell: (dim: number, offset: number) => string, width: number,
+  shape: readonly number[],
+  strides: readonly number[],
+  summarize: boolean,
+  cell: (dim: number, offset: number) => string,
+  width: number,
 ): string {
   const go = (dim: number, offset: number, indent: number): string => {
     const n = shape[dim]!;
@@ -89,7 +107,9 @@ function render(
       for (let i = 0; i < items.length; i += perLine) lines.push(items.slice(i, i + perLine).join(', '));
       return `[${lines.join(',\n' + ' '.repeat(indent + 1))}]`;
     }
-    const parts = indices(n, summarize).map((i) => (i < 0 ? '...' : go(dim + 1, offset + i * strides[dim]!, indent + 1)));
+    const parts = indices(n, summarize).map((i) =>
+      i < 0 ? '...' : go(dim + 1, offset + i * strides[dim]!, indent + 1),
+    );
     const sep = ',' + '\n'.repeat(shape.length - dim - 1) + ' '.repeat(indent + 1);
     return `[${parts.join(sep)}]`;
   };

@@ -10,9 +10,24 @@
  */
 export { Tensor } from './methods.ts';
 export {
-  arrayFrom, backendOr, broadcastView, checkInPlace, record, runOp, sameBackend, scalarDType, scalarLike, sumTo,
-  type BackwardOptions, type GeluOptions, type Scalar, type SoftplusOptions, type TensorLike, type TensorOpMethods,
-  type ValuesIndices, type VarOptions,
+  arrayFrom,
+  backendOr,
+  broadcastView,
+  checkInPlace,
+  record,
+  runOp,
+  sameBackend,
+  scalarDType,
+  scalarLike,
+  sumTo,
+  type BackwardOptions,
+  type GeluOptions,
+  type Scalar,
+  type SoftplusOptions,
+  type TensorLike,
+  type TensorOpMethods,
+  type ValuesIndices,
+  type VarOptions,
 } from './tensor.ts';
 export * from './elementwise.ts';
 export * from './indexing.ts';
@@ -22,5 +37,9 @@ export * from './conv.ts';
 export * from './creation.ts';
 export { formatTensor } from './format.ts';
 export {
-  autocastDType, autocastPrecision, castTo16, withAutocastDType, type AutocastDType,
+  autocastDType,
+  autocastPrecision,
+  castTo16,
+  withAutocastDType,
+  type AutocastDType,
 } from './autocast-mode.ts';

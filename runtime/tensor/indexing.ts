@@ -16,17 +16,27 @@ function checkIndex(op: string, index: Tensor): void {
 
 /** scatter_add into a copy of `base`, outside the graph. */
 export function scatterAddRaw(base: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  return runOp('scatter_add', base.backend, base.dtype, base.shape,
-    [base.contiguous().view_(), index.contiguous().view_(), src.contiguous().view_()], { axis: dim });
+  return runOp(
+    'scatter_add',
+    base.backend,
+    base.dtype,
+    base.shape,
+    [base.contiguous().view_(), index.contiguous().view_(), src.contiguous().view_()],
+    { axis: dim },
+  );
 }
 
 function checkGatherShapes(op: string, x: Tensor, d: number, index: Tensor): void {
   if (index.dim() !== x.dim()) {
-    throw new ShapeError(`${op}: index must have the input's rank; expected rank ${x.dim()}, got ${shapeString(index.shape)}`);
+    throw new ShapeError(
+      `${op}: index must have the input's rank; expected rank ${x.dim()}, got ${shapeString(index.shape)}`,
+    );
   }
   for (let i = 0; i < x.dim(); i++) {
     if (i !== d && index.shape[i]! > x.shape[i]!) {
-      throw new ShapeError(`${op}: index is larger than the input at dim ${i}; expected index.size(${i}) <= ${x.shape[i]}, got ${shapeString(index.shape)} for input ${shapeString(x.shape)}`);
+      throw new ShapeError(
+        `${op}: index is larger than the input at dim ${i}; expected index.size(${i}) <= ${x.shape[i]}, got ${shapeString(index.shape)} for input ${shapeString(x.shape)}`,
+      );
     }
   }
 }
@@ -41,7 +51,9 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkDType('gather', x.dtype, ['float32', 'float64', 'int32']);
   const d = normalizeDim('gather', dim, x.dim());
   checkGatherShapes('gather', x, d, index);
-  const out = runOp('gather', x.backend, x.dtype, index.shape, [x.contiguous().view_(), index.contiguous().view_()], { axis: d });
+  const out = runOp('gather', x.backend, x.dtype, index.shape, [x.contiguous().view_(), index.contiguous().view_()], {
+    axis: d,
+  });
   const inShape = x.shape;
   return record(out, 'Gather', [x], (g) => [scatterAddRaw(ew.zerosOn(g.backend, inShape, g.dtype), d, index, g)]);
 }
@@ -54,7 +66,9 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   checkIndex('scatterAdd', index);
   const d = normalizeDim('scatterAdd', dim, x.dim());
   if (src.shape.length !== index.shape.length || src.shape.some((s, i) => s !== index.shape[i])) {
-    throw new ShapeError(`scatterAdd: src and index shapes differ; expected ${shapeString(index.shape)}, got ${shapeString(src.shape)}`);
+    throw new ShapeError(
+      `scatterAdd: src and index shapes differ; expected ${shapeString(index.shape)}, got ${shapeString(src.shape)}`,
+    );
   }
   checkGatherShapes('scatterAdd', x, d, index);
   const s = ew.cast(src, x.dtype);
@@ -86,10 +100,14 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const inner = x.shape.slice(d + 1).reduce((a, b) => a * b, 1);
   const x3 = x.reshape([outer, n, inner]);
   const idx3 = noGrad(() => index.contiguous().reshape([1, len, 1]).expand([outer, len, inner]));
-  const out3 = runOp('gather', x.backend, x.dtype, [outer, len, inner], [x3.contiguous().view_(), idx3.view_()], { axis: 1 });
+  const out3 = runOp('gather', x.backend, x.dtype, [outer, len, inner], [x3.contiguous().view_(), idx3.view_()], {
+    axis: 1,
+  });
   const shape3 = x3.shape;
   // The backward materialises the index (scatter_add takes a contiguous one) only when it runs.
-  const out = record(out3, 'IndexSelect', [x3], (g) => [scatterAddRaw(ew.zerosOn(g.backend, shape3, g.dtype), 1, idx3, g)]);
+  const out = record(out3, 'IndexSelect', [x3], (g) => [
+    scatterAddRaw(ew.zerosOn(g.backend, shape3, g.dtype), 1, idx3, g),
+  ]);
   return out.reshape(x.shape.map((s, i) => (i === d ? len : s)));
 }
 
@@ -99,16 +117,20 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
  */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const first = tensors[0];
-  if (first === undefined) throw new ValueError('cat: expected a non-empty list of tensors; expected at least 1, got 0');
+  if (first === undefined)
+    throw new ValueError('cat: expected a non-empty list of tensors; expected at least 1, got 0');
   const backend = sameBackend('cat', tensors);
   const rank = first.dim();
-  if (rank === 0) throw new ShapeError('cat: zero-dimensional tensors cannot be concatenated; expected rank >= 1, got []');
+  if (rank === 0)
+    throw new ShapeError('cat: zero-dimensional tensors cannot be concatenated; expected rank >= 1, got []');
   const d = normalizeDim('cat', dim, rank);
   let dtype = first.dtype;
   let total = 0;
   for (const t of tensors) {
     if (t.dim() !== rank || t.shape.some((s, i) => i !== d && s !== first.shape[i])) {
-      throw new ShapeError(`cat: sizes must match except in dim ${d}; expected ${shapeString(first.shape)}, got ${shapeString(t.shape)}`);
+      throw new ShapeError(
+        `cat: sizes must match except in dim ${d}; expected ${shapeString(first.shape)}, got ${shapeString(t.shape)}`,
+      );
     }
     dtype = promoteTypes(dtype, t.dtype);
     total += t.shape[d]!;
@@ -128,21 +150,32 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!isFloating(dtype)) return out;
   const starts: number[] = [];
   let acc = 0;
-  for (const t of parts) { starts.push(acc); acc += t.shape[d]!; }
-  return record(out, 'Cat', parts, (g) => parts.map((t, i) => (t.requiresGrad ? g.narrow(d, starts[i]!, t.shape[d]!) : null)));
+  for (const t of parts) {
+    starts.push(acc);
+    acc += t.shape[d]!;
+  }
+  return record(out, 'Cat', parts, (g) =>
+    parts.map((t, i) => (t.requiresGrad ? g.narrow(d, starts[i]!, t.shape[d]!) : null)),
+  );
 }
 
 /** Joins tensors of equal shape along a new dim, as torch.stack. */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   const first = tensors[0];
-  if (first === undefined) throw new ValueError('stack: expected a non-empty list of tensors; expected at least 1, got 0');
+  if (first === undefined)
+    throw new ValueError('stack: expected a non-empty list of tensors; expected at least 1, got 0');
   for (const t of tensors) {
     if (t.dim() !== first.dim() || t.shape.some((s, i) => s !== first.shape[i])) {
-      throw new ShapeError(`stack: every tensor must have the same shape; expected ${shapeString(first.shape)}, got ${shapeString(t.shape)}`);
+      throw new ShapeError(
+        `stack: every tensor must have the same shape; expected ${shapeString(first.shape)}, got ${shapeString(t.shape)}`,
+      );
     }
   }
   const d = normalizeDim('stack', dim, first.dim() + 1);
-  return cat(tensors.map((t) => t.unsqueeze(d)), d);
+  return cat(
+    tensors.map((t) => t.unsqueeze(d)),
+    d,
+  );
 }
 
 /**
@@ -157,15 +190,30 @@ export function oneHot(index: Tensor, numClasses = -1): Tensor {
     const values = index.dataSync();
     let lo = Infinity;
     let hi = -Infinity;
-    for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    for (const v of values) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
     if (lo < 0) throw new IndexError(`oneHot: class values must be non-negative; expected >= 0, got ${lo}`);
     if (n < 0) n = hi + 1;
-    else if (hi >= n) throw new IndexError(`oneHot: class values must be smaller than numClasses; expected < ${n}, got ${hi}`);
+    else if (hi >= n)
+      throw new IndexError(`oneHot: class values must be smaller than numClasses; expected < ${n}, got ${hi}`);
   }
   if (n < 0) {
-    if (!canRead) throw new ValueError(`oneHot: numClasses is required on backend '${index.backend.name}'; expected numClasses >= 0, got ${numClasses}`);
+    if (!canRead)
+      throw new ValueError(
+        `oneHot: numClasses is required on backend '${index.backend.name}'; expected numClasses >= 0, got ${numClasses}`,
+      );
     n = 0;
   }
-  const classes = Tensor.fromArray(index.backend, 'int32', [n], arrayFrom('int32', Array.from({ length: n }, (_, i) => i)));
+  const classes = Tensor.fromArray(
+    index.backend,
+    'int32',
+    [n],
+    arrayFrom(
+      'int32',
+      Array.from({ length: n }, (_, i) => i),
+    ),
+  );
   return ew.cast(ew.eq(index.unsqueeze(-1), classes), 'int32');
 }

@@ -26,7 +26,8 @@ function matrixView(t: Tensor, batch: readonly number[]): { view: TensorView; te
   const sc = expanded.strides[full.length - 1]!;
   const rowMajor = (c === 1 || sc === 1) && (r === 1 || sr === c);
   const transposed = !rowMajor && (r === 1 || sr === 1) && (c === 1 || sc === r);
-  const bStrides = batch.length === 0 ? [0] : viewStrides(batch, expanded.strides.slice(0, batch.length), [numelOf(batch)]);
+  const bStrides =
+    batch.length === 0 ? [0] : viewStrides(batch, expanded.strides.slice(0, batch.length), [numelOf(batch)]);
   if ((rowMajor || transposed) && bStrides !== null) {
     const b = numelOf(batch);
     const bs = b <= 1 ? 0 : bStrides[0]!;
@@ -44,12 +45,18 @@ function matmulNd(a: Tensor, b: Tensor, attrs: MatmulAttrs = {}): Tensor {
   const k = a.shape[a.dim() - 1]!;
   const n = b.shape[b.dim() - 1]!;
   if (b.shape[b.dim() - 2] !== k) {
-    throw new ShapeError(`matmul: inner dimensions differ; expected a[-1] == b[-2], got ${shapeString(a.shape)} @ ${shapeString(b.shape)}`);
+    throw new ShapeError(
+      `matmul: inner dimensions differ; expected a[-1] == b[-2], got ${shapeString(a.shape)} @ ${shapeString(b.shape)}`,
+    );
   }
   const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const va = matrixView(a, batch);
   const vb = matrixView(b, batch);
-  const out = runOp('matmul', a.backend, a.dtype, [numelOf(batch), m, n], [va.view, vb.view], attrs).view([...batch, m, n]);
+  const out = runOp('matmul', a.backend, a.dtype, [numelOf(batch), m, n], [va.view, vb.view], attrs).view([
+    ...batch,
+    m,
+    n,
+  ]);
   va.temp?.dispose();
   vb.temp?.dispose();
   return record(out, 'Mm', [a, b], (g) => [
@@ -83,7 +90,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 function matmulRanked(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor {
   if (a.dim() === 0 || b.dim() === 0) {
-    throw new ShapeError(`matmul: both arguments need at least 1 dim; expected rank >= 1, got ${shapeString(a.shape)} @ ${shapeString(b.shape)}`);
+    throw new ShapeError(
+      `matmul: both arguments need at least 1 dim; expected rank >= 1, got ${shapeString(a.shape)} @ ${shapeString(b.shape)}`,
+    );
   }
   const a2 = a.dim() === 1 ? a.unsqueeze(0) : a;
   const b2 = b.dim() === 1 ? b.unsqueeze(1) : b;
@@ -105,7 +114,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   }
   const [nOut, k] = weight.shape as [number, number];
   if (x.dim() === 0 || x.shape[x.dim() - 1] !== k) {
-    throw new ShapeError(`linear: input features differ from the weight's; expected x[-1] == ${k}, got ${shapeString(x.shape)} with weight ${shapeString(weight.shape)}`);
+    throw new ShapeError(
+      `linear: input features differ from the weight's; expected x[-1] == ${k}, got ${shapeString(x.shape)} with weight ${shapeString(weight.shape)}`,
+    );
   }
   if (bias !== null && (bias.dim() !== 1 || bias.shape[0] !== nOut)) {
     throw new ShapeError(`linear: bias must be [out]; expected [${nOut}], got ${shapeString(bias.shape)}`);
@@ -134,7 +145,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const rec = record(out2, 'Linear', parents, (g) => [
     x2.requiresGrad ? matmulNd(g, w, attrs) : null,
     w.requiresGrad ? matmulNd(g.t(), x2, attrs) : null,
-    bb !== null && bb.requiresGrad ? g.sum(0) : null,
+    bb?.requiresGrad ? g.sum(0) : null,
   ]);
   const y = rec.view([...x.shape.slice(0, -1), nOut]);
   return precision === null ? y : castTo16(y, precision);

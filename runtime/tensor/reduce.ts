@@ -11,7 +11,7 @@ import { ShapeError } from '../errors.ts';
 import * as ew from './elementwise.ts';
 import type { ReduceOp } from '../ops.ts';
 import { normalizeDim, numelOf, shapeString } from '../shape.ts';
-import { Tensor, record, runOp, type ValuesIndices, type VarOptions } from './tensor.ts';
+import { type Tensor, record, runOp, type ValuesIndices, type VarOptions } from './tensor.ts';
 
 export type { VarOptions };
 import { scatterAddRaw } from './indexing.ts';
@@ -43,7 +43,9 @@ function reduceRaw(op: ReduceOp, x: Tensor, dims: readonly number[], dtype: DTyp
     const axis = dims[i]!;
     const shape = [...cur.shape];
     shape[axis] = 1;
-    const next = runOp(op, cur.backend, op === 'argmax' || op === 'argmin' ? 'int32' : dtype, shape, [cur.view_()], { axis });
+    const next = runOp(op, cur.backend, op === 'argmax' || op === 'argmin' ? 'int32' : dtype, shape, [cur.view_()], {
+      axis,
+    });
     if (cur !== x) cur.dispose();
     cur = next;
   }
@@ -58,7 +60,9 @@ function finish(r: Tensor, x: Tensor, dims: readonly number[], keepdim: boolean)
 function checkNonEmpty(op: string, x: Tensor, dims: readonly number[]): void {
   for (const d of dims) {
     if (x.shape[d] === 0) {
-      throw new ShapeError(`${op}: cannot reduce over a zero-size dim; expected size > 0 at dim ${d}, got shape ${shapeString(x.shape)}`);
+      throw new ShapeError(
+        `${op}: cannot reduce over a zero-size dim; expected size > 0 at dim ${d}, got shape ${shapeString(x.shape)}`,
+      );
     }
   }
 }
@@ -70,7 +74,12 @@ function checkNonEmpty(op: string, x: Tensor, dims: readonly number[]): void {
 export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   const dims = reduceDims('sum', x, dim);
   const src = x.dtype === 'bool' ? ew.cast(x, 'int32') : x;
-  const r = finish(noGrad(() => reduceRaw('sum', src, dims, src.dtype)), x, dims, keepdim);
+  const r = finish(
+    noGrad(() => reduceRaw('sum', src, dims, src.dtype)),
+    x,
+    dims,
+    keepdim,
+  );
   const kept = keptShape(x.shape, dims);
   const inShape = x.shape;
   return record(r, 'Sum', [x], (g) => [g.reshape(x.dim() === 0 ? [] : kept).expand(inShape)]);
@@ -97,10 +106,17 @@ export function amin(x: Tensor): Tensor {
 function extremeAll(op: 'max' | 'min', x: Tensor): Tensor {
   const dims = x.shape.map((_, i) => i);
   if (x.numel() === 0) {
-    throw new ShapeError(`${op}: cannot reduce an empty tensor; expected at least 1 element, got shape ${shapeString(x.shape)}`);
+    throw new ShapeError(
+      `${op}: cannot reduce an empty tensor; expected at least 1 element, got shape ${shapeString(x.shape)}`,
+    );
   }
   checkDType(op, x.dtype, ['float32', 'float64', 'int32']);
-  const r = finish(noGrad(() => reduceRaw(op, x, dims, x.dtype)), x, dims, false);
+  const r = finish(
+    noGrad(() => reduceRaw(op, x, dims, x.dtype)),
+    x,
+    dims,
+    false,
+  );
   return record(r, op === 'max' ? 'Max' : 'Min', [x], (g) => {
     const mask = ew.eq(x, r);
     const count = sum(mask);
@@ -140,7 +156,12 @@ export function argExtreme(op: 'argmax' | 'argmin', x: Tensor, dim: number | und
   const d = normalizeDim(op, dim, x.dim());
   const dims = x.dim() === 0 ? [] : [d];
   checkNonEmpty(op, x, dims);
-  return finish(noGrad(() => reduceRaw(op, x, dims, 'int32')), x, dims, keepdim);
+  return finish(
+    noGrad(() => reduceRaw(op, x, dims, 'int32')),
+    x,
+    dims,
+    keepdim,
+  );
 }
 
 /** Options of `var` and `std`. */
@@ -194,4 +215,3 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   if (x.numel() === 0) return x.clone();
   return ew.sub(x, logSumExp(x, x.dim() === 0 ? [] : [d], true));
 }
-

@@ -14,7 +14,14 @@ import { AutogradError, BackendError, DisposedError, IndexError, ShapeError, Val
 import { keep, tidy, track } from '../memory.ts';
 import type { OpAttrs, OpName } from '../ops.ts';
 import {
-  contiguousStrides, inferShape, isContiguous, normalizeDim, numelOf, shapeString, viewStrides, type Shape,
+  contiguousStrides,
+  inferShape,
+  isContiguous,
+  normalizeDim,
+  numelOf,
+  shapeString,
+  viewStrides,
+  type Shape,
 } from '../shape.ts';
 import { formatTensor } from './format.ts';
 
@@ -224,7 +231,9 @@ export class Tensor {
   static empty(backend: Backend, dtype: DType, shape: Shape, options?: AllocOptions): Tensor {
     const n = numelOf(shape);
     if (n > MAX_NUMEL) {
-      throw new ShapeError(`tensor: too many elements; expected at most ${MAX_NUMEL} (the largest typed array), got ${n} for shape ${shapeString(shape)}`);
+      throw new ShapeError(
+        `tensor: too many elements; expected at most ${MAX_NUMEL} (the largest typed array), got ${n} for shape ${shapeString(shape)}`,
+      );
     }
     const buffer = backend.alloc(dtype, Math.max(n, 1), options);
     return new Tensor(new Storage(backend, buffer), [...shape], contiguousStrides(shape), 0, dtype);
@@ -260,10 +269,18 @@ export class Tensor {
   /** @internal The backend's view of this tensor; throws after dispose. */
   view_(): TensorView {
     if (this.#disposed) {
-      throw new DisposedError(`tensor: used after dispose; expected a live tensor, got a disposed tensor of shape ${shapeString(this.shape)}`);
+      throw new DisposedError(
+        `tensor: used after dispose; expected a live tensor, got a disposed tensor of shape ${shapeString(this.shape)}`,
+      );
     }
     // shape, strides, offset and storage never change, so one view object serves every op
-    return (this.#view ??= { buffer: this.#storage.buffer, dtype: this.dtype, shape: this.shape, strides: this.strides, offset: this.offset });
+    return (this.#view ??= {
+      buffer: this.#storage.buffer,
+      dtype: this.dtype,
+      shape: this.shape,
+      strides: this.strides,
+      offset: this.offset,
+    });
   }
 
   /** @internal A tensor sharing this one's buffer with other shape/strides/offset. */
@@ -327,7 +344,9 @@ export class Tensor {
   /** As `data()`, synchronously; only on backends with synchronous readback. */
   dataSync(): StorageArray {
     if (!this.backend.capabilities.syncReadback) {
-      throw new BackendError(`dataSync: backend '${this.backend.name}' reads back asynchronously; expected await t.data(), got dataSync()`);
+      throw new BackendError(
+        `dataSync: backend '${this.backend.name}' reads back asynchronously; expected await t.data(), got dataSync()`,
+      );
     }
     const c = this.isContiguous() ? this : noGrad(() => this.contiguous());
     const out = c.backend.readSync(c.view_().buffer, c.offset, this.numel());
@@ -338,7 +357,9 @@ export class Tensor {
   /** The value of a one-element tensor, as torch's `.item()`. */
   async item(): Promise<number> {
     if (this.numel() !== 1) {
-      throw new ShapeError(`item: a tensor with ${this.numel()} elements cannot be converted to a number; expected 1 element, got shape ${shapeString(this.shape)}`);
+      throw new ShapeError(
+        `item: a tensor with ${this.numel()} elements cannot be converted to a number; expected 1 element, got shape ${shapeString(this.shape)}`,
+      );
     }
     return (await this.data())[0]!;
   }
@@ -351,7 +372,8 @@ export class Tensor {
   /** A printable form like PyTorch's, e.g. `tensor([1., 2.])`; needs synchronous readback. */
   toString(): string {
     if (this.#disposed) return `tensor(<disposed>, shape=${shapeString(this.shape)})`;
-    if (!this.backend.capabilities.syncReadback) return `tensor(<on ${this.backend.name}>, shape=${shapeString(this.shape)}, dtype=${this.dtype})`;
+    if (!this.backend.capabilities.syncReadback)
+      return `tensor(<on ${this.backend.name}>, shape=${shapeString(this.shape)}, dtype=${this.dtype})`;
     return formatTensor(this.dataSync(), this.shape, this.dtype, this.suffix());
   }
 
@@ -372,10 +394,14 @@ export class Tensor {
   /** Marks a leaf as requiring gradients, in place; returns this. */
   requiresGrad_(requiresGrad = true): this {
     if (this.gradFn !== null && !requiresGrad) {
-      throw new AutogradError('requiresGrad_: cannot turn off gradients of a non-leaf; expected a leaf tensor, got one made by an op (use detach())');
+      throw new AutogradError(
+        'requiresGrad_: cannot turn off gradients of a non-leaf; expected a leaf tensor, got one made by an op (use detach())',
+      );
     }
     if (requiresGrad && this.dtype !== 'float32' && this.dtype !== 'float64') {
-      throw new AutogradError(`requiresGrad_: only floating-point tensors can require gradients; expected float32 or float64, got ${this.dtype}`);
+      throw new AutogradError(
+        `requiresGrad_: only floating-point tensors can require gradients; expected float32 or float64, got ${this.dtype}`,
+      );
     }
     this.requiresGrad = requiresGrad;
     return this;
@@ -393,17 +419,23 @@ export class Tensor {
   backward(gradient?: Tensor, options: BackwardOptions = {}): void {
     this.view_();
     if (!this.requiresGrad) {
-      throw new AutogradError('backward: tensor does not require grad and has no grad_fn; expected a tensor computed from one with requiresGrad, got a constant');
+      throw new AutogradError(
+        'backward: tensor does not require grad and has no grad_fn; expected a tensor computed from one with requiresGrad, got a constant',
+      );
     }
     let seed: Tensor;
     if (gradient === undefined) {
       if (this.numel() !== 1) {
-        throw new AutogradError(`backward: grad can be implicitly created only for scalar outputs; expected a tensor of 1 element, got shape ${shapeString(this.shape)}`);
+        throw new AutogradError(
+          `backward: grad can be implicitly created only for scalar outputs; expected a tensor of 1 element, got shape ${shapeString(this.shape)}`,
+        );
       }
       seed = noGrad(() => runOp('fill', this.backend, this.dtype, this.shape, [], { value: 1 }));
     } else {
       if (gradient.shape.length !== this.shape.length || gradient.shape.some((s, i) => s !== this.shape[i])) {
-        throw new ShapeError(`backward: gradient has the wrong shape; expected ${shapeString(this.shape)}, got ${shapeString(gradient.shape)}`);
+        throw new ShapeError(
+          `backward: gradient has the wrong shape; expected ${shapeString(this.shape)}, got ${shapeString(gradient.shape)}`,
+        );
       }
       // cast makes a new contiguous tensor; copy only when no cast is needed.
       seed = noGrad(() => (gradient.dtype === this.dtype ? gradient.contiguousCopy() : gradient.to(this.dtype)));
@@ -422,7 +454,9 @@ export class Tensor {
     const target = inferShape('view', flattenArgs(shape), this.numel());
     const strides = viewStrides(this.shape, this.strides, target);
     if (strides === null) {
-      throw new ShapeError(`view: size is not compatible with the input's strides; expected a contiguous input or a compatible shape, got ${shapeString(this.shape)} -> ${shapeString(target)} (use reshape)`);
+      throw new ShapeError(
+        `view: size is not compatible with the input's strides; expected a contiguous input or a compatible shape, got ${shapeString(this.shape)} -> ${shapeString(target)} (use reshape)`,
+      );
     }
     return this.reshapeAlias(target, strides);
   }
@@ -445,11 +479,19 @@ export class Tensor {
   permute(...dims: number[] | [readonly number[]]): Tensor {
     const order = flattenArgs(dims).map((d) => normalizeDim('permute', d, this.dim()));
     if (order.length !== this.dim() || new Set(order).size !== order.length) {
-      throw new ShapeError(`permute: dims must be a permutation; expected ${this.dim()} distinct dims, got [${flattenArgs(dims).join(',')}]`);
+      throw new ShapeError(
+        `permute: dims must be a permutation; expected ${this.dim()} distinct dims, got [${flattenArgs(dims).join(',')}]`,
+      );
     }
-    const out = this.alias(order.map((d) => this.shape[d]!), order.map((d) => this.strides[d]!), this.offset);
+    const out = this.alias(
+      order.map((d) => this.shape[d]!),
+      order.map((d) => this.strides[d]!),
+      this.offset,
+    );
     const inverse = new Array<number>(order.length);
-    order.forEach((d, i) => { inverse[d] = i; });
+    order.forEach((d, i) => {
+      inverse[d] = i;
+    });
     return record(out, 'Permute', [this], (g) => [g.permute(inverse)]);
   }
 
@@ -466,7 +508,9 @@ export class Tensor {
   /** Transpose of a tensor of at most 2 dims, as torch's `.t()`. */
   t(): Tensor {
     if (this.dim() > 2) {
-      throw new ShapeError(`t: expects a tensor with <= 2 dimensions; expected rank <= 2, got ${shapeString(this.shape)}`);
+      throw new ShapeError(
+        `t: expects a tensor with <= 2 dimensions; expected rank <= 2, got ${shapeString(this.shape)}`,
+      );
     }
     return this.dim() < 2 ? this.detachedAliasWithGrad() : this.transpose(0, 1);
   }
@@ -485,7 +529,9 @@ export class Tensor {
     const size = this.shape[d]!;
     const s = start < 0 ? start + size : start;
     if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > size) {
-      throw new IndexError(`narrow: range out of bounds; expected 0 <= start and start + length <= ${size}, got start ${start}, length ${length}`);
+      throw new IndexError(
+        `narrow: range out of bounds; expected 0 <= start and start + length <= ${size}, got start ${start}, length ${length}`,
+      );
     }
     return this.slice(d, s, s + length);
   }
@@ -537,7 +583,9 @@ export class Tensor {
   expand(...shape: number[] | [readonly number[]]): Tensor {
     const target = flattenArgs(shape);
     if (target.length < this.dim()) {
-      throw new ShapeError(`expand: the number of sizes must be >= the tensor's rank; expected at least ${this.dim()}, got ${shapeString(target)}`);
+      throw new ShapeError(
+        `expand: the number of sizes must be >= the tensor's rank; expected at least ${this.dim()}, got ${shapeString(target)}`,
+      );
     }
     const lead = target.length - this.dim();
     const outShape: number[] = [];
@@ -545,7 +593,10 @@ export class Tensor {
     for (let i = 0; i < target.length; i++) {
       const want = target[i]!;
       if (i < lead) {
-        if (want < 0) throw new ShapeError(`expand: -1 is not allowed for a new leading dim; expected a size, got ${shapeString(target)}`);
+        if (want < 0)
+          throw new ShapeError(
+            `expand: -1 is not allowed for a new leading dim; expected a size, got ${shapeString(target)}`,
+          );
         outShape.push(want);
         outStrides.push(0);
         continue;
@@ -558,7 +609,9 @@ export class Tensor {
         outShape.push(want);
         outStrides.push(0);
       } else {
-        throw new ShapeError(`expand: the expanded size must match the existing size at non-singleton dim ${i}; expected ${have} or from 1, got ${shapeString(this.shape)} -> ${shapeString(target)}`);
+        throw new ShapeError(
+          `expand: the expanded size must match the existing size at non-singleton dim ${i}; expected ${have} or from 1, got ${shapeString(this.shape)} -> ${shapeString(target)}`,
+        );
       }
     }
     const out = this.alias(outShape, outStrides, this.offset);
@@ -595,7 +648,10 @@ export class Tensor {
     if (this.dim() === 0) return this.reshape([1]);
     const s = normalizeDim('flatten', startDim, this.dim());
     const e = normalizeDim('flatten', endDim, this.dim());
-    if (s > e) throw new ShapeError(`flatten: startDim must not come after endDim; expected start <= end, got ${startDim} > ${endDim}`);
+    if (s > e)
+      throw new ShapeError(
+        `flatten: startDim must not come after endDim; expected start <= end, got ${startDim} > ${endDim}`,
+      );
     const target = [...this.shape.slice(0, s), numelOf(this.shape.slice(s, e + 1)), ...this.shape.slice(e + 1)];
     return this.reshape(target);
   }
@@ -662,10 +718,14 @@ function checkHasDims(op: string, t: Tensor): void {
 /** @internal Throws unless `t` may be written in place under the current grad mode. */
 export function checkInPlace(op: string, t: Tensor): void {
   if (isGradEnabled() && t.requiresGrad && t.isLeaf) {
-    throw new AutogradError(`${op}: a leaf tensor that requires grad is used in an in-place operation; expected it inside noGrad(), got gradient recording on`);
+    throw new AutogradError(
+      `${op}: a leaf tensor that requires grad is used in an in-place operation; expected it inside noGrad(), got gradient recording on`,
+    );
   }
   if (isGradEnabled() && t.gradFn !== null) {
-    throw new AutogradError(`${op}: in-place operations on tensors in a graph are not supported; expected a leaf or noGrad(), got a tensor made by '${t.gradFn.name}'`);
+    throw new AutogradError(
+      `${op}: in-place operations on tensors in a graph are not supported; expected a leaf or noGrad(), got a tensor made by '${t.gradFn.name}'`,
+    );
   }
 }
 
@@ -691,7 +751,12 @@ function nest(data: StorageArray, shape: Shape, asBool: boolean): unknown {
  * gradient to one gradient per parent (null where none flows), when any parent
  * requires gradients and recording is on. Returns `out`.
  */
-export function record(out: Tensor, name: string, parents: readonly Tensor[], backward: (grad: Tensor) => readonly (Tensor | null)[]): Tensor {
+export function record(
+  out: Tensor,
+  name: string,
+  parents: readonly Tensor[],
+  backward: (grad: Tensor) => readonly (Tensor | null)[],
+): Tensor {
   if (needsGrad(parents)) {
     out.requiresGrad = true;
     out.gradFn = { name, parents, backward };
@@ -715,7 +780,14 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
 }
 
 /** Runs a primitive into a new contiguous output tensor. */
-export function runOp<O extends OpName>(op: O, backend: Backend, dtype: DType, shape: Shape, inputs: readonly TensorView[], attrs: OpAttrs[O]): Tensor {
+export function runOp<O extends OpName>(
+  op: O,
+  backend: Backend,
+  dtype: DType,
+  shape: Shape,
+  inputs: readonly TensorView[],
+  attrs: OpAttrs[O],
+): Tensor {
   // every primitive but `copy` into a strided view writes its whole fresh output
   const out = Tensor.empty(backend, dtype, shape, UNFILLED);
   backend.run(op, out.view_(), inputs, attrs);
@@ -727,7 +799,9 @@ export function sameBackend(op: string, tensors: readonly Tensor[]): Backend {
   const b = tensors[0]!.backend;
   for (const t of tensors) {
     if (t.backend !== b) {
-      throw new BackendError(`${op}: tensors live on different backends; expected all on '${b.name}', got '${t.backend.name}'`);
+      throw new BackendError(
+        `${op}: tensors live on different backends; expected all on '${b.name}', got '${t.backend.name}'`,
+      );
     }
   }
   return b;
@@ -764,13 +838,17 @@ export function broadcastView(op: string, t: Tensor, shape: Shape): TensorView {
   if (v.shape.length === shape.length && v.shape.every((s, i) => s === shape[i])) return v;
   const lead = shape.length - v.shape.length;
   if (lead < 0) {
-    throw new ShapeError(`${op}: cannot broadcast to fewer dims; expected rank <= ${shape.length}, got ${shapeString(v.shape)} -> ${shapeString(shape)}`);
+    throw new ShapeError(
+      `${op}: cannot broadcast to fewer dims; expected rank <= ${shape.length}, got ${shapeString(v.shape)} -> ${shapeString(shape)}`,
+    );
   }
   const strides = new Array<number>(shape.length);
   for (let i = 0; i < shape.length; i++) {
     const have = i < lead ? 1 : v.shape[i - lead]!;
     if (have !== shape[i] && have !== 1) {
-      throw new ShapeError(`${op}: shapes cannot broadcast; expected equal sizes or 1 at each dim, got ${shapeString(v.shape)} and ${shapeString(shape)}`);
+      throw new ShapeError(
+        `${op}: shapes cannot broadcast; expected equal sizes or 1 at each dim, got ${shapeString(v.shape)} and ${shapeString(shape)}`,
+      );
     }
     strides[i] = i < lead || (have === 1 && shape[i] !== 1) ? 0 : v.strides[i - lead]!;
   }

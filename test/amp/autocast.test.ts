@@ -17,15 +17,24 @@ import { BACKENDS, values } from '../nn/helpers.ts';
 /** `backend`, recording the attrs of every matmul it runs. */
 function spying(backend: Backend, seen: MatmulAttrs[]): Backend {
   return {
-    name: backend.name, capabilities: backend.capabilities,
-    alloc: (d, n) => backend.alloc(d, n), free: (b) => backend.free(b),
+    name: backend.name,
+    capabilities: backend.capabilities,
+    alloc: (d, n) => backend.alloc(d, n),
+    free: (b) => backend.free(b),
     write: (b, d, o) => (o === undefined ? backend.write(b, d) : backend.write(b, d, o)),
-    read: (b, o, n) => backend.read(b, o, n), readSync: (b, o, n) => backend.readSync(b, o, n),
-    run<O extends OpName>(op: O, out: Parameters<Backend['run']>[1], inputs: Parameters<Backend['run']>[2], attrs: OpAttrs[O]): void {
+    read: (b, o, n) => backend.read(b, o, n),
+    readSync: (b, o, n) => backend.readSync(b, o, n),
+    run<O extends OpName>(
+      op: O,
+      out: Parameters<Backend['run']>[1],
+      inputs: Parameters<Backend['run']>[2],
+      attrs: OpAttrs[O],
+    ): void {
       if (op === 'matmul') seen.push(attrs as MatmulAttrs);
       backend.run(op, out, inputs, attrs);
     },
-    memory: () => backend.memory(), dispose: () => backend.dispose(),
+    memory: () => backend.memory(),
+    dispose: () => backend.dispose(),
   };
 }
 
@@ -42,16 +51,27 @@ function linearRef(x: number[][], w: number[][], b: number[], round: (v: number)
   return out;
 }
 
-const X = [[0.1, -0.7, 1.3333], [2.5, 0.0001234, -3.1]];
-const W = [[0.3, 0.71, -0.2], [1e-5, -0.5, 0.9]];
+const X = [
+  [0.1, -0.7, 1.3333],
+  [2.5, 0.0001234, -3.1],
+];
+const W = [
+  [0.3, 0.71, -0.2],
+  [1e-5, -0.5, 0.9],
+];
 const B = [0.05, -0.11];
 
 for (const base of BACKENDS) {
   describe(`autocast on ${base.name}`, () => {
     const seen: MatmulAttrs[] = [];
     const backend = spying(base, seen);
-    beforeEach(() => { setDefaultBackend(backend); seen.length = 0; });
-    afterEach(() => { seen.length = 0; });
+    beforeEach(() => {
+      setDefaultBackend(backend);
+      seen.length = 0;
+    });
+    afterEach(() => {
+      seen.length = 0;
+    });
 
     it('autocast: linear rounds input, weight and bias to float16, computes, and returns float16 values; the weight stays float32', async () => {
       const x = tensor(X);
@@ -83,13 +103,36 @@ for (const base of BACKENDS) {
     });
 
     it('autocast: conv2d (im2col + matmul) computes on float16 values', async () => {
-      const x = tensor([[[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]]]]);
-      const w = tensor([[[[0.11, -0.3], [0.5, 0.77]]]]);
+      const x = tensor([
+        [
+          [
+            [0.1, 0.2, 0.3],
+            [0.4, 0.5, 0.6],
+            [0.7, 0.8, 0.9],
+          ],
+        ],
+      ]);
+      const w = tensor([
+        [
+          [
+            [0.11, -0.3],
+            [0.5, 0.77],
+          ],
+        ],
+      ]);
       const y = autocast({ dtype: 'float16' }, () => conv2d(x, w));
       const got = await values(y);
       const xs = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9].map(roundToHalf);
       const ws = [0.11, -0.3, 0.5, 0.77].map(roundToHalf);
-      const at = (i: number, j: number) => roundToHalf(Math.fround(xs[i * 3 + j]! * ws[0]! + xs[i * 3 + j + 1]! * ws[1]! + xs[(i + 1) * 3 + j]! * ws[2]! + xs[(i + 1) * 3 + j + 1]! * ws[3]!));
+      const at = (i: number, j: number) =>
+        roundToHalf(
+          Math.fround(
+            xs[i * 3 + j]! * ws[0]! +
+              xs[i * 3 + j + 1]! * ws[1]! +
+              xs[(i + 1) * 3 + j]! * ws[2]! +
+              xs[(i + 1) * 3 + j + 1]! * ws[3]!,
+          ),
+        );
       [at(0, 0), at(0, 1), at(1, 0), at(1, 1)].forEach((e, i) => expect(got[i]).toBeCloseTo(e, 6));
       expect(seen.every((a) => a.precision === 'f16')).toBe(true);
     });
@@ -102,7 +145,10 @@ for (const base of BACKENDS) {
     it("autocast: the weight's gradient is the float16 gradient (tiny values flush to zero, as unscaled f16 gradients do)", async () => {
       const w = new Parameter(tensor([[1, 1]]));
       const x = tensor([[1e-4, 3e-8]]);
-      autocast({ dtype: 'float16' }, () => linear(x, w)).mul(1e-3).sum().backward();
+      autocast({ dtype: 'float16' }, () => linear(x, w))
+        .mul(1e-3)
+        .sum()
+        .backward();
       const g = await values(w.grad!);
       // dL/dw = 1e-3 · x: 1e-7 is below the smallest f16 subnormal's half-step, 3e-11 too.
       expect(g).toEqual([roundToHalf(Math.fround(1e-3 * roundToHalf(1e-4))), 0]);
@@ -119,13 +165,19 @@ for (const base of BACKENDS) {
       });
       expect(inner).toEqual(['bfloat16', 'float16', null, 'bfloat16']);
       expect(autocastDType()).toBe(null);
-      expect(() => autocast({ dtype: 'float16' }, () => { throw new Error('boom'); })).toThrow('boom');
+      expect(() =>
+        autocast({ dtype: 'float16' }, () => {
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
       expect(autocastDType()).toBe(null);
     });
 
     it('autocast: an unknown dtype is a ValueError naming the accepted ones', () => {
       expect(() => autocast({ dtype: 'float8' as never }, () => 1)).toThrow(ValueError);
-      expect(() => autocast({ dtype: 'float8' as never }, () => 1)).toThrow(/expected 'float16' or 'bfloat16', got "float8"/);
+      expect(() => autocast({ dtype: 'float8' as never }, () => 1)).toThrow(
+        /expected 'float16' or 'bfloat16', got "float8"/,
+      );
     });
   });
 }

@@ -22,11 +22,19 @@ function backwardScaled(scaler: GradScaler, w: Tensor, c: number[]): void {
 
 for (const backend of BACKENDS) {
   describe(`GradScaler on ${backend.name}`, () => {
-    beforeEach(() => { setDefaultBackend(backend); });
+    beforeEach(() => {
+      setDefaultBackend(backend);
+    });
 
     it("GradScaler: torch's defaults (scale 65536, growth 2, backoff 0.5, interval 2000)", () => {
       const s = new GradScaler();
-      expect([s.getScale(), s.getGrowthFactor(), s.getBackoffFactor(), s.getGrowthInterval(), s.getGrowthTracker()]).toEqual([65536, 2, 0.5, 2000, 0]);
+      expect([
+        s.getScale(),
+        s.getGrowthFactor(),
+        s.getBackoffFactor(),
+        s.getGrowthInterval(),
+        s.getGrowthTracker(),
+      ]).toEqual([65536, 2, 0.5, 2000, 0]);
     });
 
     it('GradScaler: scale multiplies the loss; unscale_ divides the gradients back exactly', async () => {
@@ -121,16 +129,34 @@ for (const backend of BACKENDS) {
       expect(s.getScale()).toBe(1024);
     });
 
-    it('GradScaler: stateDict has torch\'s keys, floats as PyFloat; loadStateDict restores them', () => {
+    it("GradScaler: stateDict has torch's keys, floats as PyFloat; loadStateDict restores them", () => {
       const s = new GradScaler({ initScale: 256, growthInterval: 7 });
       const sd = s.stateDict();
-      expect(Object.keys(sd)).toEqual(['scale', 'growth_factor', 'backoff_factor', 'growth_interval', '_growth_tracker']);
+      expect(Object.keys(sd)).toEqual([
+        'scale',
+        'growth_factor',
+        'backoff_factor',
+        'growth_interval',
+        '_growth_tracker',
+      ]);
       expect(sd.scale).toBeInstanceOf(PyFloat);
       expect((sd.scale as PyFloat).value).toBe(256);
       expect(sd.growth_interval).toBe(7);
       const t = new GradScaler();
-      t.loadStateDict({ scale: 512, growth_factor: new PyFloat(4), backoff_factor: 0.25, growth_interval: 9, _growth_tracker: 3 });
-      expect([t.getScale(), t.getGrowthFactor(), t.getBackoffFactor(), t.getGrowthInterval(), t.getGrowthTracker()]).toEqual([512, 4, 0.25, 9, 3]);
+      t.loadStateDict({
+        scale: 512,
+        growth_factor: new PyFloat(4),
+        backoff_factor: 0.25,
+        growth_interval: 9,
+        _growth_tracker: 3,
+      });
+      expect([
+        t.getScale(),
+        t.getGrowthFactor(),
+        t.getBackoffFactor(),
+        t.getGrowthInterval(),
+        t.getGrowthTracker(),
+      ]).toEqual([512, 4, 0.25, 9, 3]);
       expect(() => t.loadStateDict({})).toThrow(/state dict is empty/);
       expect(new GradScaler({ enabled: false }).stateDict()).toEqual({});
     });

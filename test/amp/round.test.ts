@@ -12,7 +12,11 @@ import { numberToBFloat16, numberToHalf, roundToBFloat16, roundToHalf } from '..
 import { availableBackends } from '../helpers/backends.ts';
 import { analyticGrads, gradcheck, input } from '../helpers/gradcheck.ts';
 
-interface Fixture { readonly x: string[]; readonly f16: string[]; readonly bf16: string[] }
+interface Fixture {
+  readonly x: string[];
+  readonly f16: string[];
+  readonly bf16: string[];
+}
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/amp-round.json', import.meta.url), 'utf8')) as Fixture;
 
 function fromHex(h: readonly string[]): Float32Array {
@@ -28,7 +32,9 @@ function bits(a: ArrayLike<number>): string[] {
 
 const xs = fromHex(fixture.x);
 const backends = await availableBackends();
-afterAll(() => { for (const b of backends) b.dispose(); });
+afterAll(() => {
+  for (const b of backends) b.dispose();
+});
 
 describe('round_f16 / round_bf16 against torch', () => {
   it('fixture: holds the special values (overflow, ties, subnormal halves, NaN)', () => {
@@ -54,7 +60,7 @@ describe('round_f16 / round_bf16 against torch', () => {
     });
   }
 
-  it('float16 codecs: numberToHalf and numberToBFloat16 give torch\'s bits for named values', () => {
+  it("float16 codecs: numberToHalf and numberToBFloat16 give torch's bits for named values", () => {
     expect(numberToHalf(65504)).toBe(0x7bff);
     expect(numberToHalf(65520)).toBe(0x7c00);
     expect(numberToHalf(-(2 ** -24))).toBe(0x8001);

@@ -9,7 +9,9 @@ import { availableBackends } from '../helpers/backends.ts';
 import { expectClose } from '../helpers/tolerance.ts';
 
 const backends = await availableBackends();
-afterAll(() => { for (const b of backends) b.dispose(); });
+afterAll(() => {
+  for (const b of backends) b.dispose();
+});
 
 for (const backend of backends) {
   describe(`autograd on ${backend.name}`, () => {
@@ -70,7 +72,11 @@ for (const backend of backends) {
     it('backward: a leaf and a view of another leaf sharing one gradient keep separate .grad buffers', async () => {
       const a = tensor([[1, 2]], { requiresGrad: true });
       const b = tensor([3, 4], { requiresGrad: true });
-      a.view(2).add(b).mul(tensor([1, 10])).sum().backward();
+      a.view(2)
+        .add(b)
+        .mul(tensor([1, 10]))
+        .sum()
+        .backward();
       a.grad!.fill_(0);
       expect(await b.grad!.tolist()).toEqual([1, 10]);
     });
@@ -99,7 +105,11 @@ for (const backend of backends) {
       expect(y.requiresGrad).toBe(false);
       expect(y.gradFn).toBeNull();
       expect(isGradEnabled()).toBe(true);
-      expect(() => noGrad(() => { throw new Error('boom'); })).toThrow('boom');
+      expect(() =>
+        noGrad(() => {
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
       expect(isGradEnabled()).toBe(true);
       const z = noGrad(() => enableGrad(() => x.mul(2)));
       expect(z.requiresGrad).toBe(true);
@@ -116,10 +126,24 @@ for (const backend of backends) {
     });
 
     it('backward: a non-scalar output takes an explicit gradient of its shape', async () => {
-      const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+      const x = tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { requiresGrad: true },
+      );
       const y = x.mul(x);
-      y.backward(tensor([[1, 0], [0.5, 2]]));
-      expect(await x.grad!.tolist()).toEqual([[2, 0], [3, 16]]);
+      y.backward(
+        tensor([
+          [1, 0],
+          [0.5, 2],
+        ]),
+      );
+      expect(await x.grad!.tolist()).toEqual([
+        [2, 0],
+        [3, 16],
+      ]);
     });
 
     it('backward: a chain of 20,000 sequential adds does not overflow the stack', async () => {
@@ -146,14 +170,20 @@ for (const backend of backends) {
     });
 
     it('kinks and ties: gradients follow torch (relu/abs at 0 give 0, clamp bounds pass, ties split or go first)', async () => {
-      const grad = async (values: number[], f: (x: ReturnType<typeof tensor>) => ReturnType<typeof tensor>): Promise<unknown> => {
+      const grad = async (
+        values: number[],
+        f: (x: ReturnType<typeof tensor>) => ReturnType<typeof tensor>,
+      ): Promise<unknown> => {
         const x = tensor(values, { requiresGrad: true });
         f(x).sum().backward();
         return x.grad!.tolist();
       };
       expect(await grad([-1, 0, 2], (x) => x.relu())).toEqual([0, 0, 1]);
       expect(await grad([-1, 0, 2], (x) => x.abs())).toEqual([-1, 0, 1]);
-      expect(await grad([-1, -0.5, 0, 1, 2], (x) => x.clamp(-0.5, 1)), 'clamp passes the gradient at its bounds').toEqual([0, 1, 1, 1, 0]);
+      expect(
+        await grad([-1, -0.5, 0, 1, 2], (x) => x.clamp(-0.5, 1)),
+        'clamp passes the gradient at its bounds',
+      ).toEqual([0, 1, 1, 1, 0]);
       expect(await grad([3, 1, 3], (x) => x.max()), 'amax splits ties evenly').toEqual([0.5, 0, 0.5]);
       expect(await grad([1, 1, 1, 1], (x) => x.min()), 'amin splits ties evenly').toEqual([0.25, 0.25, 0.25, 0.25]);
       expect(await grad([3, 1, 3], (x) => x.max(0).values), 'max(dim) sends it to the first index').toEqual([1, 0, 0]);
@@ -167,7 +197,9 @@ for (const backend of backends) {
     it('backward: zero_() on .grad between steps accumulates into the same buffer without growing memory', async () => {
       const w = tensor([1, 2], { requiresGrad: true });
       const x = tensor([3, 4]);
-      tidy(() => { w.mul(x).sum().backward(); });
+      tidy(() => {
+        w.mul(x).sum().backward();
+      });
       const buffer = w.grad!;
       const start = backend.memory().liveBuffers;
       for (let i = 0; i < 50; i++) {
@@ -199,9 +231,16 @@ for (const backend of backends) {
     it('backward: inside tidy frees the graph intermediates but keeps .grad', async () => {
       const before = backend.memory().liveBuffers;
       const x = tensor([1, 2, 3], { requiresGrad: true });
-      tidy(() => { x.mul(x).exp().sum().backward(); });
+      tidy(() => {
+        x.mul(x).exp().sum().backward();
+      });
       expect(x.grad!.isDisposed).toBe(false);
-      expectClose(await x.grad!.data(), [1, 2, 3].map((v) => 2 * v * Math.exp(v * v)), { rtol: 1e-5, atol: 0 }, 'd/dx sum(exp(x²))');
+      expectClose(
+        await x.grad!.data(),
+        [1, 2, 3].map((v) => 2 * v * Math.exp(v * v)),
+        { rtol: 1e-5, atol: 0 },
+        'd/dx sum(exp(x²))',
+      );
       x.dispose();
       expect(backend.memory().liveBuffers).toBe(before);
     });
@@ -215,4 +254,3 @@ for (const backend of backends) {
     });
   });
 }
-

@@ -4,9 +4,44 @@
  * Points avoid kinks (0 for relu/abs, clamp bounds, ties for max/min).
  */
 import {
-  abs, add, amax, amin, cat, clamp, div, elu, exp, gather, gelu, indexSelect, leakyRelu, linear, log, logSoftmax,
-  logSumExp, matmul, maximum, mean, minimum, mul, neg, pow, relu, scatterAdd, sigmoid, silu, softmax, softplus, sqrt,
-  stack, std, sub, sum, tanh, where, type Tensor,
+  abs,
+  add,
+  amax,
+  amin,
+  cat,
+  clamp,
+  div,
+  elu,
+  exp,
+  gather,
+  gelu,
+  indexSelect,
+  leakyRelu,
+  linear,
+  log,
+  logSoftmax,
+  logSumExp,
+  matmul,
+  maximum,
+  mean,
+  minimum,
+  mul,
+  neg,
+  pow,
+  relu,
+  scatterAdd,
+  sigmoid,
+  silu,
+  softmax,
+  softplus,
+  sqrt,
+  stack,
+  std,
+  sub,
+  sum,
+  tanh,
+  where,
+  type Tensor,
 } from '../../runtime/index.ts';
 import { variance } from '../../runtime/tensor/index.ts';
 import { input, points, type GradInput } from '../helpers/gradcheck.ts';
@@ -17,14 +52,32 @@ export interface Case {
   readonly inputs: readonly GradInput[];
 }
 
-const idx = (shape: readonly number[], data: readonly number[]): GradInput => ({ shape, data, dtype: 'int32', requiresGrad: false });
-const mask = (shape: readonly number[], data: readonly number[]): GradInput => ({ shape, data, dtype: 'bool', requiresGrad: false });
+const idx = (shape: readonly number[], data: readonly number[]): GradInput => ({
+  shape,
+  data,
+  dtype: 'int32',
+  requiresGrad: false,
+});
+const mask = (shape: readonly number[], data: readonly number[]): GradInput => ({
+  shape,
+  data,
+  dtype: 'bool',
+  requiresGrad: false,
+});
 const pos = (shape: readonly number[], seed: number): GradInput => input(shape, seed, { lo: 0.3, hi: 2.5 });
 
 export const ELEMENTWISE: readonly Case[] = [
   { name: 'add', fn: (a, b) => add(a!, b!), inputs: [input([3, 5], 1), input([3, 5], 2)] },
-  { name: 'add: broadcast [3,1] + [1,4] sums gradients back', fn: (a, b) => add(a!, b!), inputs: [input([3, 1], 3), input([1, 4], 4)] },
-  { name: 'add: broadcast [2,3,4] + [4] and a scalar', fn: (a, b) => add(add(a!, b!), 2), inputs: [input([2, 3, 4], 5), input([4], 6)] },
+  {
+    name: 'add: broadcast [3,1] + [1,4] sums gradients back',
+    fn: (a, b) => add(a!, b!),
+    inputs: [input([3, 1], 3), input([1, 4], 4)],
+  },
+  {
+    name: 'add: broadcast [2,3,4] + [4] and a scalar',
+    fn: (a, b) => add(add(a!, b!), 2),
+    inputs: [input([2, 3, 4], 5), input([4], 6)],
+  },
   { name: 'sub', fn: (a, b) => sub(a!, b!), inputs: [input([2, 3], 7), input([3], 8)] },
   { name: 'sub: scalar minus tensor', fn: (a) => sub(1.5, a!), inputs: [input([4], 9)] },
   { name: 'mul', fn: (a, b) => mul(a!, b!), inputs: [input([4, 1], 10), input([3], 11)] },
@@ -57,7 +110,11 @@ export const ELEMENTWISE: readonly Case[] = [
   { name: 'gelu (tanh)', fn: (a) => gelu(a!, { approximate: 'tanh' }), inputs: [input([9], 40, { lo: -3, hi: 3 })] },
   { name: 'silu', fn: (a) => silu(a!), inputs: [input([7], 41, { lo: -4, hi: 4 })] },
   { name: 'softplus', fn: (a) => softplus(a!), inputs: [input([7], 42, { lo: -4, hi: 4 })] },
-  { name: 'softplus: beta 2, threshold 1 (both branches)', fn: (a) => softplus(a!, { beta: 2, threshold: 1 }), inputs: [input([9], 43, { avoid: [0.5] })] },
+  {
+    name: 'softplus: beta 2, threshold 1 (both branches)',
+    fn: (a) => softplus(a!, { beta: 2, threshold: 1 }),
+    inputs: [input([9], 43, { avoid: [0.5] })],
+  },
   { name: 'elu', fn: (a) => elu(a!, 0.7), inputs: [input([9], 44, { avoid: [0] })] },
 ];
 
@@ -88,28 +145,72 @@ export const LINALG: readonly Case[] = [
   { name: 'matmul: 1-D @ 2-D', fn: (a, b) => matmul(a!, b!), inputs: [input([3], 72), input([3, 4], 73)] },
   { name: 'matmul: 2-D @ 1-D', fn: (a, b) => matmul(a!, b!), inputs: [input([2, 3], 74), input([3], 75)] },
   { name: 'matmul: 2-D @ 2-D', fn: (a, b) => matmul(a!, b!), inputs: [input([2, 3], 76), input([3, 4], 77)] },
-  { name: 'matmul: 3-D @ 2-D (broadcast batch)', fn: (a, b) => matmul(a!, b!), inputs: [input([2, 2, 3], 78), input([3, 2], 79)] },
+  {
+    name: 'matmul: 3-D @ 2-D (broadcast batch)',
+    fn: (a, b) => matmul(a!, b!),
+    inputs: [input([2, 2, 3], 78), input([3, 2], 79)],
+  },
   { name: 'matmul: 2-D @ 3-D', fn: (a, b) => matmul(a!, b!), inputs: [input([2, 3], 80), input([2, 3, 2], 81)] },
-  { name: 'matmul: [2,1,2,3] @ [3,3,2] (broadcast both)', fn: (a, b) => matmul(a!, b!), inputs: [input([2, 1, 2, 3], 82), input([3, 3, 2], 83)] },
+  {
+    name: 'matmul: [2,1,2,3] @ [3,3,2] (broadcast both)',
+    fn: (a, b) => matmul(a!, b!),
+    inputs: [input([2, 1, 2, 3], 82), input([3, 3, 2], 83)],
+  },
   { name: 'matmul: 3-D @ 1-D', fn: (a, b) => matmul(a!, b!), inputs: [input([2, 2, 3], 84), input([3], 85)] },
   { name: 'matmul: 1-D @ 3-D', fn: (a, b) => matmul(a!, b!), inputs: [input([3], 86), input([2, 3, 2], 87)] },
-  { name: 'matmul: transposed operands', fn: (a, b) => matmul(a!.t(), b!.t()), inputs: [input([3, 2], 88), input([4, 3], 89)] },
-  { name: 'linear: with bias', fn: (x, w, b) => linear(x!, w!, b!), inputs: [input([4, 3], 90), input([2, 3], 91), input([2], 92)] },
+  {
+    name: 'matmul: transposed operands',
+    fn: (a, b) => matmul(a!.t(), b!.t()),
+    inputs: [input([3, 2], 88), input([4, 3], 89)],
+  },
+  {
+    name: 'linear: with bias',
+    fn: (x, w, b) => linear(x!, w!, b!),
+    inputs: [input([4, 3], 90), input([2, 3], 91), input([2], 92)],
+  },
   { name: 'linear: without bias', fn: (x, w) => linear(x!, w!), inputs: [input([4, 3], 93), input([2, 3], 94)] },
-  { name: 'linear: 3-D input', fn: (x, w, b) => linear(x!, w!, b!), inputs: [input([2, 2, 3], 95), input([2, 3], 96), input([2], 97)] },
-  { name: 'linear: 1-D input', fn: (x, w, b) => linear(x!, w!, b!), inputs: [input([3], 98), input([2, 3], 99), input([2], 100)] },
+  {
+    name: 'linear: 3-D input',
+    fn: (x, w, b) => linear(x!, w!, b!),
+    inputs: [input([2, 2, 3], 95), input([2, 3], 96), input([2], 97)],
+  },
+  {
+    name: 'linear: 1-D input',
+    fn: (x, w, b) => linear(x!, w!, b!),
+    inputs: [input([3], 98), input([2, 3], 99), input([2], 100)],
+  },
 ];
 
 export const INDEXING: readonly Case[] = [
   { name: 'cat: dim 0', fn: (a, b) => cat([a!, b!], 0), inputs: [input([2, 3], 110), input([1, 3], 111)] },
-  { name: 'cat: dim 1, one input constant', fn: (a, b) => cat([a!, b!, a!], 1), inputs: [input([2, 2], 112), { ...input([2, 1], 113), requiresGrad: false }] },
+  {
+    name: 'cat: dim 1, one input constant',
+    fn: (a, b) => cat([a!, b!, a!], 1),
+    inputs: [input([2, 2], 112), { ...input([2, 1], 113), requiresGrad: false }],
+  },
   { name: 'stack: dim 1', fn: (a, b) => stack([a!, b!], 1), inputs: [input([2, 3], 114), input([2, 3], 115)] },
-  { name: 'gather: dim 1 with repeated indices', fn: (x, i) => gather(x!, 1, i!), inputs: [input([3, 4], 116), idx([3, 2], [0, 0, 3, 1, 2, 2])] },
+  {
+    name: 'gather: dim 1 with repeated indices',
+    fn: (x, i) => gather(x!, 1, i!),
+    inputs: [input([3, 4], 116), idx([3, 2], [0, 0, 3, 1, 2, 2])],
+  },
   { name: 'gather: dim 0', fn: (x, i) => gather(x!, 0, i!), inputs: [input([3, 2], 117), idx([2, 2], [2, 0, 2, 1])] },
-  { name: 'indexSelect: dim 0 with repeats', fn: (x, i) => indexSelect(x!, 0, i!), inputs: [input([3, 2], 118), idx([4], [2, 0, 2, 1])] },
+  {
+    name: 'indexSelect: dim 0 with repeats',
+    fn: (x, i) => indexSelect(x!, 0, i!),
+    inputs: [input([3, 2], 118), idx([4], [2, 0, 2, 1])],
+  },
   { name: 'indexSelect: dim 1', fn: (x, i) => indexSelect(x!, 1, i!), inputs: [input([2, 4], 119), idx([2], [3, 0])] },
-  { name: 'indexSelect: dim 1 of a 3-D tensor (rows of 4)', fn: (x, i) => indexSelect(x!, 1, i!), inputs: [input([2, 3, 4], 141), idx([3], [2, 2, 0])] },
-  { name: 'indexSelect: dim 0 of a transposed (non-contiguous) input', fn: (x, i) => indexSelect(x!.t(), 0, i!), inputs: [input([3, 5], 142), idx([2], [4, 1])] },
+  {
+    name: 'indexSelect: dim 1 of a 3-D tensor (rows of 4)',
+    fn: (x, i) => indexSelect(x!, 1, i!),
+    inputs: [input([2, 3, 4], 141), idx([3], [2, 2, 0])],
+  },
+  {
+    name: 'indexSelect: dim 0 of a transposed (non-contiguous) input',
+    fn: (x, i) => indexSelect(x!.t(), 0, i!),
+    inputs: [input([3, 5], 142), idx([2], [4, 1])],
+  },
   {
     name: 'scatterAdd: gradients to base and src',
     fn: (x, i, s) => scatterAdd(x!, 1, i!, s!),
@@ -125,7 +226,11 @@ export const VIEWS: readonly Case[] = [
   { name: 't', fn: (a) => a!.t().exp(), inputs: [input([2, 3], 134)] },
   { name: 'narrow', fn: (a) => a!.narrow(1, 1, 2).exp(), inputs: [input([3, 4], 135)] },
   { name: 'slice: with step', fn: (a) => a!.slice(1, 0, undefined, 2).exp(), inputs: [input([3, 5], 136)] },
-  { name: 'slice: two overlapping slices', fn: (a) => a!.slice(0, 0, 3).mul(a!.slice(0, 1, 4)), inputs: [input([4], 137)] },
+  {
+    name: 'slice: two overlapping slices',
+    fn: (a) => a!.slice(0, 0, 3).mul(a!.slice(0, 1, 4)),
+    inputs: [input([4], 137)],
+  },
   { name: 'select', fn: (a) => a!.select(1, 2).exp(), inputs: [input([3, 4], 138)] },
   { name: 'expand', fn: (a) => a!.expand(3, 2, 4).exp(), inputs: [input([2, 1], 139)] },
   { name: 'squeeze', fn: (a) => a!.squeeze().exp(), inputs: [input([1, 3, 1], 140)] },
@@ -149,8 +254,12 @@ export const COMPOSITE: readonly Case[] = [
     name: 'composite: small MLP loss (linear, relu, logSoftmax, gather, mean, pow)',
     fn: (x, w1, b1, w2, b2, t) => mlpLoss(x!, w1!, b1!, w2!, b2!, t!),
     inputs: [
-      input([4, 3], 150), input([5, 3], 151), { shape: [5], data: points(5, 152, { lo: 0.5, hi: 1.5 }) },
-      input([2, 5], 153), input([2], 154), idx([4, 1], [0, 1, 1, 0]),
+      input([4, 3], 150),
+      input([5, 3], 151),
+      { shape: [5], data: points(5, 152, { lo: 0.5, hi: 1.5 }) },
+      input([2, 5], 153),
+      input([2], 154),
+      idx([4, 1], [0, 1, 1, 0]),
     ],
   },
   {
@@ -162,6 +271,10 @@ export const COMPOSITE: readonly Case[] = [
 
 /** Every group, by name. */
 export const GROUPS: readonly (readonly [string, readonly Case[]])[] = [
-  ['elementwise', ELEMENTWISE], ['reductions', REDUCTIONS], ['linalg', LINALG], ['indexing', INDEXING],
-  ['views', VIEWS], ['composite', COMPOSITE],
+  ['elementwise', ELEMENTWISE],
+  ['reductions', REDUCTIONS],
+  ['linalg', LINALG],
+  ['indexing', INDEXING],
+  ['views', VIEWS],
+  ['composite', COMPOSITE],
 ];

@@ -28,7 +28,9 @@ describe('gradcheck helper', () => {
       const out = exp(x.detach());
       return record(out, 'BadExp', [x], (g) => [g.mul(out).mul(2)]);
     };
-    await expect(gradcheck(backend, (a) => badExp(a!), [input([3], 160)])).rejects.toThrow(/analytic .* differs from numeric/);
+    await expect(gradcheck(backend, (a) => badExp(a!), [input([3], 160)])).rejects.toThrow(
+      /analytic .* differs from numeric/,
+    );
     await gradcheck(backend, (a) => exp(a!), [input([3], 160)]);
   });
 });

@@ -11,7 +11,9 @@ const f = Math.fround;
 
 describe('adam: subnormal moments', () => {
   const made: Backend[] = [];
-  afterAll(() => { for (const b of made) b.dispose(); });
+  afterAll(() => {
+    for (const b of made) b.dispose();
+  });
 
   it('adam: m and v that fall below 2^-126 are flushed to a signed zero; normal ones are kept (every backend)', async () => {
     const backends = await availableBackends();
@@ -20,11 +22,24 @@ describe('adam: subnormal moments', () => {
     const m = [SMALLEST / 0.8, SMALLEST * 1.05, -SMALLEST * 1.05, 1e-3, 0, SMALLEST * 2];
     const v = [SMALLEST / 0.99, SMALLEST * 1.0005, SMALLEST * 0.5, 1e-6, 1e-30, SMALLEST * 1.0002];
     const n = m.length;
-    const expectFlushed = (x: number[], factor: number): number[] => x.map((e) => {
-      const y = f(f(e) * f(factor));
-      return Math.abs(y) < SMALLEST ? (y < 0 || Object.is(y, -0) ? -0 : 0) : y;
-    });
-    const attrs = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false, stepSize: 1e-3, bc2Sqrt: 1, count: 1 };
+    const expectFlushed = (x: number[], factor: number): number[] =>
+      x.map((e) => {
+        const y = f(f(e) * f(factor));
+        return Math.abs(y) < SMALLEST ? (y < 0 || Object.is(y, -0) ? -0 : 0) : y;
+      });
+    const attrs = {
+      lr: 1e-3,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0,
+      amsgrad: false,
+      maximize: false,
+      decoupled: false,
+      stepSize: 1e-3,
+      bc2Sqrt: 1,
+      count: 1,
+    };
     for (const backend of backends) {
       const view = (data: number[]): TensorView => {
         const buffer = backend.alloc('float32', n);

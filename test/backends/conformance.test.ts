@@ -24,7 +24,11 @@ import { CONTIGUOUS, adamVariants, casesFor, describeLayout, layoutView, parityC
 import type { Layout } from './cases.ts';
 
 /** A backend.run('adam', ...) that is expected to throw, with its buffers freed either way. */
-function adamThrows(backend: Backend, build: (alloc: (n: number) => TensorView) => { out: TensorView; inputs: TensorView[] }, attrs: OpAttrs['adam']): unknown {
+function adamThrows(
+  backend: Backend,
+  build: (alloc: (n: number) => TensorView) => { out: TensorView; inputs: TensorView[] },
+  attrs: OpAttrs['adam'],
+): unknown {
   const bufs: BufferHandle[] = [];
   const alloc = (n: number): TensorView => {
     const buffer = backend.alloc('float32', n);
@@ -64,7 +68,13 @@ describe('conformance', () => {
 
   it('conformance: an input spec of every layout stays inside its buffer', () => {
     const fill = (n: number): StorageArray => allocArray('float32', n);
-    const layouts: Layout[] = [CONTIGUOUS, { kind: 'offset', offset: 3 }, { kind: 'broadcast', dims: [0, 2] }, { kind: 'permuted', perm: [2, 0, 1] }, { kind: 'stepped', step: 3 }];
+    const layouts: Layout[] = [
+      CONTIGUOUS,
+      { kind: 'offset', offset: 3 },
+      { kind: 'broadcast', dims: [0, 2] },
+      { kind: 'permuted', perm: [2, 0, 1] },
+      { kind: 'stepped', step: 3 },
+    ];
     for (const l of layouts) {
       const v = layoutView('float32', [3, 4, 5], l, fill);
       const strides = v.strides ?? contiguousStrides(v.shape);
@@ -83,28 +93,45 @@ for (const { label, backend } of targets) {
     }
     it(`conformance ${label}: adam rejects a non-contiguous operand, an entry of mixed numel, and an out that is not the first param`, () => {
       const attrs = { ...adamVariants()[0]![1], count: 2 };
-      const entry = (alloc: (n: number) => TensorView, n: number): TensorView[] => [alloc(n), alloc(n), alloc(n), alloc(n)];
-      const stepped = adamThrows(backend, (alloc) => {
-        const a = entry(alloc, 3);
-        const b = entry(alloc, 6);
-        b[2] = { ...b[2]!, shape: [3], strides: [2] };
-        b[0] = { ...b[0]!, shape: [3] };
-        b[1] = { ...b[1]!, shape: [3] };
-        b[3] = { ...b[3]!, shape: [3] };
-        return { out: a[0]!, inputs: [...a, ...b] };
-      }, attrs);
+      const entry = (alloc: (n: number) => TensorView, n: number): TensorView[] => [
+        alloc(n),
+        alloc(n),
+        alloc(n),
+        alloc(n),
+      ];
+      const stepped = adamThrows(
+        backend,
+        (alloc) => {
+          const a = entry(alloc, 3);
+          const b = entry(alloc, 6);
+          b[2] = { ...b[2]!, shape: [3], strides: [2] };
+          b[0] = { ...b[0]!, shape: [3] };
+          b[1] = { ...b[1]!, shape: [3] };
+          b[3] = { ...b[3]!, shape: [3] };
+          return { out: a[0]!, inputs: [...a, ...b] };
+        },
+        attrs,
+      );
       expect(stepped).toBeInstanceOf(ShapeError);
-      const mixed = adamThrows(backend, (alloc) => {
-        const a = entry(alloc, 3);
-        const b = [alloc(4), alloc(4), alloc(5), alloc(4)];
-        return { out: a[0]!, inputs: [...a, ...b] };
-      }, attrs);
+      const mixed = adamThrows(
+        backend,
+        (alloc) => {
+          const a = entry(alloc, 3);
+          const b = [alloc(4), alloc(4), alloc(5), alloc(4)];
+          return { out: a[0]!, inputs: [...a, ...b] };
+        },
+        attrs,
+      );
       expect(mixed).toBeInstanceOf(ShapeError);
-      const wrongOut = adamThrows(backend, (alloc) => {
-        const a = entry(alloc, 3);
-        const b = entry(alloc, 3);
-        return { out: b[0]!, inputs: [...a, ...b] };
-      }, attrs);
+      const wrongOut = adamThrows(
+        backend,
+        (alloc) => {
+          const a = entry(alloc, 3);
+          const b = entry(alloc, 3);
+          return { out: b[0]!, inputs: [...a, ...b] };
+        },
+        attrs,
+      );
       expect(wrongOut).toBeInstanceOf(ShapeError);
       expect(String((wrongOut as Error).message)).toMatch(/^adam: out must be the first param itself; expected/);
     });

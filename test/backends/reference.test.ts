@@ -10,7 +10,13 @@ import type { ActivationAttrs, OpAttrs, OpName } from '../../runtime/ops.ts';
 import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
 import { erf, erfc } from '../../runtime/backends/reference/special.ts';
 import {
-  BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError, ValueError,
+  BackendError,
+  DisposedError,
+  DTypeError,
+  IndexError,
+  NotImplementedOpError,
+  ShapeError,
+  ValueError,
 } from '../../runtime/errors.ts';
 import { runOp } from '../helpers/backends.ts';
 import type { ViewSpec } from '../helpers/backends.ts';
@@ -19,7 +25,14 @@ const be = createReferenceBackend();
 const ACT: ActivationAttrs = { alpha: 0.01, beta: 1, threshold: 20 };
 
 /** Runs an elementwise op on contiguous 1-D inputs and returns a plain array. */
-async function ew<O extends OpName>(op: O, dtype: DType, inputs: readonly (readonly number[])[], attrs: OpAttrs[O], outDType: DType = dtype, inDTypes?: readonly DType[]): Promise<number[]> {
+async function ew<O extends OpName>(
+  op: O,
+  dtype: DType,
+  inputs: readonly (readonly number[])[],
+  attrs: OpAttrs[O],
+  outDType: DType = dtype,
+  inDTypes?: readonly DType[],
+): Promise<number[]> {
   const n = inputs[0]?.length ?? 0;
   const specs: ViewSpec[] = inputs.map((data, i) => ({ dtype: inDTypes?.[i] ?? dtype, shape: [n], data }));
   return Array.from(await runOp(be, op, { dtype: outDType, shape: [n] }, specs, attrs));
@@ -31,20 +44,32 @@ function close(actual: readonly number[], expected: readonly number[], rtol = 1e
     const a = actual[i] ?? NaN;
     if (Number.isNaN(e)) expect(a, `index ${i}`).toBeNaN();
     else if (!Number.isFinite(e)) expect(a, `index ${i}`).toBe(e);
-    else expect(Math.abs(a - e), `index ${i}: got ${a}, expected ${e}`).toBeLessThanOrEqual(rtol * Math.abs(e) + 1e-300);
+    else
+      expect(Math.abs(a - e), `index ${i}: got ${a}, expected ${e}`).toBeLessThanOrEqual(rtol * Math.abs(e) + 1e-300);
   });
 }
 
 describe('special', () => {
   it('special: erf matches known values to ~1e-15', () => {
-    close([0.1, 0.5, 1, 2, 3, -2.5].map(erf), [0.1124629160182849, 0.5204998778130465, 0.8427007929497149, 0.9953222650189527, 0.9999779095030014, -0.999593047982555], 2e-15);
+    close(
+      [0.1, 0.5, 1, 2, 3, -2.5].map(erf),
+      [
+        0.1124629160182849, 0.5204998778130465, 0.8427007929497149, 0.9953222650189527, 0.9999779095030014,
+        -0.999593047982555,
+      ],
+      2e-15,
+    );
     expect(erf(0)).toBe(0);
     expect(erf(Infinity)).toBe(1);
     expect(erf(-Infinity)).toBe(-1);
     expect(erf(NaN)).toBeNaN();
   });
   it('special: erfc keeps relative accuracy in the tail', () => {
-    close([1, 2, 3, 5, 10].map(erfc), [0.15729920705028513, 0.004677734981047265, 2.2090496998585438e-05, 1.5374597944280351e-12, 2.088487583762545e-45], 5e-15);
+    close(
+      [1, 2, 3, 5, 10].map(erfc),
+      [0.15729920705028513, 0.004677734981047265, 2.2090496998585438e-5, 1.5374597944280351e-12, 2.088487583762545e-45],
+      5e-15,
+    );
     expect(erfc(-Infinity)).toBe(2);
   });
 });
@@ -76,7 +101,11 @@ describe('reference unary', () => {
     close(await ew('silu', 'float64', [[0, 1]], {}), [0, 0.7310585786300049]);
   });
   it('reference: gelu is exact 0.5x(1+erf(x/sqrt2)) and gelu_tanh the tanh form', async () => {
-    close(await ew('gelu', 'float64', [[0, 1, -1, 2.5]], {}), [0, 0.8413447460685429, -0.15865525393145707, 2.4844758366855597], 4e-15);
+    close(
+      await ew('gelu', 'float64', [[0, 1, -1, 2.5]], {}),
+      [0, 0.8413447460685429, -0.15865525393145707, 2.4844758366855597],
+      4e-15,
+    );
     close(await ew('gelu_tanh', 'float64', [[0, 1, -0.5]], {}), [0, 0.8411919906082768, -0.15428599017485606], 4e-15);
   });
   it('reference: softplus follows beta and the threshold rule', async () => {
@@ -106,23 +135,96 @@ describe('reference unary', () => {
 
 describe('reference binary', () => {
   it('reference: int32 add and mul wrap modulo 2^32', async () => {
-    expect(await ew('add', 'int32', [[2147483647, -3], [1, 5]], {})).toEqual([-2147483648, 2]);
+    expect(
+      await ew(
+        'add',
+        'int32',
+        [
+          [2147483647, -3],
+          [1, 5],
+        ],
+        {},
+      ),
+    ).toEqual([-2147483648, 2]);
     expect(await ew('sub', 'int32', [[-2147483648], [1]], {})).toEqual([2147483647]);
-    expect(await ew('mul', 'int32', [[65536, 46341, -7], [65536, 46341, 6]], {})).toEqual([0, -2147479015, -42]);
+    expect(
+      await ew(
+        'mul',
+        'int32',
+        [
+          [65536, 46341, -7],
+          [65536, 46341, 6],
+        ],
+        {},
+      ),
+    ).toEqual([0, -2147479015, -42]);
   });
   it('reference: float32 div follows IEEE', async () => {
-    close(await ew('div', 'float32', [[1, -1, 0, 1], [0, 0, 0, 4]], {}), [Infinity, -Infinity, NaN, 0.25]);
+    close(
+      await ew(
+        'div',
+        'float32',
+        [
+          [1, -1, 0, 1],
+          [0, 0, 0, 4],
+        ],
+        {},
+      ),
+      [Infinity, -Infinity, NaN, 0.25],
+    );
   });
   it('reference: int32 pow is exact with torch negative-exponent rules', async () => {
-    expect(await ew('pow', 'int32', [[2, 3, -1, -1, 1, 0, 2, 5, -3], [10, -1, -3, -2, -5, 0, 31, -2, 3]], {}))
-      .toEqual([1024, 0, -1, 1, 1, 1, -2147483648, 0, -27]);
+    expect(
+      await ew(
+        'pow',
+        'int32',
+        [
+          [2, 3, -1, -1, 1, 0, 2, 5, -3],
+          [10, -1, -3, -2, -5, 0, 31, -2, 3],
+        ],
+        {},
+      ),
+    ).toEqual([1024, 0, -1, 1, 1, 1, -2147483648, 0, -27]);
   });
   it('reference: float pow is Math.pow, as ops.ts specifies (pow(1, NaN) = NaN, unlike torch)', async () => {
-    close(await ew('pow', 'float64', [[2, 1, -1, -8, 0, 5], [0.5, NaN, Infinity, 1 / 3, -1, 0]], {}), [Math.SQRT2, NaN, NaN, NaN, Infinity, 1]);
+    close(
+      await ew(
+        'pow',
+        'float64',
+        [
+          [2, 1, -1, -8, 0, 5],
+          [0.5, NaN, Infinity, 1 / 3, -1, 0],
+        ],
+        {},
+      ),
+      [Math.SQRT2, NaN, NaN, NaN, Infinity, 1],
+    );
   });
   it('reference: maximum and minimum propagate NaN', async () => {
-    close(await ew('maximum', 'float32', [[1, NaN, 3], [2, 0, NaN]], {}), [2, NaN, NaN]);
-    close(await ew('minimum', 'float32', [[1, NaN, 3], [2, 0, NaN]], {}), [1, NaN, NaN]);
+    close(
+      await ew(
+        'maximum',
+        'float32',
+        [
+          [1, NaN, 3],
+          [2, 0, NaN],
+        ],
+        {},
+      ),
+      [2, NaN, NaN],
+    );
+    close(
+      await ew(
+        'minimum',
+        'float32',
+        [
+          [1, NaN, 3],
+          [2, 0, NaN],
+        ],
+        {},
+      ),
+      [1, NaN, NaN],
+    );
   });
   it('reference: comparisons give bool and NaN compares unequal', async () => {
     const a = [1, NaN, 2];
@@ -131,31 +233,86 @@ describe('reference binary', () => {
     expect(await ew('ne', 'float32', [a, b], {}, 'bool')).toEqual([0, 1, 1]);
     expect(await ew('lt', 'float32', [a, b], {}, 'bool')).toEqual([0, 0, 1]);
     expect(await ew('le', 'float32', [a, b], {}, 'bool')).toEqual([1, 0, 1]);
-    expect(await ew('gt', 'int32', [[3, 1], [2, 1]], {}, 'bool')).toEqual([1, 0]);
-    expect(await ew('ge', 'int32', [[3, 1], [2, 1]], {}, 'bool')).toEqual([1, 1]);
+    expect(
+      await ew(
+        'gt',
+        'int32',
+        [
+          [3, 1],
+          [2, 1],
+        ],
+        {},
+        'bool',
+      ),
+    ).toEqual([1, 0]);
+    expect(
+      await ew(
+        'ge',
+        'int32',
+        [
+          [3, 1],
+          [2, 1],
+        ],
+        {},
+        'bool',
+      ),
+    ).toEqual([1, 1]);
   });
   it('reference: binary ops read broadcast (stride-0) views', async () => {
-    const r = await runOp(be, 'add', { dtype: 'float32', shape: [2, 3] }, [
-      { dtype: 'float32', shape: [2, 3], strides: [1, 0], data: [10, 20] },
-      { dtype: 'float32', shape: [2, 3], strides: [0, 1], data: [1, 2, 3] },
-    ], {});
+    const r = await runOp(
+      be,
+      'add',
+      { dtype: 'float32', shape: [2, 3] },
+      [
+        { dtype: 'float32', shape: [2, 3], strides: [1, 0], data: [10, 20] },
+        { dtype: 'float32', shape: [2, 3], strides: [0, 1], data: [1, 2, 3] },
+      ],
+      {},
+    );
     expect(Array.from(r)).toEqual([11, 12, 13, 21, 22, 23]);
   });
   it('reference: where picks a where cond is true', async () => {
-    expect(await ew('where', 'float32', [[1, 0, 1], [1, 2, 3], [10, 20, 30]], {}, 'float32', ['bool', 'float32', 'float32'])).toEqual([1, 20, 3]);
+    expect(
+      await ew(
+        'where',
+        'float32',
+        [
+          [1, 0, 1],
+          [1, 2, 3],
+          [10, 20, 30],
+        ],
+        {},
+        'float32',
+        ['bool', 'float32', 'float32'],
+      ),
+    ).toEqual([1, 20, 3]);
   });
 });
 
 describe('reference reduce', () => {
   const x = { dtype: 'float32', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] } as const;
   it('reference: sum over each axis keeps the axis as 1', async () => {
-    expect(Array.from(await runOp(be, 'sum', { dtype: 'float32', shape: [1, 3] }, [x], { axis: 0 }))).toEqual([5, 7, 9]);
+    expect(Array.from(await runOp(be, 'sum', { dtype: 'float32', shape: [1, 3] }, [x], { axis: 0 }))).toEqual([
+      5, 7, 9,
+    ]);
     expect(Array.from(await runOp(be, 'sum', { dtype: 'float32', shape: [2, 1] }, [x], { axis: 1 }))).toEqual([6, 15]);
   });
   it('reference: int32 sum wraps and an empty axis sums to 0', async () => {
-    const r = await runOp(be, 'sum', { dtype: 'int32', shape: [1] }, [{ dtype: 'int32', shape: [2], data: [2147483647, 2] }], { axis: 0 });
+    const r = await runOp(
+      be,
+      'sum',
+      { dtype: 'int32', shape: [1] },
+      [{ dtype: 'int32', shape: [2], data: [2147483647, 2] }],
+      { axis: 0 },
+    );
     expect(Array.from(r)).toEqual([-2147483647]);
-    const e = await runOp(be, 'sum', { dtype: 'float32', shape: [2, 1] }, [{ dtype: 'float32', shape: [2, 0], data: [] }], { axis: 1 });
+    const e = await runOp(
+      be,
+      'sum',
+      { dtype: 'float32', shape: [2, 1] },
+      [{ dtype: 'float32', shape: [2, 0], data: [] }],
+      { axis: 1 },
+    );
     expect(Array.from(e)).toEqual([0, 0]);
   });
   it('reference: max and min propagate NaN', async () => {
@@ -165,18 +322,30 @@ describe('reference reduce', () => {
   });
   it('reference: argmax and argmin give the first extreme, or the first NaN', async () => {
     const y = { dtype: 'float32', shape: [3, 3], data: [1, 3, 3, 2, NaN, NaN, 2, 1, 1] } as const;
-    expect(Array.from(await runOp(be, 'argmax', { dtype: 'int32', shape: [3, 1] }, [y], { axis: 1 }))).toEqual([1, 1, 0]);
-    expect(Array.from(await runOp(be, 'argmin', { dtype: 'int32', shape: [3, 1] }, [y], { axis: 1 }))).toEqual([0, 1, 1]);
-    expect(Array.from(await runOp(be, 'argmax', { dtype: 'int32', shape: [1, 3] }, [y], { axis: 0 }))).toEqual([1, 1, 1]);
+    expect(Array.from(await runOp(be, 'argmax', { dtype: 'int32', shape: [3, 1] }, [y], { axis: 1 }))).toEqual([
+      1, 1, 0,
+    ]);
+    expect(Array.from(await runOp(be, 'argmin', { dtype: 'int32', shape: [3, 1] }, [y], { axis: 1 }))).toEqual([
+      0, 1, 1,
+    ]);
+    expect(Array.from(await runOp(be, 'argmax', { dtype: 'int32', shape: [1, 3] }, [y], { axis: 0 }))).toEqual([
+      1, 1, 1,
+    ]);
   });
   it('reference: max over an empty axis throws IndexError', async () => {
-    await expect(runOp(be, 'max', { dtype: 'float32', shape: [2, 1] }, [{ dtype: 'float32', shape: [2, 0], data: [] }], { axis: 1 }))
-      .rejects.toThrow(IndexError);
+    await expect(
+      runOp(be, 'max', { dtype: 'float32', shape: [2, 1] }, [{ dtype: 'float32', shape: [2, 0], data: [] }], {
+        axis: 1,
+      }),
+    ).rejects.toThrow(IndexError);
   });
   it('reference: a reduction rejects a non-contiguous input and a bad axis', async () => {
-    await expect(runOp(be, 'sum', { dtype: 'float32', shape: [3, 1] }, [{ ...x, shape: [3, 2], strides: [1, 3] }], { axis: 1 }))
-      .rejects.toThrow(ShapeError);
-    await expect(runOp(be, 'sum', { dtype: 'float32', shape: [2, 1] }, [x], { axis: 2 })).rejects.toThrow(/axis out of range/);
+    await expect(
+      runOp(be, 'sum', { dtype: 'float32', shape: [3, 1] }, [{ ...x, shape: [3, 2], strides: [1, 3] }], { axis: 1 }),
+    ).rejects.toThrow(ShapeError);
+    await expect(runOp(be, 'sum', { dtype: 'float32', shape: [2, 1] }, [x], { axis: 2 })).rejects.toThrow(
+      /axis out of range/,
+    );
   });
 });
 
@@ -205,29 +374,51 @@ describe('reference matmul', () => {
     expect(await mm([A, B], 2)).toEqual([19, 22, 43, 50, 1, 2, 3, 4]);
   });
   it('reference: matmul with K = 0 gives the bias', async () => {
-    const r = await runOp(be, 'matmul', { dtype: 'float64', shape: [1, 1, 2] }, [
-      { dtype: 'float64', shape: [1, 1, 0], data: [] }, { dtype: 'float64', shape: [1, 0, 2], data: [] },
-      { dtype: 'float64', shape: [2], data: [3, 4] },
-    ], {});
+    const r = await runOp(
+      be,
+      'matmul',
+      { dtype: 'float64', shape: [1, 1, 2] },
+      [
+        { dtype: 'float64', shape: [1, 1, 0], data: [] },
+        { dtype: 'float64', shape: [1, 0, 2], data: [] },
+        { dtype: 'float64', shape: [2], data: [3, 4] },
+      ],
+      {},
+    );
     expect(Array.from(r)).toEqual([3, 4]);
   });
   it('reference: matmul inner dimension mismatch throws ShapeError', async () => {
-    await expect(runOp(be, 'matmul', { dtype: 'float32', shape: [1, 2, 5] }, [
-      { dtype: 'float32', shape: [1, 2, 3] }, { dtype: 'float32', shape: [1, 4, 5] },
-    ], {})).rejects.toThrow('matmul: inner dimensions differ; expected a[-1] == b[-2], got [1,2,3] @ [1,4,5]');
+    await expect(
+      runOp(
+        be,
+        'matmul',
+        { dtype: 'float32', shape: [1, 2, 5] },
+        [
+          { dtype: 'float32', shape: [1, 2, 3] },
+          { dtype: 'float32', shape: [1, 4, 5] },
+        ],
+        {},
+      ),
+    ).rejects.toThrow('matmul: inner dimensions differ; expected a[-1] == b[-2], got [1,2,3] @ [1,4,5]');
   });
 });
 
 describe('reference movement and conversion', () => {
   it('reference: copy between strided views leaves other elements alone', async () => {
     // Copy the transpose of [[1,2,3],[4,5,6]] into every other element of a 7-element buffer.
-    const r = await runOp(be, 'copy', { dtype: 'int32', shape: [3, 2], strides: [2, 1], offset: 1, data: [9, 9, 9, 9, 9, 9, 9] }, [
-      { dtype: 'int32', shape: [3, 2], strides: [1, 3], data: [1, 2, 3, 4, 5, 6] },
-    ], {});
+    const r = await runOp(
+      be,
+      'copy',
+      { dtype: 'int32', shape: [3, 2], strides: [2, 1], offset: 1, data: [9, 9, 9, 9, 9, 9, 9] },
+      [{ dtype: 'int32', shape: [3, 2], strides: [1, 3], data: [1, 2, 3, 4, 5, 6] }],
+      {},
+    );
     expect(Array.from(r)).toEqual([9, 1, 4, 2, 5, 3, 6]);
   });
   it('reference: cast truncates toward zero, saturates int32 and maps != 0 to true', async () => {
-    expect(await ew('cast', 'float32', [[-2.7, 2.7, NaN, 3e9, Infinity, -3e9, -Infinity]], {}, 'int32')).toEqual([-2, 2, 0, 2147483647, 2147483647, -2147483648, -2147483648]);
+    expect(await ew('cast', 'float32', [[-2.7, 2.7, NaN, 3e9, Infinity, -3e9, -Infinity]], {}, 'int32')).toEqual([
+      -2, 2, 0, 2147483647, 2147483647, -2147483648, -2147483648,
+    ]);
     expect(await ew('cast', 'float32', [[0, -0, NaN, 0.1]], {}, 'bool')).toEqual([0, 0, 1, 1]);
     expect(await ew('cast', 'int32', [[16777217, -3]], {}, 'float32')).toEqual([16777216, -3]);
     expect(await ew('cast', 'bool', [[1, 0]], {}, 'float64')).toEqual([1, 0]);
@@ -236,46 +427,99 @@ describe('reference movement and conversion', () => {
   it('reference: fill converts the value as cast does', async () => {
     expect(Array.from(await runOp(be, 'fill', { dtype: 'int32', shape: [2] }, [], { value: 2.7 }))).toEqual([2, 2]);
     expect(Array.from(await runOp(be, 'fill', { dtype: 'bool', shape: [2] }, [], { value: 5 }))).toEqual([1, 1]);
-    expect(Array.from(await runOp(be, 'fill', { dtype: 'float32', shape: [1] }, [], { value: 0.1 }))).toEqual([Math.fround(0.1)]);
+    expect(Array.from(await runOp(be, 'fill', { dtype: 'float32', shape: [1] }, [], { value: 0.1 }))).toEqual([
+      Math.fround(0.1),
+    ]);
   });
   it('reference: gather along axis 1 (torch docs example)', async () => {
-    const r = await runOp(be, 'gather', { dtype: 'float32', shape: [2, 2] }, [
-      { dtype: 'float32', shape: [2, 2], data: [1, 2, 3, 4] }, { dtype: 'int32', shape: [2, 2], data: [0, 0, 1, 0] },
-    ], { axis: 1 });
+    const r = await runOp(
+      be,
+      'gather',
+      { dtype: 'float32', shape: [2, 2] },
+      [
+        { dtype: 'float32', shape: [2, 2], data: [1, 2, 3, 4] },
+        { dtype: 'int32', shape: [2, 2], data: [0, 0, 1, 0] },
+      ],
+      { axis: 1 },
+    );
     expect(Array.from(r)).toEqual([1, 1, 4, 3]);
   });
   it('reference: gather index out of range throws IndexError with the range', async () => {
-    await expect(runOp(be, 'gather', { dtype: 'float32', shape: [1] }, [
-      { dtype: 'float32', shape: [5] }, { dtype: 'int32', shape: [1], data: [7] },
-    ], { axis: 0 })).rejects.toThrow(new IndexError('gather: index out of range; expected 0 <= index < 5, got 7'));
-    await expect(runOp(be, 'gather', { dtype: 'float32', shape: [1] }, [
-      { dtype: 'float32', shape: [5] }, { dtype: 'int32', shape: [1], data: [-1] },
-    ], { axis: 0 })).rejects.toThrow(IndexError);
+    await expect(
+      runOp(
+        be,
+        'gather',
+        { dtype: 'float32', shape: [1] },
+        [
+          { dtype: 'float32', shape: [5] },
+          { dtype: 'int32', shape: [1], data: [7] },
+        ],
+        { axis: 0 },
+      ),
+    ).rejects.toThrow(new IndexError('gather: index out of range; expected 0 <= index < 5, got 7'));
+    await expect(
+      runOp(
+        be,
+        'gather',
+        { dtype: 'float32', shape: [1] },
+        [
+          { dtype: 'float32', shape: [5] },
+          { dtype: 'int32', shape: [1], data: [-1] },
+        ],
+        { axis: 0 },
+      ),
+    ).rejects.toThrow(IndexError);
   });
   it('reference: scatter_add accumulates repeated indices (torch docs example)', async () => {
-    const r = await runOp(be, 'scatter_add', { dtype: 'float32', shape: [3, 5] }, [
+    const r = await runOp(
+      be,
+      'scatter_add',
       { dtype: 'float32', shape: [3, 5] },
-      { dtype: 'int32', shape: [1, 5], data: [0, 1, 2, 0, 0] },
-      { dtype: 'float32', shape: [1, 5], data: [1, 1, 1, 1, 1] },
-    ], { axis: 0 });
+      [
+        { dtype: 'float32', shape: [3, 5] },
+        { dtype: 'int32', shape: [1, 5], data: [0, 1, 2, 0, 0] },
+        { dtype: 'float32', shape: [1, 5], data: [1, 1, 1, 1, 1] },
+      ],
+      { axis: 0 },
+    );
     expect(Array.from(r)).toEqual([1, 0, 0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0]);
-    const s = await runOp(be, 'scatter_add', { dtype: 'int32', shape: [3] }, [
-      { dtype: 'int32', shape: [3], data: [10, 20, 30] }, { dtype: 'int32', shape: [4], data: [2, 0, 2, 2] },
-      { dtype: 'int32', shape: [4], data: [1, 2, 3, 4] },
-    ], { axis: 0 });
+    const s = await runOp(
+      be,
+      'scatter_add',
+      { dtype: 'int32', shape: [3] },
+      [
+        { dtype: 'int32', shape: [3], data: [10, 20, 30] },
+        { dtype: 'int32', shape: [4], data: [2, 0, 2, 2] },
+        { dtype: 'int32', shape: [4], data: [1, 2, 3, 4] },
+      ],
+      { axis: 0 },
+    );
     expect(Array.from(s)).toEqual([12, 20, 38]);
   });
   it('reference: scatter_add index out of range throws IndexError', async () => {
-    await expect(runOp(be, 'scatter_add', { dtype: 'float32', shape: [3] }, [
-      { dtype: 'float32', shape: [3] }, { dtype: 'int32', shape: [1], data: [3] }, { dtype: 'float32', shape: [1], data: [1] },
-    ], { axis: 0 })).rejects.toThrow('scatter_add: index out of range; expected 0 <= index < 3, got 3');
+    await expect(
+      runOp(
+        be,
+        'scatter_add',
+        { dtype: 'float32', shape: [3] },
+        [
+          { dtype: 'float32', shape: [3] },
+          { dtype: 'int32', shape: [1], data: [3] },
+          { dtype: 'float32', shape: [1], data: [1] },
+        ],
+        { axis: 0 },
+      ),
+    ).rejects.toThrow('scatter_add: index out of range; expected 0 <= index < 3, got 3');
   });
 });
 
 describe('reference unary_backward', () => {
-  const grad = async (fn: OpAttrs['unary_backward']['fn'], x: readonly number[], attrs: Partial<ActivationAttrs> = {}): Promise<number[]> =>
-    ew('unary_backward', 'float64', [x, x.map(() => 2)], { ...ACT, ...attrs, fn });
-  it('reference: relu backward is 0 at x <= 0 (relu\'(0) = 0) and g above', async () => {
+  const grad = async (
+    fn: OpAttrs['unary_backward']['fn'],
+    x: readonly number[],
+    attrs: Partial<ActivationAttrs> = {},
+  ): Promise<number[]> => ew('unary_backward', 'float64', [x, x.map(() => 2)], { ...ACT, ...attrs, fn });
+  it("reference: relu backward is 0 at x <= 0 (relu'(0) = 0) and g above", async () => {
     expect(await grad('relu', [-1, 0, 3])).toEqual([0, 0, 2]);
   });
   it('reference: leaky_relu backward applies the slope at 0, as torch (x > 0 ? g : g * slope)', async () => {
@@ -347,17 +591,41 @@ describe('reference buffers', () => {
     expect(() => b.alloc('float32', -1)).toThrow(ValueError);
   });
   it('reference: a view reaching outside its buffer throws IndexError', async () => {
-    await expect(runOp(be, 'neg', { dtype: 'float32', shape: [3] }, [{ dtype: 'float32', shape: [3], strides: [2], data: [1, 2, 3] }], {}))
-      .rejects.toThrow(/view reaches outside its buffer; expected element indices in \[0, 3\), got \[0, 4\]/);
-    await expect(runOp(be, 'neg', { dtype: 'float32', shape: [2] }, [{ dtype: 'float32', shape: [2], offset: 2, data: [1, 2, 3] }], {}))
-      .rejects.toThrow(IndexError);
+    await expect(
+      runOp(
+        be,
+        'neg',
+        { dtype: 'float32', shape: [3] },
+        [{ dtype: 'float32', shape: [3], strides: [2], data: [1, 2, 3] }],
+        {},
+      ),
+    ).rejects.toThrow(/view reaches outside its buffer; expected element indices in \[0, 3\), got \[0, 4\]/);
+    await expect(
+      runOp(
+        be,
+        'neg',
+        { dtype: 'float32', shape: [2] },
+        [{ dtype: 'float32', shape: [2], offset: 2, data: [1, 2, 3] }],
+        {},
+      ),
+    ).rejects.toThrow(IndexError);
   });
   it('reference: dtype and shape misuse throw typed errors', async () => {
     await expect(ew('exp', 'int32', [[1]], {})).rejects.toThrow(DTypeError);
     await expect(ew('add', 'float32', [[1], [1]], {}, 'float32', ['float32', 'float64'])).rejects.toThrow(DTypeError);
     await expect(ew('lt', 'float32', [[1], [1]], {}, 'float32')).rejects.toThrow(DTypeError);
-    await expect(runOp(be, 'add', { dtype: 'float32', shape: [2] }, [{ dtype: 'float32', shape: [3] }, { dtype: 'float32', shape: [2] }], {}))
-      .rejects.toThrow(ShapeError);
+    await expect(
+      runOp(
+        be,
+        'add',
+        { dtype: 'float32', shape: [2] },
+        [
+          { dtype: 'float32', shape: [3] },
+          { dtype: 'float32', shape: [2] },
+        ],
+        {},
+      ),
+    ).rejects.toThrow(ShapeError);
     await expect(ew('add', 'float32', [[1]], {})).rejects.toThrow(ValueError);
   });
   it('reference: an unknown op throws NotImplementedOpError naming op and backend', () => {

@@ -10,7 +10,18 @@ import type { AllocOptions, Backend, BufferHandle } from '../../runtime/backend.
 import type { DType } from '../../runtime/dtype.ts';
 import { allocArray } from '../../runtime/dtype.ts';
 import {
-  Tensor, avgPool2d, cat, conv2d, fold, gather, indexSelect, maxPool2d, roundBF16, roundF16, scatterAdd, where,
+  type Tensor,
+  avgPool2d,
+  cat,
+  conv2d,
+  fold,
+  gather,
+  indexSelect,
+  maxPool2d,
+  roundBF16,
+  roundF16,
+  scatterAdd,
+  where,
 } from '../../runtime/tensor/index.ts';
 import { tensor, randn, rand, randint, arange } from '../../runtime/index.ts';
 import { Generator } from '../../runtime/random.ts';
@@ -66,10 +77,31 @@ async function program(backend: Backend): Promise<number[][]> {
     outs.push(c, p, a, img.grad!, k.grad!, fold(randn([1, 4 * 2 * 2, 9], o), [4, 4], 2, { stride: 1 }));
     // every unary op, activation backward, binary ops, comparisons, where, cast, clamp
     const u = randn([3, 5], { ...o, requiresGrad: true });
-    const acts = [F.sigmoid(u), F.tanh(u), F.gelu(u), F.gelu(u, { approximate: 'tanh' }), F.silu(u), F.softplus(u), F.elu(u), F.leakyRelu(u)];
+    const acts = [
+      F.sigmoid(u),
+      F.tanh(u),
+      F.gelu(u),
+      F.gelu(u, { approximate: 'tanh' }),
+      F.silu(u),
+      F.softplus(u),
+      F.elu(u),
+      F.leakyRelu(u),
+    ];
     acts.reduce((s, t) => s.add(t.sum()), u.sum()).backward();
     const r = rand([3, 5], o).add(0.5);
-    outs.push(...acts, u.grad!, u.neg(), u.abs(), u.sign(), u.exp(), r.log(), r.sqrt(), u.clamp(-0.5, 0.5), roundF16(u), roundBF16(u));
+    outs.push(
+      ...acts,
+      u.grad!,
+      u.neg(),
+      u.abs(),
+      u.sign(),
+      u.exp(),
+      r.log(),
+      r.sqrt(),
+      u.clamp(-0.5, 0.5),
+      roundF16(u),
+      roundBF16(u),
+    );
     outs.push(u.add(r), u.sub(r), u.mul(r), u.div(r), r.pow(u), u.maximum(r), u.minimum(r));
     const cmp = u.gt(r);
     outs.push(cmp, u.eq(r), u.ne(r), u.lt(r), u.le(r), u.ge(r), cmp.logicalNot(), where(cmp, u, r));
@@ -79,7 +111,11 @@ async function program(backend: Backend): Promise<number[][]> {
     outs.push(randn([3, 0], o).sum(1), randn([2, 0], o).matmul(randn([0, 4], o)), u.to('int32').sum(0));
     // indexing
     const idx = randint(0, 3, [2, 5], o);
-    outs.push(gather(u, 0, idx), scatterAdd(u, 0, idx, randn([2, 5], o)), indexSelect(u, 1, tensor([4, 0, 2], { dtype: 'int32', backend })));
+    outs.push(
+      gather(u, 0, idx),
+      scatterAdd(u, 0, idx, randn([2, 5], o)),
+      indexSelect(u, 1, tensor([4, 0, 2], { dtype: 'int32', backend })),
+    );
     outs.push(cat([u, r], 0), F.crossEntropy(u, tensor([1, 0, 4], { dtype: 'int32', backend })), arange(5).mul(2));
     const values: number[][] = [];
     for (const t of outs) values.push(Array.from(await t.data(), Number));
@@ -89,7 +125,9 @@ async function program(backend: Backend): Promise<number[][]> {
 
 describe('unfilled outputs', () => {
   const made: Backend[] = [];
-  afterAll(() => { for (const b of made) b.dispose(); });
+  afterAll(() => {
+    for (const b of made) b.dispose();
+  });
 
   it('unfilled outputs: every primitive writes its whole fresh output (wasm with garbage-filled outputs equals wasm)', async () => {
     const backends = await availableBackends();
@@ -102,7 +140,10 @@ describe('unfilled outputs', () => {
     expect(bad.poisonedAllocs(), 'op outputs went through the unfilled path').toBeGreaterThan(100);
     expect(got.length).toBe(expected.length);
     for (let i = 0; i < expected.length; i++) {
-      expect(got[i]!.map((v) => (Number.isNaN(v) ? 'NaN' : v)), `result ${i}`).toEqual(expected[i]!.map((v) => (Number.isNaN(v) ? 'NaN' : v)));
+      expect(
+        got[i]!.map((v) => (Number.isNaN(v) ? 'NaN' : v)),
+        `result ${i}`,
+      ).toEqual(expected[i]!.map((v) => (Number.isNaN(v) ? 'NaN' : v)));
     }
   });
 });

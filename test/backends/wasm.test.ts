@@ -27,12 +27,21 @@ const ACT: ActivationAttrs = { alpha: 0.1, beta: 1.5, threshold: 20 };
 function strides(shape: readonly number[]): number[] {
   const s: number[] = [];
   let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i] as number; }
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i] as number;
+  }
   return s;
 }
-function numel(shape: readonly number[]): number { return shape.reduce((a, b) => a * b, 1); }
+function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
 function arrayOf(dtype: DType, data: readonly number[]): StorageArray {
-  return dtype === 'float32' ? Float32Array.from(data) : dtype === 'int32' ? Int32Array.from(data) : Uint8Array.from(data);
+  return dtype === 'float32'
+    ? Float32Array.from(data)
+    : dtype === 'int32'
+      ? Int32Array.from(data)
+      : Uint8Array.from(data);
 }
 /** A contiguous tensor holding `data`. */
 function tensor(dtype: DType, shape: readonly number[], data: readonly number[]): TensorView {
@@ -59,9 +68,16 @@ function rand(n: number, lo = -3, hi = 3, seed = 1): number[] {
 function expectClose(got: readonly number[], want: readonly number[], rtol = 2e-6, atol = 1e-7): void {
   expect(got.length).toBe(want.length);
   for (let i = 0; i < got.length; i++) {
-    const g = got[i] as number, w = want[i] as number;
-    if (Number.isNaN(w)) { expect(g, `index ${i}`).toBeNaN(); continue; }
-    if (!Number.isFinite(w)) { expect(g, `index ${i}`).toBe(w); continue; }
+    const g = got[i] as number,
+      w = want[i] as number;
+    if (Number.isNaN(w)) {
+      expect(g, `index ${i}`).toBeNaN();
+      continue;
+    }
+    if (!Number.isFinite(w)) {
+      expect(g, `index ${i}`).toBe(w);
+      continue;
+    }
     expect(Math.abs(g - w), `index ${i}: got ${g}, want ${w}`).toBeLessThanOrEqual(atol + rtol * Math.abs(w));
   }
 }
@@ -71,9 +87,13 @@ const erfc = (x: number): number => {
   const t = Math.abs(x);
   let r: number;
   if (t < 3) {
-    let sum = t, term = t;
-    for (let n = 1; n < 200; n++) { term *= -t * t / n; sum += term / (2 * n + 1); }
-    r = 1 - sum * 2 / Math.sqrt(Math.PI);
+    let sum = t,
+      term = t;
+    for (let n = 1; n < 200; n++) {
+      term *= (-t * t) / n;
+      sum += term / (2 * n + 1);
+    }
+    r = 1 - (sum * 2) / Math.sqrt(Math.PI);
   } else {
     let f = 0;
     for (let n = 80; n >= 1; n--) f = n / 2 / (t + f);
@@ -86,23 +106,35 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 const K = Math.sqrt(2 / Math.PI);
 
 const UNARY_REF: Record<string, (x: number) => number> = {
-  neg: (x) => -x, abs: Math.abs, sign: (x) => Number(0 < x) - Number(x < 0), exp: Math.exp,
-  log: Math.log, sqrt: Math.sqrt, relu: (x) => (Number.isNaN(x) ? NaN : Math.max(x, 0)), sigmoid, tanh: Math.tanh,
-  gelu: (x) => x * phi(x), gelu_tanh: (x) => 0.5 * x * (1 + Math.tanh(K * (x + 0.044715 * x ** 3))),
+  neg: (x) => -x,
+  abs: Math.abs,
+  sign: (x) => Number(0 < x) - Number(x < 0),
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  relu: (x) => (Number.isNaN(x) ? NaN : Math.max(x, 0)),
+  sigmoid,
+  tanh: Math.tanh,
+  gelu: (x) => x * phi(x),
+  gelu_tanh: (x) => 0.5 * x * (1 + Math.tanh(K * (x + 0.044715 * x ** 3))),
   silu: (x) => x * sigmoid(x),
   softplus: (x) => (x * ACT.beta > ACT.threshold ? x : Math.log1p(Math.exp(ACT.beta * x)) / ACT.beta),
-  elu: (x) => (x > 0 ? x : ACT.alpha * Math.expm1(x)), leaky_relu: (x) => (x > 0 ? x : ACT.alpha * x),
+  elu: (x) => (x > 0 ? x : ACT.alpha * Math.expm1(x)),
+  leaky_relu: (x) => (x > 0 ? x : ACT.alpha * x),
 };
 const DERIV: Record<Activation, (x: number) => number> = {
-  relu: (x) => (x <= 0 ? 0 : 1), sigmoid: (x) => sigmoid(x) * (1 - sigmoid(x)), tanh: (x) => 1 - Math.tanh(x) ** 2,
-  gelu: (x) => phi(x) + x * Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI),
+  relu: (x) => (x <= 0 ? 0 : 1),
+  sigmoid: (x) => sigmoid(x) * (1 - sigmoid(x)),
+  tanh: (x) => 1 - Math.tanh(x) ** 2,
+  gelu: (x) => phi(x) + (x * Math.exp((-x * x) / 2)) / Math.sqrt(2 * Math.PI),
   gelu_tanh: (x) => {
     const t = Math.tanh(K * (x + 0.044715 * x ** 3));
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * K * (1 + 3 * 0.044715 * x * x);
   },
   silu: (x) => sigmoid(x) * (1 + x * (1 - sigmoid(x))),
   softplus: (x) => (x * ACT.beta > ACT.threshold ? 1 : sigmoid(ACT.beta * x)),
-  elu: (x) => (x <= 0 ? ACT.alpha * Math.exp(x) : 1), leaky_relu: (x) => (x > 0 ? 1 : ACT.alpha),
+  elu: (x) => (x <= 0 ? ACT.alpha * Math.exp(x) : 1),
+  leaky_relu: (x) => (x > 0 ? 1 : ACT.alpha),
 };
 
 describe('wasm: buffers and allocator', () => {
@@ -132,7 +164,10 @@ describe('wasm: buffers and allocator', () => {
   it('wasm: coalesces free blocks of mixed sizes before growing', () => {
     const bufs: BufferHandle[] = [];
     let total = 0;
-    for (let i = 0; i < 64; i++) { bufs.push(be.alloc('float32', 1000 + i * 37)); total += 1000 + i * 37; }
+    for (let i = 0; i < 64; i++) {
+      bufs.push(be.alloc('float32', 1000 + i * 37));
+      total += 1000 + i * 37;
+    }
     for (const b of bufs) be.free(b);
     const reserved = be.memory().reservedBytes;
     // One block larger than any freed one fits only in the merged space.
@@ -167,7 +202,9 @@ describe('wasm: buffers and allocator', () => {
     expect(() => be.readSync(b, 0, 1)).toThrow(DisposedError);
     expect(() => be.write(b, new Int32Array([1]))).toThrow(DisposedError);
     const out = empty('int32', [3]);
-    expect(() => be.run('neg', out, [{ buffer: b, dtype: 'int32', shape: [3], strides: [1], offset: 0 }], {})).toThrow(DisposedError);
+    expect(() => be.run('neg', out, [{ buffer: b, dtype: 'int32', shape: [3], strides: [1], offset: 0 }], {})).toThrow(
+      DisposedError,
+    );
     be.free(out.buffer);
   });
 
@@ -176,7 +213,9 @@ describe('wasm: buffers and allocator', () => {
     const a = tensor('int32', [1, 2, 2], [1, 2, 3, 4]);
     const out = empty('int32', [1, 2, 2]);
     expect(() => be.run('matmul', out, [a, a], {})).toThrow(NotImplementedOpError);
-    expect(() => be.run('matmul', out, [a, a], {})).toThrow("wasm: op 'matmul' is not implemented for int32; expected one of float32, got int32");
+    expect(() => be.run('matmul', out, [a, a], {})).toThrow(
+      "wasm: op 'matmul' is not implemented for int32; expected one of float32, got int32",
+    );
     expect(() => be.run('exp', out, [a], {})).toThrow(NotImplementedOpError);
     be.free(a.buffer);
     be.free(out.buffer);
@@ -216,7 +255,9 @@ describe('wasm-allocator', () => {
   it('wasm-allocator: reuses exact-size blocks, aligns to 16, and grows only when full', () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
     let grows = 0;
-    const a = new WasmAllocator(memory, 100, () => { grows++; });
+    const a = new WasmAllocator(memory, 100, () => {
+      grows++;
+    });
     const p1 = a.alloc(40);
     expect(p1 % 16).toBe(0);
     expect(p1).toBeGreaterThanOrEqual(100);
@@ -230,7 +271,9 @@ describe('wasm-allocator', () => {
   it('wasm-allocator: merges neighbours and lowers the bump pointer before growing', () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
     let grows = 0;
-    const a = new WasmAllocator(memory, 0, () => { grows++; });
+    const a = new WasmAllocator(memory, 0, () => {
+      grows++;
+    });
     const ptrs = [a.alloc(10_000), a.alloc(20_000), a.alloc(30_000)];
     expect(grows).toBe(0);
     for (const [i, p] of ptrs.entries()) a.free(p as number, [10_000, 20_000, 30_000][i] as number);
@@ -289,7 +332,14 @@ describe('wasm: kernel variant', () => {
       res[0].mm.forEach((v, i) => { mmErr = Math.max(mmErr, Math.abs(v - res[1].mm[i]) / (1 + Math.abs(v))); });
       res[0].ex.forEach((v, i) => { exErr = Math.max(exErr, Math.abs(v - res[1].ex[i]) / v); });
       process.stdout.write(JSON.stringify({ variants: res.map((x) => x.variant), mmErr, exErr }));`;
-    const out = JSON.parse(execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', script]).toString()) as { variants: number[]; mmErr: number; exErr: number };
+    const out = JSON.parse(
+      execFileSync(process.execPath, [
+        '--experimental-wasm-relaxed-simd',
+        '--input-type=module',
+        '-e',
+        script,
+      ]).toString(),
+    ) as { variants: number[]; mmErr: number; exErr: number };
     expect(out.variants).toEqual([0, 1]);
     expect(out.mmErr).toBeLessThan(1e-4);
     expect(out.mmErr).toBeGreaterThanOrEqual(0);
@@ -303,7 +353,11 @@ describe('wasm: kernel variant', () => {
     const inNode = execFileSync(process.execPath, [probe, kernels]).toString().trim();
     expect(inNode).toMatch(/^hash \d+$/);
     if (!existsSync(deno)) return;
-    const inDeno = execFileSync(deno, ['run', '--allow-read', probe, kernels], { env: { ...process.env, NO_COLOR: '1' } }).toString().trim();
+    const inDeno = execFileSync(deno, ['run', '--allow-read', probe, kernels], {
+      env: { ...process.env, NO_COLOR: '1' },
+    })
+      .toString()
+      .trim();
     expect(inDeno).toBe(inNode);
   }, 60_000);
 
@@ -330,7 +384,8 @@ describe('wasm: elementwise kernels', () => {
         const out = empty('float32', [n]);
         be.run(op as 'exp', out, [x], ACT as never);
         expectClose(values(out), data.map(ref), op === 'gelu' || op === 'gelu_tanh' ? 1e-5 : 4e-6, 1e-7);
-        be.free(x.buffer); be.free(out.buffer);
+        be.free(x.buffer);
+        be.free(out.buffer);
       }
     });
   }
@@ -339,14 +394,19 @@ describe('wasm: elementwise kernels', () => {
     const data: number[] = [];
     for (let v = -100; v <= 100; v += 0.173) data.push(Math.fround(v));
     data.push(...[NaN, Infinity, -Infinity, 0, -0, 1e-30, -1e-30, 88.7, 89, -103, 1e-40].map(Math.fround));
-    const check = (op: 'exp' | 'log' | 'tanh' | 'sigmoid' | 'gelu' | 'gelu_tanh' | 'silu' | 'elu', ref: (x: number) => number, rtol: number) => {
+    const check = (
+      op: 'exp' | 'log' | 'tanh' | 'sigmoid' | 'gelu' | 'gelu_tanh' | 'silu' | 'elu',
+      ref: (x: number) => number,
+      rtol: number,
+    ) => {
       const xs = op === 'log' ? data.map(Math.abs) : data;
       const x = tensor('float32', [xs.length], xs);
       const out = empty('float32', [xs.length]);
       be.run(op, out, [x], ACT as never);
       const want = xs.map((v) => Math.fround(ref(v)));
       expectClose(values(out), want, rtol, 1e-40);
-      be.free(x.buffer); be.free(out.buffer);
+      be.free(x.buffer);
+      be.free(out.buffer);
     };
     check('exp', Math.exp, 3e-7);
     check('log', Math.log, 3e-7);
@@ -354,7 +414,16 @@ describe('wasm: elementwise kernels', () => {
     check('sigmoid', sigmoid, 5e-7);
     check('silu', (x) => x * sigmoid(x), 5e-7);
     check('elu', (x) => (x > 0 ? x : ACT.alpha * Math.expm1(x)), 5e-7);
-    check('gelu_tanh', (x) => (Number.isNaN(x) || x === -Infinity ? NaN : x === Infinity ? Infinity : x * sigmoid(2 * K * (x + 0.044715 * x ** 3))), 5e-7);
+    check(
+      'gelu_tanh',
+      (x) =>
+        Number.isNaN(x) || x === -Infinity
+          ? NaN
+          : x === Infinity
+            ? Infinity
+            : x * sigmoid(2 * K * (x + 0.044715 * x ** 3)),
+      5e-7,
+    );
     check('gelu', (x) => (Number.isNaN(x) || x === -Infinity ? NaN : x === Infinity ? Infinity : x * phi(x)), 2e-6);
   });
 
@@ -367,7 +436,8 @@ describe('wasm: elementwise kernels', () => {
     expectClose(values(out), [NaN, -1, 0, 3, -0.5, 7]);
     be.run('clamp', out, [x], { min: -1, max: 2 });
     expectClose(values(out), [NaN, -1, 0, 2, -0.5, 2]);
-    be.free(x.buffer); be.free(out.buffer);
+    be.free(x.buffer);
+    be.free(out.buffer);
   });
 
   it('wasm: int32 neg/abs/sign/clamp and bool logical_not', () => {
@@ -389,12 +459,19 @@ describe('wasm: elementwise kernels', () => {
   });
 
   const BIN: Record<string, (a: number, b: number) => number> = {
-    add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b,
+    add: (a, b) => a + b,
+    sub: (a, b) => a - b,
+    mul: (a, b) => a * b,
+    div: (a, b) => a / b,
     pow: (a, b) => Math.pow(a, b),
     maximum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
     minimum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
-    eq: (a, b) => +(a === b), ne: (a, b) => +(a !== b), lt: (a, b) => +(a < b), le: (a, b) => +(a <= b),
-    gt: (a, b) => +(a > b), ge: (a, b) => +(a >= b),
+    eq: (a, b) => +(a === b),
+    ne: (a, b) => +(a !== b),
+    lt: (a, b) => +(a < b),
+    le: (a, b) => +(a <= b),
+    gt: (a, b) => +(a > b),
+    ge: (a, b) => +(a >= b),
   };
   for (const [op, ref] of Object.entries(BIN)) {
     it(`wasm: ${op} float32 with broadcasts and a transposed input`, () => {
@@ -411,13 +488,18 @@ describe('wasm: elementwise kernels', () => {
       const out = empty(odt, [5, 7]);
       be.run(op as 'add', out, [a, b], {});
       const want: number[] = [];
-      for (let i = 0; i < 5; i++) for (let j = 0; j < 7; j++) want.push(Math.fround(ref(aData[j * 5 + i] as number, bData[j] as number)));
+      for (let i = 0; i < 5; i++)
+        for (let j = 0; j < 7; j++) want.push(Math.fround(ref(aData[j * 5 + i] as number, bData[j] as number)));
       expectClose(values(out), want, 1e-6);
       // scalar broadcast on the left, contiguous right, odd length
       const s: TensorView = { ...bBuf, shape: [5, 7], strides: [0, 0], offset: 2 };
       const c = tensor('float32', [5, 7], aData);
       be.run(op as 'add', out, [s, c], {});
-      expectClose(values(out), aData.map((v) => Math.fround(ref(bData[2] as number, v))), 1e-6);
+      expectClose(
+        values(out),
+        aData.map((v) => Math.fround(ref(bData[2] as number, v))),
+        1e-6,
+      );
       for (const v of [aBuf, bBuf, c, out]) be.free(v.buffer);
     });
   }
@@ -448,10 +530,19 @@ describe('wasm: elementwise kernels', () => {
     const z: TensorView = { ...zero, shape: [3, 7], strides: [0, 0] };
     const out = empty('float32', [3, 7]);
     be.run('where', out, [c, x, z], {});
-    const xv = values(x), cv = values(cond);
+    const xv = values(x),
+      cv = values(cond);
     expect(values(out)).toEqual(xv.map((v, i) => (cv[i % 7] ? v : 0)));
-    const xi = tensor('int32', [3, 7], Array.from({ length: 21 }, (_, i) => i));
-    const yi = tensor('int32', [3, 7], Array.from({ length: 21 }, (_, i) => -i));
+    const xi = tensor(
+      'int32',
+      [3, 7],
+      Array.from({ length: 21 }, (_, i) => i),
+    );
+    const yi = tensor(
+      'int32',
+      [3, 7],
+      Array.from({ length: 21 }, (_, i) => -i),
+    );
     const oi = empty('int32', [3, 7]);
     be.run('where', oi, [c, xi, yi], {});
     expect(values(oi)).toEqual(Array.from({ length: 21 }, (_, i) => (cv[i % 7] ? i : -i)));
@@ -481,7 +572,8 @@ describe('wasm: elementwise kernels', () => {
     const bi = empty('int32', [6]);
     be.run('cast', bi, [big], {});
     expect(values(bi)).toEqual([2147483647, -2147483648, -2147483648, 2147483647, -(2 ** 31), 2147483647]);
-    be.free(big.buffer); be.free(bi.buffer);
+    be.free(big.buffer);
+    be.free(bi.buffer);
     const b = empty('bool', [7]);
     be.run('cast', b, [x], {});
     expect(values(b)).toEqual([1, 1, 0, 1, 1, 1, 1]);
@@ -499,7 +591,11 @@ describe('wasm: elementwise kernels', () => {
   });
 
   it('wasm: fill float32, int32 and bool', () => {
-    for (const [dt, v, want] of [['float32', 2.5, 2.5], ['int32', -7.9, -7], ['bool', 3, 1]] as const) {
+    for (const [dt, v, want] of [
+      ['float32', 2.5, 2.5],
+      ['int32', -7.9, -7],
+      ['bool', 3, 1],
+    ] as const) {
       const out = empty(dt, [11]);
       be.run('fill', out, [], { value: v });
       expect(values(out)).toEqual(new Array(11).fill(want));
@@ -516,10 +612,20 @@ describe('wasm: elementwise kernels', () => {
       const g = tensor('float32', [n], gs);
       const out = empty('float32', [n]);
       be.run('unary_backward', out, [x, g], { ...ACT, fn });
-      expectClose(values(out), xs.map((v, i) => (gs[i] as number) * (DERIV[fn] as (x: number) => number)(v)), 1e-5, 1e-6);
+      expectClose(
+        values(out),
+        xs.map((v, i) => (gs[i] as number) * (DERIV[fn] as (x: number) => number)(v)),
+        1e-5,
+        1e-6,
+      );
       // broadcast gradOut (stride 0)
       be.run('unary_backward', out, [x, { ...g, strides: [0] }], { ...ACT, fn });
-      expectClose(values(out), xs.map((v) => (gs[0] as number) * (DERIV[fn] as (x: number) => number)(v)), 1e-5, 1e-6);
+      expectClose(
+        values(out),
+        xs.map((v) => (gs[0] as number) * (DERIV[fn] as (x: number) => number)(v)),
+        1e-5,
+        1e-6,
+      );
       for (const v of [x, g, out]) be.free(v.buffer);
     });
   }
@@ -535,7 +641,10 @@ describe('wasm: reductions', () => {
       for (let row = 0; row < 2; row++) {
         const x = xs.slice(row * r, (row + 1) * r);
         const f = Math.fround;
-        if (r < 64) { want.push(x.reduce((a, v) => f(a + v), 0)); continue; }
+        if (r < 64) {
+          want.push(x.reduce((a, v) => f(a + v), 0));
+          continue;
+        }
         // 4 accumulators of 4 lanes over blocks of 16, (a0+a1)+(a2+a3), lanes (l0+l2)+(l1+l3), tail in order
         const acc = Array.from({ length: 16 }, (_, i) => x[i]!);
         let k = 16;
@@ -555,15 +664,21 @@ describe('wasm: reductions', () => {
   function refReduce(op: string, axis: number): number[] {
     const outShape = shape.map((s, d) => (d === axis ? 1 : s));
     const out: number[] = [];
-    for (let i = 0; i < (outShape[0] as number); i++) for (let j = 0; j < (outShape[1] as number); j++) for (let k = 0; k < (outShape[2] as number); k++) {
-      let acc = op === 'sum' ? 0 : NaN, bi = 0;
-      for (let r = 0; r < (shape[axis] as number); r++) {
-        const v = axis === 0 ? at(r, j, k) : axis === 1 ? at(i, r, k) : at(i, j, r);
-        if (op === 'sum') acc = Math.fround(acc + v);
-        else if (r === 0 || (op.endsWith('max') ? v > acc : v < acc)) { acc = v; bi = r; }
-      }
-      out.push(op.startsWith('arg') ? bi : acc);
-    }
+    for (let i = 0; i < (outShape[0] as number); i++)
+      for (let j = 0; j < (outShape[1] as number); j++)
+        for (let k = 0; k < (outShape[2] as number); k++) {
+          let acc = op === 'sum' ? 0 : NaN,
+            bi = 0;
+          for (let r = 0; r < (shape[axis] as number); r++) {
+            const v = axis === 0 ? at(r, j, k) : axis === 1 ? at(i, r, k) : at(i, j, r);
+            if (op === 'sum') acc = Math.fround(acc + v);
+            else if (r === 0 || (op.endsWith('max') ? v > acc : v < acc)) {
+              acc = v;
+              bi = r;
+            }
+          }
+          out.push(op.startsWith('arg') ? bi : acc);
+        }
     return out;
   }
   for (const op of ['sum', 'max', 'min', 'argmax', 'argmin'] as const) {
@@ -627,51 +742,83 @@ describe('wasm: reductions', () => {
     const xv = values(x);
     const want = [0, 1, 2].map((r) => [0, 1, 2, 3].reduce((acc, c) => Math.fround(acc + (xv[c * 3 + r] as number)), 0));
     expect(values(out)).toEqual(want);
-    be.free(x.buffer); be.free(out.buffer);
+    be.free(x.buffer);
+    be.free(out.buffer);
   });
 });
 
 describe('wasm: matmul', () => {
-  function naive(a: number[], b: number[], B: number, M: number, K: number, N: number, aT: boolean, bT: boolean, aBroadcast: boolean, bias?: number[]): number[] {
+  function naive(
+    a: number[],
+    b: number[],
+    B: number,
+    M: number,
+    K: number,
+    N: number,
+    aT: boolean,
+    bT: boolean,
+    aBroadcast: boolean,
+    bias?: number[],
+  ): number[] {
     const out: number[] = [];
-    for (let p = 0; p < B; p++) for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-      let s = bias ? (bias[j] as number) : 0;
-      for (let k = 0; k < K; k++) {
-        const ab = aBroadcast ? 0 : p * M * K;
-        const av = aT ? a[ab + k * M + i] : a[ab + i * K + k];
-        const bv = bT ? b[p * K * N + j * K + k] : b[p * K * N + k * N + j];
-        s += (av as number) * (bv as number);
-      }
-      out.push(s);
-    }
+    for (let p = 0; p < B; p++)
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let s = bias ? (bias[j] as number) : 0;
+          for (let k = 0; k < K; k++) {
+            const ab = aBroadcast ? 0 : p * M * K;
+            const av = aT ? a[ab + k * M + i] : a[ab + i * K + k];
+            const bv = bT ? b[p * K * N + j * K + k] : b[p * K * N + k * N + j];
+            s += (av as number) * (bv as number);
+          }
+          out.push(s);
+        }
     return out;
   }
-  const cases: [number, number, number, number][] = [[1, 1, 1, 1], [2, 3, 37, 21], [1, 2, 9, 3], [1, 1, 784, 64], [1, 1, 67, 75], [2, 2, 33, 41], [1, 9, 5, 19], [1, 70, 8, 33], [1, 5, 7, 3], [2, 13, 9, 17], [1, 4, 8, 8], [1, 33, 300, 70], [3, 6, 2, 530], [1, 2, 0, 5]];
+  const cases: [number, number, number, number][] = [
+    [1, 1, 1, 1],
+    [2, 3, 37, 21],
+    [1, 2, 9, 3],
+    [1, 1, 784, 64],
+    [1, 1, 67, 75],
+    [2, 2, 33, 41],
+    [1, 9, 5, 19],
+    [1, 70, 8, 33],
+    [1, 5, 7, 3],
+    [2, 13, 9, 17],
+    [1, 4, 8, 8],
+    [1, 33, 300, 70],
+    [3, 6, 2, 530],
+    [1, 2, 0, 5],
+  ];
   for (const [B, M, K, N] of cases) {
-    for (const aT of [false, true]) for (const bT of [false, true]) {
-      it(`wasm: matmul [${B},${M},${K}]x[${B},${K},${N}] aT=${aT} bT=${bT}, with bias and a broadcast A`, () => {
-        const aData = rand(B * M * K, -1, 1, M + K);
-        const bData = rand(B * K * N, -1, 1, K + N);
-        const biasData = rand(N, -1, 1, 99);
-        const aBuf = tensor('float32', [B * M * K], aData);
-        const bBuf = tensor('float32', [B * K * N], bData);
-        const biasT = tensor('float32', [N], biasData);
-        const a: TensorView = { ...aBuf, shape: [B, M, K], strides: aT ? [M * K, 1, M] : [M * K, K, 1] };
-        const b: TensorView = { ...bBuf, shape: [B, K, N], strides: bT ? [K * N, 1, K] : [K * N, N, 1] };
-        const out = empty('float32', [B, M, N]);
-        be.run('matmul', out, [a, b], {});
-        expectClose(values(out), naive(aData, bData, B, M, K, N, aT, bT, false), 1e-5, 1e-5);
-        be.run('matmul', out, [{ ...a, strides: [0, a.strides[1] as number, a.strides[2] as number] }, b, biasT], {});
-        expectClose(values(out), naive(aData, bData, B, M, K, N, aT, bT, true, biasData), 1e-5, 1e-5);
-        for (const v of [aBuf, bBuf, biasT, out]) be.free(v.buffer);
-      });
-    }
+    for (const aT of [false, true])
+      for (const bT of [false, true]) {
+        it(`wasm: matmul [${B},${M},${K}]x[${B},${K},${N}] aT=${aT} bT=${bT}, with bias and a broadcast A`, () => {
+          const aData = rand(B * M * K, -1, 1, M + K);
+          const bData = rand(B * K * N, -1, 1, K + N);
+          const biasData = rand(N, -1, 1, 99);
+          const aBuf = tensor('float32', [B * M * K], aData);
+          const bBuf = tensor('float32', [B * K * N], bData);
+          const biasT = tensor('float32', [N], biasData);
+          const a: TensorView = { ...aBuf, shape: [B, M, K], strides: aT ? [M * K, 1, M] : [M * K, K, 1] };
+          const b: TensorView = { ...bBuf, shape: [B, K, N], strides: bT ? [K * N, 1, K] : [K * N, N, 1] };
+          const out = empty('float32', [B, M, N]);
+          be.run('matmul', out, [a, b], {});
+          expectClose(values(out), naive(aData, bData, B, M, K, N, aT, bT, false), 1e-5, 1e-5);
+          be.run('matmul', out, [{ ...a, strides: [0, a.strides[1] as number, a.strides[2] as number] }, b, biasT], {});
+          expectClose(values(out), naive(aData, bData, B, M, K, N, aT, bT, true, biasData), 1e-5, 1e-5);
+          for (const v of [aBuf, bBuf, biasT, out]) be.free(v.buffer);
+        });
+      }
   }
 
   it('wasm: matmul into a non-contiguous out view, with a broadcast (stride 0) bias', () => {
     const [M, K, N] = [5, 6, 7];
-    const aData = rand(M * K, -1, 1, 41), bData = rand(K * N, -1, 1, 42);
-    const a = tensor('float32', [1, M, K], aData), b = tensor('float32', [1, K, N], bData);
+    const aData = rand(M * K, -1, 1, 41),
+      bData = rand(K * N, -1, 1, 42);
+    const a = tensor('float32', [1, M, K], aData),
+      b = tensor('float32', [1, K, N], bData);
     const bias = tensor('float32', [1], [0.5]);
     const dst = be.alloc('float32', M * N * 2);
     // out[i][j] lives at (j * M + i) * 2 + 1: transposed and interleaved.
@@ -688,8 +835,10 @@ describe('wasm: matmul', () => {
 
   it('wasm: matmul with K beyond one KC block and odd edges', () => {
     const [M, K, N] = [37, 700, 29];
-    const aData = rand(M * K, -1, 1, 5), bData = rand(K * N, -1, 1, 6);
-    const a = tensor('float32', [1, M, K], aData), b = tensor('float32', [1, K, N], bData);
+    const aData = rand(M * K, -1, 1, 5),
+      bData = rand(K * N, -1, 1, 6);
+    const a = tensor('float32', [1, M, K], aData),
+      b = tensor('float32', [1, K, N], bData);
     const out = empty('float32', [1, M, N]);
     be.run('matmul', out, [a, b], {});
     expectClose(values(out), naive(aData, bData, 1, M, K, N, false, false, false), 1e-5, 1e-4);

@@ -25,14 +25,24 @@ interface StubAdapterSpec {
 }
 
 const LIMITS = {
-  maxStorageBufferBindingSize: 2 ** 31, maxBufferSize: 2 ** 33, maxComputeWorkgroupStorageSize: 65536,
-  maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024, maxComputeWorkgroupSizeY: 1024,
-  maxComputeWorkgroupSizeZ: 64, maxComputeWorkgroupsPerDimension: 65535, maxStorageBuffersPerShaderStage: 16,
+  maxStorageBufferBindingSize: 2 ** 31,
+  maxBufferSize: 2 ** 33,
+  maxComputeWorkgroupStorageSize: 65536,
+  maxComputeInvocationsPerWorkgroup: 1024,
+  maxComputeWorkgroupSizeX: 1024,
+  maxComputeWorkgroupSizeY: 1024,
+  maxComputeWorkgroupSizeZ: 64,
+  maxComputeWorkgroupsPerDimension: 65535,
+  maxStorageBuffersPerShaderStage: 16,
   maxTextureDimension2D: 16384,
 };
 
 /** A stub GPU whose requestAdapter answers from `answers` in turn; records every call. */
-function stubGpu(answers: readonly (StubAdapterSpec | null | Error)[]): { gpu: GPU; adapterCalls: GPURequestAdapterOptions[]; deviceCalls: GPUDeviceDescriptor[] } {
+function stubGpu(answers: readonly (StubAdapterSpec | null | Error)[]): {
+  gpu: GPU;
+  adapterCalls: GPURequestAdapterOptions[];
+  deviceCalls: GPUDeviceDescriptor[];
+} {
   const adapterCalls: GPURequestAdapterOptions[] = [];
   const deviceCalls: GPUDeviceDescriptor[] = [];
   let n = 0;
@@ -45,8 +55,11 @@ function stubGpu(answers: readonly (StubAdapterSpec | null | Error)[]): { gpu: G
       const features = new Set(answer.features ?? []);
       return {
         info: {
-          vendor: answer.vendor ?? 'nvidia', architecture: answer.architecture ?? 'hopper', device: '0x2330',
-          description: answer.description ?? 'NVIDIA H100 80GB HBM3', isFallbackAdapter: answer.isFallbackAdapter ?? false,
+          vendor: answer.vendor ?? 'nvidia',
+          architecture: answer.architecture ?? 'hopper',
+          device: '0x2330',
+          description: answer.description ?? 'NVIDIA H100 80GB HBM3',
+          isFallbackAdapter: answer.isFallbackAdapter ?? false,
         },
         features,
         limits: answer.limits ?? LIMITS,
@@ -75,7 +88,9 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('webgpu device', () => {
-  afterEach(() => { vi.unstubAllGlobals(); });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
 
   it('webgpu device: no GPU object is a NoGpuAdapterError (a BackendError) that lists the host step', async () => {
     const error = await rejection(requestGpuDevice(source(undefined, ['navigator.gpu: absent']), {}));
@@ -91,25 +106,42 @@ describe('webgpu device', () => {
     const strict = stubGpu([null]);
     const e1 = await rejection(requestGpuDevice(source(strict.gpu), { powerPreference: 'high-performance' }));
     expect(e1).toBeInstanceOf(NoGpuAdapterError);
-    expect((e1 as NoGpuAdapterError).tried).toEqual(['stub: present', "requestAdapter({powerPreference:'high-performance'}): null"]);
+    expect((e1 as NoGpuAdapterError).tried).toEqual([
+      'stub: present',
+      "requestAdapter({powerPreference:'high-performance'}): null",
+    ]);
     expect(strict.adapterCalls).toEqual([{ powerPreference: 'high-performance' }]);
 
     const lenient = stubGpu([null]);
-    const e2 = await rejection(requestGpuDevice(source(lenient.gpu), { powerPreference: 'low-power', allowFallbackAdapter: true }));
+    const e2 = await rejection(
+      requestGpuDevice(source(lenient.gpu), { powerPreference: 'low-power', allowFallbackAdapter: true }),
+    );
     expect((e2 as NoGpuAdapterError).tried).toEqual([
-      'stub: present', "requestAdapter({powerPreference:'low-power'}): null", "requestAdapter({powerPreference:'low-power',forceFallbackAdapter:true}): null",
+      'stub: present',
+      "requestAdapter({powerPreference:'low-power'}): null",
+      "requestAdapter({powerPreference:'low-power',forceFallbackAdapter:true}): null",
     ]);
-    expect((e2 as Error).message).toMatch(/^requestGpu: no usable WebGPU adapter; expected a WebGPU adapter \(hardware or software\), got none \(tried: /);
+    expect((e2 as Error).message).toMatch(
+      /^requestGpu: no usable WebGPU adapter; expected a WebGPU adapter \(hardware or software\), got none \(tried: /,
+    );
   });
 
   it('webgpu device: a throwing requestAdapter is listed, not rethrown', async () => {
     const { gpu } = stubGpu([new TypeError('adapter exploded')]);
     const error = await rejection(requestGpuDevice(source(gpu), {}));
-    expect((error as NoGpuAdapterError).tried).toEqual(['stub: present', 'requestAdapter({}): threw TypeError: adapter exploded']);
+    expect((error as NoGpuAdapterError).tried).toEqual([
+      'stub: present',
+      'requestAdapter({}): threw TypeError: adapter exploded',
+    ]);
   });
 
   it('webgpu device: a fallback adapter is refused by default and accepted with allowFallbackAdapter', async () => {
-    const swiftshader: StubAdapterSpec = { description: 'SwiftShader driver 5.0.0', vendor: 'google', architecture: 'swiftshader', isFallbackAdapter: true };
+    const swiftshader: StubAdapterSpec = {
+      description: 'SwiftShader driver 5.0.0',
+      vendor: 'google',
+      architecture: 'swiftshader',
+      isFallbackAdapter: true,
+    };
     const refused = await rejection(requestGpuDevice(source(stubGpu([swiftshader]).gpu), {}));
     expect(refused).toBeInstanceOf(NoGpuAdapterError);
     expect((refused as NoGpuAdapterError).tried).toEqual([
@@ -119,15 +151,32 @@ describe('webgpu device', () => {
     ]);
     const handle = await requestGpuDevice(source(stubGpu([swiftshader]).gpu), { allowFallbackAdapter: true });
     expect(handle.isFallbackAdapter).toBe(true);
-    expect(handle.adapterInfo).toEqual({ vendor: 'google', architecture: 'swiftshader', device: '0x2330', description: 'SwiftShader driver 5.0.0' });
+    expect(handle.adapterInfo).toEqual({
+      vendor: 'google',
+      architecture: 'swiftshader',
+      device: '0x2330',
+      description: 'SwiftShader driver 5.0.0',
+    });
   });
 
   it('webgpu device: a CPU rasteriser that does not flag itself still counts as a fallback adapter', async () => {
-    const llvmpipe: StubAdapterSpec = { description: 'llvmpipe (LLVM 15.0.6, 256 bits)', vendor: '65541', architecture: '', isFallbackAdapter: false };
+    const llvmpipe: StubAdapterSpec = {
+      description: 'llvmpipe (LLVM 15.0.6, 256 bits)',
+      vendor: '65541',
+      architecture: '',
+      isFallbackAdapter: false,
+    };
     const error = await rejection(requestGpuDevice(source(stubGpu([llvmpipe]).gpu), {}));
     expect((error as NoGpuAdapterError).tried).toContain('fallback adapter refused (allowFallbackAdapter: false)');
-    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H100' }, false)).toBe(false);
-    expect(isSoftwareAdapter({ vendor: '', architecture: '', device: '', description: 'Microsoft Basic Render Driver' }, undefined)).toBe(true);
+    expect(
+      isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H100' }, false),
+    ).toBe(false);
+    expect(
+      isSoftwareAdapter(
+        { vendor: '', architecture: '', device: '', description: 'Microsoft Basic Render Driver' },
+        undefined,
+      ),
+    ).toBe(true);
   });
 
   it('webgpu device: the device asks for shader-f16 and subgroups when the adapter has them, and the adapter maximum of each compute limit', async () => {
@@ -147,10 +196,18 @@ describe('webgpu device', () => {
   });
 
   it('webgpu device: a required feature the adapter lacks is a NoGpuAdapterError naming it; one it has is requested', async () => {
-    const error = await rejection(requestGpuDevice(source(stubGpu([{ features: ['shader-f16'] }]).gpu), { requiredFeatures: ['timestamp-query', 'shader-f16'] }));
+    const error = await rejection(
+      requestGpuDevice(source(stubGpu([{ features: ['shader-f16'] }]).gpu), {
+        requiredFeatures: ['timestamp-query', 'shader-f16'],
+      }),
+    );
     expect(error).toBeInstanceOf(NoGpuAdapterError);
-    expect((error as NoGpuAdapterError).tried.at(-1)).toBe("requiredFeatures: NVIDIA H100 80GB HBM3 (nvidia hopper) lacks 'timestamp-query'");
-    expect((error as Error).message).toMatch(/^requestGpu: no usable WebGPU adapter; expected an adapter with 'timestamp-query', got none/);
+    expect((error as NoGpuAdapterError).tried.at(-1)).toBe(
+      "requiredFeatures: NVIDIA H100 80GB HBM3 (nvidia hopper) lacks 'timestamp-query'",
+    );
+    expect((error as Error).message).toMatch(
+      /^requestGpu: no usable WebGPU adapter; expected an adapter with 'timestamp-query', got none/,
+    );
     const stub = stubGpu([{ features: ['timestamp-query'] }]);
     await requestGpuDevice(source(stub.gpu), { requiredFeatures: ['timestamp-query'] });
     expect(stub.deviceCalls[0]!.requiredFeatures).toEqual(['timestamp-query']);
@@ -162,7 +219,9 @@ describe('webgpu device', () => {
     expect(error).toBeInstanceOf(BackendError);
     expect(error).not.toBeInstanceOf(NoGpuAdapterError);
     expect((error as Error).cause).toBe(cause);
-    expect((error as Error).message).toMatch(/^requestGpu: requestDevice failed; expected a device on NVIDIA H100 80GB HBM3 \(nvidia hopper\) with features \[\] and its maximum limits, got Error: OperationError: limits too high$/);
+    expect((error as Error).message).toMatch(
+      /^requestGpu: requestDevice failed; expected a device on NVIDIA H100 80GB HBM3 \(nvidia hopper\) with features \[\] and its maximum limits, got Error: OperationError: limits too high$/,
+    );
   });
 
   it('webgpu device: detectGpuAdapter finds a hardware adapter without creating a device, and reports a software one as none', async () => {
@@ -172,45 +231,81 @@ describe('webgpu device', () => {
     expect(found.adapter === null ? undefined : found.features).toEqual({ f16: true, subgroups: false });
     expect(hw.deviceCalls).toHaveLength(0);
 
-    const sw = await detectGpuAdapter(source(stubGpu([{ description: 'SwiftShader driver 5.0.0', isFallbackAdapter: true }]).gpu));
+    const sw = await detectGpuAdapter(
+      source(stubGpu([{ description: 'SwiftShader driver 5.0.0', isFallbackAdapter: true }]).gpu),
+    );
     expect(sw.adapter).toBeNull();
-    expect(sw.reason).toMatch(/^detectGpu: no usable WebGPU adapter; expected a hardware WebGPU adapter .*fallback adapter refused \(allowFallbackAdapter: false\)\)$/);
+    expect(sw.reason).toMatch(
+      /^detectGpu: no usable WebGPU adapter; expected a hardware WebGPU adapter .*fallback adapter refused \(allowFallbackAdapter: false\)\)$/,
+    );
     const none = await detectGpuAdapter(source(undefined, ['webgpu package: not installed']));
     expect(none).toMatchObject({ adapter: null, tried: ['webgpu package: not installed'] });
   });
 
   it("webgpu device: Node's source says when the webgpu package is missing or broken, and requestGpu lists it", async () => {
-    const missing = Object.assign(new Error("Cannot find package 'webgpu' imported from /x.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+    const missing = Object.assign(new Error("Cannot find package 'webgpu' imported from /x.js"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
     const notInstalled = await dawnGpuSource(() => Promise.reject(missing));
-    expect(notInstalled).toEqual({ gpu: undefined, tried: ['webgpu package: not installed (it is an optional dependency: npm install webgpu)'] });
+    expect(notInstalled).toEqual({
+      gpu: undefined,
+      tried: ['webgpu package: not installed (it is an optional dependency: npm install webgpu)'],
+    });
     const error = await rejection(requestGpuDevice(notInstalled, {}));
     expect((error as Error).message).toBe(
       'requestGpu: no usable WebGPU adapter; expected a hardware WebGPU adapter (allowFallbackAdapter: true accepts a software one), got none (tried: webgpu package: not installed (it is an optional dependency: npm install webgpu))',
     );
-    const broken = await dawnGpuSource(() => Promise.reject(new Error('libvulkan.so.1: cannot open shared object file\nmore')));
+    const broken = await dawnGpuSource(() =>
+      Promise.reject(new Error('libvulkan.so.1: cannot open shared object file\nmore')),
+    );
     expect(broken.tried).toEqual(['webgpu package: failed to load (libvulkan.so.1: cannot open shared object file)']);
-    const throwing = await dawnGpuSource(async () => ({ create: () => { throw new Error('no instance'); }, globals: {} }));
+    const throwing = await dawnGpuSource(async () => ({
+      create: () => {
+        throw new Error('no instance');
+      },
+      globals: {},
+    }));
     expect(throwing.tried).toEqual(['webgpu package: loaded, but create() threw (no instance)']);
   });
 
   it("webgpu device: Node's detectGpu skips loading Dawn only on Linux with no GPU device node and no Vulkan driver named", () => {
     const none = (): boolean => false;
     const noDri = (): string[] => [];
-    expect(skipDawnProbe('linux', {}, none, noDri)).toMatch(/^no GPU device node on this Linux host \(looked for \/dev\/dri\/renderD\*, \/dev\/nvidia0/);
-    expect(skipDawnProbe('linux', {}, none, () => ['card0', 'renderD128']), 'a DRM render node').toBeUndefined();
-    expect(skipDawnProbe('linux', {}, (p) => p === '/dev/nvidia0', noDri), "NVIDIA's device node").toBeUndefined();
-    expect(skipDawnProbe('linux', {}, (p) => p === '/dev/dxg', noDri), 'WSL').toBeUndefined();
-    expect(skipDawnProbe('linux', { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json' }, none, noDri), 'a driver named explicitly').toBeUndefined();
+    expect(skipDawnProbe('linux', {}, none, noDri)).toMatch(
+      /^no GPU device node on this Linux host \(looked for \/dev\/dri\/renderD\*, \/dev\/nvidia0/,
+    );
+    expect(
+      skipDawnProbe('linux', {}, none, () => ['card0', 'renderD128']),
+      'a DRM render node',
+    ).toBeUndefined();
+    expect(
+      skipDawnProbe('linux', {}, (p) => p === '/dev/nvidia0', noDri),
+      "NVIDIA's device node",
+    ).toBeUndefined();
+    expect(
+      skipDawnProbe('linux', {}, (p) => p === '/dev/dxg', noDri),
+      'WSL',
+    ).toBeUndefined();
+    expect(
+      skipDawnProbe('linux', { VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json' }, none, noDri),
+      'a driver named explicitly',
+    ).toBeUndefined();
     expect(skipDawnProbe('darwin', {}, none, noDri), 'other systems always probe').toBeUndefined();
   });
 
   it('webgpu device: navigator.gpu absent is named, with the secure-context reason in a browser', () => {
     vi.stubGlobal('navigator', {});
-    expect(navigatorGpuSource('deno').tried).toEqual(['navigator.gpu: absent (Deno 2 exposes it; Deno 1 needs --unstable-webgpu)']);
+    expect(navigatorGpuSource('deno').tried).toEqual([
+      'navigator.gpu: absent (Deno 2 exposes it; Deno 1 needs --unstable-webgpu)',
+    ]);
     vi.stubGlobal('isSecureContext', false);
-    expect(navigatorGpuSource('browser').tried).toEqual(['navigator.gpu: absent (not a secure context; WebGPU needs https or localhost)']);
+    expect(navigatorGpuSource('browser').tried).toEqual([
+      'navigator.gpu: absent (not a secure context; WebGPU needs https or localhost)',
+    ]);
     vi.stubGlobal('isSecureContext', true);
-    expect(navigatorGpuSource('browser').tried[0]).toMatch(/^navigator\.gpu: absent \(this browser has no WebGPU or has it off; Chromium on Linux needs --enable-unsafe-webgpu\)$/);
+    expect(navigatorGpuSource('browser').tried[0]).toMatch(
+      /^navigator\.gpu: absent \(this browser has no WebGPU or has it off; Chromium on Linux needs --enable-unsafe-webgpu\)$/,
+    );
     const gpu = { requestAdapter: async () => null } as unknown as GPU;
     vi.stubGlobal('navigator', { gpu });
     expect(navigatorGpuSource('browser')).toEqual({ gpu, tried: ['navigator.gpu: present'] });

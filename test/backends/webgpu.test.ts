@@ -19,7 +19,12 @@ const SCRIPT = 'test/backends/webgpu/backend-deno.ts';
 
 /** Runs a Deno script from the repo root. */
 function runScript(script: string): Promise<RunResult> {
-  return runChild(DENO, ['run', '-A', script], { cwd: ROOT, timeoutMs: 240_000, env: { XDG_RUNTIME_DIR: process.env['XDG_RUNTIME_DIR'] ?? '/tmp' }, maxRssMiB: 4096 });
+  return runChild(DENO, ['run', '-A', script], {
+    cwd: ROOT,
+    timeoutMs: 240_000,
+    env: { XDG_RUNTIME_DIR: process.env['XDG_RUNTIME_DIR'] ?? '/tmp' },
+    maxRssMiB: 4096,
+  });
 }
 
 describe('webgpu backend (Deno)', () => {
@@ -27,7 +32,10 @@ describe('webgpu backend (Deno)', () => {
     const r = await runScript(SCRIPT);
     const skip = /^SKIP (.*)$/m.exec(r.stdout);
     if (skip !== null) {
-      if (IN_CI) throw new Error(`webgpu: no WebGPU adapter in CI; expected Deno's navigator.gpu on lavapipe (.ci/run installs mesa-vulkan-drivers), got: ${skip[1]}`);
+      if (IN_CI)
+        throw new Error(
+          `webgpu: no WebGPU adapter in CI; expected Deno's navigator.gpu on lavapipe (.ci/run installs mesa-vulkan-drivers), got: ${skip[1]}`,
+        );
       ctx.skip(skip[1]);
       return;
     }
@@ -38,15 +46,22 @@ describe('webgpu backend (Deno)', () => {
     expect(r.stdout).toMatch(/^(\d+) of \1 passed$/m);
   });
 
-  it('webgpu: the seed autoencoder trains 8 Adam steps with the reference backend\'s losses and a flat live-buffer count', { timeout: 250_000 }, async (ctx) => {
+  it("webgpu: the seed autoencoder trains 8 Adam steps with the reference backend's losses and a flat live-buffer count", {
+    timeout: 250_000,
+  }, async (ctx) => {
     const r = await runScript('test/backends/webgpu/train-smoke-deno.ts');
     const skip = /^SKIP (.*)$/m.exec(r.stdout);
     if (skip !== null) {
-      if (IN_CI) throw new Error(`webgpu: no WebGPU adapter in CI; expected Deno's navigator.gpu on lavapipe (.ci/run installs mesa-vulkan-drivers), got: ${skip[1]}`);
+      if (IN_CI)
+        throw new Error(
+          `webgpu: no WebGPU adapter in CI; expected Deno's navigator.gpu on lavapipe (.ci/run installs mesa-vulkan-drivers), got: ${skip[1]}`,
+        );
       ctx.skip(skip[1]);
       return;
     }
-    expect(r.code, describeRun('webgpu: deno run test/backends/webgpu/train-smoke-deno.ts; expected exit 0', r)).toBe(0);
+    expect(r.code, describeRun('webgpu: deno run test/backends/webgpu/train-smoke-deno.ts; expected exit 0', r)).toBe(
+      0,
+    );
     expect(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).length).toBe(9);
   });
 });

@@ -14,7 +14,11 @@ beforeAll(() => {
 });
 
 function thrown(fn: () => unknown): Error {
-  try { fn(); } catch (e) { return e as Error; }
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
   throw new Error('expected a throw');
 }
 
@@ -53,20 +57,38 @@ describe('defaultCollate', () => {
     expect(e.message).toBe('defaultCollate: tensors of one batch differ in shape at batch; expected [2], got [3]');
     e = thrown(() => defaultCollate([[1, 2], [1]]));
     expect(e).toBeInstanceOf(ShapeError);
-    expect(e.message).toBe('defaultCollate: each element in list of batch should be of equal size at batch; expected length 2, got 1');
+    expect(e.message).toBe(
+      'defaultCollate: each element in list of batch should be of equal size at batch; expected length 2, got 1',
+    );
     e = thrown(() => defaultCollate([{ x: 1 }, { y: 1 }] as { x?: number; y?: number }[]));
     expect(e).toBeInstanceOf(ValueError);
-    e = thrown(() => defaultCollate([[1, 'a'], [2, 3]] as unknown[]));
-    expect(e.message).toBe('defaultCollate: items of one batch differ in type at batch[1]; expected every item to be string, got number');
+    e = thrown(() =>
+      defaultCollate([
+        [1, 'a'],
+        [2, 3],
+      ] as unknown[]),
+    );
+    expect(e.message).toBe(
+      'defaultCollate: items of one batch differ in type at batch[1]; expected every item to be string, got number',
+    );
     e = thrown(() => defaultCollate([new RawImage(new Uint8Array(1), 1, 1)]));
-    expect(e.message).toBe('defaultCollate: unsupported item type at batch (turn images into tensors first, e.g. transform: new ToTensor()); expected tensors, numbers, booleans, strings, typed arrays, arrays or plain objects, got RawImage');
+    expect(e.message).toBe(
+      'defaultCollate: unsupported item type at batch (turn images into tensors first, e.g. transform: new ToTensor()); expected tensors, numbers, booleans, strings, typed arrays, arrays or plain objects, got RawImage',
+    );
     expect(thrown(() => defaultCollate([]))).toBeInstanceOf(ValueError);
   });
 
   it('TensorDataset: getBatch gathers bool rows too', async () => {
-    const flags = tensor([[true, false], [false, false], [true, true]]);
+    const flags = tensor([
+      [true, false],
+      [false, false],
+      [true, true],
+    ]);
     const [b] = new TensorDataset(flags).getBatch([2, 0]);
     expect(b.dtype).toBe('bool');
-    expect(await b.tolist()).toEqual([[true, true], [true, false]]);
+    expect(await b.tolist()).toEqual([
+      [true, true],
+      [true, false],
+    ]);
   });
 });

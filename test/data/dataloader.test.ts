@@ -23,8 +23,13 @@ beforeAll(() => {
 
 class Labels extends Dataset<[number, number]> {
   readonly length: number;
-  constructor(length: number) { super(); this.length = length; }
-  getItem(i: number): [number, number] { return [i, i % 3]; }
+  constructor(length: number) {
+    super();
+    this.length = length;
+  }
+  getItem(i: number): [number, number] {
+    return [i, i % 3];
+  }
 }
 
 async function collect<B>(loader: AsyncIterable<B>): Promise<B[]> {
@@ -38,7 +43,11 @@ async function firstColumn(batches: readonly [Tensor, Tensor][]): Promise<number
 }
 
 function thrown(fn: () => unknown): Error {
-  try { fn(); } catch (e) { return e as Error; }
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
   throw new Error('expected a throw');
 }
 
@@ -56,7 +65,11 @@ describe('DataLoader', () => {
     const loader = new DataLoader(new Labels(10), { batchSize: 4 });
     expect(loader.length).toBe(3);
     const batches = await collect(loader);
-    expect(await firstColumn(batches)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(await firstColumn(batches)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
     expect(batches[0]![0].dtype).toBe('int32');
     expect(Array.from(await batches[2]![1].data())).toEqual([2, 0]);
   });
@@ -64,13 +77,17 @@ describe('DataLoader', () => {
   it('DataLoader: dropLast drops the short batch and counts it out of length', async () => {
     const loader = new DataLoader(new Labels(10), { batchSize: 4, dropLast: true });
     expect(loader.length).toBe(2);
-    expect(await firstColumn(await collect(loader))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
+    expect(await firstColumn(await collect(loader))).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ]);
     expect(new DataLoader(new Labels(8), { batchSize: 4, dropLast: true }).length).toBe(2);
     expect(new DataLoader(new Labels(3), { batchSize: 4, dropLast: true }).length).toBe(0);
   });
 
   it('DataLoader: shuffle with a seeded generator is repeatable and new each epoch', async () => {
-    const make = (): DataLoader<[number, number]> => new DataLoader(new Labels(20), { batchSize: 5, shuffle: true, generator: new Generator(7) });
+    const make = (): DataLoader<[number, number]> =>
+      new DataLoader(new Labels(20), { batchSize: 5, shuffle: true, generator: new Generator(7) });
     const a = make();
     const epoch1 = (await firstColumn(await collect(a))).flat();
     const epoch2 = (await firstColumn(await collect(a))).flat();
@@ -87,9 +104,13 @@ describe('DataLoader', () => {
 
   it('DataLoader: shuffle without a generator follows manualSeed', async () => {
     manualSeed(3);
-    const first = (await firstColumn(await collect(new DataLoader(new Labels(12), { batchSize: 12, shuffle: true })))).flat();
+    const first = (
+      await firstColumn(await collect(new DataLoader(new Labels(12), { batchSize: 12, shuffle: true })))
+    ).flat();
     manualSeed(3);
-    const again = (await firstColumn(await collect(new DataLoader(new Labels(12), { batchSize: 12, shuffle: true })))).flat();
+    const again = (
+      await firstColumn(await collect(new DataLoader(new Labels(12), { batchSize: 12, shuffle: true })))
+    ).flat();
     expect(again).toEqual(first);
     expect(first).not.toEqual(Array.from({ length: 12 }, (_, i) => i));
   });
@@ -103,7 +124,11 @@ describe('DataLoader', () => {
     }
     const [batch] = await collect(new DataLoader(new Mixed(), { batchSize: 3 }));
     expect(batch!.x.shape).toEqual([3, 2]);
-    expect(await batch!.x.tolist()).toEqual([[0, -0], [1, -1], [2, -2]]);
+    expect(await batch!.x.tolist()).toEqual([
+      [0, -0],
+      [1, -1],
+      [2, -2],
+    ]);
     expect(batch!.y.dtype).toBe('int32');
     expect(batch!.w.dtype).toBe('float32');
     expect(Array.from(await batch!.w.data())).toEqual([0.5, 1.5, 2.5]);
@@ -126,17 +151,31 @@ describe('DataLoader', () => {
   });
 
   it('DataLoader: collateFn replaces the default collate', async () => {
-    const loader = new DataLoader(new Labels(5), { batchSize: 2, collateFn: (items) => items.map(([i]) => i).join(',') });
+    const loader = new DataLoader(new Labels(5), {
+      batchSize: 2,
+      collateFn: (items) => items.map(([i]) => i).join(','),
+    });
     expect(await collect(loader)).toEqual(['0,1', '2,3', '4']);
   });
 
   it('DataLoader: takes a sampler or a batchSampler', async () => {
-    const sampler = { length: 4, *[Symbol.iterator]() { yield* [3, 1, 0, 2]; } };
-    expect(await firstColumn(await collect(new DataLoader(new Labels(4), { batchSize: 3, sampler })))).toEqual([[3, 1, 0], [2]]);
+    const sampler = {
+      length: 4,
+      *[Symbol.iterator]() {
+        yield* [3, 1, 0, 2];
+      },
+    };
+    expect(await firstColumn(await collect(new DataLoader(new Labels(4), { batchSize: 3, sampler })))).toEqual([
+      [3, 1, 0],
+      [2],
+    ]);
     const batchSampler = new BatchSampler(new SequentialSampler({ length: 5 }), { batchSize: 2, dropLast: true });
     const loader = new DataLoader(new Labels(5), { batchSampler });
     expect(loader.length).toBe(2);
-    expect(await firstColumn(await collect(loader))).toEqual([[0, 1], [2, 3]]);
+    expect(await firstColumn(await collect(loader))).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
   });
 
   it('DataLoader: batches an iterable dataset in order', async () => {
@@ -146,25 +185,34 @@ describe('DataLoader', () => {
       }
     }
     const batches = await collect(new DataLoader(new Stream(), { batchSize: 3 }));
-    expect(await Promise.all(batches.map(async (b) => Array.from(await b.data())))).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    expect(await Promise.all(batches.map(async (b) => Array.from(await b.data())))).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+      [6],
+    ]);
     const dropped = await collect(new DataLoader(new Stream(), { batchSize: 3, dropLast: true }));
     expect(dropped.length).toBe(2);
     expect(thrown(() => new DataLoader(new Stream(), { batchSize: 3 }).length)).toBeInstanceOf(ValueError);
-    expect(thrown(() => new DataLoader(new Stream(), { shuffle: true })).message)
-      .toBe('DataLoader: shuffle does not apply to an iterable dataset; expected shuffle false and no sampler or batchSampler, got shuffle');
+    expect(thrown(() => new DataLoader(new Stream(), { shuffle: true })).message).toBe(
+      'DataLoader: shuffle does not apply to an iterable dataset; expected shuffle false and no sampler or batchSampler, got shuffle',
+    );
   });
 
   it('DataLoader: unknown and invalid options are ValueErrors', () => {
     const e = thrown(() => new DataLoader(new Labels(3), { batch_size: 2 } as never));
     expect(e).toBeInstanceOf(ValueError);
-    expect(e.message).toBe("DataLoader: unknown option 'batch_size'; expected one of batchSize, shuffle, dropLast, sampler, batchSampler, generator, collateFn, got batch_size");
-    expect(thrown(() => new DataLoader(new Labels(3), { batchSize: 0 })).message)
-      .toBe('DataLoader: batchSize must be a positive integer; expected an integer >= 1, got 0');
+    expect(e.message).toBe(
+      "DataLoader: unknown option 'batch_size'; expected one of batchSize, shuffle, dropLast, sampler, batchSampler, generator, collateFn, got batch_size",
+    );
+    expect(thrown(() => new DataLoader(new Labels(3), { batchSize: 0 })).message).toBe(
+      'DataLoader: batchSize must be a positive integer; expected an integer >= 1, got 0',
+    );
     expect(thrown(() => new DataLoader(new Labels(3), { batchSize: 2.5 }))).toBeInstanceOf(ValueError);
     expect(thrown(() => new DataLoader(new Labels(3), { shuffle: 'yes' as never }))).toBeInstanceOf(ValueError);
     const sampler = new SequentialSampler({ length: 3 });
-    expect(thrown(() => new DataLoader(new Labels(3), { sampler, shuffle: true })).message)
-      .toBe('DataLoader: sampler option is mutually exclusive with shuffle; expected one of them, got both');
+    expect(thrown(() => new DataLoader(new Labels(3), { sampler, shuffle: true })).message).toBe(
+      'DataLoader: sampler option is mutually exclusive with shuffle; expected one of them, got both',
+    );
     const batchSampler = new BatchSampler(sampler, { batchSize: 1 });
     expect(thrown(() => new DataLoader(new Labels(3), { batchSampler, batchSize: 2 }))).toBeInstanceOf(ValueError);
     expect(thrown(() => new DataLoader({} as never))).toBeInstanceOf(ValueError);
@@ -196,59 +244,68 @@ describe('samplers', () => {
     const b = new BatchSampler(new SequentialSampler({ length: 5 }), { batchSize: 2 });
     expect([...b]).toEqual([[0, 1], [2, 3], [4]]);
     expect(b.length).toBe(3);
-    expect(thrown(() => new BatchSampler(new SequentialSampler({ length: 5 }), { batchSize: -1 }))).toBeInstanceOf(ValueError);
+    expect(thrown(() => new BatchSampler(new SequentialSampler({ length: 5 }), { batchSize: -1 }))).toBeInstanceOf(
+      ValueError,
+    );
   });
 });
 
 const backends = await availableBackends();
 
-describe.each(backends.map((b) => [b.name, b] as [string, Backend]))('DataLoader over TensorDataset on %s', (_name, backend) => {
-  it('DataLoader: the getBatch fast path equals per-item stacking, shuffled and in order', async () => {
-    setDefaultBackend(backend);
-    try {
-      const x = arange(70).reshape([7, 2, 5]).float();
-      const y = tensor([3, 1, 4, 1, 5, 9, 2], { dtype: 'int32' });
-      const ds = new TensorDataset(x, y);
-      for (const shuffle of [false, true]) {
-        const fast = await collect(new DataLoader(ds, { batchSize: 3, shuffle, generator: new Generator(11) }));
-        // A collateFn turns the fast path off; stacking the rows must give the same batches.
-        const slow = await collect(new DataLoader(ds, {
-          batchSize: 3, shuffle, generator: new Generator(11),
-          collateFn: (items) => items.map(([a, b]) => [a, b] as const),
-        }));
-        expect(fast.length).toBe(3);
-        for (let k = 0; k < fast.length; k++) {
-          const [xb, yb] = fast[k]!;
-          const rows = slow[k]!;
-          expect(xb.shape).toEqual([rows.length, 2, 5]);
-          expect(xb.dtype).toBe('float32');
-          expect(yb.dtype).toBe('int32');
-          expect(await xb.tolist()).toEqual(await Promise.all(rows.map(([a]) => a.tolist())));
-          expect(Array.from(await yb.data())).toEqual(await Promise.all(rows.map(([, b]) => b.item())));
+describe.each(backends.map((b) => [b.name, b] as [string, Backend]))(
+  'DataLoader over TensorDataset on %s',
+  (_name, backend) => {
+    it('DataLoader: the getBatch fast path equals per-item stacking, shuffled and in order', async () => {
+      setDefaultBackend(backend);
+      try {
+        const x = arange(70).reshape([7, 2, 5]).float();
+        const y = tensor([3, 1, 4, 1, 5, 9, 2], { dtype: 'int32' });
+        const ds = new TensorDataset(x, y);
+        for (const shuffle of [false, true]) {
+          const fast = await collect(new DataLoader(ds, { batchSize: 3, shuffle, generator: new Generator(11) }));
+          // A collateFn turns the fast path off; stacking the rows must give the same batches.
+          const slow = await collect(
+            new DataLoader(ds, {
+              batchSize: 3,
+              shuffle,
+              generator: new Generator(11),
+              collateFn: (items) => items.map(([a, b]) => [a, b] as const),
+            }),
+          );
+          expect(fast.length).toBe(3);
+          for (let k = 0; k < fast.length; k++) {
+            const [xb, yb] = fast[k]!;
+            const rows = slow[k]!;
+            expect(xb.shape).toEqual([rows.length, 2, 5]);
+            expect(xb.dtype).toBe('float32');
+            expect(yb.dtype).toBe('int32');
+            expect(await xb.tolist()).toEqual(await Promise.all(rows.map(([a]) => a.tolist())));
+            expect(Array.from(await yb.data())).toEqual(await Promise.all(rows.map(([, b]) => b.item())));
+          }
         }
+      } finally {
+        setDefaultBackend(backends[0]!);
       }
-    } finally {
-      setDefaultBackend(backends[0]!);
-    }
-  });
+    });
 
-  it('DataLoader: batch tensors belong to the caller, and a scope frees them all', async () => {
-    setDefaultBackend(backend);
-    try {
-      const ds = new TensorDataset(arange(40).reshape([20, 2]), arange(20));
-      const loader = new DataLoader(ds, { batchSize: 4, shuffle: true, generator: new Generator(0) });
-      const before = liveBuffers().liveBuffers;
-      for await (const batch of loader) {
-        await tidy(async () => {
-          const [xb] = batch;
-          expect(xb.shape).toEqual([4, 2]);
-          await xb.sum().item();
-          for (const t of batch) t.dispose();
-        });
+    it('DataLoader: batch tensors belong to the caller, and a scope frees them all', async () => {
+      setDefaultBackend(backend);
+      try {
+        const ds = new TensorDataset(arange(40).reshape([20, 2]), arange(20));
+        const loader = new DataLoader(ds, { batchSize: 4, shuffle: true, generator: new Generator(0) });
+        const before = liveBuffers().liveBuffers;
+        for await (const batch of loader) {
+          await tidy(async () => {
+            const [xb] = batch;
+            expect(xb.shape).toEqual([4, 2]);
+            await xb.sum().item();
+            for (const t of batch) t.dispose();
+          });
+        }
+        expect(liveBuffers().liveBuffers).toBe(before);
+      } finally {
+        setDefaultBackend(backends[0]!);
       }
-      expect(liveBuffers().liveBuffers).toBe(before);
-    } finally {
-      setDefaultBackend(backends[0]!);
-    }
-  });
-});
+    });
+  },
+);

@@ -17,12 +17,22 @@ beforeAll(() => {
 class Range extends Dataset<number> {
   readonly length: number;
   readonly start: number;
-  constructor(length: number, start = 0) { super(); this.length = length; this.start = start; }
-  getItem(i: number): number { return this.start + i; }
+  constructor(length: number, start = 0) {
+    super();
+    this.length = length;
+    this.start = start;
+  }
+  getItem(i: number): number {
+    return this.start + i;
+  }
 }
 
 function thrown(fn: () => unknown): Error {
-  try { fn(); } catch (e) { return e as Error; }
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
   throw new Error('expected a throw');
 }
 
@@ -64,7 +74,9 @@ describe('TensorDataset', () => {
   it('TensorDataset: a first-dim mismatch is a ShapeError naming every shape', () => {
     const e = thrown(() => new TensorDataset(arange(6).reshape([3, 2]), arange(4)));
     expect(e).toBeInstanceOf(ShapeError);
-    expect(e.message).toBe('TensorDataset: size mismatch between tensors; expected every tensor to have first dim 3, got shapes [3,2], [4]');
+    expect(e.message).toBe(
+      'TensorDataset: size mismatch between tensors; expected every tensor to have first dim 3, got shapes [3,2], [4]',
+    );
     expect(thrown(() => new TensorDataset())).toBeInstanceOf(ValueError);
   });
 
@@ -74,10 +86,18 @@ describe('TensorDataset', () => {
     const ds = new TensorDataset(x, y);
     const [xr, yr] = ds.getBatch([1, 2, 3]);
     expect(xr.shape).toEqual([3, 2]);
-    expect(await xr.tolist()).toEqual([[20, 30], [40, 50], [60, 70]]);
+    expect(await xr.tolist()).toEqual([
+      [20, 30],
+      [40, 50],
+      [60, 70],
+    ]);
     expect(await yr.tolist()).toEqual([1, 2, 3]);
     const [xg, yg] = ds.getBatch([4, 0, 4]);
-    expect(await xg.tolist()).toEqual([[80, 90], [0, 10], [80, 90]]);
+    expect(await xg.tolist()).toEqual([
+      [80, 90],
+      [0, 10],
+      [80, 90],
+    ]);
     expect(await yg.tolist()).toEqual([4, 0, 4]);
     expect(thrown(() => ds.getBatch([5]))).toBeInstanceOf(IndexError);
   });
@@ -111,8 +131,12 @@ describe('randomSplit', () => {
   it('randomSplit: lengths that do not add up are a ValueError naming them and the size', () => {
     const e = thrown(() => randomSplit(new Range(100), [50, 40]));
     expect(e).toBeInstanceOf(ValueError);
-    expect(e.message).toBe('randomSplit: sum of input lengths does not equal the length of the input dataset; expected a sum of 100 (or fractions summing to 1), got [50, 40] (sum 90)');
-    expect(thrown(() => randomSplit(new Range(10), [0.5, 0.6])).message).toMatch(/expected counts summing to 10, got \[0\.5, 0\.6\]/);
+    expect(e.message).toBe(
+      'randomSplit: sum of input lengths does not equal the length of the input dataset; expected a sum of 100 (or fractions summing to 1), got [50, 40] (sum 90)',
+    );
+    expect(thrown(() => randomSplit(new Range(10), [0.5, 0.6])).message).toMatch(
+      /expected counts summing to 10, got \[0\.5, 0\.6\]/,
+    );
     expect(thrown(() => randomSplit(new Range(10), [-1, 11]))).toBeInstanceOf(ValueError);
     expect(thrown(() => randomSplit(new Range(10), []))).toBeInstanceOf(ValueError);
   });

@@ -20,7 +20,7 @@ beforeAll(() => {
 });
 
 describe('MnistDigits', () => {
-  it('MnistDigits: wraps the package\'s 10,000 digits, grouped by label', () => {
+  it("MnistDigits: wraps the package's 10,000 digits, grouped by label", () => {
     const ds = MnistDigits.fromPackage(pkg);
     expect(ds.length).toBe(10000);
     const counts = new Array<number>(10).fill(0);
@@ -35,7 +35,10 @@ describe('MnistDigits', () => {
     expect([img.height, img.width, img.channels]).toEqual([28, 28, 1]);
     let max = 0;
     let ink = 0;
-    for (const v of img.data) { max = Math.max(max, v); if (v > 0) ink++; }
+    for (const v of img.data) {
+      max = Math.max(max, v);
+      if (v > 0) ink++;
+    }
     expect(max).toBeGreaterThan(200);
     expect(ink).toBeGreaterThan(50);
     expect(img.at(0, 0)).toBe(0);
@@ -58,6 +61,8 @@ describe('MnistDigits', () => {
 
   it('MnistDigits: anything but the package is a ValueError', () => {
     expect(() => MnistDigits.fromPackage([] as MnistPackage)).toThrow(ValueError);
-    expect(() => MnistDigits.fromPackage(Array.from({ length: 10 }, () => ({ raw: [1, 2] })))).toThrow(/digit 0 of the mnist package is malformed/);
+    expect(() => MnistDigits.fromPackage(Array.from({ length: 10 }, () => ({ raw: [1, 2] })))).toThrow(
+      /digit 0 of the mnist package is malformed/,
+    );
   });
 });

@@ -26,7 +26,8 @@ let cleanup: () => Promise<void>;
 /** RawImage `k` of a split: pixel (y, x) = (k * 40 + y + x) mod 256. */
 function images(n: number): Uint8Array {
   const data = new Uint8Array(n * 784);
-  for (let k = 0; k < n; k++) for (let p = 0; p < 784; p++) data[k * 784 + p] = (k * 40 + Math.floor(p / 28) + (p % 28)) & 0xff;
+  for (let k = 0; k < n; k++)
+    for (let p = 0; p < 784; p++) data[k * 784 + p] = (k * 40 + Math.floor(p / 28) + (p % 28)) & 0xff;
   return data;
 }
 
@@ -42,7 +43,12 @@ async function writeSplit(folder: string, prefix: string, labels: readonly numbe
 }
 
 function rejection(p: Promise<unknown>): Promise<Error> {
-  return p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e as Error);
+  return p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e as Error,
+  );
 }
 
 beforeAll(async () => {
@@ -101,7 +107,11 @@ describe('MNIST', () => {
     expect(typeof ds.getBatch).toBe('function');
     const fast: [Tensor, Tensor][] = [];
     for await (const b of new DataLoader(ds, { batchSize: 2 })) fast.push(b);
-    expect(fast.map(([x]) => x.shape)).toEqual([[2, 1, 28, 28], [2, 1, 28, 28], [1, 1, 28, 28]]);
+    expect(fast.map(([x]) => x.shape)).toEqual([
+      [2, 1, 28, 28],
+      [2, 1, 28, 28],
+      [1, 1, 28, 28],
+    ]);
     expect(fast.map(([, y]) => y.dtype)).toEqual(['int32', 'int32', 'int32']);
     expect(Array.from(await fast[2]![1].data())).toEqual([9]);
     const x0 = Array.from(await fast[0]![0].data());
@@ -118,8 +128,8 @@ describe('MNIST', () => {
       const e = await rejection(MNIST.load(empty));
       expect(e).toBeInstanceOf(DatasetError);
       expect(e.message).toBe(
-        `MNIST: dataset not found; expected train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] in ${empty}/MNIST/raw/, got an empty or missing folder. `
-        + `Pass download: true to fetch train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz from https://ossci-datasets.s3.amazonaws.com/mnist/ or http://yann.lecun.com/exdb/mnist/, or copy those files into ${empty}/MNIST/raw/`,
+        `MNIST: dataset not found; expected train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] in ${empty}/MNIST/raw/, got an empty or missing folder. ` +
+          `Pass download: true to fetch train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz from https://ossci-datasets.s3.amazonaws.com/mnist/ or http://yann.lecun.com/exdb/mnist/, or copy those files into ${empty}/MNIST/raw/`,
       );
     } finally {
       await done();
@@ -132,14 +142,18 @@ describe('MNIST', () => {
     try {
       const e = await rejection(MNIST.load(empty, { download: true }));
       expect(e).toBeInstanceOf(DatasetError);
-      expect(e.message).toMatch(/^MNIST: download failed; expected train-images-idx3-ubyte\.gz \(MD5 f68b3c2dcbeaaa9fbdd348bbdeb94873\) from https:\/\/ossci-datasets\.s3\.amazonaws\.com\/mnist\/ or http:\/\/yann\.lecun\.com\/exdb\/mnist\/, got https:\/\/ossci-datasets\.s3\.amazonaws\.com\/mnist\/train-images-idx3-ubyte\.gz: fetch failed; /);
-      expect(e.message).toContain(`Without a network, put the files train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (gzipped or not) in ${empty}/MNIST/raw/ and load again`);
+      expect(e.message).toMatch(
+        /^MNIST: download failed; expected train-images-idx3-ubyte\.gz \(MD5 f68b3c2dcbeaaa9fbdd348bbdeb94873\) from https:\/\/ossci-datasets\.s3\.amazonaws\.com\/mnist\/ or http:\/\/yann\.lecun\.com\/exdb\/mnist\/, got https:\/\/ossci-datasets\.s3\.amazonaws\.com\/mnist\/train-images-idx3-ubyte\.gz: fetch failed; /,
+      );
+      expect(e.message).toContain(
+        `Without a network, put the files train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (gzipped or not) in ${empty}/MNIST/raw/ and load again`,
+      );
     } finally {
       await done();
     }
   });
 
-  it('MNIST: a download whose MD5 differs from torchvision\'s is refused and not written', async () => {
+  it("MNIST: a download whose MD5 differs from torchvision's is refused and not written", async () => {
     const { path: empty, cleanup: done } = await tempFolder();
     const urls: string[] = [];
     vi.stubGlobal('fetch', (url: string) => {
@@ -149,8 +163,13 @@ describe('MNIST', () => {
     try {
       const e = await rejection(MNIST.load(empty, { download: true }));
       expect(e).toBeInstanceOf(DatasetError);
-      expect(e.message).toContain(`https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz: MD5 ${md5(new Uint8Array([1, 2, 3]))}, expected f68b3c2dcbeaaa9fbdd348bbdeb94873`);
-      expect(urls).toEqual(['https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz', 'http://yann.lecun.com/exdb/mnist/train-images-idx3-ubyte.gz']);
+      expect(e.message).toContain(
+        `https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz: MD5 ${md5(new Uint8Array([1, 2, 3]))}, expected f68b3c2dcbeaaa9fbdd348bbdeb94873`,
+      );
+      expect(urls).toEqual([
+        'https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz',
+        'http://yann.lecun.com/exdb/mnist/train-images-idx3-ubyte.gz',
+      ]);
       expect(existsSync(join(empty, 'MNIST', 'raw', 'train-images-idx3-ubyte.gz'))).toBe(false);
     } finally {
       await done();
@@ -175,7 +194,9 @@ describe('MNIST', () => {
     vi.stubGlobal('fetch', (url: string) => {
       fetched.push(url);
       if (url.startsWith('https://down.example/')) return Promise.resolve(new Response('gone', { status: 404 }));
-      return Promise.resolve(new Response(files.get(url.slice('https://mirror.example/'.length)) as Uint8Array<ArrayBuffer>));
+      return Promise.resolve(
+        new Response(files.get(url.slice('https://mirror.example/'.length)) as Uint8Array<ArrayBuffer>),
+      );
     });
     const { path: empty, cleanup: done } = await tempFolder();
     try {
@@ -199,45 +220,71 @@ describe('MNIST', () => {
     try {
       const img = encodeIdx({ dtype: 'uint8', shape: [2, 28, 28], data: images(2) });
       await writeFile(join(raw, 'train-images-idx3-ubyte'), img.subarray(0, 1000));
-      await writeFile(join(raw, 'train-labels-idx1-ubyte'), encodeIdx({ dtype: 'uint8', shape: [2], data: new Uint8Array(2) }));
+      await writeFile(
+        join(raw, 'train-labels-idx1-ubyte'),
+        encodeIdx({ dtype: 'uint8', shape: [2], data: new Uint8Array(2) }),
+      );
       let e = await rejection(MNIST.load(bad));
       expect(e).toBeInstanceOf(FormatError);
-      expect(e.message).toBe(`${raw}/train-images-idx3-ubyte: truncated data; expected 1568 bytes for shape [2,28,28] uint8, got 984`);
+      expect(e.message).toBe(
+        `${raw}/train-images-idx3-ubyte: truncated data; expected 1568 bytes for shape [2,28,28] uint8, got 984`,
+      );
       await writeFile(join(raw, 'train-images-idx3-ubyte'), img);
-      await writeFile(join(raw, 'train-labels-idx1-ubyte'), encodeIdx({ dtype: 'uint8', shape: [3], data: new Uint8Array(3) }));
+      await writeFile(
+        join(raw, 'train-labels-idx1-ubyte'),
+        encodeIdx({ dtype: 'uint8', shape: [3], data: new Uint8Array(3) }),
+      );
       e = await rejection(MNIST.load(bad));
-      expect(e.message).toBe('MNIST: images and labels differ in count; expected 2 labels for train-images-idx3-ubyte, got 3 in train-labels-idx1-ubyte');
+      expect(e.message).toBe(
+        'MNIST: images and labels differ in count; expected 2 labels for train-images-idx3-ubyte, got 3 in train-labels-idx1-ubyte',
+      );
       const gz = await gzip(img);
       await writeFile(join(raw, 't10k-images-idx3-ubyte.gz'), gz.subarray(0, gz.length - 20));
-      await writeFile(join(raw, 't10k-labels-idx1-ubyte'), encodeIdx({ dtype: 'uint8', shape: [2], data: new Uint8Array(2) }));
+      await writeFile(
+        join(raw, 't10k-labels-idx1-ubyte'),
+        encodeIdx({ dtype: 'uint8', shape: [2], data: new Uint8Array(2) }),
+      );
       e = await rejection(MNIST.load(bad, { train: false }));
       expect(e).toBeInstanceOf(FormatError);
-      expect(e.message).toMatch(new RegExp(`^${raw.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/t10k-images-idx3-ubyte\\.gz: corrupt gzip data`));
+      expect(e.message).toMatch(
+        new RegExp(`^${raw.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/t10k-images-idx3-ubyte\\.gz: corrupt gzip data`),
+      );
     } finally {
       await done();
     }
   });
 
   it('MNIST: new MNIST(root) points to MNIST.load', () => {
-    expect(() => new MNIST('data' as never)).toThrow("MNIST: the constructor takes parsed arrays; expected await MNIST.load(root, options), got new MNIST(\"data\")");
+    expect(() => new MNIST('data' as never)).toThrow(
+      'MNIST: the constructor takes parsed arrays; expected await MNIST.load(root, options), got new MNIST("data")',
+    );
   });
 
   it('MNIST: unknown options are ValueErrors', async () => {
     const e = await rejection(MNIST.load(root, { target_transform: 1 } as never));
     expect(e).toBeInstanceOf(ValueError);
-    expect(e.message).toBe('MNIST: unknown option target_transform; expected one of train, download, transform, targetTransform, got target_transform');
+    expect(e.message).toBe(
+      'MNIST: unknown option target_transform; expected one of train, download, transform, targetTransform, got target_transform',
+    );
   });
 });
 
 const DEBIAN_FASHION = '/usr/share/datasets/fashion-mnist';
-const FASHION_FILES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
+const FASHION_FILES = [
+  'train-images-idx3-ubyte.gz',
+  'train-labels-idx1-ubyte.gz',
+  't10k-images-idx3-ubyte.gz',
+  't10k-labels-idx1-ubyte.gz',
+];
 const haveFashion = FASHION_FILES.every((f) => existsSync(join(DEBIAN_FASHION, f)));
 const inCi = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
 
 describe.skipIf(!haveFashion && !inCi)('FashionMNIST (real files)', () => {
-  it('FashionMNIST: reads Debian\'s dataset-fashion-mnist files through torchvision\'s layout', async () => {
+  it("FashionMNIST: reads Debian's dataset-fashion-mnist files through torchvision's layout", async () => {
     if (!haveFashion) {
-      throw new Error(`FashionMNIST test: the real files are missing; expected ${FASHION_FILES.join(', ')} in ${DEBIAN_FASHION} (apt-get install dataset-fashion-mnist), got CI=${process.env['CI']} without them`);
+      throw new Error(
+        `FashionMNIST test: the real files are missing; expected ${FASHION_FILES.join(', ')} in ${DEBIAN_FASHION} (apt-get install dataset-fashion-mnist), got CI=${process.env['CI']} without them`,
+      );
     }
     const { path: fashionRoot, cleanup: done } = await tempFolder();
     try {

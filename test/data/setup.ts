@@ -41,8 +41,18 @@ export const testPlatform: Platform = {
   env: (name) => process.env[name],
   stdout: { write: () => undefined, isTTY: false },
   hardwareConcurrency: 1,
-  requestGpu: () => Promise.reject(new NoGpuAdapterError('requestGpu: no usable WebGPU adapter; expected a GPU, got none (tried: test platform: no GPU)', ['test platform: no GPU'])),
-  detectGpu: async () => ({ adapter: null, reason: 'detectGpu: the test platform has no GPU', tried: ['test platform: no GPU'] }),
+  requestGpu: () =>
+    Promise.reject(
+      new NoGpuAdapterError(
+        'requestGpu: no usable WebGPU adapter; expected a GPU, got none (tried: test platform: no GPU)',
+        ['test platform: no GPU'],
+      ),
+    ),
+  detectGpu: async () => ({
+    adapter: null,
+    reason: 'detectGpu: the test platform has no GPU',
+    tried: ['test platform: no GPU'],
+  }),
 };
 
 /** Installs the test platform and a fresh reference backend as the default; returns the backend. */

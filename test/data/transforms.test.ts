@@ -13,7 +13,11 @@ beforeAll(() => {
 });
 
 function thrown(fn: () => unknown): Error {
-  try { fn(); } catch (e) { return e as Error; }
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
   throw new Error('expected a throw');
 }
 
@@ -32,8 +36,9 @@ describe('transforms', () => {
     const t = new ToTensor().forward(img);
     expect(t.shape).toEqual([3, 1, 2]);
     expect(Array.from(await t.data())).toEqual([10, 40, 20, 50, 30, 60].map((v) => Math.fround(v / 255)));
-    expect(thrown(() => new ToTensor().forward(tensor([1]) as never)).message)
-      .toBe('ToTensor: unsupported input; expected a RawImage (uint8 HWC), got a Tensor of shape [1]');
+    expect(thrown(() => new ToTensor().forward(tensor([1]) as never)).message).toBe(
+      'ToTensor: unsupported input; expected a RawImage (uint8 HWC), got a Tensor of shape [1]',
+    );
   });
 
   it('Normalize: (x - mean) / std per channel, and with one value for all', async () => {
@@ -54,15 +59,22 @@ describe('transforms', () => {
   });
 
   it('Normalize: bad arguments and inputs are typed errors', () => {
-    expect(thrown(() => new Normalize([0], [0])).message)
-      .toBe('Normalize: std evaluated to zero, leading to division by zero; expected non-zero values, got [0]');
-    expect(thrown(() => new Normalize([0, 0], [1, 1]).forward(arange(12).float().reshape([3, 2, 2])))).toBeInstanceOf(ShapeError);
+    expect(thrown(() => new Normalize([0], [0])).message).toBe(
+      'Normalize: std evaluated to zero, leading to division by zero; expected non-zero values, got [0]',
+    );
+    expect(thrown(() => new Normalize([0, 0], [1, 1]).forward(arange(12).float().reshape([3, 2, 2])))).toBeInstanceOf(
+      ShapeError,
+    );
     expect(thrown(() => new Normalize([0], [1]).forward(arange(4).reshape([1, 2, 2])))).toBeInstanceOf(DTypeError);
     expect(thrown(() => new Normalize([0], [1]).forward(tensor([1, 2])))).toBeInstanceOf(ShapeError);
   });
 
   it('Compose and Lambda: apply in order', async () => {
-    const t = new Compose<RawImage, Tensor>([new ToTensor(), new Normalize([0.5], [0.5]), new Lambda((x: Tensor) => x.flatten())]);
+    const t = new Compose<RawImage, Tensor>([
+      new ToTensor(),
+      new Normalize([0.5], [0.5]),
+      new Lambda((x: Tensor) => x.flatten()),
+    ]);
     const out = t.forward(new RawImage(new Uint8Array([0, 255, 0, 255]), 2, 2));
     expect(out.shape).toEqual([4]);
     expect(Array.from(await out.data())).toEqual([-1, 1, -1, 1]);
@@ -72,8 +84,9 @@ describe('transforms', () => {
   });
 
   it('RawImage: checks its size', () => {
-    expect(thrown(() => new RawImage(new Uint8Array(5), 2, 3)).message)
-      .toBe('RawImage: data length does not match the size; expected 2*3*1 = 6 bytes, got 5');
+    expect(thrown(() => new RawImage(new Uint8Array(5), 2, 3)).message).toBe(
+      'RawImage: data length does not match the size; expected 2*3*1 = 6 bytes, got 5',
+    );
     expect(new RawImage(new Uint8Array([1, 2, 3, 4, 5, 6]), 2, 1, 3).at(1, 0, 2)).toBe(6);
   });
 });

@@ -66,9 +66,18 @@ describe('examples/autoencoder', () => {
   let nodeRows: number[][] | null = null;
 
   beforeAll(async () => {
-    const sources = Math.max(newestMtime(join(ROOT, 'runtime'), ['.ts']), newestMtime(join(ROOT, 'bindings'), ['.ts']), newestMtime(join(ROOT, 'examples'), ['.ts']));
+    const sources = Math.max(
+      newestMtime(join(ROOT, 'runtime'), ['.ts']),
+      newestMtime(join(ROOT, 'bindings'), ['.ts']),
+      newestMtime(join(ROOT, 'examples'), ['.ts']),
+    );
     if (mtime(COMPILED) < sources) {
-      const r = await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], ROOT, 300_000);
+      const r = await run(
+        process.execPath,
+        [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+        ROOT,
+        300_000,
+      );
       if (r.code !== 0) throw new Error(describeRun('examples: npm run build:ts failed; expected exit 0', r));
     }
   });
@@ -83,34 +92,47 @@ describe('examples/autoencoder', () => {
     return d;
   }
 
-  it('autoencoder: runs under Node (npm run example) and writes logs, a checkpoint, a PNG and embeddings', async () => {
-    const cwd = tempCwd();
-    const r = await run(process.execPath, [COMPILED], cwd, RUN_TIMEOUT_MS);
-    expect(r.code, describeRun('node examples/autoencoder', r)).toBe(0);
-    expect(r.stdout).toMatch(/Epoch 0: 100%\|.*\| 313\/313/);
-    expect(r.stdout).toContain('checkpoint: ./lightning_logs/version_0/checkpoints/epoch=0-step=313.ckpt');
-    // Originals, reconstructions and samples: three rows of six 28x28 digits.
-    expect(checkOutputs(cwd)).toEqual({ width: 6 * 28, height: 3 * 28 });
-    const rows = embeddings(r.stdout);
-    expect(rows).toHaveLength(6);
-    for (const row of rows) {
-      expect(row).toHaveLength(3);
-      for (const v of row) expect(Number.isFinite(v)).toBe(true);
-    }
-    nodeRows = rows;
-  }, RUN_TIMEOUT_MS + 30_000);
+  it(
+    'autoencoder: runs under Node (npm run example) and writes logs, a checkpoint, a PNG and embeddings',
+    async () => {
+      const cwd = tempCwd();
+      const r = await run(process.execPath, [COMPILED], cwd, RUN_TIMEOUT_MS);
+      expect(r.code, describeRun('node examples/autoencoder', r)).toBe(0);
+      expect(r.stdout).toMatch(/Epoch 0: 100%\|.*\| 313\/313/);
+      expect(r.stdout).toContain('checkpoint: ./lightning_logs/version_0/checkpoints/epoch=0-step=313.ckpt');
+      // Originals, reconstructions and samples: three rows of six 28x28 digits.
+      expect(checkOutputs(cwd)).toEqual({ width: 6 * 28, height: 3 * 28 });
+      const rows = embeddings(r.stdout);
+      expect(rows).toHaveLength(6);
+      for (const row of rows) {
+        expect(row).toHaveLength(3);
+        for (const v of row) expect(Number.isFinite(v)).toBe(true);
+      }
+      nodeRows = rows;
+    },
+    RUN_TIMEOUT_MS + 30_000,
+  );
 
-  it('autoencoder: runs under Deno as `deno run -A examples/autoencoder.ts` and writes the same files', async () => {
-    const cwd = tempCwd();
-    const r = await run(DENO, ['run', '-A', '--cached-only', '--config', join(ROOT, 'deno.json'), join(ROOT, 'examples', 'autoencoder.ts')], cwd, RUN_TIMEOUT_MS);
-    expect(r.code, describeRun('deno run examples/autoencoder.ts', r)).toBe(0);
-    expect(r.stdout).toMatch(/Epoch 0: 100%\|.*\| 313\/313/);
-    expect(checkOutputs(cwd)).toEqual({ width: 6 * 28, height: 3 * 28 });
-    const rows = embeddings(r.stdout);
-    expect(rows.map((row) => row.length)).toEqual([3, 3, 3, 3, 3, 3]);
-    // Same seed, same data order, same kernels: the same model in both runtimes.
-    if (nodeRows !== null) {
-      rows.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - nodeRows![i]![j]!)).toBeLessThan(0.05)));
-    }
-  }, RUN_TIMEOUT_MS + 30_000);
+  it(
+    'autoencoder: runs under Deno as `deno run -A examples/autoencoder.ts` and writes the same files',
+    async () => {
+      const cwd = tempCwd();
+      const r = await run(
+        DENO,
+        ['run', '-A', '--cached-only', '--config', join(ROOT, 'deno.json'), join(ROOT, 'examples', 'autoencoder.ts')],
+        cwd,
+        RUN_TIMEOUT_MS,
+      );
+      expect(r.code, describeRun('deno run examples/autoencoder.ts', r)).toBe(0);
+      expect(r.stdout).toMatch(/Epoch 0: 100%\|.*\| 313\/313/);
+      expect(checkOutputs(cwd)).toEqual({ width: 6 * 28, height: 3 * 28 });
+      const rows = embeddings(r.stdout);
+      expect(rows.map((row) => row.length)).toEqual([3, 3, 3, 3, 3, 3]);
+      // Same seed, same data order, same kernels: the same model in both runtimes.
+      if (nodeRows !== null) {
+        rows.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - nodeRows![i]![j]!)).toBeLessThan(0.05)));
+      }
+    },
+    RUN_TIMEOUT_MS + 30_000,
+  );
 });

@@ -29,22 +29,35 @@ export interface AsyncReadbackBackend extends Backend {
 export function asyncReadbackBackend(inner: Backend, name = `${inner.name}-async`): AsyncReadbackBackend {
   let lostError: DeviceLostError | null = null;
   let resolveLost: (e: DeviceLostError) => void = () => undefined;
-  const lost = new Promise<DeviceLostError>((r) => { resolveLost = r; });
+  const lost = new Promise<DeviceLostError>((r) => {
+    resolveLost = r;
+  });
   let reads = 0;
-  const alive = (): void => { if (lostError !== null) throw lostError; };
+  const alive = (): void => {
+    if (lostError !== null) throw lostError;
+  };
   return {
     name,
     capabilities: { dtypes: inner.capabilities.dtypes, syncReadback: false },
     lost,
-    get reads() { return reads; },
+    get reads() {
+      return reads;
+    },
     loseDevice(reason = 'destroyed') {
       if (lostError !== null) return;
-      lostError = new DeviceLostError(`${name}: the device was lost (${reason}); expected a live device, got a lost one`);
+      lostError = new DeviceLostError(
+        `${name}: the device was lost (${reason}); expected a live device, got a lost one`,
+      );
       resolveLost(lostError);
     },
-    alloc(dtype: DType, length: number): BufferHandle { alive(); return inner.alloc(dtype, length); },
+    alloc(dtype: DType, length: number): BufferHandle {
+      alive();
+      return inner.alloc(dtype, length);
+    },
     // Freeing after a loss is allowed (WebGPU's destroy on a lost device is a no-op).
-    free(buffer: BufferHandle): void { if (lostError === null) inner.free(buffer); },
+    free(buffer: BufferHandle): void {
+      if (lostError === null) inner.free(buffer);
+    },
     write(buffer: BufferHandle, data: StorageArray, offset?: number): void {
       alive();
       if (offset === undefined) inner.write(buffer, data);
@@ -60,7 +73,9 @@ export function asyncReadbackBackend(inner: Backend, name = `${inner.name}-async
       return data;
     },
     readSync(): StorageArray {
-      throw new BackendError(`${name}: readSync is not available; expected await backend.read(...) (this backend reads back asynchronously, as WebGPU), got a synchronous read`);
+      throw new BackendError(
+        `${name}: readSync is not available; expected await backend.read(...) (this backend reads back asynchronously, as WebGPU), got a synchronous read`,
+      );
     },
     run<O extends OpName>(op: O, out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]): void {
       alive();

@@ -40,7 +40,8 @@ export function wrapBackend<E extends object>(inner: Backend, overrides: Partial
     capabilities: inner.capabilities,
     alloc: (dtype, length, options) => inner.alloc(dtype, length, options),
     free: (buffer) => inner.free(buffer),
-    write: (buffer, data, offset) => (offset === undefined ? inner.write(buffer, data) : inner.write(buffer, data, offset)),
+    write: (buffer, data, offset) =>
+      offset === undefined ? inner.write(buffer, data) : inner.write(buffer, data, offset),
     read: (buffer, offset, length) => inner.read(buffer, offset, length),
     readSync: (buffer, offset, length) => inner.readSync(buffer, offset, length),
     run: (op, out, inputs, attrs) => inner.run(op, out, inputs, attrs),
@@ -60,7 +61,10 @@ async function wasmBackends(): Promise<Backend[]> {
   result.push(simd);
   if (existsSync(fileURLToPath(VARIANT_MODULE)) && existsSync(kernelPath('relaxed'))) {
     const variantMod = (await import(VARIANT_MODULE.href)) as { selectKernelVariant?: SelectKernelVariant };
-    if (typeof variantMod.selectKernelVariant === 'function' && variantMod.selectKernelVariant({ deterministic: false }) === 'relaxed') {
+    if (
+      typeof variantMod.selectKernelVariant === 'function' &&
+      variantMod.selectKernelVariant({ deterministic: false }) === 'relaxed'
+    ) {
       const relaxed = await create({ bytes: new Uint8Array(readFileSync(kernelPath('relaxed'))), variant: 'relaxed' });
       result.push(relaxed.name === simd.name ? wrapBackend(relaxed, { name: `${relaxed.name}-relaxed` }) : relaxed);
     }

@@ -58,26 +58,44 @@ export function runChild(command: string, args: readonly string[], options: RunC
     let stderr = '';
     let timedOut = false;
     let killedAtRssMiB: number | undefined;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
     const timer = setTimeout(() => {
       timedOut = true;
       if (child.pid !== undefined) {
-        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
     }, options.timeoutMs);
     const limit = options.maxRssMiB;
-    const watch = limit === undefined ? undefined : setInterval(() => {
-      const rss = child.pid === undefined ? undefined : residentMiB(child.pid);
-      if (rss === undefined || rss <= limit || child.pid === undefined) return;
-      killedAtRssMiB = Math.round(rss);
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
-    }, 250);
+    const watch =
+      limit === undefined
+        ? undefined
+        : setInterval(() => {
+            const rss = child.pid === undefined ? undefined : residentMiB(child.pid);
+            if (rss === undefined || rss <= limit || child.pid === undefined) return;
+            killedAtRssMiB = Math.round(rss);
+            try {
+              process.kill(-child.pid, 'SIGKILL');
+            } catch {
+              /* already gone */
+            }
+          }, 250);
     const stop = (): void => {
       clearTimeout(timer);
       if (watch !== undefined) clearInterval(watch);
     };
-    child.on('error', (error) => { stop(); fail(error); });
+    child.on('error', (error) => {
+      stop();
+      fail(error);
+    });
     child.on('close', (code, signal) => {
       stop();
       done({ code, signal, stdout, stderr, timedOut, ...(killedAtRssMiB === undefined ? {} : { killedAtRssMiB }) });
@@ -87,9 +105,14 @@ export function runChild(command: string, args: readonly string[], options: RunC
 
 /** A failure message: how the run ended, then the tails of its stdout and stderr. */
 export function describeRun(name: string, r: RunResult): string {
-  const why = r.killedAtRssMiB !== undefined
-    ? `killed at ${r.killedAtRssMiB} MiB resident (over its memory limit)`
-    : r.timedOut ? 'timed out' : r.signal !== null ? `killed by ${r.signal}` : `exit ${String(r.code)}`;
+  const why =
+    r.killedAtRssMiB !== undefined
+      ? `killed at ${r.killedAtRssMiB} MiB resident (over its memory limit)`
+      : r.timedOut
+        ? 'timed out'
+        : r.signal !== null
+          ? `killed by ${r.signal}`
+          : `exit ${String(r.code)}`;
   return `${name}: ${why}\n--- stdout ---\n${r.stdout.slice(-4000)}\n--- stderr ---\n${r.stderr.slice(-4000)}`;
 }
 

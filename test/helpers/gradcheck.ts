@@ -40,7 +40,13 @@ function weights(n: number): number[] {
   return out;
 }
 
-function make(backend: Backend, input: GradInput, data: readonly number[], requiresGrad: boolean, float: 'float32' | 'float64' = 'float64'): Tensor {
+function make(
+  backend: Backend,
+  input: GradInput,
+  data: readonly number[],
+  requiresGrad: boolean,
+  float: 'float32' | 'float64' = 'float64',
+): Tensor {
   const dtype = input.dtype === undefined || input.dtype === 'float64' ? float : input.dtype;
   const t = tensor([...data], { dtype, backend }).reshape([...input.shape]);
   return requiresGrad ? t.requiresGrad_() : t;
@@ -56,12 +62,16 @@ function wants(input: GradInput): boolean {
  * @example await analyticGrads(wasm, (x) => x.exp(), [{ shape: [2], data: [0, 1] }], 'float32')
  */
 export async function analyticGrads(
-  backend: Backend, fn: (...xs: Tensor[]) => Tensor, inputs: readonly GradInput[], float: 'float32' | 'float64' = 'float64',
+  backend: Backend,
+  fn: (...xs: Tensor[]) => Tensor,
+  inputs: readonly GradInput[],
+  float: 'float32' | 'float64' = 'float64',
 ): Promise<(number[] | null)[]> {
   return tidy(async () => {
     const xs = inputs.map((inp) => make(backend, inp, inp.data, wants(inp), float));
     const out = fn(...xs);
-    if (!out.requiresGrad) throw new Error('gradcheck: the output does not require grad; expected a function of the inputs, got a constant');
+    if (!out.requiresGrad)
+      throw new Error('gradcheck: the output does not require grad; expected a function of the inputs, got a constant');
     const w = tensor(weights(out.numel()), { dtype: out.dtype, backend }).reshape([...out.shape]);
     out.mul(w).sum().backward();
     const grads: (number[] | null)[] = [];
@@ -71,9 +81,14 @@ export async function analyticGrads(
         grads.push(null);
         continue;
       }
-      if (x.grad === null) throw new Error(`gradcheck: input ${i} got no gradient; expected a tensor of shape [${x.shape.join(',')}], got null`);
+      if (x.grad === null)
+        throw new Error(
+          `gradcheck: input ${i} got no gradient; expected a tensor of shape [${x.shape.join(',')}], got null`,
+        );
       if (x.grad.shape.join() !== x.shape.join()) {
-        throw new Error(`gradcheck: input ${i}'s gradient has the wrong shape; expected [${x.shape.join(',')}], got [${x.grad.shape.join(',')}]`);
+        throw new Error(
+          `gradcheck: input ${i}'s gradient has the wrong shape; expected [${x.shape.join(',')}], got [${x.grad.shape.join(',')}]`,
+        );
       }
       grads.push(Array.from(await x.grad.data()));
     }
@@ -83,17 +98,24 @@ export async function analyticGrads(
 }
 
 /** L = Σ w·f(xs), as a plain number, without recording a graph. */
-function lossValue(backend: Backend, fn: (...xs: Tensor[]) => Tensor, inputs: readonly GradInput[], datas: readonly (readonly number[])[]): number {
-  return tidy(() => noGrad(() => {
-    const xs = inputs.map((inp, i) => make(backend, inp, datas[i]!, false));
-    const out = fn(...xs);
-    const w = weights(out.numel());
-    const y = out.dtype === 'float64' ? out : out.double();
-    const value = y.contiguous().dataSync();
-    let s = 0;
-    for (let i = 0; i < value.length; i++) s += value[i]! * w[i]!;
-    return s;
-  }));
+function lossValue(
+  backend: Backend,
+  fn: (...xs: Tensor[]) => Tensor,
+  inputs: readonly GradInput[],
+  datas: readonly (readonly number[])[],
+): number {
+  return tidy(() =>
+    noGrad(() => {
+      const xs = inputs.map((inp, i) => make(backend, inp, datas[i]!, false));
+      const out = fn(...xs);
+      const w = weights(out.numel());
+      const y = out.dtype === 'float64' ? out : out.double();
+      const value = y.contiguous().dataSync();
+      let s = 0;
+      for (let i = 0; i < value.length; i++) s += value[i]! * w[i]!;
+      return s;
+    }),
+  );
 }
 
 /**
@@ -103,7 +125,10 @@ function lossValue(backend: Backend, fn: (...xs: Tensor[]) => Tensor, inputs: re
  * @example await gradcheck(reference, (x) => x.exp(), [{ shape: [3], data: [0.1, -0.2, 0.3] }]);
  */
 export async function gradcheck(
-  backend: Backend, fn: (...xs: Tensor[]) => Tensor, inputs: readonly GradInput[], options: GradcheckOptions = {},
+  backend: Backend,
+  fn: (...xs: Tensor[]) => Tensor,
+  inputs: readonly GradInput[],
+  options: GradcheckOptions = {},
 ): Promise<void> {
   const eps = options.eps ?? 1e-6;
   const rtol = options.rtol ?? 1e-5;
@@ -121,7 +146,9 @@ export async function gradcheck(
       const numeric = (at(eps) - at(-eps)) / (2 * eps);
       const a = g[j]!;
       if (!(Math.abs(a - numeric) <= atol + rtol * Math.abs(numeric))) {
-        throw new Error(`gradcheck: input ${i} element ${j}: analytic ${a} differs from numeric ${numeric} beyond rtol ${rtol}, atol ${atol}`);
+        throw new Error(
+          `gradcheck: input ${i} element ${j}: analytic ${a} differs from numeric ${numeric} beyond rtol ${rtol}, atol ${atol}`,
+        );
       }
     }
   }
@@ -132,7 +159,11 @@ export async function gradcheck(
  * `avoid` (kinks such as 0 for relu), deterministic per seed.
  * @example points(6, 1, { avoid: [0] })
  */
-export function points(n: number, seed: number, options: { lo?: number; hi?: number; avoid?: readonly number[]; gap?: number } = {}): number[] {
+export function points(
+  n: number,
+  seed: number,
+  options: { lo?: number; hi?: number; avoid?: readonly number[]; gap?: number } = {},
+): number[] {
   const lo = options.lo ?? -2;
   const hi = options.hi ?? 2;
   const gap = options.gap ?? 0.02;

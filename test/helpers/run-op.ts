@@ -50,7 +50,11 @@ function bufferLength(spec: ViewSpec): number {
  * // Float32Array [4, 6]
  */
 export async function runOp<O extends OpName>(
-  backend: Backend, op: O, out: ViewSpec, inputs: readonly ViewSpec[], attrs: OpAttrs[O],
+  backend: Backend,
+  op: O,
+  out: ViewSpec,
+  inputs: readonly ViewSpec[],
+  attrs: OpAttrs[O],
 ): Promise<StorageArray> {
   const handles: BufferHandle[] = [];
   // An output with no given contents is allocated as the tensor layer allocates op outputs,
@@ -58,7 +62,11 @@ export async function runOp<O extends OpName>(
   // whose kernel leaves part of a fresh output unwritten then shows stale pool contents.
   const toView = (spec: ViewSpec, isOut = false): TensorView => {
     const length = bufferLength(spec);
-    const buffer = backend.alloc(spec.dtype, length, isOut && op !== 'copy' && spec.data === undefined ? { zero: false } : undefined);
+    const buffer = backend.alloc(
+      spec.dtype,
+      length,
+      isOut && op !== 'copy' && spec.data === undefined ? { zero: false } : undefined,
+    );
     handles.push(buffer);
     if (spec.data !== undefined && length > 0) {
       const arr = allocArray(spec.dtype, length);
@@ -66,8 +74,11 @@ export async function runOp<O extends OpName>(
       backend.write(buffer, arr);
     }
     return {
-      buffer, dtype: spec.dtype, shape: spec.shape,
-      strides: spec.strides ?? contiguousStrides(spec.shape), offset: spec.offset ?? 0,
+      buffer,
+      dtype: spec.dtype,
+      shape: spec.shape,
+      strides: spec.strides ?? contiguousStrides(spec.shape),
+      offset: spec.offset ?? 0,
     };
   };
   try {

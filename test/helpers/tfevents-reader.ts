@@ -45,11 +45,13 @@ export function readRecords(file: Uint8Array): Uint8Array[] {
     if (at + 12 > file.length) throw new Error(`tfrecord: truncated header at byte ${at}`);
     const length = Number(view.getBigUint64(at, true));
     const lengthCrc = view.getUint32(at + 8, true);
-    if (lengthCrc !== masked(slowCrc32c(file.subarray(at, at + 8)))) throw new Error(`tfrecord: bad length CRC at byte ${at}`);
+    if (lengthCrc !== masked(slowCrc32c(file.subarray(at, at + 8))))
+      throw new Error(`tfrecord: bad length CRC at byte ${at}`);
     const start = at + 12;
     if (start + length + 4 > file.length) throw new Error(`tfrecord: truncated record at byte ${at}`);
     const data = file.subarray(start, start + length);
-    if (view.getUint32(start + length, true) !== masked(slowCrc32c(data))) throw new Error(`tfrecord: bad data CRC at byte ${at}`);
+    if (view.getUint32(start + length, true) !== masked(slowCrc32c(data)))
+      throw new Error(`tfrecord: bad data CRC at byte ${at}`);
     out.push(data);
     at = start + length + 4;
   }
@@ -125,7 +127,8 @@ function packed(m: Map<number, Field[]>, n: number, width: 4 | 8): number[] {
   for (const f of m.get(n) ?? []) {
     if (f.wire === 2) {
       const v = new DataView(f.value.buffer, f.value.byteOffset, f.value.byteLength);
-      for (let i = 0; i < f.value.byteLength; i += width) out.push(width === 8 ? v.getFloat64(i, true) : v.getFloat32(i, true));
+      for (let i = 0; i < f.value.byteLength; i += width)
+        out.push(width === 8 ? v.getFloat64(i, true) : v.getFloat32(i, true));
     } else if (f.wire === 1 || f.wire === 5) {
       out.push((width === 8 ? asDouble(f) : asFloat(f))!);
     }
@@ -135,9 +138,27 @@ function packed(m: Map<number, Field[]>, n: number, width: 4 | 8): number[] {
 
 // -------------------------------------------------------------- messages
 
-export interface ReadHistogram { min: number; max: number; num: number; sum: number; sumSquares: number; bucketLimit: number[]; bucket: number[] }
-export interface ReadImage { height: number; width: number; colorspace: number; encoded: Uint8Array }
-export interface ReadTensor { dtype: number; shape: number[]; stringVal: string[]; floatVal: number[] }
+export interface ReadHistogram {
+  min: number;
+  max: number;
+  num: number;
+  sum: number;
+  sumSquares: number;
+  bucketLimit: number[];
+  bucket: number[];
+}
+export interface ReadImage {
+  height: number;
+  width: number;
+  colorspace: number;
+  encoded: Uint8Array;
+}
+export interface ReadTensor {
+  dtype: number;
+  shape: number[];
+  stringVal: string[];
+  floatVal: number[];
+}
 export interface ReadValue {
   tag: string;
   simpleValue?: number;
@@ -147,7 +168,12 @@ export interface ReadValue {
   pluginName?: string;
   pluginContent?: Uint8Array;
 }
-export interface ReadEvent { wallTime: number; step: number; fileVersion?: string; values: ReadValue[] }
+export interface ReadEvent {
+  wallTime: number;
+  step: number;
+  fileVersion?: string;
+  values: ReadValue[];
+}
 
 function decodeValue(bytes: Uint8Array): ReadValue {
   const m = fields(bytes);
@@ -157,22 +183,34 @@ function decodeValue(bytes: Uint8Array): ReadValue {
   const img = asBytes(one(m, 4));
   if (img !== undefined) {
     const i = fields(img);
-    v.image = { height: asInt(one(i, 1)) ?? 0, width: asInt(one(i, 2)) ?? 0, colorspace: asInt(one(i, 3)) ?? 0, encoded: asBytes(one(i, 4)) ?? new Uint8Array() };
+    v.image = {
+      height: asInt(one(i, 1)) ?? 0,
+      width: asInt(one(i, 2)) ?? 0,
+      colorspace: asInt(one(i, 3)) ?? 0,
+      encoded: asBytes(one(i, 4)) ?? new Uint8Array(),
+    };
   }
   const histo = asBytes(one(m, 5));
   if (histo !== undefined) {
     const h = fields(histo);
     v.histo = {
-      min: asDouble(one(h, 1)) ?? 0, max: asDouble(one(h, 2)) ?? 0, num: asDouble(one(h, 3)) ?? 0,
-      sum: asDouble(one(h, 4)) ?? 0, sumSquares: asDouble(one(h, 5)) ?? 0,
-      bucketLimit: packed(h, 6, 8), bucket: packed(h, 7, 8),
+      min: asDouble(one(h, 1)) ?? 0,
+      max: asDouble(one(h, 2)) ?? 0,
+      num: asDouble(one(h, 3)) ?? 0,
+      sum: asDouble(one(h, 4)) ?? 0,
+      sumSquares: asDouble(one(h, 5)) ?? 0,
+      bucketLimit: packed(h, 6, 8),
+      bucket: packed(h, 7, 8),
     };
   }
   const tensor = asBytes(one(m, 8));
   if (tensor !== undefined) {
     const t = fields(tensor);
     const shapeMsg = asBytes(one(t, 2));
-    const shape = shapeMsg === undefined ? [] : (fields(shapeMsg).get(2) ?? []).map((d) => asInt(one(fields((d as { value: Uint8Array }).value), 1)) ?? 0);
+    const shape =
+      shapeMsg === undefined
+        ? []
+        : (fields(shapeMsg).get(2) ?? []).map((d) => asInt(one(fields((d as { value: Uint8Array }).value), 1)) ?? 0);
     v.tensor = {
       dtype: asInt(one(t, 1)) ?? 0,
       shape,
@@ -199,7 +237,8 @@ export function decodeEvent(bytes: Uint8Array): ReadEvent {
   const version = asString(one(m, 3));
   if (version !== undefined) e.fileVersion = version;
   const summary = asBytes(one(m, 5));
-  if (summary !== undefined) e.values = (fields(summary).get(1) ?? []).map((f) => decodeValue((f as { value: Uint8Array }).value));
+  if (summary !== undefined)
+    e.values = (fields(summary).get(1) ?? []).map((f) => decodeValue((f as { value: Uint8Array }).value));
   return e;
 }
 
@@ -211,7 +250,10 @@ export async function readEventFile(path: string): Promise<ReadEvent[]> {
 
 /** The event files of a folder (not recursive), by name. */
 export async function eventFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((n) => n.includes('tfevents')).sort().map((n) => join(dir, n));
+  return (await readdir(dir))
+    .filter((n) => n.includes('tfevents'))
+    .sort()
+    .map((n) => join(dir, n));
 }
 
 /** Every event of every event file in `dir`, in file-name order. */
@@ -224,7 +266,8 @@ export async function readRun(dir: string): Promise<ReadEvent[]> {
 /** `[step, value]` pairs of the scalar `tag`. */
 export function scalars(events: readonly ReadEvent[], tag: string): [number, number][] {
   const out: [number, number][] = [];
-  for (const e of events) for (const v of e.values) if (v.tag === tag && v.simpleValue !== undefined) out.push([e.step, v.simpleValue]);
+  for (const e of events)
+    for (const v of e.values) if (v.tag === tag && v.simpleValue !== undefined) out.push([e.step, v.simpleValue]);
   return out;
 }
 
@@ -237,7 +280,13 @@ export function decodeHParamsPluginData(content: Uint8Array): {
   status: number;
 } {
   const m = fields(content);
-  const result = { kind: 'none' as 'experiment' | 'sessionStart' | 'sessionEnd' | 'none', hparamInfos: [] as { name: string; type: number }[], metricTags: [] as string[], hparams: {} as Record<string, number | string | boolean>, status: 0 };
+  const result = {
+    kind: 'none' as 'experiment' | 'sessionStart' | 'sessionEnd' | 'none',
+    hparamInfos: [] as { name: string; type: number }[],
+    metricTags: [] as string[],
+    hparams: {} as Record<string, number | string | boolean>,
+    status: 0,
+  };
   const exp = asBytes(one(m, 2));
   const start = asBytes(one(m, 3));
   const end = asBytes(one(m, 4));
@@ -250,7 +299,7 @@ export function decodeHParamsPluginData(content: Uint8Array): {
     }
     for (const f of e.get(5) ?? []) {
       const name = asBytes(one(fields((f as { value: Uint8Array }).value), 1));
-      result.metricTags.push(name === undefined ? '' : asString(one(fields(name), 2)) ?? '');
+      result.metricTags.push(name === undefined ? '' : (asString(one(fields(name), 2)) ?? ''));
     }
   } else if (start !== undefined) {
     result.kind = 'sessionStart';
@@ -273,7 +322,9 @@ export function decodeHParamsPluginData(content: Uint8Array): {
 // -------------------------------------------------------------------- PNG
 
 /** Decodes an 8-bit, non-interlaced PNG (every filter type), checking chunk CRCs. */
-export async function decodePng(png: Uint8Array): Promise<{ width: number; height: number; channels: number; data: Uint8Array }> {
+export async function decodePng(
+  png: Uint8Array,
+): Promise<{ width: number; height: number; channels: number; data: Uint8Array }> {
   const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
   if (!sig.every((b, i) => png[i] === b)) throw new Error('png: bad signature');
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
@@ -287,7 +338,8 @@ export async function decodePng(png: Uint8Array): Promise<{ width: number; heigh
     const len = view.getUint32(at);
     const type = String.fromCharCode(...png.subarray(at + 4, at + 8));
     const body = png.subarray(at + 8, at + 8 + len);
-    if (view.getUint32(at + 8 + len) !== slowCrc32(png.subarray(at + 4, at + 8 + len))) throw new Error(`png: bad CRC in ${type}`);
+    if (view.getUint32(at + 8 + len) !== slowCrc32(png.subarray(at + 4, at + 8 + len)))
+      throw new Error(`png: bad CRC in ${type}`);
     if (type === 'IHDR') {
       const h = new DataView(body.buffer, body.byteOffset, body.byteLength);
       width = h.getUint32(0);
@@ -301,10 +353,16 @@ export async function decodePng(png: Uint8Array): Promise<{ width: number; heigh
   if (!sawEnd) throw new Error('png: no IEND');
   const joined = new Uint8Array(idat.reduce((n, c) => n + c.length, 0));
   let o = 0;
-  for (const c of idat) { joined.set(c, o); o += c.length; }
-  const raw = new Uint8Array(await new Response(new Blob([joined]).stream().pipeThrough(new DecompressionStream('deflate'))).arrayBuffer());
+  for (const c of idat) {
+    joined.set(c, o);
+    o += c.length;
+  }
+  const raw = new Uint8Array(
+    await new Response(new Blob([joined]).stream().pipeThrough(new DecompressionStream('deflate'))).arrayBuffer(),
+  );
   const stride = width * channels;
-  if (raw.length !== (stride + 1) * height) throw new Error(`png: inflated ${raw.length} bytes, expected ${(stride + 1) * height}`);
+  if (raw.length !== (stride + 1) * height)
+    throw new Error(`png: inflated ${raw.length} bytes, expected ${(stride + 1) * height}`);
   const out = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)]!;
@@ -318,7 +376,9 @@ export async function decodePng(png: Uint8Array): Promise<{ width: number; heigh
       else if (filter === 2) p = b;
       else if (filter === 3) p = (a + b) >> 1;
       else if (filter === 4) {
-        const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+        const pa = Math.abs(b - c),
+          pb = Math.abs(a - c),
+          pc = Math.abs(a + b - 2 * c);
         p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
       } else if (filter !== 0) throw new Error(`png: bad filter ${filter}`);
       out[y * stride + x] = (r + p) & 0xff;

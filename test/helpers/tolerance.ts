@@ -26,7 +26,14 @@ export interface Tolerance {
 }
 
 /** The groups of ops that share a tolerance, e.g. `familyOf('exp') === 'transcendental'`. */
-export type ToleranceFamily = 'exact' | 'rounding' | 'transcendental' | 'activation_backward' | 'sum' | 'matmul' | 'gradient';
+export type ToleranceFamily =
+  | 'exact'
+  | 'rounding'
+  | 'transcendental'
+  | 'activation_backward'
+  | 'sum'
+  | 'matmul'
+  | 'gradient';
 
 const EXACT: Tolerance = { rtol: 0, atol: 0 };
 
@@ -36,7 +43,9 @@ const EXACT: Tolerance = { rtol: 0, atol: 0 };
  * float32 rounding of partial sums up to that magnitude.
  * @example TOLERANCES.transcendental.float32 // { rtol: 1e-5, atol: 1e-6 }
  */
-export const TOLERANCES: { readonly [F in ToleranceFamily]: { readonly float32: Tolerance; readonly float64: Tolerance } } = {
+export const TOLERANCES: {
+  readonly [F in ToleranceFamily]: { readonly float32: Tolerance; readonly float64: Tolerance };
+} = {
   exact: { float32: EXACT, float64: EXACT },
   rounding: { float32: { rtol: 2.4e-7, atol: 0 }, float64: { rtol: 4.5e-16, atol: 0 } },
   transcendental: { float32: { rtol: 1e-5, atol: 1e-6 }, float64: { rtol: 1e-12, atol: 1e-14 } },
@@ -52,16 +61,31 @@ export const TOLERANCES: { readonly [F in ToleranceFamily]: { readonly float32: 
  */
 export function familyOf(op: OpName): ToleranceFamily {
   switch (op) {
-    case 'add': case 'sub': case 'mul': case 'div': case 'sqrt': case 'leaky_relu':
+    case 'add':
+    case 'sub':
+    case 'mul':
+    case 'div':
+    case 'sqrt':
+    case 'leaky_relu':
       return 'rounding';
-    case 'exp': case 'log': case 'sigmoid': case 'tanh': case 'gelu': case 'gelu_tanh': case 'silu':
-    case 'softplus': case 'elu': case 'pow':
+    case 'exp':
+    case 'log':
+    case 'sigmoid':
+    case 'tanh':
+    case 'gelu':
+    case 'gelu_tanh':
+    case 'silu':
+    case 'softplus':
+    case 'elu':
+    case 'pow':
       return 'transcendental';
     case 'unary_backward':
       return 'activation_backward';
     case 'adam':
       return 'transcendental';
-    case 'sum': case 'scatter_add': case 'col2im':
+    case 'sum':
+    case 'scatter_add':
+    case 'col2im':
       return 'sum';
     case 'matmul':
       return 'matmul';
@@ -94,7 +118,12 @@ function show(v: number | undefined): string {
  * an infinity must match exactly, ±0 are equal. The failure message names the worst index.
  * @example expectClose(new Float32Array([1]), new Float32Array([1.0000001]), { rtol: 1e-6, atol: 0 }, 'add float32')
  */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, context: string): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: Tolerance,
+  context: string,
+): void {
   if (actual.length !== expected.length) {
     throw new Error(`${context}: result length differs; expected ${expected.length}, got ${actual.length}`);
   }
@@ -126,7 +155,7 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     const diff = a !== undefined && e !== undefined ? Math.abs(a - e) : NaN;
     throw new Error(
       `${context}: ${bad} of ${expected.length} elements differ beyond rtol ${tol.rtol}, atol ${tol.atol}; ` +
-      `expected ${show(e)} at index ${worst}, got ${show(a)} (|diff| ${diff})`,
+        `expected ${show(e)} at index ${worst}, got ${show(a)} (|diff| ${diff})`,
     );
   }
 }

@@ -15,13 +15,16 @@ const CHECK_SCRIPT = new URL('../fixtures/io/torch-load-check.py', import.meta.u
 const PYTHON = '/usr/bin/python3';
 
 /** Whether Debian's python3-torch can run here. */
-export const HAS_TORCH = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+export const HAS_TORCH =
+  existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 const IN_CI = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
 
 /** `it` where torch runs or CI is set, else `it.skip`. */
 export const torchIt = HAS_TORCH || IN_CI ? it : it.skip;
 if (!HAS_TORCH && !IN_CI) {
-  console.warn('torch tests: skipping the torch.load checks: /usr/bin/python3 with torch (Debian python3-torch) is not installed and CI is unset');
+  console.warn(
+    'torch tests: skipping the torch.load checks: /usr/bin/python3 with torch (Debian python3-torch) is not installed and CI is unset',
+  );
 }
 
 /** What test/fixtures/io/torch-load-check.py prints about a file. */
@@ -39,13 +42,17 @@ export interface TorchLoadResult {
  */
 export function torchLoad(bytes: Uint8Array, args: string[] = []): TorchLoadResult {
   if (!HAS_TORCH) {
-    throw new Error('torch tests: CI is set but /usr/bin/python3 cannot import torch; expected Debian python3-torch installed (apt-get install python3-torch), got none');
+    throw new Error(
+      'torch tests: CI is set but /usr/bin/python3 cannot import torch; expected Debian python3-torch installed (apt-get install python3-torch), got none',
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), 'torch-load-'));
   try {
     const path = join(dir, 'ours.ckpt');
     writeFileSync(path, bytes);
-    return JSON.parse(execFileSync(PYTHON, [CHECK_SCRIPT, path, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })) as TorchLoadResult;
+    return JSON.parse(
+      execFileSync(PYTHON, [CHECK_SCRIPT, path, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 }),
+    ) as TorchLoadResult;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -30,16 +30,31 @@ const here = new URL('../../dist/runtime/io/', import.meta.url);
 if (existsSync(new URL('torch-ckpt.js', here))) {
   const { saveTorch } = await import(new URL('torch-ckpt.js', here).href);
   const model = new lt.nn.Sequential(new lt.nn.Linear(4, 3), new lt.nn.ReLU(), new lt.nn.Linear(3, 2));
-  const obj = { state_dict: model.stateDict(), epoch: 3, global_step: 120, name: 'seed', nested: { list: [1, 2.5, 'x', null, true] } };
+  const obj = {
+    state_dict: model.stateDict(),
+    epoch: 3,
+    global_step: 120,
+    name: 'seed',
+    nested: { list: [1, 2.5, 'x', null, true] },
+  };
   await writeFile(join(out, 'model.ckpt'), await saveTorch(obj));
   expected.ckpt = {};
   for (const [k, v] of model.stateDict()) expected.ckpt[k] = { shape: v.shape, values: Array.from(await v.data()) };
 }
 if (existsSync(new URL('safetensors.js', here))) {
   const { saveSafetensors } = await import(new URL('safetensors.js', here).href);
-  const t = new Map([['a', lt.arange(6).float().reshape([2, 3])], ['b', lt.tensor([1, 2, 3], { dtype: 'int32' })]]);
+  const t = new Map([
+    ['a', lt.arange(6).float().reshape([2, 3])],
+    ['b', lt.tensor([1, 2, 3], { dtype: 'int32' })],
+  ]);
   await writeFile(join(out, 'weights.safetensors'), await saveSafetensors(t, { format: 'pt' }));
-  expected.safetensors = { a: [[0, 1, 2], [3, 4, 5]], b: [1, 2, 3] };
+  expected.safetensors = {
+    a: [
+      [0, 1, 2],
+      [3, 4, 5],
+    ],
+    b: [1, 2, 3],
+  };
 }
 await writeFile(join(out, 'expected.json'), JSON.stringify(expected, null, 1));
 console.log(`interop: wrote ${Object.keys(expected).join(', ')} into ${out}`);

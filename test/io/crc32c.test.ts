@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { crc32c, maskCrc32c } from '../../runtime/io/crc32c.ts';
 import { slowCrc32c } from '../helpers/tfevents-reader.ts';
 
-const hex = (s: string): Uint8Array => new Uint8Array(s.trim().split(/\s+/).map((b) => parseInt(b, 16)));
+const hex = (s: string): Uint8Array =>
+  new Uint8Array(
+    s
+      .trim()
+      .split(/\s+/)
+      .map((b) => parseInt(b, 16)),
+  );
 
 describe('crc32c', () => {
   it('crc32c: matches RFC 3720 appendix B.4', () => {

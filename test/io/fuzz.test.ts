@@ -19,7 +19,13 @@ describe('io fuzz', () => {
     const seeds = loadSeeds(root);
     const list = targets(seeds, backend);
     for (const t of list) expect(t.seeds.length, `seeds of ${t.name}`).toBeGreaterThan(0);
-    const report = await fuzz(list, { casesPerTarget: CASES, seed: 20240601, truncateUpTo: 800, caseMs: 3000, rss: () => process.memoryUsage().rss });
+    const report = await fuzz(list, {
+      casesPerTarget: CASES,
+      seed: 20240601,
+      truncateUpTo: 800,
+      caseMs: 3000,
+      rss: () => process.memoryUsage().rss,
+    });
     expect(report.crashes, formatReport(report)).toEqual([]);
     for (const t of list) {
       const s = report.perTarget.get(t.name)!;
@@ -29,7 +35,14 @@ describe('io fuzz', () => {
     }
     // The crafted attacks hit each kind of limit.
     const kinds = new Set([...report.perTarget.values()].flatMap((s) => [...s.outcomes.keys()]));
-    for (const k of ['LimitError(maxBytes)', 'LimitError(maxDepth)', 'LimitError(maxItems)', 'LimitError(maxIntBytes)', 'FormatError']) expect(kinds).toContain(k);
+    for (const k of [
+      'LimitError(maxBytes)',
+      'LimitError(maxDepth)',
+      'LimitError(maxItems)',
+      'LimitError(maxIntBytes)',
+      'FormatError',
+    ])
+      expect(kinds).toContain(k);
     expect(report.peakRssGrowth).toBeLessThan(1024 * 2 ** 20);
   }, 60_000);
 });

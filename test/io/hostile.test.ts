@@ -17,7 +17,19 @@ import { PyTuple, pickle, unpickle } from '../../runtime/io/pickle.ts';
 import { loadSafetensors, saveSafetensors } from '../../runtime/io/safetensors.ts';
 import { half, int64, loadTorch, saveTorch } from '../../runtime/io/torch-ckpt.ts';
 import { listZip, readZip, readZipEntry, writeZip } from '../../runtime/io/zip.ts';
-import { ckpt, deepListPickle, deflateZeros, deflateZip, gzipMember, long4Pickle, memoDeepPickle, memoExpansionPickle, safetensorsFile, tensorPickle, textIntPickle } from './fuzz/attacks.ts';
+import {
+  ckpt,
+  deepListPickle,
+  deflateZeros,
+  deflateZip,
+  gzipMember,
+  long4Pickle,
+  memoDeepPickle,
+  memoExpansionPickle,
+  safetensorsFile,
+  tensorPickle,
+  textIntPickle,
+} from './fuzz/attacks.ts';
 
 const backend: Backend = createReferenceBackend();
 beforeAll(() => setDefaultBackend(backend));
@@ -48,8 +60,12 @@ async function plain(x: unknown): Promise<unknown> {
   if (ArrayBuffer.isView(x)) return { array: Array.from(x as unknown as ArrayLike<number>) };
   if (Array.isArray(x)) return Promise.all(x.map(plain));
   if (x instanceof PyTuple) return { tuple: await plain(x.items) };
-  if (x instanceof Map) return { map: await Promise.all([...(x as Map<unknown, unknown>)].map(async ([k, v]) => [await plain(k), await plain(v)])) };
-  if (x !== null && typeof x === 'object') return { obj: await Promise.all(Object.entries(x).map(async ([k, v]) => [k, await plain(v)])) };
+  if (x instanceof Map)
+    return {
+      map: await Promise.all([...(x as Map<unknown, unknown>)].map(async ([k, v]) => [await plain(k), await plain(v)])),
+    };
+  if (x !== null && typeof x === 'object')
+    return { obj: await Promise.all(Object.entries(x).map(async ([k, v]) => [k, await plain(v)])) };
   return x;
 }
 
@@ -64,7 +80,11 @@ async function outcome(fn: () => unknown): Promise<{ value?: unknown; error?: st
 
 async function typedError(fn: () => unknown): Promise<FormatError> {
   let caught: unknown;
-  try { await fn(); } catch (e) { caught = e; }
+  try {
+    await fn();
+  } catch (e) {
+    caught = e;
+  }
   expect(caught).toBeInstanceOf(FormatError);
   return caught as FormatError;
 }
@@ -81,25 +101,72 @@ type Reader = (b: ArrayBufferView | ArrayBuffer) => unknown;
 
 describe('io: readers see only their own view', () => {
   const readers: [string, () => Promise<Uint8Array>, Reader][] = [
-    ['parseIdx', async () => encodeIdx({ dtype: 'int16', shape: [2, 2], data: new Int16Array([1, -2, 300, 4]) }), (b) => parseIdx(b)],
-    ['parseIdx uint8', async () => encodeIdx({ dtype: 'uint8', shape: [3], data: new Uint8Array([1, 2, 3]) }), (b) => parseIdx(b)],
+    [
+      'parseIdx',
+      async () => encodeIdx({ dtype: 'int16', shape: [2, 2], data: new Int16Array([1, -2, 300, 4]) }),
+      (b) => parseIdx(b),
+    ],
+    [
+      'parseIdx uint8',
+      async () => encodeIdx({ dtype: 'uint8', shape: [3], data: new Uint8Array([1, 2, 3]) }),
+      (b) => parseIdx(b),
+    ],
     ['gunzip', async () => gzip(new TextEncoder().encode('hello, hostile world')), (b) => gunzip(b)],
-    ['readZip', async () => writeZip([{ name: 'a', data: new Uint8Array([9, 8, 7]) }, { name: 'b', data: new TextEncoder().encode('bee') }]), (b) => readZip(b)],
+    [
+      'readZip',
+      async () =>
+        writeZip([
+          { name: 'a', data: new Uint8Array([9, 8, 7]) },
+          { name: 'b', data: new TextEncoder().encode('bee') },
+        ]),
+      (b) => readZip(b),
+    ],
     ['unpickle', async () => pickle({ a: [1, 2n ** 70n, 'x'], b: new PyTuple([0.5]) }), (b) => unpickle(b)],
-    ['loadTorch', async () => saveTorch({ w: tensor([[1.5, -2], [3, 4]], { backend }), n: int64(7), h: half(tensor([0.25], { backend })), tr: tensor([[1, 2], [3, 4]], { backend }).transpose(0, 1) }), (b) => loadTorch(b, { backend })],
-    ['loadSafetensors', async () => saveSafetensors({ w: tensor([1, 2, 3], { backend }), i: tensor([5], { dtype: 'int32', backend }) }), (b) => loadSafetensors(b, { backend })],
+    [
+      'loadTorch',
+      async () =>
+        saveTorch({
+          w: tensor(
+            [
+              [1.5, -2],
+              [3, 4],
+            ],
+            { backend },
+          ),
+          n: int64(7),
+          h: half(tensor([0.25], { backend })),
+          tr: tensor(
+            [
+              [1, 2],
+              [3, 4],
+            ],
+            { backend },
+          ).transpose(0, 1),
+        }),
+      (b) => loadTorch(b, { backend }),
+    ],
+    [
+      'loadSafetensors',
+      async () => saveSafetensors({ w: tensor([1, 2, 3], { backend }), i: tensor([5], { dtype: 'int32', backend }) }),
+      (b) => loadSafetensors(b, { backend }),
+    ],
   ];
   for (const [name, make, read] of readers) {
     it(`${name}: a view inside a larger buffer reads as its standalone copy, every truncation too, with no secret byte in results or messages`, async () => {
       const file = await make();
-      const cuts = [file.length, ...Array.from({ length: Math.min(file.length, 40) }, (_, i) => Math.floor((i * file.length) / 40))];
+      const cuts = [
+        file.length,
+        ...Array.from({ length: Math.min(file.length, 40) }, (_, i) => Math.floor((i * file.length) / 40)),
+      ];
       for (const cut of cuts) {
         const part = file.slice(0, cut);
         const want = await outcome(() => read(part.slice()));
         for (const [kind, input] of views(part)) {
           const got = await outcome(() => read(input));
           expect(got, `${name} cut at ${cut} as ${kind}`).toEqual(want);
-          expect(JSON.stringify(got, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toMatch(/SECRET|83,69,67,82/);
+          expect(JSON.stringify(got, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toMatch(
+            /SECRET|83,69,67,82/,
+          );
         }
       }
     });
@@ -110,7 +177,9 @@ describe('io: readers see only their own view', () => {
     expect(isGzip(views(gz)[2]![1])).toBe(true);
     const zip = writeZip([{ name: 'x', data: new Uint8Array([1]) }]);
     for (const [, v] of views(zip)) expect(listZip(v).map((e) => e.name)).toEqual(['x']);
-    expect(() => parseIdx('abc' as unknown as Uint8Array)).toThrow(/idx: input is not bytes; expected an ArrayBufferView .*, got string/);
+    expect(() => parseIdx('abc' as unknown as Uint8Array)).toThrow(
+      /idx: input is not bytes; expected an ArrayBufferView .*, got string/,
+    );
   });
 });
 
@@ -122,23 +191,46 @@ describe('io: bounds on what a file can make a reader spend', () => {
     expect(file.length).toBeLessThan(1024);
     const before = process.memoryUsage().rss;
     const e = await limitError(() => loadTorch(file, { backend }), 'maxBytes');
-    expect(e.message).toMatch(/^torch-ckpt: tensor data \(a view of 'archive\/data\/0' of size \[1048576,1048576\]\) exceeds the maxBytes limit; expected at most 268435456 bytes/);
+    expect(e.message).toMatch(
+      /^torch-ckpt: tensor data \(a view of 'archive\/data\/0' of size \[1048576,1048576\]\) exceeds the maxBytes limit; expected at most 268435456 bytes/,
+    );
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 2 ** 20);
     // 2^40 elements, even with the limit lifted, stay a typed error.
-    await limitError(() => loadTorch(ckpt(tensorPickle(4, 0, [2 ** 40], [0]), { 0: f4 }), { backend, maxBytes: Infinity }), 'maxBytes');
+    await limitError(
+      () => loadTorch(ckpt(tensorPickle(4, 0, [2 ** 40], [0]), { 0: f4 }), { backend, maxBytes: Infinity }),
+      'maxBytes',
+    );
     // A small stride-0 expansion within the limit loads.
-    const ok = await loadTorch(ckpt(tensorPickle(4, 1, [3, 2], [0, 1]), { 0: new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer) }), { backend }) as { w: Tensor };
-    expect(await ok.w.tolist()).toEqual([[2, 3], [2, 3], [2, 3]]);
+    const ok = (await loadTorch(
+      ckpt(tensorPickle(4, 1, [3, 2], [0, 1]), { 0: new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer) }),
+      { backend },
+    )) as { w: Tensor };
+    expect(await ok.w.tolist()).toEqual([
+      [2, 3],
+      [2, 3],
+      [2, 3],
+    ]);
   });
 
   it('torch-ckpt: extents past the storage and storages larger than their entry are FormatErrors while unpickling', async () => {
-    const past = await typedError(() => loadTorch(ckpt(tensorPickle(4, 0, [2 ** 20, 2 ** 20], [2 ** 20, 1]), { 0: f4 }), { backend }));
-    expect(past.message).toBe("torch-ckpt: tensor reaches past its storage 'archive/data/0'; expected the last element below 4, got element 1099511627775 (size [1048576,1048576], stride [1048576,1], offset 0)");
-    expect((await typedError(() => loadTorch(ckpt(tensorPickle(4, 2 ** 50, [1], [1]), { 0: f4 }), { backend }))).message).toMatch(/reaches past its storage/);
-    expect((await typedError(() => loadTorch(ckpt(tensorPickle(2 ** 50, 0, [1], [1]), { 0: f4 }), { backend }))).message)
-      .toBe("torch-ckpt: storage 'archive/data/0' has the wrong size; expected 1125899906842624 x 4 = 4503599627370496 bytes, got 16");
+    const past = await typedError(() =>
+      loadTorch(ckpt(tensorPickle(4, 0, [2 ** 20, 2 ** 20], [2 ** 20, 1]), { 0: f4 }), { backend }),
+    );
+    expect(past.message).toBe(
+      "torch-ckpt: tensor reaches past its storage 'archive/data/0'; expected the last element below 4, got element 1099511627775 (size [1048576,1048576], stride [1048576,1], offset 0)",
+    );
+    expect(
+      (await typedError(() => loadTorch(ckpt(tensorPickle(4, 2 ** 50, [1], [1]), { 0: f4 }), { backend }))).message,
+    ).toMatch(/reaches past its storage/);
+    expect(
+      (await typedError(() => loadTorch(ckpt(tensorPickle(2 ** 50, 0, [1], [1]), { 0: f4 }), { backend }))).message,
+    ).toBe(
+      "torch-ckpt: storage 'archive/data/0' has the wrong size; expected 1125899906842624 x 4 = 4503599627370496 bytes, got 16",
+    );
     // A size of 0 reads nothing, whatever the other sizes and strides.
-    const empty = await loadTorch(ckpt(tensorPickle(4, 0, [0, 2 ** 40], [2 ** 40, 1]), { 0: f4 }), { backend }) as { w: Tensor };
+    const empty = (await loadTorch(ckpt(tensorPickle(4, 0, [0, 2 ** 40], [2 ** 40, 1]), { 0: f4 }), { backend })) as {
+      w: Tensor;
+    };
     expect(empty.w.shape).toEqual([0, 2 ** 40]);
   });
 
@@ -152,7 +244,9 @@ describe('io: bounds on what a file can make a reader spend', () => {
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 2 ** 20);
     const declared = deflateZip('a', deflateZeros(1000), 0xfffffffe);
-    expect((await limitError(() => readZip(declared), 'maxBytes')).message).toMatch(/^zip: the declared sizes of the DEFLATE entries exceeds the maxBytes limit; expected at most 268435456 bytes/);
+    expect((await limitError(() => readZip(declared), 'maxBytes')).message).toMatch(
+      /^zip: the declared sizes of the DEFLATE entries exceeds the maxBytes limit; expected at most 268435456 bytes/,
+    );
     await limitError(() => readZipEntry(declared, listZip(declared)[0]!, { maxBytes: 1 << 20 }), 'maxBytes');
     // Many central entries over one local entry (overlapping files) count once each.
     const overlap = deflateZip('a', deflateZeros(1 << 20), 1 << 20, 0, 300);
@@ -165,7 +259,9 @@ describe('io: bounds on what a file can make a reader spend', () => {
     const bomb = gzipMember(deflateZeros(512 << 20), 0, 0);
     const before = process.memoryUsage().rss;
     const e = await limitError(() => gunzip(bomb, 'train.gz', { maxBytes: 1 << 20 }), 'maxBytes');
-    expect(e.message).toBe('train.gz: inflated data exceeds the maxBytes limit; expected at most 1048576 bytes (raise it with the maxBytes option), got more than 1048576 bytes');
+    expect(e.message).toBe(
+      'train.gz: inflated data exceeds the maxBytes limit; expected at most 1048576 bytes (raise it with the maxBytes option), got more than 1048576 bytes',
+    );
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 2 ** 20);
     // Within the limit, the same data inflates.
     const small = await gzip(new Uint8Array(5000));
@@ -216,12 +312,20 @@ describe('io: bounds on what a file can make a reader spend', () => {
 
   it('safetensors: a deeply nested header is a LimitError; huge shapes and messages stay bounded', async () => {
     const deep = safetensorsFile(null, new Uint8Array(0), `{"a":${'['.repeat(100000)}${']'.repeat(100000)}}`);
-    expect((await limitError(() => loadSafetensors(deep), 'maxDepth')).message).toMatch(/^safetensors: header nesting depth exceeds the maxDepth limit; expected at most 1000 levels/);
-    const shape = safetensorsFile(null, new Uint8Array(0), `{"a":{"dtype":"F32","shape":${'['.repeat(500)}${']'.repeat(500)},"data_offsets":[0,0]}}`);
+    expect((await limitError(() => loadSafetensors(deep), 'maxDepth')).message).toMatch(
+      /^safetensors: header nesting depth exceeds the maxDepth limit; expected at most 1000 levels/,
+    );
+    const shape = safetensorsFile(
+      null,
+      new Uint8Array(0),
+      `{"a":{"dtype":"F32","shape":${'['.repeat(500)}${']'.repeat(500)},"data_offsets":[0,0]}}`,
+    );
     const e = await typedError(() => loadSafetensors(shape));
     expect(e.message.length).toBeLessThan(300);
     const huge = safetensorsFile({ a: { dtype: 'F32', shape: [2 ** 20, 2 ** 20], data_offsets: [0, 4 * 2 ** 40] } });
-    expect((await typedError(() => loadSafetensors(huge))).message).toBe('safetensors: truncated data; expected 4398046511104 bytes of tensor data, got 0');
+    expect((await typedError(() => loadSafetensors(huge))).message).toBe(
+      'safetensors: truncated data; expected 4398046511104 bytes of tensor data, got 0',
+    );
   });
 
   it('idx: a product of dims past 2^53, or 0 after an overflow, never passes as a size', async () => {
@@ -235,14 +339,19 @@ describe('io: bounds on what a file can make a reader spend', () => {
     big[3] = 2;
     new DataView(big.buffer).setUint32(4, 2 ** 20, false);
     new DataView(big.buffer).setUint32(8, 2 ** 20, false);
-    expect((await typedError(() => parseIdx(big))).message).toBe('idx: truncated data; expected 4398046511104 bytes for shape [1048576,1048576] float32, got 64');
+    expect((await typedError(() => parseIdx(big))).message).toBe(
+      'idx: truncated data; expected 4398046511104 bytes for shape [1048576,1048576] float32, got 64',
+    );
   });
 
   it('torch-ckpt: legitimate checkpoints of tens of MB load within the defaults', async () => {
     const w = new Float32Array(8 << 20).map((_, i) => i % 7);
-    const bytes = await saveTorch({ w: Tensor.fromArray(backend, 'float32', [w.length], w), v: tensor([1, 2], { backend }) });
+    const bytes = await saveTorch({
+      w: Tensor.fromArray(backend, 'float32', [w.length], w),
+      v: tensor([1, 2], { backend }),
+    });
     const t0 = performance.now();
-    const back = await loadTorch(bytes, { backend }) as { w: Tensor };
+    const back = (await loadTorch(bytes, { backend })) as { w: Tensor };
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(back.w.shape).toEqual([8 << 20]);
     expect((await back.w.data())[8]).toBe(1);

@@ -10,14 +10,21 @@ import { LightningError } from '../../runtime/errors.ts';
 
 function expectFormatError(fn: () => unknown, message: RegExp): void {
   let caught: unknown;
-  try { fn(); } catch (e) { caught = e; }
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
   expect(caught).toBeInstanceOf(FormatError);
   expect(caught).toBeInstanceOf(LightningError);
   expect((caught as Error).message).toMatch(message);
 }
 
 async function expectFormatErrorAsync(p: Promise<unknown>, message: RegExp): Promise<void> {
-  const caught = await p.then(() => undefined, (e: unknown) => e);
+  const caught = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(caught).toBeInstanceOf(FormatError);
   expect((caught as Error).message).toMatch(message);
 }
@@ -64,45 +71,68 @@ describe('idx', () => {
   });
 
   it('idx: rejects a bad magic number', () => {
-    expectFormatError(() => parseIdx(new Uint8Array([0x1f, 0x8b, 8, 1, 0, 0, 0, 0])),
-      /^idx: bad magic number; expected 0x00 0x00 <type> <ndim>, got 0x1f 0x8b 0x08 0x01$/);
+    expectFormatError(
+      () => parseIdx(new Uint8Array([0x1f, 0x8b, 8, 1, 0, 0, 0, 0])),
+      /^idx: bad magic number; expected 0x00 0x00 <type> <ndim>, got 0x1f 0x8b 0x08 0x01$/,
+    );
   });
 
   it('idx: rejects an unknown type code', () => {
-    expectFormatError(() => parseIdx(new Uint8Array([0, 0, 0x0a, 1, 0, 0, 0, 0])),
-      /^idx: unknown data type code; expected one of 0x08, 0x09, 0x0b, 0x0c, 0x0d, 0x0e, got 0x0a$/);
+    expectFormatError(
+      () => parseIdx(new Uint8Array([0, 0, 0x0a, 1, 0, 0, 0, 0])),
+      /^idx: unknown data type code; expected one of 0x08, 0x09, 0x0b, 0x0c, 0x0d, 0x0e, got 0x0a$/,
+    );
   });
 
   it('idx: rejects a truncated header', () => {
-    expectFormatError(() => parseIdx(new Uint8Array([0, 0, 8])), /^idx: truncated header; expected at least 4 bytes .*, got 3$/);
-    expectFormatError(() => parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0, 0, 1, 0, 0])),
-      /^idx: truncated header; expected 16 bytes for 3 dimensions, got 10$/);
+    expectFormatError(
+      () => parseIdx(new Uint8Array([0, 0, 8])),
+      /^idx: truncated header; expected at least 4 bytes .*, got 3$/,
+    );
+    expectFormatError(
+      () => parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0, 0, 1, 0, 0])),
+      /^idx: truncated header; expected 16 bytes for 3 dimensions, got 10$/,
+    );
   });
 
   it('idx: rejects truncated data, naming the file', () => {
     const file = encodeIdx({ dtype: 'uint8', shape: [2, 28, 28], data: new Uint8Array(2 * 784) });
-    expectFormatError(() => parseIdx(file.subarray(0, file.length - 100), 'raw/train-images-idx3-ubyte'),
-      /^raw\/train-images-idx3-ubyte: truncated data; expected 1568 bytes for shape \[2,28,28\] uint8, got 1468$/);
+    expectFormatError(
+      () => parseIdx(file.subarray(0, file.length - 100), 'raw/train-images-idx3-ubyte'),
+      /^raw\/train-images-idx3-ubyte: truncated data; expected 1568 bytes for shape \[2,28,28\] uint8, got 1468$/,
+    );
     const f32 = encodeIdx({ dtype: 'float32', shape: [3], data: new Float32Array(3) });
-    expectFormatError(() => parseIdx(f32.subarray(0, f32.length - 1)), /expected 12 bytes for shape \[3\] float32, got 11$/);
+    expectFormatError(
+      () => parseIdx(f32.subarray(0, f32.length - 1)),
+      /expected 12 bytes for shape \[3\] float32, got 11$/,
+    );
   });
 
   it('idx: rejects trailing bytes', () => {
     const file = encodeIdx({ dtype: 'uint8', shape: [4], data: new Uint8Array(4) });
     const longer = new Uint8Array(file.length + 2);
     longer.set(file);
-    expectFormatError(() => parseIdx(longer), /^idx: trailing bytes after the data; expected 4 bytes for shape \[4\] uint8, got 6$/);
+    expectFormatError(
+      () => parseIdx(longer),
+      /^idx: trailing bytes after the data; expected 4 bytes for shape \[4\] uint8, got 6$/,
+    );
   });
 
   it('idx: encodeIdx rejects data that does not fit the shape', () => {
-    expectFormatError(() => encodeIdx({ dtype: 'uint8', shape: [2, 2], data: new Uint8Array(3) }),
-      /^idx: data length does not match the shape; expected 4 elements for \[2,2\], got 3$/);
+    expectFormatError(
+      () => encodeIdx({ dtype: 'uint8', shape: [2, 2], data: new Uint8Array(3) }),
+      /^idx: data length does not match the shape; expected 4 elements for \[2,2\], got 3$/,
+    );
   });
 });
 
 describe('gzip', () => {
   it('gzip: round-trips through CompressionStream and DecompressionStream', async () => {
-    const raw = encodeIdx({ dtype: 'uint8', shape: [100, 28, 28], data: Uint8Array.from({ length: 78400 }, (_, i) => (i * 7) & 0xff) });
+    const raw = encodeIdx({
+      dtype: 'uint8',
+      shape: [100, 28, 28],
+      data: Uint8Array.from({ length: 78400 }, (_, i) => (i * 7) & 0xff),
+    });
     const gz = await gzip(raw);
     expect(isGzip(gz)).toBe(true);
     expect(isGzip(raw)).toBe(false);
@@ -113,7 +143,10 @@ describe('gzip', () => {
   });
 
   it('gzip: rejects input without the gzip magic', async () => {
-    await expectFormatErrorAsync(gunzip(new Uint8Array([0, 0, 8, 1]), 'a.gz'), /^a\.gz: not a gzip stream; expected magic 0x1f 0x8b, got 0x00 0x00$/);
+    await expectFormatErrorAsync(
+      gunzip(new Uint8Array([0, 0, 8, 1]), 'a.gz'),
+      /^a\.gz: not a gzip stream; expected magic 0x1f 0x8b, got 0x00 0x00$/,
+    );
     await expectFormatErrorAsync(gunzip(new Uint8Array(0)), /got an empty file$/);
   });
 
@@ -121,7 +154,10 @@ describe('gzip', () => {
     const gz = await gzip(new TextEncoder().encode('hello hello hello hello'.repeat(50)));
     const bad = gz.slice();
     for (let i = 12; i < bad.length - 8; i++) bad[i] = bad[i]! ^ 0x5a;
-    await expectFormatErrorAsync(gunzip(bad, 'x.gz'), /^x\.gz: corrupt gzip data; expected a complete gzip stream, got an error after \d+ compressed bytes/);
+    await expectFormatErrorAsync(
+      gunzip(bad, 'x.gz'),
+      /^x\.gz: corrupt gzip data; expected a complete gzip stream, got an error after \d+ compressed bytes/,
+    );
   });
 
   it('gzip: rejects a truncated stream', async () => {

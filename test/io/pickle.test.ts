@@ -8,21 +8,28 @@ import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../runtime/io/errors.ts';
 import { PyFloat, PyGlobal, PyReduce, PyTuple, SAFE_GLOBALS, pickle, unpickle } from '../../runtime/io/pickle.ts';
 
-const pickles = JSON.parse(readFileSync(new URL('../fixtures/io/pickles.json', import.meta.url), 'utf8')) as Record<string, string>;
+const pickles = JSON.parse(readFileSync(new URL('../fixtures/io/pickles.json', import.meta.url), 'utf8')) as Record<
+  string,
+  string
+>;
 const hex = (s: string): Uint8Array => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
 const enc = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
 function formatError(fn: () => unknown): FormatError {
   let caught: unknown;
-  try { fn(); } catch (e) { caught = e; }
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
   expect(caught).toBeInstanceOf(FormatError);
   return caught as FormatError;
 }
 
 // torch 1.13's _weights_only_unpickler opcodes, plus BINFLOAT (torch >= 2.0).
 const WEIGHTS_ONLY_OPS = new Set([
-  0x61, 0x65, 0x68, 0x4a, 0x4b, 0x4d, 0x51, 0x71, 0x58, 0x62, 0x7d, 0x5d, 0x8f, 0x29, 0x63, 0x8a, 0x6a, 0x72,
-  0x28, 0x89, 0x81, 0x88, 0x4e, 0x80, 0x52, 0x73, 0x75, 0x55, 0x2e, 0x74, 0x85, 0x86, 0x87, 0x47,
+  0x61, 0x65, 0x68, 0x4a, 0x4b, 0x4d, 0x51, 0x71, 0x58, 0x62, 0x7d, 0x5d, 0x8f, 0x29, 0x63, 0x8a, 0x6a, 0x72, 0x28,
+  0x89, 0x81, 0x88, 0x4e, 0x80, 0x52, 0x73, 0x75, 0x55, 0x2e, 0x74, 0x85, 0x86, 0x87, 0x47,
 ]);
 
 /** The opcodes of a pickle we wrote (walks arguments by the writer's own encodings). */
@@ -39,8 +46,10 @@ function opcodes(b: Uint8Array): number[] {
     else if (op === 0x47) i += 8;
     else if (op === 0x58) i += 4 + v.getUint32(i, true);
     else if (op === 0x8a) i += 1 + b[i]!;
-    else if (op === 0x63) { i = b.indexOf(0x0a, i) + 1; i = b.indexOf(0x0a, i) + 1; }
-    else if (op === 0x2e) break;
+    else if (op === 0x63) {
+      i = b.indexOf(0x0a, i) + 1;
+      i = b.indexOf(0x0a, i) + 1;
+    } else if (op === 0x2e) break;
   }
   return ops;
 }
@@ -48,7 +57,9 @@ function opcodes(b: Uint8Array): number[] {
 describe('pickle', () => {
   it('pickle: round-trips None, bools, ints of every width, floats, strings, lists, tuples and dicts', () => {
     const value = {
-      n: null, t: true, f: false,
+      n: null,
+      t: true,
+      f: false,
       ints: [0, 255, 256, 65535, 65536, -1, -(2 ** 31), 2 ** 31 - 1, 2 ** 31, 2 ** 53 - 1, -(2 ** 40)],
       big: [2n ** 63n, -(2n ** 70n), 2n ** 64n - 1n],
       floats: [0.5, -1e-300, Infinity, -Infinity, -0],
@@ -81,7 +92,12 @@ describe('pickle', () => {
   });
 
   it('pickle: a Map is written as collections.OrderedDict and a plain object as dict', () => {
-    const od = pickle(new Map([['z', 1], ['a', 2]]));
+    const od = pickle(
+      new Map([
+        ['z', 1],
+        ['a', 2],
+      ]),
+    );
     expect(new TextDecoder('latin1').decode(od)).toContain('collections\nOrderedDict\n');
     expect(new TextDecoder('latin1').decode(pickle({ z: 1 }))).not.toContain('OrderedDict');
     expect([...(unpickle(od) as Map<string, number>).keys()]).toEqual(['z', 'a']);
@@ -111,8 +127,15 @@ describe('pickle', () => {
 
   it('pickle: writes only opcodes that torch weights_only unpickler reads', () => {
     const bytes = pickle({
-      a: [1, 2, 3], t: new PyTuple([1, 2, 3, 4]), m: new Map([['x', 2n ** 70n]]), f: 0.25, s: 'x', n: null, b: [true, false],
-      big: Array.from({ length: 1200 }, (_, i) => i * 1000), r: new PyReduce(new PyGlobal('torch', 'Size'), new PyTuple([new PyTuple([2])])),
+      a: [1, 2, 3],
+      t: new PyTuple([1, 2, 3, 4]),
+      m: new Map([['x', 2n ** 70n]]),
+      f: 0.25,
+      s: 'x',
+      n: null,
+      b: [true, false],
+      big: Array.from({ length: 1200 }, (_, i) => i * 1000),
+      r: new PyReduce(new PyGlobal('torch', 'Size'), new PyTuple([new PyTuple([2])])),
     });
     const ops = opcodes(bytes);
     expect(ops.length).toBeGreaterThan(20);
@@ -120,7 +143,7 @@ describe('pickle', () => {
   });
 
   it('pickle: rejects values that have no weights_only form', () => {
-    expect(() => pickle({ f: () => 1 })).toThrow(/pickle: cannot write a function at root\[\"f\"\]/);
+    expect(() => pickle({ f: () => 1 })).toThrow(/pickle: cannot write a function at root\["f"\]/);
     expect(() => pickle([new Set([1])])).toThrow(/pickle: cannot write a Set at root\[0\]/);
     expect(() => pickle(new Uint8Array(2))).toThrow(/cannot write a Uint8Array/);
     expect(() => pickle(new Date())).toThrow(/cannot write a Date/);
@@ -155,7 +178,9 @@ describe('pickle', () => {
 
   it('pickle: a global outside the allow-list is a FormatError naming it', () => {
     const e = formatError(() => unpickle(enc('\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00ls\x85R.')));
-    expect(e.message).toMatch(/^pickle: global not allowed at byte 2; expected one of \d+ allowed globals \(collections\.OrderedDict, .*\), got os\.system$/);
+    expect(e.message).toMatch(
+      /^pickle: global not allowed at byte 2; expected one of \d+ allowed globals \(collections\.OrderedDict, .*\), got os\.system$/,
+    );
     const stack = formatError(() => unpickle(enc('\x80\x04\x8c\x08builtins\x8c\x04eval\x93.')));
     expect(stack.message).toMatch(/got builtins\.eval$/);
     // Python 3 pickles sets with protocol 2 via builtins.set, which torch's list lacks too.
@@ -167,9 +192,12 @@ describe('pickle', () => {
     const ref = unpickle(enc('\x80\x02ctorch\nFloatStorage\n.'), { globals });
     expect(ref).toBeInstanceOf(PyGlobal);
     expect((ref as PyGlobal).path).toBe('torch.FloatStorage');
-    expect(formatError(() => unpickle(enc('\x80\x02ctorch\nFloatStorage\n)R.'), { globals })).message)
-      .toMatch(/^pickle: call of torch\.FloatStorage at byte 23; expected a callable global, got torch\.FloatStorage, which may only be referenced$/);
-    const size = unpickle(pickle(new PyReduce(new PyGlobal('torch', 'Size'), new PyTuple([new PyTuple([2, 3])])))) as PyTuple;
+    expect(formatError(() => unpickle(enc('\x80\x02ctorch\nFloatStorage\n)R.'), { globals })).message).toMatch(
+      /^pickle: call of torch\.FloatStorage at byte 23; expected a callable global, got torch\.FloatStorage, which may only be referenced$/,
+    );
+    const size = unpickle(
+      pickle(new PyReduce(new PyGlobal('torch', 'Size'), new PyTuple([new PyTuple([2, 3])]))),
+    ) as PyTuple;
     expect(size.items).toEqual([2, 3]);
   });
 
@@ -178,12 +206,20 @@ describe('pickle', () => {
     for (let cut = 0; cut < good.length; cut++) {
       expect(() => unpickle(good.subarray(0, cut)), `cut at ${cut}`).toThrow(FormatError);
     }
-    expect(formatError(() => unpickle(good.subarray(0, 9))).message).toMatch(/^pickle: truncated data at byte \d+; expected \d+ more bytes, got \d+$/);
-    expect(formatError(() => unpickle(enc('\x80\x02\x00.'))).message).toBe('pickle: unsupported opcode at byte 2; expected an opcode of protocols 0-5 that builds plain data, got 0x00');
+    expect(formatError(() => unpickle(good.subarray(0, 9))).message).toMatch(
+      /^pickle: truncated data at byte \d+; expected \d+ more bytes, got \d+$/,
+    );
+    expect(formatError(() => unpickle(enc('\x80\x02\x00.'))).message).toBe(
+      'pickle: unsupported opcode at byte 2; expected an opcode of protocols 0-5 that builds plain data, got 0x00',
+    );
     expect(formatError(() => unpickle(enc('\x80\x02(i__main__\nX\n.'))).message).toMatch(/got 0x69 \(INST\)$/);
     expect(formatError(() => unpickle(enc('\x80\x02s.'))).message).toMatch(/^pickle: stack underflow at byte 2/);
-    expect(formatError(() => unpickle(enc('\x80\x02h\x05.'))).message).toBe('pickle: memo key not found at byte 2; expected a key stored by PUT (0 stored), got 5');
-    expect(formatError(() => unpickle(enc('\x80\x02K\x01Q.'))).message).toMatch(/^pickle: persistent id at byte 4; expected no persistent ids/);
+    expect(formatError(() => unpickle(enc('\x80\x02h\x05.'))).message).toBe(
+      'pickle: memo key not found at byte 2; expected a key stored by PUT (0 stored), got 5',
+    );
+    expect(formatError(() => unpickle(enc('\x80\x02K\x01Q.'))).message).toMatch(
+      /^pickle: persistent id at byte 4; expected no persistent ids/,
+    );
     expect(formatError(() => unpickle(enc('\x80\x06N.'))).message).toMatch(/unsupported protocol .*got 6$/);
     expect(formatError(() => unpickle(enc('\x80\x02]K\x01b.'))).message).toMatch(/BUILD on a non-dict/);
   });

@@ -26,15 +26,23 @@ describe('png', () => {
     expect(Array.from(png.subarray(0, 8))).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     expect(view.getUint32(8)).toBe(13);
     expect(new TextDecoder().decode(png.subarray(12, 16))).toBe('IHDR');
-    expect([view.getUint32(16), view.getUint32(20), png[24], png[25], png[26], png[27], png[28]]).toEqual([3, 2, 8, 2, 0, 0, 0]);
+    expect([view.getUint32(16), view.getUint32(20), png[24], png[25], png[26], png[27], png[28]]).toEqual([
+      3, 2, 8, 2, 0, 0, 0,
+    ]);
     expect(new TextDecoder().decode(png.subarray(png.length - 8, png.length - 4))).toBe('IEND');
   });
 
   it('png: rejects a wrong data length and channel count', async () => {
     await expect(encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(11) })).rejects.toThrow(ValueError);
-    await expect(encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(11) })).rejects.toThrow(/expected 2x2x3 = 12 bytes, got 11/);
-    await expect(encodePng({ width: 0, height: 2, channels: 1, data: new Uint8Array(0) })).rejects.toThrow(/invalid size/);
-    await expect(encodePng({ width: 1, height: 1, channels: 5 as 4, data: new Uint8Array(5) })).rejects.toThrow(/expected 1, 2, 3 or 4, got 5/);
+    await expect(encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(11) })).rejects.toThrow(
+      /expected 2x2x3 = 12 bytes, got 11/,
+    );
+    await expect(encodePng({ width: 0, height: 2, channels: 1, data: new Uint8Array(0) })).rejects.toThrow(
+      /invalid size/,
+    );
+    await expect(encodePng({ width: 1, height: 1, channels: 5 as 4, data: new Uint8Array(5) })).rejects.toThrow(
+      /expected 1, 2, 3 or 4, got 5/,
+    );
   });
 
   it('png: toUint8 scales floats by 255, clips and truncates as torch does', () => {

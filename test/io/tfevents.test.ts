@@ -7,8 +7,21 @@ import { describe, expect, it } from 'vitest';
 import { ValueError } from '../../runtime/errors.ts';
 import { ProtoWriter } from '../../runtime/io/protobuf.ts';
 import {
-  concatBytes, defaultHistogramEdges, DT_STRING, encodeEvent, eventFileName, eventRecord, FILE_VERSION,
-  frameRecord, histogram, histogramSummary, hparamsSummaries, HPARAMS_TAGS, imageSummary, scalarSummary, textSummary,
+  concatBytes,
+  defaultHistogramEdges,
+  DT_STRING,
+  encodeEvent,
+  eventFileName,
+  eventRecord,
+  FILE_VERSION,
+  frameRecord,
+  histogram,
+  histogramSummary,
+  hparamsSummaries,
+  HPARAMS_TAGS,
+  imageSummary,
+  scalarSummary,
+  textSummary,
 } from '../../runtime/io/tfevents.ts';
 import { decodeEvent, decodeHParamsPluginData, readRecords } from '../helpers/tfevents-reader.ts';
 
@@ -18,22 +31,34 @@ describe('protobuf', () => {
   it('protobuf: varints match the encoding guide', () => {
     expect(bytes(new ProtoWriter().varint(1, 150))).toEqual([0x08, 0x96, 0x01]);
     expect(bytes(new ProtoWriter().varint(1, 0))).toEqual([0x08, 0x00]);
-    expect(bytes(new ProtoWriter().int64(2, -1))).toEqual([0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    expect(bytes(new ProtoWriter().int64(2, -1))).toEqual([
+      0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+    ]);
     expect(bytes(new ProtoWriter().varint(1, 2 ** 35))).toEqual([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
-    expect(bytes(new ProtoWriter().varint(1, 2n ** 63n))).toEqual([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
+    expect(bytes(new ProtoWriter().varint(1, 2n ** 63n))).toEqual([
+      0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01,
+    ]);
     expect(bytes(new ProtoWriter().bool(3, true))).toEqual([0x18, 0x01]);
   });
 
   it('protobuf: strings, fixed-width and packed fields match the encoding guide', () => {
-    expect(bytes(new ProtoWriter().string(2, 'testing'))).toEqual([0x12, 0x07, 0x74, 0x65, 0x73, 0x74, 0x69, 0x6e, 0x67]);
+    expect(bytes(new ProtoWriter().string(2, 'testing'))).toEqual([
+      0x12, 0x07, 0x74, 0x65, 0x73, 0x74, 0x69, 0x6e, 0x67,
+    ]);
     expect(bytes(new ProtoWriter().double(1, 1))).toEqual([0x09, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f]);
     expect(bytes(new ProtoWriter().float(2, 1))).toEqual([0x15, 0, 0, 0x80, 0x3f]);
     expect(bytes(new ProtoWriter().fixed32(1, 0xdeadbeef))).toEqual([0x0d, 0xef, 0xbe, 0xad, 0xde]);
     expect(bytes(new ProtoWriter().fixed64(1, 2 ** 32 + 1))).toEqual([0x09, 1, 0, 0, 0, 1, 0, 0, 0]);
-    expect(bytes(new ProtoWriter().packedVarint(4, [3, 270, 86942]))).toEqual([0x22, 0x06, 0x03, 0x8e, 0x02, 0x9e, 0xa7, 0x05]);
-    expect(bytes(new ProtoWriter().packedDouble(6, [1, 2]))).toEqual([0x32, 16, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0, 0x40]);
+    expect(bytes(new ProtoWriter().packedVarint(4, [3, 270, 86942]))).toEqual([
+      0x22, 0x06, 0x03, 0x8e, 0x02, 0x9e, 0xa7, 0x05,
+    ]);
+    expect(bytes(new ProtoWriter().packedDouble(6, [1, 2]))).toEqual([
+      0x32, 16, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0, 0x40,
+    ]);
     expect(bytes(new ProtoWriter().packedDouble(6, []))).toEqual([]);
-    expect(bytes(new ProtoWriter().message(3, new ProtoWriter().varint(1, 150)))).toEqual([0x1a, 0x03, 0x08, 0x96, 0x01]);
+    expect(bytes(new ProtoWriter().message(3, new ProtoWriter().varint(1, 150)))).toEqual([
+      0x1a, 0x03, 0x08, 0x96, 0x01,
+    ]);
   });
 
   it('protobuf: grows past its first buffer', () => {
@@ -46,7 +71,9 @@ describe('protobuf', () => {
   it('protobuf: rejects unsafe integers and bad field numbers', () => {
     expect(() => new ProtoWriter().varint(1, 2 ** 53)).toThrow(ValueError);
     expect(() => new ProtoWriter().varint(1, 1.5)).toThrow(/expected an integer within ±2\^53, got 1.5/);
-    expect(() => new ProtoWriter().varint(0, 1)).toThrow(/invalid field number; expected an integer in \[1, 2\^29-1\], got 0/);
+    expect(() => new ProtoWriter().varint(0, 1)).toThrow(
+      /invalid field number; expected an integer in \[1, 2\^29-1\], got 0/,
+    );
   });
 });
 
@@ -70,14 +97,21 @@ describe('tfevents', () => {
   });
 
   it('tfevents: scalar events decode to their tag, step and float32 value', () => {
-    const e = decodeEvent(encodeEvent({ wallTime: 12.5, step: 2 ** 40, summary: [scalarSummary('loss', 0.1), scalarSummary('zero', 0)] }));
+    const e = decodeEvent(
+      encodeEvent({ wallTime: 12.5, step: 2 ** 40, summary: [scalarSummary('loss', 0.1), scalarSummary('zero', 0)] }),
+    );
     expect(e.step).toBe(2 ** 40);
     expect(e.wallTime).toBe(12.5);
-    expect(e.values).toEqual([{ tag: 'loss', simpleValue: Math.fround(0.1) }, { tag: 'zero', simpleValue: 0 }]);
+    expect(e.values).toEqual([
+      { tag: 'loss', simpleValue: Math.fround(0.1) },
+      { tag: 'zero', simpleValue: 0 },
+    ]);
   });
 
   it('tfevents: text is a DT_STRING tensor of shape [1] owned by the text plugin', () => {
-    const [v] = decodeEvent(encodeEvent({ wallTime: 0, step: 1, summary: [textSummary('notes/text_summary', 'héllo *md*')] })).values;
+    const [v] = decodeEvent(
+      encodeEvent({ wallTime: 0, step: 1, summary: [textSummary('notes/text_summary', 'héllo *md*')] }),
+    ).values;
     expect(v!.tag).toBe('notes/text_summary');
     expect(v!.tensor).toEqual({ dtype: DT_STRING, shape: [1], stringVal: ['héllo *md*'], floatVal: [] });
     expect(v!.pluginName).toBe('text');
@@ -85,17 +119,23 @@ describe('tfevents', () => {
 
   it('tfevents: images carry size, colorspace and the encoded bytes', () => {
     const png = new Uint8Array([1, 2, 3]);
-    const [v] = decodeEvent(encodeEvent({ wallTime: 0, step: 0, summary: [imageSummary('img', { height: 4, width: 5, channels: 3, png })] })).values;
+    const [v] = decodeEvent(
+      encodeEvent({ wallTime: 0, step: 0, summary: [imageSummary('img', { height: 4, width: 5, channels: 3, png })] }),
+    ).values;
     expect(v!.image).toEqual({ height: 4, width: 5, colorspace: 3, encoded: png });
   });
 
   it('tfevents: a value with two kinds is refused', () => {
-    expect(() => encodeEvent({ wallTime: 0, step: 0, summary: [{ tag: 't', simpleValue: 1, histo: histogram([1]) }] })).toThrow(/sets several kinds/);
+    expect(() =>
+      encodeEvent({ wallTime: 0, step: 0, summary: [{ tag: 't', simpleValue: 1, histo: histogram([1]) }] }),
+    ).toThrow(/sets several kinds/);
     expect(() => encodeEvent({ wallTime: 0, step: 0.5 })).toThrow(/expected a safe integer, got 0.5/);
   });
 
-  it('tfevents: event file names follow TensorFlow\'s pattern', () => {
-    expect(eventFileName({ seconds: 1700000000.9, hostname: 'box', pid: 42, index: 3 })).toBe('events.out.tfevents.1700000000.box.42.3');
+  it("tfevents: event file names follow TensorFlow's pattern", () => {
+    expect(eventFileName({ seconds: 1700000000.9, hostname: 'box', pid: 42, index: 3 })).toBe(
+      'events.out.tfevents.1700000000.box.42.3',
+    );
     expect(eventFileName({ seconds: 5, hostname: 'h', pid: 1, index: 0 })).toBe('events.out.tfevents.0000000005.h.1.0');
   });
 });
@@ -112,8 +152,16 @@ describe('histogram', () => {
     for (let i = 1; i < e.length; i++) expect(e[i]!).toBeGreaterThan(e[i - 1]!);
   });
 
-  it('histogram: trims to the non-empty range plus one empty bucket, as torch\'s make_histogram', () => {
-    expect(histogram([0.5, 1, 2], [0, 1, 2, 3])).toEqual({ min: 0.5, max: 2, num: 3, sum: 3.5, sumSquares: 5.25, bucketLimit: [0, 1, 2, 3], bucket: [0, 1, 1, 1] });
+  it("histogram: trims to the non-empty range plus one empty bucket, as torch's make_histogram", () => {
+    expect(histogram([0.5, 1, 2], [0, 1, 2, 3])).toEqual({
+      min: 0.5,
+      max: 2,
+      num: 3,
+      sum: 3.5,
+      sumSquares: 5.25,
+      bucketLimit: [0, 1, 2, 3],
+      bucket: [0, 1, 1, 1],
+    });
     expect(histogram([1.5], [0, 1, 2, 3])).toMatchObject({ bucketLimit: [1, 2], bucket: [0, 1] });
     // Out-of-range values count in num and sum but in no bucket (numpy's histogram).
     expect(histogram([-5, 1.5], [0, 1, 2, 3])).toMatchObject({ num: 2, min: -5, bucketLimit: [1, 2], bucket: [0, 1] });
@@ -138,8 +186,18 @@ describe('histogram', () => {
   });
 
   it('histogram: encodes packed limits and counts', () => {
-    const [v] = decodeEvent(encodeEvent({ wallTime: 0, step: 3, summary: [histogramSummary('w', [0.5, 1, 2], [0, 1, 2, 3])] })).values;
-    expect(v!.histo).toEqual({ min: 0.5, max: 2, num: 3, sum: 3.5, sumSquares: 5.25, bucketLimit: [0, 1, 2, 3], bucket: [0, 1, 1, 1] });
+    const [v] = decodeEvent(
+      encodeEvent({ wallTime: 0, step: 3, summary: [histogramSummary('w', [0.5, 1, 2], [0, 1, 2, 3])] }),
+    ).values;
+    expect(v!.histo).toEqual({
+      min: 0.5,
+      max: 2,
+      num: 3,
+      sum: 3.5,
+      sumSquares: 5.25,
+      bucketLimit: [0, 1, 2, 3],
+      bucket: [0, 1, 1, 1],
+    });
   });
 
   it('histogram: refuses empty input and NaN', () => {
@@ -151,7 +209,11 @@ describe('histogram', () => {
 describe('hparams', () => {
   it('hparams: experiment, session start and end decode as the hparams plugin reads them', () => {
     const values = hparamsSummaries({ lr: 0.001, optimizer: 'adam', amsgrad: false }, ['hp_metric', 'val_loss']);
-    expect(values.map((v) => v.tag)).toEqual([HPARAMS_TAGS.experiment, HPARAMS_TAGS.sessionStartInfo, HPARAMS_TAGS.sessionEndInfo]);
+    expect(values.map((v) => v.tag)).toEqual([
+      HPARAMS_TAGS.experiment,
+      HPARAMS_TAGS.sessionStartInfo,
+      HPARAMS_TAGS.sessionEndInfo,
+    ]);
     const decoded = decodeEvent(encodeEvent({ wallTime: 0, step: 0, summary: values })).values;
     for (const v of decoded) {
       expect(v.pluginName).toBe('hparams');
@@ -159,7 +221,11 @@ describe('hparams', () => {
     }
     const [exp, start, end] = decoded.map((v) => decodeHParamsPluginData(v.pluginContent!));
     expect(exp!.kind).toBe('experiment');
-    expect(exp!.hparamInfos).toEqual([{ name: 'lr', type: 3 }, { name: 'optimizer', type: 1 }, { name: 'amsgrad', type: 2 }]);
+    expect(exp!.hparamInfos).toEqual([
+      { name: 'lr', type: 3 },
+      { name: 'optimizer', type: 1 },
+      { name: 'amsgrad', type: 2 },
+    ]);
     expect(exp!.metricTags).toEqual(['hp_metric', 'val_loss']);
     expect(start!.kind).toBe('sessionStart');
     expect(start!.hparams).toEqual({ lr: 0.001, optimizer: 'adam', amsgrad: false });

@@ -22,10 +22,21 @@ import { BatchNorm1d, Linear, Sequential } from '../../runtime/nn/index.ts';
 const backend: Backend = createReferenceBackend();
 // Modules allocate on the default backend.
 beforeAll(() => setDefaultBackend(backend));
-const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../fixtures/io/${name}`, import.meta.url)));
-const expected = JSON.parse(readFileSync(new URL('../fixtures/io/expected.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const fixture = (name: string): Uint8Array =>
+  new Uint8Array(readFileSync(new URL(`../fixtures/io/${name}`, import.meta.url)));
+const expected = JSON.parse(readFileSync(new URL('../fixtures/io/expected.json', import.meta.url), 'utf8')) as Record<
+  string,
+  unknown
+>;
 // Python's int64 and float16 tensors come back as int32 and float32.
-const DTYPE_READ: Record<string, string> = { int64: 'int32', float16: 'float32', float32: 'float32', float64: 'float64', int32: 'int32', bool: 'bool' };
+const DTYPE_READ: Record<string, string> = {
+  int64: 'int32',
+  float16: 'float32',
+  float32: 'float32',
+  float64: 'float64',
+  int32: 'int32',
+  bool: 'bool',
+};
 
 /** A described Python value (see describe() in the python scripts), normalised to what loadTorch returns with dicts: 'map'. */
 function fromPython(x: unknown): unknown {
@@ -41,7 +52,8 @@ function fromPython(x: unknown): unknown {
     return r === 'inf' ? Infinity : r === '-inf' ? -Infinity : Number(r);
   }
   if ('__tuple__' in o) return (o['__tuple__'] as unknown[]).map(fromPython);
-  if ('__dict__' in o) return { dict: (o['__dict__'] as [unknown, unknown][]).map(([k, v]) => [fromPython(k), fromPython(v)]) };
+  if ('__dict__' in o)
+    return { dict: (o['__dict__'] as [unknown, unknown][]).map(([k, v]) => [fromPython(k), fromPython(v)]) };
   if ('__tensor__' in o) return { tensor: DTYPE_READ[o['dtype'] as string], shape: o['shape'], values: o['values'] };
   return o;
 }
@@ -50,18 +62,31 @@ function fromPython(x: unknown): unknown {
 async function fromOurs(x: unknown): Promise<unknown> {
   if (x instanceof Tensor) return { tensor: x.dtype, shape: [...x.shape], values: await x.tolist() };
   if (Array.isArray(x)) return Promise.all(x.map(fromOurs));
-  if (x instanceof Map) return { dict: await Promise.all([...(x as Map<unknown, unknown>)].map(async ([k, v]) => [await fromOurs(k), await fromOurs(v)])) };
+  if (x instanceof Map)
+    return {
+      dict: await Promise.all(
+        [...(x as Map<unknown, unknown>)].map(async ([k, v]) => [await fromOurs(k), await fromOurs(v)]),
+      ),
+    };
   if (x instanceof PyTuple) return Promise.all(x.items.map(fromOurs));
   if (x instanceof PyFloat) return x.value;
-  if (typeof x === 'bigint') return x >= BigInt(Number.MIN_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x;
+  if (typeof x === 'bigint')
+    return x >= BigInt(Number.MIN_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x;
   if (x !== null && typeof x === 'object') {
-    return { dict: await Promise.all(Object.entries(x).map(async ([k, v]) => [/^(0|[1-9]\d*)$/.test(k) ? Number(k) : k, await fromOurs(v)])) };
+    return {
+      dict: await Promise.all(
+        Object.entries(x).map(async ([k, v]) => [/^(0|[1-9]\d*)$/.test(k) ? Number(k) : k, await fromOurs(v)]),
+      ),
+    };
   }
   return x;
 }
 
 async function formatError(p: Promise<unknown>): Promise<FormatError> {
-  const caught = await p.then(() => undefined, (e: unknown) => e);
+  const caught = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(caught).toBeInstanceOf(FormatError);
   return caught as FormatError;
 }
@@ -75,8 +100,16 @@ describe('torch-ckpt: reading torch.save files', () => {
   }
 
   it('torch-ckpt: a model state dict keeps key order, and int64 num_batches_tracked becomes an int32 0-d tensor', async () => {
-    const sd = await loadTorch(fixture('model-state.pt'), { backend }) as Record<string, Tensor>;
-    expect(Object.keys(sd)).toEqual(['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked']);
+    const sd = (await loadTorch(fixture('model-state.pt'), { backend })) as Record<string, Tensor>;
+    expect(Object.keys(sd)).toEqual([
+      '0.weight',
+      '0.bias',
+      '1.weight',
+      '1.bias',
+      '1.running_mean',
+      '1.running_var',
+      '1.num_batches_tracked',
+    ]);
     const n = sd['1.num_batches_tracked']!;
     expect(n.dtype).toBe('int32');
     expect(n.shape).toEqual([]);
@@ -89,7 +122,10 @@ describe('torch-ckpt: reading torch.save files', () => {
   });
 
   it('torch-ckpt: an optimizer state dict has int state keys (as strings), tuple betas as arrays, float hyper-parameters', async () => {
-    const sd = await loadTorch(fixture('optimizer.pt'), { backend }) as { state: Record<string, Record<string, unknown>>; param_groups: Record<string, unknown>[] };
+    const sd = (await loadTorch(fixture('optimizer.pt'), { backend })) as {
+      state: Record<string, Record<string, unknown>>;
+      param_groups: Record<string, unknown>[];
+    };
     expect(Object.keys(sd.state)).toEqual(['0', '1']);
     const step = sd.state['0']!['step'] as Tensor;
     expect(step.shape).toEqual([]);
@@ -100,9 +136,17 @@ describe('torch-ckpt: reading torch.save files', () => {
   });
 
   it('torch-ckpt: views honour storage offsets and strides; one tensor pickled twice is one Tensor', async () => {
-    const v = await loadTorch(fixture('nested.pt'), { backend }) as Record<string, unknown>;
-    expect(await (v['transposed'] as Tensor).tolist()).toEqual([[0, 4, 8], [1, 5, 9], [2, 6, 10], [3, 7, 11]]);
-    expect(await (v['narrowed'] as Tensor).tolist()).toEqual([[5, 6], [9, 10]]);
+    const v = (await loadTorch(fixture('nested.pt'), { backend })) as Record<string, unknown>;
+    expect(await (v['transposed'] as Tensor).tolist()).toEqual([
+      [0, 4, 8],
+      [1, 5, 9],
+      [2, 6, 10],
+      [3, 7, 11],
+    ]);
+    expect(await (v['narrowed'] as Tensor).tolist()).toEqual([
+      [5, 6],
+      [9, 10],
+    ]);
     expect(await (v['shared_a'] as Tensor).tolist()).toEqual([2, 3, 4]);
     expect(await (v['shared_b'] as Tensor).tolist()).toEqual([0, 3, 6, 9]);
     expect(v['same1']).toBe(v['same2']);
@@ -114,8 +158,18 @@ describe('torch-ckpt: reading torch.save files', () => {
   });
 
   it('torch-ckpt: a Lightning-style checkpoint comes back as plain objects', async () => {
-    const ckpt = await loadTorch(fixture('lightning-like.ckpt'), { backend }) as Record<string, unknown>;
-    expect(Object.keys(ckpt)).toEqual(['epoch', 'global_step', 'pytorch-lightning_version', 'state_dict', 'loops', 'callbacks', 'optimizer_states', 'lr_schedulers', 'hyper_parameters']);
+    const ckpt = (await loadTorch(fixture('lightning-like.ckpt'), { backend })) as Record<string, unknown>;
+    expect(Object.keys(ckpt)).toEqual([
+      'epoch',
+      'global_step',
+      'pytorch-lightning_version',
+      'state_dict',
+      'loops',
+      'callbacks',
+      'optimizer_states',
+      'lr_schedulers',
+      'hyper_parameters',
+    ]);
     expect(ckpt['hyper_parameters']).toEqual({ hidden: 64, lr: 0.001 });
     expect((ckpt['state_dict'] as Record<string, Tensor>)['layer.weight']!.shape).toEqual([2, 3]);
   });
@@ -125,7 +179,13 @@ describe('torch-ckpt: writing', () => {
   it('torch-ckpt: lays out archive/data.pkl, byteorder, data/N and version as torch does, data 64-byte aligned', async () => {
     const bytes = await saveTorch({ a: tensor([1, 2], { backend }), b: tensor([true], { backend }) });
     const entries = listZip(bytes);
-    expect(entries.map((e) => e.name)).toEqual(['archive/data.pkl', 'archive/byteorder', 'archive/data/0', 'archive/data/1', 'archive/version']);
+    expect(entries.map((e) => e.name)).toEqual([
+      'archive/data.pkl',
+      'archive/byteorder',
+      'archive/data/0',
+      'archive/data/1',
+      'archive/version',
+    ]);
     for (const e of entries) expect(e.dataOffset % 64).toBe(0);
     const version = entries.find((e) => e.name === 'archive/version')!;
     expect(new TextDecoder().decode(bytes.subarray(version.dataOffset, version.dataOffset + version.size))).toBe('3\n');
@@ -135,7 +195,13 @@ describe('torch-ckpt: writing', () => {
     const base = arange(0, 12, 1, { backend }).reshape([3, 4]);
     const same = tensor([7, 8], { backend });
     const obj = {
-      f32: tensor([[1.5, -2], [3, 4]], { backend }),
+      f32: tensor(
+        [
+          [1.5, -2],
+          [3, 4],
+        ],
+        { backend },
+      ),
       f64: tensor([1e-300, 2], { dtype: 'float64', backend }),
       i32: tensor([-5, 7], { dtype: 'int32', backend }),
       bool: tensor([true, false, true], { backend }),
@@ -144,14 +210,18 @@ describe('torch-ckpt: writing', () => {
       scalar: tensor(2.5, { backend }),
       empty: zeros([0, 4], { backend }),
       transposed: base.transpose(0, 1),
-      same1: same, same2: same,
+      same1: same,
+      same2: same,
       list: [1, 'two', null, true, new PyTuple([3, 4]), 2n ** 64n, new PyFloat(1), 0.25],
       map: new Map<unknown, unknown>([['k', 1]]),
       undef: undefined,
     };
-    const back = await loadTorch(await saveTorch(obj), { backend }) as Record<string, unknown>;
+    const back = (await loadTorch(await saveTorch(obj), { backend })) as Record<string, unknown>;
     const t = (k: string): Tensor => back[k] as Tensor;
-    expect(await t('f32').tolist()).toEqual([[1.5, -2], [3, 4]]);
+    expect(await t('f32').tolist()).toEqual([
+      [1.5, -2],
+      [3, 4],
+    ]);
     expect(t('f64').dtype).toBe('float64');
     expect(await t('f64').tolist()).toEqual([1e-300, 2]);
     expect(t('i32').dtype).toBe('int32');
@@ -163,7 +233,12 @@ describe('torch-ckpt: writing', () => {
     expect(await t('longScalar').item()).toBe(12);
     expect(await t('scalar').item()).toBe(2.5);
     expect(t('empty').shape).toEqual([0, 4]);
-    expect(await t('transposed').tolist()).toEqual([[0, 4, 8], [1, 5, 9], [2, 6, 10], [3, 7, 11]]);
+    expect(await t('transposed').tolist()).toEqual([
+      [0, 4, 8],
+      [1, 5, 9],
+      [2, 6, 10],
+      [3, 7, 11],
+    ]);
     expect(back['same1']).toBe(back['same2']);
     expect(back['list']).toEqual([1, 'two', null, true, [3, 4], 2n ** 64n, 1, 0.25]);
     expect(back['map']).toEqual({ k: 1 });
@@ -173,7 +248,9 @@ describe('torch-ckpt: writing', () => {
   it('torch-ckpt: refuses values it cannot write', async () => {
     await expect(saveTorch({ f: () => 0 })).rejects.toThrow(/saveTorch: cannot save a function at root\.f/);
     await expect(saveTorch({ x: int64(1.5) })).rejects.toThrow(/int64 value at storage 0 is not an integer/);
-    await expect(saveTorch({ x: int64(tensor([0.5], { backend })) })).rejects.toThrow(/holds a non-integer; expected integers, got 0.5 at flat index 0/);
+    await expect(saveTorch({ x: int64(tensor([0.5], { backend })) })).rejects.toThrow(
+      /holds a non-integer; expected integers, got 0.5 at flat index 0/,
+    );
     const gone = tensor([1], { backend });
     gone.dispose();
     await expect(saveTorch({ gone })).rejects.toThrow(/saveTorch: tensor at root\.gone is disposed/);
@@ -184,66 +261,112 @@ describe('torch-ckpt: torch.load reads ours', () => {
   torchIt('torch-ckpt: torch.load(weights_only=True) reads a model state dict of ours, tensors equal', async () => {
     const model = new Sequential(new Linear(3, 2), new BatchNorm1d(2));
     const sd = model.stateDict();
-    const obj = { state_dict: sd, epoch: 2, global_step: 16, tag: 'v', flags: [true, null], big: 2n ** 40n, counts: int64(tensor([3, 4], { dtype: 'int32', backend })) };
+    const obj = {
+      state_dict: sd,
+      epoch: 2,
+      global_step: 16,
+      tag: 'v',
+      flags: [true, null],
+      big: 2n ** 40n,
+      counts: int64(tensor([3, 4], { dtype: 'int32', backend })),
+    };
     const got = torchLoad(await saveTorch(obj));
     expect(got.weights_only).toBe('strict');
     expect(got.audit).toEqual([]);
     expect(got.entries[0]).toBe('archive/data.pkl');
     const py = fromPython(got.value) as { dict: [string, unknown][] };
-    const ours = await fromOurs(obj) as { dict: [string, unknown][] };
+    const ours = (await fromOurs(obj)) as { dict: [string, unknown][] };
     // torch reads int64 where we wrote int64, so compare the dtype separately.
     const counts = py.dict.find(([k]) => k === 'counts')![1] as { tensor: string };
-    expect((got.value as { __dict__: [string, { dtype: string }][] }).__dict__.find(([k]) => k === 'counts')![1].dtype).toBe('int64');
+    expect(
+      (got.value as { __dict__: [string, { dtype: string }][] }).__dict__.find(([k]) => k === 'counts')![1].dtype,
+    ).toBe('int64');
     counts.tensor = 'int32';
-    expect(py).toEqual({ dict: ours.dict.map(([k, v]) => [k, k === 'counts' ? { tensor: 'int32', shape: [2], values: [3, 4] } : v]) });
+    expect(py).toEqual({
+      dict: ours.dict.map(([k, v]) => [k, k === 'counts' ? { tensor: 'int32', shape: [2], values: [3, 4] } : v]),
+    });
     // The state dict is an OrderedDict, as torch's own.
-    const sdEntry = (got.value as { __dict__: [string, { type: string }][] }).__dict__.find(([k]) => k === 'state_dict')![1];
+    const sdEntry = (got.value as { __dict__: [string, { type: string }][] }).__dict__.find(
+      ([k]) => k === 'state_dict',
+    )![1];
     expect(sdEntry.type).toBe('OrderedDict');
   });
 
-  torchIt('torch-ckpt: torch.load reads a full checkpoint with floats; the pickle holds only weights_only opcodes and globals', async () => {
-    const base = arange(0, 6, 1, { backend }).reshape([2, 3]);
-    const obj = {
-      epoch: 0, 'pytorch-lightning_version': '2.0.0',
-      state_dict: new Map([['w', tensor([[0.1, -0.2, 0.3]], { backend })], ['b', tensor(1.25, { dtype: 'float64', backend })]]),
-      optimizer_states: [{ state: { 0: { step: 3, exp_avg: tensor([0.5], { backend }) } }, param_groups: [{ lr: 0.001, betas: new PyTuple([0.9, 0.999]), params: [0] }] }],
-      hyper_parameters: { lr: new PyFloat(1), hidden: 64, name: 'ünïcødé' },
-      view: base.transpose(0, 1),
-      mask: tensor([true, false], { backend }),
-      ints: tensor([-1, 2], { dtype: 'int32', backend }),
-      empty: zeros([0], { backend }),
-    };
-    const got = torchLoad(await saveTorch(obj));
-    expect(got.audit).toEqual([]);
-    // torch 1.13's weights_only unpickler has no BINFLOAT; torch >= 2.0 does.
-    expect(['strict', 'floats']).toContain(got.weights_only);
-    expect(fromPython(got.value)).toEqual(await fromOurs(obj));
-    const hp = (got.value as { __dict__: [string, { __dict__: [string, unknown][] }][] }).__dict__.find(([k]) => k === 'hyper_parameters')![1];
-    expect(hp.__dict__[0]).toEqual(['lr', { __float__: '1.0' }]);
-  });
+  torchIt(
+    'torch-ckpt: torch.load reads a full checkpoint with floats; the pickle holds only weights_only opcodes and globals',
+    async () => {
+      const base = arange(0, 6, 1, { backend }).reshape([2, 3]);
+      const obj = {
+        epoch: 0,
+        'pytorch-lightning_version': '2.0.0',
+        state_dict: new Map([
+          ['w', tensor([[0.1, -0.2, 0.3]], { backend })],
+          ['b', tensor(1.25, { dtype: 'float64', backend })],
+        ]),
+        optimizer_states: [
+          {
+            state: { 0: { step: 3, exp_avg: tensor([0.5], { backend }) } },
+            param_groups: [{ lr: 0.001, betas: new PyTuple([0.9, 0.999]), params: [0] }],
+          },
+        ],
+        hyper_parameters: { lr: new PyFloat(1), hidden: 64, name: 'ünïcødé' },
+        view: base.transpose(0, 1),
+        mask: tensor([true, false], { backend }),
+        ints: tensor([-1, 2], { dtype: 'int32', backend }),
+        empty: zeros([0], { backend }),
+      };
+      const got = torchLoad(await saveTorch(obj));
+      expect(got.audit).toEqual([]);
+      // torch 1.13's weights_only unpickler has no BINFLOAT; torch >= 2.0 does.
+      expect(['strict', 'floats']).toContain(got.weights_only);
+      expect(fromPython(got.value)).toEqual(await fromOurs(obj));
+      const hp = (got.value as { __dict__: [string, { __dict__: [string, unknown][] }][] }).__dict__.find(
+        ([k]) => k === 'hyper_parameters',
+      )![1];
+      expect(hp.__dict__[0]).toEqual(['lr', { __float__: '1.0' }]);
+    },
+  );
 
-  torchIt("torch-ckpt: torch's load_state_dict takes our model and Adam state dicts, and torch.load reads a ZIP64 archive of ours", async () => {
-    const model = new Sequential(new Linear(3, 2), new BatchNorm1d(2));
-    const opt = new Adam(model.parameters(), { lr: 1e-3 });
-    for (let i = 0; i < 2; i++) {
-      opt.zeroGrad();
-      mseLoss(model.forward(tensor([[1, 2, 3], [4, 5, 6]], { backend })), zeros([2, 2], { backend })).backward();
-      opt.step();
-    }
-    const sd = model.stateDict();
-    const bytes = await saveTorch({ state_dict: sd, optimizer: opt.stateDict() });
-    const got = torchLoad(bytes, ['--restore']);
-    expect(got.audit).toEqual([]);
-    expect(got.restored).toBe('ok');
-    const weight = (got.value as { __dict__: [string, { __dict__: [string, { values: unknown }][] }][] }).__dict__[0]![1].__dict__[0]!;
-    expect(weight[0]).toBe('0.weight');
-    expect(weight[1].values).toEqual(await sd.get('0.weight')!.tolist());
+  torchIt(
+    "torch-ckpt: torch's load_state_dict takes our model and Adam state dicts, and torch.load reads a ZIP64 archive of ours",
+    async () => {
+      const model = new Sequential(new Linear(3, 2), new BatchNorm1d(2));
+      const opt = new Adam(model.parameters(), { lr: 1e-3 });
+      for (let i = 0; i < 2; i++) {
+        opt.zeroGrad();
+        mseLoss(
+          model.forward(
+            tensor(
+              [
+                [1, 2, 3],
+                [4, 5, 6],
+              ],
+              { backend },
+            ),
+          ),
+          zeros([2, 2], { backend }),
+        ).backward();
+        opt.step();
+      }
+      const sd = model.stateDict();
+      const bytes = await saveTorch({ state_dict: sd, optimizer: opt.stateDict() });
+      const got = torchLoad(bytes, ['--restore']);
+      expect(got.audit).toEqual([]);
+      expect(got.restored).toBe('ok');
+      const weight = (got.value as { __dict__: [string, { __dict__: [string, { values: unknown }][] }][] })
+        .__dict__[0]![1].__dict__[0]!;
+      expect(weight[0]).toBe('0.weight');
+      expect(weight[1].values).toEqual(await sd.get('0.weight')!.tolist());
 
-    // The same records with ZIP64 records on every entry: torch's miniz reader takes them.
-    const files = await readZip(bytes);
-    const z64 = writeZip([...files].map(([name, data]) => ({ name, data })), { zip64: 'always' });
-    expect(torchLoad(z64, ['--restore']).restored).toBe('ok');
-  });
+      // The same records with ZIP64 records on every entry: torch's miniz reader takes them.
+      const files = await readZip(bytes);
+      const z64 = writeZip(
+        [...files].map(([name, data]) => ({ name, data })),
+        { zip64: 'always' },
+      );
+      expect(torchLoad(z64, ['--restore']).restored).toBe('ok');
+    },
+  );
 });
 
 describe('torch-ckpt: bad input', () => {
@@ -252,37 +375,86 @@ describe('torch-ckpt: bad input', () => {
     for (let cut = 0; cut < bytes.length; cut += 13) {
       await formatError(loadTorch(bytes.subarray(0, cut), { backend }));
     }
-    expect((await formatError(loadTorch(bytes.subarray(0, 100), { backend }))).message).toMatch(/^zip: central directory not found/);
+    expect((await formatError(loadTorch(bytes.subarray(0, 100), { backend }))).message).toMatch(
+      /^zip: central directory not found/,
+    );
   });
 
   it('torch-ckpt: non-checkpoints, legacy files, bad versions and missing or short storages are FormatErrors', async () => {
-    expect((await formatError(loadTorch(writeZip([{ name: 'x.txt', data: new Uint8Array(1) }]), { backend }))).message)
-      .toBe("torch-ckpt: not a torch checkpoint; expected an archive with '<name>/data.pkl', got 'x.txt'");
-    expect((await formatError(loadTorch(pickle(1), { backend }))).message).toMatch(/^torch-ckpt: legacy torch\.save format/);
-    const pkl = (await loadPkl(await saveTorch({ w: tensor([1, 2], { backend }) })));
-    expect((await formatError(loadTorch(writeZip([{ name: 'a/data.pkl', data: pkl }, { name: 'a/version', data: new TextEncoder().encode('9\n') }]), { backend }))).message)
-      .toBe("torch-ckpt: unsupported archive version; expected 1 to 3, got '9'");
-    expect((await formatError(loadTorch(writeZip([{ name: 'a/data.pkl', data: pkl }]), { backend }))).message)
-      .toBe("torch-ckpt: missing storage; expected an entry 'a/data/0', got none");
-    expect((await formatError(loadTorch(writeZip([{ name: 'a/data.pkl', data: pkl }, { name: 'a/data/0', data: new Uint8Array(7) }]), { backend }))).message)
-      .toBe("torch-ckpt: storage 'a/data/0' has the wrong size; expected 2 x 4 = 8 bytes, got 7");
-    expect((await formatError(loadTorch(writeZip([{ name: 'a/data.pkl', data: pkl }, { name: 'a/byteorder', data: new TextEncoder().encode('big') }]), { backend }))).message)
-      .toBe("torch-ckpt: unsupported byte order; expected 'little', got 'big'");
+    expect(
+      (await formatError(loadTorch(writeZip([{ name: 'x.txt', data: new Uint8Array(1) }]), { backend }))).message,
+    ).toBe("torch-ckpt: not a torch checkpoint; expected an archive with '<name>/data.pkl', got 'x.txt'");
+    expect((await formatError(loadTorch(pickle(1), { backend }))).message).toMatch(
+      /^torch-ckpt: legacy torch\.save format/,
+    );
+    const pkl = await loadPkl(await saveTorch({ w: tensor([1, 2], { backend }) }));
+    expect(
+      (
+        await formatError(
+          loadTorch(
+            writeZip([
+              { name: 'a/data.pkl', data: pkl },
+              { name: 'a/version', data: new TextEncoder().encode('9\n') },
+            ]),
+            { backend },
+          ),
+        )
+      ).message,
+    ).toBe("torch-ckpt: unsupported archive version; expected 1 to 3, got '9'");
+    expect((await formatError(loadTorch(writeZip([{ name: 'a/data.pkl', data: pkl }]), { backend }))).message).toBe(
+      "torch-ckpt: missing storage; expected an entry 'a/data/0', got none",
+    );
+    expect(
+      (
+        await formatError(
+          loadTorch(
+            writeZip([
+              { name: 'a/data.pkl', data: pkl },
+              { name: 'a/data/0', data: new Uint8Array(7) },
+            ]),
+            { backend },
+          ),
+        )
+      ).message,
+    ).toBe("torch-ckpt: storage 'a/data/0' has the wrong size; expected 2 x 4 = 8 bytes, got 7");
+    expect(
+      (
+        await formatError(
+          loadTorch(
+            writeZip([
+              { name: 'a/data.pkl', data: pkl },
+              { name: 'a/byteorder', data: new TextEncoder().encode('big') },
+            ]),
+            { backend },
+          ),
+        )
+      ).message,
+    ).toBe("torch-ckpt: unsupported byte order; expected 'little', got 'big'");
   });
 
   it('torch-ckpt: int64 values outside int32, and globals outside the allow-list, are FormatErrors', async () => {
     const long = new BigInt64Array([1n, 5_000_000_000n]);
     const bytes = await saveTorch({ w: int64(tensor([1, 2], { dtype: 'int32', backend })) });
     const files = listZip(bytes);
-    const rebuilt = writeZip(await Promise.all(files.map(async (e) => ({
-      name: e.name,
-      data: e.name.endsWith('data/0') ? new Uint8Array(long.buffer) : bytes.subarray(e.dataOffset, e.dataOffset + e.size),
-    }))));
-    expect((await formatError(loadTorch(rebuilt, { backend }))).message)
-      .toBe("torch-ckpt: int64 value out of int32 range in 'archive/data/0'; expected values in [-2147483648, 2147483647], got 5000000000 at element 1");
+    const rebuilt = writeZip(
+      await Promise.all(
+        files.map(async (e) => ({
+          name: e.name,
+          data: e.name.endsWith('data/0')
+            ? new Uint8Array(long.buffer)
+            : bytes.subarray(e.dataOffset, e.dataOffset + e.size),
+        })),
+      ),
+    );
+    expect((await formatError(loadTorch(rebuilt, { backend }))).message).toBe(
+      "torch-ckpt: int64 value out of int32 range in 'archive/data/0'; expected values in [-2147483648, 2147483647], got 5000000000 at element 1",
+    );
     const evil = Uint8Array.from('\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R.', (c) => c.charCodeAt(0));
-    expect((await formatError(loadTorch(writeZip([{ name: 'archive/data.pkl', data: evil }]), { backend }))).message)
-      .toMatch(/^pickle: global not allowed at byte 2; expected one of \d+ allowed globals \(.*torch\._utils\._rebuild_tensor_v2.*\), got os\.system$/);
+    expect(
+      (await formatError(loadTorch(writeZip([{ name: 'archive/data.pkl', data: evil }]), { backend }))).message,
+    ).toMatch(
+      /^pickle: global not allowed at byte 2; expected one of \d+ allowed globals \(.*torch\._utils\._rebuild_tensor_v2.*\), got os\.system$/,
+    );
   });
 
   it('torch-ckpt: a view reaching past its storage is a FormatError', async () => {
@@ -293,9 +465,15 @@ describe('torch-ckpt: bad input', () => {
     const pkl = bytes.slice(pklEntry.dataOffset, pklEntry.dataOffset + pklEntry.size);
     const at = findSizeTuple(pkl);
     pkl[at] = 3;
-    const patched = writeZip(entries.map((e) => ({ name: e.name, data: e.name.endsWith('data.pkl') ? pkl : bytes.subarray(e.dataOffset, e.dataOffset + e.size) })));
-    expect((await formatError(loadTorch(patched, { backend }))).message)
-      .toBe("torch-ckpt: tensor reaches past its storage 'archive/data/0'; expected the last element below 2, got element 2 (size [3], stride [1], offset 0)");
+    const patched = writeZip(
+      entries.map((e) => ({
+        name: e.name,
+        data: e.name.endsWith('data.pkl') ? pkl : bytes.subarray(e.dataOffset, e.dataOffset + e.size),
+      })),
+    );
+    expect((await formatError(loadTorch(patched, { backend }))).message).toBe(
+      "torch-ckpt: tensor reaches past its storage 'archive/data/0'; expected the last element below 2, got element 2 (size [3], stride [1], offset 0)",
+    );
   });
 });
 

@@ -12,19 +12,27 @@ import { crc32 } from '../../runtime/io/crc32.ts';
 import { FormatError } from '../../runtime/io/errors.ts';
 import { listZip, readZip, readZipEntry, writeZip } from '../../runtime/io/zip.ts';
 
-const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../fixtures/io/${name}`, import.meta.url)));
+const fixture = (name: string): Uint8Array =>
+  new Uint8Array(readFileSync(new URL(`../fixtures/io/${name}`, import.meta.url)));
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const PYTHON = '/usr/bin/python3';
 
 function formatError(fn: () => unknown): FormatError {
   let caught: unknown;
-  try { fn(); } catch (e) { caught = e; }
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
   expect(caught).toBeInstanceOf(FormatError);
   return caught as FormatError;
 }
 
 async function formatErrorAsync(p: Promise<unknown>): Promise<FormatError> {
-  const caught = await p.then(() => undefined, (e: unknown) => e);
+  const caught = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(caught).toBeInstanceOf(FormatError);
   return caught as FormatError;
 }
@@ -93,10 +101,14 @@ describe('zip', () => {
     for (const e of entries) expect(files.get(e.name)).toEqual(e.data);
   });
 
-  it('zip: reads DEFLATE and ZIP64 archives written by Python\'s zipfile', async () => {
+  it("zip: reads DEFLATE and ZIP64 archives written by Python's zipfile", async () => {
     const deflated = fixture('deflate.zip');
     const listed = listZip(deflated);
-    expect(listed.map((e) => [e.name, e.method])).toEqual([['a.txt', 8], ['dir/b.bin', 8], ['stored.txt', 0]]);
+    expect(listed.map((e) => [e.name, e.method])).toEqual([
+      ['a.txt', 8],
+      ['dir/b.bin', 8],
+      ['stored.txt', 0],
+    ]);
     const files = await readZip(deflated);
     expect(new TextDecoder().decode(files.get('a.txt'))).toBe('hello deflate '.repeat(50));
     expect(files.get('dir/b.bin')).toEqual(Uint8Array.from({ length: 1024 }, (_, i) => i % 256));
@@ -114,17 +126,28 @@ describe('zip', () => {
     expect(data.buffer).toBe(bytes.buffer);
   });
 
-  it.skipIf(!existsSync(PYTHON))('zip: Python\'s zipfile reads ours, plain and ZIP64, with CRCs checked', () => {
+  it.skipIf(!existsSync(PYTHON))("zip: Python's zipfile reads ours, plain and ZIP64, with CRCs checked", () => {
     const dir = mkdtempSync(join(tmpdir(), 'zip-test-'));
     try {
-      for (const [file, bytes] of [['plain.zip', writeZip(entries)], ['z64.zip', writeZip(entries, { zip64: 'always' })]] as const) {
+      for (const [file, bytes] of [
+        ['plain.zip', writeZip(entries)],
+        ['z64.zip', writeZip(entries, { zip64: 'always' })],
+      ] as const) {
         writeFileSync(join(dir, file), bytes);
-        const out = execFileSync(PYTHON, ['-c', [
-          'import sys, zipfile, json',
-          'z = zipfile.ZipFile(sys.argv[1])',
-          'assert z.testzip() is None',
-          'print(json.dumps({i.filename: [i.file_size, list(z.read(i.filename)[:3])] for i in z.infolist()}))',
-        ].join('\n'), join(dir, file)], { encoding: 'utf8' });
+        const out = execFileSync(
+          PYTHON,
+          [
+            '-c',
+            [
+              'import sys, zipfile, json',
+              'z = zipfile.ZipFile(sys.argv[1])',
+              'assert z.testzip() is None',
+              'print(json.dumps({i.filename: [i.file_size, list(z.read(i.filename)[:3])] for i in z.infolist()}))',
+            ].join('\n'),
+            join(dir, file),
+          ],
+          { encoding: 'utf8' },
+        );
         const got = JSON.parse(out) as Record<string, [number, number[]]>;
         for (const e of entries) expect(got[e.name]).toEqual([e.data.length, Array.from(e.data.subarray(0, 3))]);
       }
@@ -134,8 +157,9 @@ describe('zip', () => {
   });
 
   it('zip: a file without an end record is a FormatError with the message from the spec', () => {
-    expect(formatError(() => listZip(new Uint8Array(123))).message)
-      .toBe('zip: central directory not found; expected an end-of-central-directory record, got none in 123 bytes');
+    expect(formatError(() => listZip(new Uint8Array(123))).message).toBe(
+      'zip: central directory not found; expected an end-of-central-directory record, got none in 123 bytes',
+    );
     expect(formatError(() => listZip(new Uint8Array(0))).message).toMatch(/got none in 0 bytes$/);
   });
 
@@ -146,7 +170,10 @@ describe('zip', () => {
       const caught = await (async () => {
         const files = listZip(part);
         for (const e of files) await readZipEntry(part, e);
-      })().then(() => undefined, (e: unknown) => e);
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(caught, `cut at ${cut}`).toBeInstanceOf(FormatError);
     }
   });
@@ -155,8 +182,9 @@ describe('zip', () => {
     const bytes = writeZip(entries);
     const e = listZip(bytes)[1]!;
     bytes[e.dataOffset + 10]! ^= 0xff;
-    expect((await formatErrorAsync(readZipEntry(bytes, e))).message)
-      .toMatch(/^zip: CRC-32 mismatch in 'archive\/data\/0'; expected 0x[0-9a-f]{8}, got 0x[0-9a-f]{8}$/);
+    expect((await formatErrorAsync(readZipEntry(bytes, e))).message).toMatch(
+      /^zip: CRC-32 mismatch in 'archive\/data\/0'; expected 0x[0-9a-f]{8}, got 0x[0-9a-f]{8}$/,
+    );
   });
 
   it('zip: corrupt headers, unknown methods, encryption and a corrupt deflate stream are FormatErrors', async () => {
@@ -167,15 +195,21 @@ describe('zip', () => {
 
     const badCentral = bytes.slice();
     badCentral[cd] = 0;
-    expect(formatError(() => listZip(badCentral)).message).toMatch(/^zip: bad central directory entry 0; expected signature 0x02014b50 at offset \d+, got 0x/);
+    expect(formatError(() => listZip(badCentral)).message).toMatch(
+      /^zip: bad central directory entry 0; expected signature 0x02014b50 at offset \d+, got 0x/,
+    );
 
     const badLocal = bytes.slice();
     badLocal[0] = 0;
-    expect(formatError(() => listZip(badLocal)).message).toMatch(/^zip: bad local header of 'archive\/data\.pkl'; expected signature 0x04034b50 at offset 0/);
+    expect(formatError(() => listZip(badLocal)).message).toMatch(
+      /^zip: bad local header of 'archive\/data\.pkl'; expected signature 0x04034b50 at offset 0/,
+    );
 
     const method = bytes.slice();
     new DataView(method.buffer).setUint16(cd + 10, 12, true);
-    expect(formatError(() => listZip(method)).message).toBe("zip: unsupported compression method in 'archive/data.pkl'; expected 0 (STORED) or 8 (DEFLATE), got 12");
+    expect(formatError(() => listZip(method)).message).toBe(
+      "zip: unsupported compression method in 'archive/data.pkl'; expected 0 (STORED) or 8 (DEFLATE), got 12",
+    );
 
     const encrypted = bytes.slice();
     new DataView(encrypted.buffer).setUint16(cd + 8, 1, true);
@@ -183,16 +217,25 @@ describe('zip', () => {
 
     const pastEnd = bytes.slice();
     new DataView(pastEnd.buffer).setUint32(eocd + 16, bytes.length + 5, true);
-    expect(formatError(() => listZip(pastEnd)).message).toMatch(/^zip: truncated central directory; expected \d+ bytes at offset \d+, got an archive of \d+ bytes$/);
+    expect(formatError(() => listZip(pastEnd)).message).toMatch(
+      /^zip: truncated central directory; expected \d+ bytes at offset \d+, got an archive of \d+ bytes$/,
+    );
 
     const deflated = fixture('deflate.zip');
     const a = listZip(deflated)[0]!;
     const broken = deflated.slice();
     broken.fill(0xff, a.dataOffset, a.dataOffset + 8);
-    expect((await formatErrorAsync(readZipEntry(broken, a))).message).toMatch(/^zip: (corrupt DEFLATE data in 'a\.txt'|wrong size of 'a\.txt'|CRC-32 mismatch in 'a\.txt')/);
+    expect((await formatErrorAsync(readZipEntry(broken, a))).message).toMatch(
+      /^zip: (corrupt DEFLATE data in 'a\.txt'|wrong size of 'a\.txt'|CRC-32 mismatch in 'a\.txt')/,
+    );
   });
 
   it('zip: rejects duplicate names when writing', () => {
-    expect(() => writeZip([{ name: 'a', data: new Uint8Array(1) }, { name: 'a', data: new Uint8Array(1) }])).toThrow(/zip: duplicate entry name; expected unique names, got 'a' twice/);
+    expect(() =>
+      writeZip([
+        { name: 'a', data: new Uint8Array(1) },
+        { name: 'a', data: new Uint8Array(1) },
+      ]),
+    ).toThrow(/zip: duplicate entry name; expected unique names, got 'a' twice/);
   });
 });

@@ -27,14 +27,14 @@ function walk(dir: string, out: string[] = []): string[] {
 }
 
 /** Every relative module specifier in `source` (static imports, re-exports, dynamic imports). */
-export function specifiers(source: string): string[] {
+function specifiers(source: string): string[] {
   const found: string[] = [];
   for (const m of source.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) found.push(m[1]!);
   return found;
 }
 
 /** The files outside runtime/tensor/ that import a file of that folder other than its index. */
-export function directTensorImports(): string[] {
+function directTensorImports(): string[] {
   const bad: string[] = [];
   for (const dir of SCANNED) {
     for (const file of walk(join(ROOT, dir))) {
@@ -52,7 +52,8 @@ export function directTensorImports(): string[] {
 
 describe('layout', () => {
   it('layout: the specifier scan finds static, re-export and dynamic imports', () => {
-    const src = "import { a } from '../x.ts';\nexport * from './y.ts';\nconst z = await import('../../z.ts');\nimport type { T } from './t.ts';";
+    const src =
+      "import { a } from '../x.ts';\nexport * from './y.ts';\nconst z = await import('../../z.ts');\nimport type { T } from './t.ts';";
     expect(specifiers(src)).toEqual(['../x.ts', './y.ts', '../../z.ts', './t.ts']);
   });
 

@@ -18,11 +18,25 @@ import { LitAutoEncoder, digitLoader, lightningPlatform, tempFolder, useWasmRunt
 
 let wasm: Backend;
 let dir: { path: string; cleanup: () => Promise<void> };
-beforeAll(async () => { wasm = await useWasmRuntime(); });
-beforeEach(async () => { dir = await tempFolder(); setPlatform(lightningPlatform); });
-afterEach(async () => { setPlatform(lightningPlatform); await dir.cleanup(); });
+beforeAll(async () => {
+  wasm = await useWasmRuntime();
+});
+beforeEach(async () => {
+  dir = await tempFolder();
+  setPlatform(lightningPlatform);
+});
+afterEach(async () => {
+  setPlatform(lightningPlatform);
+  await dir.cleanup();
+});
 
-const quiet = { enableProgressBar: false, enableModelSummary: false, logger: false, enableCheckpointing: false, maxSteps: 1 } as const;
+const quiet = {
+  enableProgressBar: false,
+  enableModelSummary: false,
+  logger: false,
+  enableCheckpointing: false,
+  maxSteps: 1,
+} as const;
 
 describe('accelerator', () => {
   it("accelerator 'auto': with no hardware adapter it trains on the cpu backend and says so once", async () => {
@@ -40,8 +54,16 @@ describe('accelerator', () => {
     const asked: unknown[] = [];
     const withGpu: Platform = {
       ...lightningPlatform,
-      detectGpu: async () => ({ adapter: { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'H100' }, features: { f16: true, subgroups: true }, reason: 'found', tried: [] }),
-      requestGpu: (options) => { asked.push(options); return Promise.reject(new NoGpuAdapterError('requestGpu: stub; expected a device, got a stub', ['stub'])); },
+      detectGpu: async () => ({
+        adapter: { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'H100' },
+        features: { f16: true, subgroups: true },
+        reason: 'found',
+        tried: [],
+      }),
+      requestGpu: (options) => {
+        asked.push(options);
+        return Promise.reject(new NoGpuAdapterError('requestGpu: stub; expected a device, got a stub', ['stub']));
+      },
     };
     setPlatform(withGpu);
     const trainer = new Trainer({ ...quiet, webgpu: { powerPreference: 'high-performance' } });

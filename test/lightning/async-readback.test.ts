@@ -27,9 +27,16 @@ import { LitAutoEncoderVal, digitLoader, takeOutput, tempFolder, useWasmRuntime 
 
 let wasm: Backend;
 let dir: { path: string; cleanup: () => Promise<void> };
-beforeAll(async () => { wasm = await useWasmRuntime(); });
-beforeEach(async () => { dir = await tempFolder(); });
-afterEach(async () => { await dir.cleanup(); takeOutput(); });
+beforeAll(async () => {
+  wasm = await useWasmRuntime();
+});
+beforeEach(async () => {
+  dir = await tempFolder();
+});
+afterEach(async () => {
+  await dir.cleanup();
+  takeOutput();
+});
 
 class LossRecorder extends Callback {
   losses: number[] = [];
@@ -38,12 +45,22 @@ class LossRecorder extends Callback {
   }
 }
 
-async function run(accelerator: Backend | 'cpu', steps: number, extra: Record<string, unknown> = {}): Promise<{ trainer: Trainer; model: LitAutoEncoderVal; losses: number[] }> {
+async function run(
+  accelerator: Backend | 'cpu',
+  steps: number,
+  extra: Record<string, unknown> = {},
+): Promise<{ trainer: Trainer; model: LitAutoEncoderVal; losses: number[] }> {
   manualSeed(21);
   const model = new LitAutoEncoderVal();
   const rec = new LossRecorder();
   const trainer = new Trainer({
-    accelerator, maxSteps: steps, logEveryNSteps: 2, defaultRootDir: dir.path, callbacks: [rec], valCheckInterval: 2, ...extra,
+    accelerator,
+    maxSteps: steps,
+    logEveryNSteps: 2,
+    defaultRootDir: dir.path,
+    callbacks: [rec],
+    valCheckInterval: 2,
+    ...extra,
   });
   await trainer.fit(model, digitLoader(8 * steps, { batchSize: 8 }), digitLoader(16, { batchSize: 8, offset: 3 }));
   return { trainer, model, losses: rec.losses };
@@ -60,12 +77,15 @@ describe('Trainer on an async-readback backend', () => {
     expect(asyncRun.losses).toEqual(sync.losses);
     expect(gpuLike.reads).toBeGreaterThan(0);
     expect(asyncRun.trainer.callbackMetrics['val_loss']).toBe(sync.trainer.callbackMetrics['val_loss']);
-    const ckptPath = asyncRun.trainer.checkpointCallback!.bestModelPath || asyncRun.trainer.checkpointCallback!.lastModelPath;
+    const ckptPath =
+      asyncRun.trainer.checkpointCallback!.bestModelPath || asyncRun.trainer.checkpointCallback!.lastModelPath;
     expect(existsSync(ckptPath)).toBe(true);
     const ckpt = await readCheckpoint(ckptPath);
     expect(ckpt['global_step']).toBe(4);
     const sd = ckpt['state_dict'] as Record<string, Tensor>;
-    expect(Array.from(await sd['encoder.0.weight']!.data())).toEqual(Array.from(await asyncRun.model.encoder.parameters()[0]!.data()));
+    expect(Array.from(await sd['encoder.0.weight']!.data())).toEqual(
+      Array.from(await asyncRun.model.encoder.parameters()[0]!.data()),
+    );
   });
 
   it('async readback: resume from a checkpoint onto the async backend continues as the synchronous resume does', async () => {
@@ -75,7 +95,14 @@ describe('Trainer on an async-readback backend', () => {
     const resume = async (acc: Backend | 'cpu'): Promise<number[]> => {
       manualSeed(99);
       const rec = new LossRecorder();
-      const t = new Trainer({ accelerator: acc, maxSteps: 4, enableProgressBar: false, logger: false, enableCheckpointing: false, callbacks: [rec] });
+      const t = new Trainer({
+        accelerator: acc,
+        maxSteps: 4,
+        enableProgressBar: false,
+        logger: false,
+        enableCheckpointing: false,
+        callbacks: [rec],
+      });
       await t.fit(new LitAutoEncoderVal(), digitLoader(32, { batchSize: 8 }), null, { ckptPath: path });
       expect(t.globalStep).toBe(4);
       return rec.losses;
@@ -88,16 +115,31 @@ describe('Trainer on an async-readback backend', () => {
     const path = new URL('../fixtures/lightning/real-lightning.ckpt', import.meta.url).pathname;
     class LitSmall extends LightningModule {
       net = new Sequential(new Linear(4, 3), new ReLU(), new Linear(3, 2));
-      override trainingStep(batch: [Tensor, Tensor]): Tensor { return mseLoss(this.net.forward(batch[0]), batch[1]); }
-      override configureOptimizers() { return new Adam(this.parameters(), { lr: 0.01 }); }
+      override trainingStep(batch: [Tensor, Tensor]): Tensor {
+        return mseLoss(this.net.forward(batch[0]), batch[1]);
+      }
+      override configureOptimizers() {
+        return new Adam(this.parameters(), { lr: 0.01 });
+      }
     }
     const resume = async (backend: Backend): Promise<number[]> => {
       manualSeed(5);
-      const data = new DataLoader(new TensorDataset(randn([8, 4], { backend: wasm }), randn([8, 2], { backend: wasm })), { batchSize: 4 });
+      const data = new DataLoader(
+        new TensorDataset(randn([8, 4], { backend: wasm }), randn([8, 2], { backend: wasm })),
+        { batchSize: 4 },
+      );
       setDefaultBackend(backend);
       try {
         const rec = new LossRecorder();
-        const t = new Trainer({ accelerator: backend, maxSteps: 5, enableProgressBar: false, enableModelSummary: false, logger: false, enableCheckpointing: false, callbacks: [rec] });
+        const t = new Trainer({
+          accelerator: backend,
+          maxSteps: 5,
+          enableProgressBar: false,
+          enableModelSummary: false,
+          logger: false,
+          enableCheckpointing: false,
+          callbacks: [rec],
+        });
         await t.fit(new LitSmall(), data, null, { ckptPath: path });
         expect(t.globalStep).toBe(5);
         return rec.losses;
@@ -120,8 +162,14 @@ describe('Trainer on an async-readback backend', () => {
     manualSeed(4);
     const folder = `${dir.path}/lost`;
     const trainer = new Trainer({
-      accelerator: gpuLike, maxSteps: 6, enableProgressBar: false, logger: false,
-      callbacks: [new Lose(), new ModelCheckpoint({ dirpath: folder, everyNTrainSteps: 1, saveLast: true, saveTopK: 1 })],
+      accelerator: gpuLike,
+      maxSteps: 6,
+      enableProgressBar: false,
+      logger: false,
+      callbacks: [
+        new Lose(),
+        new ModelCheckpoint({ dirpath: folder, everyNTrainSteps: 1, saveLast: true, saveTopK: 1 }),
+      ],
     });
     const fit = trainer.fit(new LitAutoEncoderVal(), digitLoader(48, { batchSize: 8 }));
     await expect(fit).rejects.toThrow(DeviceLostError);
@@ -140,7 +188,11 @@ describe('Trainer on an async-readback backend', () => {
       const bn = new BatchNorm1d(3, { momentum: null });
       await bn.toBackend(backend);
       for (let i = 0; i < 3; i++) bn.forward(randn([6, 3], { backend }));
-      return [...Array.from(await bn.runningMean!.data()), ...Array.from(await bn.runningVar!.data()), ...Array.from(await bn.numBatchesTracked!.data())];
+      return [
+        ...Array.from(await bn.runningMean!.data()),
+        ...Array.from(await bn.runningVar!.data()),
+        ...Array.from(await bn.numBatchesTracked!.data()),
+      ];
     };
     const sync = await stats(wasm);
     const got = await stats(gpuLike);

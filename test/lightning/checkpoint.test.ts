@@ -5,7 +5,7 @@
 import { readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { manualSeed } from '../../runtime/random.ts';
-import { Tensor } from '../../runtime/tensor/index.ts';
+import type { Tensor } from '../../runtime/tensor/index.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';
 import { ModelCheckpoint } from '../../runtime/lightning/callbacks/model-checkpoint.ts';
 import { CheckpointError } from '../../runtime/lightning/errors.ts';
@@ -13,15 +13,21 @@ import { readCheckpoint, LIGHTNING_VERSION } from '../../runtime/lightning/check
 import { LitAutoEncoder, digitLoader, tempFolder, useWasmRuntime } from './trainer-helpers.ts';
 
 let dir: { path: string; cleanup: () => Promise<void> };
-beforeAll(async () => { await useWasmRuntime(); });
-beforeEach(async () => { dir = await tempFolder(); });
-afterEach(async () => { await dir.cleanup(); });
+beforeAll(async () => {
+  await useWasmRuntime();
+});
+beforeEach(async () => {
+  dir = await tempFolder();
+});
+afterEach(async () => {
+  await dir.cleanup();
+});
 
 const quiet = { enableProgressBar: false, enableModelSummary: false } as const;
 
 async function weights(m: LitAutoEncoder): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
-  for (const p of m.parameters()) out.push(Float32Array.from(await p.data() as Float32Array));
+  for (const p of m.parameters()) out.push(Float32Array.from((await p.data()) as Float32Array));
   return out;
 }
 
@@ -48,8 +54,17 @@ describe('checkpoint', () => {
     expect(path.endsWith('epoch=0-step=4.ckpt')).toBe(true);
     const ckpt = await readCheckpoint(path);
     expect(Object.keys(ckpt).sort()).toEqual([
-      'callbacks', 'epoch', 'global_step', 'hparams_name', 'hyper_parameters', 'loops', 'lr_schedulers',
-      'optimizer_states', 'pytorch-lightning_version', 'rng_state', 'state_dict',
+      'callbacks',
+      'epoch',
+      'global_step',
+      'hparams_name',
+      'hyper_parameters',
+      'loops',
+      'lr_schedulers',
+      'optimizer_states',
+      'pytorch-lightning_version',
+      'rng_state',
+      'state_dict',
     ]);
     expect(ckpt['epoch']).toBe(0);
     expect(ckpt['global_step']).toBe(4);
@@ -59,7 +74,10 @@ describe('checkpoint', () => {
     const sd = ckpt['state_dict'] as Record<string, Tensor>;
     expect(Object.keys(sd)).toEqual([...model.stateDict().keys()]);
     expect(sd['encoder.0.weight']!.shape).toEqual([64, 784]);
-    const opt = ckpt['optimizer_states'] as { state: Record<string, Record<string, unknown>>; param_groups: Record<string, unknown>[] }[];
+    const opt = ckpt['optimizer_states'] as {
+      state: Record<string, Record<string, unknown>>;
+      param_groups: Record<string, unknown>[];
+    }[];
     expect(opt.length).toBe(1);
     expect(opt[0]!.param_groups[0]!['lr']).toBe(2e-3);
     expect(opt[0]!.state['0']!['step']).toBe(4);
@@ -94,23 +112,42 @@ describe('checkpoint', () => {
     const loader = () => digitLoader(48, { batchSize: 8, shuffle: true });
     manualSeed(3);
     const straight = new LitAutoEncoder();
-    await new Trainer({ ...quiet, maxEpochs: 2, defaultRootDir: `${dir.path}/a`, enableCheckpointing: false, logger: false }).fit(straight, loader());
+    await new Trainer({
+      ...quiet,
+      maxEpochs: 2,
+      defaultRootDir: `${dir.path}/a`,
+      enableCheckpointing: false,
+      logger: false,
+    }).fit(straight, loader());
 
     manualSeed(3);
     const first = new LitAutoEncoder();
-    const ckptCb = new ModelCheckpoint({ dirpath: `${dir.path}/mid`, everyNTrainSteps: 8, saveTopK: -1, filename: '{step}' });
+    const ckptCb = new ModelCheckpoint({
+      dirpath: `${dir.path}/mid`,
+      everyNTrainSteps: 8,
+      saveTopK: -1,
+      filename: '{step}',
+    });
     await new Trainer({ ...quiet, maxEpochs: 2, maxSteps: 8, logger: false, callbacks: [ckptCb] }).fit(first, loader());
     const path = `${dir.path}/mid/step=8.ckpt`;
     manualSeed(5);
     const resumed = new LitAutoEncoder();
-    await new Trainer({ ...quiet, maxEpochs: 2, logger: false, enableCheckpointing: false }).fit(resumed, loader(), null, { ckptPath: path });
+    await new Trainer({ ...quiet, maxEpochs: 2, logger: false, enableCheckpointing: false }).fit(
+      resumed,
+      loader(),
+      null,
+      { ckptPath: path },
+    );
     expectBitwise(await weights(resumed), await weights(straight));
   });
 
   it('checkpoint: loadFromCheckpoint builds the subclass with saved hparams (and overrides) and its weights', async () => {
     manualSeed(2);
     const model = new LitAutoEncoder({ lr: 5e-3 });
-    await new Trainer({ ...quiet, maxEpochs: 1, defaultRootDir: dir.path }).fit(model, digitLoader(16, { batchSize: 8 }));
+    await new Trainer({ ...quiet, maxEpochs: 1, defaultRootDir: dir.path }).fit(
+      model,
+      digitLoader(16, { batchSize: 8 }),
+    );
     const path = onlyCkpt(`${dir.path}/lightning_logs/version_0/checkpoints`);
     const loaded = await LitAutoEncoder.loadFromCheckpoint(path);
     expect(loaded).toBeInstanceOf(LitAutoEncoder);
@@ -125,7 +162,10 @@ describe('checkpoint', () => {
     manualSeed(4);
     const model = new LitAutoEncoder();
     const cb = () => new ModelCheckpoint({ dirpath: `${dir.path}/ck`, saveLast: true });
-    await new Trainer({ ...quiet, maxEpochs: 1, logger: false, callbacks: [cb()] }).fit(model, digitLoader(16, { batchSize: 8 }));
+    await new Trainer({ ...quiet, maxEpochs: 1, logger: false, callbacks: [cb()] }).fit(
+      model,
+      digitLoader(16, { batchSize: 8 }),
+    );
     const t = new Trainer({ ...quiet, maxEpochs: 2, logger: false, callbacks: [cb()] });
     await t.fit(new LitAutoEncoder(), digitLoader(16, { batchSize: 8 }), null, { ckptPath: 'last' });
     expect(t.ckptPath).toBe(`${dir.path}/ck/last.ckpt`);
@@ -135,7 +175,10 @@ describe('checkpoint', () => {
   it('checkpoint: a truncated file, a foreign file and a missing file are CheckpointErrors', async () => {
     manualSeed(2);
     const model = new LitAutoEncoder();
-    await new Trainer({ ...quiet, maxEpochs: 1, defaultRootDir: dir.path }).fit(model, digitLoader(16, { batchSize: 8 }));
+    await new Trainer({ ...quiet, maxEpochs: 1, defaultRootDir: dir.path }).fit(
+      model,
+      digitLoader(16, { batchSize: 8 }),
+    );
     const path = onlyCkpt(`${dir.path}/lightning_logs/version_0/checkpoints`);
     const bytes = readFileSync(path);
     writeFileSync(`${dir.path}/cut.ckpt`, bytes.subarray(0, Math.floor(bytes.length / 2)));
@@ -143,7 +186,10 @@ describe('checkpoint', () => {
     await expect(LitAutoEncoder.loadFromCheckpoint(`${dir.path}/cut.ckpt`)).rejects.toThrow(CheckpointError);
     await expect(LitAutoEncoder.loadFromCheckpoint(`${dir.path}/notes.txt`)).rejects.toThrow(CheckpointError);
     await expect(LitAutoEncoder.loadFromCheckpoint(`${dir.path}/missing.ckpt`)).rejects.toThrow(/cannot read/);
-    await expect(new Trainer({ ...quiet, logger: false }).fit(new LitAutoEncoder(), digitLoader(16), null, { ckptPath: `${dir.path}/cut.ckpt` }))
-      .rejects.toThrow(CheckpointError);
+    await expect(
+      new Trainer({ ...quiet, logger: false }).fit(new LitAutoEncoder(), digitLoader(16), null, {
+        ckptPath: `${dir.path}/cut.ckpt`,
+      }),
+    ).rejects.toThrow(CheckpointError);
   });
 });

@@ -4,13 +4,15 @@
  * loggers receive and when, and typed errors for bad values.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Tensor, tensor, zeros } from '../../runtime/tensor/index.ts';
+import { type Tensor, tensor, zeros } from '../../runtime/tensor/index.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';
 import { MisconfigurationError } from '../../runtime/lightning/errors.ts';
 import type { HParams, Logger, LoggerStatus } from '../../runtime/lightning/loggers/logger.ts';
 import { LitAutoEncoder, digitLoader, useWasmRuntime } from './trainer-helpers.ts';
 
-beforeAll(async () => { await useWasmRuntime(); });
+beforeAll(async () => {
+  await useWasmRuntime();
+});
 
 /** A logger that records every logMetrics call. */
 class MemoryLogger implements Logger {
@@ -21,11 +23,24 @@ class MemoryLogger implements Logger {
   readonly experiment = null;
   calls: { metrics: Record<string, number>; step: number | undefined }[] = [];
   hparams: HParams[] = [];
-  resolveVersion(): Promise<number> { return Promise.resolve(0); }
-  logMetrics(metrics: Readonly<Record<string, number>>, step?: number): Promise<void> { this.calls.push({ metrics: { ...metrics }, step }); return Promise.resolve(); }
-  logHyperparams(params: HParams): Promise<void> { this.hparams.push(params); return Promise.resolve(); }
-  save(): Promise<void> { return Promise.resolve(); }
-  finalize(status: LoggerStatus): Promise<void> { void status; return Promise.resolve(); }
+  resolveVersion(): Promise<number> {
+    return Promise.resolve(0);
+  }
+  logMetrics(metrics: Readonly<Record<string, number>>, step?: number): Promise<void> {
+    this.calls.push({ metrics: { ...metrics }, step });
+    return Promise.resolve();
+  }
+  logHyperparams(params: HParams): Promise<void> {
+    this.hparams.push(params);
+    return Promise.resolve();
+  }
+  save(): Promise<void> {
+    return Promise.resolve();
+  }
+  finalize(status: LoggerStatus): Promise<void> {
+    void status;
+    return Promise.resolve();
+  }
 }
 
 const base = { enableProgressBar: false, enableModelSummary: false, enableCheckpointing: false } as const;
@@ -76,14 +91,20 @@ describe('log', () => {
 
   it('log: hyperparameters go to the loggers at fit start', async () => {
     const logger = new MemoryLogger();
-    await new Trainer({ ...base, maxEpochs: 1, logger }).fit(new LitAutoEncoder({ lr: 0.01 }), digitLoader(8, { batchSize: 8 }));
+    await new Trainer({ ...base, maxEpochs: 1, logger }).fit(
+      new LitAutoEncoder({ lr: 0.01 }),
+      digitLoader(8, { batchSize: 8 }),
+    );
     expect(logger.hparams).toEqual([{ lr: 0.01 }]);
   });
 
   it('log: a non-scalar, a non-number and a call outside the Trainer are MisconfigurationErrors', async () => {
     class Bad extends LitAutoEncoder {
       readonly what: string;
-      constructor(what: string) { super(); this.what = what; }
+      constructor(what: string) {
+        super();
+        this.what = what;
+      }
       override trainingStep(batch: [Tensor, Tensor]): Tensor {
         const loss = super.trainingStep(batch);
         if (this.what === 'vector') this.log('v', zeros([3]));
@@ -92,23 +113,34 @@ describe('log', () => {
         return loss;
       }
     }
-    for (const [what, msg] of [['vector', /must be a scalar.*got a tensor of shape \[3\]/], ['string', /unsupported value/], ['epoch-step', /invalid reduceFx/]] as const) {
-      await expect(new Trainer({ ...base, logger: false, maxEpochs: 1 }).fit(new Bad(what), digitLoader(8, { batchSize: 8 }))).rejects.toThrow(msg);
+    for (const [what, msg] of [
+      ['vector', /must be a scalar.*got a tensor of shape \[3\]/],
+      ['string', /unsupported value/],
+      ['epoch-step', /invalid reduceFx/],
+    ] as const) {
+      await expect(
+        new Trainer({ ...base, logger: false, maxEpochs: 1 }).fit(new Bad(what), digitLoader(8, { batchSize: 8 })),
+      ).rejects.toThrow(msg);
     }
     expect(() => new LitAutoEncoder().log('x', 1)).toThrow(MisconfigurationError);
   });
 
   it('log: logging on step from an epoch-end hook is refused', async () => {
     class EpochEnd extends LitAutoEncoder {
-      override onTrainEpochEnd(): void { this.log('e', 1, { onStep: true }); }
+      override onTrainEpochEnd(): void {
+        this.log('e', 1, { onStep: true });
+      }
     }
-    await expect(new Trainer({ ...base, logger: false, maxEpochs: 1 }).fit(new EpochEnd(), digitLoader(8, { batchSize: 8 })))
-      .rejects.toThrow(/cannot use onStep/);
+    await expect(
+      new Trainer({ ...base, logger: false, maxEpochs: 1 }).fit(new EpochEnd(), digitLoader(8, { batchSize: 8 })),
+    ).rejects.toThrow(/cannot use onStep/);
   });
 
   it('log: values logged in onTrainEpochEnd are epoch metrics the checkpoint callbacks see', async () => {
     class EpochEnd extends LitAutoEncoder {
-      override onTrainEpochEnd(): void { this.log('epoch_metric', 3); }
+      override onTrainEpochEnd(): void {
+        this.log('epoch_metric', 3);
+      }
     }
     const logger = new MemoryLogger();
     const t = new Trainer({ ...base, logger, maxEpochs: 1 });

@@ -18,7 +18,14 @@ import { TensorBoardLogger } from '../../runtime/lightning/loggers/tensorboard.t
 import { toYaml } from '../../runtime/lightning/loggers/yaml.ts';
 import { setPlatform, type Platform } from '../../runtime/platform.ts';
 import { tempFolder, testPlatform, useTestRuntime } from '../data/setup.ts';
-import { decodeHParamsPluginData, decodePng, eventFiles, readEventFile, readRun, scalars } from '../helpers/tfevents-reader.ts';
+import {
+  decodeHParamsPluginData,
+  decodePng,
+  eventFiles,
+  readEventFile,
+  readRun,
+  scalars,
+} from '../helpers/tfevents-reader.ts';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 
@@ -48,12 +55,15 @@ describe('TensorBoardLogger', () => {
     expect(await new TensorBoardLogger({ saveDir: join(dir.path, 'absent') }).resolveVersion()).toBe(0);
     const named = new TensorBoardLogger({ saveDir: dir.path, name: 'exp', version: 'run_a' });
     expect(named.logDir).toBe(`${dir.path}/exp/run_a`);
-    expect(() => new TensorBoardLogger({ saveDir: dir.path, version: -1 })).toThrow(/invalid version; expected a non-negative integer or a folder name, got -1/);
+    expect(() => new TensorBoardLogger({ saveDir: dir.path, version: -1 })).toThrow(
+      /invalid version; expected a non-negative integer or a folder name, got -1/,
+    );
   });
 
   it('TensorBoardLogger: scalars read back with their tags, steps and values', async () => {
     const logger = new TensorBoardLogger({ saveDir: dir.path });
-    for (let step = 0; step < 25; step++) await logger.logMetrics({ train_loss: 1 / (step + 1), epoch: Math.floor(step / 10) }, step);
+    for (let step = 0; step < 25; step++)
+      await logger.logMetrics({ train_loss: 1 / (step + 1), epoch: Math.floor(step / 10) }, step);
     await logger.finalize('success');
     const files = await eventFiles(logger.logDir);
     expect(files).toHaveLength(1);
@@ -84,12 +94,18 @@ describe('TensorBoardLogger', () => {
     const events = await readRun(logger.logDir);
     expect(scalars(events, 'hp_metric')).toEqual([[0, -1]]);
     const plugin = events.flatMap((e) => e.values).filter((v) => v.pluginName === 'hparams');
-    expect(plugin.map((v) => v.tag)).toEqual(['_hparams_/experiment', '_hparams_/session_start_info', '_hparams_/session_end_info']);
+    expect(plugin.map((v) => v.tag)).toEqual([
+      '_hparams_/experiment',
+      '_hparams_/session_start_info',
+      '_hparams_/session_end_info',
+    ]);
     const [exp, start, end] = plugin.map((v) => decodeHParamsPluginData(v.pluginContent!));
     expect(exp!.metricTags).toEqual(['hp_metric']);
     expect(start!.hparams).toEqual({ lr: 0.001, layers: '[64, 3]', 'optim/name': 'adam', 'optim/amsgrad': false });
     expect(end!.status).toBe(1);
-    expect(await text(join(logger.logDir, 'hparams.yaml'))).toBe('layers:\n- 64\n- 3\nlr: 0.001\noptim:\n  amsgrad: false\n  name: adam\n');
+    expect(await text(join(logger.logDir, 'hparams.yaml'))).toBe(
+      'layers:\n- 64\n- 3\nlr: 0.001\noptim:\n  amsgrad: false\n  name: adam\n',
+    );
   });
 
   it('TensorBoardLogger: defaultHpMetric false writes no hparams summaries without metrics', async () => {
@@ -110,7 +126,9 @@ describe('TensorBoardLogger', () => {
     // A 3x2x4 CHW float image and a 2x3 uint8 grey one.
     const chw = Float32Array.from({ length: 24 }, (_, i) => i / 23);
     await w.addImage('rgb', tensor(chw).reshape([3, 2, 4]), 1);
-    await w.addImage('grey', { data: new Uint8Array([0, 50, 100, 150, 200, 250]), shape: [2, 3] }, 2, { dataformats: 'HW' });
+    await w.addImage('grey', { data: new Uint8Array([0, 50, 100, 150, 200, 250]), shape: [2, 3] }, 2, {
+      dataformats: 'HW',
+    });
     w.addText('notes', '# Title\nbody', 3);
     w.addScalars('loss', { train: 0.5, val: 0.75 }, 4);
     await logger.finalize('success');
@@ -126,7 +144,8 @@ describe('TensorBoardLogger', () => {
     const decoded = await decodePng(rgb.image!.encoded);
     expect(decoded).toMatchObject({ width: 4, height: 2, channels: 3 });
     const expected: number[] = [];
-    for (let p = 0; p < 8; p++) for (let c = 0; c < 3; c++) expected.push(Math.trunc(Math.fround(chw[c * 8 + p]!) * 255));
+    for (let p = 0; p < 8; p++)
+      for (let c = 0; c < 3; c++) expected.push(Math.trunc(Math.fround(chw[c * 8 + p]!) * 255));
     expect(Array.from(decoded.data)).toEqual(expected);
     const grey = await decodePng(byTag.get('grey')!.image!.encoded);
     expect(grey).toMatchObject({ width: 3, height: 2, channels: 1 });
@@ -142,8 +161,12 @@ describe('TensorBoardLogger', () => {
 
   it('TensorBoardLogger: addImage checks the layout', async () => {
     const w = new SummaryWriter(dir.path);
-    await expect(w.addImage('bad', { data: new Float32Array(10), shape: [5, 2, 1] })).rejects.toThrow(/expected 1, 2, 3 or 4 channels in CHW, got shape \[5,2,1\]/);
-    await expect(w.addImage('bad', { data: new Float32Array(4), shape: [2, 2] })).rejects.toThrow(/wrong rank for CHW; expected 3 dimensions, got shape \[2,2\]/);
+    await expect(w.addImage('bad', { data: new Float32Array(10), shape: [5, 2, 1] })).rejects.toThrow(
+      /expected 1, 2, 3 or 4 channels in CHW, got shape \[5,2,1\]/,
+    );
+    await expect(w.addImage('bad', { data: new Float32Array(4), shape: [2, 2] })).rejects.toThrow(
+      /wrong rank for CHW; expected 3 dimensions, got shape \[2,2\]/,
+    );
     expect(() => w.addScalar('x', 1, 1.5)).toThrow(/step is not an integer/);
   });
 
@@ -154,7 +177,11 @@ describe('TensorBoardLogger', () => {
     const files = await eventFiles(logger.logDir);
     expect(files.length).toBeGreaterThan(2);
     const events = await readRun(logger.logDir);
-    expect(scalars(events, 'metric').map(([s]) => s).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(
+      scalars(events, 'metric')
+        .map(([s]) => s)
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(events.filter((e) => e.fileVersion !== undefined)).toHaveLength(files.length);
   });
 
@@ -178,10 +205,12 @@ describe('TensorBoardLogger', () => {
     await writeFile(join(dir.path, 'blocker'), '');
     const logger = new TensorBoardLogger({ saveDir: join(dir.path, 'blocker'), version: 0 });
     await logger.logMetrics({ a: 1 }, 0);
-    await expect(logger.experiment.flush()).rejects.toThrow(/event writer: cannot write .*blocker\/lightning_logs\/version_0\/events\.out\.tfevents/);
+    await expect(logger.experiment.flush()).rejects.toThrow(
+      /event writer: cannot write .*blocker\/lightning_logs\/version_0\/events\.out\.tfevents/,
+    );
   });
 
-  it('TensorBoardLogger: reads back in Python\'s TensorBoard when it is installed', async (ctx) => {
+  it("TensorBoardLogger: reads back in Python's TensorBoard when it is installed", async (ctx) => {
     const probe = (() => {
       try {
         execFileSync('/usr/bin/python3', ['-c', 'import tensorboard'], { stdio: 'ignore' });
@@ -192,7 +221,9 @@ describe('TensorBoardLogger', () => {
     })();
     if (!probe) {
       // Debian has no python3-tensorboard and CI reaches no other registry, so this runs only where someone installed it by hand.
-      ctx.skip('python3 cannot import tensorboard (not packaged in Debian); the independent TS reader covers the format');
+      ctx.skip(
+        'python3 cannot import tensorboard (not packaged in Debian); the independent TS reader covers the format',
+      );
       return;
     }
     const logger = new TensorBoardLogger({ saveDir: dir.path });
@@ -221,7 +252,7 @@ describe('TensorBoardLogger', () => {
 });
 
 describe('CSVLogger', () => {
-  it('CSVLogger: metrics.csv has Lightning\'s sorted header, one row per call and CRLF lines', async () => {
+  it("CSVLogger: metrics.csv has Lightning's sorted header, one row per call and CRLF lines", async () => {
     const logger = new CSVLogger({ saveDir: dir.path });
     await logger.logHyperparams({ lr: 0.001, batch_size: 32 });
     await logger.logMetrics({ train_loss: 0.5, epoch: 0 }, 0);
@@ -243,7 +274,9 @@ describe('CSVLogger', () => {
     expect(await text(join(logger.logDir, 'metrics.csv'))).toBe('p-a,step\r\n1.0,0\r\n2.0,1\r\n');
     await logger.logMetrics({ b: 3 }, 2);
     await logger.logMetrics({ a: 4, b: Number.NaN }, 3);
-    expect(await text(join(dir.path, 'csv', 'version_4', 'metrics.csv'))).toBe('p-a,p-b,step\r\n1.0,,0\r\n2.0,,1\r\n,3.0,2\r\n4.0,nan,3\r\n');
+    expect(await text(join(dir.path, 'csv', 'version_4', 'metrics.csv'))).toBe(
+      'p-a,p-b,step\r\n1.0,,0\r\n2.0,,1\r\n,3.0,2\r\n4.0,nan,3\r\n',
+    );
   });
 
   it('CSVLogger: step defaults to the row count; versions follow the folder', async () => {
@@ -257,7 +290,7 @@ describe('CSVLogger', () => {
     await expect(logger.logMetrics({ bad: 'x' as unknown as number })).rejects.toThrow(/metric 'bad' is not a number/);
   });
 
-  it('CSVLogger: quotes keys as Python\'s csv module does', async () => {
+  it("CSVLogger: quotes keys as Python's csv module does", async () => {
     const logger = new CSVLogger({ saveDir: dir.path, version: 0 });
     await logger.logMetrics({ 'a,b': 1, 'say "hi"': 2 }, 0);
     await logger.save();
@@ -266,25 +299,49 @@ describe('CSVLogger', () => {
 });
 
 describe('formats', () => {
-  it('pyFloatRepr: matches Python\'s repr(float)', () => {
+  it("pyFloatRepr: matches Python's repr(float)", () => {
     const cases: [number, string][] = [
-      [1, '1.0'], [0.1, '0.1'], [-2.5, '-2.5'], [1e-4, '0.0001'], [1e-5, '1e-05'], [1.5e-7, '1.5e-07'],
-      [123456789, '123456789.0'], [1e15, '1000000000000000.0'], [1e16, '1e+16'], [1.2345e22, '1.2345e+22'],
-      [Math.fround(0.1), '0.10000000149011612'], [0, '0.0'], [-0, '-0.0'], [Number.NaN, 'nan'], [-Infinity, '-inf'],
+      [1, '1.0'],
+      [0.1, '0.1'],
+      [-2.5, '-2.5'],
+      [1e-4, '0.0001'],
+      [1e-5, '1e-05'],
+      [1.5e-7, '1.5e-07'],
+      [123456789, '123456789.0'],
+      [1e15, '1000000000000000.0'],
+      [1e16, '1e+16'],
+      [1.2345e22, '1.2345e+22'],
+      [Math.fround(0.1), '0.10000000149011612'],
+      [0, '0.0'],
+      [-0, '-0.0'],
+      [Number.NaN, 'nan'],
+      [-Infinity, '-inf'],
     ];
     for (const [x, s] of cases) expect(pyFloatRepr(x)).toBe(s);
   });
 
-  it('toYaml: writes what PyYAML\'s dump writes for plain data', () => {
+  it("toYaml: writes what PyYAML's dump writes for plain data", () => {
     expect(toYaml({})).toBe('{}\n');
     expect(toYaml({ b: 1, a: 'x' })).toBe('a: x\nb: 1\n');
-    expect(toYaml({ lr: 1e-5, big: 1e20, nan: Number.NaN, inf: Infinity, t: true, n: null })).toBe('big: 1.0e+20\ninf: .inf\nlr: 1.0e-05\nn: null\nnan: .nan\nt: true\n');
-    expect(toYaml({ s: ['yes', '1', '', 'a: b', "it's", 'line\nbreak'] })).toBe("s:\n- 'yes'\n- '1'\n- ''\n- 'a: b'\n- 'it''s'\n- \"line\\nbreak\"\n");
-    expect(toYaml({ nested: { list: [[1, 2], { k: 'v', j: 2 }], empty: [] } })).toBe('nested:\n  empty: []\n  list:\n  - - 1\n    - 2\n  - j: 2\n    k: v\n');
+    expect(toYaml({ lr: 1e-5, big: 1e20, nan: Number.NaN, inf: Infinity, t: true, n: null })).toBe(
+      'big: 1.0e+20\ninf: .inf\nlr: 1.0e-05\nn: null\nnan: .nan\nt: true\n',
+    );
+    expect(toYaml({ s: ['yes', '1', '', 'a: b', "it's", 'line\nbreak'] })).toBe(
+      "s:\n- 'yes'\n- '1'\n- ''\n- 'a: b'\n- 'it''s'\n- \"line\\nbreak\"\n",
+    );
+    expect(toYaml({ nested: { list: [[1, 2], { k: 'v', j: 2 }], empty: [] } })).toBe(
+      'nested:\n  empty: []\n  list:\n  - - 1\n    - 2\n  - j: 2\n    k: v\n',
+    );
     expect(() => toYaml({ f: () => 1 })).toThrow(/cannot represent the value at f; expected plain data/);
   });
 
   it('sanitizeParams: flattens with "/" and turns other values into Python strings', () => {
-    expect(sanitizeParams({ a: { b: 1, c: { d: 'x' } }, l: [1, 'two', null], n: null, e: {} })).toEqual({ 'a/b': 1, 'a/c/d': 'x', l: "[1, 'two', None]", n: 'None', e: '{}' });
+    expect(sanitizeParams({ a: { b: 1, c: { d: 'x' } }, l: [1, 'two', null], n: null, e: {} })).toEqual({
+      'a/b': 1,
+      'a/c/d': 'x',
+      l: "[1, 'two', None]",
+      n: 'None',
+      e: '{}',
+    });
   });
 });

@@ -22,9 +22,15 @@ import { torchIt, torchLoad } from '../helpers/torch.ts';
 import { readFileSync } from 'node:fs';
 
 let dir: { path: string; cleanup: () => Promise<void> };
-beforeAll(async () => { await useWasmRuntime(); });
-beforeEach(async () => { dir = await tempFolder(); });
-afterEach(async () => { await dir.cleanup(); });
+beforeAll(async () => {
+  await useWasmRuntime();
+});
+beforeEach(async () => {
+  dir = await tempFolder();
+});
+afterEach(async () => {
+  await dir.cleanup();
+});
 
 const quiet = { enableProgressBar: false, enableModelSummary: false, logger: false } as const;
 
@@ -36,11 +42,23 @@ class LossRecorder extends Callback {
   }
 }
 
-async function train(precision: string | number, steps: number, extra: Record<string, unknown> = {}): Promise<{ losses: number[]; model: LitAutoEncoder; trainer: Trainer }> {
+async function train(
+  precision: string | number,
+  steps: number,
+  extra: Record<string, unknown> = {},
+): Promise<{ losses: number[]; model: LitAutoEncoder; trainer: Trainer }> {
   manualSeed(7);
   const model = new LitAutoEncoder({ lr: 1e-3 });
   const rec = new LossRecorder();
-  const trainer = new Trainer({ ...quiet, enableCheckpointing: false, maxSteps: steps, precision, callbacks: [rec], defaultRootDir: dir.path, ...extra });
+  const trainer = new Trainer({
+    ...quiet,
+    enableCheckpointing: false,
+    maxSteps: steps,
+    precision,
+    callbacks: [rec],
+    defaultRootDir: dir.path,
+    ...extra,
+  });
   await trainer.fit(model, digitLoader(8 * steps, { batchSize: 8 }));
   return { losses: rec.losses, model, trainer };
 }
@@ -76,11 +94,17 @@ describe('precision', () => {
 
   it("precision '16-true' / 'bf16-true': the weights hold 16-bit values after every step; the loss stays close to '32-true'", async () => {
     const ref = await train('32-true', 4);
-    for (const [p, round, tol] of [['16-true', roundToHalf, 0.02], ['bf16-true', roundToBFloat16, 0.1]] as const) {
+    for (const [p, round, tol] of [
+      ['16-true', roundToHalf, 0.02],
+      ['bf16-true', roundToBFloat16, 0.1],
+    ] as const) {
       const r = await train(p, 4);
       for (const param of r.model.parameters()) {
         const v = Array.from(await param.data());
-        expect(v.every((x) => round(x) === x), `${p}: ${param.shape.join('x')} holds non-16-bit values`).toBe(true);
+        expect(
+          v.every((x) => round(x) === x),
+          `${p}: ${param.shape.join('x')} holds non-16-bit values`,
+        ).toBe(true);
       }
       expect(maxRelDiff(r.losses, ref.losses)).toBeLessThan(tol);
     }
@@ -114,10 +138,16 @@ describe('precision', () => {
     const snapshots: Float32Array[] = [];
     class Snap extends Callback {
       override async onTrainBatchEnd(_t: Trainer, m: LightningModule): Promise<void> {
-        snapshots.push(Float32Array.from(await m.parameters()[0]!.data() as Float32Array));
+        snapshots.push(Float32Array.from((await m.parameters()[0]!.data()) as Float32Array));
       }
     }
-    const trainer = new Trainer({ ...quiet, enableCheckpointing: false, maxSteps: 4, precision: '16-mixed', callbacks: [new Snap()] });
+    const trainer = new Trainer({
+      ...quiet,
+      enableCheckpointing: false,
+      maxSteps: 4,
+      precision: '16-mixed',
+      callbacks: [new Snap()],
+    });
     await trainer.fit(model, digitLoader(32, { batchSize: 8 }));
     expect(trainer.globalStep).toBe(4);
     expect(Buffer.from(snapshots[2]!.buffer).equals(Buffer.from(snapshots[1]!.buffer))).toBe(true);
@@ -137,9 +167,21 @@ describe('precision', () => {
       }
     }
     const w0 = Array.from(await first.data());
-    const trainer = new Trainer({ ...quiet, enableCheckpointing: false, maxSteps: 16, precision: '16-mixed', callbacks: [new Snap()] });
+    const trainer = new Trainer({
+      ...quiet,
+      enableCheckpointing: false,
+      maxSteps: 16,
+      precision: '16-mixed',
+      callbacks: [new Snap()],
+    });
     const scaler = trainer.precisionPlugin.scaler!;
-    scaler.loadStateDict({ scale: 2 ** 28, growth_factor: 2, backoff_factor: 0.5, growth_interval: 2000, _growth_tracker: 0 });
+    scaler.loadStateDict({
+      scale: 2 ** 28,
+      growth_factor: 2,
+      backoff_factor: 0.5,
+      growth_interval: 2000,
+      _growth_tracker: 0,
+    });
     await trainer.fit(model, digitLoader(128, { batchSize: 8 }));
     // Each skipped step halves the scale; after the first clean step the tracker counts up.
     const skipped = 28 - Math.log2(scaler.getScale());
@@ -154,40 +196,76 @@ describe('precision', () => {
   it("precision '16-mixed': the checkpoint stores the scaler under 'MixedPrecision' with torch's keys, and resume restores it", async () => {
     manualSeed(5);
     const model = new LitAutoEncoder();
-    const trainer = new Trainer({ ...quiet, maxSteps: 3, precision: '16-mixed', defaultRootDir: dir.path, callbacks: [new ModelCheckpoint({ dirpath: dir.path })] });
-    trainer.precisionPlugin.scaler!.loadStateDict({ scale: 1024, growth_factor: 2, backoff_factor: 0.5, growth_interval: 2000, _growth_tracker: 10 });
+    const trainer = new Trainer({
+      ...quiet,
+      maxSteps: 3,
+      precision: '16-mixed',
+      defaultRootDir: dir.path,
+      callbacks: [new ModelCheckpoint({ dirpath: dir.path })],
+    });
+    trainer.precisionPlugin.scaler!.loadStateDict({
+      scale: 1024,
+      growth_factor: 2,
+      backoff_factor: 0.5,
+      growth_interval: 2000,
+      _growth_tracker: 10,
+    });
     await trainer.fit(model, digitLoader(24, { batchSize: 8 }));
     const file = readdirSync(dir.path).find((f) => f.endsWith('.ckpt'))!;
     const ckpt = await readCheckpoint(`${dir.path}/${file}`);
-    expect(ckpt['MixedPrecision']).toEqual({ scale: 1024, growth_factor: 2, backoff_factor: 0.5, growth_interval: 2000, _growth_tracker: 13 });
+    expect(ckpt['MixedPrecision']).toEqual({
+      scale: 1024,
+      growth_factor: 2,
+      backoff_factor: 0.5,
+      growth_interval: 2000,
+      _growth_tracker: 13,
+    });
 
     const resumed = new Trainer({ ...quiet, maxSteps: 3, precision: '16-mixed', enableCheckpointing: false });
-    await resumed.fit(new LitAutoEncoder(), digitLoader(24, { batchSize: 8 }), null, { ckptPath: `${dir.path}/${file}` });
+    await resumed.fit(new LitAutoEncoder(), digitLoader(24, { batchSize: 8 }), null, {
+      ckptPath: `${dir.path}/${file}`,
+    });
     const s = resumed.precisionPlugin.scaler!;
     expect([s.getScale(), s.getGrowthTracker()]).toEqual([1024, 13]);
   });
 
-  torchIt("precision '16-mixed': torch.load reads the MixedPrecision entry as torch's GradScaler state (floats and ints)", async () => {
-    manualSeed(5);
-    const trainer = new Trainer({ ...quiet, maxSteps: 1, precision: '16-mixed', callbacks: [new ModelCheckpoint({ dirpath: dir.path })] });
-    await trainer.fit(new LitAutoEncoder(), digitLoader(8, { batchSize: 8 }));
-    const file = readdirSync(dir.path).find((f) => f.endsWith('.ckpt'))!;
-    const r = torchLoad(readFileSync(`${dir.path}/${file}`));
-    const top = (r.value as { __dict__: [unknown, unknown][] }).__dict__;
-    const entry = top.find(([k]) => k === 'MixedPrecision');
-    expect(entry).toBeDefined();
-    expect(entry![1]).toEqual({
-      __dict__: [
-        ['scale', { __float__: '65536.0' }], ['growth_factor', { __float__: '2.0' }], ['backoff_factor', { __float__: '0.5' }],
-        ['growth_interval', { __int__: '2000' }], ['_growth_tracker', { __int__: '1' }],
-      ],
-      type: 'dict',
-    });
-  });
+  torchIt(
+    "precision '16-mixed': torch.load reads the MixedPrecision entry as torch's GradScaler state (floats and ints)",
+    async () => {
+      manualSeed(5);
+      const trainer = new Trainer({
+        ...quiet,
+        maxSteps: 1,
+        precision: '16-mixed',
+        callbacks: [new ModelCheckpoint({ dirpath: dir.path })],
+      });
+      await trainer.fit(new LitAutoEncoder(), digitLoader(8, { batchSize: 8 }));
+      const file = readdirSync(dir.path).find((f) => f.endsWith('.ckpt'))!;
+      const r = torchLoad(readFileSync(`${dir.path}/${file}`));
+      const top = (r.value as { __dict__: [unknown, unknown][] }).__dict__;
+      const entry = top.find(([k]) => k === 'MixedPrecision');
+      expect(entry).toBeDefined();
+      expect(entry![1]).toEqual({
+        __dict__: [
+          ['scale', { __float__: '65536.0' }],
+          ['growth_factor', { __float__: '2.0' }],
+          ['backoff_factor', { __float__: '0.5' }],
+          ['growth_interval', { __int__: '2000' }],
+          ['_growth_tracker', { __int__: '1' }],
+        ],
+        type: 'dict',
+      });
+    },
+  );
 
   it("precision 'bf16-mixed': no 'MixedPrecision' entry (Lightning stores none without a scaler)", async () => {
     manualSeed(5);
-    const trainer = new Trainer({ ...quiet, maxSteps: 1, precision: 'bf16-mixed', callbacks: [new ModelCheckpoint({ dirpath: dir.path })] });
+    const trainer = new Trainer({
+      ...quiet,
+      maxSteps: 1,
+      precision: 'bf16-mixed',
+      callbacks: [new ModelCheckpoint({ dirpath: dir.path })],
+    });
     await trainer.fit(new LitAutoEncoder(), digitLoader(8, { batchSize: 8 }));
     const file = readdirSync(dir.path).find((f) => f.endsWith('.ckpt'))!;
     const ckpt = await readCheckpoint(`${dir.path}/${file}`);
@@ -195,15 +273,25 @@ describe('precision', () => {
   });
 
   it("precision '16-true' / 'bf16-true': the checkpoint's weights are HalfStorage / BFloat16Storage, and load back as the same values", async () => {
-    for (const [p, storage] of [['16-true', 'HalfStorage'], ['bf16-true', 'BFloat16Storage']] as const) {
+    for (const [p, storage] of [
+      ['16-true', 'HalfStorage'],
+      ['bf16-true', 'BFloat16Storage'],
+    ] as const) {
       manualSeed(5);
       const model = new LitAutoEncoder();
       const sub = `${dir.path}/${p}`;
-      const trainer = new Trainer({ ...quiet, maxSteps: 2, precision: p, callbacks: [new ModelCheckpoint({ dirpath: sub })] });
+      const trainer = new Trainer({
+        ...quiet,
+        maxSteps: 2,
+        precision: p,
+        callbacks: [new ModelCheckpoint({ dirpath: sub })],
+      });
       await trainer.fit(model, digitLoader(16, { batchSize: 8 }));
       const file = `${sub}/${readdirSync(sub).find((f) => f.endsWith('.ckpt'))!}`;
       const bytes = new Uint8Array(readFileSync(file));
-      const pkl = new TextDecoder('latin1').decode(await readZipEntry(bytes, listZip(bytes).find((e) => e.name.endsWith('data.pkl'))!));
+      const pkl = new TextDecoder('latin1').decode(
+        await readZipEntry(bytes, listZip(bytes).find((e) => e.name.endsWith('data.pkl'))!),
+      );
       expect(pkl).toContain(storage);
       const ckpt = await readCheckpoint(file);
       const sd = ckpt['state_dict'] as Record<string, Tensor>;
@@ -212,23 +300,37 @@ describe('precision', () => {
     }
   });
 
-  torchIt("precision '16-true': torch.load sees torch.float16 state_dict tensors; 'bf16-true' torch.bfloat16", async () => {
-    for (const [p, dtype] of [['16-true', 'float16'], ['bf16-true', 'bfloat16']] as const) {
-      manualSeed(5);
-      const sub = `${dir.path}/${p}`;
-      const trainer = new Trainer({ ...quiet, maxSteps: 1, precision: p, callbacks: [new ModelCheckpoint({ dirpath: sub })] });
-      await trainer.fit(new LitAutoEncoder(), digitLoader(8, { batchSize: 8 }));
-      const file = `${sub}/${readdirSync(sub).find((f) => f.endsWith('.ckpt'))!}`;
-      const r = torchLoad(readFileSync(file));
-      const top = (r.value as { __dict__: [unknown, unknown][] }).__dict__;
-      const sd = top.find(([k]) => k === 'state_dict')![1] as { __dict__: [string, { dtype: string }][] };
-      expect(sd.__dict__.map(([, t]) => t.dtype)).toEqual(new Array(8).fill(dtype));
-    }
-  });
+  torchIt(
+    "precision '16-true': torch.load sees torch.float16 state_dict tensors; 'bf16-true' torch.bfloat16",
+    async () => {
+      for (const [p, dtype] of [
+        ['16-true', 'float16'],
+        ['bf16-true', 'bfloat16'],
+      ] as const) {
+        manualSeed(5);
+        const sub = `${dir.path}/${p}`;
+        const trainer = new Trainer({
+          ...quiet,
+          maxSteps: 1,
+          precision: p,
+          callbacks: [new ModelCheckpoint({ dirpath: sub })],
+        });
+        await trainer.fit(new LitAutoEncoder(), digitLoader(8, { batchSize: 8 }));
+        const file = `${sub}/${readdirSync(sub).find((f) => f.endsWith('.ckpt'))!}`;
+        const r = torchLoad(readFileSync(file));
+        const top = (r.value as { __dict__: [unknown, unknown][] }).__dict__;
+        const sd = top.find(([k]) => k === 'state_dict')![1] as { __dict__: [string, { dtype: string }][] };
+        expect(sd.__dict__.map(([, t]) => t.dtype)).toEqual(new Array(8).fill(dtype));
+      }
+    },
+  );
 
   it('precision: manual optimization with 16-mixed is a NotAvailableYetError naming what is missing', async () => {
     class Manual extends LitAutoEncoder {
-      constructor() { super(); this.automaticOptimization = false; }
+      constructor() {
+        super();
+        this.automaticOptimization = false;
+      }
     }
     const trainer = new Trainer({ ...quiet, maxSteps: 1, precision: '16-mixed', enableCheckpointing: false });
     await expect(trainer.fit(new Manual(), digitLoader(8))).rejects.toThrow(NotAvailableYetError);
@@ -254,4 +356,3 @@ describe('precision', () => {
     expect(Math.abs(b - a) / a).toBeLessThan(0.01);
   });
 });
-

@@ -7,10 +7,21 @@ import { tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';
 import { ProgressBar } from '../../runtime/lightning/callbacks/progress-bar.ts';
 import { humanCount, summarize } from '../../runtime/lightning/callbacks/model-summary.ts';
-import { LitAutoEncoder, LitAutoEncoderVal, digitLoader, setTTY, takeOutput, useWasmRuntime } from './trainer-helpers.ts';
+import {
+  LitAutoEncoder,
+  LitAutoEncoderVal,
+  digitLoader,
+  setTTY,
+  takeOutput,
+  useWasmRuntime,
+} from './trainer-helpers.ts';
 
-beforeAll(async () => { await useWasmRuntime(); });
-beforeEach(() => { takeOutput(); });
+beforeAll(async () => {
+  await useWasmRuntime();
+});
+beforeEach(() => {
+  takeOutput();
+});
 
 class WithProgBar extends LitAutoEncoderVal {
   override trainingStep(batch: [Tensor, Tensor], batchIdx: number): Tensor {
@@ -37,8 +48,11 @@ describe('progress', () => {
   it('ProgressBar: on a TTY it redraws one line with \\r, and validation stays on that line', async () => {
     setTTY(true);
     const bar = new ProgressBar({ refreshMs: 0 });
-    await new Trainer({ ...base, maxEpochs: 2, valCheckInterval: 0.5, callbacks: [bar] })
-      .fit(new WithProgBar(), digitLoader(40, { batchSize: 4 }), digitLoader(16, { batchSize: 4 }));
+    await new Trainer({ ...base, maxEpochs: 2, valCheckInterval: 0.5, callbacks: [bar] }).fit(
+      new WithProgBar(),
+      digitLoader(40, { batchSize: 4 }),
+      digitLoader(16, { batchSize: 4 }),
+    );
     const out = takeOutput();
     setTTY(false);
     expect(out.split('\n').length - 1).toBe(2); // one finished line per epoch, nothing per step
@@ -50,22 +64,37 @@ describe('progress', () => {
 
   it('ProgressBar: enableProgressBar false prints nothing', async () => {
     setTTY(false);
-    await new Trainer({ ...base, maxEpochs: 1, enableProgressBar: false }).fit(new LitAutoEncoder(), digitLoader(16, { batchSize: 4 }));
+    await new Trainer({ ...base, maxEpochs: 1, enableProgressBar: false }).fit(
+      new LitAutoEncoder(),
+      digitLoader(16, { batchSize: 4 }),
+    );
     expect(takeOutput()).toBe('');
   });
 
   it("ModelSummary: Lightning's table for the seed model", () => {
-    expect(summarize(new LitAutoEncoder())).toBe([
-      '  | Name    | Type       | Params',
-      '------------------------------------',
-      '0 | encoder | Sequential | 50.4 K',
-      '1 | decoder | Sequential | 51.2 K',
-      '------------------------------------',
-      '101 K     Trainable params',
-      '0         Non-trainable params',
-      '101 K     Total params',
-      '0.407     Total estimated model params size (MB)',
-    ].join('\n'));
-    expect([humanCount(0), humanCount(999), humanCount(1500), humanCount(2_500_000), humanCount(123_456_789), humanCount(1_234e12), humanCount(50_250), humanCount(50_150), humanCount(99_950)]).toEqual(['0  ', '999  ', '1.5 K', '2.5 M', '123 M', '1,234 T', '50.2 K', '50.1 K', '100.0 K']);
+    expect(summarize(new LitAutoEncoder())).toBe(
+      [
+        '  | Name    | Type       | Params',
+        '------------------------------------',
+        '0 | encoder | Sequential | 50.4 K',
+        '1 | decoder | Sequential | 51.2 K',
+        '------------------------------------',
+        '101 K     Trainable params',
+        '0         Non-trainable params',
+        '101 K     Total params',
+        '0.407     Total estimated model params size (MB)',
+      ].join('\n'),
+    );
+    expect([
+      humanCount(0),
+      humanCount(999),
+      humanCount(1500),
+      humanCount(2_500_000),
+      humanCount(123_456_789),
+      humanCount(1_234e12),
+      humanCount(50_250),
+      humanCount(50_150),
+      humanCount(99_950),
+    ]).toEqual(['0  ', '999  ', '1.5 K', '2.5 M', '123 M', '1,234 T', '50.2 K', '50.1 K', '100.0 K']);
   });
 });

@@ -19,7 +19,10 @@ import { useWasmRuntime } from './trainer-helpers.ts';
 const FIXTURE = new URL('../fixtures/lightning/', import.meta.url);
 const PATH = new URL('real-lightning.ckpt', FIXTURE).pathname;
 const expected = JSON.parse(readFileSync(new URL('real-lightning.json', FIXTURE), 'utf8')) as {
-  probe: number[]; output: number[]; global_step: number; lightning: string;
+  probe: number[];
+  output: number[];
+  global_step: number;
+  lightning: string;
 };
 
 class LitSmall extends LightningModule {
@@ -54,7 +57,7 @@ describe('real Lightning checkpoint', () => {
     expect(optimizerStates[0]!.param_groups[0]!.lr).toBeCloseTo(0.005, 12);
   });
 
-  it('checkpoint: loadFromCheckpoint rebuilds the module with its hparams and gives Lightning\'s outputs', async () => {
+  it("checkpoint: loadFromCheckpoint rebuilds the module with its hparams and gives Lightning's outputs", async () => {
     const model = await LitSmall.loadFromCheckpoint(PATH);
     expect(model.hparams).toEqual({ hidden: 3, lr: 0.01 });
     const probe = tensor(expected.probe).view(2, 4);
@@ -63,7 +66,7 @@ describe('real Lightning checkpoint', () => {
     values.forEach((v, i) => expect(v).toBeCloseTo(expected.output[i]!, 6));
   });
 
-  it('checkpoint: our loops dict has the shape of Lightning\'s, so Lightning can resume from ours', async () => {
+  it("checkpoint: our loops dict has the shape of Lightning's, so Lightning can resume from ours", async () => {
     const ckpt = await readCheckpoint(PATH);
     // The paths of every leaf, e.g. 'fit_loop/epoch_loop.batch_progress/total/ready'.
     const shape = (v: unknown, prefix = ''): string[] =>

@@ -21,12 +21,18 @@ describe('torch.load of our Lightning checkpoint', () => {
     await useWasmRuntime();
   });
 
-  torchIt('checkpoint: torch.load reads our .ckpt, with Lightning\'s keys and the weights bit for bit', async () => {
+  torchIt("checkpoint: torch.load reads our .ckpt, with Lightning's keys and the weights bit for bit", async () => {
     const dir = await tempFolder();
     try {
       manualSeed(3);
       const model = new LitAutoEncoder();
-      const trainer = new Trainer({ maxSteps: 4, defaultRootDir: dir.path, enableProgressBar: false, enableModelSummary: false, logger: false });
+      const trainer = new Trainer({
+        maxSteps: 4,
+        defaultRootDir: dir.path,
+        enableProgressBar: false,
+        enableModelSummary: false,
+        logger: false,
+      });
       await trainer.fit(model, digitLoader(64, { batchSize: 16 }));
       const path = trainer.checkpointCallback!.lastModelPath || trainer.checkpointCallback!.bestModelPath;
       expect(path).toMatch(/epoch=0-step=4\.ckpt$/);
@@ -36,7 +42,16 @@ describe('torch.load of our Lightning checkpoint', () => {
       expect(['strict', 'floats']).toContain(result.weights_only);
       expect(result.audit).toEqual([]);
       const top = dictOf(result.value);
-      for (const key of ['epoch', 'global_step', 'pytorch-lightning_version', 'state_dict', 'loops', 'callbacks', 'optimizer_states', 'lr_schedulers']) {
+      for (const key of [
+        'epoch',
+        'global_step',
+        'pytorch-lightning_version',
+        'state_dict',
+        'loops',
+        'callbacks',
+        'optimizer_states',
+        'lr_schedulers',
+      ]) {
         expect(top.has(key), key).toBe(true);
       }
       expect(top.get('global_step')).toEqual({ __int__: '4' });

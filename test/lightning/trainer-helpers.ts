@@ -32,7 +32,14 @@ let tty = false;
 /** The test Platform with a capturing, switchable stdout. */
 export const lightningPlatform: Platform = {
   ...testPlatform,
-  stdout: { write: (t: string) => { output += t; }, get isTTY() { return tty; } },
+  stdout: {
+    write: (t: string) => {
+      output += t;
+    },
+    get isTTY() {
+      return tty;
+    },
+  },
 };
 
 /** Returns and clears the captured stdout. */
@@ -104,14 +111,22 @@ let digits: MnistDigits<Tensor, number> | undefined;
 
 /** The package's digits as tensors in [0, 1]. */
 export function mnistDigits(): MnistDigits<Tensor, number> {
-  digits ??= MnistDigits.fromPackage<Tensor, number>(createRequire(import.meta.url)('mnist') as MnistPackage, { transform: new ToTensor() });
+  digits ??= MnistDigits.fromPackage<Tensor, number>(createRequire(import.meta.url)('mnist') as MnistPackage, {
+    transform: new ToTensor(),
+  });
   return digits;
 }
 
 /** A loader over `n` digits spread over all classes (every 10000/n-th). */
-export function digitLoader(n: number, options: { batchSize?: number; shuffle?: boolean; offset?: number } = {}): DataLoader<[Tensor, number]> {
+export function digitLoader(
+  n: number,
+  options: { batchSize?: number; shuffle?: boolean; offset?: number } = {},
+): DataLoader<[Tensor, number]> {
   const ds = mnistDigits();
   const stride = Math.floor(ds.length / n);
   const idx = Array.from({ length: n }, (_, i) => (i * stride + (options.offset ?? 0)) % ds.length);
-  return new DataLoader(new Subset(ds, idx), { batchSize: options.batchSize ?? 8, shuffle: options.shuffle ?? false }) as unknown as DataLoader<[Tensor, number]>;
+  return new DataLoader(new Subset(ds, idx), {
+    batchSize: options.batchSize ?? 8,
+    shuffle: options.shuffle ?? false,
+  }) as unknown as DataLoader<[Tensor, number]>;
 }

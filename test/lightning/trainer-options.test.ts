@@ -15,9 +15,22 @@ describe('Trainer options', () => {
   it("Trainer options: defaults are Lightning 2's", () => {
     const o = resolveTrainerOptions({});
     expect(o).toMatchObject({
-      maxEpochs: 1000, minEpochs: 0, maxSteps: -1, maxTime: null, numSanityValSteps: 2, accumulateGradBatches: 1,
-      gradientClipVal: null, gradientClipAlgorithm: 'norm', precision: '32-true', logEveryNSteps: 50, defaultRootDir: '.',
-      enableProgressBar: true, enableCheckpointing: true, enableModelSummary: true, checkValEveryNEpoch: 1, logger: true,
+      maxEpochs: 1000,
+      minEpochs: 0,
+      maxSteps: -1,
+      maxTime: null,
+      numSanityValSteps: 2,
+      accumulateGradBatches: 1,
+      gradientClipVal: null,
+      gradientClipAlgorithm: 'norm',
+      precision: '32-true',
+      logEveryNSteps: 50,
+      defaultRootDir: '.',
+      enableProgressBar: true,
+      enableCheckpointing: true,
+      enableModelSummary: true,
+      checkValEveryNEpoch: 1,
+      logger: true,
     });
     expect(resolveTrainerOptions({ maxSteps: 10 }).maxEpochs).toBe(-1);
     expect(resolveTrainerOptions({ maxTime: '00:01:00:00' }).maxTime).toBe(3600e3);
@@ -26,12 +39,16 @@ describe('Trainer options', () => {
 
   it('Trainer options: an unknown option names the known ones; snake_case names its camelCase', () => {
     expect(() => new Trainer({ maxEpoch: 3 } as never)).toThrow(/unknown option 'maxEpoch'; expected one of maxEpochs/);
-    expect(() => new Trainer({ max_epochs: 3 } as never)).toThrow(/expected 'maxEpochs' \(options use TypeScript casing\)/);
+    expect(() => new Trainer({ max_epochs: 3 } as never)).toThrow(
+      /expected 'maxEpochs' \(options use TypeScript casing\)/,
+    );
     expect(() => new Trainer({ max_epochs: 3 } as never)).toThrow(MisconfigurationError);
   });
 
   it('Trainer options: removed flags throw an error naming the replacement', () => {
-    expect(() => new Trainer({ gpus: 8 } as never)).toThrow(/'gpus' was removed in Lightning 2; expected accelerator: 'gpu' \(WebGPU\) with devices: 1/);
+    expect(() => new Trainer({ gpus: 8 } as never)).toThrow(
+      /'gpus' was removed in Lightning 2; expected accelerator: 'gpu' \(WebGPU\) with devices: 1/,
+    );
     expect(() => new Trainer({ num_processes: 8 } as never)).toThrow(/strategy: 'ddp' with devices: N/);
     expect(() => new Trainer({ numProcesses: 8 } as never)).toThrow(/strategy: 'ddp'/);
     expect(() => new Trainer({ tpu_cores: 8 } as never)).toThrow(/accelerator.*devices/);
@@ -42,25 +59,40 @@ describe('Trainer options', () => {
 
   it('Trainer options: capabilities of later releases throw NotAvailableYetError', () => {
     expect(() => new Trainer({ accelerator: 'cuda' })).toThrow(NotAvailableYetError);
-    expect(() => new Trainer({ accelerator: 'mps' })).toThrow(/GPUs are reached through WebGPU here\); expected 'auto', 'cpu', 'webgpu' or 'gpu', got 'mps'/);
+    expect(() => new Trainer({ accelerator: 'mps' })).toThrow(
+      /GPUs are reached through WebGPU here\); expected 'auto', 'cpu', 'webgpu' or 'gpu', got 'mps'/,
+    );
     expect(() => new Trainer({ strategy: 'ddp' })).toThrow(NotAvailableYetError);
     expect(() => new Trainer({ devices: 4 })).toThrow(NotAvailableYetError);
-    for (const p of ['64-true', '64', 'transformer-engine']) expect(() => new Trainer({ precision: p })).toThrow(NotAvailableYetError);
-    expect(() => new Trainer({ accelerator: 'cpu', devices: 1, strategy: 'single_device', precision: '32-true' })).not.toThrow();
+    for (const p of ['64-true', '64', 'transformer-engine'])
+      expect(() => new Trainer({ precision: p })).toThrow(NotAvailableYetError);
+    expect(
+      () => new Trainer({ accelerator: 'cpu', devices: 1, strategy: 'single_device', precision: '32-true' }),
+    ).not.toThrow();
   });
 
   it("Trainer options: accelerator 'webgpu' and its alias 'gpu' are accepted (the device is requested at fit)", () => {
     expect(resolveTrainerOptions({ accelerator: 'webgpu' }).accelerator).toBe('webgpu');
     expect(resolveTrainerOptions({ accelerator: 'gpu' }).accelerator).toBe('webgpu');
     expect(resolveTrainerOptions({}).accelerator).toBe('auto');
-    expect(resolveTrainerOptions({ accelerator: 'webgpu', webgpu: { allowFallbackAdapter: true } }).webgpu).toEqual({ allowFallbackAdapter: true });
+    expect(resolveTrainerOptions({ accelerator: 'webgpu', webgpu: { allowFallbackAdapter: true } }).webgpu).toEqual({
+      allowFallbackAdapter: true,
+    });
     expect(() => new Trainer({ webgpu: 3 as never })).toThrow(/invalid webgpu/);
   });
 
   it("Trainer options: precision accepts Lightning 2's names and aliases; an unknown one lists the accepted values", () => {
     const cases: [string | number, string][] = [
-      ['32-true', '32-true'], ['32', '32-true'], [32, '32-true'], ['16-mixed', '16-mixed'], ['16', '16-mixed'], [16, '16-mixed'],
-      ['bf16-mixed', 'bf16-mixed'], ['bf16', 'bf16-mixed'], ['16-true', '16-true'], ['bf16-true', 'bf16-true'],
+      ['32-true', '32-true'],
+      ['32', '32-true'],
+      [32, '32-true'],
+      ['16-mixed', '16-mixed'],
+      ['16', '16-mixed'],
+      [16, '16-mixed'],
+      ['bf16-mixed', 'bf16-mixed'],
+      ['bf16', 'bf16-mixed'],
+      ['16-true', '16-true'],
+      ['bf16-true', 'bf16-true'],
     ];
     for (const [given, resolved] of cases) expect(resolveTrainerOptions({ precision: given }).precision).toBe(resolved);
     for (const bad of ['fp16', '8-mixed', 'half', 15]) {

@@ -15,7 +15,15 @@ import { Adam } from '../../runtime/optim/adam.ts';
 import { ones, type Tensor } from '../../runtime/tensor/index.ts';
 import { Trainer } from '../../runtime/lightning/trainer.ts';
 import { clipGradNorm_, clipGradValue_ } from '../../runtime/lightning/optimizers.ts';
-import { LitAutoEncoder, LitAutoEncoderVal, digitLoader, setTTY, takeOutput, tempFolder, useWasmRuntime } from './trainer-helpers.ts';
+import {
+  LitAutoEncoder,
+  LitAutoEncoderVal,
+  digitLoader,
+  setTTY,
+  takeOutput,
+  tempFolder,
+  useWasmRuntime,
+} from './trainer-helpers.ts';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 
@@ -58,22 +66,36 @@ describe('Trainer', () => {
   });
 });
 
-
 /** Counts step calls. */
 class Counting extends LitAutoEncoderVal {
   nTrain = 0;
   nVal = 0;
-  override trainingStep(batch: [Tensor, Tensor]): Tensor { this.nTrain++; return super.trainingStep(batch); }
-  override validationStep(batch: [Tensor, Tensor]): void { this.nVal++; super.validationStep(batch); }
+  override trainingStep(batch: [Tensor, Tensor]): Tensor {
+    this.nTrain++;
+    return super.trainingStep(batch);
+  }
+  override validationStep(batch: [Tensor, Tensor]): void {
+    this.nVal++;
+    super.validationStep(batch);
+  }
 }
 
-const quiet = { enableProgressBar: false, enableModelSummary: false, enableCheckpointing: false, logger: false } as const;
+const quiet = {
+  enableProgressBar: false,
+  enableModelSummary: false,
+  enableCheckpointing: false,
+  logger: false,
+} as const;
 
 describe('Trainer loops', () => {
-  it('Trainer: limits, sanity steps and validation cadence give Lightning\'s counts', async () => {
+  it("Trainer: limits, sanity steps and validation cadence give Lightning's counts", async () => {
     const run = async (opts: Record<string, unknown>, nTrain = 64, nVal = 32): Promise<Counting> => {
       const m = new Counting();
-      await new Trainer({ ...quiet, ...opts }).fit(m, digitLoader(nTrain, { batchSize: 8 }), digitLoader(nVal, { batchSize: 8 }));
+      await new Trainer({ ...quiet, ...opts }).fit(
+        m,
+        digitLoader(nTrain, { batchSize: 8 }),
+        digitLoader(nVal, { batchSize: 8 }),
+      );
       return m;
     };
     let m = await run({ maxEpochs: 2 });
@@ -96,14 +118,23 @@ describe('Trainer loops', () => {
     expect([m.nTrain, m.nVal]).toEqual([1, 1]);
     m = await run({ maxEpochs: 1, overfitBatches: 2, numSanityValSteps: 0 });
     expect([m.nTrain, m.nVal]).toEqual([2, 2]);
-    await expect(run({ maxEpochs: 1, valCheckInterval: 20 })).rejects.toThrow(/valCheckInterval \(20\) must be at most/);
+    await expect(run({ maxEpochs: 1, valCheckInterval: 20 })).rejects.toThrow(
+      /valCheckInterval \(20\) must be at most/,
+    );
   });
 
   it('Trainer: accumulateGradBatches and gradient clipping match a hand-written loop bitwise', async () => {
-    for (const clip of [{}, { gradientClipVal: 0.05 }, { gradientClipVal: 0.001, gradientClipAlgorithm: 'value' as const }]) {
+    for (const clip of [
+      {},
+      { gradientClipVal: 0.05 },
+      { gradientClipVal: 0.001, gradientClipAlgorithm: 'value' as const },
+    ]) {
       manualSeed(11);
       const auto = new LitAutoEncoder();
-      await new Trainer({ ...quiet, maxEpochs: 1, accumulateGradBatches: 3, ...clip }).fit(auto, digitLoader(56, { batchSize: 8 }));
+      await new Trainer({ ...quiet, maxEpochs: 1, accumulateGradBatches: 3, ...clip }).fit(
+        auto,
+        digitLoader(56, { batchSize: 8 }),
+      );
 
       manualSeed(11);
       const hand = new LitAutoEncoder();
@@ -114,7 +145,9 @@ describe('Trainer loops', () => {
         tidy(() => {
           const [x] = batches[i]!;
           const flat = x.view(x.size(0), -1);
-          mseLoss(hand.decoder.forward(hand.encoder.forward(flat)), flat).div(3).backward();
+          mseLoss(hand.decoder.forward(hand.encoder.forward(flat)), flat)
+            .div(3)
+            .backward();
         });
         if ((i + 1) % 3 === 0 || i === batches.length - 1) {
           if ('gradientClipAlgorithm' in clip) clipGradValue_(hand.parameters(), clip.gradientClipVal!);
@@ -131,7 +164,9 @@ describe('Trainer loops', () => {
 
   it('clipGradNorm_: scales the total 2-norm to maxNorm as torch.nn.utils.clip_grad_norm_', async () => {
     const m = new LitAutoEncoder();
-    tidy(() => { m.encoder.forward(zerosLikeInput()).sum().mul(100).backward(); });
+    tidy(() => {
+      m.encoder.forward(zerosLikeInput()).sum().mul(100).backward();
+    });
     clipGradNorm_(m.parameters(), 0.5);
     let sq = 0;
     for (const p of m.parameters()) if (p.grad !== null) for (const v of await p.grad.data()) sq += Number(v) ** 2;
@@ -141,8 +176,12 @@ describe('Trainer loops', () => {
 
   it('Trainer: writes lightning_logs/version_N with event file, hparams.yaml and checkpoints', async () => {
     for (let v = 0; v < 2; v++) {
-      await new Trainer({ enableProgressBar: false, enableModelSummary: false, maxEpochs: 1, defaultRootDir: dir.path })
-        .fit(new LitAutoEncoder(), digitLoader(16, { batchSize: 8 }));
+      await new Trainer({
+        enableProgressBar: false,
+        enableModelSummary: false,
+        maxEpochs: 1,
+        defaultRootDir: dir.path,
+      }).fit(new LitAutoEncoder(), digitLoader(16, { batchSize: 8 }));
     }
     expect(readdirSync(join(dir.path, 'lightning_logs')).sort()).toEqual(['version_0', 'version_1']);
     const files = readdirSync(join(dir.path, 'lightning_logs', 'version_1')).sort();
@@ -156,9 +195,15 @@ describe('Trainer loops', () => {
   it('Trainer: a step leaves no tensors behind (the live-buffer count returns to where it was)', async () => {
     const counts: number[] = [];
     class Leaks extends LitAutoEncoderVal {
-      override onTrainEpochEnd(): void { counts.push(liveBuffers().liveBuffers); }
+      override onTrainEpochEnd(): void {
+        counts.push(liveBuffers().liveBuffers);
+      }
     }
-    await new Trainer({ ...quiet, maxEpochs: 4, logEveryNSteps: 1 }).fit(new Leaks(), digitLoader(24, { batchSize: 8 }), digitLoader(16, { batchSize: 8 }));
+    await new Trainer({ ...quiet, maxEpochs: 4, logEveryNSteps: 1 }).fit(
+      new Leaks(),
+      digitLoader(24, { batchSize: 8 }),
+      digitLoader(16, { batchSize: 8 }),
+    );
     expect(counts.length).toBe(4);
     // The first epoch creates Adam's state; after that every epoch ends where the last one did.
     expect(new Set(counts.slice(1)).size).toBe(1);
@@ -166,7 +211,10 @@ describe('Trainer loops', () => {
 
   it('Trainer: manual optimization with optimizers() and manualBackward counts steps', async () => {
     class Manual extends LitAutoEncoder {
-      constructor() { super(); this.automaticOptimization = false; }
+      constructor() {
+        super();
+        this.automaticOptimization = false;
+      }
       override trainingStep(batch: [Tensor, Tensor]): Tensor {
         const opt = this.optimizers() as Optimizer;
         opt.zeroGrad();
@@ -185,7 +233,11 @@ describe('Trainer loops', () => {
   });
 
   it('Trainer: a trainingStep that returns nothing or a non-scalar is a MisconfigurationError', async () => {
-    class Nothing extends LitAutoEncoder { override trainingStep(): Tensor { return undefined as unknown as Tensor; } }
+    class Nothing extends LitAutoEncoder {
+      override trainingStep(): Tensor {
+        return undefined as unknown as Tensor;
+      }
+    }
     class Vector extends LitAutoEncoder {
       override trainingStep(batch: [Tensor, Tensor]): Tensor {
         const [x] = batch;
@@ -193,24 +245,46 @@ describe('Trainer loops', () => {
         return this.decoder.forward(this.encoder.forward(flat)).sub(flat).square().mean(1);
       }
     }
-    await expect(new Trainer({ ...quiet, maxEpochs: 1 }).fit(new Nothing(), digitLoader(8))).rejects.toThrow(/returned nothing; expected a scalar loss tensor/);
-    await expect(new Trainer({ ...quiet, maxEpochs: 1 }).fit(new Vector(), digitLoader(8))).rejects.toThrow(/the loss is not a scalar; expected a one-element tensor, got shape \[8\]/);
-    await expect(new Trainer({ ...quiet, maxEpochs: 1 }).fit(new LitAutoEncoder(), null)).rejects.toThrow(MisconfigurationError);
+    await expect(new Trainer({ ...quiet, maxEpochs: 1 }).fit(new Nothing(), digitLoader(8))).rejects.toThrow(
+      /returned nothing; expected a scalar loss tensor/,
+    );
+    await expect(new Trainer({ ...quiet, maxEpochs: 1 }).fit(new Vector(), digitLoader(8))).rejects.toThrow(
+      /the loss is not a scalar; expected a one-element tensor, got shape \[8\]/,
+    );
+    await expect(new Trainer({ ...quiet, maxEpochs: 1 }).fit(new LitAutoEncoder(), null)).rejects.toThrow(
+      MisconfigurationError,
+    );
   });
 
   it('Trainer: a datamodule supplies loaders; validate, test and predict run their loops', async () => {
     const calls: string[] = [];
     class DM extends LightningDataModule {
-      override prepareData(): void { calls.push('prepare'); }
-      override setup(stage: string): void { calls.push(`setup:${stage}`); }
-      override trainDataloader() { return digitLoader(16, { batchSize: 8 }); }
-      override valDataloader() { return digitLoader(16, { batchSize: 8, offset: 1 }); }
-      override testDataloader() { return digitLoader(8, { batchSize: 4, offset: 2 }); }
-      override predictDataloader() { return digitLoader(8, { batchSize: 4, offset: 3 }); }
+      override prepareData(): void {
+        calls.push('prepare');
+      }
+      override setup(stage: string): void {
+        calls.push(`setup:${stage}`);
+      }
+      override trainDataloader() {
+        return digitLoader(16, { batchSize: 8 });
+      }
+      override valDataloader() {
+        return digitLoader(16, { batchSize: 8, offset: 1 });
+      }
+      override testDataloader() {
+        return digitLoader(8, { batchSize: 4, offset: 2 });
+      }
+      override predictDataloader() {
+        return digitLoader(8, { batchSize: 4, offset: 3 });
+      }
     }
     class Full extends LitAutoEncoderVal {
-      override testStep(batch: [Tensor, Tensor]): void { this.log('test_n', batch[0].size(0), { reduceFx: 'sum' }); }
-      override predictStep(batch: [Tensor, Tensor]): Tensor { return this.forward(batch[0].view(batch[0].size(0), -1)); }
+      override testStep(batch: [Tensor, Tensor]): void {
+        this.log('test_n', batch[0].size(0), { reduceFx: 'sum' });
+      }
+      override predictStep(batch: [Tensor, Tensor]): Tensor {
+        return this.forward(batch[0].view(batch[0].size(0), -1));
+      }
     }
     const dm = new DM();
     const m = new Full();
@@ -220,9 +294,21 @@ describe('Trainer loops', () => {
     expect(v!['val_loss']).toBeGreaterThan(0);
     const [r] = await t.test(m, undefined, { datamodule: dm });
     expect(r!['test_n']).toBe(8);
-    const preds = await t.predict(m, undefined, { datamodule: dm }) as Tensor[];
-    expect(preds.map((p) => p.shape)).toEqual([[4, 3], [4, 3]]);
-    expect(calls).toEqual(['prepare', 'setup:fit', 'prepare', 'setup:validate', 'prepare', 'setup:test', 'prepare', 'setup:predict']);
+    const preds = (await t.predict(m, undefined, { datamodule: dm })) as Tensor[];
+    expect(preds.map((p) => p.shape)).toEqual([
+      [4, 3],
+      [4, 3],
+    ]);
+    expect(calls).toEqual([
+      'prepare',
+      'setup:fit',
+      'prepare',
+      'setup:validate',
+      'prepare',
+      'setup:test',
+      'prepare',
+      'setup:predict',
+    ]);
   });
 });
 

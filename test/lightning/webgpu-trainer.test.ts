@@ -32,9 +32,19 @@ let result: RunResult;
 let lines: RunLine[] = [];
 
 beforeAll(async () => {
-  expect(existsSync(DENO), `webgpu trainer: Deno not found; expected ${DENO} (npm ci installs the deno package), got nothing there`).toBe(true);
-  result = await runChild(DENO, ['run', '-A', '--no-prompt', 'test/lightning/webgpu/trainer-parity.ts', '--allow-fallback'], { cwd: ROOT, timeoutMs: 170_000 });
-  lines = result.stdout.split('\n').filter((l) => l.startsWith(PREFIX)).map((l) => JSON.parse(l.slice(PREFIX.length)) as RunLine);
+  expect(
+    existsSync(DENO),
+    `webgpu trainer: Deno not found; expected ${DENO} (npm ci installs the deno package), got nothing there`,
+  ).toBe(true);
+  result = await runChild(
+    DENO,
+    ['run', '-A', '--no-prompt', 'test/lightning/webgpu/trainer-parity.ts', '--allow-fallback'],
+    { cwd: ROOT, timeoutMs: 170_000 },
+  );
+  lines = result.stdout
+    .split('\n')
+    .filter((l) => l.startsWith(PREFIX))
+    .map((l) => JSON.parse(l.slice(PREFIX.length)) as RunLine);
 }, 180_000);
 
 function pair(kind: 'seed' | 'cnn', precision: string): [RunLine, RunLine] {
@@ -49,7 +59,9 @@ function pair(kind: 'seed' | 'cnn', precision: string): [RunLine, RunLine] {
 function expectCurve(gpu: readonly number[], cpu: readonly number[], rtol: number): void {
   expect(gpu.length).toBe(cpu.length);
   for (let i = 0; i < cpu.length; i++) {
-    expect(Math.abs(gpu[i]! - cpu[i]!), `step ${i}: webgpu ${gpu[i]} vs wasm ${cpu[i]}`).toBeLessThanOrEqual(rtol * Math.abs(cpu[i]!));
+    expect(Math.abs(gpu[i]! - cpu[i]!), `step ${i}: webgpu ${gpu[i]} vs wasm ${cpu[i]}`).toBeLessThanOrEqual(
+      rtol * Math.abs(cpu[i]!),
+    );
   }
 }
 

@@ -10,11 +10,22 @@ import { AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d, type Module } from '..
 import type { Conv2dModuleOptions } from '../../runtime/nn/index.ts';
 import type { AdaptiveSize, AvgPool2dOptions, MaxPool2dOptions, Size2 } from '../../runtime/nn/functional.ts';
 import { BACKENDS } from './helpers.ts';
-import { expectMatches, fromFixture, loadFixture, noteError, worstErrors, type FixtureTensor } from '../optim/fixture-helpers.ts';
+import {
+  expectMatches,
+  fromFixture,
+  loadFixture,
+  noteError,
+  worstErrors,
+  type FixtureTensor,
+} from '../optim/fixture-helpers.ts';
 
 interface ConvCase {
   readonly name: string;
-  readonly ctor: { readonly type: string; readonly args: readonly unknown[]; readonly options: Readonly<Record<string, unknown>> };
+  readonly ctor: {
+    readonly type: string;
+    readonly args: readonly unknown[];
+    readonly options: Readonly<Record<string, unknown>>;
+  };
   readonly repr: string;
   readonly state_dict: Readonly<Record<string, FixtureTensor>>;
   readonly input: FixtureTensor;
@@ -32,15 +43,26 @@ function build(c: ConvCase['ctor']): Module & { forward(x: Tensor): Tensor } {
   const a = c.args;
   const o = c.options;
   switch (c.type) {
-    case 'Conv2d': return new Conv2d(a[0] as number, a[1] as number, a[2] as Size2, o as Conv2dModuleOptions);
-    case 'MaxPool2d': return new MaxPool2d(a[0] as Size2, o as MaxPool2dOptions);
-    case 'AvgPool2d': return new AvgPool2d(a[0] as Size2, o as AvgPool2dOptions);
-    case 'AdaptiveAvgPool2d': return new AdaptiveAvgPool2d(a[0] as AdaptiveSize);
-    default: throw new Error(`unknown module ${c.type}`);
+    case 'Conv2d':
+      return new Conv2d(a[0] as number, a[1] as number, a[2] as Size2, o as Conv2dModuleOptions);
+    case 'MaxPool2d':
+      return new MaxPool2d(a[0] as Size2, o as MaxPool2dOptions);
+    case 'AvgPool2d':
+      return new AvgPool2d(a[0] as Size2, o as AvgPool2dOptions);
+    case 'AdaptiveAvgPool2d':
+      return new AdaptiveAvgPool2d(a[0] as AdaptiveSize);
+    default:
+      throw new Error(`unknown module ${c.type}`);
   }
 }
 
-async function check(actual: Tensor | null, expected: FixtureTensor, context: string, label: string, atol = ATOL): Promise<void> {
+async function check(
+  actual: Tensor | null,
+  expected: FixtureTensor,
+  context: string,
+  label: string,
+  atol = ATOL,
+): Promise<void> {
   expect(actual, `${context}: missing`).not.toBeNull();
   expect([...actual!.shape], `${context}: shape`).toEqual([...expected.shape]);
   noteError(label, expectMatches(await actual!.data(), expected.data as number[], RTOL, atol, context));
@@ -48,7 +70,9 @@ async function check(actual: Tensor | null, expected: FixtureTensor, context: st
 
 for (const backend of BACKENDS) {
   describe(`conv and pooling vs PyTorch on ${backend.name}`, () => {
-    beforeEach(() => { setDefaultBackend(backend); });
+    beforeEach(() => {
+      setDefaultBackend(backend);
+    });
 
     for (const c of CONV.cases) {
       it(`${c.name}: output, input and parameter gradients match torch`, async () => {
@@ -63,7 +87,8 @@ for (const backend of BACKENDS) {
         await check(x.grad, c.input_grad, `${c.name} input grad`, `${c.ctor.type} grads`, 1e-5);
         const named = new Map(m.namedParameters());
         expect([...named.keys()].sort()).toEqual(Object.keys(c.param_grads).sort());
-        for (const [k, g] of Object.entries(c.param_grads)) await check(named.get(k)!.grad, g, `${c.name} grad of ${k}`, `${c.ctor.type} grads`, 1e-5);
+        for (const [k, g] of Object.entries(c.param_grads))
+          await check(named.get(k)!.grad, g, `${c.name} grad of ${k}`, `${c.ctor.type} grads`, 1e-5);
       });
     }
   });

@@ -9,7 +9,14 @@ import { randn, tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import { NotImplementedOpError, ShapeError, ValueError } from '../../runtime/errors.ts';
 import { manualSeed } from '../../runtime/random.ts';
 import {
-  AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential,
+  AdaptiveAvgPool2d,
+  AvgPool2d,
+  Conv2d,
+  Flatten,
+  Linear,
+  MaxPool2d,
+  ReLU,
+  Sequential,
 } from '../../runtime/nn/index.ts';
 import * as F from '../../runtime/nn/functional.ts';
 import { Adam } from '../../runtime/optim/index.ts';
@@ -18,29 +25,40 @@ import { gradcheck as sharedGradcheck, input, type GradInput } from '../helpers/
 import { createReferenceBackend } from '../../runtime/backends/reference/backend.ts';
 
 const REFERENCE = createReferenceBackend();
-const gradcheck = (fn: (...xs: Tensor[]) => Tensor, inputs: readonly GradInput[]): Promise<void> => sharedGradcheck(REFERENCE, fn, inputs);
+const gradcheck = (fn: (...xs: Tensor[]) => Tensor, inputs: readonly GradInput[]): Promise<void> =>
+  sharedGradcheck(REFERENCE, fn, inputs);
 
 describe('conv gradchecks (float64, reference)', () => {
   it('gradcheck: conv2d with bias', async () => {
     await gradcheck((x, w, b) => F.conv2d(x, w, b), [input([2, 2, 5, 4], 1), input([3, 2, 3, 2], 2), input([3], 3)]);
   });
   it('gradcheck: conv2d with stride, padding and dilation', async () => {
-    await gradcheck((x, w, b) => F.conv2d(x, w, b, { stride: [2, 1], padding: [1, 2], dilation: [1, 2] }), [
-      input([1, 2, 6, 5], 4), input([2, 2, 3, 2], 5), input([2], 6),
-    ]);
+    await gradcheck(
+      (x, w, b) => F.conv2d(x, w, b, { stride: [2, 1], padding: [1, 2], dilation: [1, 2] }),
+      [input([1, 2, 6, 5], 4), input([2, 2, 3, 2], 5), input([2], 6)],
+    );
   });
   it('gradcheck: conv2d with groups and no bias', async () => {
-    await gradcheck((x, w) => F.conv2d(x, w, null, { groups: 2, padding: 1 }), [input([1, 4, 4, 4], 7), input([4, 2, 3, 3], 8)]);
+    await gradcheck(
+      (x, w) => F.conv2d(x, w, null, { groups: 2, padding: 1 }),
+      [input([1, 4, 4, 4], 7), input([4, 2, 3, 3], 8)],
+    );
   });
   it("gradcheck: conv2d with padding 'same' and an even kernel", async () => {
-    await gradcheck((x, w) => F.conv2d(x, w, null, { padding: 'same' }), [input([1, 1, 4, 5], 9), input([2, 1, 2, 2], 10)]);
+    await gradcheck(
+      (x, w) => F.conv2d(x, w, null, { padding: 'same' }),
+      [input([1, 1, 4, 5], 9), input([2, 1, 2, 2], 10)],
+    );
   });
   it('gradcheck: maxPool2d with stride, padding, dilation and ceil mode', async () => {
     await gradcheck((x) => F.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }), [input([1, 2, 6, 7], 11)]);
     await gradcheck((x) => F.maxPool2d(x, [2, 2], { stride: 1, dilation: 2 }), [input([1, 1, 5, 5], 12)]);
   });
   it('gradcheck: avgPool2d with countIncludePad, ceil mode and divisorOverride', async () => {
-    await gradcheck((x) => F.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }), [input([1, 2, 6, 7], 13)]);
+    await gradcheck(
+      (x) => F.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }),
+      [input([1, 2, 6, 7], 13)],
+    );
     await gradcheck((x) => F.avgPool2d(x, [2, 3], { stride: 1, divisorOverride: 5 }), [input([1, 1, 4, 5], 14)]);
   });
   it('gradcheck: adaptiveAvgPool2d, uneven and even windows', async () => {
@@ -48,14 +66,19 @@ describe('conv gradchecks (float64, reference)', () => {
     await gradcheck((x) => F.adaptiveAvgPool2d(x, 2), [input([1, 1, 4, 6], 16)]);
   });
   it('gradcheck: unfold and fold', async () => {
-    await gradcheck((x) => F.unfold(x, [2, 3], { stride: [1, 2], padding: 1, dilation: [2, 1] }), [input([1, 2, 5, 6], 17)]);
+    await gradcheck(
+      (x) => F.unfold(x, [2, 3], { stride: [1, 2], padding: 1, dilation: [2, 1] }),
+      [input([1, 2, 5, 6], 17)],
+    );
     await gradcheck((x) => F.fold(x, [4, 5], 2, { padding: 1 }), [input([1, 8, 30], 18, { gap: 0.001 })]);
   });
 });
 
 for (const backend of BACKENDS) {
   describe(`conv layers on ${backend.name}`, () => {
-    beforeEach(() => { setDefaultBackend(backend); });
+    beforeEach(() => {
+      setDefaultBackend(backend);
+    });
 
     it('unfold/fold: fold is the adjoint of unfold (<unfold x, y> == <x, fold y>)', async () => {
       manualSeed(1);
@@ -83,11 +106,17 @@ for (const backend of BACKENDS) {
     it('Conv2d: a wrong input shape is a ShapeError naming the module and the shapes', () => {
       const conv = new Conv2d(3, 8, 3);
       expect(() => conv.forward(randn([2, 1, 28, 28]))).toThrow(ShapeError);
-      expect(() => conv.forward(randn([2, 1, 28, 28]))).toThrow(/^Conv2d: wrong number of input channels; expected input \[N, 3, H, W\].*got \[2,1,28,28\]/);
-      expect(() => conv.forward(randn([28, 28]))).toThrow(/^Conv2d: wrong input rank; expected input \[N, 3, H, W\] or \[3, H, W\], got \[28,28\]/);
+      expect(() => conv.forward(randn([2, 1, 28, 28]))).toThrow(
+        /^Conv2d: wrong number of input channels; expected input \[N, 3, H, W\].*got \[2,1,28,28\]/,
+      );
+      expect(() => conv.forward(randn([28, 28]))).toThrow(
+        /^Conv2d: wrong input rank; expected input \[N, 3, H, W\] or \[3, H, W\], got \[28,28\]/,
+      );
       expect(() => conv.forward(randn([1, 3, 2, 2]))).toThrow(/^Conv2d: input is smaller than the \(dilated\) kernel/);
       expect(() => new MaxPool2d(2).forward(randn([4, 4]))).toThrow(/^MaxPool2d: wrong input rank/);
-      expect(() => new AvgPool2d(3, { padding: 2 }).forward(randn([1, 1, 8, 8]))).toThrow(/^AvgPool2d: pad should be at most half of kernel size/);
+      expect(() => new AvgPool2d(3, { padding: 2 }).forward(randn([1, 1, 8, 8]))).toThrow(
+        /^AvgPool2d: pad should be at most half of kernel size/,
+      );
     });
 
     it("Conv2d: options torch rejects throw; paddingMode other than 'zeros' is not implemented", () => {
@@ -98,9 +127,12 @@ for (const backend of BACKENDS) {
 
     it('Conv2d and the pools: reprs as torch prints them', () => {
       expect(String(new Conv2d(1, 32, 3))).toBe('Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))');
-      expect(String(new Conv2d(4, 8, [3, 5], { stride: 2, padding: 1, dilation: 2, groups: 4, bias: false })))
-        .toBe('Conv2d(4, 8, kernel_size=(3, 5), stride=(2, 2), padding=(1, 1), dilation=(2, 2), groups=4, bias=False)');
-      expect(String(new MaxPool2d(2))).toBe('MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)');
+      expect(String(new Conv2d(4, 8, [3, 5], { stride: 2, padding: 1, dilation: 2, groups: 4, bias: false }))).toBe(
+        'Conv2d(4, 8, kernel_size=(3, 5), stride=(2, 2), padding=(1, 1), dilation=(2, 2), groups=4, bias=False)',
+      );
+      expect(String(new MaxPool2d(2))).toBe(
+        'MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)',
+      );
       expect(String(new AvgPool2d(2))).toBe('AvgPool2d(kernel_size=2, stride=2, padding=0)');
       expect(String(new AdaptiveAvgPool2d([5, 7]))).toBe('AdaptiveAvgPool2d(output_size=(5, 7))');
     });
@@ -112,7 +144,13 @@ for (const backend of BACKENDS) {
 
     it('tiny CNN: Conv2d -> ReLU -> MaxPool2d -> Flatten -> Linear trains with decreasing loss', async () => {
       manualSeed(42);
-      const model = new Sequential(new Conv2d(1, 4, 3), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(4 * 3 * 3, 3));
+      const model = new Sequential(
+        new Conv2d(1, 4, 3),
+        new ReLU(),
+        new MaxPool2d(2),
+        new Flatten(),
+        new Linear(4 * 3 * 3, 3),
+      );
       const x = randn([6, 1, 8, 8]);
       const target = tensor([0, 1, 2, 0, 1, 2], { dtype: 'int32' });
       const opt = new Adam(model.parameters(), { lr: 0.01 });

@@ -11,10 +11,24 @@ import { tensor, type Tensor } from '../../runtime/tensor/index.ts';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import * as F from '../../runtime/nn/functional.ts';
 import {
-  BatchNorm1d, BatchNorm2d, Embedding, LayerNorm, Linear, Module, ReLU, Sequential,
+  BatchNorm1d,
+  BatchNorm2d,
+  Embedding,
+  LayerNorm,
+  Linear,
+  Module,
+  ReLU,
+  Sequential,
 } from '../../runtime/nn/index.ts';
 import { BACKENDS } from './helpers.ts';
-import { expectMatches, fromFixture, loadFixture, noteError, worstErrors, type FixtureTensor } from '../optim/fixture-helpers.ts';
+import {
+  expectMatches,
+  fromFixture,
+  loadFixture,
+  noteError,
+  worstErrors,
+  type FixtureTensor,
+} from '../optim/fixture-helpers.ts';
 
 interface LayerCase {
   readonly name: string;
@@ -47,31 +61,61 @@ interface LossCase {
 }
 interface SeedFixture {
   readonly binary: string;
-  readonly tensors: Readonly<Record<string, { readonly shape: readonly number[]; readonly offset: number; readonly length: number }>>;
+  readonly tensors: Readonly<
+    Record<string, { readonly shape: readonly number[]; readonly offset: number; readonly length: number }>
+  >;
   readonly z: FixtureTensor;
   readonly loss: number;
-  readonly grads: Readonly<Record<string, { readonly indices: readonly number[] | null; readonly values: readonly number[]; readonly sum: number; readonly abs_sum: number }>>;
+  readonly grads: Readonly<
+    Record<
+      string,
+      {
+        readonly indices: readonly number[] | null;
+        readonly values: readonly number[];
+        readonly sum: number;
+        readonly abs_sum: number;
+      }
+    >
+  >;
 }
 
 const NN = loadFixture<{ layers: LayerCase[]; activations: ActCase[]; losses: LossCase[] }>('nn.json');
 const SEED = loadFixture<SeedFixture>('seed-model.json');
-const SEED_BIN = new Float32Array(new Uint8Array(readFileSync(new URL(`../fixtures/${SEED.binary}`, import.meta.url))).buffer);
+const SEED_BIN = new Float32Array(
+  new Uint8Array(readFileSync(new URL(`../fixtures/${SEED.binary}`, import.meta.url))).buffer,
+);
 const RTOL = 1e-5;
 const ATOL = 1e-6;
 
 function buildLayer(c: LayerCase['ctor']): Module & { forward(x: Tensor): Tensor } {
   const a = c.args;
   switch (c.type) {
-    case 'Linear': return new Linear(a[0] as number, a[1] as number, c['bias'] === false ? { bias: false } : {});
-    case 'LayerNorm': return new LayerNorm(a[0] as number | number[], c['eps'] === undefined ? {} : { eps: c['eps'] as number });
-    case 'BatchNorm1d': return new BatchNorm1d(a[0] as number, c['momentum'] === undefined ? {} : { momentum: c['momentum'] as number });
-    case 'BatchNorm2d': return new BatchNorm2d(a[0] as number);
-    case 'Embedding': return new Embedding(a[0] as number, a[1] as number, c['paddingIdx'] === undefined ? {} : { paddingIdx: c['paddingIdx'] as number });
-    default: throw new Error(`unknown layer ${c.type}`);
+    case 'Linear':
+      return new Linear(a[0] as number, a[1] as number, c['bias'] === false ? { bias: false } : {});
+    case 'LayerNorm':
+      return new LayerNorm(a[0] as number | number[], c['eps'] === undefined ? {} : { eps: c['eps'] as number });
+    case 'BatchNorm1d':
+      return new BatchNorm1d(a[0] as number, c['momentum'] === undefined ? {} : { momentum: c['momentum'] as number });
+    case 'BatchNorm2d':
+      return new BatchNorm2d(a[0] as number);
+    case 'Embedding':
+      return new Embedding(
+        a[0] as number,
+        a[1] as number,
+        c['paddingIdx'] === undefined ? {} : { paddingIdx: c['paddingIdx'] as number },
+      );
+    default:
+      throw new Error(`unknown layer ${c.type}`);
   }
 }
 
-async function check(actual: Tensor | null, expected: FixtureTensor, context: string, label: string, atol = ATOL): Promise<void> {
+async function check(
+  actual: Tensor | null,
+  expected: FixtureTensor,
+  context: string,
+  label: string,
+  atol = ATOL,
+): Promise<void> {
   expect(actual, `${context}: missing`).not.toBeNull();
   expect([...actual!.shape], `${context}: shape`).toEqual([...expected.shape]);
   noteError(label, expectMatches(await actual!.data(), expected.data as number[], RTOL, atol, context));
@@ -80,17 +124,28 @@ async function check(actual: Tensor | null, expected: FixtureTensor, context: st
 function activation(c: ActCase, x: Tensor): Tensor {
   const o = c.options;
   switch (c.name) {
-    case 'relu': return F.relu(x);
-    case 'leakyRelu': return F.leakyRelu(x, o['negativeSlope'] as number);
-    case 'sigmoid': return F.sigmoid(x);
-    case 'tanh': return F.tanh(x);
-    case 'gelu': return F.gelu(x, o as F.GeluOptions);
-    case 'silu': return F.silu(x);
-    case 'softplus': return F.softplus(x, o as F.SoftplusOptions);
-    case 'elu': return F.elu(x, (o['alpha'] as number | undefined) ?? 1);
-    case 'softmax': return F.softmax(x, o['dim'] as number);
-    case 'logSoftmax': return F.logSoftmax(x, o['dim'] as number);
-    default: throw new Error(`unknown activation ${c.name}`);
+    case 'relu':
+      return F.relu(x);
+    case 'leakyRelu':
+      return F.leakyRelu(x, o['negativeSlope'] as number);
+    case 'sigmoid':
+      return F.sigmoid(x);
+    case 'tanh':
+      return F.tanh(x);
+    case 'gelu':
+      return F.gelu(x, o as F.GeluOptions);
+    case 'silu':
+      return F.silu(x);
+    case 'softplus':
+      return F.softplus(x, o as F.SoftplusOptions);
+    case 'elu':
+      return F.elu(x, (o['alpha'] as number | undefined) ?? 1);
+    case 'softmax':
+      return F.softmax(x, o['dim'] as number);
+    case 'logSoftmax':
+      return F.logSoftmax(x, o['dim'] as number);
+    default:
+      throw new Error(`unknown activation ${c.name}`);
   }
 }
 
@@ -101,14 +156,22 @@ function lossOf(c: LossCase, input: Tensor, target: Tensor): Tensor {
   }
   const o = opts as never;
   switch (c.name) {
-    case 'mseLoss': return F.mseLoss(input, target, o);
-    case 'l1Loss': return F.l1Loss(input, target, o);
-    case 'smoothL1Loss': return F.smoothL1Loss(input, target, o);
-    case 'crossEntropy': return F.crossEntropy(input, target, o);
-    case 'nllLoss': return F.nllLoss(input, target, o);
-    case 'binaryCrossEntropy': return F.binaryCrossEntropy(input, target, o);
-    case 'binaryCrossEntropyWithLogits': return F.binaryCrossEntropyWithLogits(input, target, o);
-    default: throw new Error(`unknown loss ${c.name}`);
+    case 'mseLoss':
+      return F.mseLoss(input, target, o);
+    case 'l1Loss':
+      return F.l1Loss(input, target, o);
+    case 'smoothL1Loss':
+      return F.smoothL1Loss(input, target, o);
+    case 'crossEntropy':
+      return F.crossEntropy(input, target, o);
+    case 'nllLoss':
+      return F.nllLoss(input, target, o);
+    case 'binaryCrossEntropy':
+      return F.binaryCrossEntropy(input, target, o);
+    case 'binaryCrossEntropyWithLogits':
+      return F.binaryCrossEntropyWithLogits(input, target, o);
+    default:
+      throw new Error(`unknown loss ${c.name}`);
   }
 }
 
@@ -127,7 +190,9 @@ function seedTensor(key: string): Tensor {
 
 for (const backend of BACKENDS) {
   describe(`nn vs PyTorch on ${backend.name}`, () => {
-    beforeEach(() => { setDefaultBackend(backend); });
+    beforeEach(() => {
+      setDefaultBackend(backend);
+    });
 
     for (const c of NN.layers) {
       it(`${c.name}: output, gradients and buffers match torch`, async () => {
@@ -142,12 +207,15 @@ for (const backend of BACKENDS) {
         out.backward(fromFixture(c.upstream));
         for (let i = 0; i < inputs.length; i++) {
           const g = c.input_grads[i];
-          if (g !== null && g !== undefined) await check(inputs[i]!.grad, g, `${c.name} input grad`, `${c.ctor.type} grads`, 1e-5);
+          if (g !== null && g !== undefined)
+            await check(inputs[i]!.grad, g, `${c.name} input grad`, `${c.ctor.type} grads`, 1e-5);
         }
         const named = new Map(m.namedParameters());
-        for (const [k, g] of Object.entries(c.param_grads)) await check(named.get(k)!.grad, g, `${c.name} grad of ${k}`, `${c.ctor.type} grads`, 1e-5);
+        for (const [k, g] of Object.entries(c.param_grads))
+          await check(named.get(k)!.grad, g, `${c.name} grad of ${k}`, `${c.ctor.type} grads`, 1e-5);
         const after = m.stateDict();
-        for (const [k, v] of Object.entries(c.state_after)) await check(after.get(k) ?? null, v, `${c.name} ${k} after forward`, `${c.ctor.type} buffers`);
+        for (const [k, v] of Object.entries(c.state_after))
+          await check(after.get(k) ?? null, v, `${c.name} ${k} after forward`, `${c.ctor.type} buffers`);
       });
     }
 
@@ -181,7 +249,16 @@ for (const backend of BACKENDS) {
       await check(z, SEED.z, 'seed z', 'seed model', 1e-5);
       const xHat = model.decoder.forward(z);
       const want = SEED.tensors['x_hat']!;
-      noteError('seed model', expectMatches(await xHat.data(), SEED_BIN.slice(want.offset, want.offset + want.length), RTOL, 1e-5, 'seed x_hat'));
+      noteError(
+        'seed model',
+        expectMatches(
+          await xHat.data(),
+          SEED_BIN.slice(want.offset, want.offset + want.length),
+          RTOL,
+          1e-5,
+          'seed x_hat',
+        ),
+      );
       const loss = F.mseLoss(xHat, x);
       noteError('seed model', expectMatches(await loss.data(), [SEED.loss], RTOL, 0, 'seed loss'));
       loss.backward();
@@ -192,7 +269,10 @@ for (const backend of BACKENDS) {
         noteError('seed model grads', expectMatches(picked, g.values, RTOL, 1e-7, `seed grad of ${k}`));
         let sum = 0;
         let absSum = 0;
-        for (const v of data) { sum += v; absSum += Math.abs(v); }
+        for (const v of data) {
+          sum += v;
+          absSum += Math.abs(v);
+        }
         expect(Math.abs(absSum - g.abs_sum), `seed grad of ${k}: sum of |g|`).toBeLessThanOrEqual(1e-4 * g.abs_sum);
         expect(Math.abs(sum - g.sum), `seed grad of ${k}: sum`).toBeLessThanOrEqual(1e-4 * g.abs_sum);
       }

@@ -16,12 +16,23 @@ export async function values(t: Tensor): Promise<number[]> {
 }
 
 /** Asserts |a − e| <= atol + rtol·|e| elementwise. */
-export function expectNear(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-5, atol = 1e-6, context = ''): void {
+export function expectNear(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol = 1e-5,
+  atol = 1e-6,
+  context = '',
+): void {
   expect(actual.length, `${context} length`).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i]!;
     const e = expected[i]!;
-    if (Number.isNaN(e)) { expect(a, `${context} [${i}]`).toBeNaN(); continue; }
-    expect(Math.abs(a - e), `${context} [${i}]: got ${a}, expected ${e}`).toBeLessThanOrEqual(atol + rtol * Math.abs(e));
+    if (Number.isNaN(e)) {
+      expect(a, `${context} [${i}]`).toBeNaN();
+      continue;
+    }
+    expect(Math.abs(a - e), `${context} [${i}]: got ${a}, expected ${e}`).toBeLessThanOrEqual(
+      atol + rtol * Math.abs(e),
+    );
   }
 }

@@ -10,8 +10,23 @@ import { DTypeError, IndexError, ShapeError, ValueError } from '../../runtime/er
 import { manualSeed } from '../../runtime/random.ts';
 import { liveBuffers, tidy } from '../../runtime/memory.ts';
 import {
-  BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, GELU, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax,
-  ReLU, Sequential, SiLU, Sigmoid, Softmax, Tanh,
+  BatchNorm1d,
+  BatchNorm2d,
+  Dropout,
+  Embedding,
+  Flatten,
+  GELU,
+  Identity,
+  LayerNorm,
+  LeakyReLU,
+  Linear,
+  LogSoftmax,
+  ReLU,
+  Sequential,
+  SiLU,
+  Sigmoid,
+  Softmax,
+  Tanh,
 } from '../../runtime/nn/index.ts';
 import * as F from '../../runtime/nn/functional.ts';
 import { erf } from '../../runtime/backends/reference/special.ts';
@@ -21,13 +36,17 @@ import { createReferenceBackend } from '../../runtime/backends/reference/backend
 
 const REFERENCE = createReferenceBackend();
 /** The shared float64 gradcheck on the reference backend. */
-const gradcheck = (fn: (...xs: Tensor[]) => Tensor, inputs: readonly GradInput[]): Promise<void> => sharedGradcheck(REFERENCE, fn, inputs);
+const gradcheck = (fn: (...xs: Tensor[]) => Tensor, inputs: readonly GradInput[]): Promise<void> =>
+  sharedGradcheck(REFERENCE, fn, inputs);
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 for (const backend of BACKENDS) {
   describe(`nn layers on ${backend.name}`, () => {
-    beforeEach(() => { setDefaultBackend(backend); manualSeed(0); });
+    beforeEach(() => {
+      setDefaultBackend(backend);
+      manualSeed(0);
+    });
 
     it('Linear: weight [out, in] and bias [out] from U(-1/sqrt(in), 1/sqrt(in)), as torch', async () => {
       const l = new Linear(784, 64);
@@ -43,8 +62,8 @@ for (const backend of BACKENDS) {
       const n = w.length;
       const mean = w.reduce((s, v) => s + v, 0) / n;
       const variance = w.reduce((s, v) => s + (v - mean) ** 2, 0) / n;
-      expect(Math.abs(mean)).toBeLessThan(4 * bound / Math.sqrt(3 * n));
-      expect(Math.abs(variance / (bound * bound / 3) - 1)).toBeLessThan(0.03);
+      expect(Math.abs(mean)).toBeLessThan((4 * bound) / Math.sqrt(3 * n));
+      expect(Math.abs(variance / ((bound * bound) / 3) - 1)).toBeLessThan(0.03);
       expect(new Linear(3, 2, { bias: false }).bias).toBeNull();
     });
 
@@ -59,7 +78,13 @@ for (const backend of BACKENDS) {
 
     it('Linear: forward computes x·Wᵀ + b over leading dims', async () => {
       const l = new Linear(3, 2);
-      l.loadStateDict({ weight: tensor([[1, 2, 3], [-1, 0, 1]]), bias: tensor([0.5, -0.5]) });
+      l.loadStateDict({
+        weight: tensor([
+          [1, 2, 3],
+          [-1, 0, 1],
+        ]),
+        bias: tensor([0.5, -0.5]),
+      });
       const y = l.forward(tensor([[[1, 1, 1]], [[1, 0, -1]]]));
       expect(y.shape).toEqual([2, 1, 2]);
       expect(await values(y)).toEqual([6.5, -0.5, -1.5, -2.5]);
@@ -68,26 +93,49 @@ for (const backend of BACKENDS) {
     it('Linear: a wrong input shape is a ShapeError naming the module and shapes', () => {
       const l = new Linear(784, 64);
       expect(() => l.forward(zeros([32, 100]))).toThrow(ShapeError);
-      expect(() => l.forward(zeros([32, 100]))).toThrow('Linear: input features differ; expected x[-1] == 784, got [32,100]');
+      expect(() => l.forward(zeros([32, 100]))).toThrow(
+        'Linear: input features differ; expected x[-1] == 784, got [32,100]',
+      );
     });
 
     it('activations: values match the formulas', async () => {
       const xs = [-2, -0.5, 0, 0.5, 3];
       const x = tensor(xs);
-      expectNear(await values(new ReLU().forward(x)), xs.map((v) => Math.max(v, 0)));
-      expectNear(await values(new LeakyReLU(0.2).forward(x)), xs.map((v) => (v > 0 ? v : 0.2 * v)));
+      expectNear(
+        await values(new ReLU().forward(x)),
+        xs.map((v) => Math.max(v, 0)),
+      );
+      expectNear(
+        await values(new LeakyReLU(0.2).forward(x)),
+        xs.map((v) => (v > 0 ? v : 0.2 * v)),
+      );
       expectNear(await values(new Sigmoid().forward(x)), xs.map(sigmoid));
       expectNear(await values(new Tanh().forward(x)), xs.map(Math.tanh));
-      expectNear(await values(new SiLU().forward(x)), xs.map((v) => v * sigmoid(v)));
-      expectNear(await values(new GELU().forward(x)), xs.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2))));
-      const tanhGelu = (v: number): number => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+      expectNear(
+        await values(new SiLU().forward(x)),
+        xs.map((v) => v * sigmoid(v)),
+      );
+      expectNear(
+        await values(new GELU().forward(x)),
+        xs.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2))),
+      );
+      const tanhGelu = (v: number): number =>
+        0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
       expectNear(await values(new GELU({ approximate: 'tanh' }).forward(x)), xs.map(tanhGelu));
       expect(await values(new Identity().forward(x))).toEqual(await values(x));
-      const z = tensor([[1, 2, 3], [0, 0, 0]]);
+      const z = tensor([
+        [1, 2, 3],
+        [0, 0, 0],
+      ]);
       const e = [1, 2, 3].map(Math.exp);
       const s = e.reduce((a, b) => a + b);
       expectNear(await values(new Softmax(1).forward(z)), [...e.map((v) => v / s), 1 / 3, 1 / 3, 1 / 3]);
-      expectNear(await values(new LogSoftmax(-1).forward(z)), [...e.map((v) => Math.log(v / s)), -Math.log(3), -Math.log(3), -Math.log(3)]);
+      expectNear(await values(new LogSoftmax(-1).forward(z)), [
+        ...e.map((v) => Math.log(v / s)),
+        -Math.log(3),
+        -Math.log(3),
+        -Math.log(3),
+      ]);
       expect(() => new GELU({ approximate: 'fast' as 'tanh' })).toThrow(ValueError);
     });
 
@@ -104,9 +152,12 @@ for (const backend of BACKENDS) {
       expect(String(new Dropout())).toBe('Dropout(p=0.5, inplace=False)');
       expect(String(new Flatten())).toBe('Flatten(start_dim=1, end_dim=-1)');
       expect(String(new Identity())).toBe('Identity()');
-      expect(String(new LayerNorm([3, 4], { eps: 1e-6 }))).toBe('LayerNorm((3, 4), eps=1e-06, elementwise_affine=True)');
-      expect(String(new BatchNorm2d(8, { momentum: null, affine: false })))
-        .toBe('BatchNorm2d(8, eps=1e-05, momentum=None, affine=False, track_running_stats=True)');
+      expect(String(new LayerNorm([3, 4], { eps: 1e-6 }))).toBe(
+        'LayerNorm((3, 4), eps=1e-06, elementwise_affine=True)',
+      );
+      expect(String(new BatchNorm2d(8, { momentum: null, affine: false }))).toBe(
+        'BatchNorm2d(8, eps=1e-05, momentum=None, affine=False, track_running_stats=True)',
+      );
       expect(String(new Embedding(10, 3))).toBe('Embedding(10, 3)');
       expect(String(new Embedding(10, 3, { paddingIdx: -1 }))).toBe('Embedding(10, 3, padding_idx=9)');
     });
@@ -148,7 +199,14 @@ for (const backend of BACKENDS) {
       expect(ln.weight!.shape).toEqual([3]);
       expect(await values(ln.weight!)).toEqual([1, 1, 1]);
       expect(await values(ln.bias!)).toEqual([0, 0, 0]);
-      const y = await values(ln.forward(tensor([[1, 2, 3], [2, 4, 6]])));
+      const y = await values(
+        ln.forward(
+          tensor([
+            [1, 2, 3],
+            [2, 4, 6],
+          ]),
+        ),
+      );
       const s1 = 1 / Math.sqrt(2 / 3 + 1e-5);
       const s2 = 1 / Math.sqrt(8 / 3 + 1e-5);
       expectNear(y, [-s1, 0, s1, -2 * s2, 0, 2 * s2]);
@@ -156,25 +214,35 @@ for (const backend of BACKENDS) {
       expectNear(await values(ln.forward(tensor([[1, 2, 3]]))), [1 - 2 * s1, 1, 1 + 2 * s1]);
       expect(new LayerNorm(3, { elementwiseAffine: false }).parameters()).toHaveLength(0);
       expect(() => ln.forward(zeros([2, 4]))).toThrow(ShapeError);
-      expect(() => ln.forward(zeros([2, 4]))).toThrow('LayerNorm: input\'s trailing dims differ from normalizedShape; expected x[-1:] == [3], got [2,4]');
+      expect(() => ln.forward(zeros([2, 4]))).toThrow(
+        "LayerNorm: input's trailing dims differ from normalizedShape; expected x[-1:] == [3], got [2,4]",
+      );
     });
 
     it('BatchNorm1d: training normalises per channel and updates running stats (unbiased variance)', async () => {
       const bn = new BatchNorm1d(2);
-      const x = tensor([[1, 10], [2, 20], [3, 30], [6, 40]]);
+      const x = tensor([
+        [1, 10],
+        [2, 20],
+        [3, 30],
+        [6, 40],
+      ]);
       const y = await values(bn.forward(x));
       // channel 0: mean 3, biased var 3.5, unbiased 14/3; channel 1: mean 25, biased var 125, unbiased 500/3.
       const c0 = [1, 2, 3, 6].map((v) => (v - 3) / Math.sqrt(3.5 + 1e-5));
       const c1 = [10, 20, 30, 40].map((v) => (v - 25) / Math.sqrt(125 + 1e-5));
       expectNear(y, [c0[0]!, c1[0]!, c0[1]!, c1[1]!, c0[2]!, c1[2]!, c0[3]!, c1[3]!]);
       expectNear(await values(bn.runningMean!), [0.3, 2.5]);
-      expectNear(await values(bn.runningVar!), [0.9 + 0.1 * 14 / 3, 0.9 + 0.1 * 500 / 3]);
+      expectNear(await values(bn.runningVar!), [0.9 + (0.1 * 14) / 3, 0.9 + (0.1 * 500) / 3]);
       expect(bn.numBatchesTracked!.dtype).toBe('int32');
       expect(await values(bn.numBatchesTracked!)).toEqual([1]);
       bn.eval();
       const rm = await values(bn.runningMean!);
       const rv = await values(bn.runningVar!);
-      expectNear(await values(bn.forward(tensor([[1, 10]]))), [(1 - rm[0]!) / Math.sqrt(rv[0]! + 1e-5), (10 - rm[1]!) / Math.sqrt(rv[1]! + 1e-5)]);
+      expectNear(await values(bn.forward(tensor([[1, 10]]))), [
+        (1 - rm[0]!) / Math.sqrt(rv[0]! + 1e-5),
+        (10 - rm[1]!) / Math.sqrt(rv[1]! + 1e-5),
+      ]);
       expect(await values(bn.numBatchesTracked!)).toEqual([1]);
       expectNear(await values(bn.runningMean!), [0.3, 2.5]);
     });
@@ -193,7 +261,16 @@ for (const backend of BACKENDS) {
     });
 
     it('BatchNorm1d/2d: 3-D and 4-D inputs reduce over batch and spatial dims', async () => {
-      const x3 = tensor([[[1, 3], [0, 0]], [[5, 7], [2, 2]]]); // [N=2, C=2, L=2]
+      const x3 = tensor([
+        [
+          [1, 3],
+          [0, 0],
+        ],
+        [
+          [5, 7],
+          [2, 2],
+        ],
+      ]); // [N=2, C=2, L=2]
       const y3 = await values(new BatchNorm1d(2).forward(x3));
       const s = 1 / Math.sqrt(5 + 1e-5); // channel 0: values 1,3,5,7: mean 4, var 5
       const t = 1 / Math.sqrt(1 + 1e-5); // channel 1: 0,0,2,2: mean 1, var 1
@@ -201,13 +278,17 @@ for (const backend of BACKENDS) {
       const bn2 = new BatchNorm2d(2);
       const y4 = await values(bn2.forward(x3.reshape([2, 2, 1, 2])));
       expectNear(y4, [-3 * s, -s, -t, -t, s, 3 * s, t, t]);
-      expectNear(await values(bn2.runningVar!), [0.9 + 0.1 * 20 / 3, 0.9 + 0.1 * 4 / 3]);
+      expectNear(await values(bn2.runningVar!), [0.9 + (0.1 * 20) / 3, 0.9 + (0.1 * 4) / 3]);
     });
 
     it('BatchNorm: wrong rank, wrong channels and one value per channel in training are typed errors', () => {
-      expect(() => new BatchNorm1d(3).forward(zeros([2, 3, 4, 5]))).toThrow('BatchNorm1d: wrong input rank; expected 2D or 3D input [N, C] or [N, C, L], got [2,3,4,5]');
+      expect(() => new BatchNorm1d(3).forward(zeros([2, 3, 4, 5]))).toThrow(
+        'BatchNorm1d: wrong input rank; expected 2D or 3D input [N, C] or [N, C, L], got [2,3,4,5]',
+      );
       expect(() => new BatchNorm2d(3).forward(zeros([2, 3]))).toThrow(ShapeError);
-      expect(() => new BatchNorm1d(3).forward(zeros([2, 4]))).toThrow('BatchNorm1d: channels differ; expected x[1] == 3, got [2,4]');
+      expect(() => new BatchNorm1d(3).forward(zeros([2, 4]))).toThrow(
+        'BatchNorm1d: channels differ; expected x[1] == 3, got [2,4]',
+      );
       expect(() => new BatchNorm1d(3).forward(zeros([1, 3]))).toThrow(ValueError);
       expect(new BatchNorm1d(3).eval().forward(zeros([1, 3])).shape).toEqual([1, 3]);
       expect(() => new BatchNorm1d(3, { momentum: 2 })).toThrow(ValueError);
@@ -218,7 +299,13 @@ for (const backend of BACKENDS) {
       expect(emb.weight.shape).toEqual([4, 3]);
       const w = await values(emb.weight);
       expect(w.slice(0, 3)).toEqual([0, 0, 0]);
-      const idx = tensor([[1, 0], [1, 3]], { dtype: 'int32' });
+      const idx = tensor(
+        [
+          [1, 0],
+          [1, 3],
+        ],
+        { dtype: 'int32' },
+      );
       const out = emb.forward(idx);
       expect(out.shape).toEqual([2, 2, 3]);
       expect(await values(out)).toEqual([...w.slice(3, 6), 0, 0, 0, ...w.slice(3, 6), ...w.slice(9, 12)]);
@@ -239,14 +326,25 @@ for (const backend of BACKENDS) {
     });
 
     it('layers: a training step in tidy leaves only the parameter gradients alive', () => {
-      const m = new Sequential(new Linear(4, 8), new BatchNorm1d(8), new ReLU(), new Dropout(0.2), new LayerNorm(8), new Linear(8, 2));
+      const m = new Sequential(
+        new Linear(4, 8),
+        new BatchNorm1d(8),
+        new ReLU(),
+        new Dropout(0.2),
+        new LayerNorm(8),
+        new Linear(8, 2),
+      );
       const emb = new Embedding(5, 4, { paddingIdx: 0 });
       const idx = tensor([1, 0, 2, 4, 3], { dtype: 'int32' });
       const t = tensor([0, 1, 0, 1, 1], { dtype: 'int32' });
       const before = liveBuffers(backend).liveBuffers;
-      tidy(() => { F.crossEntropy(m.forward(emb.forward(idx)), t).backward(); });
+      tidy(() => {
+        F.crossEntropy(m.forward(emb.forward(idx)), t).backward();
+      });
       expect(liveBuffers(backend).liveBuffers).toBe(before + m.parameters().length + 1);
-      tidy(() => { F.crossEntropy(m.forward(emb.forward(idx)), t).backward(); });
+      tidy(() => {
+        F.crossEntropy(m.forward(emb.forward(idx)), t).backward();
+      });
       expect(liveBuffers(backend).liveBuffers).toBe(before + m.parameters().length + 1);
       m.zeroGrad();
       emb.zeroGrad();
@@ -262,38 +360,66 @@ for (const backend of BACKENDS) {
       expect(await values(F.softmax(x, 1))).toEqual(await values(new Softmax(1).forward(x)));
       const oh = F.oneHot(tensor([0, 2], { dtype: 'int32' }), 3);
       expect(await values(oh)).toEqual([1, 0, 0, 0, 0, 1]);
-      const e = await values(F.embedding(tensor([1], { dtype: 'int32' }), tensor([[1, 2], [3, 4]])));
+      const e = await values(
+        F.embedding(
+          tensor([1], { dtype: 'int32' }),
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+        ),
+      );
       expect(e).toEqual([3, 4]);
       const rm = zeros([4]);
       const rv = ones([4]);
       const y = F.batchNorm(x, rm, rv, { training: false });
-      expectNear(await values(y), (await values(x)).map((v) => v / Math.sqrt(1 + 1e-5)));
+      expectNear(
+        await values(y),
+        (await values(x)).map((v) => v / Math.sqrt(1 + 1e-5)),
+      );
     });
   });
 }
 
 describe('nn layers: float64 gradient checks (reference backend)', () => {
-  const data = (n: number, seed: number): number[] => Array.from({ length: n }, (_, i) => Math.sin(seed * 7.1 + i * 1.3) * 1.5);
+  const data = (n: number, seed: number): number[] =>
+    Array.from({ length: n }, (_, i) => Math.sin(seed * 7.1 + i * 1.3) * 1.5);
 
   it('gradcheck: layerNorm with weight and bias', async () => {
-    await gradcheck((x, w, b) => F.layerNorm(x, [4], { weight: w, bias: b }), [
-      { data: data(12, 1), shape: [3, 4] }, { data: data(4, 2), shape: [4] }, { data: data(4, 3), shape: [4] },
-    ]);
+    await gradcheck(
+      (x, w, b) => F.layerNorm(x, [4], { weight: w, bias: b }),
+      [
+        { data: data(12, 1), shape: [3, 4] },
+        { data: data(4, 2), shape: [4] },
+        { data: data(4, 3), shape: [4] },
+      ],
+    );
   });
 
   it('gradcheck: batchNorm in training with weight and bias', async () => {
-    await gradcheck((x, w, b) => F.batchNorm(x, null, null, { weight: w, bias: b, training: true }), [
-      { data: data(12, 4), shape: [3, 2, 2] }, { data: data(2, 5), shape: [2] }, { data: data(2, 6), shape: [2] },
-    ]);
+    await gradcheck(
+      (x, w, b) => F.batchNorm(x, null, null, { weight: w, bias: b, training: true }),
+      [
+        { data: data(12, 4), shape: [3, 2, 2] },
+        { data: data(2, 5), shape: [2] },
+        { data: data(2, 6), shape: [2] },
+      ],
+    );
   });
 
   it('gradcheck: linear, activations and embedding', async () => {
-    await gradcheck((x, w, b) => F.gelu(F.linear(x, w, b)), [
-      { data: data(6, 7), shape: [2, 3] }, { data: data(12, 8), shape: [4, 3] }, { data: data(4, 9), shape: [4] },
-    ]);
+    await gradcheck(
+      (x, w, b) => F.gelu(F.linear(x, w, b)),
+      [
+        { data: data(6, 7), shape: [2, 3] },
+        { data: data(12, 8), shape: [4, 3] },
+        { data: data(4, 9), shape: [4] },
+      ],
+    );
     await gradcheck((x) => F.logSoftmax(F.silu(x), 1), [{ data: data(6, 10), shape: [2, 3] }]);
-    await gradcheck((w) => F.embedding(tensor([2, 0, 2], { dtype: 'int32', backend: w.backend }), w, { paddingIdx: 1 }), [
-      { data: data(6, 11), shape: [3, 2] },
-    ]);
+    await gradcheck(
+      (w) => F.embedding(tensor([2, 0, 2], { dtype: 'int32', backend: w.backend }), w, { paddingIdx: 1 }),
+      [{ data: data(6, 11), shape: [3, 2] }],
+    );
   });
 });

@@ -9,8 +9,21 @@ import { Tensor, ones, randn, tensor, zeros } from '../../runtime/tensor/index.t
 import { ValueError, IndexError } from '../../runtime/errors.ts';
 import { manualSeed } from '../../runtime/random.ts';
 import {
-  BatchNorm1d, Dropout, Embedding, Identity, LayerNorm, Linear, Module, ModuleDict, ModuleList, Parameter, ReLU,
-  Sequential, StateDictError, isParameter, init,
+  BatchNorm1d,
+  Dropout,
+  Embedding,
+  Identity,
+  LayerNorm,
+  Linear,
+  Module,
+  ModuleDict,
+  ModuleList,
+  Parameter,
+  ReLU,
+  Sequential,
+  StateDictError,
+  isParameter,
+  init,
 } from '../../runtime/nn/index.ts';
 import { mseLoss } from '../../runtime/nn/functional.ts';
 import { BACKENDS, values } from './helpers.ts';
@@ -24,8 +37,14 @@ class LitAutoEncoder extends Module {
 }
 
 const SEED_KEYS: [string, number[]][] = [
-  ['encoder.0.weight', [64, 784]], ['encoder.0.bias', [64]], ['encoder.2.weight', [3, 64]], ['encoder.2.bias', [3]],
-  ['decoder.0.weight', [64, 3]], ['decoder.0.bias', [64]], ['decoder.2.weight', [784, 64]], ['decoder.2.bias', [784]],
+  ['encoder.0.weight', [64, 784]],
+  ['encoder.0.bias', [64]],
+  ['encoder.2.weight', [3, 64]],
+  ['encoder.2.bias', [3]],
+  ['decoder.0.weight', [64, 3]],
+  ['decoder.0.bias', [64]],
+  ['decoder.2.weight', [784, 64]],
+  ['decoder.2.bias', [784]],
 ];
 
 // torch: print(LitAutoEncoder()) for the quick-start model.
@@ -44,20 +63,27 @@ const SEED_REPR = `LitAutoEncoder(
 
 for (const backend of BACKENDS) {
   describe(`nn.Module on ${backend.name}`, () => {
-    beforeEach(() => { setDefaultBackend(backend); manualSeed(0); });
+    beforeEach(() => {
+      setDefaultBackend(backend);
+      manualSeed(0);
+    });
 
     it('module: the seed autoencoder has PyTorch parameter keys and shapes, in order', () => {
       const m = new LitAutoEncoder();
       expect([...m.namedParameters()].map(([k, p]) => [k, [...p.shape]])).toEqual(SEED_KEYS);
       expect(m.parameters()).toHaveLength(8);
-      expect(m.parameters().every((p) => p.requiresGrad && isParameter(p) && p instanceof Parameter && p instanceof Tensor)).toBe(true);
+      expect(
+        m.parameters().every((p) => p.requiresGrad && isParameter(p) && p instanceof Parameter && p instanceof Tensor),
+      ).toBe(true);
     });
 
     it('module: parameter counts (seed: 784·64+64 + 64·3+3 + 3·64+64 + 64·784+784 = 101,651)', () => {
       const m = new LitAutoEncoder();
       expect(784 * 64 + 64 + 64 * 3 + 3 + 3 * 64 + 64 + 64 * 784 + 784).toBe(101651);
       expect(m.numParameters()).toBe(101651);
-      m.encoder.parameters().forEach((p) => { p.requiresGrad = false; });
+      m.encoder.parameters().forEach((p) => {
+        p.requiresGrad = false;
+      });
       expect(m.numParameters({ trainableOnly: true })).toBe(101651 - (784 * 64 + 64 + 64 * 3 + 3));
       expect(m.numParameters()).toBe(101651);
     });
@@ -67,15 +93,22 @@ for (const backend of BACKENDS) {
       expect([...m.namedChildren()].map(([k]) => k)).toEqual(['encoder', 'decoder']);
       expect([...m.children()]).toEqual([m.encoder, m.decoder]);
       expect([...m.namedModules()].map(([k, mod]) => `${k}:${mod.constructor.name}`)).toEqual([
-        ':LitAutoEncoder', 'encoder:Sequential', 'encoder.0:Linear', 'encoder.1:ReLU', 'encoder.2:Linear',
-        'decoder:Sequential', 'decoder.0:Linear', 'decoder.1:ReLU', 'decoder.2:Linear',
+        ':LitAutoEncoder',
+        'encoder:Sequential',
+        'encoder.0:Linear',
+        'encoder.1:ReLU',
+        'encoder.2:Linear',
+        'decoder:Sequential',
+        'decoder.0:Linear',
+        'decoder.1:ReLU',
+        'decoder.2:Linear',
       ]);
       expect([...m.modules()]).toHaveLength(9);
       expect(m.getSubmodule('decoder.2')).toBe(m.decoder.at(2));
       expect(() => m.getSubmodule('decoder.7')).toThrow(ValueError);
     });
 
-    it('module: toString matches PyTorch\'s repr of the seed model', () => {
+    it("module: toString matches PyTorch's repr of the seed model", () => {
       expect(String(new LitAutoEncoder())).toBe(SEED_REPR);
     });
 
@@ -93,13 +126,22 @@ for (const backend of BACKENDS) {
         }
       }
       const n = new Net();
-      expect([...n.namedParameters()].map(([k]) => k)).toEqual(['pos_embedding', 'hidden_layer.weight', 'hidden_layer.bias']);
+      expect([...n.namedParameters()].map(([k]) => k)).toEqual([
+        'pos_embedding',
+        'hidden_layer.weight',
+        'hidden_layer.bias',
+      ]);
       expect([...n.namedBuffers()].map(([k]) => k)).toEqual(['running_stat', 'scratch']);
-      expect([...n.stateDict().keys()]).toEqual(['pos_embedding', 'running_stat', 'hidden_layer.weight', 'hidden_layer.bias']);
+      expect([...n.stateDict().keys()]).toEqual([
+        'pos_embedding',
+        'running_stat',
+        'hidden_layer.weight',
+        'hidden_layer.bias',
+      ]);
       expect(isParameter(n.plainTensor)).toBe(false);
     });
 
-    it('module: a shared parameter or module is listed once, as torch\'s remove_duplicate', () => {
+    it("module: a shared parameter or module is listed once, as torch's remove_duplicate", () => {
       const shared = new Linear(3, 3);
       const m = new Sequential(shared, new ReLU(), shared);
       expect([...m.namedParameters()].map(([k]) => k)).toEqual(['0.weight', '0.bias']);
@@ -110,7 +152,10 @@ for (const backend of BACKENDS) {
     it('module: registerParameter marks a tensor, and new Parameter returns the same tensor', () => {
       class P extends Module {
         w: Parameter | null = null;
-        constructor() { super(); this.registerParameter('w', ones([2])); }
+        constructor() {
+          super();
+          this.registerParameter('w', ones([2]));
+        }
       }
       const p = new P();
       expect(p.w).not.toBeNull();
@@ -125,7 +170,9 @@ for (const backend of BACKENDS) {
       const a = new LitAutoEncoder();
       manualSeed(1);
       const b = new LitAutoEncoder();
-      expect(await values(b.encoder.at(0).parameters()[0]!)).not.toEqual(await values(a.encoder.at(0).parameters()[0]!));
+      expect(await values(b.encoder.at(0).parameters()[0]!)).not.toEqual(
+        await values(a.encoder.at(0).parameters()[0]!),
+      );
       const sd = a.stateDict();
       expect([...sd.entries()].map(([k, t]) => [k, [...t.shape]])).toEqual(SEED_KEYS);
       expect([...sd.values()].every((t) => !t.requiresGrad)).toBe(true);
@@ -157,7 +204,11 @@ for (const backend of BACKENDS) {
       sd.set('decoder.9.weight', zeros([1]));
       sd.set('extra', zeros([1]));
       let err: unknown;
-      try { m.loadStateDict(sd); } catch (e) { err = e; }
+      try {
+        m.loadStateDict(sd);
+      } catch (e) {
+        err = e;
+      }
       expect(err).toBeInstanceOf(StateDictError);
       const e = err as StateDictError;
       expect(e.missingKeys).toEqual(['decoder.2.bias']);
@@ -170,7 +221,10 @@ for (const backend of BACKENDS) {
     it('module: non-strict loading returns missing and unexpected keys and loads the rest', async () => {
       const src = new Linear(2, 3);
       const dst = new Linear(2, 3);
-      const sd = new Map([['weight', src.weight], ['running', zeros([1])]]);
+      const sd = new Map([
+        ['weight', src.weight],
+        ['running', zeros([1])],
+      ]);
       const r = dst.loadStateDict(sd, { strict: false });
       expect(r).toEqual({ missingKeys: ['bias'], unexpectedKeys: ['running'] });
       expect(await values(dst.weight)).toEqual(await values(src.weight));
@@ -182,7 +236,11 @@ for (const backend of BACKENDS) {
       sd.set('encoder.0.weight', zeros([64, 100]));
       for (const strict of [true, false]) {
         let err: unknown;
-        try { m.loadStateDict(sd, { strict }); } catch (e) { err = e; }
+        try {
+          m.loadStateDict(sd, { strict });
+        } catch (e) {
+          err = e;
+        }
         expect(err).toBeInstanceOf(StateDictError);
         const e = err as StateDictError;
         expect(e.mismatchedKeys).toEqual([{ key: 'encoder.0.weight', expected: [64, 784], got: [64, 100] }]);
@@ -231,8 +289,20 @@ for (const backend of BACKENDS) {
       const m = new LitAutoEncoder();
       const seen: string[] = [];
       m.apply((mod) => seen.push(mod.constructor.name));
-      expect(seen).toEqual(['Linear', 'ReLU', 'Linear', 'Sequential', 'Linear', 'ReLU', 'Linear', 'Sequential', 'LitAutoEncoder']);
-      m.apply((mod) => { if (mod instanceof Linear) init.zeros_(mod.weight); });
+      expect(seen).toEqual([
+        'Linear',
+        'ReLU',
+        'Linear',
+        'Sequential',
+        'Linear',
+        'ReLU',
+        'Linear',
+        'Sequential',
+        'LitAutoEncoder',
+      ]);
+      m.apply((mod) => {
+        if (mod instanceof Linear) init.zeros_(mod.weight);
+      });
       expect((await values(m.decoder.at(2).parameters()[0]!)).every((v) => v === 0)).toBe(true);
     });
 
@@ -253,7 +323,12 @@ for (const backend of BACKENDS) {
       }
       const n = new Net();
       expect([...n.namedParameters()].map(([k]) => k)).toEqual([
-        'layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias', 'layers.2.weight', 'layers.2.bias',
+        'layers.0.weight',
+        'layers.0.bias',
+        'layers.1.weight',
+        'layers.1.bias',
+        'layers.2.weight',
+        'layers.2.bias',
       ]);
       // torch >= 2.0: ModuleList.__repr__ folds runs of equal reprs.
       expect(String(n)).toBe(`Net(
@@ -281,7 +356,7 @@ for (const backend of BACKENDS) {
 )`);
     });
 
-    it('module: a custom module with mixed layers has torch\'s key order (params, buffers, children)', () => {
+    it("module: a custom module with mixed layers has torch's key order (params, buffers, children)", () => {
       class Block extends Module {
         scale = new Parameter(ones([4]));
         norm = new LayerNorm(4);
@@ -289,8 +364,15 @@ for (const backend of BACKENDS) {
         bn = new BatchNorm1d(4);
       }
       expect([...new Block().stateDict().keys()]).toEqual([
-        'scale', 'norm.weight', 'norm.bias', 'emb.weight',
-        'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var', 'bn.num_batches_tracked',
+        'scale',
+        'norm.weight',
+        'norm.bias',
+        'emb.weight',
+        'bn.weight',
+        'bn.bias',
+        'bn.running_mean',
+        'bn.running_var',
+        'bn.num_batches_tracked',
       ]);
       expect(String(new Block())).toBe(`Block(
   (norm): LayerNorm((4,), eps=1e-05, elementwise_affine=True)
@@ -336,7 +418,17 @@ describe('nn.Module dtype conversion', () => {
     expect(bn.numBatchesTracked!.dtype).toBe('int32');
     expect([...m.namedBuffers()].map(([k]) => k)).toEqual(['1.running_mean', '1.running_var', '1.num_batches_tracked']);
     expectNearLocal(await values(m.at(0).parameters()[0]!), w);
-    expect(m.forward(tensor([[1, 2], [3, 4]], { dtype: 'float64' })).dtype).toBe('float64');
+    expect(
+      m.forward(
+        tensor(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          { dtype: 'float64' },
+        ),
+      ).dtype,
+    ).toBe('float64');
     expect(() => m.to('int32')).toThrow(ValueError);
   });
 });

@@ -19,7 +19,13 @@ export function loadFixture<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')) as T;
 }
 
-const DTYPES: Readonly<Record<string, DType>> = { float32: 'float32', float64: 'float64', int64: 'int32', int32: 'int32', bool: 'bool' };
+const DTYPES: Readonly<Record<string, DType>> = {
+  float32: 'float32',
+  float64: 'float64',
+  int64: 'int32',
+  int32: 'int32',
+  bool: 'bool',
+};
 
 /** A tensor on the default backend from a fixture tensor (torch's int64 becomes int32). */
 export function fromFixture(t: FixtureTensor, options: { readonly requiresGrad?: boolean } = {}): Tensor {
@@ -47,7 +53,13 @@ export function worstRelative(actual: ArrayLike<number>, expected: ArrayLike<num
  * Asserts |a − e| <= rtol·|e| + atol elementwise and returns the worst relative error
  * |a − e| / |e| over elements with |e| >= 1e-3 (smaller ones are held by atol), for the report.
  */
-export function expectMatches(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, context: string): number {
+export function expectMatches(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+  context: string,
+): number {
   expect(actual.length, `${context}: length`).toBe(expected.length);
   let worstRel = 0;
   for (let i = 0; i < expected.length; i++) {
@@ -55,7 +67,9 @@ export function expectMatches(actual: ArrayLike<number>, expected: ArrayLike<num
     const a = actual[i]!;
     const diff = Math.abs(a - e);
     if (!(diff <= rtol * Math.abs(e) + atol)) {
-      throw new Error(`${context}: element ${i} differs from PyTorch beyond rtol ${rtol}, atol ${atol}; expected ${e}, got ${a} (|diff| ${diff})`);
+      throw new Error(
+        `${context}: element ${i} differs from PyTorch beyond rtol ${rtol}, atol ${atol}; expected ${e}, got ${a} (|diff| ${diff})`,
+      );
     }
     if (Math.abs(e) >= 1e-3) worstRel = Math.max(worstRel, diff / Math.abs(e));
   }

@@ -11,7 +11,14 @@ import { Linear, Sequential, Tanh } from '../../runtime/nn/index.ts';
 import { mseLoss } from '../../runtime/nn/functional.ts';
 import { Adam, AdamW, RMSprop, SGD, type Optimizer, type ParamGroupInput } from '../../runtime/optim/index.ts';
 import { BACKENDS } from '../nn/helpers.ts';
-import { expectMatches, fromFixture, loadFixture, noteError, worstErrors, type FixtureTensor } from './fixture-helpers.ts';
+import {
+  expectMatches,
+  fromFixture,
+  loadFixture,
+  noteError,
+  worstErrors,
+  type FixtureTensor,
+} from './fixture-helpers.ts';
 
 interface OptimConfig {
   readonly optimizer: 'SGD' | 'Adam' | 'AdamW' | 'RMSprop';
@@ -39,10 +46,14 @@ const ATOL = 1e-6;
 function makeOptimizer(c: OptimConfig, groups: ParamGroupInput[]): Optimizer {
   const o = c.options as never;
   switch (c.optimizer) {
-    case 'SGD': return new SGD(groups, o);
-    case 'Adam': return new Adam(groups, o);
-    case 'AdamW': return new AdamW(groups, o);
-    case 'RMSprop': return new RMSprop(groups, o);
+    case 'SGD':
+      return new SGD(groups, o);
+    case 'Adam':
+      return new Adam(groups, o);
+    case 'AdamW':
+      return new AdamW(groups, o);
+    case 'RMSprop':
+      return new RMSprop(groups, o);
   }
 }
 
@@ -52,7 +63,9 @@ function label(c: OptimConfig): string {
 
 for (const backend of BACKENDS) {
   describe(`optimizers vs PyTorch on ${backend.name}`, () => {
-    beforeEach(() => { setDefaultBackend(backend); });
+    beforeEach(() => {
+      setDefaultBackend(backend);
+    });
 
     for (const c of FIX.configs) {
       it(`${label(c)}: 20 steps match torch.optim.${c.optimizer}`, async () => {
@@ -74,17 +87,31 @@ for (const backend of BACKENDS) {
             return l;
           });
           opt.step();
-          const lossErr = expectMatches(await loss.data(), [c.losses[step]!], RTOL, ATOL, `${label(c)} loss at step ${step + 1}`);
+          const lossErr = expectMatches(
+            await loss.data(),
+            [c.losses[step]!],
+            RTOL,
+            ATOL,
+            `${label(c)} loss at step ${step + 1}`,
+          );
           loss.dispose();
           noteError(`${c.optimizer} loss`, lossErr);
           for (let i = 0; i < params.length; i++) {
-            const err = expectMatches(await params[i]!.data(), c.params_after_step[step]![i]!, RTOL, ATOL, `${label(c)} param ${i} after step ${step + 1}`);
+            const err = expectMatches(
+              await params[i]!.data(),
+              c.params_after_step[step]![i]!,
+              RTOL,
+              ATOL,
+              `${label(c)} param ${i} after step ${step + 1}`,
+            );
             noteError(c.optimizer, err);
           }
         }
         // Once the gradients are dropped, the steps have left only the optimizer's state alive.
         opt.zeroGrad();
-        const stateTensors = [...opt.state.values()].flatMap((s) => Object.values(s)).filter((v) => v instanceof Tensor).length;
+        const stateTensors = [...opt.state.values()]
+          .flatMap((s) => Object.values(s))
+          .filter((v) => v instanceof Tensor).length;
         expect(liveBuffers().liveBuffers - before).toBe(stateTensors);
 
         const ours = opt.stateDict();
@@ -96,11 +123,20 @@ for (const backend of BACKENDS) {
           expect(Object.keys(mine).sort()).toEqual(Object.keys(entry).sort());
           for (const [sk, sv] of Object.entries(entry)) {
             const v = mine[sk];
-            if (sv === null || typeof sv === 'number') { expect(v).toBe(sv); continue; }
+            if (sv === null || typeof sv === 'number') {
+              expect(v).toBe(sv);
+              continue;
+            }
             expect(v).toBeInstanceOf(Tensor);
             // Buffers that accumulate ± terms (momentum) cancel in places: atol scales with the buffer's size.
             const scale = Math.max(...(sv.data as number[]).map(Math.abs));
-            const err = expectMatches(await (v as Tensor).data(), sv.data as number[], RTOL, Math.max(ATOL, 1e-6 * scale), `${label(c)} state ${k}.${sk}`);
+            const err = expectMatches(
+              await (v as Tensor).data(),
+              sv.data as number[],
+              RTOL,
+              Math.max(ATOL, 1e-6 * scale),
+              `${label(c)} state ${k}.${sk}`,
+            );
             noteError(`${c.optimizer} state`, err);
           }
         }

@@ -11,7 +11,17 @@ import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import { ShapeError, ValueError } from '../../runtime/errors.ts';
 import { liveBuffers, tidy } from '../../runtime/memory.ts';
 import { Linear, Parameter } from '../../runtime/nn/index.ts';
-import { Adam, AdamW, RMSprop, SGD, adamGroupUpdate, adamUpdate, adamUpdateComposite, toCamel, toSnake } from '../../runtime/optim/index.ts';
+import {
+  Adam,
+  AdamW,
+  RMSprop,
+  SGD,
+  adamGroupUpdate,
+  adamUpdate,
+  adamUpdateComposite,
+  toCamel,
+  toSnake,
+} from '../../runtime/optim/index.ts';
 import { BACKENDS, expectNear, values } from '../nn/helpers.ts';
 
 /** Sets p.grad to `g` (a fresh tensor). */
@@ -21,14 +31,26 @@ function setGrad(p: Tensor, g: number[]): void {
 
 for (const backend of BACKENDS) {
   describe(`optim on ${backend.name}`, () => {
-    beforeEach(() => { setDefaultBackend(backend); });
+    beforeEach(() => {
+      setDefaultBackend(backend);
+    });
 
     it('Optimizer: groups get the defaults filled in, per-group options override them', () => {
       const a = new Linear(2, 2);
       const b = new Linear(2, 1);
-      const opt = new Adam([{ params: a.parameters() }, { params: b.parameters(), lr: 0.1, betas: [0.5, 0.6] }], { lr: 0.01, weightDecay: 0.1 });
+      const opt = new Adam([{ params: a.parameters() }, { params: b.parameters(), lr: 0.1, betas: [0.5, 0.6] }], {
+        lr: 0.01,
+        weightDecay: 0.1,
+      });
       expect(opt.paramGroups).toHaveLength(2);
-      expect(opt.paramGroups[0]).toMatchObject({ lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.1, amsgrad: false, maximize: false });
+      expect(opt.paramGroups[0]).toMatchObject({
+        lr: 0.01,
+        betas: [0.9, 0.999],
+        eps: 1e-8,
+        weightDecay: 0.1,
+        amsgrad: false,
+        maximize: false,
+      });
       expect(opt.paramGroups[1]).toMatchObject({ lr: 0.1, betas: [0.5, 0.6], weightDecay: 0.1 });
       expect(opt.paramGroups[0]!.params).toEqual(a.parameters());
       opt.addParamGroup({ params: [new Parameter(zeros([3]))], amsgrad: true });
@@ -40,18 +62,30 @@ for (const backend of BACKENDS) {
       const ps = (): Tensor[] => [new Parameter(zeros([2]))];
       expect(() => new Adam(ps(), { lr: -1 })).toThrow('Adam: invalid learning rate; expected lr >= 0, got -1');
       expect(() => new Adam(ps(), { betas: [1, 0.9] })).toThrow(ValueError);
-      expect(() => new Adam(ps(), { betas: [0.9, -0.1] })).toThrow('Adam: invalid beta parameter at index 1; expected 0 <= betas[1] < 1, got -0.1');
+      expect(() => new Adam(ps(), { betas: [0.9, -0.1] })).toThrow(
+        'Adam: invalid beta parameter at index 1; expected 0 <= betas[1] < 1, got -0.1',
+      );
       expect(() => new Adam(ps(), { eps: -1 })).toThrow(ValueError);
-      expect(() => new AdamW(ps(), { weightDecay: -1 })).toThrow('AdamW: invalid weight_decay value; expected weightDecay >= 0, got -1');
+      expect(() => new AdamW(ps(), { weightDecay: -1 })).toThrow(
+        'AdamW: invalid weight_decay value; expected weightDecay >= 0, got -1',
+      );
       expect(() => new SGD(ps(), { lr: 0.1, momentum: -1 })).toThrow(ValueError);
-      expect(() => new SGD(ps(), { lr: 0.1, nesterov: true })).toThrow(/SGD: Nesterov momentum requires a momentum and zero dampening/);
+      expect(() => new SGD(ps(), { lr: 0.1, nesterov: true })).toThrow(
+        /SGD: Nesterov momentum requires a momentum and zero dampening/,
+      );
       expect(() => new SGD(ps(), { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true })).toThrow(ValueError);
       expect(() => new SGD(ps(), {} as never)).toThrow('SGD: lr is required');
-      expect(() => new RMSprop(ps(), { alpha: -1 })).toThrow('RMSprop: invalid alpha value; expected alpha >= 0, got -1');
+      expect(() => new RMSprop(ps(), { alpha: -1 })).toThrow(
+        'RMSprop: invalid alpha value; expected alpha >= 0, got -1',
+      );
       expect(() => new RMSprop(ps(), { momentum: Number.NaN })).toThrow(ValueError);
-      expect(() => new Adam(ps(), { lr: 0.1, weight_decay: 0.1 } as never)).toThrow("Adam: unknown option 'weight_decay'");
+      expect(() => new Adam(ps(), { lr: 0.1, weight_decay: 0.1 } as never)).toThrow(
+        "Adam: unknown option 'weight_decay'",
+      );
       expect(() => new Adam([{ params: ps(), nesterov: true }])).toThrow("Adam: unknown group option 'nesterov'");
-      expect(() => new Adam([{ params: ps(), lr: -2 }])).toThrow('Adam: invalid learning rate; expected lr >= 0, got -2');
+      expect(() => new Adam([{ params: ps(), lr: -2 }])).toThrow(
+        'Adam: invalid learning rate; expected lr >= 0, got -2',
+      );
       expect(() => new Adam([])).toThrow('Adam: got an empty parameter list');
       const p = new Parameter(zeros([2]));
       expect(() => new Adam([{ params: [p] }, { params: [p] }])).toThrow(/more than one parameter group/);
@@ -110,18 +144,34 @@ for (const backend of BACKENDS) {
         return [p, new Adam([p], { lr: 0.1, amsgrad: true })];
       };
       const [p1, o1] = make();
-      for (const g of [[1, 2, 3], [-1, 0.5, 2]]) { setGrad(p1, g); o1.step(); }
+      for (const g of [
+        [1, 2, 3],
+        [-1, 0.5, 2],
+      ]) {
+        setGrad(p1, g);
+        o1.step();
+      }
       const sd = o1.stateDict();
       expect(sd.state[0]!['step']).toBe(2);
       expect(Object.keys(sd.state[0]!).sort()).toEqual(['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq', 'step']);
-      expect(sd.param_groups[0]).toMatchObject({ lr: 0.1, betas: [0.9, 0.999], weight_decay: 0, amsgrad: true, foreach: null, fused: false, params: [0] });
+      expect(sd.param_groups[0]).toMatchObject({
+        lr: 0.1,
+        betas: [0.9, 0.999],
+        weight_decay: 0,
+        amsgrad: true,
+        foreach: null,
+        fused: false,
+        params: [0],
+      });
       const [p2, o2] = make();
       noGrad(() => p2.copy_(p1));
       o2.loadStateDict(JSON.parse(JSON.stringify({ ...sd, state: {} })) as never); // groups only
       o2.loadStateDict(sd);
       expect(o2.state.get(p2)!['exp_avg']).not.toBe(sd.state[0]!['exp_avg']); // copied
-      setGrad(p1, [0.3, 0.3, -0.3]); o1.step();
-      setGrad(p2, [0.3, 0.3, -0.3]); o2.step();
+      setGrad(p1, [0.3, 0.3, -0.3]);
+      o1.step();
+      setGrad(p2, [0.3, 0.3, -0.3]);
+      o2.step();
       expectNear(await values(p2), await values(p1), 0, 0);
     });
 
@@ -129,13 +179,22 @@ for (const backend of BACKENDS) {
       const a = new Parameter(zeros([2]));
       const b = new Parameter(zeros([3]));
       const opt = new SGD([{ params: [a] }, { params: [b] }], { lr: 0.1, momentum: 0.9 });
-      setGrad(a, [1, 1]); setGrad(b, [1, 1, 1]); opt.step();
+      setGrad(a, [1, 1]);
+      setGrad(b, [1, 1, 1]);
+      opt.step();
       const sd = opt.stateDict();
       expect(() => opt.loadStateDict({ state: {}, param_groups: [sd.param_groups[0]!] })).toThrow(
-        'SGD.loadStateDict: loaded state dict has a different number of parameter groups; expected 2, got 1');
-      expect(() => opt.loadStateDict({ state: {}, param_groups: [sd.param_groups[0]!, { ...sd.param_groups[1], params: [1, 2] }] })).toThrow(
-        /doesn't match the size of optimizer's group 1; expected 1 parameters, got 2/);
-      expect(() => opt.loadStateDict({ state: { 0: { momentum_buffer: zeros([5]) } }, param_groups: sd.param_groups })).toThrow(ShapeError);
+        'SGD.loadStateDict: loaded state dict has a different number of parameter groups; expected 2, got 1',
+      );
+      expect(() =>
+        opt.loadStateDict({
+          state: {},
+          param_groups: [sd.param_groups[0]!, { ...sd.param_groups[1], params: [1, 2] }],
+        }),
+      ).toThrow(/doesn't match the size of optimizer's group 1; expected 1 parameters, got 2/);
+      expect(() =>
+        opt.loadStateDict({ state: { 0: { momentum_buffer: zeros([5]) } }, param_groups: sd.param_groups }),
+      ).toThrow(ShapeError);
       expect(() => opt.loadStateDict({ state: { 7: {} }, param_groups: sd.param_groups })).toThrow(ValueError);
       expect(opt.state.get(a)!['momentum_buffer']).toBeInstanceOf(Tensor); // unchanged after the failures
     });
@@ -144,9 +203,19 @@ for (const backend of BACKENDS) {
       const p = tensor([1, 2]);
       const m = zeros([2]);
       const v = zeros([2]);
-      tidy(() => adamUpdate(p, tensor([0.5, -1]), m, v, null, {
-        lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false, step: 1,
-      }));
+      tidy(() =>
+        adamUpdate(p, tensor([0.5, -1]), m, v, null, {
+          lr: 0.1,
+          beta1: 0.9,
+          beta2: 0.999,
+          eps: 1e-8,
+          weightDecay: 0,
+          amsgrad: false,
+          maximize: false,
+          decoupled: false,
+          step: 1,
+        }),
+      );
       // The first bias-corrected step moves each element by lr·sign(g).
       expectNear(await values(p), [0.9, 2.1], 1e-6);
       expectNear(await values(m), [0.05, -0.1], 1e-6);
@@ -174,12 +243,34 @@ for (const backend of BACKENDS) {
     });
 
     it('adamGroupUpdate: parameters at different steps, and a non-contiguous one, give the per-parameter numbers', async () => {
-      const o = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, amsgrad: true, maximize: false, decoupled: true };
-      const data = [[1, -2, 3, 0.5, 4, -1], [0.25, 3, -1], [2, 2, -3, 1]];
-      const grads = [[0.5, 1, -1, 2, 0.1, -0.3], [1, -1, 0.5], [0.2, -0.4, 0.6, -0.8]];
-      const make = (): { p: Tensor; g: Tensor; m: Tensor; v: Tensor; x: Tensor }[] => data.map((d, i) => ({
-        p: tensor(d), g: tensor(grads[i]!), m: tensor(d.map((x) => x / 10)), v: tensor(d.map((x) => x * x / 100)), x: tensor(d.map((x) => x * x / 50)),
-      }));
+      const o = {
+        lr: 0.01,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weightDecay: 0.1,
+        amsgrad: true,
+        maximize: false,
+        decoupled: true,
+      };
+      const data = [
+        [1, -2, 3, 0.5, 4, -1],
+        [0.25, 3, -1],
+        [2, 2, -3, 1],
+      ];
+      const grads = [
+        [0.5, 1, -1, 2, 0.1, -0.3],
+        [1, -1, 0.5],
+        [0.2, -0.4, 0.6, -0.8],
+      ];
+      const make = (): { p: Tensor; g: Tensor; m: Tensor; v: Tensor; x: Tensor }[] =>
+        data.map((d, i) => ({
+          p: tensor(d),
+          g: tensor(grads[i]!),
+          m: tensor(d.map((x) => x / 10)),
+          v: tensor(d.map((x) => (x * x) / 100)),
+          x: tensor(d.map((x) => (x * x) / 50)),
+        }));
       const fused = make();
       const single = make();
       // The first slot's param is a transposed (non-contiguous) view: it takes the composite path.
@@ -189,13 +280,18 @@ for (const backend of BACKENDS) {
       const x2d = fused[0]!.x.reshape([3, 2]).t();
       const g2d = fused[0]!.g.reshape([3, 2]).t();
       expect(p2d.isContiguous()).toBe(false);
-      noGrad(() => tidy(() => {
-        adamGroupUpdate([
-          { param: p2d, grad: g2d, expAvg: m2d, expAvgSq: v2d, maxExpAvgSq: x2d },
-          ...fused.slice(1).map((s) => ({ param: s.p, grad: s.g, expAvg: s.m, expAvgSq: s.v, maxExpAvgSq: s.x })),
-        ], { ...o, step: 3 });
-        for (const s of single) adamUpdateComposite(s.p, s.g, s.m, s.v, s.x, { ...o, step: 3 });
-      }));
+      noGrad(() =>
+        tidy(() => {
+          adamGroupUpdate(
+            [
+              { param: p2d, grad: g2d, expAvg: m2d, expAvgSq: v2d, maxExpAvgSq: x2d },
+              ...fused.slice(1).map((s) => ({ param: s.p, grad: s.g, expAvg: s.m, expAvgSq: s.v, maxExpAvgSq: s.x })),
+            ],
+            { ...o, step: 3 },
+          );
+          for (const s of single) adamUpdateComposite(s.p, s.g, s.m, s.v, s.x, { ...o, step: 3 });
+        }),
+      );
       for (let i = 0; i < data.length; i++) {
         for (const k of ['p', 'm', 'v', 'x'] as const) {
           expectNear(await values(fused[i]![k]), await values(single[i]![k]), 1e-6, 1e-7, `slot ${i} ${k}`);

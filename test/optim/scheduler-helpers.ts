@@ -5,7 +5,15 @@
 import { zeros } from '../../runtime/tensor/index.ts';
 import { Parameter } from '../../runtime/nn/index.ts';
 import {
-  Adam, CosineAnnealingLR, ExponentialLR, LinearLR, MultiStepLR, OneCycleLR, ReduceLROnPlateau, SGD, StepLR,
+  Adam,
+  CosineAnnealingLR,
+  ExponentialLR,
+  LinearLR,
+  MultiStepLR,
+  OneCycleLR,
+  ReduceLROnPlateau,
+  SGD,
+  StepLR,
   type Optimizer,
 } from '../../runtime/optim/index.ts';
 
@@ -16,23 +24,39 @@ export function makeOptimizer(kind: 'SGD' | 'Adam'): Optimizer {
 }
 
 /** What the suites drive: any scheduler, ReduceLROnPlateau taking the metric. */
-export interface Stepper { step(metric?: number): void; getLastLr(): number[]; stateDict(): Record<string, unknown>; loadStateDict(sd: Record<string, unknown>): void }
+export interface Stepper {
+  step(metric?: number): void;
+  getLastLr(): number[];
+  stateDict(): Record<string, unknown>;
+  loadStateDict(sd: Record<string, unknown>): void;
+}
 
 /** A scheduler of the fixture's kind with its options. */
 export function makeScheduler(name: string, opt: Optimizer, options: Readonly<Record<string, unknown>>): Stepper {
   const o = options as never;
   switch (name) {
-    case 'StepLR': return new StepLR(opt, o);
-    case 'MultiStepLR': return new MultiStepLR(opt, o);
-    case 'ExponentialLR': return new ExponentialLR(opt, o);
-    case 'CosineAnnealingLR': return new CosineAnnealingLR(opt, o);
-    case 'LinearLR': return new LinearLR(opt, o);
-    case 'OneCycleLR': return new OneCycleLR(opt, o);
+    case 'StepLR':
+      return new StepLR(opt, o);
+    case 'MultiStepLR':
+      return new MultiStepLR(opt, o);
+    case 'ExponentialLR':
+      return new ExponentialLR(opt, o);
+    case 'CosineAnnealingLR':
+      return new CosineAnnealingLR(opt, o);
+    case 'LinearLR':
+      return new LinearLR(opt, o);
+    case 'OneCycleLR':
+      return new OneCycleLR(opt, o);
     case 'ReduceLROnPlateau': {
       const s = new ReduceLROnPlateau(opt, o);
-      return { step: (m) => s.step(m!), getLastLr: () => s.getLastLr(), stateDict: () => s.stateDict(), loadStateDict: (sd) => s.loadStateDict(sd) };
+      return {
+        step: (m) => s.step(m!),
+        getLastLr: () => s.getLastLr(),
+        stateDict: () => s.stateDict(),
+        loadStateDict: (sd) => s.loadStateDict(sd),
+      };
     }
-    default: throw new Error(`unknown scheduler ${name}`);
+    default:
+      throw new Error(`unknown scheduler ${name}`);
   }
 }
-

@@ -28,7 +28,9 @@ function expectCloseValue(actual: unknown, expected: unknown, context: string): 
   if (typeof expected === 'number') {
     expect(typeof actual, context).toBe('number');
     const a = actual as number;
-    expect(Math.abs(a - expected), `${context}: expected ${expected}, got ${a}`).toBeLessThanOrEqual(RTOL * Math.abs(expected) + 1e-300);
+    expect(Math.abs(a - expected), `${context}: expected ${expected}, got ${a}`).toBeLessThanOrEqual(
+      RTOL * Math.abs(expected) + 1e-300,
+    );
   } else if (Array.isArray(expected)) {
     expect(Array.isArray(actual), context).toBe(true);
     expect((actual as unknown[]).length, context).toBe(expected.length);
@@ -40,13 +42,18 @@ function expectCloseValue(actual: unknown, expected: unknown, context: string): 
 
 for (const backend of BACKENDS) {
   describe(`schedulers vs PyTorch on ${backend.name}`, () => {
-    beforeEach(() => { setDefaultBackend(backend); });
+    beforeEach(() => {
+      setDefaultBackend(backend);
+    });
 
     for (const c of FIX.cases) {
       it(`${c.name}: lr sequence matches torch.optim.lr_scheduler.${c.scheduler}`, () => {
         const opt = makeOptimizer(c.optimizer);
         const sched = makeScheduler(c.scheduler, opt, c.options);
-        const momentum = (): number[] => opt.paramGroups.map((g) => (Array.isArray(g['betas']) ? (g['betas'] as number[])[0]! : g['momentum'] as number));
+        const momentum = (): number[] =>
+          opt.paramGroups.map((g) =>
+            Array.isArray(g['betas']) ? (g['betas'] as number[])[0]! : (g['momentum'] as number),
+          );
         expectCloseValue(sched.getLastLr(), c.lrs[0], `${c.name} lr at epoch 0`);
         expectCloseValue(momentum(), c.momenta[0], `${c.name} momentum at epoch 0`);
         for (let i = 1; i < c.lrs.length; i++) {

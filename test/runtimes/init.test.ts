@@ -8,7 +8,15 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BackendError, getDefaultBackend, getPlatform, init, nodePlatform, tensor, ValueError } from '../../bindings/node.ts';
+import {
+  BackendError,
+  getDefaultBackend,
+  getPlatform,
+  init,
+  nodePlatform,
+  tensor,
+  ValueError,
+} from '../../bindings/node.ts';
 
 const BUILD = new URL('../../build/', import.meta.url);
 
@@ -48,14 +56,22 @@ describe('init', () => {
   it('init: a missing kernel URL is a BackendError naming the file', async () => {
     const missing = new URL('no-such-folder/', BUILD);
     await expect(init({ kernelUrl: missing })).rejects.toThrow(BackendError);
-    await expect(init({ kernelUrl: missing })).rejects.toThrow(/init: cannot load the wasm kernels; expected kernels-\w+\.wasm at kernelUrl/);
+    await expect(init({ kernelUrl: missing })).rejects.toThrow(
+      /init: cannot load the wasm kernels; expected kernels-\w+\.wasm at kernelUrl/,
+    );
   });
 
   it('init: rejects bad options with a ValueError', async () => {
     await expect(init({ backend: 'webgl' as 'wasm' })).rejects.toThrow(ValueError);
-    await expect(init({ backend: 'webgl' as 'wasm' })).rejects.toThrow("init: unknown backend; expected one of 'wasm', 'reference', got \"webgl\"");
-    await expect(init({ kernelBytes: new Uint8Array(8), kernelUrl: BUILD })).rejects.toThrow(/expected at most one kernel source/);
-    await expect(init({ backend: 'reference', kernelBytes: new Uint8Array(8) })).rejects.toThrow(/kernelBytes applies to the wasm backend only/);
+    await expect(init({ backend: 'webgl' as 'wasm' })).rejects.toThrow(
+      "init: unknown backend; expected one of 'wasm', 'reference', got \"webgl\"",
+    );
+    await expect(init({ kernelBytes: new Uint8Array(8), kernelUrl: BUILD })).rejects.toThrow(
+      /expected at most one kernel source/,
+    );
+    await expect(init({ backend: 'reference', kernelBytes: new Uint8Array(8) })).rejects.toThrow(
+      /kernelBytes applies to the wasm backend only/,
+    );
     await expect(init({ deterministic: 'yes' as unknown as boolean })).rejects.toThrow(ValueError);
   });
 

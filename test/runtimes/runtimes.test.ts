@@ -29,8 +29,14 @@ function run(command: string, args: readonly string[], timeoutMs: number = RUN_T
 
 /** Rebuilds what a runtime needs when it is missing or older than its sources. */
 async function ensureBuilt(): Promise<void> {
-  const wasmSources = Math.max(newestMtime(join(ROOT, 'assembly'), ['.ts']), mtime(join(ROOT, 'scripts', 'build-wasm.mjs')));
-  const wasmBuilt = Math.min(mtime(join(ROOT, 'build', 'kernels-simd.wasm')), mtime(join(ROOT, 'build', 'kernels-relaxed.wasm')));
+  const wasmSources = Math.max(
+    newestMtime(join(ROOT, 'assembly'), ['.ts']),
+    mtime(join(ROOT, 'scripts', 'build-wasm.mjs')),
+  );
+  const wasmBuilt = Math.min(
+    mtime(join(ROOT, 'build', 'kernels-simd.wasm')),
+    mtime(join(ROOT, 'build', 'kernels-relaxed.wasm')),
+  );
   if (wasmBuilt === 0 || wasmBuilt < wasmSources) {
     const r = await run(process.execPath, ['scripts/build-wasm.mjs'], 300_000);
     if (r.code !== 0) throw new Error(describeRun('runtimes: npm run build:wasm failed; expected exit 0', r));
@@ -47,7 +53,11 @@ async function ensureBuilt(): Promise<void> {
     mtime(join(ROOT, 'dist', 'test', 'runtimes', 'browser', 'run.js')),
   );
   if (tsBuilt === 0 || tsBuilt < tsSources) {
-    const r = await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], 300_000);
+    const r = await run(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      300_000,
+    );
     if (r.code !== 0) throw new Error(describeRun('runtimes: npm run build:ts failed; expected exit 0', r));
   }
 }
@@ -64,7 +74,10 @@ interface SmokeOutput {
 }
 
 function parseSmoke(stdout: string): SmokeOutput {
-  const lines = stdout.split('\n').map((l) => l.trimEnd()).filter((l) => l.startsWith(SMOKE_PREFIX));
+  const lines = stdout
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.startsWith(SMOKE_PREFIX));
   const losses = new Map<string, Loss[]>();
   for (const line of lines) {
     const m = /^smoke (\w+) loss (\d+) 0x([0-9a-f]{8}) (\S+)$/.exec(line);
@@ -87,14 +100,21 @@ async function smokeIn(name: string, command: string, args: readonly string[]): 
   const context = `${name}:\n${out.lines.join('\n')}`;
   expect(out.lines, describeRun(name, r)).toContain(`${SMOKE_PREFIX}backend wasm`);
   expect(out.lines, describeRun(name, r)).toContain(`${SMOKE_PREFIX}done`);
-  expect(out.lines, describeRun(name, r)).toContain(`${SMOKE_PREFIX}files roundtrip ok; listing w.bin | b; missing file rejects; after remove w.bin; clock monotonic`);
+  expect(out.lines, describeRun(name, r)).toContain(
+    `${SMOKE_PREFIX}files roundtrip ok; listing w.bin | b; missing file rejects; after remove w.bin; clock monotonic`,
+  );
   for (const backend of ['reference', 'wasm']) {
     const losses = out.losses.get(backend) ?? [];
     expect(losses, `${context}\n(${backend} losses)`).toHaveLength(SMOKE_STEPS);
-    expect(out.lines.some((l) => new RegExp(`^smoke ${backend} weights fnv1a 0x[0-9a-f]{8}$`).test(l)), context).toBe(true);
+    expect(
+      out.lines.some((l) => new RegExp(`^smoke ${backend} weights fnv1a 0x[0-9a-f]{8}$`).test(l)),
+      context,
+    ).toBe(true);
     for (const { value } of losses) expect(Number.isFinite(value), context).toBe(true);
     for (let i = 1; i < losses.length; i++) {
-      expect(losses[i]!.value, `${context}\n${backend} loss ${i} should fall below loss ${i - 1}`).toBeLessThan(losses[i - 1]!.value);
+      expect(losses[i]!.value, `${context}\n${backend} loss ${i} should fall below loss ${i - 1}`).toBeLessThan(
+        losses[i - 1]!.value,
+      );
     }
   }
   // wasm may accumulate in another order than the reference: a whole training chain's tolerance.
@@ -111,23 +131,51 @@ async function smokeIn(name: string, command: string, args: readonly string[]): 
 describe('runtimes', () => {
   beforeAll(ensureBuilt, 600_000);
 
-  it('runtimes: node runs the smoke through dist/bindings/node.js', async () => {
-    await smokeIn('node', process.execPath, ['dist/test/runtimes/node/smoke.js']);
-  }, TEST_TIMEOUT_MS);
+  it(
+    'runtimes: node runs the smoke through dist/bindings/node.js',
+    async () => {
+      await smokeIn('node', process.execPath, ['dist/test/runtimes/node/smoke.js']);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('runtimes: deno runs the smoke from the TypeScript sources', async () => {
-    expect(existsSync(DENO), `runtimes: Deno not found; expected ${DENO} (npm ci installs the deno package), got nothing there`).toBe(true);
-    await smokeIn('deno', DENO, ['run', '--allow-read', `--allow-write=${tmpdir()}`, '--no-prompt', 'test/runtimes/deno/smoke.ts']);
-  }, TEST_TIMEOUT_MS);
+  it(
+    'runtimes: deno runs the smoke from the TypeScript sources',
+    async () => {
+      expect(
+        existsSync(DENO),
+        `runtimes: Deno not found; expected ${DENO} (npm ci installs the deno package), got nothing there`,
+      ).toBe(true);
+      await smokeIn('deno', DENO, [
+        'run',
+        '--allow-read',
+        `--allow-write=${tmpdir()}`,
+        '--no-prompt',
+        'test/runtimes/deno/smoke.ts',
+      ]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('runtimes: chromium runs the smoke through dist/bindings/browser.js', async () => {
-    expect(existsSync(CHROMIUM), `runtimes: Chromium not found; expected an executable at ${CHROMIUM} (apt-get install -y chromium; .ci/run does), got nothing there`).toBe(true);
-    await smokeIn('chromium', process.execPath, ['dist/test/runtimes/browser/run.js']);
-  }, TEST_TIMEOUT_MS);
+  it(
+    'runtimes: chromium runs the smoke through dist/bindings/browser.js',
+    async () => {
+      expect(
+        existsSync(CHROMIUM),
+        `runtimes: Chromium not found; expected an executable at ${CHROMIUM} (apt-get install -y chromium; .ci/run does), got nothing there`,
+      ).toBe(true);
+      await smokeIn('chromium', process.execPath, ['dist/test/runtimes/browser/run.js']);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   it('runtimes: node, deno and chromium print bitwise identical losses and weights', () => {
     const node = outputs.get('node');
-    expect([...outputs.keys()].sort(), 'runtimes: a runtime failed above; expected all three outputs').toEqual(['chromium', 'deno', 'node']);
+    expect([...outputs.keys()].sort(), 'runtimes: a runtime failed above; expected all three outputs').toEqual([
+      'chromium',
+      'deno',
+      'node',
+    ]);
     expect(outputs.get('deno')?.lines).toEqual(node?.lines);
     expect(outputs.get('chromium')?.lines).toEqual(node?.lines);
   });

@@ -105,7 +105,11 @@ async function train(lib: SmokeLibrary, print: (line: string) => void): Promise<
   }
   print(`${SMOKE_PREFIX}${name} weights fnv1a 0x${fnv1a(chunks).toString(16).padStart(8, '0')}`);
   const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  chunks.reduce((at, c) => (all.set(c, at), at + c.length), 0);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
   return all;
 }
 

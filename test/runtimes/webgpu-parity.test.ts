@@ -62,14 +62,25 @@ const TEST_TIMEOUT_MS = RUN_TIMEOUT_MS + 30_000;
 /** Resident memory one runtime's processes may hold (see the module comment). */
 const MAX_RSS_MIB = 4096;
 
-function run(command: string, args: readonly string[], env: Readonly<Record<string, string | undefined>> = {}, timeoutMs = RUN_TIMEOUT_MS): Promise<RunResult> {
+function run(
+  command: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+  timeoutMs = RUN_TIMEOUT_MS,
+): Promise<RunResult> {
   return runChild(command, args, { cwd: ROOT, timeoutMs, env, maxRssMiB: MAX_RSS_MIB });
 }
 
 /** Rebuilds the wasm kernels and dist/ when missing or older than their sources. */
 async function ensureBuilt(): Promise<void> {
-  const wasmSources = Math.max(newestMtime(join(ROOT, 'assembly'), ['.ts']), mtime(join(ROOT, 'scripts', 'build-wasm.mjs')));
-  const wasmBuilt = Math.min(mtime(join(ROOT, 'build', 'kernels-simd.wasm')), mtime(join(ROOT, 'build', 'kernels-relaxed.wasm')));
+  const wasmSources = Math.max(
+    newestMtime(join(ROOT, 'assembly'), ['.ts']),
+    mtime(join(ROOT, 'scripts', 'build-wasm.mjs')),
+  );
+  const wasmBuilt = Math.min(
+    mtime(join(ROOT, 'build', 'kernels-simd.wasm')),
+    mtime(join(ROOT, 'build', 'kernels-relaxed.wasm')),
+  );
   if (wasmBuilt === 0 || wasmBuilt < wasmSources) {
     const r = await run(process.execPath, ['scripts/build-wasm.mjs'], {}, 300_000);
     if (r.code !== 0) throw new Error(describeRun('webgpu parity: npm run build:wasm failed; expected exit 0', r));
@@ -89,7 +100,12 @@ async function ensureBuilt(): Promise<void> {
     mtime(join(ROOT, 'dist', 'test', 'backends', 'cases.js')),
   );
   if (tsBuilt === 0 || tsBuilt < tsSources) {
-    const r = await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {}, 300_000);
+    const r = await run(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      {},
+      300_000,
+    );
     if (r.code !== 0) throw new Error(describeRun('webgpu parity: npm run build:ts failed; expected exit 0', r));
   }
 }
@@ -99,7 +115,9 @@ function reportOf(name: string, r: RunResult): ParityReport {
   const line = r.stdout.split('\n').find((l) => l.startsWith(`${PARITY_PREFIX}report `));
   if (line === undefined) {
     const error = r.stdout.split('\n').find((l) => l.startsWith(`${PARITY_PREFIX}error `));
-    throw new Error(`${describeRun(`${name}: no parity report; expected a '${PARITY_PREFIX}report' line${error === undefined ? '' : `, got ${error}`}`, r)}`);
+    throw new Error(
+      `${describeRun(`${name}: no parity report; expected a '${PARITY_PREFIX}report' line${error === undefined ? '' : `, got ${error}`}`, r)}`,
+    );
   }
   return JSON.parse(line.slice(`${PARITY_PREFIX}report `.length)) as ParityReport;
 }
@@ -111,7 +129,8 @@ function reportOf(name: string, r: RunResult): ParityReport {
  */
 const SUBGROUP_PROGRAMS: readonly string[] = [
   ...['sum', 'max', 'min', 'argmax', 'argmin'].flatMap((op) => [`${op}_f32_tree_sg`, `${op}_i32_tree_sg`]),
-  'matmul_f32_sg_r4x128', 'matmul_f32_sg_r4x128_bias',
+  'matmul_f32_sg_r4x128',
+  'matmul_f32_sg_r4x128_bias',
 ];
 
 /**
@@ -126,7 +145,9 @@ function expectClean(name: string, r: RunResult, subgroups: boolean | undefined)
   expect(report.backend, context).toBe('webgpu');
   expect(report.dtypes, context).toEqual(WEBGPU_DTYPES);
   expect(report.failureCount, context).toBe(0);
-  expect(report.total, `${context}\n(the suite defines ${expected} checks for ${WEBGPU_DTYPES.join(', ')})`).toBe(expected);
+  expect(report.total, `${context}\n(the suite defines ${expected} checks for ${WEBGPU_DTYPES.join(', ')})`).toBe(
+    expected,
+  );
   expect(report.passed, context).toBe(expected);
   expect(r.code, describeRun(name, r)).toBe(0);
   if (subgroups !== undefined) expect(report.subgroups, `${name}: the device's subgroups feature`).toBe(subgroups);
@@ -135,12 +156,17 @@ function expectClean(name: string, r: RunResult, subgroups: boolean | undefined)
   if (report.subgroups) {
     expect(sgRan, `${name}: subgroup programs compiled`).toEqual(expect.arrayContaining([...SUBGROUP_PROGRAMS]));
     // The tiled matmul and the plain reduction tree still run beside them (M > 4; no other tree shapes).
-    expect(report.programs.some((k) => k.startsWith('matmul_f32_t')), `${name}: tiled matmul programs`).toBe(true);
+    expect(
+      report.programs.some((k) => k.startsWith('matmul_f32_t')),
+      `${name}: tiled matmul programs`,
+    ).toBe(true);
   } else {
     expect(sgRan, `${name}: no subgroup program on a device without subgroups`).toEqual([]);
     expect(report.programs, `${name}: the plain reduction tree`).toContain('sum_f32_tree');
   }
-  console.info(`${name}: ${report.passed}/${expected} parity checks passed on ${report.adapter} in ${report.seconds} s; subgroups ${report.subgroups}; subgroup programs run: ${sgRan.join(', ') || 'none'}`);
+  console.info(
+    `${name}: ${report.passed}/${expected} parity checks passed on ${report.adapter} in ${report.seconds} s; subgroups ${report.subgroups}; subgroup programs run: ${sgRan.join(', ') || 'none'}`,
+  );
 }
 
 describe('webgpu parity', () => {
@@ -149,31 +175,73 @@ describe('webgpu parity', () => {
   it('webgpu parity: the suite defines checks for every WebGPU dtype', () => {
     const checks = parityChecks(WEBGPU_DTYPES);
     expect(checks.length).toBeGreaterThan(1000);
-    for (const dtype of WEBGPU_DTYPES) expect(checks.some((c) => c.name.includes(` ${dtype} `)), dtype).toBe(true);
+    for (const dtype of WEBGPU_DTYPES)
+      expect(
+        checks.some((c) => c.name.includes(` ${dtype} `)),
+        dtype,
+      ).toBe(true);
     expect(new Set(checks.map((c) => c.name)).size, 'check names are unique').toBe(checks.length);
   });
 
-  it('webgpu parity: deno (navigator.gpu on lavapipe) matches the reference on every check', async () => {
-    expect(existsSync(DENO), `webgpu parity: Deno not found; expected ${DENO} (npm ci installs the deno package), got nothing there`).toBe(true);
-    expectClean('deno', await run(DENO, ['run', '-A', '--no-prompt', 'test/runtimes/webgpu/deno.ts']), false);
-  }, TEST_TIMEOUT_MS);
+  it(
+    'webgpu parity: deno (navigator.gpu on lavapipe) matches the reference on every check',
+    async () => {
+      expect(
+        existsSync(DENO),
+        `webgpu parity: Deno not found; expected ${DENO} (npm ci installs the deno package), got nothing there`,
+      ).toBe(true);
+      expectClean('deno', await run(DENO, ['run', '-A', '--no-prompt', 'test/runtimes/webgpu/deno.ts']), false);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('webgpu parity: chromium (--enable-unsafe-webgpu, SwiftShader) matches the reference on every check', async () => {
-    expect(existsSync(CHROMIUM), `webgpu parity: Chromium not found; expected an executable at ${CHROMIUM} (apt-get install -y chromium; .ci/run does), got nothing there`).toBe(true);
-    expectClean('chromium', await run(process.execPath, ['dist/test/runtimes/webgpu/run-browser.js'], {
-      PARITY_TIMEOUT_MS: String(RUN_TIMEOUT_MS - 20_000), PARITY_MAX_RSS_MIB: String(MAX_RSS_MIB),
-    }), true);
-  }, TEST_TIMEOUT_MS);
+  it(
+    'webgpu parity: chromium (--enable-unsafe-webgpu, SwiftShader) matches the reference on every check',
+    async () => {
+      expect(
+        existsSync(CHROMIUM),
+        `webgpu parity: Chromium not found; expected an executable at ${CHROMIUM} (apt-get install -y chromium; .ci/run does), got nothing there`,
+      ).toBe(true);
+      expectClean(
+        'chromium',
+        await run(process.execPath, ['dist/test/runtimes/webgpu/run-browser.js'], {
+          PARITY_TIMEOUT_MS: String(RUN_TIMEOUT_MS - 20_000),
+          PARITY_MAX_RSS_MIB: String(MAX_RSS_MIB),
+        }),
+        true,
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('webgpu parity: node (the webgpu package, Dawn on SwiftShader) matches the reference on every check', async () => {
-    expect(existsSync(SWIFTSHADER_ICD), `webgpu parity: SwiftShader's Vulkan driver not found; expected ${SWIFTSHADER_ICD} (apt-get install -y chromium), got nothing there`).toBe(true);
-    expectClean('node', await run(process.execPath, ['dist/test/runtimes/webgpu/node.js'], { VK_ICD_FILENAMES: SWIFTSHADER_ICD }), true);
-  }, TEST_TIMEOUT_MS);
+  it(
+    'webgpu parity: node (the webgpu package, Dawn on SwiftShader) matches the reference on every check',
+    async () => {
+      expect(
+        existsSync(SWIFTSHADER_ICD),
+        `webgpu parity: SwiftShader's Vulkan driver not found; expected ${SWIFTSHADER_ICD} (apt-get install -y chromium), got nothing there`,
+      ).toBe(true);
+      expectClean(
+        'node',
+        await run(process.execPath, ['dist/test/runtimes/webgpu/node.js'], { VK_ICD_FILENAMES: SWIFTSHADER_ICD }),
+        true,
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   it('webgpu parity: node (Dawn on SwiftShader, which has subgroups): the subgroup kernels on every matmul layout past their shape rule, and the …_tree_sg reductions on NaNs, ties and signed zeros, run twice', async () => {
-    const r = await run(process.execPath, ['dist/test/runtimes/webgpu/subgroup-check.js'], { VK_ICD_FILENAMES: SWIFTSHADER_ICD }, 120_000);
+    const r = await run(
+      process.execPath,
+      ['dist/test/runtimes/webgpu/subgroup-check.js'],
+      { VK_ICD_FILENAMES: SWIFTSHADER_ICD },
+      120_000,
+    );
     const lines = r.stdout.split('\n');
-    expect(lines.filter((l) => l.startsWith('FAIL ')), describeRun('subgroup-check', r)).toEqual([]);
+    expect(
+      lines.filter((l) => l.startsWith('FAIL ')),
+      describeRun('subgroup-check', r),
+    ).toEqual([]);
     // 48 matmul cases (6 shapes x 4 layouts x bias or not), 100 reductions, and the program-key check.
     expect(lines.filter((l) => l.startsWith('ok ')).length, describeRun('subgroup-check', r)).toBe(149);
     expect(r.stdout).toMatch(/^subgroup-check: 149 cases, all passed$/m);
@@ -188,9 +256,20 @@ describe('webgpu parity', () => {
       'catch (e) { console.log(JSON.stringify({ name: e.name, isBackendError: e instanceof lib.BackendError, tried: e.tried, message: e.message, detected })); }',
       'process.exit(0);',
     ].join('\n');
-    const r = await run(process.execPath, ['--input-type=module', '-e', script], { VK_ICD_FILENAMES: '/nonexistent/no_such_icd.json' }, 60_000);
+    const r = await run(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { VK_ICD_FILENAMES: '/nonexistent/no_such_icd.json' },
+      60_000,
+    );
     expect(r.code, describeRun('node without a driver', r)).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { name: string; isBackendError: boolean; tried: string[]; message: string; detected: { adapter: unknown; reason: string } };
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      name: string;
+      isBackendError: boolean;
+      tried: string[];
+      message: string;
+      detected: { adapter: unknown; reason: string };
+    };
     expect(out.name, r.stdout).toBe('NoGpuAdapterError');
     expect(out.isBackendError).toBe(true);
     expect(out.tried).toEqual([
@@ -198,7 +277,9 @@ describe('webgpu parity', () => {
       "requestAdapter({powerPreference:'high-performance'}): null",
       "requestAdapter({powerPreference:'high-performance',forceFallbackAdapter:true}): null",
     ]);
-    expect(out.message).toMatch(/^requestGpu: no usable WebGPU adapter; expected a WebGPU adapter \(hardware or software\), got none \(tried: webgpu package: loaded/);
+    expect(out.message).toMatch(
+      /^requestGpu: no usable WebGPU adapter; expected a WebGPU adapter \(hardware or software\), got none \(tried: webgpu package: loaded/,
+    );
     expect(out.detected.adapter).toBeNull();
     expect(out.detected.reason).toMatch(/^detectGpu: no usable WebGPU adapter; .*requestAdapter\(\{\}\): null\)$/);
   }, 90_000);
@@ -212,11 +293,22 @@ describe('webgpu parity', () => {
       'console.log(JSON.stringify({ detected, refused, allowed: { isFallbackAdapter: allowed.isFallbackAdapter, adapterInfo: allowed.adapterInfo, features: allowed.features, maxBinding: allowed.device.limits.maxStorageBufferBindingSize } }));',
       'allowed.device.destroy(); process.exit(0);',
     ].join('\n');
-    const r = await run(process.execPath, ['--input-type=module', '-e', script], { VK_ICD_FILENAMES: SWIFTSHADER_ICD }, 60_000);
+    const r = await run(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { VK_ICD_FILENAMES: SWIFTSHADER_ICD },
+      60_000,
+    );
     expect(r.code, describeRun('node on SwiftShader', r)).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {
-      detected: { adapter: unknown; reason: string }; refused?: { name: string; tried: string[] };
-      allowed: { isFallbackAdapter: boolean; adapterInfo: { architecture: string }; features: { subgroups: boolean }; maxBinding: number };
+      detected: { adapter: unknown; reason: string };
+      refused?: { name: string; tried: string[] };
+      allowed: {
+        isFallbackAdapter: boolean;
+        adapterInfo: { architecture: string };
+        features: { subgroups: boolean };
+        maxBinding: number;
+      };
     };
     expect(out.detected.adapter, r.stdout).toBeNull();
     expect(out.detected.reason).toContain('fallback adapter refused (allowFallbackAdapter: false)');

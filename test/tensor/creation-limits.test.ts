@@ -11,27 +11,32 @@ import { Generator, arange, eye, linspace, rand, randint, randn, randperm, zeros
 import { availableBackends } from '../helpers/backends.ts';
 
 const backends = await availableBackends();
-afterAll(() => { for (const b of backends) b.dispose(); });
+afterAll(() => {
+  for (const b of backends) b.dispose();
+});
 const wasm = backends.find((b) => b.name === 'wasm');
 
 describe('creation limits', () => {
-  it.runIf(wasm !== undefined)('creation: randn/rand/randint/randperm beyond wasm memory are refused at once, drawing nothing', () => {
-    const backend = wasm!;
-    const g = new Generator().manualSeed(7);
-    const before = g.getState();
-    const huge = 2 ** 31;
-    expect(() => randn([huge], { backend, generator: g })).toThrow(BackendError);
-    expect(() => rand([huge], { backend, generator: g })).toThrow(BackendError);
-    expect(() => randint(0, 10, [huge], { backend, generator: g })).toThrow(BackendError);
-    expect(() => randperm(huge, { backend, generator: g })).toThrow(BackendError);
-    expect(() => arange(huge, { backend })).toThrow(BackendError);
-    expect(() => linspace(0, 1, huge, { backend })).toThrow(BackendError);
-    expect(() => eye(40_000, 40_000, { backend })).toThrow(BackendError);
-    // nothing was drawn: the next draw is the first draw of the seeded stream
-    expect(g.getState()).toEqual(before);
-    // and the backend is still usable
-    expect(zeros([3], { backend }).shape).toEqual([3]);
-  });
+  it.runIf(wasm !== undefined)(
+    'creation: randn/rand/randint/randperm beyond wasm memory are refused at once, drawing nothing',
+    () => {
+      const backend = wasm!;
+      const g = new Generator().manualSeed(7);
+      const before = g.getState();
+      const huge = 2 ** 31;
+      expect(() => randn([huge], { backend, generator: g })).toThrow(BackendError);
+      expect(() => rand([huge], { backend, generator: g })).toThrow(BackendError);
+      expect(() => randint(0, 10, [huge], { backend, generator: g })).toThrow(BackendError);
+      expect(() => randperm(huge, { backend, generator: g })).toThrow(BackendError);
+      expect(() => arange(huge, { backend })).toThrow(BackendError);
+      expect(() => linspace(0, 1, huge, { backend })).toThrow(BackendError);
+      expect(() => eye(40_000, 40_000, { backend })).toThrow(BackendError);
+      // nothing was drawn: the next draw is the first draw of the seeded stream
+      expect(g.getState()).toEqual(before);
+      // and the backend is still usable
+      expect(zeros([3], { backend }).shape).toEqual([3]);
+    },
+  );
 
   it('creation: a shape past the largest typed array is a ShapeError on every backend', () => {
     for (const backend of backends) {

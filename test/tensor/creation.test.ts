@@ -5,13 +5,32 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { getDefaultBackend, setDefaultBackend } from '../../runtime/default-backend.ts';
 import { ValueError } from '../../runtime/errors.ts';
 import {
-  arange, eye, full, fullLike, linspace, manualSeed, ones, onesLike, rand, randint, randintLike, randLike, randn, randnLike,
-  randperm, tensor, zeros, zerosLike, Generator,
+  arange,
+  eye,
+  full,
+  fullLike,
+  linspace,
+  manualSeed,
+  ones,
+  onesLike,
+  rand,
+  randint,
+  randintLike,
+  randLike,
+  randn,
+  randnLike,
+  randperm,
+  tensor,
+  zeros,
+  zerosLike,
+  Generator,
 } from '../../runtime/index.ts';
 import { availableBackends } from '../helpers/backends.ts';
 
 const backends = await availableBackends();
-afterAll(() => { for (const b of backends) b.dispose(); });
+afterAll(() => {
+  for (const b of backends) b.dispose();
+});
 
 /** torch.linspace for float32 (CPU scalar path): every step rounds to float32. */
 function torchLinspaceF32(start: number, end: number, steps: number): number[] {
@@ -28,11 +47,17 @@ for (const backend of backends) {
     beforeEach(() => setDefaultBackend(backend));
 
     it('tensor: nested arrays give float32 of the nested shape; booleans give bool; a number gives 0-d', async () => {
-      const t = tensor([[1, 2, 3], [4, 5, 6]]);
+      const t = tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
       expect(t.shape).toEqual([2, 3]);
       expect(t.dtype).toBe('float32');
       expect(t.backend).toBe(backend);
-      expect(await t.tolist()).toEqual([[1, 2, 3], [4, 5, 6]]);
+      expect(await t.tolist()).toEqual([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
       const b = tensor([[true, false]]);
       expect(b.dtype).toBe('bool');
       expect(await b.tolist()).toEqual([[true, false]]);
@@ -71,13 +96,19 @@ for (const backend of backends) {
       for (const z of [zeros(2, 3), zeros([2, 3])]) {
         expect(z.shape).toEqual([2, 3]);
         expect(z.dtype).toBe('float32');
-        expect(await z.tolist()).toEqual([[0, 0, 0], [0, 0, 0]]);
+        expect(await z.tolist()).toEqual([
+          [0, 0, 0],
+          [0, 0, 0],
+        ]);
       }
       const o = ones([3], { dtype: 'int32' });
       expect(o.dtype).toBe('int32');
       expect(await o.tolist()).toEqual([1, 1, 1]);
       expect(await ones(2, 1).tolist()).toEqual([[1], [1]]);
-      expect(await full([2, 2], 7).tolist()).toEqual([[7, 7], [7, 7]]);
+      expect(await full([2, 2], 7).tolist()).toEqual([
+        [7, 7],
+        [7, 7],
+      ]);
       expect(full([2], true).dtype).toBe('bool');
       expect(zeros([]).shape).toEqual([]);
       expect(await zeros([]).item()).toBe(0);
@@ -89,7 +120,11 @@ for (const backend of backends) {
 
     it('zerosLike/onesLike/fullLike: copy shape, dtype and backend', async () => {
       const x = tensor([[1, 2, 3]], { dtype: 'int32' });
-      for (const [t, v] of [[zerosLike(x), 0], [onesLike(x), 1], [fullLike(x, 4), 4]] as const) {
+      for (const [t, v] of [
+        [zerosLike(x), 0],
+        [onesLike(x), 1],
+        [fullLike(x, 4), 4],
+      ] as const) {
         expect(t.shape).toEqual([1, 3]);
         expect(t.dtype).toBe('int32');
         expect(t.backend).toBe(backend);
@@ -120,13 +155,27 @@ for (const backend of backends) {
       expect(await arange(1, 2, 0.5, {}).tolist()).toEqual([1, 1.5]);
       const loose = arange as unknown as (...args: unknown[]) => unknown;
       expect(() => loose(5, {}, 3)).toThrow(ValueError);
-      expect(() => loose(5, {}, 3)).toThrow('arange: argument 3 after the options object; expected the options last, got number');
-      expect(() => loose('5')).toThrow('arange: argument 1 must be a number or an options object; expected a number, got string');
-      expect(() => loose({})).toThrow('arange: no bounds; expected arange(end), arange(start, end) or arange(start, end, step), got none');
+      expect(() => loose(5, {}, 3)).toThrow(
+        'arange: argument 3 after the options object; expected the options last, got number',
+      );
+      expect(() => loose('5')).toThrow(
+        'arange: argument 1 must be a number or an options object; expected a number, got string',
+      );
+      expect(() => loose({})).toThrow(
+        'arange: no bounds; expected arange(end), arange(start, end) or arange(start, end, step), got none',
+      );
     });
 
     it('linspace: matches torch.linspace values bit for bit (float32 arithmetic, from both ends)', async () => {
-      for (const [s, e, n] of [[0, 1, 7], [-1, 1, 7], [0, 10, 11], [0.1, 0.9, 9], [-3.3, 7.7, 13], [2, -5, 15], [0.3, 0.7, 11]] as const) {
+      for (const [s, e, n] of [
+        [0, 1, 7],
+        [-1, 1, 7],
+        [0, 10, 11],
+        [0.1, 0.9, 9],
+        [-3.3, 7.7, 13],
+        [2, -5, 15],
+        [0.3, 0.7, 11],
+      ] as const) {
         const t = linspace(s, e, n);
         expect(t.dtype).toBe('float32');
         expect(Array.from(await t.data()), `linspace(${s}, ${e}, ${n})`).toEqual(torchLinspaceF32(s, e, n));
@@ -139,9 +188,20 @@ for (const backend of backends) {
     });
 
     it('eye: ones on the diagonal of an n×m matrix', async () => {
-      expect(await eye(3).tolist()).toEqual([[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
-      expect(await eye(2, 3).tolist()).toEqual([[1, 0, 0], [0, 1, 0]]);
-      expect(await eye(3, 2, { dtype: 'int32' }).tolist()).toEqual([[1, 0], [0, 1], [0, 0]]);
+      expect(await eye(3).tolist()).toEqual([
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ]);
+      expect(await eye(2, 3).tolist()).toEqual([
+        [1, 0, 0],
+        [0, 1, 0],
+      ]);
+      expect(await eye(3, 2, { dtype: 'int32' }).tolist()).toEqual([
+        [1, 0],
+        [0, 1],
+        [0, 0],
+      ]);
     });
 
     it('rand/randn/randint: shapes, dtypes, ranges and seeded reproducibility, with *Like forms', async () => {
@@ -182,13 +242,19 @@ for (const backend of backends) {
     });
 
     it('readback: data() returns a typed array of the dtype, item() a number, tolist() nested arrays', async () => {
-      const t = tensor([[1, 2], [3, 4]]);
+      const t = tensor([
+        [1, 2],
+        [3, 4],
+      ]);
       const d = await t.data();
       expect(d).toBeInstanceOf(Float32Array);
       expect(Array.from(d)).toEqual([1, 2, 3, 4]);
       expect(await t.sum().item()).toBe(10);
       expect(await tensor([[[5]]]).item()).toBe(5);
-      expect(await t.tolist()).toEqual([[1, 2], [3, 4]]);
+      expect(await t.tolist()).toEqual([
+        [1, 2],
+        [3, 4],
+      ]);
       expect(await tensor([1, 0]).gt(0).data()).toBeInstanceOf(Uint8Array);
       if (backend.capabilities.syncReadback) expect(Array.from(t.dataSync())).toEqual([1, 2, 3, 4]);
     });

@@ -8,7 +8,9 @@ import { arange, tensor, zeros, type Tensor } from '../../runtime/index.ts';
 import { availableBackends } from '../helpers/backends.ts';
 
 const backends = await availableBackends();
-afterAll(() => { for (const b of backends) b.dispose(); });
+afterAll(() => {
+  for (const b of backends) b.dispose();
+});
 
 for (const backend of backends) {
   describe(`format on ${backend.name}`, () => {
@@ -21,7 +23,14 @@ for (const backend of backends) {
     }
 
     it('toString: integral floats print as `1.`, rows align under `tensor(`', async () => {
-      expect(await printed(tensor([[1, 2], [3, 4]]))).toBe('tensor([[1., 2.],\n        [3., 4.]])');
+      expect(
+        await printed(
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+        ),
+      ).toBe('tensor([[1., 2.],\n        [3., 4.]])');
       expect(await printed(tensor([1, -2]))).toBe('tensor([ 1., -2.])');
       expect(await printed(tensor([[[1, 2]], [[3, 4]]]))).toBe('tensor([[[1., 2.]],\n\n        [[3., 4.]]])');
     });
@@ -66,24 +75,23 @@ for (const backend of backends) {
       // torch.arange(20.)
       expect(await printed(arange(20).float())).toBe(
         'tensor([ 0.,  1.,  2.,  3.,  4.,  5.,  6.,  7.,  8.,  9., 10., 11., 12., 13.,\n' +
-        '        14., 15., 16., 17., 18., 19.])',
+          '        14., 15., 16., 17., 18., 19.])',
       );
       // torch.arange(1001.)
       expect(await printed(arange(1001).float())).toBe('tensor([   0.,    1.,    2.,  ...,  998.,  999., 1000.])');
       // torch.arange(1000., 3000.).reshape(40, 50)
       expect(await printed(arange(2000).float().add(1000).reshape(40, 50))).toBe(
         'tensor([[1000., 1001., 1002.,  ..., 1047., 1048., 1049.],\n' +
-        '        [1050., 1051., 1052.,  ..., 1097., 1098., 1099.],\n' +
-        '        [1100., 1101., 1102.,  ..., 1147., 1148., 1149.],\n' +
-        '        ...,\n' +
-        '        [2850., 2851., 2852.,  ..., 2897., 2898., 2899.],\n' +
-        '        [2900., 2901., 2902.,  ..., 2947., 2948., 2949.],\n' +
-        '        [2950., 2951., 2952.,  ..., 2997., 2998., 2999.]])',
+          '        [1050., 1051., 1052.,  ..., 1097., 1098., 1099.],\n' +
+          '        [1100., 1101., 1102.,  ..., 1147., 1148., 1149.],\n' +
+          '        ...,\n' +
+          '        [2850., 2851., 2852.,  ..., 2897., 2898., 2899.],\n' +
+          '        [2900., 2901., 2902.,  ..., 2947., 2948., 2949.],\n' +
+          '        [2950., 2951., 2952.,  ..., 2997., 2998., 2999.]])',
       );
       // torch.arange(10000.): scientific (the range passes 1e3), 6 items per line.
       expect(await printed(arange(10000).float())).toBe(
-        'tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 9.9970e+03, 9.9980e+03,\n' +
-        '        9.9990e+03])',
+        'tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 9.9970e+03, 9.9980e+03,\n' + '        9.9990e+03])',
       );
     });
 

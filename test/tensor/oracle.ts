@@ -66,7 +66,9 @@ export function broadcastTo(a: Nd, shape: readonly number[]): number[] {
   const out = new Array<number>(n);
   const lead = shape.length - a.shape.length;
   for (let i = 0; i < n; i++) {
-    const idx = unravel(i, shape).slice(lead).map((v, d) => (a.shape[d] === 1 ? 0 : v));
+    const idx = unravel(i, shape)
+      .slice(lead)
+      .map((v, d) => (a.shape[d] === 1 ? 0 : v));
     out[i] = a.data[ravel(idx, a.shape)]!;
   }
   return out;
@@ -80,7 +82,10 @@ export function zip(a: Nd, b: Nd, f: (x: number, y: number) => number): Nd {
   const shape = broadcastShape(a.shape, b.shape);
   const x = broadcastTo(a, shape);
   const y = broadcastTo(b, shape);
-  return nd(shape, x.map((v, i) => f(v, y[i]!)));
+  return nd(
+    shape,
+    x.map((v, i) => f(v, y[i]!)),
+  );
 }
 
 /** Transpose of two dims. */
@@ -98,7 +103,9 @@ export function permute(a: Nd, order: readonly number[]): Nd {
   for (let i = 0; i < n; i++) {
     const idx = unravel(i, shape);
     const src = new Array<number>(a.shape.length);
-    order.forEach((d, j) => { src[d] = idx[j]!; });
+    order.forEach((d, j) => {
+      src[d] = idx[j]!;
+    });
     out[i] = a.data[ravel(src, a.shape)]!;
   }
   return nd(shape, out);
@@ -199,8 +206,10 @@ export function erf(x: number): number {
 
 export const sigmoidOf = (x: number): number => 1 / (1 + Math.exp(-x));
 export const geluOf = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
-export const geluTanhOf = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
-export const softplusOf = (x: number, beta = 1, threshold = 20): number => (beta * x > threshold ? x : Math.log1p(Math.exp(beta * x)) / beta);
+export const geluTanhOf = (x: number): number =>
+  0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+export const softplusOf = (x: number, beta = 1, threshold = 20): number =>
+  beta * x > threshold ? x : Math.log1p(Math.exp(beta * x)) / beta;
 export const eluOf = (x: number, alpha = 1): number => (x > 0 ? x : alpha * (Math.exp(x) - 1));
 
 /** The tolerance for a float result of `dtype`, by op family (int/bool exact). */
@@ -209,7 +218,13 @@ export function tolFor(op: OpName, dtype: DType, terms = 1): Tolerance {
 }
 
 /** Asserts `t`'s shape, dtype and values match `expected`. */
-export async function expectTensor(t: Tensor, expected: Nd, tol: Tolerance, context: string, dtype?: DType): Promise<void> {
+export async function expectTensor(
+  t: Tensor,
+  expected: Nd,
+  tol: Tolerance,
+  context: string,
+  dtype?: DType,
+): Promise<void> {
   if (dtype !== undefined && t.dtype !== dtype) throw new Error(`${context}: dtype; expected ${dtype}, got ${t.dtype}`);
   if (t.shape.length !== expected.shape.length || t.shape.some((s, i) => s !== expected.shape[i])) {
     throw new Error(`${context}: shape; expected [${expected.shape.join(',')}], got [${t.shape.join(',')}]`);

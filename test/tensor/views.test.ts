@@ -8,11 +8,15 @@ import { arange, tensor, zeros, type Tensor } from '../../runtime/index.ts';
 import { availableBackends } from '../helpers/backends.ts';
 
 const backends = await availableBackends();
-afterAll(() => { for (const b of backends) b.dispose(); });
+afterAll(() => {
+  for (const b of backends) b.dispose();
+});
 
 /** 0..n-1 as float32 in `shape`. */
 function iota(shape: number[]): Tensor {
-  return arange(shape.reduce((a, b) => a * b, 1)).float().reshape(shape);
+  return arange(shape.reduce((a, b) => a * b, 1))
+    .float()
+    .reshape(shape);
 }
 
 for (const backend of backends) {
@@ -23,15 +27,24 @@ for (const backend of backends) {
       const x = iota([2, 6]);
       const v = x.view(3, -1);
       expect(v.shape).toEqual([3, 4]);
-      expect(await v.tolist()).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]);
+      expect(await v.tolist()).toEqual([
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+        [8, 9, 10, 11],
+      ]);
       expect(x.view([-1]).shape).toEqual([12]);
       expect(x.reshape(2, 3, 2).shape).toEqual([2, 3, 2]);
       expect(x.reshape([4, -1]).shape).toEqual([4, 3]);
       v.select(0, 1).fill_(-1);
-      expect(await x.tolist(), 'a write through view() reaches the base').toEqual([[0, 1, 2, 3, -1, -1], [-1, -1, 8, 9, 10, 11]]);
+      expect(await x.tolist(), 'a write through view() reaches the base').toEqual([
+        [0, 1, 2, 3, -1, -1],
+        [-1, -1, 8, 9, 10, 11],
+      ]);
       const r = x.reshape(12);
       r.narrow(0, 0, 2).fill_(9);
-      expect((await x.tolist() as number[][])[0]!.slice(0, 3), 'reshape of a contiguous tensor is a view').toEqual([9, 9, 2]);
+      expect(((await x.tolist()) as number[][])[0]!.slice(0, 3), 'reshape of a contiguous tensor is a view').toEqual([
+        9, 9, 2,
+      ]);
       expect(zeros([0, 3]).view(-1, 3).shape).toEqual([0, 3]);
       expect(tensor(5).view(1, 1).shape).toEqual([1, 1]);
       expect(await tensor([7]).view([]).item()).toBe(7);
@@ -43,7 +56,10 @@ for (const backend of backends) {
       const r = t.reshape(6);
       expect(await r.tolist()).toEqual([0, 3, 1, 4, 2, 5]);
       r.fill_(0);
-      expect(await x.tolist()).toEqual([[0, 1, 2], [3, 4, 5]]);
+      expect(await x.tolist()).toEqual([
+        [0, 1, 2],
+        [3, 4, 5],
+      ]);
       // A transposed tensor whose split dims stay together can still be viewed.
       const y = iota([2, 3, 4]).permute(2, 0, 1); // [4,2,3], strides [1,12,4]
       const v = y.view(4, 6);
@@ -63,19 +79,44 @@ for (const backend of backends) {
       expect(((await tr.tolist()) as number[][][])[1]![2]![0]).toBe(0 * 12 + 2 * 4 + 1);
       const m = iota([2, 3]);
       const mt = m.t();
-      expect(await mt.tolist()).toEqual([[0, 3], [1, 4], [2, 5]]);
+      expect(await mt.tolist()).toEqual([
+        [0, 3],
+        [1, 4],
+        [2, 5],
+      ]);
       mt.select(0, 2).fill_(-5);
-      expect(await m.tolist(), 'a write through t() reaches the base').toEqual([[0, 1, -5], [3, 4, -5]]);
+      expect(await m.tolist(), 'a write through t() reaches the base').toEqual([
+        [0, 1, -5],
+        [3, 4, -5],
+      ]);
       expect(await iota([3]).t().tolist()).toEqual([0, 1, 2]);
       expect(x.transpose(-1, -2).shape).toEqual([2, 4, 3]);
     });
 
     it('narrow/slice/select: pick ranges and steps, sharing storage', async () => {
       const x = iota([4, 5]);
-      expect(await x.narrow(1, 1, 3).tolist()).toEqual([[1, 2, 3], [6, 7, 8], [11, 12, 13], [16, 17, 18]]);
-      expect(await x.narrow(0, -2, 2).tolist()).toEqual([[10, 11, 12, 13, 14], [15, 16, 17, 18, 19]]);
-      expect(await x.slice(1, 0, 5, 2).tolist()).toEqual([[0, 2, 4], [5, 7, 9], [10, 12, 14], [15, 17, 19]]);
-      expect(await x.slice(1, 1, undefined, 3).tolist()).toEqual([[1, 4], [6, 9], [11, 14], [16, 19]]);
+      expect(await x.narrow(1, 1, 3).tolist()).toEqual([
+        [1, 2, 3],
+        [6, 7, 8],
+        [11, 12, 13],
+        [16, 17, 18],
+      ]);
+      expect(await x.narrow(0, -2, 2).tolist()).toEqual([
+        [10, 11, 12, 13, 14],
+        [15, 16, 17, 18, 19],
+      ]);
+      expect(await x.slice(1, 0, 5, 2).tolist()).toEqual([
+        [0, 2, 4],
+        [5, 7, 9],
+        [10, 12, 14],
+        [15, 17, 19],
+      ]);
+      expect(await x.slice(1, 1, undefined, 3).tolist()).toEqual([
+        [1, 4],
+        [6, 9],
+        [11, 14],
+        [16, 19],
+      ]);
       expect(await x.slice(0, -1).tolist(), 'negative start counts from the end').toEqual([[15, 16, 17, 18, 19]]);
       expect(x.slice(0, 3, 1).shape, 'an empty slice').toEqual([0, 5]);
       expect(x.slice(0, 0, 100).shape, 'an end past the size is clamped').toEqual([4, 5]);
@@ -84,20 +125,41 @@ for (const backend of backends) {
       expect(x.select(0, 1).select(0, 3).shape).toEqual([]);
       expect(await x.select(0, 1).select(0, 3).item()).toBe(8);
       x.slice(1, 0, undefined, 2).select(0, 0).fill_(100);
-      expect((await x.tolist() as number[][])[0], 'a write through a stepped slice reaches the base').toEqual([100, 1, 100, 3, 100]);
+      expect(((await x.tolist()) as number[][])[0], 'a write through a stepped slice reaches the base').toEqual([
+        100, 1, 100, 3, 100,
+      ]);
       x.narrow(0, 3, 1).mul_(0);
-      expect((await x.tolist() as number[][])[3]).toEqual([0, 0, 0, 0, 0]);
+      expect(((await x.tolist()) as number[][])[3]).toEqual([0, 0, 0, 0, 0]);
     });
 
     it('expand/expandAs: broadcast with stride 0, -1 keeps a size, new leading dims', async () => {
       const x = tensor([[1], [2]]);
       const e = x.expand(2, 3);
-      expect(await e.tolist()).toEqual([[1, 1, 1], [2, 2, 2]]);
+      expect(await e.tolist()).toEqual([
+        [1, 1, 1],
+        [2, 2, 2],
+      ]);
       expect(e.strides[1]).toBe(0);
-      expect(await x.expand([3, -1, 2]).tolist()).toEqual([[[1, 1], [2, 2]], [[1, 1], [2, 2]], [[1, 1], [2, 2]]]);
+      expect(await x.expand([3, -1, 2]).tolist()).toEqual([
+        [
+          [1, 1],
+          [2, 2],
+        ],
+        [
+          [1, 1],
+          [2, 2],
+        ],
+        [
+          [1, 1],
+          [2, 2],
+        ],
+      ]);
       expect(await tensor(4).expand(3).tolist()).toEqual([4, 4, 4]);
       expect(x.expandAs(zeros([5, 2, 4])).shape).toEqual([5, 2, 4]);
-      expect(await e.contiguous().tolist()).toEqual([[1, 1, 1], [2, 2, 2]]);
+      expect(await e.contiguous().tolist()).toEqual([
+        [1, 1, 1],
+        [2, 2, 2],
+      ]);
       expect(await e.sum(1).tolist()).toEqual([3, 6]);
     });
 
@@ -114,7 +176,10 @@ for (const backend of backends) {
       expect(await y.unsqueeze(1).tolist()).toEqual([[[0, 1, 2]], [[3, 4, 5]]]);
       expect(await y.t().unsqueeze(1).tolist()).toEqual([[[0, 3]], [[1, 4]], [[2, 5]]]);
       y.unsqueeze(0).squeeze(0).select(1, 0).fill_(8);
-      expect(await y.tolist()).toEqual([[8, 1, 2], [8, 4, 5]]);
+      expect(await y.tolist()).toEqual([
+        [8, 1, 2],
+        [8, 4, 5],
+      ]);
       expect(tensor(1).unsqueeze(0).shape).toEqual([1]);
     });
 
@@ -125,7 +190,8 @@ for (const backend of backends) {
       expect(x.flatten(0, 1).shape).toEqual([6, 4]);
       expect(tensor(3).flatten().shape).toEqual([1]);
       expect(await x.transpose(1, 2).flatten(1).tolist()).toEqual([
-        [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11], [12, 16, 20, 13, 17, 21, 14, 18, 22, 15, 19, 23],
+        [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11],
+        [12, 16, 20, 13, 17, 21, 14, 18, 22, 15, 19, 23],
       ]);
       x.flatten().narrow(0, 0, 1).fill_(-1);
       expect(await x.select(0, 0).select(0, 0).select(0, 0).item()).toBe(-1);
@@ -138,13 +204,23 @@ for (const backend of backends) {
       const c = t.contiguous();
       expect(c).not.toBe(t);
       expect(c.isContiguous()).toBe(true);
-      expect(await c.tolist()).toEqual([[0, 3], [1, 4], [2, 5]]);
+      expect(await c.tolist()).toEqual([
+        [0, 3],
+        [1, 4],
+        [2, 5],
+      ]);
       const k = x.clone();
       k.fill_(1);
-      expect(await x.tolist()).toEqual([[0, 1, 2], [3, 4, 5]]);
+      expect(await x.tolist()).toEqual([
+        [0, 1, 2],
+        [3, 4, 5],
+      ]);
       const d = x.detach();
       d.fill_(2);
-      expect(await x.tolist(), 'detach shares storage, as torch').toEqual([[2, 2, 2], [2, 2, 2]]);
+      expect(await x.tolist(), 'detach shares storage, as torch').toEqual([
+        [2, 2, 2],
+        [2, 2, 2],
+      ]);
     });
 
     it('in place: add_/sub_/mul_/div_/copy_/zero_ write into the tensor and return it', async () => {
@@ -163,8 +239,14 @@ for (const backend of backends) {
       x.zero_();
       expect(await x.tolist()).toEqual([0, 0, 0]);
       const m = iota([3, 3]);
-      m.t().narrow(0, 1, 1).copy_(tensor([[10, 20, 30]]));
-      expect(await m.tolist(), 'copy_ into a transposed view').toEqual([[0, 10, 2], [3, 20, 5], [6, 30, 8]]);
+      m.t()
+        .narrow(0, 1, 1)
+        .copy_(tensor([[10, 20, 30]]));
+      expect(await m.tolist(), 'copy_ into a transposed view').toEqual([
+        [0, 10, 2],
+        [3, 20, 5],
+        [6, 30, 8],
+      ]);
     });
   });
 }

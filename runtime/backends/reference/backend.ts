@@ -81,7 +81,8 @@ export function createReferenceBackend(): Backend {
   const capabilities: BackendCapabilities = { dtypes: ALL_DTYPES, syncReadback: true };
 
   function checkAlive(what: string): void {
-    if (disposed) throw new DisposedError(`${what}: the backend is disposed; expected a live backend, got ${NAME} after dispose()`);
+    if (disposed)
+      throw new DisposedError(`${what}: the backend is disposed; expected a live backend, got ${NAME} after dispose()`);
   }
 
   /** The storage of a live buffer of this backend. */
@@ -89,7 +90,9 @@ export function createReferenceBackend(): Backend {
     checkAlive(op);
     const slot = slots.get(buffer);
     if (slot === undefined) {
-      throw new BackendError(`${op}: buffer belongs to another backend; expected a buffer of ${NAME}, got buffer ${buffer.id}`);
+      throw new BackendError(
+        `${op}: buffer belongs to another backend; expected a buffer of ${NAME}, got buffer ${buffer.id}`,
+      );
     }
     if (slot.data === null) {
       throw new DisposedError(`${op}: buffer was freed; expected a live buffer, got freed buffer ${buffer.id}`);
@@ -149,7 +152,10 @@ export function createReferenceBackend(): Backend {
    * inputs are read before out is written, so aliasing out with an input is well defined.
    */
   function elementwise(
-    op: string, out: TensorView, inputs: readonly TensorView[], fn: (xs: readonly number[]) => number,
+    op: string,
+    out: TensorView,
+    inputs: readonly TensorView[],
+    fn: (xs: readonly number[]) => number,
   ): void {
     const o = resolve(op, out);
     const cols = inputs.map((v) => load(op, resolve(op, v)));
@@ -175,7 +181,7 @@ export function createReferenceBackend(): Backend {
 
   function runWhere(out: TensorView, inputs: readonly TensorView[]): void {
     // torch.where: cond ? a : b, elementwise; a nonzero byte counts as true.
-    elementwise('where', out, inputs, (xs) => ((xs[0] ?? 0) !== 0 ? xs[1] ?? NaN : xs[2] ?? NaN));
+    elementwise('where', out, inputs, (xs) => ((xs[0] ?? 0) !== 0 ? (xs[1] ?? NaN) : (xs[2] ?? NaN)));
   }
 
   function runReduce(op: ReduceOp, out: TensorView, inputs: readonly TensorView[], axis: number): void {
@@ -301,7 +307,12 @@ export function createReferenceBackend(): Backend {
    * Calls `visit(colIndex, imageIndex)` for every column element in row-major order,
    * with imageIndex −1 where the window reads padding.
    */
-  function walkIm2col(image: readonly number[], cols: readonly number[], a: Im2colAttrs, visit: (col: number, img: number) => void): void {
+  function walkIm2col(
+    image: readonly number[],
+    cols: readonly number[],
+    a: Im2colAttrs,
+    visit: (col: number, img: number) => void,
+  ): void {
     const [n, c, h, w] = image as readonly [number, number, number, number];
     const oh = at(cols, 2, 'im2col');
     const ow = at(cols, 3, 'im2col');
@@ -327,7 +338,9 @@ export function createReferenceBackend(): Backend {
     const xv = load(op, resolve(op, x));
     const o = resolve(op, out);
     const results = new Array<number>(o.offsets.length);
-    walkIm2col(x.shape, out.shape, attrs, (col, img) => { results[col] = img < 0 ? attrs.padValue : at(xv, img, op); });
+    walkIm2col(x.shape, out.shape, attrs, (col, img) => {
+      results[col] = img < 0 ? attrs.padValue : at(xv, img, op);
+    });
     store(op, o, results);
   }
 
@@ -426,23 +439,65 @@ export function createReferenceBackend(): Backend {
   }
 
   /** This backend's dtype limit for checkOp: every dtype `opDTypes` lists. */
-  const target: OpCheckTarget = { name: NAME, supports: (op, dtype) => checkDType(op, dtype, opDTypes(op)), stridedViews: false };
+  const target: OpCheckTarget = {
+    name: NAME,
+    supports: (op, dtype) => checkDType(op, dtype, opDTypes(op)),
+    stridedViews: false,
+  };
 
-  const unary = <O extends UnaryOp>(op: O) => (out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]): void => runUnary(op, out, inputs, attrs);
-  const binary = (op: BinaryOp) => (out: TensorView, inputs: readonly TensorView[]): void => runBinary(op, out, inputs);
-  const reduce = (op: ReduceOp) => (out: TensorView, inputs: readonly TensorView[], attrs: { readonly axis: number }): void => runReduce(op, out, inputs, attrs.axis);
+  const unary =
+    <O extends UnaryOp>(op: O) =>
+    (out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]): void =>
+      runUnary(op, out, inputs, attrs);
+  const binary =
+    (op: BinaryOp) =>
+    (out: TensorView, inputs: readonly TensorView[]): void =>
+      runBinary(op, out, inputs);
+  const reduce =
+    (op: ReduceOp) =>
+    (out: TensorView, inputs: readonly TensorView[], attrs: { readonly axis: number }): void =>
+      runReduce(op, out, inputs, attrs.axis);
 
   /** Every primitive's kernel; `run` dispatches through it after checkOp. */
   const kernels: OpTable = {
-    neg: unary('neg'), abs: unary('abs'), sign: unary('sign'), exp: unary('exp'), log: unary('log'), sqrt: unary('sqrt'),
-    relu: unary('relu'), sigmoid: unary('sigmoid'), tanh: unary('tanh'), gelu: unary('gelu'), gelu_tanh: unary('gelu_tanh'),
-    silu: unary('silu'), softplus: unary('softplus'), elu: unary('elu'), leaky_relu: unary('leaky_relu'),
-    clamp: unary('clamp'), logical_not: unary('logical_not'), round_f16: unary('round_f16'), round_bf16: unary('round_bf16'),
-    add: binary('add'), sub: binary('sub'), mul: binary('mul'), div: binary('div'), pow: binary('pow'),
-    maximum: binary('maximum'), minimum: binary('minimum'),
-    eq: binary('eq'), ne: binary('ne'), lt: binary('lt'), le: binary('le'), gt: binary('gt'), ge: binary('ge'),
+    neg: unary('neg'),
+    abs: unary('abs'),
+    sign: unary('sign'),
+    exp: unary('exp'),
+    log: unary('log'),
+    sqrt: unary('sqrt'),
+    relu: unary('relu'),
+    sigmoid: unary('sigmoid'),
+    tanh: unary('tanh'),
+    gelu: unary('gelu'),
+    gelu_tanh: unary('gelu_tanh'),
+    silu: unary('silu'),
+    softplus: unary('softplus'),
+    elu: unary('elu'),
+    leaky_relu: unary('leaky_relu'),
+    clamp: unary('clamp'),
+    logical_not: unary('logical_not'),
+    round_f16: unary('round_f16'),
+    round_bf16: unary('round_bf16'),
+    add: binary('add'),
+    sub: binary('sub'),
+    mul: binary('mul'),
+    div: binary('div'),
+    pow: binary('pow'),
+    maximum: binary('maximum'),
+    minimum: binary('minimum'),
+    eq: binary('eq'),
+    ne: binary('ne'),
+    lt: binary('lt'),
+    le: binary('le'),
+    gt: binary('gt'),
+    ge: binary('ge'),
     where: runWhere,
-    sum: reduce('sum'), max: reduce('max'), min: reduce('min'), argmax: reduce('argmax'), argmin: reduce('argmin'),
+    sum: reduce('sum'),
+    max: reduce('max'),
+    min: reduce('min'),
+    argmax: reduce('argmax'),
+    argmin: reduce('argmin'),
     matmul: runMatmul,
     copy: runCopy,
     cast: runCast,
@@ -485,7 +540,9 @@ export function createReferenceBackend(): Backend {
         throw new DTypeError(`write: data dtype differs from the buffer; expected ${buffer.dtype}, got ${dtype}`);
       }
       if (!Number.isInteger(offset) || offset < 0 || offset + data.length > target.length) {
-        throw new IndexError(`write: range outside the buffer; expected offset + length <= ${target.length}, got ${offset} + ${data.length}`);
+        throw new IndexError(
+          `write: range outside the buffer; expected offset + length <= ${target.length}, got ${offset} + ${data.length}`,
+        );
       }
       target.set(data, offset);
     },
@@ -496,8 +553,16 @@ export function createReferenceBackend(): Backend {
 
     readSync(buffer: BufferHandle, offset: number, length: number): StorageArray {
       const source = storage('read', buffer);
-      if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > source.length) {
-        throw new IndexError(`read: range outside the buffer; expected offset + length <= ${source.length}, got ${offset} + ${length}`);
+      if (
+        !Number.isInteger(offset) ||
+        !Number.isInteger(length) ||
+        offset < 0 ||
+        length < 0 ||
+        offset + length > source.length
+      ) {
+        throw new IndexError(
+          `read: range outside the buffer; expected offset + length <= ${source.length}, got ${offset} + ${length}`,
+        );
       }
       return source.slice(offset, offset + length);
     },

@@ -118,7 +118,10 @@ export class WasmAllocator {
         // The 1.5x headroom may be what does not fit; try the exact need once.
         this.memory.grow(Math.ceil((needEnd - have) / PAGE));
       } catch {
-        throw new BackendError(`wasm: out of memory; expected the linear memory to grow to ${needEnd} bytes, got a refusal at ${have} bytes`, { cause });
+        throw new BackendError(
+          `wasm: out of memory; expected the linear memory to grow to ${needEnd} bytes, got a refusal at ${have} bytes`,
+          { cause },
+        );
       }
     }
     this.onGrow();

@@ -8,10 +8,24 @@
  * matmul takes a descriptor of sizes, pointers and byte strides.
  * Uses Web-standard APIs only.
  */
-import type { AllocOptions, Backend, BackendCapabilities, BufferHandle, MemoryInfo, TensorView } from '../../backend.ts';
+import type {
+  AllocOptions,
+  Backend,
+  BackendCapabilities,
+  BufferHandle,
+  MemoryInfo,
+  TensorView,
+} from '../../backend.ts';
 import type { DType, StorageArray } from '../../dtype.ts';
 import { dtypeOfArray } from '../../dtype.ts';
-import { BackendError, DisposedError, DTypeError, IndexError, NotImplementedOpError, ShapeError } from '../../errors.ts';
+import {
+  BackendError,
+  DisposedError,
+  DTypeError,
+  IndexError,
+  NotImplementedOpError,
+  ShapeError,
+} from '../../errors.ts';
 import type { Activation, Im2colAttrs, OpAttrs, OpName, ReduceOp } from '../../ops.ts';
 import { OP_NAMES, opDTypes } from '../../ops.ts';
 import type { OpCheckTarget } from '../../op-check.ts';
@@ -77,7 +91,12 @@ const cStrides: number[][] = [0, 1, 2, 3].map(() => new Array<number>(MAX_RANK).
 
 /** As `OpTable`, with the backend passed first (see `WasmBackendImpl.kernels`). */
 type WasmOpTable = {
-  readonly [O in OpName]: (b: WasmBackendImpl, out: TensorView, inputs: readonly TensorView[], attrs: OpAttrs[O]) => void;
+  readonly [O in OpName]: (
+    b: WasmBackendImpl,
+    out: TensorView,
+    inputs: readonly TensorView[],
+    attrs: OpAttrs[O],
+  ) => void;
 };
 
 class WasmBackendImpl implements WasmBackend {
@@ -128,12 +147,20 @@ class WasmBackendImpl implements WasmBackend {
     }
     const bw = (fn: Activation): Kernel => this.kernel(`unary_backward_${fn}_f32`);
     this.backward = {
-      relu: bw('relu'), sigmoid: bw('sigmoid'), tanh: bw('tanh'), gelu: bw('gelu'), gelu_tanh: bw('gelu_tanh'),
-      silu: bw('silu'), softplus: bw('softplus'), elu: bw('elu'), leaky_relu: bw('leaky_relu'),
+      relu: bw('relu'),
+      sigmoid: bw('sigmoid'),
+      tanh: bw('tanh'),
+      gelu: bw('gelu'),
+      gelu_tanh: bw('gelu_tanh'),
+      silu: bw('silu'),
+      softplus: bw('softplus'),
+      elu: bw('elu'),
+      leaky_relu: bw('leaky_relu'),
     };
     for (const from of WASM_DTYPES) {
       const row: Partial<Record<DType, Kernel>> = {};
-      for (const to of WASM_DTYPES) row[to] = this.kernel(from === to ? `copy_${SUFFIX[from]}` : `cast_${SUFFIX[from]}_${SUFFIX[to]}`);
+      for (const to of WASM_DTYPES)
+        row[to] = this.kernel(from === to ? `copy_${SUFFIX[from]}` : `cast_${SUFFIX[from]}_${SUFFIX[to]}`);
       this.casts.set(from, row);
     }
     this.matmulKernel = this.kernel('matmul_f32');
@@ -192,7 +219,9 @@ class WasmBackendImpl implements WasmBackend {
     const dt = dtypeOfArray(data);
     if (dt !== b.dtype) throw new DTypeError(`wasm: write of the wrong dtype; expected ${b.dtype}, got ${dt}`);
     if (offset < 0 || offset + data.length > b.length) {
-      throw new IndexError(`wasm: write out of range; expected offset + length <= ${b.length}, got ${offset} + ${data.length}`);
+      throw new IndexError(
+        `wasm: write out of range; expected offset + length <= ${b.length}, got ${offset} + ${data.length}`,
+      );
     }
     this.viewOf(b.dtype).set(data, b.ptr / SIZE[b.dtype] + offset);
   }
@@ -208,7 +237,9 @@ class WasmBackendImpl implements WasmBackend {
   readSync(buffer: BufferHandle, offset: number, length: number): StorageArray {
     const b = this.own(buffer, 'read');
     if (offset < 0 || length < 0 || offset + length > b.length) {
-      throw new IndexError(`wasm: read out of range; expected offset + length <= ${b.length}, got ${offset} + ${length}`);
+      throw new IndexError(
+        `wasm: read out of range; expected offset + length <= ${b.length}, got ${offset} + ${length}`,
+      );
     }
     const start = b.ptr / SIZE[b.dtype] + offset;
     return this.viewOf(b.dtype).slice(start, start + length);
@@ -241,16 +272,21 @@ class WasmBackendImpl implements WasmBackend {
   }
 
   private checkAlive(): void {
-    if (this.disposed) throw new DisposedError('wasm: backend used after dispose(); expected a live backend, got a disposed one');
+    if (this.disposed)
+      throw new DisposedError('wasm: backend used after dispose(); expected a live backend, got a disposed one');
   }
 
   private own(buffer: BufferHandle, what: string, checkFreed = true): WasmBuffer {
     this.checkAlive();
     if (!(buffer instanceof WasmBuffer) || buffer.owner !== this) {
-      throw new BackendError(`wasm: ${what} of a foreign buffer; expected a buffer of this wasm backend, got buffer ${buffer.id}`);
+      throw new BackendError(
+        `wasm: ${what} of a foreign buffer; expected a buffer of this wasm backend, got buffer ${buffer.id}`,
+      );
     }
     if (checkFreed && buffer.freed) {
-      throw new DisposedError(`wasm: ${what} of a freed buffer; expected a live buffer, got buffer ${buffer.id} after free()`);
+      throw new DisposedError(
+        `wasm: ${what} of a freed buffer; expected a live buffer, got buffer ${buffer.id} after free()`,
+      );
     }
     return buffer;
   }
@@ -267,7 +303,11 @@ class WasmBackendImpl implements WasmBackend {
    * For checkOp: this backend's dtype limit (a kernel for the op and dtype; no float64), and
    * it takes views of any strides, copying where a kernel needs contiguous ones.
    */
-  private readonly target: OpCheckTarget = { name: 'wasm', supports: (op, dtype) => void this.dtypeFor(op, dtype), stridedViews: true };
+  private readonly target: OpCheckTarget = {
+    name: 'wasm',
+    supports: (op, dtype) => void this.dtypeFor(op, dtype),
+    stridedViews: true,
+  };
 
   /**
    * Every primitive's kernel; `run` dispatches through it after checkOp. The backend comes in as
@@ -275,27 +315,43 @@ class WasmBackendImpl implements WasmBackend {
    * `Object.create` runs the kernels on itself.
    */
   private static readonly kernels: WasmOpTable = {
-    neg: (b, o, i) => b.plain('neg', o, i, 1), abs: (b, o, i) => b.plain('abs', o, i, 1),
-    sign: (b, o, i) => b.plain('sign', o, i, 1), exp: (b, o, i) => b.plain('exp', o, i, 1),
-    log: (b, o, i) => b.plain('log', o, i, 1), sqrt: (b, o, i) => b.plain('sqrt', o, i, 1),
-    relu: (b, o, i) => b.plain('relu', o, i, 1), sigmoid: (b, o, i) => b.plain('sigmoid', o, i, 1),
-    tanh: (b, o, i) => b.plain('tanh', o, i, 1), gelu: (b, o, i) => b.plain('gelu', o, i, 1),
-    gelu_tanh: (b, o, i) => b.plain('gelu_tanh', o, i, 1), silu: (b, o, i) => b.plain('silu', o, i, 1),
+    neg: (b, o, i) => b.plain('neg', o, i, 1),
+    abs: (b, o, i) => b.plain('abs', o, i, 1),
+    sign: (b, o, i) => b.plain('sign', o, i, 1),
+    exp: (b, o, i) => b.plain('exp', o, i, 1),
+    log: (b, o, i) => b.plain('log', o, i, 1),
+    sqrt: (b, o, i) => b.plain('sqrt', o, i, 1),
+    relu: (b, o, i) => b.plain('relu', o, i, 1),
+    sigmoid: (b, o, i) => b.plain('sigmoid', o, i, 1),
+    tanh: (b, o, i) => b.plain('tanh', o, i, 1),
+    gelu: (b, o, i) => b.plain('gelu', o, i, 1),
+    gelu_tanh: (b, o, i) => b.plain('gelu_tanh', o, i, 1),
+    silu: (b, o, i) => b.plain('silu', o, i, 1),
     softplus: (b, o, i, a) => b.prepare('softplus', o, i, 1)?.(b.desc, a.beta, a.threshold),
     elu: (b, o, i, a) => b.prepare('elu', o, i, 1)?.(b.desc, a.alpha),
     leaky_relu: (b, o, i, a) => b.prepare('leaky_relu', o, i, 1)?.(b.desc, a.alpha),
     clamp: (b, o, i, a) => b.clamp(o, i, a),
     logical_not: (b, o, i) => b.plain('logical_not', o, i, 1),
-    round_f16: (b, o, i) => b.plain('round_f16', o, i, 1), round_bf16: (b, o, i) => b.plain('round_bf16', o, i, 1),
-    add: (b, o, i) => b.plain('add', o, i, 2), sub: (b, o, i) => b.plain('sub', o, i, 2),
-    mul: (b, o, i) => b.plain('mul', o, i, 2), div: (b, o, i) => b.plain('div', o, i, 2),
-    pow: (b, o, i) => b.plain('pow', o, i, 2), maximum: (b, o, i) => b.plain('maximum', o, i, 2),
+    round_f16: (b, o, i) => b.plain('round_f16', o, i, 1),
+    round_bf16: (b, o, i) => b.plain('round_bf16', o, i, 1),
+    add: (b, o, i) => b.plain('add', o, i, 2),
+    sub: (b, o, i) => b.plain('sub', o, i, 2),
+    mul: (b, o, i) => b.plain('mul', o, i, 2),
+    div: (b, o, i) => b.plain('div', o, i, 2),
+    pow: (b, o, i) => b.plain('pow', o, i, 2),
+    maximum: (b, o, i) => b.plain('maximum', o, i, 2),
     minimum: (b, o, i) => b.plain('minimum', o, i, 2),
-    eq: (b, o, i) => b.plain('eq', o, i, 2), ne: (b, o, i) => b.plain('ne', o, i, 2), lt: (b, o, i) => b.plain('lt', o, i, 2),
-    le: (b, o, i) => b.plain('le', o, i, 2), gt: (b, o, i) => b.plain('gt', o, i, 2), ge: (b, o, i) => b.plain('ge', o, i, 2),
+    eq: (b, o, i) => b.plain('eq', o, i, 2),
+    ne: (b, o, i) => b.plain('ne', o, i, 2),
+    lt: (b, o, i) => b.plain('lt', o, i, 2),
+    le: (b, o, i) => b.plain('le', o, i, 2),
+    gt: (b, o, i) => b.plain('gt', o, i, 2),
+    ge: (b, o, i) => b.plain('ge', o, i, 2),
     where: (b, o, i) => b.plain('where', o, i, 3),
-    sum: (b, o, i, a) => b.reduce('sum', o, i, a.axis), max: (b, o, i, a) => b.reduce('max', o, i, a.axis),
-    min: (b, o, i, a) => b.reduce('min', o, i, a.axis), argmax: (b, o, i, a) => b.reduce('argmax', o, i, a.axis),
+    sum: (b, o, i, a) => b.reduce('sum', o, i, a.axis),
+    max: (b, o, i, a) => b.reduce('max', o, i, a.axis),
+    min: (b, o, i, a) => b.reduce('min', o, i, a.axis),
+    argmax: (b, o, i, a) => b.reduce('argmax', o, i, a.axis),
     argmin: (b, o, i, a) => b.reduce('argmin', o, i, a.axis),
     matmul: (b, o, i) => b.matmul(o, i),
     copy: (b, o, i) => b.plain('copy', o, i, 1),
@@ -320,7 +376,9 @@ class WasmBackendImpl implements WasmBackend {
     const f = op === 'cast' || op === 'unary_backward' ? noop : this.byOp.get(op)?.[dtype];
     const allowed = ALLOWED.get(op) ?? [];
     if (f === undefined || !allowed.includes(dtype)) {
-      throw new NotImplementedOpError(`wasm: op '${op}' is not implemented for ${dtype}; expected one of ${allowed.join(', ')}, got ${dtype}`);
+      throw new NotImplementedOpError(
+        `wasm: op '${op}' is not implemented for ${dtype}; expected one of ${allowed.join(', ')}, got ${dtype}`,
+      );
     }
     return f;
   }
@@ -348,7 +406,11 @@ class WasmBackendImpl implements WasmBackend {
     const f = this.prepare('clamp', out, inputs, 1);
     if (f === undefined) return;
     if (out.dtype === 'int32') {
-      f(this.desc, a.min === null ? -2147483648 : clampI32(Math.ceil(a.min)), a.max === null ? 2147483647 : clampI32(Math.floor(a.max)));
+      f(
+        this.desc,
+        a.min === null ? -2147483648 : clampI32(Math.ceil(a.min)),
+        a.max === null ? 2147483647 : clampI32(Math.floor(a.max)),
+      );
     } else {
       f(this.desc, a.min ?? -Infinity, a.max ?? Infinity);
     }
@@ -357,7 +419,8 @@ class WasmBackendImpl implements WasmBackend {
   private cast(out: TensorView, inputs: readonly TensorView[]): void {
     const x = inputs[0] as TensorView;
     const f = this.casts.get(x.dtype)?.[out.dtype];
-    if (f === undefined) throw new DTypeError(`cast: unsupported cast; expected float32, int32 or bool, got ${x.dtype} -> ${out.dtype}`);
+    if (f === undefined)
+      throw new DTypeError(`cast: unsupported cast; expected float32, int32 or bool, got ${x.dtype} -> ${out.dtype}`);
     if (this.describe('cast', out, inputs, 1)) f(this.desc);
   }
 
@@ -387,7 +450,10 @@ class WasmBackendImpl implements WasmBackend {
           const v = k === 0 ? out : (inputs[k - 1] as TensorView);
           const sk = (v.strides[i] as number) * SIZE[v.dtype];
           const s = cStrides[k] as number[];
-          if (sk !== (s[r - 1] as number) * (cShape[r - 1] as number)) { merge = false; break; }
+          if (sk !== (s[r - 1] as number) * (cShape[r - 1] as number)) {
+            merge = false;
+            break;
+          }
         }
       }
       if (merge) {
@@ -395,7 +461,9 @@ class WasmBackendImpl implements WasmBackend {
         continue;
       }
       if (r === MAX_RANK) {
-        throw new ShapeError(`${op}: too many non-mergeable dims for the wasm kernels; expected at most ${MAX_RANK}, got more`);
+        throw new ShapeError(
+          `${op}: too many non-mergeable dims for the wasm kernels; expected at most ${MAX_RANK}, got more`,
+        );
       }
       cShape[r] = n;
       for (let k = 0; k < nops; k++) {
@@ -455,7 +523,8 @@ class WasmBackendImpl implements WasmBackend {
   private reduce(op: ReduceOp, out: TensorView, inputs: readonly TensorView[], axis: number): void {
     const x0 = inputs[0] as TensorView;
     const rank = x0.shape.length;
-    let outer = 1, inner = 1;
+    let outer = 1,
+      inner = 1;
     for (let i = 0; i < axis; i++) outer *= x0.shape[i] as number;
     for (let i = axis + 1; i < rank; i++) inner *= x0.shape[i] as number;
     const r = x0.shape[axis] as number;
@@ -508,12 +577,21 @@ class WasmBackendImpl implements WasmBackend {
       }
       const w = this.desc >> 2;
       const m = this.i32;
-      m[w] = B; m[w + 1] = M; m[w + 2] = N; m[w + 3] = K;
+      m[w] = B;
+      m[w + 1] = M;
+      m[w + 2] = N;
+      m[w + 3] = K;
       m[w + 4] = this.addr(a);
-      m[w + 5] = (a.strides[0] as number) * 4; m[w + 6] = (a.strides[1] as number) * 4; m[w + 7] = (a.strides[2] as number) * 4;
+      m[w + 5] = (a.strides[0] as number) * 4;
+      m[w + 6] = (a.strides[1] as number) * 4;
+      m[w + 7] = (a.strides[2] as number) * 4;
       m[w + 8] = this.addr(b);
-      m[w + 9] = (b.strides[0] as number) * 4; m[w + 10] = (b.strides[1] as number) * 4; m[w + 11] = (b.strides[2] as number) * 4;
-      m[w + 12] = cPtr; m[w + 13] = biasPtr; m[w + 14] = this.workspace;
+      m[w + 9] = (b.strides[0] as number) * 4;
+      m[w + 10] = (b.strides[1] as number) * 4;
+      m[w + 11] = (b.strides[2] as number) * 4;
+      m[w + 12] = cPtr;
+      m[w + 13] = biasPtr;
+      m[w + 14] = this.workspace;
       this.matmulKernel(this.desc);
       if (outTmp !== undefined) this.plain('copy', out, [contiguousView(outTmp, out.shape)], 1);
     } finally {
@@ -527,9 +605,16 @@ class WasmBackendImpl implements WasmBackend {
    * image `[N, C, H, W]`, columns `[N, C·kH·kW, oH, oW]` (checkOp); a strided input goes
    * through a copy, and the kernels write a contiguous out.
    */
-  private im2col(op: 'im2col' | 'col2im', out: TensorView, inputs: readonly TensorView[], a: Im2colAttrs, padValue: number): void {
+  private im2col(
+    op: 'im2col' | 'col2im',
+    out: TensorView,
+    inputs: readonly TensorView[],
+    a: Im2colAttrs,
+    padValue: number,
+  ): void {
     const x0 = inputs[0] as TensorView;
-    if (!isContiguous(out)) throw new ShapeError(`${op}: out must be contiguous; expected row-major strides, got [${out.strides.join(',')}]`);
+    if (!isContiguous(out))
+      throw new ShapeError(`${op}: out must be contiguous; expected row-major strides, got [${out.strides.join(',')}]`);
     const image = op === 'im2col' ? x0 : out;
     const cols = op === 'im2col' ? out : x0;
     const [n, c, h, w] = image.shape as [number, number, number, number];
@@ -578,10 +663,26 @@ class WasmBackendImpl implements WasmBackend {
     const table = this.adamTableFor(live);
     const w = table >> 2;
     for (let j = 0; j < live * 6; j++) this.i32[w + j] = rows[j] as number;
-    const flags = (a.maximize ? 1 : 0) | (a.decoupled ? 2 : 0) | (a.amsgrad ? 4 : 0) | (!a.decoupled && a.weightDecay !== 0 ? 8 : 0);
+    const flags =
+      (a.maximize ? 1 : 0) |
+      (a.decoupled ? 2 : 0) |
+      (a.amsgrad ? 4 : 0) |
+      (!a.decoupled && a.weightDecay !== 0 ? 8 : 0);
     // f32 parameters round each float64 scalar once, as torch takes Python scalars at the dtype.
-    f(table, live, flags,
-      1 - a.lr * a.weightDecay, a.weightDecay, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, -a.stepSize, a.bc2Sqrt, a.eps);
+    f(
+      table,
+      live,
+      flags,
+      1 - a.lr * a.weightDecay,
+      a.weightDecay,
+      a.beta1,
+      1 - a.beta1,
+      a.beta2,
+      1 - a.beta2,
+      -a.stepSize,
+      a.bc2Sqrt,
+      a.eps,
+    );
   }
 
   /** The address of a table block with room for `rows` adam rows (24 bytes each), grown by doubling. */
@@ -596,7 +697,13 @@ class WasmBackendImpl implements WasmBackend {
   }
 
   /** gather / scatter_add share one walk over index's shape. */
-  private indexDesc(op: OpName, shape: readonly number[], ops: readonly (readonly [number, readonly number[], number])[], axis: number, axisOperand: number): void {
+  private indexDesc(
+    op: OpName,
+    shape: readonly number[],
+    ops: readonly (readonly [number, readonly number[], number])[],
+    axis: number,
+    axisOperand: number,
+  ): void {
     const w = this.desc >> 2;
     const m = this.i32;
     const rank = shape.length;
@@ -605,7 +712,8 @@ class WasmBackendImpl implements WasmBackend {
     for (let k = 0; k < ops.length; k++) {
       const o = ops[k] as readonly [number, readonly number[], number];
       m[w + W_PTR + k] = o[0];
-      for (let i = 0; i < rank; i++) m[w + W_STRIDES + 16 * k + i] = i === axis && k === axisOperand ? 0 : ((o[1][i] ?? 0) * o[2]);
+      for (let i = 0; i < rank; i++)
+        m[w + W_STRIDES + 16 * k + i] = i === axis && k === axisOperand ? 0 : (o[1][i] ?? 0) * o[2];
     }
     for (let i = 0; i < rank; i++) m[w + W_SHAPE + i] = shape[i] ?? 1;
   }
@@ -615,15 +723,24 @@ class WasmBackendImpl implements WasmBackend {
     const x = inputs[0] as TensorView;
     const idx = inputs[1] as TensorView;
     // The kernel writes out row-major.
-    if (!isContiguous(out)) throw new ShapeError(`gather: out must be contiguous; expected row-major strides, got [${out.strides.join(',')}]`);
+    if (!isContiguous(out))
+      throw new ShapeError(
+        `gather: out must be contiguous; expected row-major strides, got [${out.strides.join(',')}]`,
+      );
     if (numel(idx.shape) === 0) return;
     const axisSize = x.shape[axis] as number;
     const axisStride = (x.strides[axis] as number) * 4;
-    this.indexDesc('gather', idx.shape, [
-      [this.addr(out), contiguousStrides(idx.shape), 4],
-      [this.addr(idx), idx.strides, 4],
-      [this.addr(x), x.strides, 4],
-    ], axis, 2);
+    this.indexDesc(
+      'gather',
+      idx.shape,
+      [
+        [this.addr(out), contiguousStrides(idx.shape), 4],
+        [this.addr(idx), idx.strides, 4],
+        [this.addr(x), x.strides, 4],
+      ],
+      axis,
+      2,
+    );
     if (this.kernelOf('gather', x.dtype)(this.desc, axisStride, axisSize) !== 0) {
       const bad = this.i32[this.desc >> 2] as number;
       throw new IndexError(`gather: index out of range; expected 0 <= index < ${axisSize}, got ${bad}`);
@@ -639,11 +756,17 @@ class WasmBackendImpl implements WasmBackend {
     if (numel(idx.shape) === 0) return;
     const axisSize = base.shape[axis] as number;
     const axisStride = (out.strides[axis] as number) * 4;
-    this.indexDesc('scatter_add', idx.shape, [
-      [this.addr(out), out.strides, 4],
-      [this.addr(idx), idx.strides, 4],
-      [this.addr(src), src.strides, 4],
-    ], axis, 0);
+    this.indexDesc(
+      'scatter_add',
+      idx.shape,
+      [
+        [this.addr(out), out.strides, 4],
+        [this.addr(idx), idx.strides, 4],
+        [this.addr(src), src.strides, 4],
+      ],
+      axis,
+      0,
+    );
     if (this.kernelOf('scatter_add', base.dtype)(this.desc, axisStride, axisSize) !== 0) {
       const bad = this.i32[this.desc >> 2] as number;
       throw new IndexError(`scatter_add: index out of range; expected 0 <= index < ${axisSize}, got ${bad}`);
@@ -695,13 +818,19 @@ function contiguousView(buffer: BufferHandle, shape: readonly number[]): TensorV
  * const backend = await createWasmBackend({ bytes, variant: selectKernelVariant({ deterministic: true }) });
  * backend.variant // 'simd'
  */
-export async function createWasmBackend(options: { bytes: Uint8Array | ArrayBuffer; variant: KernelVariant }): Promise<WasmBackend> {
+export async function createWasmBackend(options: {
+  bytes: Uint8Array | ArrayBuffer;
+  variant: KernelVariant;
+}): Promise<WasmBackend> {
   let instance: WebAssembly.Instance;
   try {
     const source = options.bytes instanceof Uint8Array ? new Uint8Array(options.bytes) : options.bytes;
     ({ instance } = await WebAssembly.instantiate(source, {}));
   } catch (cause) {
-    throw new BackendError(`wasm: cannot instantiate the kernel build; expected a valid '${options.variant}' kernel module, got an error: ${String(cause)}`, { cause });
+    throw new BackendError(
+      `wasm: cannot instantiate the kernel build; expected a valid '${options.variant}' kernel module, got an error: ${String(cause)}`,
+      { cause },
+    );
   }
   return new WasmBackendImpl(options.variant, instance);
 }

@@ -21,11 +21,26 @@
  *
  * Uses Web-standard APIs only (the WebGPU API on the device it is given).
  */
-import type { AllocOptions, Backend, BackendCapabilities, BufferHandle, MemoryInfo, OpTable, TensorView } from '../../backend.ts';
+import type {
+  AllocOptions,
+  Backend,
+  BackendCapabilities,
+  BufferHandle,
+  MemoryInfo,
+  OpTable,
+  TensorView,
+} from '../../backend.ts';
 import type { DType, StorageArray } from '../../dtype.ts';
 import { dtypeOfArray } from '../../dtype.ts';
 import {
-  BackendError, DTypeError, DeviceLostError, DisposedError, IndexError, NotImplementedOpError, ShapeError, ValueError,
+  BackendError,
+  DTypeError,
+  DeviceLostError,
+  DisposedError,
+  IndexError,
+  NotImplementedOpError,
+  ShapeError,
+  ValueError,
   WebGPUError,
 } from '../../errors.ts';
 import type { OpAttrs, OpName, ReduceOp } from '../../ops.ts';
@@ -101,7 +116,12 @@ export interface WebGPUBackend extends Backend {
   /** The kernel context `run` hands to kernel files. */
   readonly kernelContext: KernelContext;
   /** Counters: compiled pipelines, queue submissions, pooled (free) buffers; and the program keys compiled so far (sorted). */
-  stats(): { readonly pipelines: number; readonly submits: number; readonly pooledBuffers: number; readonly programs: readonly string[] };
+  stats(): {
+    readonly pipelines: number;
+    readonly submits: number;
+    readonly pooledBuffers: number;
+    readonly programs: readonly string[];
+  };
 }
 
 /** A buffer of the WebGPU backend. */
@@ -206,11 +226,21 @@ class WebGPUBackendImpl implements WebGPUBackend {
     this.maxBatch = options.maxBatchDispatches ?? 128;
     this.poolLimit = options.poolLimitBytes ?? 256 * 1024 * 1024;
     this.uniformAlign = Math.max(16, device.limits.minUniformBufferOffsetAlignment);
-    this.uniformArena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: USAGE_UNIFORM | USAGE_COPY_DST, label: 'webgpu uniforms' });
+    this.uniformArena = device.createBuffer({
+      size: UNIFORM_ARENA_BYTES,
+      usage: USAGE_UNIFORM | USAGE_COPY_DST,
+      label: 'webgpu uniforms',
+    });
     this.uniformData = new Uint8Array(UNIFORM_ARENA_BYTES);
-    this.errorBuffer = device.createBuffer({ size: INDEX_ERROR_WORDS * 4, usage: USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST, label: 'webgpu index errors' });
+    this.errorBuffer = device.createBuffer({
+      size: INDEX_ERROR_WORDS * 4,
+      usage: USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST,
+      label: 'webgpu index errors',
+    });
     this.lost = device.lost.then((info) => {
-      const err = new DeviceLostError(`webgpu: the GPU device was lost (${info.reason}); expected a live device, got: ${info.message || 'no message'}`);
+      const err = new DeviceLostError(
+        `webgpu: the GPU device was lost (${info.reason}); expected a live device, got: ${info.message || 'no message'}`,
+      );
       this.lostError = err;
       return err;
     });
@@ -226,21 +256,31 @@ class WebGPUBackendImpl implements WebGPUBackend {
 
   private checkAlive(what: string): void {
     if (this.lostError !== null) throw this.lostError;
-    if (this.disposed) throw new DisposedError(`webgpu: ${what} after dispose(); expected a live backend, got a disposed one`);
+    if (this.disposed)
+      throw new DisposedError(`webgpu: ${what} after dispose(); expected a live backend, got a disposed one`);
   }
 
   private own(buffer: BufferHandle, what: string, checkFreed = true): GpuBufferHandle {
     this.checkAlive(what);
     if (!(buffer instanceof GpuBufferHandle) || buffer.owner !== this) {
-      throw new BackendError(`webgpu: ${what} of a foreign buffer; expected a buffer of this webgpu backend, got buffer ${buffer.id}`);
+      throw new BackendError(
+        `webgpu: ${what} of a foreign buffer; expected a buffer of this webgpu backend, got buffer ${buffer.id}`,
+      );
     }
     if (checkFreed && buffer.freed) {
-      throw new DisposedError(`webgpu: ${what} of a freed buffer; expected a live buffer, got buffer ${buffer.id} after free()`);
+      throw new DisposedError(
+        `webgpu: ${what} of a freed buffer; expected a live buffer, got buffer ${buffer.id} after free()`,
+      );
     }
     return buffer;
   }
 
-  stats(): { readonly pipelines: number; readonly submits: number; readonly pooledBuffers: number; readonly programs: readonly string[] } {
+  stats(): {
+    readonly pipelines: number;
+    readonly submits: number;
+    readonly pooledBuffers: number;
+    readonly programs: readonly string[];
+  } {
     const programs = [...new Set([...this.pipelines.keys()].map((k) => k.slice(0, k.indexOf('|'))))].sort();
     return { pipelines: this.pipelines.size, submits: this.submits, pooledBuffers: this.pooledCount, programs };
   }
@@ -250,7 +290,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
     // Every GPU buffer the backend holds: live, pooled, staging, the uniform arena and the error words.
     return {
       liveBuffers: this.live.size,
-      reservedBytes: this.liveBytes + this.pooledBytes + this.stagingBytes + this.uniformArena.size + this.errorBuffer.size,
+      reservedBytes:
+        this.liveBytes + this.pooledBytes + this.stagingBytes + this.uniformArena.size + this.errorBuffer.size,
     };
   }
 
@@ -334,7 +375,9 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const bytes = length * WORD;
     const max = this.maxBytes();
     if (bytes > max) {
-      throw new ShapeError(`webgpu: buffer too large for one storage binding; expected at most ${max} bytes (the device's maxStorageBufferBindingSize / maxBufferSize, ${Math.floor(max / WORD)} elements), got ${bytes} bytes (${length} ${dtype} elements)`);
+      throw new ShapeError(
+        `webgpu: buffer too large for one storage binding; expected at most ${max} bytes (the device's maxStorageBufferBindingSize / maxBufferSize, ${Math.floor(max / WORD)} elements), got ${bytes} bytes (${length} ${dtype} elements)`,
+      );
     }
     const { gpu, cls, reused } = this.take(bytes);
     // New buffers are zero; a reused one is cleared in order with the recorded work, unless
@@ -366,7 +409,9 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const dt = dtypeOfArray(data);
     if (dt !== b.dtype) throw new DTypeError(`webgpu: write of the wrong dtype; expected ${b.dtype}, got ${dt}`);
     if (!Number.isInteger(offset) || offset < 0 || offset + data.length > b.length) {
-      throw new IndexError(`webgpu: write out of range; expected offset + length <= ${b.length}, got ${offset} + ${data.length}`);
+      throw new IndexError(
+        `webgpu: write out of range; expected offset + length <= ${b.length}, got ${offset} + ${data.length}`,
+      );
     }
     if (data.length === 0) return;
     // queue.writeBuffer runs before any unsubmitted command, so submit those first.
@@ -377,13 +422,23 @@ class WebGPUBackendImpl implements WebGPUBackend {
 
   readSync(buffer: BufferHandle): StorageArray {
     this.own(buffer, 'readSync');
-    throw new BackendError('webgpu: readSync is not available; expected await backend.read(buffer, offset, length) (WebGPU reads back asynchronously), got a synchronous read');
+    throw new BackendError(
+      'webgpu: readSync is not available; expected await backend.read(buffer, offset, length) (WebGPU reads back asynchronously), got a synchronous read',
+    );
   }
 
   async read(buffer: BufferHandle, offset: number, length: number): Promise<StorageArray> {
     const b = this.own(buffer, 'read');
-    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > b.length) {
-      throw new IndexError(`webgpu: read out of range; expected offset + length <= ${b.length}, got ${offset} + ${length}`);
+    if (
+      !Number.isInteger(offset) ||
+      !Number.isInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > b.length
+    ) {
+      throw new IndexError(
+        `webgpu: read out of range; expected offset + length <= ${b.length}, got ${offset} + ${length}`,
+      );
     }
     const bytes = length * WORD;
     let stage: { gpu: GPUBuffer; cls: number } | null = null;
@@ -402,7 +457,10 @@ class WebGPUBackendImpl implements WebGPUBackend {
           await stage.gpu.mapAsync(MAP_READ, 0, bytes);
         } catch (cause) {
           if (this.lostError !== null) throw this.lostError;
-          throw new WebGPUError(`webgpu: read of buffer ${b.id} failed; expected the staging copy to map, got: ${String(cause)}`, { cause });
+          throw new WebGPUError(
+            `webgpu: read of buffer ${b.id} failed; expected the staging copy to map, got: ${String(cause)}`,
+            { cause },
+          );
         }
         const range = stage.gpu.getMappedRange(0, bytes);
         if (b.dtype === 'float32') out = new Float32Array(range.slice(0));
@@ -465,7 +523,12 @@ class WebGPUBackendImpl implements WebGPUBackend {
 
   /** A popErrorScope that rejected: the lost device's error if that is why, else a WebGPUError. */
   private scopeFailed(cause: unknown): Error {
-    return this.lostError ?? new WebGPUError(`webgpu: popErrorScope failed; expected the error scope to resolve, got: ${String(cause)}`, { cause });
+    return (
+      this.lostError ??
+      new WebGPUError(`webgpu: popErrorScope failed; expected the error scope to resolve, got: ${String(cause)}`, {
+        cause,
+      })
+    );
   }
 
   private takeDeferred(): Promise<Error | null>[] {
@@ -517,7 +580,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
     let g = this.bindGroups.get(key);
     if (g === undefined) {
       const entries: GPUBindGroupEntry[] = [];
-      if (l.uniforms.length > 0) entries.push({ binding: 0, resource: { buffer: this.uniformArena, offset: 0, size: l.uniforms.byteLength } });
+      if (l.uniforms.length > 0)
+        entries.push({ binding: 0, resource: { buffer: this.uniformArena, offset: 0, size: l.uniforms.byteLength } });
       l.buffers.forEach((b, k) => entries.push({ binding: k + 1, resource: { buffer: b.buffer } }));
       g = this.device.createBindGroup({ layout: p.layout, entries });
       // Entries of destroyed buffers are never looked up again; bound the map instead of tracking them.
@@ -537,7 +601,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
       encoder.copyBufferToBuffer(this.errorBuffer, 0, errorStage.gpu, 0, INDEX_ERROR_WORDS * 4);
       encoder.clearBuffer(this.errorBuffer, 0, INDEX_ERROR_WORDS * 4);
     }
-    if (this.uniformUsed > 0) this.device.queue.writeBuffer(this.uniformArena, 0, this.uniformData.buffer, 0, this.uniformUsed);
+    if (this.uniformUsed > 0)
+      this.device.queue.writeBuffer(this.uniformArena, 0, this.uniformData.buffer, 0, this.uniformUsed);
     const keys = [...this.batchKeys];
     const count = this.batchDispatches;
     this.encoder = null;
@@ -548,22 +613,41 @@ class WebGPUBackendImpl implements WebGPUBackend {
     this.device.pushErrorScope('validation');
     this.device.queue.submit([encoder.finish()]);
     this.submits++;
-    this.defer(this.device.popErrorScope().then((e) => (e === null ? null : new WebGPUError(
-      `webgpu: the device rejected a batch of ${count} dispatches (${keys.join(', ') || 'copies only'}); expected valid commands, got: ${e.message}`,
-    )), (cause: unknown) => this.scopeFailed(cause)));
+    this.defer(
+      this.device.popErrorScope().then(
+        (e) =>
+          e === null
+            ? null
+            : new WebGPUError(
+                `webgpu: the device rejected a batch of ${count} dispatches (${keys.join(', ') || 'copies only'}); expected valid commands, got: ${e.message}`,
+              ),
+        (cause: unknown) => this.scopeFailed(cause),
+      ),
+    );
     for (const g of this.toDestroy) g.destroy();
     this.toDestroy = [];
     if (errorStage !== null) {
       const stage = errorStage;
-      this.defer(stage.gpu.mapAsync(MAP_READ, 0, INDEX_ERROR_WORDS * 4).then(() => {
-        const w = new Uint32Array(stage.gpu.getMappedRange(0, INDEX_ERROR_WORDS * 4).slice(0));
-        stage.gpu.unmap();
-        this.giveStaging(stage.gpu, stage.cls);
-        if ((w[0] ?? 0) === 0) return null;
-        const op = w[3] === INDEX_ERROR_CODES.scatter_add ? 'scatter_add' : 'gather';
-        const bad = (w[1] ?? 0) | 0;
-        return new IndexError(`${op}: index out of range; expected 0 <= index < ${w[2] ?? 0}, got ${bad} (webgpu reports it at the next read)`);
-      }, (cause: unknown) => this.lostError ?? new WebGPUError(`webgpu: index check readback failed; expected it to map, got: ${String(cause)}`, { cause })));
+      this.defer(
+        stage.gpu.mapAsync(MAP_READ, 0, INDEX_ERROR_WORDS * 4).then(
+          () => {
+            const w = new Uint32Array(stage.gpu.getMappedRange(0, INDEX_ERROR_WORDS * 4).slice(0));
+            stage.gpu.unmap();
+            this.giveStaging(stage.gpu, stage.cls);
+            if ((w[0] ?? 0) === 0) return null;
+            const op = w[3] === INDEX_ERROR_CODES.scatter_add ? 'scatter_add' : 'gather';
+            const bad = (w[1] ?? 0) | 0;
+            return new IndexError(
+              `${op}: index out of range; expected 0 <= index < ${w[2] ?? 0}, got ${bad} (webgpu reports it at the next read)`,
+            );
+          },
+          (cause: unknown) =>
+            this.lostError ??
+            new WebGPUError(`webgpu: index check readback failed; expected it to map, got: ${String(cause)}`, {
+              cause,
+            }),
+        ),
+      );
     }
   }
 
@@ -571,14 +655,21 @@ class WebGPUBackendImpl implements WebGPUBackend {
   private pipelineFor(l: Launch): PipelineEntry {
     const sig = (l.uniforms.length > 0 ? 'u' : '') + l.buffers.map((b) => (b.readOnly ? 'r' : 'w')).join('');
     const cacheKey = `${l.program.key}|${sig}`;
-    let e = this.pipelines.get(cacheKey);
+    const e = this.pipelines.get(cacheKey);
     if (e !== undefined) {
       if (e.error !== null) throw e.error;
       return e;
     }
     const entries: GPUBindGroupLayoutEntry[] = [];
-    if (l.uniforms.length > 0) entries.push({ binding: 0, visibility: STAGE_COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } });
-    l.buffers.forEach((b, i) => entries.push({ binding: i + 1, visibility: STAGE_COMPUTE, buffer: { type: b.readOnly ? 'read-only-storage' : 'storage' } }));
+    if (l.uniforms.length > 0)
+      entries.push({ binding: 0, visibility: STAGE_COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } });
+    l.buffers.forEach((b, i) =>
+      entries.push({
+        binding: i + 1,
+        visibility: STAGE_COMPUTE,
+        buffer: { type: b.readOnly ? 'read-only-storage' : 'storage' },
+      }),
+    );
     const key = l.program.key;
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code: l.program.source(), label: key });
@@ -590,11 +681,18 @@ class WebGPUBackendImpl implements WebGPUBackend {
     });
     const entry: PipelineEntry = { cacheKey, pipeline, layout, error: null };
     this.pipelines.set(cacheKey, entry);
-    this.defer(this.device.popErrorScope().then((err) => {
-      if (err === null) return null;
-      entry.error = new WebGPUError(`webgpu: program ${key} failed to compile; expected valid WGSL and bindings for ${key}, got: ${err.message}`);
-      return entry.error;
-    }, (cause: unknown) => this.scopeFailed(cause)));
+    this.defer(
+      this.device.popErrorScope().then(
+        (err) => {
+          if (err === null) return null;
+          entry.error = new WebGPUError(
+            `webgpu: program ${key} failed to compile; expected valid WGSL and bindings for ${key}, got: ${err.message}`,
+          );
+          return entry.error;
+        },
+        (cause: unknown) => this.scopeFailed(cause),
+      ),
+    );
     return entry;
   }
 
@@ -612,7 +710,9 @@ class WebGPUBackendImpl implements WebGPUBackend {
       let need = 0;
       for (const l of live) {
         if (l.workgroups.some((w) => !Number.isInteger(w) || w > maxDim)) {
-          throw new BackendError(`webgpu: program ${l.program.key} asks for too many workgroups; expected each count <= ${maxDim}, got [${l.workgroups.join(',')}]`);
+          throw new BackendError(
+            `webgpu: program ${l.program.key} asks for too many workgroups; expected each count <= ${maxDim}, got [${l.workgroups.join(',')}]`,
+          );
         }
         need += this.alignUniform(l.uniforms.byteLength);
       }
@@ -651,7 +751,11 @@ class WebGPUBackendImpl implements WebGPUBackend {
   private growUniforms(need: number): void {
     const size = 2 ** Math.ceil(Math.log2(need));
     this.toDestroy.push(this.uniformArena);
-    this.uniformArena = this.device.createBuffer({ size, usage: USAGE_UNIFORM | USAGE_COPY_DST, label: 'webgpu uniforms' });
+    this.uniformArena = this.device.createBuffer({
+      size,
+      usage: USAGE_UNIFORM | USAGE_COPY_DST,
+      label: 'webgpu uniforms',
+    });
     this.uniformData = new Uint8Array(size);
     if (this.encoder === null) {
       for (const g of this.toDestroy) g.destroy();
@@ -681,14 +785,20 @@ class WebGPUBackendImpl implements WebGPUBackend {
   private dtypeFor(op: OpName, dtype: DType): void {
     const allowed = ALLOWED.get(op) ?? [];
     if (!allowed.includes(dtype)) {
-      throw new NotImplementedOpError(`webgpu: op '${op}' is not implemented for ${dtype}; expected one of ${allowed.join(', ') || 'none'}, got ${dtype}`);
+      throw new NotImplementedOpError(
+        `webgpu: op '${op}' is not implemented for ${dtype}; expected one of ${allowed.join(', ') || 'none'}, got ${dtype}`,
+      );
     }
   }
 
   // ---- ops
 
   /** For checkOp: this backend's dtype limit; its kernels take the contiguous views ops.ts promises. */
-  private readonly target: OpCheckTarget = { name: NAME, supports: (op, dtype) => this.dtypeFor(op, dtype), stridedViews: false };
+  private readonly target: OpCheckTarget = {
+    name: NAME,
+    supports: (op, dtype) => this.dtypeFor(op, dtype),
+    stridedViews: false,
+  };
 
   /** Every primitive's launches; `run` dispatches through it after checkOp. */
   private readonly kernels: OpTable<Launch[]> = {
@@ -802,11 +912,21 @@ class WebGPUBackendImpl implements WebGPUBackend {
   }
 
   /** im2col / col2im: checked by checkOp; an input that shares out's buffer is split off first. */
-  private conv(op: 'im2col' | 'col2im', out: TensorView, inputs: readonly TensorView[], kernel: (o: GpuView, ins: GpuView[]) => Launch[]): Launch[] {
+  private conv(
+    op: 'im2col' | 'col2im',
+    out: TensorView,
+    inputs: readonly TensorView[],
+    kernel: (o: GpuView, ins: GpuView[]) => Launch[],
+  ): Launch[] {
     const launches: Launch[] = [];
     const o = this.view(op, out);
     const ins = inputs.map((v) => this.view(op, v));
-    launches.push(...kernel(o, ins.map((v) => (v.buffer === o.buffer ? this.contiguous(v, launches, true) : v))));
+    launches.push(
+      ...kernel(
+        o,
+        ins.map((v) => (v.buffer === o.buffer ? this.contiguous(v, launches, true) : v)),
+      ),
+    );
     return launches;
   }
 

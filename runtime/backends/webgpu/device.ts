@@ -82,7 +82,12 @@ export interface GpuSource {
  * if (found.adapter === null) console.log(`no GPU: ${found.reason}`);
  */
 export type GpuDetection =
-  | { readonly adapter: GpuAdapterDescription; readonly features: GpuFeatures; readonly reason: string; readonly tried: readonly string[] }
+  | {
+      readonly adapter: GpuAdapterDescription;
+      readonly features: GpuFeatures;
+      readonly reason: string;
+      readonly tried: readonly string[];
+    }
   | { readonly adapter: null; readonly reason: string; readonly tried: readonly string[] };
 
 /** Limits whose adapter maximum the device asks for (the kernels are compute-only). */
@@ -141,7 +146,8 @@ export function isSoftwareAdapter(info: GpuAdapterDescription, flagged: boolean 
 /** One line naming an adapter, e.g. `'SwiftShader driver 5.0.0 (google swiftshader)'`. */
 export function adapterLabel(info: GpuAdapterDescription): string {
   const who = [info.vendor, info.architecture].filter((s) => s !== '').join(' ');
-  const name = info.description !== '' ? info.description : info.device !== '' ? `device ${info.device}` : 'an unnamed adapter';
+  const name =
+    info.description !== '' ? info.description : info.device !== '' ? `device ${info.device}` : 'an unnamed adapter';
   return who === '' ? name : `${name} (${who})`;
 }
 
@@ -153,13 +159,18 @@ interface Chosen {
 
 /** The message every NoGpuAdapterError carries: the format, then the steps. */
 function noAdapter(op: string, expected: string, tried: readonly string[]): NoGpuAdapterError {
-  return new NoGpuAdapterError(`${op}: no usable WebGPU adapter; expected ${expected}, got none (tried: ${tried.join(' | ')})`, tried);
+  return new NoGpuAdapterError(
+    `${op}: no usable WebGPU adapter; expected ${expected}, got none (tried: ${tried.join(' | ')})`,
+    tried,
+  );
 }
 
 /** Requests an adapter as the options allow; `tried` grows by one line per step. */
 async function chooseAdapter(gpu: GPU, options: GpuRequestOptions, tried: string[]): Promise<Chosen | undefined> {
   const allowFallback = options.allowFallbackAdapter ?? false;
-  const attempts: GPURequestAdapterOptions[] = [options.powerPreference === undefined ? {} : { powerPreference: options.powerPreference }];
+  const attempts: GPURequestAdapterOptions[] = [
+    options.powerPreference === undefined ? {} : { powerPreference: options.powerPreference },
+  ];
   if (allowFallback) attempts.push({ ...attempts[0], forceFallbackAdapter: true });
   for (const attempt of attempts) {
     let adapter: GPUAdapter | null;
@@ -175,7 +186,9 @@ async function chooseAdapter(gpu: GPU, options: GpuRequestOptions, tried: string
     }
     const { flaggedFallback, ...info } = adapterInfoOf(adapter);
     const software = isSoftwareAdapter(info, flaggedFallback);
-    tried.push(`${describeOptions(attempt)}: ${adapterLabel(info)}${software ? ', a fallback (software) adapter' : ''}`);
+    tried.push(
+      `${describeOptions(attempt)}: ${adapterLabel(info)}${software ? ', a fallback (software) adapter' : ''}`,
+    );
     if (software && !allowFallback) {
       tried.push('fallback adapter refused (allowFallbackAdapter: false)');
       return undefined;
@@ -186,7 +199,9 @@ async function chooseAdapter(gpu: GPU, options: GpuRequestOptions, tried: string
 }
 
 function expectation(options: GpuRequestOptions): string {
-  return options.allowFallbackAdapter === true ? 'a WebGPU adapter (hardware or software)' : 'a hardware WebGPU adapter (allowFallbackAdapter: true accepts a software one)';
+  return options.allowFallbackAdapter === true
+    ? 'a WebGPU adapter (hardware or software)'
+    : 'a hardware WebGPU adapter (allowFallbackAdapter: true accepts a software one)';
 }
 
 /**
@@ -233,7 +248,10 @@ export async function requestGpuDevice(source: GpuSource, options: GpuRequestOpt
     device,
     adapterInfo: chosen.info,
     isFallbackAdapter: chosen.isFallbackAdapter,
-    features: { f16: f16 && device.features.has('shader-f16'), subgroups: subgroups && device.features.has('subgroups') },
+    features: {
+      f16: f16 && device.features.has('shader-f16'),
+      subgroups: subgroups && device.features.has('subgroups'),
+    },
   };
 }
 
@@ -246,12 +264,17 @@ export async function requestGpuDevice(source: GpuSource, options: GpuRequestOpt
  * const found = await detectGpuAdapter({ gpu: navigator.gpu, tried: [] });
  * found.adapter?.description // 'NVIDIA H100 80GB HBM3', or undefined with found.reason
  */
-export async function detectGpuAdapter(source: GpuSource, options: Pick<GpuRequestOptions, 'powerPreference'> = {}): Promise<GpuDetection> {
+export async function detectGpuAdapter(
+  source: GpuSource,
+  options: Pick<GpuRequestOptions, 'powerPreference'> = {},
+): Promise<GpuDetection> {
   const tried = [...source.tried];
   const request: GpuRequestOptions = { ...options, allowFallbackAdapter: false };
-  if (source.gpu === undefined) return { adapter: null, reason: noAdapter('detectGpu', expectation(request), tried).message, tried };
+  if (source.gpu === undefined)
+    return { adapter: null, reason: noAdapter('detectGpu', expectation(request), tried).message, tried };
   const chosen = await chooseAdapter(source.gpu, request, tried);
-  if (chosen === undefined) return { adapter: null, reason: noAdapter('detectGpu', expectation(request), tried).message, tried };
+  if (chosen === undefined)
+    return { adapter: null, reason: noAdapter('detectGpu', expectation(request), tried).message, tried };
   return {
     adapter: chosen.info,
     features: { f16: chosen.adapter.features.has('shader-f16'), subgroups: chosen.adapter.features.has('subgroups') },

@@ -45,6 +45,16 @@ export class Callback {
  */
 export function pyReprDict(values: Readonly<Record<string, string | number | boolean | null>>): string {
   const repr = (v: string | number | boolean | null): string =>
-    v === null ? 'None' : typeof v === 'boolean' ? (v ? 'True' : 'False') : typeof v === 'string' ? `'${v}'` : String(v);
-  return `{${Object.entries(values).map(([k, v]) => `'${k}': ${repr(v)}`).join(', ')}}`;
+    v === null
+      ? 'None'
+      : typeof v === 'boolean'
+        ? v
+          ? 'True'
+          : 'False'
+        : typeof v === 'string'
+          ? `'${v}'`
+          : String(v);
+  return `{${Object.entries(values)
+    .map(([k, v]) => `'${k}': ${repr(v)}`)
+    .join(', ')}}`;
 }

@@ -48,11 +48,16 @@ export class EarlyStopping extends Callback {
   constructor(options: EarlyStoppingOptions) {
     super();
     if (typeof options?.monitor !== 'string' || options.monitor === '') {
-      throw new MisconfigurationError(`EarlyStopping: monitor is missing; expected a logged metric name such as 'val_loss', got ${String(options?.monitor)}`);
+      throw new MisconfigurationError(
+        `EarlyStopping: monitor is missing; expected a logged metric name such as 'val_loss', got ${String(options?.monitor)}`,
+      );
     }
     this.monitor = options.monitor;
     this.mode = options.mode ?? 'min';
-    if (this.mode !== 'min' && this.mode !== 'max') throw new MisconfigurationError(`EarlyStopping: invalid mode; expected 'min' or 'max', got '${String(this.mode)}'`);
+    if (this.mode !== 'min' && this.mode !== 'max')
+      throw new MisconfigurationError(
+        `EarlyStopping: invalid mode; expected 'min' or 'max', got '${String(this.mode)}'`,
+      );
     // Lightning flips the sign of min_delta for 'min' so that "better" is always score - delta.
     this.minDelta = Math.abs(options.minDelta ?? 0) * (this.mode === 'min' ? -1 : 1);
     this.patience = options.patience ?? 3;
@@ -69,7 +74,12 @@ export class EarlyStopping extends Callback {
   }
 
   override stateDict(): Record<string, unknown> {
-    return { wait_count: this.waitCount, stopped_epoch: this.stoppedEpoch, best_score: this.bestScore, patience: this.patience };
+    return {
+      wait_count: this.waitCount,
+      stopped_epoch: this.stoppedEpoch,
+      best_score: this.bestScore,
+      patience: this.patience,
+    };
   }
 
   override loadStateDict(s: Readonly<Record<string, unknown>>): void {
@@ -99,7 +109,9 @@ export class EarlyStopping extends Callback {
     const current = trainer.callbackMetrics[this.monitor];
     if (current === undefined) {
       if (this.strict) {
-        throw new MisconfigurationError(`EarlyStopping: monitor '${this.monitor}' was never logged; expected one of the logged metrics (${Object.keys(trainer.callbackMetrics).join(', ') || 'none'}), got '${this.monitor}' (log it with this.log('${this.monitor}', value), fix the name, or pass strict: false to allow it)`);
+        throw new MisconfigurationError(
+          `EarlyStopping: monitor '${this.monitor}' was never logged; expected one of the logged metrics (${Object.keys(trainer.callbackMetrics).join(', ') || 'none'}), got '${this.monitor}' (log it with this.log('${this.monitor}', value), fix the name, or pass strict: false to allow it)`,
+        );
       }
       return;
     }
@@ -111,8 +123,8 @@ export class EarlyStopping extends Callback {
       this.stoppingReason = `Monitored metric ${this.monitor} = ${current} is not finite. Previous best value was ${this.bestScore.toFixed(3)}.`;
       trainer.shouldStop = true;
       throw new NonFiniteMetricError(
-        `EarlyStopping: monitored metric '${this.monitor}' is not finite at epoch ${trainer.currentEpoch} (training diverged); expected a finite value, got ${current} (best so far ${this.bestScore}). `
-        + 'Lower the learning rate, clip gradients (gradientClipVal), check the loss for log(0) or division by zero, or pass checkFinite: false to treat it as no improvement',
+        `EarlyStopping: monitored metric '${this.monitor}' is not finite at epoch ${trainer.currentEpoch} (training diverged); expected a finite value, got ${current} (best so far ${this.bestScore}). ` +
+          'Lower the learning rate, clip gradients (gradientClipVal), check the loss for log(0) or division by zero, or pass checkFinite: false to treat it as no improvement',
       );
     }
     if (this.stoppingThreshold !== null && this.#better(current, this.stoppingThreshold)) {

@@ -23,7 +23,9 @@ export class LearningRateMonitor extends Callback {
     super();
     this.loggingInterval = options.loggingInterval ?? null;
     if (this.loggingInterval !== null && this.loggingInterval !== 'step' && this.loggingInterval !== 'epoch') {
-      throw new MisconfigurationError(`LearningRateMonitor: invalid loggingInterval; expected 'step', 'epoch' or null, got '${String(this.loggingInterval)}'`);
+      throw new MisconfigurationError(
+        `LearningRateMonitor: invalid loggingInterval; expected 'step', 'epoch' or null, got '${String(this.loggingInterval)}'`,
+      );
     }
   }
 
@@ -45,7 +47,9 @@ export class LearningRateMonitor extends Callback {
 
   override onTrainStart(trainer: Trainer): void {
     if (trainer.loggers.length === 0) {
-      throw new MisconfigurationError('LearningRateMonitor: the Trainer has no logger; expected a logger to write learning rates to, got logger: false');
+      throw new MisconfigurationError(
+        'LearningRateMonitor: the Trainer has no logger; expected a logger to write learning rates to, got logger: false',
+      );
     }
   }
 

@@ -38,13 +38,18 @@ export interface ModelCheckpointOptions {
  * Formats `{name}` and `{name:.Nf}` placeholders from `metrics`, as Lightning's `format_checkpoint_name`.
  * @example formatCheckpointName('{epoch}-{val_loss:.2f}', { epoch: 1, val_loss: 0.1234 }) // 'epoch=1-val_loss=0.12'
  */
-export function formatCheckpointName(template: string, metrics: Readonly<Record<string, number>>, autoInsert = true): string {
+export function formatCheckpointName(
+  template: string,
+  metrics: Readonly<Record<string, number>>,
+  autoInsert = true,
+): string {
   return template.replace(/\{([^{}:]+)(?::([^{}]*))?\}/g, (_, name: string, fmt: string | undefined) => {
     const v = metrics[name] ?? 0;
     let s: string;
     const m = fmt === undefined ? null : /^\.(\d+)f$/.exec(fmt);
     if (m !== null) s = v.toFixed(Number(m[1]));
-    else if (fmt !== undefined && /^0?\d+d$/.test(fmt)) s = String(Math.trunc(v)).padStart(Number(fmt.replace('d', '')), '0');
+    else if (fmt !== undefined && /^0?\d+d$/.test(fmt))
+      s = String(Math.trunc(v)).padStart(Number(fmt.replace('d', '')), '0');
     else s = String(v);
     return autoInsert ? `${name}=${s}` : s;
   });
@@ -85,11 +90,19 @@ export class ModelCheckpoint extends Callback {
     this.filename = options.filename ?? '{epoch}-{step}';
     this.monitor = options.monitor ?? null;
     this.mode = options.mode ?? 'min';
-    if (this.mode !== 'min' && this.mode !== 'max') throw new MisconfigurationError(`ModelCheckpoint: invalid mode; expected 'min' or 'max', got '${String(this.mode)}'`);
+    if (this.mode !== 'min' && this.mode !== 'max')
+      throw new MisconfigurationError(
+        `ModelCheckpoint: invalid mode; expected 'min' or 'max', got '${String(this.mode)}'`,
+      );
     this.saveTopK = options.saveTopK ?? 1;
-    if (!Number.isInteger(this.saveTopK) || this.saveTopK < -1) throw new MisconfigurationError(`ModelCheckpoint: invalid saveTopK; expected an integer >= -1, got ${String(this.saveTopK)}`);
+    if (!Number.isInteger(this.saveTopK) || this.saveTopK < -1)
+      throw new MisconfigurationError(
+        `ModelCheckpoint: invalid saveTopK; expected an integer >= -1, got ${String(this.saveTopK)}`,
+      );
     if (this.monitor === null && this.saveTopK !== 0 && this.saveTopK !== 1 && this.saveTopK !== -1) {
-      throw new MisconfigurationError(`ModelCheckpoint: saveTopK=${this.saveTopK} needs a monitor; expected saveTopK in {-1, 0, 1} without monitor, got ${this.saveTopK}`);
+      throw new MisconfigurationError(
+        `ModelCheckpoint: saveTopK=${this.saveTopK} needs a monitor; expected saveTopK in {-1, 0, 1} without monitor, got ${this.saveTopK}`,
+      );
     }
     this.saveLast = options.saveLast ?? false;
     this.everyNTrainSteps = options.everyNTrainSteps ?? 0;
@@ -106,9 +119,14 @@ export class ModelCheckpoint extends Callback {
 
   override stateDict(): Record<string, unknown> {
     return {
-      monitor: this.monitor, best_model_score: this.bestModelScore, best_model_path: this.bestModelPath,
-      current_score: this.currentScore, dirpath: this.dirpath, best_k_models: { ...this.bestKModels },
-      kth_best_model_path: this.kthBestModelPath, kth_value: Number.isFinite(this.kthValue) ? this.kthValue : null,
+      monitor: this.monitor,
+      best_model_score: this.bestModelScore,
+      best_model_path: this.bestModelPath,
+      current_score: this.currentScore,
+      dirpath: this.dirpath,
+      best_k_models: { ...this.bestKModels },
+      kth_best_model_path: this.kthBestModelPath,
+      kth_value: Number.isFinite(this.kthValue) ? this.kthValue : null,
       last_model_path: this.lastModelPath,
     };
   }
@@ -132,7 +150,10 @@ export class ModelCheckpoint extends Callback {
 
   #saveOnEpochEnd(trainer: Trainer): boolean {
     if (this.#saveOnTrainEpochEnd !== undefined) return this.#saveOnTrainEpochEnd;
-    return !trainer.validationEnabled || (trainer.options.valCheckInterval === null && trainer.options.checkValEveryNEpoch === 1);
+    return (
+      !trainer.validationEnabled ||
+      (trainer.options.valCheckInterval === null && trainer.options.checkValEveryNEpoch === 1)
+    );
   }
 
   #skip(trainer: Trainer): boolean {
@@ -158,7 +179,9 @@ export class ModelCheckpoint extends Callback {
   #monitorSeen = false;
 
   #missingMonitor(trainer: Trainer): MisconfigurationError {
-    return new MisconfigurationError(`ModelCheckpoint: monitor '${this.monitor}' was never logged; expected one of the logged metrics (${Object.keys(trainer.callbackMetrics).join(', ') || 'none'}), got '${this.monitor}' (log it with this.log('${this.monitor}', value) or fix the name)`);
+    return new MisconfigurationError(
+      `ModelCheckpoint: monitor '${this.monitor}' was never logged; expected one of the logged metrics (${Object.keys(trainer.callbackMetrics).join(', ') || 'none'}), got '${this.monitor}' (log it with this.log('${this.monitor}', value) or fix the name)`,
+    );
   }
 
   override async onTrainEpochEnd(trainer: Trainer): Promise<void> {
@@ -174,7 +197,11 @@ export class ModelCheckpoint extends Callback {
   }
 
   async #save(trainer: Trainer): Promise<void> {
-    const metrics: Record<string, number> = { ...trainer.callbackMetrics, epoch: trainer.currentEpoch, step: trainer.globalStep };
+    const metrics: Record<string, number> = {
+      ...trainer.callbackMetrics,
+      epoch: trainer.currentEpoch,
+      step: trainer.globalStep,
+    };
     this.#lastGlobalStepSaved = trainer.globalStep;
     const dir = this.dirpath ?? `${trainer.logDir}/checkpoints`;
     if (this.monitor !== null && !(this.monitor in metrics)) throw this.#missingMonitor(trainer);
@@ -190,7 +217,8 @@ export class ModelCheckpoint extends Callback {
           this.bestModelScore = score;
         }
         await trainer.saveCheckpoint(path, this.saveWeightsOnly);
-        if (this.monitor === null && this.saveTopK === 1 && previous !== '' && previous !== path) await this.#remove(previous);
+        if (this.monitor === null && this.saveTopK === 1 && previous !== '' && previous !== path)
+          await this.#remove(previous);
       } else if (this.#qualifies(score!)) {
         // As Lightning: the bookkeeping first, so the checkpoint records itself as best.
         this.bestKModels[path] = score!;
@@ -243,4 +271,3 @@ export class ModelCheckpoint extends Callback {
 export function isModelCheckpoint(cb: Callback): cb is ModelCheckpoint {
   return cb instanceof ModelCheckpoint;
 }
-

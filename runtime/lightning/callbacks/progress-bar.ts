@@ -100,7 +100,11 @@ export class ProgressBar extends Callback {
     if (trainer.smoothedLoss !== null) out['loss'] = trainer.smoothedLoss;
     const v = trainer.loggers[0];
     if (v !== undefined) {
-      try { out['v_num'] = v.version; } catch { /* version not resolved */ }
+      try {
+        out['v_num'] = v.version;
+      } catch {
+        /* version not resolved */
+      }
     }
     Object.assign(out, trainer.progressBarMetrics);
     return out;
@@ -137,7 +141,9 @@ export class ProgressBar extends Callback {
       return this.#refreshAndDraw(trainer);
     }
     const total = trainer.numTrainingBatches;
-    const every = Number.isFinite(total) ? Math.max(1, Math.floor(total * this.lineEvery)) : trainer.options.logEveryNSteps;
+    const every = Number.isFinite(total)
+      ? Math.max(1, Math.floor(total * this.lineEvery))
+      : trainer.options.logEveryNSteps;
     if (done % every === 0 && done !== this.#lastLineAt && done < total) {
       this.#lastLineAt = done;
       return this.#refreshAndDraw(trainer);
@@ -149,7 +155,13 @@ export class ProgressBar extends Callback {
     this.#draw(trainer);
   }
 
-  override async onValidationBatchEnd(trainer: Trainer, _module: LightningModule, _outputs: unknown, _batch: unknown, batchIdx: number): Promise<void> {
+  override async onValidationBatchEnd(
+    trainer: Trainer,
+    _module: LightningModule,
+    _outputs: unknown,
+    _batch: unknown,
+    batchIdx: number,
+  ): Promise<void> {
     if (!this.#enabled || !this.isTTY || trainer.sanityChecking || !trainer.training) return;
     const now = getPlatform().now();
     if (now - this.#lastDraw < this.refreshMs) return;

@@ -10,8 +10,13 @@
  */
 import { getPlatform } from '../../platform.ts';
 import {
-  addPrefix, joinPath, LoggerError, RunFolderLogger,
-  type HParams, type Logger, type LoggerStatus,
+  addPrefix,
+  joinPath,
+  LoggerError,
+  RunFolderLogger,
+  type HParams,
+  type Logger,
+  type LoggerStatus,
 } from './logger.ts';
 import { pyFloatRepr } from './py-format.ts';
 import { toYaml } from './yaml.ts';
@@ -59,7 +64,9 @@ export class CsvExperimentWriter {
     const row: Record<string, number> = {};
     for (const [k, v] of Object.entries(metrics)) {
       if (typeof v !== 'number') {
-        throw new LoggerError(`CSVLogger: metric '${k}' is not a number; expected a number (await t.item() for a tensor), got ${typeof v}`);
+        throw new LoggerError(
+          `CSVLogger: metric '${k}' is not a number; expected a number (await t.item() for a tensor), got ${typeof v}`,
+        );
       }
       row[k] = v;
     }
@@ -122,7 +129,9 @@ export class CSVLogger extends RunFolderLogger implements Logger {
     this.#prefix = options.prefix ?? '';
     this.#flushEvery = options.flushLogsEveryNSteps ?? 100;
     if (!Number.isSafeInteger(this.#flushEvery) || this.#flushEvery < 1) {
-      throw new LoggerError(`CSVLogger: invalid flushLogsEveryNSteps; expected a positive integer, got ${this.#flushEvery}`);
+      throw new LoggerError(
+        `CSVLogger: invalid flushLogsEveryNSteps; expected a positive integer, got ${this.#flushEvery}`,
+      );
     }
     this.#experiment = new CsvExperimentWriter(async () => {
       await this.resolveVersion();

@@ -85,7 +85,9 @@ export class EventFileWriter {
     this.#maxFileBytes = options.maxFileBytes ?? 16 * 1024 * 1024;
     this.#suffix = options.filenameSuffix ?? '';
     if (!(this.#maxQueue >= 1) || !(this.#flushMs >= 0) || !(this.#maxFileBytes >= 1)) {
-      throw new LoggerError(`event writer: invalid options; expected maxQueue >= 1, flushSecs >= 0, maxFileBytes >= 1, got ${this.#maxQueue}, ${this.#flushMs / 1000}, ${this.#maxFileBytes}`);
+      throw new LoggerError(
+        `event writer: invalid options; expected maxQueue >= 1, flushSecs >= 0, maxFileBytes >= 1, got ${this.#maxQueue}, ${this.#flushMs / 1000}, ${this.#maxFileBytes}`,
+      );
     }
     this.#newFile();
   }
@@ -158,7 +160,10 @@ export class EventFileWriter {
     } catch (error) {
       this.#pending = [...batch, ...this.#pending];
       const reason = error instanceof Error ? error.message : String(error);
-      throw new LoggerError(`event writer: cannot write ${path}; expected a writable folder, got an error (${reason})`, { cause: error });
+      throw new LoggerError(
+        `event writer: cannot write ${path}; expected a writable folder, got an error (${reason})`,
+        { cause: error },
+      );
     }
     if (!this.#created) this.#files.push(path);
     this.#created = true;

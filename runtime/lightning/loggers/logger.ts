@@ -54,7 +54,10 @@ export class LoggerError extends LightningError {}
  */
 export function joinPath(...parts: readonly string[]): string {
   const kept = parts.filter((p) => p !== '');
-  return kept.map((p, i) => (i === 0 ? p.replace(/\/+$/, '') || '/' : p.replace(/^\/+|\/+$/g, ''))).join('/').replace(/^\/\//, '/');
+  return kept
+    .map((p, i) => (i === 0 ? p.replace(/\/+$/, '') || '/' : p.replace(/^\/+|\/+$/g, '')))
+    .join('/')
+    .replace(/^\/\//, '/');
 }
 
 /**
@@ -124,7 +127,9 @@ export function pyStr(v: unknown, nested = false): string {
     return `[${Array.from(v as ArrayLike<unknown>, (x) => pyStr(x, true)).join(', ')}]`;
   }
   if (isPlainObject(v)) {
-    return `{${Object.entries(v).map(([k, x]) => `${pyStr(k, true)}: ${pyStr(x, true)}`).join(', ')}}`;
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pyStr(k, true)}: ${pyStr(x, true)}`)
+      .join(', ')}}`;
   }
   return String(v);
 }
@@ -161,7 +166,9 @@ export function checkVersion(component: string, version: unknown): number | stri
   if (version === undefined) return undefined;
   if (typeof version === 'number' && Number.isSafeInteger(version) && version >= 0) return version;
   if (typeof version === 'string' && version !== '' && !version.includes('/')) return version;
-  throw new LoggerError(`${component}: invalid version; expected a non-negative integer or a folder name, got ${JSON.stringify(version)}`);
+  throw new LoggerError(
+    `${component}: invalid version; expected a non-negative integer or a folder name, got ${JSON.stringify(version)}`,
+  );
 }
 
 /**
@@ -191,7 +198,9 @@ export class RunFolder {
   /** The version; throws until `resolveVersion()` has run when none was given. */
   get version(): number | string {
     if (this.#version === undefined) {
-      throw new LoggerError(`${this.#component}: version is not known yet; expected await logger.resolveVersion() before reading version or logDir, got a read before it`);
+      throw new LoggerError(
+        `${this.#component}: version is not known yet; expected await logger.resolveVersion() before reading version or logDir, got a read before it`,
+      );
     }
     return this.#version;
   }
@@ -220,9 +229,14 @@ export class RunFolder {
 export abstract class RunFolderLogger {
   protected readonly run: RunFolder;
 
-  constructor(component: string, options: { readonly saveDir?: unknown; readonly name?: string | undefined; readonly version?: unknown } | undefined) {
+  constructor(
+    component: string,
+    options: { readonly saveDir?: unknown; readonly name?: string | undefined; readonly version?: unknown } | undefined,
+  ) {
     if (typeof options?.saveDir !== 'string') {
-      throw new LoggerError(`${component}: saveDir is missing; expected a folder path string, got ${typeof options?.saveDir}`);
+      throw new LoggerError(
+        `${component}: saveDir is missing; expected a folder path string, got ${typeof options?.saveDir}`,
+      );
     }
     this.run = new RunFolder(component, options.saveDir, options.name ?? 'lightning_logs', options.version);
   }

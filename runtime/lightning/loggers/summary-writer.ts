@@ -71,7 +71,9 @@ export class SummaryWriter {
    */
   addScalar(tag: string, value: number, step = 0, wallTime?: number): void {
     if (typeof value !== 'number') {
-      throw new ValueError(`addScalar: value of '${tag}' is not a number; expected a number (await t.item() for a tensor), got ${typeof value}`);
+      throw new ValueError(
+        `addScalar: value of '${tag}' is not a number; expected a number (await t.item() for a tensor), got ${typeof value}`,
+      );
     }
     this.addSummary([scalarSummary(tag, value)], step, wallTime);
   }
@@ -107,12 +109,19 @@ export class SummaryWriter {
    * `bins='tensorflow'`; see io/tfevents `histogram`), or with `bins` edges.
    * @example await w.addHistogram('encoder.0.weight', layer.weight, step)
    */
-  addHistogram(tag: string, values: Tensor | ArrayLike<number>, step = 0, options: { bins?: ArrayLike<number>; wallTime?: number } = {}): Promise<void> {
+  addHistogram(
+    tag: string,
+    values: Tensor | ArrayLike<number>,
+    step = 0,
+    options: { bins?: ArrayLike<number>; wallTime?: number } = {},
+  ): Promise<void> {
     const wallTime = options.wallTime ?? Date.now() / 1000;
-    return this.#track((async () => {
-      const data = isTensor(values) ? await values.data() : values;
-      this.addSummary([{ tag, histo: histogram(data, options.bins) }], step, wallTime);
-    })());
+    return this.#track(
+      (async () => {
+        const data = isTensor(values) ? await values.data() : values;
+        this.addSummary([{ tag, histo: histogram(data, options.bins) }], step, wallTime);
+      })(),
+    );
   }
 
   /**
@@ -121,17 +130,30 @@ export class SummaryWriter {
    * Encoded as PNG; floats are scaled by 255 and truncated as torch does.
    * @example await w.addImage('reconstruction', decoded.reshape([1, 28, 28]), step)
    */
-  addImage(tag: string, image: Tensor | ImageArray, step = 0, options: { dataformats?: ImageFormat; wallTime?: number } = {}): Promise<void> {
+  addImage(
+    tag: string,
+    image: Tensor | ImageArray,
+    step = 0,
+    options: { dataformats?: ImageFormat; wallTime?: number } = {},
+  ): Promise<void> {
     const wallTime = options.wallTime ?? Date.now() / 1000;
     const format = options.dataformats ?? 'CHW';
-    return this.#track((async () => {
-      const shape = image.shape;
-      const data = isTensor(image) ? await image.data() : image.data;
-      const kind = isTensor(image) ? (image.dtype === 'float32' || image.dtype === 'float64' ? 'float' : 'uint8') : data instanceof Uint8Array || data instanceof Uint8ClampedArray ? 'uint8' : 'float';
-      const { height, width, channels, pixels } = toHwc(tag, format, shape, data);
-      const png = await encodePng({ width, height, channels, data: toUint8(pixels, kind) });
-      this.addSummary([imageSummary(tag, { height, width, channels, png })], step, wallTime);
-    })());
+    return this.#track(
+      (async () => {
+        const shape = image.shape;
+        const data = isTensor(image) ? await image.data() : image.data;
+        const kind = isTensor(image)
+          ? image.dtype === 'float32' || image.dtype === 'float64'
+            ? 'float'
+            : 'uint8'
+          : data instanceof Uint8Array || data instanceof Uint8ClampedArray
+            ? 'uint8'
+            : 'float';
+        const { height, width, channels, pixels } = toHwc(tag, format, shape, data);
+        const png = await encodePng({ width, height, channels, data: toUint8(pixels, kind) });
+        this.addSummary([imageSummary(tag, { height, width, channels, png })], step, wallTime);
+      })(),
+    );
   }
 
   /**
@@ -162,17 +184,26 @@ function checkStep(step: number): number {
   return step;
 }
 
-function toHwc(tag: string, format: ImageFormat, shape: readonly number[], data: ArrayLike<number>): { height: number; width: number; channels: 1 | 2 | 3 | 4; pixels: ArrayLike<number> } {
+function toHwc(
+  tag: string,
+  format: ImageFormat,
+  shape: readonly number[],
+  data: ArrayLike<number>,
+): { height: number; width: number; channels: 1 | 2 | 3 | 4; pixels: ArrayLike<number> } {
   const rank = format.length;
   if (shape.length !== rank) {
-    throw new ValueError(`addImage: '${tag}' has the wrong rank for ${format}; expected ${rank} dimensions, got shape [${shape.join(',')}]`);
+    throw new ValueError(
+      `addImage: '${tag}' has the wrong rank for ${format}; expected ${rank} dimensions, got shape [${shape.join(',')}]`,
+    );
   }
   if (format === 'HW') return { height: shape[0]!, width: shape[1]!, channels: 1, pixels: data };
   const c = format === 'CHW' ? shape[0]! : shape[2]!;
   const height = format === 'CHW' ? shape[1]! : shape[0]!;
   const width = format === 'CHW' ? shape[2]! : shape[1]!;
   if (c !== 1 && c !== 2 && c !== 3 && c !== 4) {
-    throw new ValueError(`addImage: '${tag}' has an unsupported channel count; expected 1, 2, 3 or 4 channels in ${format}, got shape [${shape.join(',')}]`);
+    throw new ValueError(
+      `addImage: '${tag}' has an unsupported channel count; expected 1, 2, 3 or 4 channels in ${format}, got shape [${shape.join(',')}]`,
+    );
   }
   if (format === 'HWC' || c === 1) return { height, width, channels: c, pixels: data };
   const plane = height * width;

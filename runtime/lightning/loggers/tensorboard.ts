@@ -9,8 +9,14 @@ import { getPlatform } from '../../platform.ts';
 import { hparamsSummaries } from '../../io/tfevents.ts';
 import type { EventFileWriterOptions } from './event-file-writer.ts';
 import {
-  addPrefix, joinPath, LoggerError, RunFolderLogger, sanitizeParams,
-  type HParams, type Logger, type LoggerStatus,
+  addPrefix,
+  joinPath,
+  LoggerError,
+  RunFolderLogger,
+  sanitizeParams,
+  type HParams,
+  type Logger,
+  type LoggerStatus,
 } from './logger.ts';
 import { SummaryWriter } from './summary-writer.ts';
 import { toYaml } from './yaml.ts';
@@ -84,7 +90,10 @@ export class TensorBoardLogger extends RunFolderLogger implements Logger {
         experiment.addScalar(key, value, step ?? 0);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        throw new LoggerError(`TensorBoardLogger: cannot log metric '${key}'; expected a number, got ${typeof value} (${reason})`, { cause: error });
+        throw new LoggerError(
+          `TensorBoardLogger: cannot log metric '${key}'; expected a number, got ${typeof value} (${reason})`,
+          { cause: error },
+        );
       }
     }
     if (experiment.due) await experiment.flush();
@@ -98,11 +107,19 @@ export class TensorBoardLogger extends RunFolderLogger implements Logger {
   async logHyperparams(params: HParams, metrics?: number | Readonly<Record<string, number>>): Promise<void> {
     this.hparams = { ...this.hparams, ...params };
     const flat = sanitizeParams(params);
-    const m = metrics === undefined ? (this.#defaultHpMetric ? { hp_metric: -1 } : {}) : typeof metrics === 'number' ? { hp_metric: metrics } : metrics;
+    const m =
+      metrics === undefined
+        ? this.#defaultHpMetric
+          ? { hp_metric: -1 }
+          : {}
+        : typeof metrics === 'number'
+          ? { hp_metric: metrics }
+          : metrics;
     if (Object.keys(m).length === 0) return;
     await this.logMetrics(m, 0);
     const experiment = this.experiment;
-    for (const value of hparamsSummaries(flat, Object.keys(addPrefix(m, this.#prefix)))) experiment.addSummary([value], 0);
+    for (const value of hparamsSummaries(flat, Object.keys(addPrefix(m, this.#prefix))))
+      experiment.addSummary([value], 0);
     if (experiment.due) await experiment.flush();
   }
 

@@ -15,7 +15,15 @@ const RESERVED = /^(?:~|null|true|false|yes|no|on|off)$/i;
 const NUMBER_LIKE = /^[-+]?(?:\.?\d|\.(?:inf|nan))/i;
 
 function scalarString(s: string): string {
-  if (s !== '' && /^[A-Za-z_/][\w./ -]*$/.test(s) && !s.endsWith(' ') && !RESERVED.test(s) && !NUMBER_LIKE.test(s) && !s.includes(' -') && !s.includes(' #')) {
+  if (
+    s !== '' &&
+    /^[A-Za-z_/][\w./ -]*$/.test(s) &&
+    !s.endsWith(' ') &&
+    !RESERVED.test(s) &&
+    !NUMBER_LIKE.test(s) &&
+    !s.includes(' -') &&
+    !s.includes(' #')
+  ) {
     return s;
   }
   // JSON strings are YAML double-quoted scalars; single quotes read better when nothing needs escaping.
@@ -74,7 +82,9 @@ function emit(value: unknown, indent: number, lines: string[], path: string): vo
     }
     return;
   }
-  throw new ValueError(`yaml: cannot represent the value at ${path === '' ? 'the top' : path.slice(1)}; expected plain data (null, boolean, number, string, array, object), got ${typeof value}`);
+  throw new ValueError(
+    `yaml: cannot represent the value at ${path === '' ? 'the top' : path.slice(1)}; expected plain data (null, boolean, number, string, array, object), got ${typeof value}`,
+  );
 }
 
 function isEmpty(v: unknown): boolean {

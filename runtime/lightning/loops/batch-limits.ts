@@ -43,7 +43,9 @@ function valCheckBatch(o: ResolvedTrainerOptions, numTrainingBatches: number): n
   if (vci === 1) return 1;
   if (Number.isInteger(vci)) {
     if (vci > numTrainingBatches) {
-      throw new MisconfigurationError(`Trainer: valCheckInterval (${vci}) must be at most the number of training batches; expected <= ${numTrainingBatches}, got ${vci}`);
+      throw new MisconfigurationError(
+        `Trainer: valCheckInterval (${vci}) must be at most the number of training batches; expected <= ${numTrainingBatches}, got ${vci}`,
+      );
     }
     return vci;
   }
@@ -54,8 +56,18 @@ function valCheckBatch(o: ResolvedTrainerOptions, numTrainingBatches: number): n
  * Batches one validate, test or predict run takes from `loader` (`fastDevRun` overrides the limit).
  * @example evalBatchLimit(trainer.options, 'test', testLoader)
  */
-export function evalBatchLimit(o: ResolvedTrainerOptions, stage: 'validate' | 'test' | 'predict', loader: Loader): number {
-  const limit = o.fastDevRun > 0 ? o.fastDevRun
-    : stage === 'test' ? o.limitTestBatches : stage === 'predict' ? o.limitPredictBatches : o.limitValBatches;
+export function evalBatchLimit(
+  o: ResolvedTrainerOptions,
+  stage: 'validate' | 'test' | 'predict',
+  loader: Loader,
+): number {
+  const limit =
+    o.fastDevRun > 0
+      ? o.fastDevRun
+      : stage === 'test'
+        ? o.limitTestBatches
+        : stage === 'predict'
+          ? o.limitPredictBatches
+          : o.limitValBatches;
   return limitBatches(loaderLength(loader), limit);
 }

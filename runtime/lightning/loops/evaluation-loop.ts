@@ -18,7 +18,13 @@ export type EvalKind = 'validation' | 'test';
  * returns the epoch metrics logged (the `validate`/`test` result of one dataloader).
  * @example const metrics = await runEvaluation(trainer, model, valLoader, 'validation', 10)
  */
-export async function runEvaluation(trainer: Trainer, module: LightningModule, loader: Loader, kind: EvalKind, maxBatches: number): Promise<Record<string, number>> {
+export async function runEvaluation(
+  trainer: Trainer,
+  module: LightningModule,
+  loader: Loader,
+  kind: EvalKind,
+  maxBatches: number,
+): Promise<Record<string, number>> {
   const hooks = trainer.hooks;
   const validating = kind === 'validation';
   const stage = trainer.sanityChecking ? 'sanity' : kind;
@@ -26,8 +32,10 @@ export async function runEvaluation(trainer: Trainer, module: LightningModule, l
   results.reset(stage);
   const wasTraining = module.training;
   module.eval();
-  if (validating) await hooks.onValidationStart(); else await hooks.onTestStart();
-  if (validating) await hooks.onValidationEpochStart(stage); else await hooks.onTestEpochStart(stage);
+  if (validating) await hooks.onValidationStart();
+  else await hooks.onTestStart();
+  if (validating) await hooks.onValidationEpochStart(stage);
+  else await hooks.onTestEpochStart(stage);
   const internals = internalsOf(module);
   const it = iterate(loader);
   try {
@@ -39,7 +47,11 @@ export async function runEvaluation(trainer: Trainer, module: LightningModule, l
         const batch = moved instanceof Promise ? await moved : moved;
         internals.context = { stage, hook: validating ? 'validationStep' : 'testStep', results, batch };
         try {
-          const outputs = await noGrad(() => trainer.precisionPlugin.forward(() => (validating ? module.validationStep(batch, batchIdx) : module.testStep(batch, batchIdx))));
+          const outputs = await noGrad(() =>
+            trainer.precisionPlugin.forward(() =>
+              validating ? module.validationStep(batch, batchIdx) : module.testStep(batch, batchIdx),
+            ),
+          );
           if (validating) await hooks.onValidationBatchEnd(stage, outputs, batch, batchIdx);
           else await hooks.onTestBatchEnd(stage, outputs, batch, batchIdx);
         } finally {
@@ -59,7 +71,8 @@ export async function runEvaluation(trainer: Trainer, module: LightningModule, l
     Object.assign(trainer.callbackMetrics, stepViews.callback, epoch.callback);
     Object.assign(trainer.progressBarMetrics, epoch.progBar);
   }
-  if (validating) await hooks.onValidationEpochEnd(stage); else await hooks.onTestEpochEnd(stage);
+  if (validating) await hooks.onValidationEpochEnd(stage);
+  else await hooks.onTestEpochEnd(stage);
   if (stage !== 'sanity') {
     await results.flush();
     const after = results.epochMetrics(stage);
@@ -67,10 +80,14 @@ export async function runEvaluation(trainer: Trainer, module: LightningModule, l
     Object.assign(trainer.progressBarMetrics, after.progBar);
     Object.assign(epoch.logger, after.logger);
     if (Object.keys(epoch.logger).length > 0) {
-      await trainer.loggerConnector.logMetrics({ ...epoch.logger, epoch: trainer.currentEpoch }, trainer.progress.batchesThatStepped);
+      await trainer.loggerConnector.logMetrics(
+        { ...epoch.logger, epoch: trainer.currentEpoch },
+        trainer.progress.batchesThatStepped,
+      );
     }
   }
-  if (validating) await hooks.onValidationEnd(); else await hooks.onTestEnd();
+  if (validating) await hooks.onValidationEnd();
+  else await hooks.onTestEnd();
   module.train(wasTraining);
   return stage === 'sanity' ? {} : { ...epoch.callback };
 }

@@ -23,18 +23,31 @@ import { iterate, runEvaluation } from './evaluation-loop.ts';
 function extractLoss(module: LightningModule, out: unknown): Tensor | null {
   if (out === null) return null;
   const name = module.constructor.name;
-  const loss = out instanceof Tensor ? out : typeof out === 'object' && out !== undefined && 'loss' in out ? (out as { loss: unknown }).loss : undefined;
+  const loss =
+    out instanceof Tensor
+      ? out
+      : typeof out === 'object' && out !== undefined && 'loss' in out
+        ? (out as { loss: unknown }).loss
+        : undefined;
   if (out === undefined) {
-    throw new MisconfigurationError(`${name}.trainingStep: returned nothing; expected a scalar loss tensor or { loss } (return null to skip the batch), got undefined`);
+    throw new MisconfigurationError(
+      `${name}.trainingStep: returned nothing; expected a scalar loss tensor or { loss } (return null to skip the batch), got undefined`,
+    );
   }
   if (!(loss instanceof Tensor)) {
-    throw new MisconfigurationError(`${name}.trainingStep: returned no loss; expected a scalar loss tensor or { loss: Tensor }, got ${typeof out === 'object' ? `an object with keys ${Object.keys(out as object).join(', ')}` : typeof out}`);
+    throw new MisconfigurationError(
+      `${name}.trainingStep: returned no loss; expected a scalar loss tensor or { loss: Tensor }, got ${typeof out === 'object' ? `an object with keys ${Object.keys(out as object).join(', ')}` : typeof out}`,
+    );
   }
   if (loss.numel() !== 1) {
-    throw new MisconfigurationError(`${name}.trainingStep: the loss is not a scalar; expected a one-element tensor, got shape [${loss.shape.join(', ')}]`);
+    throw new MisconfigurationError(
+      `${name}.trainingStep: the loss is not a scalar; expected a one-element tensor, got shape [${loss.shape.join(', ')}]`,
+    );
   }
   if (!loss.requiresGrad) {
-    throw new MisconfigurationError(`${name}.trainingStep: the loss does not require grad; expected a loss computed from the parameters, got a tensor outside the graph`);
+    throw new MisconfigurationError(
+      `${name}.trainingStep: the loss does not require grad; expected a loss computed from the parameters, got a tensor outside the graph`,
+    );
   }
   return loss;
 }
@@ -61,7 +74,9 @@ async function stepSchedulers(trainer: Trainer, interval: 'step' | 'epoch'): Pro
       const v = trainer.callbackMetrics[c.monitor!];
       if (v === undefined) {
         if (!c.strict) continue;
-        throw new MisconfigurationError(`ReduceLROnPlateau: monitor '${c.monitor}' was never logged; expected one of the logged metrics (${Object.keys(trainer.callbackMetrics).join(', ') || 'none'}), got '${c.monitor}' (log it with this.log('${c.monitor}', value), fix lrScheduler.monitor, or set lrScheduler.strict: false)`);
+        throw new MisconfigurationError(
+          `ReduceLROnPlateau: monitor '${c.monitor}' was never logged; expected one of the logged metrics (${Object.keys(trainer.callbackMetrics).join(', ') || 'none'}), got '${c.monitor}' (log it with this.log('${c.monitor}', value), fix lrScheduler.monitor, or set lrScheduler.strict: false)`,
+        );
       }
       if (due) c.scheduler.step(v);
     } else if (due) {
@@ -90,7 +105,12 @@ async function optimizerStep(trainer: Trainer, hooks: HookDispatcher, optimizer:
  * One training epoch: batches, steps, logging, mid-epoch validation and checkpoints.
  * @example await runTrainingEpoch(trainer, model, trainLoader, valLoader)
  */
-export async function runTrainingEpoch(trainer: Trainer, module: LightningModule, train: Loader, val: Loader | null): Promise<void> {
+export async function runTrainingEpoch(
+  trainer: Trainer,
+  module: LightningModule,
+  train: Loader,
+  val: Loader | null,
+): Promise<void> {
   const p = trainer.progress;
   const internals = internalsOf(module);
   const total = trainer.numTrainingBatches;
@@ -105,7 +125,9 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
   const it = iterate(train);
   try {
     for (let i = 0; i < resumeAt; i++) {
-      await tidy(async () => { await it.next(); });
+      await tidy(async () => {
+        await it.next();
+      });
     }
     if (resumeAt > 0) defaultGenerator.setState(rngNow);
     let batchIdx = resumeAt;
@@ -127,7 +149,10 @@ export async function runTrainingEpoch(trainer: Trainer, module: LightningModule
         let outputs: unknown;
         if (module.automaticOptimization) {
           const optimizer = trainer.optimizers[0];
-          if (optimizer === undefined) throw new MisconfigurationError(`${module.constructor.name}.configureOptimizers: returned no optimizer; expected one for automatic optimization, got none`);
+          if (optimizer === undefined)
+            throw new MisconfigurationError(
+              `${module.constructor.name}.configureOptimizers: returned no optimizer; expected one for automatic optimization, got none`,
+            );
           internals.context = { stage: 'train', hook: 'trainingStep', results: trainer.results, batch };
           try {
             outputs = await trainer.precisionPlugin.forward(() => module.trainingStep(batch, batchIdx));
@@ -198,7 +223,10 @@ export function countSteps(o: Optimizer): void {
   if (STEP_COUNTS.has(o)) return;
   let n = 0;
   const step = o.step.bind(o);
-  o.step = ((closure?: () => unknown) => { n++; return step(closure); }) as Optimizer['step'];
+  o.step = ((closure?: () => unknown) => {
+    n++;
+    return step(closure);
+  }) as Optimizer['step'];
   STEP_COUNTS.set(o, () => n);
 }
 
@@ -221,7 +249,12 @@ export async function setupOptimizers(trainer: Trainer, module: LightningModule)
  * Epochs until a limit or a stop: Lightning's fit loop.
  * @example await runFitLoop(trainer, model, trainLoader, valLoader)
  */
-export async function runFitLoop(trainer: Trainer, module: LightningModule, train: Loader, val: Loader | null): Promise<void> {
+export async function runFitLoop(
+  trainer: Trainer,
+  module: LightningModule,
+  train: Loader,
+  val: Loader | null,
+): Promise<void> {
   const p = trainer.progress;
   const o = trainer.options;
   const start = trainer.startTime;
@@ -252,7 +285,8 @@ export async function runFitLoop(trainer: Trainer, module: LightningModule, trai
     await hooks.onTrainEpochEnd(async () => {
       await logs.refreshMetrics();
       const after = logs.publishEpochMetrics('train');
-      if (Object.keys(after).length > 0) await logs.logMetrics({ ...after, epoch: trainer.currentEpoch }, p.batchesThatStepped - 1);
+      if (Object.keys(after).length > 0)
+        await logs.logMetrics({ ...after, epoch: trainer.currentEpoch }, p.batchesThatStepped - 1);
       await stepSchedulers(trainer, 'epoch');
     });
     p.epochsCompleted = p.epoch + 1;

@@ -15,7 +15,12 @@ import { iterate } from './evaluation-loop.ts';
  * Runs `maxBatches` of `loader` through `predictStep` in eval mode and returns each step's output.
  * @example const outputs = await runPrediction(trainer, model, loader, 10)
  */
-export async function runPrediction(trainer: Trainer, module: LightningModule, loader: Loader, maxBatches: number): Promise<unknown[]> {
+export async function runPrediction(
+  trainer: Trainer,
+  module: LightningModule,
+  loader: Loader,
+  maxBatches: number,
+): Promise<unknown[]> {
   const hooks = trainer.hooks;
   const wasTraining = module.training;
   module.eval();

@@ -29,7 +29,16 @@ export interface FitProgress {
  * @example newFitProgress().epoch // 0
  */
 export function newFitProgress(): FitProgress {
-  return { epoch: 0, epochsCompleted: 0, batchesInEpoch: 0, batchesTotal: 0, optimizerSteps: 0, batchesThatStepped: 0, isLastBatch: false, epochStartRng: null };
+  return {
+    epoch: 0,
+    epochsCompleted: 0,
+    batchesInEpoch: 0,
+    batchesTotal: 0,
+    optimizerSteps: 0,
+    batchesThatStepped: 0,
+    isLastBatch: false,
+    epochStartRng: null,
+  };
 }
 
 function counts(n: number): Record<string, number> {
@@ -52,13 +61,25 @@ function emptyBatchProgress(): Record<string, unknown> {
  * The checkpoint's `loops` dict, keyed as Lightning 2 keys it.
  * @example loopsStateDict(newFitProgress()).fit_loop['epoch_loop.state_dict'] // { _batches_that_stepped: 0 }
  */
-export function loopsStateDict(p: FitProgress): { fit_loop: Record<string, unknown>; validate_loop: Record<string, unknown>; test_loop: Record<string, unknown>; predict_loop: Record<string, unknown> } {
+export function loopsStateDict(p: FitProgress): {
+  fit_loop: Record<string, unknown>;
+  validate_loop: Record<string, unknown>;
+  test_loop: Record<string, unknown>;
+  predict_loop: Record<string, unknown>;
+} {
   return {
     fit_loop: {
       state_dict: {},
-      epoch_progress: { total: { ...counts(p.epoch), completed: p.epochsCompleted }, current: { ...counts(p.epoch), completed: p.epochsCompleted } },
+      epoch_progress: {
+        total: { ...counts(p.epoch), completed: p.epochsCompleted },
+        current: { ...counts(p.epoch), completed: p.epochsCompleted },
+      },
       'epoch_loop.state_dict': { _batches_that_stepped: p.batchesThatStepped },
-      'epoch_loop.batch_progress': { total: counts(p.batchesTotal), current: counts(p.batchesInEpoch), is_last_batch: p.isLastBatch },
+      'epoch_loop.batch_progress': {
+        total: counts(p.batchesTotal),
+        current: counts(p.batchesInEpoch),
+        is_last_batch: p.isLastBatch,
+      },
       'epoch_loop.automatic_optimization.state_dict': {},
       'epoch_loop.automatic_optimization.optim_progress': {
         optimizer: {
@@ -74,7 +95,8 @@ export function loopsStateDict(p: FitProgress): { fit_loop: Record<string, unkno
       'epoch_loop.val_loop.state_dict': {},
       'epoch_loop.val_loop.batch_progress': emptyBatchProgress(),
       'epoch_loop.lightning_ts': {
-        epoch_start_rng: p.epochStartRng === null ? null : { seed: p.epochStartRng.seed, offset: p.epochStartRng.offset },
+        epoch_start_rng:
+          p.epochStartRng === null ? null : { seed: p.epochStartRng.seed, offset: p.epochStartRng.offset },
       },
     },
     validate_loop: { state_dict: {}, batch_progress: emptyBatchProgress() },
@@ -109,6 +131,7 @@ export function fitProgressFromState(loops: unknown, fallbackEpoch = 0, fallback
     optimizerSteps: num(obj(opt['total'])['completed'], fallbackStep),
     batchesThatStepped: num(obj(fit['epoch_loop.state_dict'])['_batches_that_stepped'], fallbackStep),
     isLastBatch: bp['is_last_batch'] === true,
-    epochStartRng: rng !== null && typeof rng === 'object' ? { seed: num(obj(rng)['seed']), offset: num(obj(rng)['offset']) } : null,
+    epochStartRng:
+      rng !== null && typeof rng === 'object' ? { seed: num(obj(rng)['seed']), offset: num(obj(rng)['offset']) } : null,
   };
 }

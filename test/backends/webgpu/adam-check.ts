@@ -19,7 +19,12 @@ let failures = 0;
 let seed = 500;
 
 /** A named buffer present on both backends with the same contents. */
-interface Pair { readonly name: string; readonly data: Float32Array; readonly gpu: GPUBuffer; readonly ref: BufferHandle }
+interface Pair {
+  readonly name: string;
+  readonly data: Float32Array;
+  readonly gpu: GPUBuffer;
+  readonly ref: BufferHandle;
+}
 
 function pair(name: string, length: number, lo: number, hi: number): Pair {
   const data = randomFloats(length, seed++, lo, hi);
@@ -37,12 +42,29 @@ function hyper(over: Partial<AdamAttrs>, count: number): AdamAttrs {
   const lr = over.lr ?? 1e-3;
   const t = 3;
   return {
-    lr, beta1, beta2, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupled: false,
-    stepSize: lr / (1 - beta1 ** t), bc2Sqrt: Math.sqrt(1 - beta2 ** t), ...over, count,
+    lr,
+    beta1,
+    beta2,
+    eps: 1e-8,
+    weightDecay: 0,
+    amsgrad: false,
+    maximize: false,
+    decoupled: false,
+    stepSize: lr / (1 - beta1 ** t),
+    bc2Sqrt: Math.sqrt(1 - beta2 ** t),
+    ...over,
+    count,
   };
 }
 
-async function check(name: string, specs: readonly Spec[], lengths: readonly number[], attrs: AdamAttrs, expectLaunches: number, pairs: readonly Pair[]): Promise<void> {
+async function check(
+  name: string,
+  specs: readonly Spec[],
+  lengths: readonly number[],
+  attrs: AdamAttrs,
+  expectLaunches: number,
+  pairs: readonly Pair[],
+): Promise<void> {
   const gpuIn: GpuView[] = [];
   const refIn: TensorView[] = [];
   specs.forEach((spec, e) => {
@@ -64,7 +86,9 @@ async function check(name: string, specs: readonly Spec[], lengths: readonly num
   for (const p of pairs) {
     const got = await h.read(p.gpu, p.data.length);
     const want = ref.readSync(p.ref, 0, p.data.length) as Float32Array;
-    want.forEach((x, i) => { if (!Object.is(x, p.data[i])) changed++; });
+    want.forEach((x, i) => {
+      if (!Object.is(x, p.data[i])) changed++;
+    });
     const w = worstViolation(got, want, tol.rtol, tol.atol);
     if (w.excess > 0) {
       ok = false;
@@ -72,10 +96,21 @@ async function check(name: string, specs: readonly Spec[], lengths: readonly num
     }
   }
   // The step must have moved something, or the comparison proves nothing.
-  if (changed === 0) { ok = false; detail += ' (the reference changed nothing)'; }
+  if (changed === 0) {
+    ok = false;
+    detail += ' (the reference changed nothing)';
+  }
   if (!ok) failures++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}: ${launches.length} launch(es) ${launches.map((l) => l.program.key).filter((k, i, a) => a.indexOf(k) === i).join(',')}${detail}`);
-  for (const p of pairs) { p.gpu.destroy(); ref.free(p.ref); }
+  console.log(
+    `${ok ? 'ok  ' : 'FAIL'} ${name}: ${launches.length} launch(es) ${launches
+      .map((l) => l.program.key)
+      .filter((k, i, a) => a.indexOf(k) === i)
+      .join(',')}${detail}`,
+  );
+  for (const p of pairs) {
+    p.gpu.destroy();
+    ref.free(p.ref);
+  }
 }
 
 const flavours: readonly [string, Partial<AdamAttrs>][] = [
@@ -89,18 +124,26 @@ const flavours: readonly [string, Partial<AdamAttrs>][] = [
 
 for (const [fname, over] of flavours) {
   const width = over.amsgrad ? 5 : 4;
-  const ranges: readonly (readonly [number, number])[] = [[-1, 1], [-0.5, 0.5], [-0.1, 0.1], [0, 0.01], [0, 0.02]];
+  const ranges: readonly (readonly [number, number])[] = [
+    [-1, 1],
+    [-0.5, 0.5],
+    [-0.1, 0.1],
+    [0, 0.01],
+    [0, 0.02],
+  ];
   const range = (r: number): readonly [number, number] => ranges[r] as readonly [number, number];
 
   // Separate buffers per tensor: one launch per non-empty entry.
   {
     const lengths = [5, 0, 300, 17];
     const pairs: Pair[] = [];
-    const specs = lengths.map((n, e) => Array.from({ length: width }, (_, r) => {
-      const p = pair(`e${e}.${r}`, n + 2, ...range(r));
-      pairs.push(p);
-      return [p, 2] as const;
-    }));
+    const specs = lengths.map((n, e) =>
+      Array.from({ length: width }, (_, r) => {
+        const p = pair(`e${e}.${r}`, n + 2, ...range(r));
+        pairs.push(p);
+        return [p, 2] as const;
+      }),
+    );
     await check(`${fname}, separate buffers`, specs, lengths, hyper(over, lengths.length), 3, pairs);
   }
   // Packed: one flat buffer per role, entries back to back at odd offsets: one launch.
@@ -109,7 +152,11 @@ for (const [fname, over] of flavours) {
     const total = lengths.reduce((a, b) => a + b, 0) + 3;
     const flat = Array.from({ length: width }, (_, r) => pair(`flat${r}`, total, ...range(r)));
     let off = 3;
-    const specs = lengths.map((n) => { const s = flat.map((p) => [p, off] as const); off += n; return s; });
+    const specs = lengths.map((n) => {
+      const s = flat.map((p) => [p, off] as const);
+      off += n;
+      return s;
+    });
     await check(`${fname}, packed flat buffers`, specs, lengths, hyper(over, lengths.length), 1, flat);
   }
   // Param and moments in one buffer (bound once, read_write), grads in another.
@@ -117,18 +164,28 @@ for (const [fname, over] of flavours) {
     const lengths = [10, 21, 4];
     const n = lengths.reduce((a, b) => a + b, 0);
     const state = pair('state', n * (width - 1), -0.1, 0.1);
-    state.data.forEach((_, i) => { if (i >= n * 2) { state.data[i] = Math.abs(state.data[i] as number) * 0.1; } });
+    state.data.forEach((_, i) => {
+      if (i >= n * 2) {
+        state.data[i] = Math.abs(state.data[i] as number) * 0.1;
+      }
+    });
     ref.write(state.ref, state.data);
     h.device.queue.writeBuffer(state.gpu, 0, state.data.buffer as ArrayBuffer);
     const grads = pair('grads', n, -1, 1);
     let off = 0;
     const specs = lengths.map((len) => {
-      const s: (readonly [Pair, number])[] = [[state, off], [grads, off]];
+      const s: (readonly [Pair, number])[] = [
+        [state, off],
+        [grads, off],
+      ];
       for (let r = 2; r < width; r++) s.push([state, (r - 1) * n + off]);
       off += len;
       return s;
     });
-    await check(`${fname}, param and moments share a buffer`, specs, lengths, hyper(over, lengths.length), 1, [state, grads]);
+    await check(`${fname}, param and moments share a buffer`, specs, lengths, hyper(over, lengths.length), 1, [
+      state,
+      grads,
+    ]);
   }
 }
 
@@ -137,21 +194,43 @@ for (const [fname, over] of flavours) {
   const count = ADAM_MAX_TABLE_ENTRIES + 300;
   const lengths = Array.from({ length: count }, (_, e) => 1 + (e % 3));
   const total = lengths.reduce((a, b) => a + b, 0);
-  const flat = [pair('p', total, -1, 1), pair('g', total, -1, 1), pair('m', total, -0.1, 0.1), pair('v', total, 0, 0.01)];
+  const flat = [
+    pair('p', total, -1, 1),
+    pair('g', total, -1, 1),
+    pair('m', total, -0.1, 0.1),
+    pair('v', total, 0, 0.01),
+  ];
   let off = 0;
-  const specs = lengths.map((n) => { const s = flat.map((p) => [p, off] as const); off += n; return s; });
+  const specs = lengths.map((n) => {
+    const s = flat.map((p) => [p, off] as const);
+    off += n;
+    return s;
+  });
   await check(`adam, ${count} packed entries`, specs, lengths, hyper({}, count), 2, flat);
 }
 
 // amsgrad propagates a NaN in maxExpAvgSq (torch.maximum).
 {
   const n = 8;
-  const flat = [pair('p', n, -1, 1), pair('g', n, -1, 1), pair('m', n, -0.1, 0.1), pair('v', n, 0, 0.01), pair('vmax', n, 0, 0.02)];
+  const flat = [
+    pair('p', n, -1, 1),
+    pair('g', n, -1, 1),
+    pair('m', n, -0.1, 0.1),
+    pair('v', n, 0, 0.01),
+    pair('vmax', n, 0, 0.02),
+  ];
   const vmax = flat[4] as Pair;
   vmax.data[3] = NaN;
   ref.write(vmax.ref, vmax.data);
   h.device.queue.writeBuffer(vmax.gpu, 0, vmax.data.buffer as ArrayBuffer);
-  await check('amsgrad, NaN in maxExpAvgSq', [flat.map((p) => [p, 0] as const)], [n], hyper({ amsgrad: true }, 1), 1, flat);
+  await check(
+    'amsgrad, NaN in maxExpAvgSq',
+    [flat.map((p) => [p, 0] as const)],
+    [n],
+    hyper({ amsgrad: true }, 1),
+    1,
+    flat,
+  );
 }
 
 console.log(failures === 0 ? 'adam-check: all passed' : `adam-check: ${failures} failed`);

@@ -15,7 +15,12 @@ import { elementwiseLaunches } from '../../../runtime/backends/webgpu/kernels/el
 import { TREE_MAX_OUT, TREE_MIN_R } from '../../../runtime/backends/webgpu/kernels/reduce.ts';
 import type { Launch } from '../../../runtime/backends/webgpu/program.ts';
 import {
-  BackendError, DeviceLostError, DisposedError, IndexError, ShapeError, WebGPUError,
+  BackendError,
+  DeviceLostError,
+  DisposedError,
+  IndexError,
+  ShapeError,
+  WebGPUError,
 } from '../../../runtime/errors.ts';
 import { expectClose, toleranceFor } from '../../helpers/tolerance.ts';
 import { createRng, randomData } from '../../helpers/random-data.ts';
@@ -25,7 +30,9 @@ declare const Deno: { args: string[]; exit(code: number): never };
 const found = await navigator.gpu.requestAdapter();
 if (found === null) {
   // The vitest wrapper (test/backends/webgpu.test.ts) reports this line as a skip with its reason.
-  console.log('SKIP webgpu backend: no WebGPU adapter in Deno; expected navigator.gpu.requestAdapter() to give one, got null');
+  console.log(
+    'SKIP webgpu backend: no WebGPU adapter in Deno; expected navigator.gpu.requestAdapter() to give one, got null',
+  );
   Deno.exit(0);
 }
 const adapter: GPUAdapter = found;
@@ -60,7 +67,10 @@ function test(name: string, fn: (be: WebGPUBackend) => Promise<void>): void {
 test('webgpu: capabilities are float32, int32, bool with async readback; name is webgpu', async (be) => {
   assert(be.name === 'webgpu', 'name');
   assert(be.capabilities.syncReadback === false, 'syncReadback false');
-  assert(['float32', 'int32', 'bool'].every((d) => be.capabilities.dtypes.includes(d as 'float32')), 'dtypes');
+  assert(
+    ['float32', 'int32', 'bool'].every((d) => be.capabilities.dtypes.includes(d as 'float32')),
+    'dtypes',
+  );
   assert(be.features.f16 === device.features.has('shader-f16'), 'features.f16 follows the device');
 });
 
@@ -91,7 +101,10 @@ test('webgpu: a freed buffer is reused by the next alloc of its size class, and 
   assert(be.gpuBuffer(b) === gpu, 'same GPU buffer reused');
   assert(be.stats().pooledBuffers === pooled - 1, 'taken from the pool');
   const data = await be.read(b, 0, 120);
-  assert(data.every((v) => v === 0), 'reused buffer is zero');
+  assert(
+    data.every((v) => v === 0),
+    'reused buffer is zero',
+  );
   assert(be.memory().reservedBytes >= 512, 'reserved bytes count the buffer');
   be.free(b);
 });
@@ -108,7 +121,10 @@ test('webgpu: bool is stored one per word and read back as a Uint8Array', async 
 test('webgpu: a buffer beyond maxStorageBufferBindingSize is a ShapeError naming the limit', async (be) => {
   const max = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   const e = await thrown(() => be.alloc('float32', Math.floor(max / 4) + 1));
-  assert(e instanceof ShapeError && /maxStorageBufferBindingSize/.test(e.message) && e.message.includes(String(max)), `message: ${e.message}`);
+  assert(
+    e instanceof ShapeError && /maxStorageBufferBindingSize/.test(e.message) && e.message.includes(String(max)),
+    `message: ${e.message}`,
+  );
 });
 
 test('webgpu: a program that fails to compile raises a WebGPUError naming its key at flush, then at once', async (be) => {
@@ -123,7 +139,10 @@ test('webgpu: a program that fails to compile raises a WebGPUError naming its ke
   const e = await thrown(() => be.flush());
   assert(e instanceof WebGPUError && e.message.includes('broken_test_program'), `message: ${e.message}`);
   const again = await thrown(() => be.launch([broken]));
-  assert(again instanceof WebGPUError && again.message.includes('broken_test_program'), 'known-broken program throws synchronously');
+  assert(
+    again instanceof WebGPUError && again.message.includes('broken_test_program'),
+    'known-broken program throws synchronously',
+  );
   // The error was reported once; the backend keeps working.
   be.write(b, new Float32Array([1, 2, 3, 4]));
   const out = await be.read(b, 0, 4);
@@ -134,10 +153,14 @@ test('webgpu: a program that fails to compile raises a WebGPUError naming its ke
 test('webgpu: deferred checks of 200 unread batches fold, and the first error (a compile error) still comes out first', async () => {
   const be = createWebGPUBackend({ device, maxBatchDispatches: 1 });
   const b = be.alloc('float32', 4);
-  be.launch([{
-    program: { key: 'broken_before_many_batches', source: () => 'fn main( {', workgroupSize: [1, 1, 1] },
-    buffers: [{ buffer: be.gpuBuffer(b), readOnly: false }], uniforms: new Uint32Array(0), workgroups: [1, 1, 1],
-  }]);
+  be.launch([
+    {
+      program: { key: 'broken_before_many_batches', source: () => 'fn main( {', workgroupSize: [1, 1, 1] },
+      buffers: [{ buffer: be.gpuBuffer(b), readOnly: false }],
+      uniforms: new Uint32Array(0),
+      workgroups: [1, 1, 1],
+    },
+  ]);
   const x = be.alloc('float32', 4);
   for (let i = 0; i < 200; i++) be.run('neg', view(x, [4]), [view(b, [4])], {});
   const pending = (be as unknown as { deferred: unknown[] }).deferred.length;
@@ -156,7 +179,10 @@ test('webgpu: an out-of-range gather index raises an IndexError naming gather at
   be.write(idx, new Int32Array([0, 7, 1]));
   be.run('gather', view(out, [3]), [view(x, [5]), view(idx, [3])], { axis: 0 });
   const e = await thrown(() => be.read(out, 0, 3));
-  assert(e instanceof IndexError && /^gather: index out of range; expected 0 <= index < 5, got 7/.test(e.message), `message: ${e.message}`);
+  assert(
+    e instanceof IndexError && /^gather: index out of range; expected 0 <= index < 5, got 7/.test(e.message),
+    `message: ${e.message}`,
+  );
   be.write(idx, new Int32Array([4, 0, 2]));
   be.run('gather', view(out, [3]), [view(x, [5]), view(idx, [3])], { axis: 0 });
   const ok = await be.read(out, 0, 3);
@@ -172,7 +198,10 @@ test('webgpu: an out-of-range scatter_add index raises an IndexError naming scat
   be.write(idx, new Int32Array([1, -1]));
   be.run('scatter_add', view(out, [4]), [view(base, [4]), view(idx, [2]), view(src, [2])], { axis: 0 });
   const e = await thrown(() => be.flush());
-  assert(e instanceof IndexError && /^scatter_add: index out of range; expected 0 <= index < 4, got -1/.test(e.message), `message: ${e.message}`);
+  assert(
+    e instanceof IndexError && /^scatter_add: index out of range; expected 0 <= index < 4, got -1/.test(e.message),
+    `message: ${e.message}`,
+  );
   await be.flush();
   for (const b of [base, idx, src, out]) be.free(b);
 });
@@ -209,7 +238,10 @@ test('webgpu: batches split at maxBatchDispatches and a chain of 50 ops reads ri
   }
   assert(be.stats().submits - before >= 12, `submitted in batches: ${be.stats().submits - before}`);
   const out = await be.read(a, 0, 33);
-  assert(out.every((v) => v === 4 ** 25), `value ${out[0]}`);
+  assert(
+    out.every((v) => v === 4 ** 25),
+    `value ${out[0]}`,
+  );
   be.dispose();
 });
 
@@ -217,11 +249,21 @@ test('webgpu: 600 launches at once grow the uniform arena', async (be) => {
   const b = be.alloc('int32', 600);
   const launches: Launch[] = [];
   for (let i = 0; i < 600; i++) {
-    launches.push(...elementwiseLaunches(be.kernelContext, { buffer: be.gpuBuffer(b), dtype: 'int32', shape: [1], strides: [1], offset: i }, [], { op: 'fill', attrs: { value: i * 3 } }));
+    launches.push(
+      ...elementwiseLaunches(
+        be.kernelContext,
+        { buffer: be.gpuBuffer(b), dtype: 'int32', shape: [1], strides: [1], offset: i },
+        [],
+        { op: 'fill', attrs: { value: i * 3 } },
+      ),
+    );
   }
   be.launch(launches);
   const out = await be.read(b, 0, 600);
-  assert(out.every((v, i) => v === i * 3), 'every fill landed');
+  assert(
+    out.every((v, i) => v === i * 3),
+    'every fill landed',
+  );
   be.free(b);
 });
 
@@ -237,7 +279,11 @@ test('webgpu: a long axis takes the fixed tree: within tolerance of the referenc
   const results: Record<string, ArrayLike<number>[]> = {};
   for (const op of ['sum', 'max', 'argmax', 'min', 'argmin'] as const) {
     const outDType = op.startsWith('arg') ? 'int32' : 'float32';
-    for (const [label, backend] of [['webgpu', be], ['webgpu again', be], ['reference', ref]] as const) {
+    for (const [label, backend] of [
+      ['webgpu', be],
+      ['webgpu again', be],
+      ['reference', ref],
+    ] as const) {
       const x = backend.alloc('float32', outer * r);
       backend.write(x, data);
       const o = backend.alloc(outDType, outer);
@@ -248,9 +294,16 @@ test('webgpu: a long axis takes the fixed tree: within tolerance of the referenc
       backend.free(o);
     }
     const [a, b, e] = results[op] as [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>];
-    assert(Array.from(a).every((v, i) => Object.is(v, b[i])), `${op}: two runs bitwise equal`);
+    assert(
+      Array.from(a).every((v, i) => Object.is(v, b[i])),
+      `${op}: two runs bitwise equal`,
+    );
     expectClose(a, e, toleranceFor(op, outDType, { terms: r }), `${op} over ${r}`);
-    if (op !== 'sum') assert(Array.from(a).every((v, i) => Object.is(v, e[i])), `${op}: selection equals the reference exactly`);
+    if (op !== 'sum')
+      assert(
+        Array.from(a).every((v, i) => Object.is(v, e[i])),
+        `${op}: selection equals the reference exactly`,
+      );
   }
 });
 
@@ -266,9 +319,44 @@ test('webgpu: more than 65535 workgroups of elements dispatch in two dimensions'
 
 test('webgpu: round_f16 and round_bf16 match the reference at the edges (ties, subnormals, overflow, NaN)', async (be) => {
   const ref = createReferenceBackend();
-  const values: number[] = [0, -0, 1, -1, 65504, 65519.99, 65520, -65520, 65536, 3.4e38, -3.4e38, Infinity, -Infinity, NaN,
-    2 ** -14, 2 ** -14 * (1 - 2 ** -11), 2 ** -24, 2 ** -25, 2 ** -25 * 1.0001, 3 * 2 ** -25, 2 ** -26, 1e-45, -1e-40, 5.96e-8,
-    1 + 2 ** -11, 1 + 3 * 2 ** -11, 1 + 2 ** -8, 1 + 3 * 2 ** -8, 0.1, -0.3, 1234.5678, 6.1e-5, -6.1e-5, 3.0e-5, 2049, 2051];
+  const values: number[] = [
+    0,
+    -0,
+    1,
+    -1,
+    65504,
+    65519.99,
+    65520,
+    -65520,
+    65536,
+    3.4e38,
+    -3.4e38,
+    Infinity,
+    -Infinity,
+    NaN,
+    2 ** -14,
+    2 ** -14 * (1 - 2 ** -11),
+    2 ** -24,
+    2 ** -25,
+    2 ** -25 * 1.0001,
+    3 * 2 ** -25,
+    2 ** -26,
+    1e-45,
+    -1e-40,
+    5.96e-8,
+    1 + 2 ** -11,
+    1 + 3 * 2 ** -11,
+    1 + 2 ** -8,
+    1 + 3 * 2 ** -8,
+    0.1,
+    -0.3,
+    1234.5678,
+    6.1e-5,
+    -6.1e-5,
+    3.0e-5,
+    2049,
+    2051,
+  ];
   const rng = createRng(11);
   for (let i = 0; i < 2000; i++) values.push((rng() - 0.5) * 2 ** Math.floor(rng() * 60 - 40));
   const data = new Float32Array(values);
@@ -307,7 +395,10 @@ test('webgpu: a lost device rejects every later call with a DeviceLostError nami
   const e1 = await thrown(() => be.alloc('float32', 1));
   const e2 = await thrown(() => be.read(b, 0, 4));
   const e3 = await thrown(() => be.run('neg', view(b, [4]), [view(b, [4])], {}));
-  assert([e1, e2, e3].every((e) => e instanceof DeviceLostError && /destroyed/.test(e.message)), `errors: ${e1.message}`);
+  assert(
+    [e1, e2, e3].every((e) => e instanceof DeviceLostError && /destroyed/.test(e.message)),
+    `errors: ${e1.message}`,
+  );
 });
 
 const filter = Deno.args[0];

@@ -16,16 +16,28 @@ let failures = 0;
 let seed = 100;
 
 interface Geometry {
-  readonly n: number; readonly c: number; readonly hh: number; readonly ww: number;
-  readonly kh: number; readonly kw: number; readonly sh: number; readonly sw: number;
-  readonly ph: number; readonly pw: number; readonly dh: number; readonly dw: number;
+  readonly n: number;
+  readonly c: number;
+  readonly hh: number;
+  readonly ww: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly ph: number;
+  readonly pw: number;
+  readonly dh: number;
+  readonly dw: number;
   readonly padValue?: number;
 }
 
 function strides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) { s[d] = acc; acc *= shape[d] as number; }
+  for (let d = shape.length - 1; d >= 0; d--) {
+    s[d] = acc;
+    acc *= shape[d] as number;
+  }
   return s;
 }
 
@@ -41,7 +53,14 @@ function report(name: string, got: Float32Array, want: Float32Array, tol: { rtol
 
 async function check(g: Geometry): Promise<void> {
   const attrs: OpAttrs['col2im'] = {
-    kernelH: g.kh, kernelW: g.kw, strideH: g.sh, strideW: g.sw, padH: g.ph, padW: g.pw, dilationH: g.dh, dilationW: g.dw,
+    kernelH: g.kh,
+    kernelW: g.kw,
+    strideH: g.sh,
+    strideW: g.sw,
+    padH: g.ph,
+    padW: g.pw,
+    dilationH: g.dh,
+    dilationW: g.dw,
   };
   const oh = Math.floor((g.hh + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh) + 1;
   const ow = Math.floor((g.ww + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw) + 1;
@@ -62,7 +81,12 @@ async function check(g: Geometry): Promise<void> {
   const got = await h.read(gc, colLen);
   const rc = referenceView(ref, new Float32Array(colLen), cView);
   ref.run('im2col', rc, [referenceView(ref, x, xView)], { ...attrs, padValue });
-  report(`im2col ${geo} pad ${padValue}`, got, ref.readSync(rc.buffer, 0, colLen) as Float32Array, toleranceFor('im2col', 'float32'));
+  report(
+    `im2col ${geo} pad ${padValue}`,
+    got,
+    ref.readSync(rc.buffer, 0, colLen) as Float32Array,
+    toleranceFor('im2col', 'float32'),
+  );
 
   // col2im, columns at offset 3.
   const cdata = randomFloats(3 + colLen, seed++);
@@ -74,7 +98,12 @@ async function check(g: Geometry): Promise<void> {
   const got2 = await h.read(gimg, imgLen);
   const ri = referenceView(ref, new Float32Array(imgLen), iView);
   ref.run('col2im', ri, [referenceView(ref, cdata, cView3)], attrs);
-  report(`col2im ${geo}`, got2, ref.readSync(ri.buffer, 0, imgLen) as Float32Array, toleranceFor('col2im', 'float32', { terms: g.kh * g.kw }));
+  report(
+    `col2im ${geo}`,
+    got2,
+    ref.readSync(ri.buffer, 0, imgLen) as Float32Array,
+    toleranceFor('col2im', 'float32', { terms: g.kh * g.kw }),
+  );
   for (const b of [gx, gc, gcols, gimg]) b.destroy();
 }
 

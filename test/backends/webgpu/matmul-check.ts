@@ -13,11 +13,17 @@ import { toleranceFor } from '../../helpers/tolerance.ts';
 import { createHarness, randomFloats, referenceView, worstViolation } from './matmul-harness.ts';
 
 interface Case {
-  readonly b: number; readonly m: number; readonly k: number; readonly n: number;
-  readonly ta: boolean; readonly tb: boolean;
-  readonly bcastA?: boolean; readonly bcastB?: boolean;
+  readonly b: number;
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  readonly ta: boolean;
+  readonly tb: boolean;
+  readonly bcastA?: boolean;
+  readonly bcastB?: boolean;
   readonly bias?: boolean;
-  readonly offA?: number; readonly offB?: number;
+  readonly offA?: number;
+  readonly offB?: number;
   readonly tile?: 'large' | 'medium' | 'small';
   /** Inputs hold f16-exact values and the call passes `precision: 'f16'`. */
   readonly f16?: boolean;
@@ -29,11 +35,22 @@ let seed = 1;
 let failures = 0;
 
 /** A 3-D view of `[batch, rows, cols]` (as the op sees it), stored transposed when `t`. */
-function operand(batch: number, rows: number, cols: number, t: boolean, bcast: boolean, offset: number, f16: boolean): { data: Float32Array; view: Omit<GpuView, 'buffer'> } {
+function operand(
+  batch: number,
+  rows: number,
+  cols: number,
+  t: boolean,
+  bcast: boolean,
+  offset: number,
+  f16: boolean,
+): { data: Float32Array; view: Omit<GpuView, 'buffer'> } {
   const stored = bcast ? 1 : batch;
   const data = randomFloats(offset + stored * rows * cols, seed++);
   // Multiples of 1/64 in [-1, 1] are exact in float16.
-  if (f16) data.forEach((x, i) => { data[i] = Math.round(x * 64) / 64; });
+  if (f16)
+    data.forEach((x, i) => {
+      data[i] = Math.round(x * 64) / 64;
+    });
   const strides = t ? [rows * cols, 1, rows] : [rows * cols, cols, 1];
   if (bcast) strides[0] = 0;
   return { data, view: { dtype: 'float32', shape: [batch, rows, cols], strides, offset } };
@@ -50,10 +67,19 @@ async function check(c: Case): Promise<void> {
   const gbias = bias === undefined ? undefined : h.upload(bias);
   const gout = h.upload(new Float32Array(outLen).fill(NaN));
   const biasView = { dtype: 'float32' as const, shape: [c.n], strides: [1], offset: 3 };
-  const inputs: GpuView[] = [{ buffer: ga, ...a.view }, { buffer: gb, ...b.view }];
+  const inputs: GpuView[] = [
+    { buffer: ga, ...a.view },
+    { buffer: gb, ...b.view },
+  ];
   if (gbias !== undefined) inputs.push({ buffer: gbias, ...biasView });
   const attrs = c.f16 ? { precision: 'f16' as const } : {};
-  const launches = matmulLaunches(h.ctx, { buffer: gout, ...outView }, inputs, attrs, c.tile === undefined ? {} : { tile: c.tile });
+  const launches = matmulLaunches(
+    h.ctx,
+    { buffer: gout, ...outView },
+    inputs,
+    attrs,
+    c.tile === undefined ? {} : { tile: c.tile },
+  );
   h.run(launches);
   const got = await h.read(gout, outLen);
 
@@ -75,15 +101,20 @@ async function check(c: Case): Promise<void> {
   for (const buf of [ga, gb, gbias, gout]) buf?.destroy();
 }
 
-const layouts = [[false, false], [true, false], [false, true], [true, true]] as const;
+const layouts = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
 for (const tile of MATMUL_TILE_CONFIGS.map((t) => t.name)) {
   for (const [ta, tb] of layouts) {
-    await check({ b: 1, m: 67, k: 45, n: 71, ta, tb, tile });            // odd everything: scalar path
+    await check({ b: 1, m: 67, k: 45, n: 71, ta, tb, tile }); // odd everything: scalar path
     await check({ b: 2, m: 64, k: 32, n: 96, ta, tb, tile, bias: true }); // aligned: vec4 path
     await check({ b: 3, m: 33, k: 20, n: 36, ta, tb, tile, bcastA: true, bias: true });
     await check({ b: 2, m: 40, k: 17, n: 12, ta, tb, tile, bcastB: true });
-    await check({ b: 1, m: 36, k: 24, n: 40, ta, tb, tile, offA: 4, offB: 8 });  // aligned offsets (vec4)
-    await check({ b: 1, m: 36, k: 24, n: 40, ta, tb, tile, offA: 1, offB: 3 });  // unaligned offsets (scalar)
+    await check({ b: 1, m: 36, k: 24, n: 40, ta, tb, tile, offA: 4, offB: 8 }); // aligned offsets (vec4)
+    await check({ b: 1, m: 36, k: 24, n: 40, ta, tb, tile, offA: 1, offB: 3 }); // unaligned offsets (scalar)
   }
 }
 // Shape-picked configs, degenerate sizes, the seed's layers.

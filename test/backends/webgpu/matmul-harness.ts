@@ -53,7 +53,10 @@ export async function createHarness(): Promise<Harness> {
     subgroups: false,
     limits: device.limits,
     scratch(bytes: number): GPUBuffer {
-      const b = device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      const b = device.createBuffer({
+        size: Math.max(16, Math.ceil(bytes / 16) * 16),
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
       scratchBuffers.push(b);
       return b;
     },
@@ -74,7 +77,10 @@ export async function createHarness(): Promise<Harness> {
     pipelines,
     upload(data, extraElements = 0) {
       const bytes = Math.max(16, Math.ceil(((data.length + extraElements) * 4) / 16) * 16);
-      const b = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      const b = device.createBuffer({
+        size: bytes,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
       if (data.length > 0) device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
       return b;
     },
@@ -85,8 +91,17 @@ export async function createHarness(): Promise<Harness> {
         const p = pipeline(l);
         const entries: GPUBindGroupEntry[] = [];
         if (l.uniforms.length > 0) {
-          const ub = device.createBuffer({ size: Math.ceil((l.uniforms.length * 4) / 16) * 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-          device.queue.writeBuffer(ub, 0, l.uniforms.buffer as ArrayBuffer, l.uniforms.byteOffset, l.uniforms.byteLength);
+          const ub = device.createBuffer({
+            size: Math.ceil((l.uniforms.length * 4) / 16) * 16,
+            usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+          });
+          device.queue.writeBuffer(
+            ub,
+            0,
+            l.uniforms.buffer as ArrayBuffer,
+            l.uniforms.byteOffset,
+            l.uniforms.byteLength,
+          );
           uniformBuffers.push(ub);
           entries.push({ binding: 0, resource: { buffer: ub } });
         }
@@ -137,7 +152,12 @@ export function randomFloats(n: number, seed: number, lo = -1, hi = 1): Float32A
 }
 
 /** Largest violation of |a − e| <= atol + rtol·|e| (≤ 0 means every element passes), NaN-aware. */
-export function worstViolation(actual: Float32Array, expected: ArrayLike<number>, rtol: number, atol: number): { excess: number; index: number } {
+export function worstViolation(
+  actual: Float32Array,
+  expected: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+): { excess: number; index: number } {
   let excess = -Infinity;
   let index = -1;
   for (let i = 0; i < actual.length; i++) {
@@ -147,7 +167,10 @@ export function worstViolation(actual: Float32Array, expected: ArrayLike<number>
     if (Number.isNaN(e) || Number.isNaN(a)) x = Number.isNaN(e) && Number.isNaN(a) ? -1 : Infinity;
     else if (!Number.isFinite(e)) x = a === e ? -1 : Infinity;
     else x = Math.abs(a - e) - (atol + rtol * Math.abs(e));
-    if (x > excess) { excess = x; index = i; }
+    if (x > excess) {
+      excess = x;
+      index = i;
+    }
   }
   return { excess, index };
 }

@@ -26,12 +26,18 @@ describe('webgpu kernels (Deno)', () => {
   for (const { name, script, minCases } of SCRIPTS) {
     it(`webgpu ${name}: every case matches the reference backend`, { timeout: 300_000 }, async (ctx) => {
       const r = await runChild(DENO, ['run', '-A', script], {
-        cwd: ROOT, timeoutMs: 290_000, env: { XDG_RUNTIME_DIR: process.env['XDG_RUNTIME_DIR'] ?? '/tmp' }, maxRssMiB: 4096,
+        cwd: ROOT,
+        timeoutMs: 290_000,
+        env: { XDG_RUNTIME_DIR: process.env['XDG_RUNTIME_DIR'] ?? '/tmp' },
+        maxRssMiB: 4096,
       });
       const skip = /^SKIP (.*)$/m.exec(r.stdout);
       if (skip !== null) {
-        if (IN_CI) throw new Error(`webgpu: no WebGPU adapter in CI; expected Deno's navigator.gpu on lavapipe (.ci/run installs mesa-vulkan-drivers), got: ${skip[1]}`);
-      ctx.skip(skip[1]);
+        if (IN_CI)
+          throw new Error(
+            `webgpu: no WebGPU adapter in CI; expected Deno's navigator.gpu on lavapipe (.ci/run installs mesa-vulkan-drivers), got: ${skip[1]}`,
+          );
+        ctx.skip(skip[1]);
         return;
       }
       expect(r.code, describeRun(`webgpu: deno run ${script}; expected exit 0`, r)).toBe(0);

@@ -122,10 +122,19 @@ export function ckpt(pkl: Uint8Array, storages: Readonly<Record<string, Uint8Arr
 }
 
 /** The pickle of one tensor `_rebuild_tensor_v2(storage, offset, size, stride)` over a FloatStorage of `numel`. */
-export function tensorPickle(numel: number, offset: number, size: readonly number[], stride: readonly number[], storage = 'FloatStorage'): Uint8Array {
+export function tensorPickle(
+  numel: number,
+  offset: number,
+  size: readonly number[],
+  stride: readonly number[],
+  storage = 'FloatStorage',
+): Uint8Array {
   const pid = new PyPersistentId(new PyTuple(['storage', new PyGlobal('torch', storage), '0', 'cpu', numel]));
   return pickle({
-    w: new PyReduce(new PyGlobal('torch._utils', '_rebuild_tensor_v2'), new PyTuple([pid, offset, new PyTuple(size), new PyTuple(stride), false, new Map()])),
+    w: new PyReduce(
+      new PyGlobal('torch._utils', '_rebuild_tensor_v2'),
+      new PyTuple([pid, offset, new PyTuple(size), new PyTuple(stride), false, new Map()]),
+    ),
   });
 }
 
@@ -202,16 +211,42 @@ export function attacks(): Attack[] {
   add('torch-ckpt', 'stride past the storage', ckpt(tensorPickle(4, 0, [2, 2], [2 ** 52, 1]), { 0: f4 }));
   add('torch-ckpt', 'storage numel 2^50', ckpt(tensorPickle(2 ** 50, 0, [1], [1]), { 0: f4 }));
   add('torch-ckpt', 'zero size, huge other dims', ckpt(tensorPickle(4, 0, [0, 2 ** 52], [2 ** 52, 1]), { 0: f4 }));
-  add('torch-ckpt', 'rank 100000', ckpt(tensorPickle(4, 0, new Array<number>(100000).fill(1), new Array<number>(100000).fill(1)), { 0: f4 }));
+  add(
+    'torch-ckpt',
+    'rank 100000',
+    ckpt(tensorPickle(4, 0, new Array<number>(100000).fill(1), new Array<number>(100000).fill(1)), { 0: f4 }),
+  );
   add('torch-ckpt', 'deep lists', ckpt(deepListPickle(10000)));
   add('torch-ckpt', 'deep lists through the memo', ckpt(memoDeepPickle(10000)));
   add('torch-ckpt', 'memo expansion', ckpt(memoExpansionPickle(10000, 6000)));
   add('torch-ckpt', 'LONG4 of 300 KB', ckpt(long4Pickle(300_000)));
   add('torch-ckpt', 'zip DEFLATE bomb as data.pkl', deflateZip('archive/data.pkl', deflateZeros(64 << 20), 100));
   add('torch-ckpt', 'os.system', ckpt(latin1('\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R.')));
-  add('torch-ckpt', 'builtins.eval via STACK_GLOBAL', ckpt(latin1('\x80\x04\x8c\x08builtins\x8c\x04eval\x93X\x01\x00\x00\x001\x85R.')));
-  add('torch-ckpt', '__proto__ key', ckpt(pickle(new Map<string, unknown>([['__proto__', new Map([['polluted', 1]])], ['constructor', new Map([['prototype', new Map([['polluted', 1]])]])]]))));
-  add('torch-ckpt', 'zip-slip names', writeZip([{ name: '../../archive/data.pkl', data: pickle(1) }, { name: '/etc/passwd', data: latin1('x') }]));
+  add(
+    'torch-ckpt',
+    'builtins.eval via STACK_GLOBAL',
+    ckpt(latin1('\x80\x04\x8c\x08builtins\x8c\x04eval\x93X\x01\x00\x00\x001\x85R.')),
+  );
+  add(
+    'torch-ckpt',
+    '__proto__ key',
+    ckpt(
+      pickle(
+        new Map<string, unknown>([
+          ['__proto__', new Map([['polluted', 1]])],
+          ['constructor', new Map([['prototype', new Map([['polluted', 1]])]])],
+        ]),
+      ),
+    ),
+  );
+  add(
+    'torch-ckpt',
+    'zip-slip names',
+    writeZip([
+      { name: '../../archive/data.pkl', data: pickle(1) },
+      { name: '/etc/passwd', data: latin1('x') },
+    ]),
+  );
   // pickle alone.
   add('pickle', 'deep lists', deepListPickle(10000));
   add('pickle', 'deep lists through the memo', memoDeepPickle(10000));
@@ -220,23 +255,63 @@ export function attacks(): Attack[] {
   add('pickle', 'LONG4 claiming 2^31 - 1 bytes', cat(latin1('\x80\x02\x8b'), u32le(0x7fffffff), latin1('.')));
   add('pickle', 'INT of 100000 digits', textIntPickle(100_000));
   add('pickle', 'BINUNICODE claiming 4 GB', cat(latin1('\x80\x02X'), u32le(0xffffffff), latin1('abc.')));
-  add('pickle', 'BINUNICODE8 claiming 2^63', cat(latin1('\x80\x04\x8d'), new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0x80]), latin1('.')));
-  add('pickle', 'LONG_BINPUT index 2^32 - 1', cat(latin1('\x80\x02Nr'), u32le(0xffffffff), latin1('j'), u32le(0xffffffff), latin1('.')));
+  add(
+    'pickle',
+    'BINUNICODE8 claiming 2^63',
+    cat(latin1('\x80\x04\x8d'), new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0x80]), latin1('.')),
+  );
+  add(
+    'pickle',
+    'LONG_BINPUT index 2^32 - 1',
+    cat(latin1('\x80\x02Nr'), u32le(0xffffffff), latin1('j'), u32le(0xffffffff), latin1('.')),
+  );
   add('pickle', 'os.system', latin1('\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R.'));
-  add('pickle', 'posix.system via STACK_GLOBAL', latin1('\x80\x04\x8c\x05posix\x8c\x06system\x93X\x02\x00\x00\x00ls\x85R.'));
+  add(
+    'pickle',
+    'posix.system via STACK_GLOBAL',
+    latin1('\x80\x04\x8c\x05posix\x8c\x06system\x93X\x02\x00\x00\x00ls\x85R.'),
+  );
   add('pickle', '__builtin__.getattr', latin1('\x80\x02c__builtin__\ngetattr\n.'));
   add('pickle', 'INST', latin1('\x80\x02(i__main__\nX\n.'));
   add('pickle', 'OBJ', latin1('\x80\x02(cos\nsystem\no.'));
   add('pickle', 'EXT1', latin1('\x80\x02\x82\x01.'));
-  add('pickle', 'global with a 1 MB name', cat(latin1('\x80\x02c'), new Uint8Array(1 << 20).fill(0x61), latin1('\nx\n.')));
+  add(
+    'pickle',
+    'global with a 1 MB name',
+    cat(latin1('\x80\x02c'), new Uint8Array(1 << 20).fill(0x61), latin1('\nx\n.')),
+  );
   add('pickle', 'MARK 100000 deep', cat(latin1('\x80\x02'), new Uint8Array(100000).fill(0x28), latin1('N.')));
   // safetensors.
-  add('safetensors', 'header nested 100000 deep', safetensorsFile(null, new Uint8Array(0), `{"a":${'['.repeat(100000)}${']'.repeat(100000)}}`));
-  add('safetensors', 'shape deep in an entry', safetensorsFile(null, new Uint8Array(0), `{"a":{"dtype":"F32","shape":${'['.repeat(20000)}${']'.repeat(20000)},"data_offsets":[0,0]}}`));
-  add('safetensors', '2^40 elements', safetensorsFile({ a: { dtype: 'F32', shape: [2 ** 20, 2 ** 20], data_offsets: [0, 4 * 2 ** 40] } }));
-  add('safetensors', 'zero size, huge dim', safetensorsFile({ a: { dtype: 'F32', shape: [0, 2 ** 53 - 1], data_offsets: [0, 0] } }));
+  add(
+    'safetensors',
+    'header nested 100000 deep',
+    safetensorsFile(null, new Uint8Array(0), `{"a":${'['.repeat(100000)}${']'.repeat(100000)}}`),
+  );
+  add(
+    'safetensors',
+    'shape deep in an entry',
+    safetensorsFile(
+      null,
+      new Uint8Array(0),
+      `{"a":{"dtype":"F32","shape":${'['.repeat(20000)}${']'.repeat(20000)},"data_offsets":[0,0]}}`,
+    ),
+  );
+  add(
+    'safetensors',
+    '2^40 elements',
+    safetensorsFile({ a: { dtype: 'F32', shape: [2 ** 20, 2 ** 20], data_offsets: [0, 4 * 2 ** 40] } }),
+  );
+  add(
+    'safetensors',
+    'zero size, huge dim',
+    safetensorsFile({ a: { dtype: 'F32', shape: [0, 2 ** 53 - 1], data_offsets: [0, 0] } }),
+  );
   add('safetensors', 'header length 2^63', cat(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0x80]), latin1('{}')));
-  add('safetensors', '__proto__ entry', safetensorsFile(null, new Uint8Array(4), '{"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'));
+  add(
+    'safetensors',
+    '__proto__ entry',
+    safetensorsFile(null, new Uint8Array(4), '{"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'),
+  );
   // idx.
   add('idx', '255 dims of 2^32 - 1', idxFile(0x08, new Array<number>(255).fill(0xffffffff)));
   add('idx', 'overflow then zero', idxFile(0x0d, [...new Array<number>(40).fill(0xffffffff), 0]));
@@ -246,7 +321,11 @@ export function attacks(): Attack[] {
   add('gzip', 'bomb with a lying ISIZE', gzipMember(deflateZeros(32 << 20), 0, 10));
   add('zip', 'entry inflating past its declared size', deflateZip('a', deflateZeros(256 << 20), 1000));
   add('zip', 'entry declaring 4 GB', deflateZip('a', deflateZeros(1000), 0xfffffffe));
-  add('zip', '1000 overlapping entries', deflateZip('a', deflateZeros(1 << 20), 1 << 20, crc32(new Uint8Array(1 << 20)), 1000));
+  add(
+    'zip',
+    '1000 overlapping entries',
+    deflateZip('a', deflateZeros(1 << 20), 1 << 20, crc32(new Uint8Array(1 << 20)), 1000),
+  );
   const countBomb = writeZip([{ name: 'a', data: new Uint8Array(1) }]);
   new DataView(countBomb.buffer).setUint16(countBomb.length - 22 + 10, 0xfffe, true);
   add('zip', 'entry count 65534', countBomb);

@@ -64,13 +64,70 @@ export class Rng {
   }
 }
 
-const INTERESTING32 = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
+const INTERESTING32 = [
+  0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff,
+];
 // Opcodes and fragments a pickle mutation inserts.
-const PICKLE_BITS = ['(', ')', ']', '}', 'a', 'e', 's', 'u', 't', 'l', 'd', '0', '1', '2', 'N', '\x88', '\x89', 'R', 'b', 'Q', '\x85', '\x86', '\x87',
-  'h\x00', 'q\x00', 'j\xff\xff\xff\xff', 'r\xff\xff\xff\xff', 'K\x07', 'M\xff\xff', 'J\xff\xff\xff\x7f', '\x8a\x09', '\x8b\xff\xff\x00\x00',
-  'X\xff\xff\xff\x7f', '\x8c\x05', 'cos\nsystem\n', 'c__builtin__\neval\n', 'ctorch._utils\n_rebuild_tensor_v2\n', 'ccollections\nOrderedDict\n',
-  '\x93', '\x94', '\x81', '\x92', 'I999999999999999999999\n', 'F1e309\n', 'Vabc\\u12\n', 'P0\n', 'g0\n', 'p0\n', '\x95\x00\x00\x00\x00\x00\x00\x00\x00',
-  '\x80\x05', '\x80\x07', '\x8f', '\x90', '\x91', '\x96\xff\x00\x00\x00\x00\x00\x00\x00', 'C\x04', 'B\x00\x00\x00\x80', '.'].map((s) => Uint8Array.from(s, (c) => c.charCodeAt(0)));
+const PICKLE_BITS = [
+  '(',
+  ')',
+  ']',
+  '}',
+  'a',
+  'e',
+  's',
+  'u',
+  't',
+  'l',
+  'd',
+  '0',
+  '1',
+  '2',
+  'N',
+  '\x88',
+  '\x89',
+  'R',
+  'b',
+  'Q',
+  '\x85',
+  '\x86',
+  '\x87',
+  'h\x00',
+  'q\x00',
+  'j\xff\xff\xff\xff',
+  'r\xff\xff\xff\xff',
+  'K\x07',
+  'M\xff\xff',
+  'J\xff\xff\xff\x7f',
+  '\x8a\x09',
+  '\x8b\xff\xff\x00\x00',
+  'X\xff\xff\xff\x7f',
+  '\x8c\x05',
+  'cos\nsystem\n',
+  'c__builtin__\neval\n',
+  'ctorch._utils\n_rebuild_tensor_v2\n',
+  'ccollections\nOrderedDict\n',
+  '\x93',
+  '\x94',
+  '\x81',
+  '\x92',
+  'I999999999999999999999\n',
+  'F1e309\n',
+  'Vabc\\u12\n',
+  'P0\n',
+  'g0\n',
+  'p0\n',
+  '\x95\x00\x00\x00\x00\x00\x00\x00\x00',
+  '\x80\x05',
+  '\x80\x07',
+  '\x8f',
+  '\x90',
+  '\x91',
+  '\x96\xff\x00\x00\x00\x00\x00\x00\x00',
+  'C\x04',
+  'B\x00\x00\x00\x80',
+  '.',
+].map((s) => Uint8Array.from(s, (c) => c.charCodeAt(0)));
 
 /** A few random byte-level mutations of `seed`. */
 export function mutateBytes(seed: Uint8Array, rng: Rng, extra: readonly Uint8Array[] = []): Uint8Array {
@@ -80,38 +137,54 @@ export function mutateBytes(seed: Uint8Array, rng: Rng, extra: readonly Uint8Arr
     const n = b.length;
     const at = n === 0 ? 0 : rng.int(n);
     switch (rng.int(extra.length > 0 ? 9 : 8)) {
-      case 0: if (n > 0) b[at] = b[at]! ^ (1 << rng.int(8)); break; // bit flip
-      case 1: if (n > 0) b[at] = rng.pick([0, 1, 0x7f, 0x80, 0xff, rng.int(256)]); break;
-      case 2: { // an interesting 32-bit value, either byte order
+      case 0:
+        if (n > 0) b[at] = b[at]! ^ (1 << rng.int(8));
+        break; // bit flip
+      case 1:
+        if (n > 0) b[at] = rng.pick([0, 1, 0x7f, 0x80, 0xff, rng.int(256)]);
+        break;
+      case 2: {
+        // an interesting 32-bit value, either byte order
         if (n < 4) break;
         const p = rng.int(n - 3);
         new DataView(b.buffer, b.byteOffset).setUint32(p, rng.pick(INTERESTING32), rng.next() < 0.5);
         break;
       }
-      case 3: { // a 64-bit value
+      case 3: {
+        // a 64-bit value
         if (n < 8) break;
         const p = rng.int(n - 7);
-        new DataView(b.buffer, b.byteOffset).setBigUint64(p, rng.pick([0n, 1n, 2n ** 31n, 2n ** 32n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n, BigInt(n)]), rng.next() < 0.5);
+        new DataView(b.buffer, b.byteOffset).setBigUint64(
+          p,
+          rng.pick([0n, 1n, 2n ** 31n, 2n ** 32n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n, BigInt(n)]),
+          rng.next() < 0.5,
+        );
         break;
       }
-      case 4: b = b.slice(0, rng.int(n + 1)); break; // truncate
-      case 5: { // delete a range
+      case 4:
+        b = b.slice(0, rng.int(n + 1));
+        break; // truncate
+      case 5: {
+        // delete a range
         const len = 1 + rng.int(Math.min(64, Math.max(1, n - at)));
         b = cat(b.subarray(0, at), b.subarray(at + len));
         break;
       }
-      case 6: { // duplicate a range somewhere
+      case 6: {
+        // duplicate a range somewhere
         const len = 1 + rng.int(Math.min(256, Math.max(1, n - at)));
         const to = rng.int(n + 1);
         b = cat(b.subarray(0, to), b.slice(at, at + len), b.subarray(to));
         break;
       }
-      case 7: { // random bytes inserted
+      case 7: {
+        // random bytes inserted
         const ins = Uint8Array.from({ length: 1 + rng.int(8) }, () => rng.int(256));
         b = cat(b.subarray(0, at), ins, b.subarray(at));
         break;
       }
-      default: { // a fragment from the target's dictionary
+      default: {
+        // a fragment from the target's dictionary
         const ins = rng.pick(extra);
         const count = rng.next() < 0.1 ? 1 + rng.int(2000) : 1;
         const rep = new Uint8Array(ins.length * count);
@@ -125,13 +198,16 @@ export function mutateBytes(seed: Uint8Array, rng: Rng, extra: readonly Uint8Arr
 
 /** The mutated pickle of a checkpoint, zipped back with its other entries unchanged (so CRCs hold). */
 function mutateCkptPickle(seed: Uint8Array, rng: Rng): Uint8Array {
-  let entries;
+  let entries: ReturnType<typeof listZip>;
   try {
     entries = listZip(seed);
   } catch {
     return mutateBytes(seed, rng);
   }
-  const files = entries.map((e) => ({ name: e.name, data: seed.subarray(e.dataOffset, e.dataOffset + e.compressedSize) }));
+  const files = entries.map((e) => ({
+    name: e.name,
+    data: seed.subarray(e.dataOffset, e.dataOffset + e.compressedSize),
+  }));
   const pkl = files.find((f) => f.name.endsWith('data.pkl'));
   if (pkl === undefined || entries.some((e) => e.method !== 0)) return mutateBytes(seed, rng);
   pkl.data = mutateBytes(pkl.data, rng, PICKLE_BITS);
@@ -155,15 +231,38 @@ function mutateSafetensorsHeader(seed: Uint8Array, rng: Rng): Uint8Array {
     const m = nums.length > 0 ? rng.pick(nums) : undefined;
     const choice = rng.int(6);
     if (choice <= 2 && m !== undefined && m.index !== undefined) {
-      const v = rng.pick(['0', '1', '3', '-1', '1e400', '4294967296', '9007199254740993', '1.5', String(Number(m[0]) + 1), String(2 ** 40), 'null', '"x"', '[]']);
+      const v = rng.pick([
+        '0',
+        '1',
+        '3',
+        '-1',
+        '1e400',
+        '4294967296',
+        '9007199254740993',
+        '1.5',
+        String(Number(m[0]) + 1),
+        String(2 ** 40),
+        'null',
+        '"x"',
+        '[]',
+      ]);
       text = text.slice(0, m.index) + v + text.slice(m.index + m[0].length);
     } else if (choice === 3) {
-      text = text.replace(rng.pick(['"F32"', '"F64"', '"I64"', '"BOOL"', '"I32"', '"F16"']), rng.pick(['"BF16"', '"U8"', '"C64"', '"I8"', '"F64"', '1']));
+      text = text.replace(
+        rng.pick(['"F32"', '"F64"', '"I64"', '"BOOL"', '"I32"', '"F16"']),
+        rng.pick(['"BF16"', '"U8"', '"C64"', '"I8"', '"F64"', '1']),
+      );
     } else if (choice === 4) {
       const at = rng.int(text.length + 1);
-      text = text.slice(0, at) + rng.pick(['[', ']', '{', '}', ',', '"', ':', '"__metadata__":{"a":1},', '"__proto__":', '\\u0000']) + text.slice(at);
+      text =
+        text.slice(0, at) +
+        rng.pick(['[', ']', '{', '}', ',', '"', ':', '"__metadata__":{"a":1},', '"__proto__":', '\\u0000']) +
+        text.slice(at);
     } else {
-      text = text.replace('"shape":[', `"shape":[${rng.pick(['0,', '1,', '2,', '4294967295,', '0,9007199254740991,'])}`);
+      text = text.replace(
+        '"shape":[',
+        `"shape":[${rng.pick(['0,', '1,', '2,', '4294967295,', '0,9007199254740991,'])}`,
+      );
     }
   }
   const data = seed.subarray(8 + n);
@@ -177,11 +276,26 @@ export function targets(seeds: ReadonlyMap<string, readonly Uint8Array[]>, backe
     { name: 'idx', seeds: of('idx'), run: (b) => parseIdx(b) },
     { name: 'gzip', seeds: of('gzip'), run: (b) => gunzip(b, 'gzip', FUZZ_LIMITS) },
     { name: 'zip', seeds: of('zip'), run: (b) => readZip(b, FUZZ_LIMITS) },
-    { name: 'pickle', seeds: of('pickle'), mutate: (s, rng) => mutateBytes(s, rng, PICKLE_BITS), run: (b) => unpickle(b) },
+    {
+      name: 'pickle',
+      seeds: of('pickle'),
+      mutate: (s, rng) => mutateBytes(s, rng, PICKLE_BITS),
+      run: (b) => unpickle(b),
+    },
     { name: 'torch-ckpt', seeds: of('torch-ckpt'), run: (b) => loadTorch(b, { backend, ...FUZZ_LIMITS }) },
-    { name: 'torch-ckpt/pickle', seeds: of('torch-ckpt'), mutate: mutateCkptPickle, run: (b) => loadTorch(b, { backend, ...FUZZ_LIMITS }) },
+    {
+      name: 'torch-ckpt/pickle',
+      seeds: of('torch-ckpt'),
+      mutate: mutateCkptPickle,
+      run: (b) => loadTorch(b, { backend, ...FUZZ_LIMITS }),
+    },
     { name: 'safetensors', seeds: of('safetensors'), run: (b) => loadSafetensors(b, { backend }) },
-    { name: 'safetensors/header', seeds: of('safetensors'), mutate: mutateSafetensorsHeader, run: (b) => loadSafetensors(b, { backend }) },
+    {
+      name: 'safetensors/header',
+      seeds: of('safetensors'),
+      mutate: mutateSafetensorsHeader,
+      run: (b) => loadSafetensors(b, { backend }),
+    },
   ];
 }
 
@@ -227,7 +341,12 @@ export async function fuzz(list: readonly Target[], options: FuzzOptions = {}): 
   const crashes: FuzzReport['crashes'] = [];
   let cases = 0;
   const one = async (t: Target, input: Uint8Array): Promise<void> => {
-    const stats = perTarget.get(t.name) ?? { cases: 0, outcomes: new Map<string, number>(), slowestMs: 0, messages: new Map<string, number>() };
+    const stats = perTarget.get(t.name) ?? {
+      cases: 0,
+      outcomes: new Map<string, number>(),
+      slowestMs: 0,
+      messages: new Map<string, number>(),
+    };
     perTarget.set(t.name, stats);
     const t0 = now();
     let kind: string;
@@ -245,14 +364,24 @@ export async function fuzz(list: readonly Target[], options: FuzzOptions = {}): 
       kind = 'crash: too slow';
       message = `${ms.toFixed(0)} ms`;
     }
-    if (Object.getOwnPropertyNames(Object.prototype).join(',') !== PROTO_KEYS || ({} as Record<string, unknown>)['polluted'] !== undefined) {
+    if (
+      Object.getOwnPropertyNames(Object.prototype).join(',') !== PROTO_KEYS ||
+      ({} as Record<string, unknown>)['polluted'] !== undefined
+    ) {
       kind = 'crash: Object.prototype changed';
     }
     if (kind.startsWith('crash')) crashes.push({ target: t.name, kind, message: message.slice(0, 500), input });
     stats.cases++;
     stats.outcomes.set(kind, (stats.outcomes.get(kind) ?? 0) + 1);
     // What went wrong, without the case's numbers: the message up to its ';'.
-    const what = message === '' ? 'valid' : message.split(';')[0]!.replace(/\d+/g, 'N').replace(/'[^']*'/g, "'…'").slice(0, 80);
+    const what =
+      message === ''
+        ? 'valid'
+        : message
+            .split(';')[0]!
+            .replace(/\d+/g, 'N')
+            .replace(/'[^']*'/g, "'…'")
+            .slice(0, 80);
     stats.messages.set(what, (stats.messages.get(what) ?? 0) + 1);
     cases++;
     if (options.rss !== undefined && (cases & 63) === 0) peak = Math.max(peak, options.rss() - rss0);
@@ -261,7 +390,8 @@ export async function fuzz(list: readonly Target[], options: FuzzOptions = {}): 
 
   if (options.attacks !== false) {
     for (const a of attacks()) {
-      for (const t of list) if (t.name === a.target || (a.target === 'torch-ckpt' && t.name === 'torch-ckpt')) await one(t, a.bytes);
+      for (const t of list)
+        if (t.name === a.target || (a.target === 'torch-ckpt' && t.name === 'torch-ckpt')) await one(t, a.bytes);
     }
   }
   const limit = options.truncateUpTo ?? 0;
@@ -287,8 +417,13 @@ export async function fuzz(list: readonly Target[], options: FuzzOptions = {}): 
 export function formatReport(r: FuzzReport, messages = 0): string {
   const lines = [`${r.cases} cases`];
   for (const [name, s] of r.perTarget) {
-    const outcomes = [...s.outcomes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
-    lines.push(`  ${name.padEnd(20)} ${String(s.cases).padStart(7)} cases (slowest ${s.slowestMs.toFixed(0)} ms): ${outcomes}`);
+    const outcomes = [...s.outcomes]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    lines.push(
+      `  ${name.padEnd(20)} ${String(s.cases).padStart(7)} cases (slowest ${s.slowestMs.toFixed(0)} ms): ${outcomes}`,
+    );
     const top = [...s.messages].sort((a, b) => b[1] - a[1]).slice(0, messages);
     for (const [m, n] of top) lines.push(`      ${String(n).padStart(7)}  ${m}`);
   }

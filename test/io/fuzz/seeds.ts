@@ -18,7 +18,8 @@ import { groupSeeds } from './engine.ts';
 
 /** The corpus files, by name. */
 export async function makeCorpus(backend: Backend): Promise<[string, Uint8Array][]> {
-  const t = (v: number[] | number[][], dtype: 'float32' | 'float64' | 'int32' | 'bool' = 'float32') => tensor(v, { dtype, backend });
+  const t = (v: number[] | number[][], dtype: 'float32' | 'float64' | 'int32' | 'bool' = 'float32') =>
+    tensor(v, { dtype, backend });
   const base = arange(0, 6, 1, { backend }).reshape([2, 3]);
   const shared = t([1, 2]);
   const idx = encodeIdx({ dtype: 'uint8', shape: [2, 3], data: Uint8Array.from([0, 1, 2, 253, 254, 255]) });
@@ -29,25 +30,101 @@ export async function makeCorpus(backend: Backend): Promise<[string, Uint8Array]
     ['empty-int32.idx', encodeIdx({ dtype: 'int32', shape: [0, 5], data: new Int32Array(0) })],
     ['idx.gz', await gzip(idx)],
     ['text.gz', await gzip(new TextEncoder().encode('hello gzip '.repeat(20)))],
-    ['plain.zip', writeZip([{ name: 'a.txt', data: new TextEncoder().encode('alpha') }, { name: 'dir/b.bin', data: Uint8Array.from({ length: 70 }, (_, i) => i) }])],
-    ['zip64.zip', writeZip([{ name: 'x', data: new Uint8Array([1, 2, 3]) }, { name: 'y', data: new Uint8Array(0) }], { zip64: 'always', align: 1 })],
-    ['values.pkl', pickle({
-      n: null, b: [true, false], i: [0, 255, 65536, -1, 2 ** 40, 2n ** 70n], f: [0.5, new PyFloat(1)], s: 'ünï',
-      t: new PyTuple([1, new PyTuple([2, 3]), new PyTuple([])]), m: new Map<unknown, unknown>([['k', [1, 2]], [3, 'v']]),
-    })],
-    ['shared.pkl', (() => { const l = [1, 2]; return pickle([l, l, { a: l }]); })()],
-    ['model.ckpt', await saveTorch({
-      epoch: 1, global_step: 10, 'pytorch-lightning_version': '2.0.0',
-      state_dict: new Map<string, unknown>([['w', t([[1, 2], [3, 4]])], ['b', t([0.5], 'float64')], ['n', int64(3)], ['m', t([1, 0], 'bool')]]),
-      hyper_parameters: { lr: 0.001, hidden: 4 },
-      views: { tr: base.transpose(0, 1), same1: shared, same2: shared, scalar: tensor(2.5, { backend }), empty: t([]) },
-      halves: [half(t([1, -2])), bfloat16(t([0.25]))],
-      optimizer_states: [{ state: { 0: { step: 2, exp_avg: t([0.1, 0.2]) } }, param_groups: [{ lr: 0.001, betas: new PyTuple([0.9, 0.999]), params: [0] }] }],
-    })],
+    [
+      'plain.zip',
+      writeZip([
+        { name: 'a.txt', data: new TextEncoder().encode('alpha') },
+        { name: 'dir/b.bin', data: Uint8Array.from({ length: 70 }, (_, i) => i) },
+      ]),
+    ],
+    [
+      'zip64.zip',
+      writeZip(
+        [
+          { name: 'x', data: new Uint8Array([1, 2, 3]) },
+          { name: 'y', data: new Uint8Array(0) },
+        ],
+        { zip64: 'always', align: 1 },
+      ),
+    ],
+    [
+      'values.pkl',
+      pickle({
+        n: null,
+        b: [true, false],
+        i: [0, 255, 65536, -1, 2 ** 40, 2n ** 70n],
+        f: [0.5, new PyFloat(1)],
+        s: 'ünï',
+        t: new PyTuple([1, new PyTuple([2, 3]), new PyTuple([])]),
+        m: new Map<unknown, unknown>([
+          ['k', [1, 2]],
+          [3, 'v'],
+        ]),
+      }),
+    ],
+    [
+      'shared.pkl',
+      (() => {
+        const l = [1, 2];
+        return pickle([l, l, { a: l }]);
+      })(),
+    ],
+    [
+      'model.ckpt',
+      await saveTorch({
+        epoch: 1,
+        global_step: 10,
+        'pytorch-lightning_version': '2.0.0',
+        state_dict: new Map<string, unknown>([
+          [
+            'w',
+            t([
+              [1, 2],
+              [3, 4],
+            ]),
+          ],
+          ['b', t([0.5], 'float64')],
+          ['n', int64(3)],
+          ['m', t([1, 0], 'bool')],
+        ]),
+        hyper_parameters: { lr: 0.001, hidden: 4 },
+        views: {
+          tr: base.transpose(0, 1),
+          same1: shared,
+          same2: shared,
+          scalar: tensor(2.5, { backend }),
+          empty: t([]),
+        },
+        halves: [half(t([1, -2])), bfloat16(t([0.25]))],
+        optimizer_states: [
+          {
+            state: { 0: { step: 2, exp_avg: t([0.1, 0.2]) } },
+            param_groups: [{ lr: 0.001, betas: new PyTuple([0.9, 0.999]), params: [0] }],
+          },
+        ],
+      }),
+    ],
     ['tiny.ckpt', await saveTorch({ w: t([1, 2, 3]), k: 'v' })],
-    ['model.safetensors', await saveSafetensors(new Map<string, Tensor | Int64>([
-      ['w', t([[1, 2], [3, 4]])], ['d', t([0.5], 'float64')], ['i', t([-1, 2], 'int32')], ['m', t([1, 0], 'bool')], ['l', int64(7)], ['e', t([])],
-    ]), { format: 'pt' })],
+    [
+      'model.safetensors',
+      await saveSafetensors(
+        new Map<string, Tensor | Int64>([
+          [
+            'w',
+            t([
+              [1, 2],
+              [3, 4],
+            ]),
+          ],
+          ['d', t([0.5], 'float64')],
+          ['i', t([-1, 2], 'int32')],
+          ['m', t([1, 0], 'bool')],
+          ['l', int64(7)],
+          ['e', t([])],
+        ]),
+        { format: 'pt' },
+      ),
+    ],
     ['one.safetensors', await saveSafetensors({ a: t([1]) })],
   ];
 }
@@ -65,10 +142,15 @@ export function loadSeeds(root: string): Map<string, Uint8Array[]> {
   const files: [string, Uint8Array][] = [];
   for (const dir of ['test/fixtures/fuzz-corpus', 'test/fixtures/io']) {
     for (const name of readdirSync(join(root, dir)).sort()) {
-      if (/\.(idx|gz|pkl|safetensors|ckpt|pt|zip)$/.test(name)) files.push([name, new Uint8Array(readFileSync(join(root, dir, name)))]);
+      if (/\.(idx|gz|pkl|safetensors|ckpt|pt|zip)$/.test(name))
+        files.push([name, new Uint8Array(readFileSync(join(root, dir, name)))]);
     }
   }
-  const pickles = JSON.parse(readFileSync(join(root, 'test/fixtures/io/pickles.json'), 'utf8')) as Record<string, string>;
-  for (const [k, hex] of Object.entries(pickles)) files.push([`${k}.pkl`, Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16))]);
+  const pickles = JSON.parse(readFileSync(join(root, 'test/fixtures/io/pickles.json'), 'utf8')) as Record<
+    string,
+    string
+  >;
+  for (const [k, hex] of Object.entries(pickles))
+    files.push([`${k}.pkl`, Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16))]);
   return groupSeeds(files);
 }

@@ -38,12 +38,18 @@ class SeedAutoEncoder extends LightningModule {
     this.log('train_loss', loss);
     return loss;
   }
-  override configureOptimizers() { return new optim.Adam(this.parameters(), { lr: 1e-3 }); }
+  override configureOptimizers() {
+    return new optim.Adam(this.parameters(), { lr: 1e-3 });
+  }
 }
 
 class SmallCnn extends LightningModule {
   net = new nn.Sequential(
-    new nn.Conv2d(1, 4, 3), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(4 * 5 * 5, 10),
+    new nn.Conv2d(1, 4, 3),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(4 * 5 * 5, 10),
   );
   override trainingStep(batch: [Tensor, Tensor]): Tensor {
     const [x, y] = batch;
@@ -51,7 +57,9 @@ class SmallCnn extends LightningModule {
     this.log('train_loss', loss);
     return loss;
   }
-  override configureOptimizers() { return new optim.Adam(this.parameters(), { lr: 3e-3 }); }
+  override configureOptimizers() {
+    return new optim.Adam(this.parameters(), { lr: 3e-3 });
+  }
 }
 
 class LossRecorder extends Callback {
@@ -68,25 +76,44 @@ function loader(kind: 'seed' | 'cnn'): lib.Loader {
   return new DataLoader(new TensorDataset(lib.randn([n, 1, 12, 12]), lib.randint(0, 10, [n])), { batchSize: 8 });
 }
 
-async function run(kind: 'seed' | 'cnn', accelerator: 'cpu' | 'webgpu', scratch: string, precision = '32-true'): Promise<void> {
+async function run(
+  kind: 'seed' | 'cnn',
+  accelerator: 'cpu' | 'webgpu',
+  scratch: string,
+  precision = '32-true',
+): Promise<void> {
   const data = loader(kind);
   lib.manualSeed(42);
   const model = kind === 'seed' ? new SeedAutoEncoder() : new SmallCnn();
   const rec = new LossRecorder();
   const folder = `${scratch}/${kind}-${accelerator}-${precision}`;
   const trainer = new Trainer({
-    accelerator, precision, maxSteps: STEPS, logger: false, enableProgressBar: false, enableModelSummary: false,
+    accelerator,
+    precision,
+    maxSteps: STEPS,
+    logger: false,
+    enableProgressBar: false,
+    enableModelSummary: false,
     callbacks: [rec, new ModelCheckpoint({ dirpath: folder, saveLast: true })],
     ...(allowFallback ? { webgpu: { allowFallbackAdapter: true } } : {}),
   });
   await trainer.fit(model, data);
   const ckpt = await lib.readCheckpoint(`${folder}/last.ckpt`);
   const backend = trainer.rootBackend as { name: string; features?: { f16: boolean } } | null;
-  console.log(PREFIX + JSON.stringify({
-    kind, precision, accelerator: trainer.acceleratorName, backend: backend?.name, losses: rec.losses,
-    adapter: trainer.acceleratorDescription, f16: backend?.features?.f16 ?? null, ckptStep: ckpt['global_step'],
-    params: model.parameters().map((p) => p.backend.name),
-  }));
+  console.log(
+    PREFIX +
+      JSON.stringify({
+        kind,
+        precision,
+        accelerator: trainer.acceleratorName,
+        backend: backend?.name,
+        losses: rec.losses,
+        adapter: trainer.acceleratorDescription,
+        f16: backend?.features?.f16 ?? null,
+        ckptStep: ckpt['global_step'],
+        params: model.parameters().map((p) => p.backend.name),
+      }),
+  );
 }
 
 const scratch = await Deno.makeTempDir({ prefix: 'lightning-ts-webgpu-trainer-' });
@@ -103,8 +130,10 @@ try {
   await Deno.remove(scratch, { recursive: true });
   Deno.exit(0);
 } catch (error) {
-  console.log(`${PREFIX}${JSON.stringify({ error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) })}`);
-  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  console.log(
+    `${PREFIX}${JSON.stringify({ error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) })}`,
+  );
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   await Deno.remove(scratch, { recursive: true });
   Deno.exit(1);
 }

@@ -33,7 +33,9 @@ const executablePath = process.env['CHROMIUM_PATH'] ?? DEFAULT_CHROMIUM;
 const timeoutMs = Number(process.env['SMOKE_TIMEOUT_MS'] ?? 90_000);
 
 if (!existsSync(executablePath)) {
-  console.error(`browser smoke: Chromium not found; expected an executable at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH), got nothing there`);
+  console.error(
+    `browser smoke: Chromium not found; expected an executable at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH), got nothing there`,
+  );
   process.exit(2);
 }
 
@@ -48,11 +50,15 @@ try {
     console.error(`[page ${message.type()}] ${message.text()}`);
   });
   page.on('pageerror', (error) => console.error(`[page error] ${error.stack ?? error.message}`));
-  page.on('requestfailed', (request) => console.error(`[page request failed] ${request.url()} ${request.failure()?.errorText ?? ''}`));
+  page.on('requestfailed', (request) =>
+    console.error(`[page request failed] ${request.url()} ${request.failure()?.errorText ?? ''}`),
+  );
   const pageUrl = new URL('test/runtimes/browser/index.html', server.url);
   const response = await page.goto(pageUrl.href, { timeout: timeoutMs });
   if (response === null || !response.ok()) {
-    throw new Error(`browser smoke: cannot load the page; expected HTTP 200 from ${pageUrl.href}, got ${response?.status() ?? 'no response'}`);
+    throw new Error(
+      `browser smoke: cannot load the page; expected HTTP 200 from ${pageUrl.href}, got ${response?.status() ?? 'no response'}`,
+    );
   }
   await page.waitForFunction(
     () => {
@@ -72,14 +78,18 @@ try {
   if (result.smoke?.error !== undefined) {
     console.error(`browser smoke: the page failed: ${result.smoke.error}`);
   } else if (result.isolated !== true) {
-    console.error('browser smoke: the page is not cross-origin isolated; expected COOP/COEP to give crossOriginIsolated true, got false');
+    console.error(
+      'browser smoke: the page is not cross-origin isolated; expected COOP/COEP to give crossOriginIsolated true, got false',
+    );
   } else if (opfsMissing) {
-    console.error('browser smoke: files went to memory; expected OPFS on a secure 127.0.0.1 page, got the in-memory fallback');
+    console.error(
+      'browser smoke: files went to memory; expected OPFS on a secure 127.0.0.1 page, got the in-memory fallback',
+    );
   } else {
     status = 0;
   }
 } catch (error) {
-  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
 } finally {
   await browser.close();
   await server.close();

@@ -73,12 +73,14 @@ export async function serveStatic(root: string): Promise<StaticServer> {
     server.listen(0, '127.0.0.1', () => done());
   });
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('browser server: no TCP address; expected a port, got ' + String(address));
+  if (address === null || typeof address === 'string')
+    throw new Error('browser server: no TCP address; expected a port, got ' + String(address));
   return {
     url: new URL(`http://127.0.0.1:${address.port}/`),
-    close: () => new Promise<void>((done) => {
-      server.closeAllConnections();
-      server.close(() => done());
-    }),
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
   };
 }

@@ -20,10 +20,14 @@ const result: SmokeResult = { lines: [], done: false };
 try {
   // OPFS (or the in-memory fallback, which run.ts reports) under a per-run folder.
   const scratch = `lightning-ts-smoke-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  await runSmoke(lib, (line) => {
-    result.lines.push(line);
-    console.log(line);
-  }, scratch);
+  await runSmoke(
+    lib,
+    (line) => {
+      result.lines.push(line);
+      console.log(line);
+    },
+    scratch,
+  );
   result.done = true;
 } catch (error) {
   result.error = error instanceof Error ? `${error.stack ?? error.message}` : String(error);

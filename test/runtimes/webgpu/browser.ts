@@ -25,9 +25,20 @@ try {
   const filter = params.get('filter');
   const skip = params.get('skip');
   const { backend, adapter, gpu } = await parityBackend(lib, which);
-  await runParity('chromium', backend, adapter, (line) => page.lines.push(line), (line) => { page.current = line; }, {
-    ...(filter === null ? {} : { filter }), ...(skip === null ? {} : { skip }), ...(gpu === undefined ? {} : { gpu }),
-  });
+  await runParity(
+    'chromium',
+    backend,
+    adapter,
+    (line) => page.lines.push(line),
+    (line) => {
+      page.current = line;
+    },
+    {
+      ...(filter === null ? {} : { filter }),
+      ...(skip === null ? {} : { skip }),
+      ...(gpu === undefined ? {} : { gpu }),
+    },
+  );
   page.done = true;
 } catch (error) {
   page.error = error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error);

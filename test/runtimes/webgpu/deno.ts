@@ -20,10 +20,23 @@ try {
   const filter = argValue(Deno.args, 'filter');
   const skip = argValue(Deno.args, 'skip');
   const { backend, adapter, gpu } = await parityBackend(lib, which);
-  await runParity('deno', backend, adapter, (line) => console.log(line), (line) => console.error(line), { ...(filter === undefined ? {} : { filter }), ...(skip === undefined ? {} : { skip }), ...(gpu === undefined ? {} : { gpu }) });
+  await runParity(
+    'deno',
+    backend,
+    adapter,
+    (line) => console.log(line),
+    (line) => console.error(line),
+    {
+      ...(filter === undefined ? {} : { filter }),
+      ...(skip === undefined ? {} : { skip }),
+      ...(gpu === undefined ? {} : { gpu }),
+    },
+  );
   Deno.exit(0);
 } catch (error) {
-  console.log(`${PARITY_PREFIX}error ${JSON.stringify(error instanceof Error ? `${error.name}: ${error.message}` : String(error))}`);
-  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  console.log(
+    `${PARITY_PREFIX}error ${JSON.stringify(error instanceof Error ? `${error.name}: ${error.message}` : String(error))}`,
+  );
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   Deno.exit(1);
 }

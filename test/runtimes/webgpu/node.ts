@@ -18,12 +18,20 @@ try {
   const skip = argValue(process.argv, 'skip');
   const { backend, adapter, gpu } = await parityBackend(lib, which);
   // Resident memory beside each check: a leak on the GPU path shows as growth here.
-  const progress = (line: string): void => { process.stderr.write(`${line} (rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB)\n`); };
-  await runParity('node', backend, adapter, (line) => console.log(line), progress, { ...(filter === undefined ? {} : { filter }), ...(skip === undefined ? {} : { skip }), ...(gpu === undefined ? {} : { gpu }) });
+  const progress = (line: string): void => {
+    process.stderr.write(`${line} (rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB)\n`);
+  };
+  await runParity('node', backend, adapter, (line) => console.log(line), progress, {
+    ...(filter === undefined ? {} : { filter }),
+    ...(skip === undefined ? {} : { skip }),
+    ...(gpu === undefined ? {} : { gpu }),
+  });
   backend.dispose();
   process.exit(0);
 } catch (error) {
-  console.log(`${PARITY_PREFIX}error ${JSON.stringify(error instanceof Error ? `${error.name}: ${error.message}` : String(error))}`);
-  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  console.log(
+    `${PARITY_PREFIX}error ${JSON.stringify(error instanceof Error ? `${error.name}: ${error.message}` : String(error))}`,
+  );
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exit(1);
 }

@@ -55,7 +55,8 @@ export function argValue(args: readonly string[], name: string): string | undefi
 /** Parses `--backend=webgpu` / `?backend=wasm` values; anything else is an error. */
 export function parseBackendName(value: string | null | undefined): ParityBackendName {
   const name = value ?? 'webgpu';
-  if (name !== 'webgpu' && name !== 'wasm') throw new Error(`parity: unknown backend; expected 'webgpu' or 'wasm', got '${name}'`);
+  if (name !== 'webgpu' && name !== 'wasm')
+    throw new Error(`parity: unknown backend; expected 'webgpu' or 'wasm', got '${name}'`);
   return name;
 }
 
@@ -77,8 +78,12 @@ export interface ParityOptions {
  * @example await runParity('deno', backend, 'llvmpipe', console.log, (l) => console.error(l));
  */
 export async function runParity(
-  runtime: string, backend: Backend, adapter: string,
-  report: (line: string) => void, progress: (line: string) => void, options: ParityOptions = {},
+  runtime: string,
+  backend: Backend,
+  adapter: string,
+  report: (line: string) => void,
+  progress: (line: string) => void,
+  options: ParityOptions = {},
 ): Promise<ParityReport> {
   const started = Date.now();
   const reference = createReferenceBackend();
@@ -86,14 +91,26 @@ export async function runParity(
   const { filter, skip, gpu } = options;
   const selected = filter !== undefined || skip !== undefined;
   const result = await runCases(backend, reference, {
-    ...(selected ? { filter: (name: string) => (filter === undefined || name.includes(filter)) && (skip === undefined || !name.includes(skip)) } : {}),
+    ...(selected
+      ? {
+          filter: (name: string) =>
+            (filter === undefined || name.includes(filter)) && (skip === undefined || !name.includes(skip)),
+        }
+      : {}),
     onCheck: (name, index, total) => progress(`${PARITY_PREFIX}check ${index + 1}/${total} ${name}`),
   });
   const out: ParityReport = {
-    runtime, backend: backend.name, adapter, dtypes: backend.capabilities.dtypes,
-    total: result.total, passed: result.passed, failureCount: result.failures.length,
-    failures: result.failures.slice(0, 100), seconds: (Date.now() - started) / 1000,
-    subgroups: gpu?.subgroups ?? false, programs: gpu?.programs() ?? [],
+    runtime,
+    backend: backend.name,
+    adapter,
+    dtypes: backend.capabilities.dtypes,
+    total: result.total,
+    passed: result.passed,
+    failureCount: result.failures.length,
+    failures: result.failures.slice(0, 100),
+    seconds: (Date.now() - started) / 1000,
+    subgroups: gpu?.subgroups ?? false,
+    programs: gpu?.programs() ?? [],
   };
   report(`${PARITY_PREFIX}report ${JSON.stringify(out)}`);
   return out;
@@ -111,7 +128,10 @@ export interface ParityEntry {
  * label and the subgroup report for WebGPU.
  * @example const { backend, adapter, gpu } = await parityBackend(lib, 'webgpu');
  */
-export async function parityBackend(lib: ParityEntry, which: ParityBackendName): Promise<{ backend: Backend; adapter: string; gpu: ParityGpu | undefined }> {
+export async function parityBackend(
+  lib: ParityEntry,
+  which: ParityBackendName,
+): Promise<{ backend: Backend; adapter: string; gpu: ParityGpu | undefined }> {
   if (which !== 'webgpu') return { backend: await lib.init({ deterministic: true }), adapter: '', gpu: undefined };
   const requested = await lib.requestWebGPUBackend({ allowFallbackAdapter: true });
   const webgpu = requested.backend;

@@ -86,12 +86,19 @@ function processTree(root: number): { mib: number; pids: number[] } {
 }
 
 if (!existsSync(executablePath)) {
-  console.error(`webgpu parity: Chromium not found; expected an executable at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH), got nothing there`);
+  console.error(
+    `webgpu parity: Chromium not found; expected an executable at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH), got nothing there`,
+  );
   process.exit(2);
 }
 
 const server = await serveStatic(repoRoot);
-const browser = await chromium.launch({ executablePath, headless: true, args: WEBGPU_CHROMIUM_ARGS, timeout: timeoutMs });
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: WEBGPU_CHROMIUM_ARGS,
+  timeout: timeoutMs,
+});
 let status = 1;
 let last: ParityPage | undefined;
 try {
@@ -102,7 +109,9 @@ try {
   const pageUrl = new URL(`test/runtimes/webgpu/index.html?${query.toString()}`, server.url);
   const response = await page.goto(pageUrl.href, { timeout: timeoutMs });
   if (response === null || !response.ok()) {
-    throw new Error(`webgpu parity: cannot load the page; expected HTTP 200 from ${pageUrl.href}, got ${response?.status() ?? 'no response'}`);
+    throw new Error(
+      `webgpu parity: cannot load the page; expected HTTP 200 from ${pageUrl.href}, got ${response?.status() ?? 'no response'}`,
+    );
   }
   const deadline = Date.now() + timeoutMs;
   let shown = '';
@@ -117,9 +126,14 @@ try {
     const tree = processTree(process.pid);
     if (tree.mib > maxRssMiB) {
       for (const pid of tree.pids) if (pid !== process.pid) process.kill(pid, 'SIGKILL');
-      throw new Error(`webgpu parity: Chromium's processes passed their memory limit; expected at most ${maxRssMiB} MiB resident (PARITY_MAX_RSS_MIB), got ${tree.mib} MiB while running: ${last?.current ?? 'nothing yet'}`);
+      throw new Error(
+        `webgpu parity: Chromium's processes passed their memory limit; expected at most ${maxRssMiB} MiB resident (PARITY_MAX_RSS_MIB), got ${tree.mib} MiB while running: ${last?.current ?? 'nothing yet'}`,
+      );
     }
-    if (Date.now() > deadline) throw new Error(`webgpu parity: the page did not finish; expected a report within ${timeoutMs} ms, got none (running: ${last?.current ?? 'nothing yet'})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `webgpu parity: the page did not finish; expected a report within ${timeoutMs} ms, got none (running: ${last?.current ?? 'nothing yet'})`,
+      );
     await new Promise((done) => setTimeout(done, 250));
   }
   for (const line of last.lines) console.log(line);
@@ -127,7 +141,7 @@ try {
   else status = 0;
 } catch (error) {
   for (const line of last?.lines ?? []) console.log(line);
-  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
 } finally {
   await browser.close().catch(() => undefined);
   await server.close();

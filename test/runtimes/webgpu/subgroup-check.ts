@@ -27,44 +27,99 @@ const failures: string[] = [];
 function report(name: string, problem: string | undefined): void {
   cases++;
   if (problem === undefined) console.log(`ok ${name}`);
-  else { failures.push(name); console.log(`FAIL ${name}: ${problem}`); }
+  else {
+    failures.push(name);
+    console.log(`FAIL ${name}: ${problem}`);
+  }
 }
 
 /** Deterministic values in [-1, 1) (a 32-bit LCG). */
 function values(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   let s = seed >>> 0;
-  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; out[i] = s / 2 ** 31 - 1; }
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
   return out;
 }
 
 // ---- matmul: the subgroup kernel forced, every layout, against float64 and the tiled kernel.
 {
-  const shapes: [number, number, number, number][] = [[1, 1, 1, 1], [1, 4, 5, 3], [3, 5, 7, 9], [1, 67, 45, 71], [2, 3, 200, 130], [1, 2, 1, 300]];
+  const shapes: [number, number, number, number][] = [
+    [1, 1, 1, 1],
+    [1, 4, 5, 3],
+    [3, 5, 7, 9],
+    [1, 67, 45, 71],
+    [2, 3, 200, 130],
+    [1, 2, 1, 300],
+  ];
   for (const [batch, m, k, n] of shapes) {
-    for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    for (const [ta, tb] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
       for (const bias of [false, true]) {
         // A shared across the batch (stride 0) when batch > 1; every operand at an odd offset.
-        const aOff = 3; const bOff = 1; const biasOff = 2; const outOff = 1;
-        const aN = m * k; const bN = batch * k * n;
+        const aOff = 3;
+        const bOff = 1;
+        const biasOff = 2;
+        const outOff = 1;
+        const aN = m * k;
+        const bN = batch * k * n;
         const av = values(aOff + aN, m * 31 + k);
         const bv = values(bOff + bN, n * 17 + k);
         const cv = values(biasOff + n, n);
         const aAt = (i: number, p: number): number => av[aOff + (ta ? p * m + i : i * k + p)] as number;
-        const bAt = (bi: number, p: number, j: number): number => bv[bOff + bi * k * n + (tb ? j * k + p : p * n + j)] as number;
-        const ah = be.alloc('float32', av.length); be.write(ah, av);
-        const bh = be.alloc('float32', bv.length); be.write(bh, bv);
-        const ch = be.alloc('float32', cv.length); be.write(ch, cv);
-        const outs = [be.alloc('float32', outOff + batch * m * n), be.alloc('float32', outOff + batch * m * n)] as const;
-        const aView: GpuView = { buffer: be.gpuBuffer(ah), dtype: 'float32', shape: [batch, m, k], strides: [0, ta ? 1 : k, ta ? m : 1], offset: aOff };
-        const bView: GpuView = { buffer: be.gpuBuffer(bh), dtype: 'float32', shape: [batch, k, n], strides: [k * n, tb ? 1 : n, tb ? k : 1], offset: bOff };
-        const biasView: GpuView = { buffer: be.gpuBuffer(ch), dtype: 'float32', shape: [n], strides: [1], offset: biasOff };
+        const bAt = (bi: number, p: number, j: number): number =>
+          bv[bOff + bi * k * n + (tb ? j * k + p : p * n + j)] as number;
+        const ah = be.alloc('float32', av.length);
+        be.write(ah, av);
+        const bh = be.alloc('float32', bv.length);
+        be.write(bh, bv);
+        const ch = be.alloc('float32', cv.length);
+        be.write(ch, cv);
+        const outs = [
+          be.alloc('float32', outOff + batch * m * n),
+          be.alloc('float32', outOff + batch * m * n),
+        ] as const;
+        const aView: GpuView = {
+          buffer: be.gpuBuffer(ah),
+          dtype: 'float32',
+          shape: [batch, m, k],
+          strides: [0, ta ? 1 : k, ta ? m : 1],
+          offset: aOff,
+        };
+        const bView: GpuView = {
+          buffer: be.gpuBuffer(bh),
+          dtype: 'float32',
+          shape: [batch, k, n],
+          strides: [k * n, tb ? 1 : n, tb ? k : 1],
+          offset: bOff,
+        };
+        const biasView: GpuView = {
+          buffer: be.gpuBuffer(ch),
+          dtype: 'float32',
+          shape: [n],
+          strides: [1],
+          offset: biasOff,
+        };
         const got: Float32Array[] = [];
         for (const [i, kernel] of (['subgroup', 'tiled'] as const).entries()) {
           const o = outs[i] as (typeof outs)[0];
-          const oView: GpuView = { buffer: be.gpuBuffer(o), dtype: 'float32', shape: [batch, m, n], strides: [m * n, n, 1], offset: outOff };
-          be.launch(matmulLaunches(be.kernelContext, oView, bias ? [aView, bView, biasView] : [aView, bView], {}, { kernel }));
-          got.push(await be.read(o, outOff, batch * m * n) as Float32Array);
+          const oView: GpuView = {
+            buffer: be.gpuBuffer(o),
+            dtype: 'float32',
+            shape: [batch, m, n],
+            strides: [m * n, n, 1],
+            offset: outOff,
+          };
+          be.launch(
+            matmulLaunches(be.kernelContext, oView, bias ? [aView, bView, biasView] : [aView, bView], {}, { kernel }),
+          );
+          got.push((await be.read(o, outOff, batch * m * n)) as Float32Array);
         }
         const [sg, tiled] = got as [Float32Array, Float32Array];
         let problem: string | undefined;
@@ -83,7 +138,10 @@ function values(n: number, seed: number): Float32Array {
             }
           }
         }
-        report(`matmul subgroup kernel ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} batch ${batch} ${m}x${k}@${k}x${n}${bias ? ' bias' : ''} (A batch stride 0, odd offsets)`, problem);
+        report(
+          `matmul subgroup kernel ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} batch ${batch} ${m}x${k}@${k}x${n}${bias ? ' bias' : ''} (A batch stride 0, odd offsets)`,
+          problem,
+        );
         for (const h of [ah, bh, ch, ...outs]) be.free(h);
       }
     }
@@ -94,18 +152,27 @@ function values(n: number, seed: number): Float32Array {
 {
   /** The sequential answer of ops.ts over `xs` (first NaN wins; ties keep the first index). */
   const sequential = (op: ReduceOp, xs: ArrayLike<number>): number => {
-    let best = xs[0] as number; let bk = 0;
+    let best = xs[0] as number;
+    let bk = 0;
     for (let k = 1; k < xs.length; k++) {
       if (Number.isNaN(best)) break;
       const v = xs[k] as number;
       const take = op === 'max' || op === 'argmax' ? v > best : v < best;
-      if (Number.isNaN(v) || take) { best = v; bk = k; }
+      if (Number.isNaN(v) || take) {
+        best = v;
+        bk = k;
+      }
     }
     return op === 'argmax' || op === 'argmin' ? bk : best;
   };
   const same = (a: number, b: number): boolean => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
   for (const dtype of ['float32', 'int32'] as const) {
-    for (const [outer, r] of [[1, 513], [3, 1000], [2, 4099], [5, 777]] as const) {
+    for (const [outer, r] of [
+      [1, 513],
+      [3, 1000],
+      [2, 4099],
+      [5, 777],
+    ] as const) {
       for (const kind of ['ties', 'nan', 'random'] as const) {
         if (dtype === 'int32' && kind === 'nan') continue;
         const n = outer * r;
@@ -114,19 +181,31 @@ function values(n: number, seed: number): Float32Array {
         for (let i = 0; i < n; i++) {
           const x = raw[i] as number;
           // ties: a few distinct values (and -0/0 for floats); nan: NaNs sprinkled late in each row.
-          data[i] = kind === 'ties' ? [-1, 0, dtype === 'float32' ? -0 : 0, 1, 2][Math.floor((x + 1) * 2.5)] as number
-            : dtype === 'int32' ? Math.round(x * 1000) : x;
+          data[i] =
+            kind === 'ties'
+              ? ([-1, 0, dtype === 'float32' ? -0 : 0, 1, 2][Math.floor((x + 1) * 2.5)] as number)
+              : dtype === 'int32'
+                ? Math.round(x * 1000)
+                : x;
         }
-        if (kind === 'nan') for (let o = 0; o < outer; o++) for (const at of [r - 1, Math.floor(r / 2) + o, r - 300]) data[o * r + at] = NaN;
-        const xh = be.alloc(dtype, n); be.write(xh, data);
+        if (kind === 'nan')
+          for (let o = 0; o < outer; o++)
+            for (const at of [r - 1, Math.floor(r / 2) + o, r - 300]) data[o * r + at] = NaN;
+        const xh = be.alloc(dtype, n);
+        be.write(xh, data);
         for (const op of ['sum', 'max', 'min', 'argmax', 'argmin'] as const) {
           const isArg = op === 'argmax' || op === 'argmin';
           const outDType = isArg ? 'int32' : dtype;
           const runs: (Float32Array | Int32Array)[] = [];
           for (let t = 0; t < 2; t++) {
             const oh = be.alloc(outDType, outer);
-            be.run(op, { buffer: oh, dtype: outDType, shape: [outer, 1], strides: [1, 1], offset: 0 }, [{ buffer: xh, dtype, shape: [outer, r], strides: [r, 1], offset: 0 }], { axis: 1 });
-            runs.push(await be.read(oh, 0, outer) as Float32Array | Int32Array);
+            be.run(
+              op,
+              { buffer: oh, dtype: outDType, shape: [outer, 1], strides: [1, 1], offset: 0 },
+              [{ buffer: xh, dtype, shape: [outer, r], strides: [r, 1], offset: 0 }],
+              { axis: 1 },
+            );
+            runs.push((await be.read(oh, 0, outer)) as Float32Array | Int32Array);
             be.free(oh);
           }
           const [first, second] = runs as [Float32Array | Int32Array, Float32Array | Int32Array];
@@ -139,7 +218,8 @@ function values(n: number, seed: number): Float32Array {
               let want = 0;
               for (let k = 0; k < r; k++) want += row[k] as number;
               if (dtype === 'int32') want = want | 0;
-              const ok = dtype === 'int32' ? g === want : Number.isNaN(want) ? Number.isNaN(g) : Math.abs(g - want) <= 1e-6 * r;
+              const ok =
+                dtype === 'int32' ? g === want : Number.isNaN(want) ? Number.isNaN(g) : Math.abs(g - want) <= 1e-6 * r;
               if (!ok) problem = `row ${o}: expected ${want}, got ${g}`;
             } else {
               const want = sequential(op, row);
@@ -156,8 +236,17 @@ function values(n: number, seed: number): Float32Array {
 
 const programs = be.stats().programs;
 const sgPrograms = programs.filter((p) => p.includes('_sg'));
-report('the subgroup programs ran', sgPrograms.length >= 11 ? undefined : `expected matmul_f32_sg_* and the 10 …_tree_sg reductions, got ${sgPrograms.join(', ')}`);
+report(
+  'the subgroup programs ran',
+  sgPrograms.length >= 11
+    ? undefined
+    : `expected matmul_f32_sg_* and the 10 …_tree_sg reductions, got ${sgPrograms.join(', ')}`,
+);
 console.log(`subgroup programs: ${sgPrograms.join(', ')}`);
 be.dispose();
-console.log(failures.length === 0 ? `subgroup-check: ${cases} cases, all passed` : `subgroup-check: ${failures.length} of ${cases} failed`);
+console.log(
+  failures.length === 0
+    ? `subgroup-check: ${cases} cases, all passed`
+    : `subgroup-check: ${failures.length} of ${cases} failed`,
+);
 process.exit(failures.length === 0 ? 0 : 1);

@@ -53,7 +53,9 @@ interface Flavour {
  * buffers) of role r; `writable[s]` whether slot s is read_write.
  */
 function adamSource(f: Flavour, cap: number, binding: readonly number[], writable: readonly boolean[]): string {
-  const decl = writable.map((w, s) => `@group(0) @binding(${s + 1}) var<storage, ${w ? 'read_write' : 'read'}> B${s}: array<f32>;`).join('\n');
+  const decl = writable
+    .map((w, s) => `@group(0) @binding(${s + 1}) var<storage, ${w ? 'read_write' : 'read'}> B${s}: array<f32>;`)
+    .join('\n');
   const buf = (role: number): string => `B${binding[role] as number}`;
   return `struct U {
   decay: f32, wd: f32, b1: f32, c1: f32,
@@ -92,13 +94,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var p = ${buf(0)}[offs.x + i];
 ${f.maximize ? '  g = -g;\n' : ''}${f.decoupled ? '  p = p * u.decay;\n' : ''}${f.l2 ? '  g = g + u.wd * p;\n' : ''}  let m = flushSub(${buf(2)}[offs.z + i] * u.b1 + g * u.c1);
   let v = flushSub(${buf(3)}[offs.w + i] * u.b2 + (g * u.c2) * g);
-${f.amsgrad ? `  let prev = ${buf(4)}[more.x + i];
+${
+  f.amsgrad
+    ? `  let prev = ${buf(4)}[more.x + i];
   // NaN-propagating max; the NaN comes from an operand (WGSL rejects a constant NaN).
   var second = max(prev, v);
   if (isNan(v)) { second = v; }
   if (isNan(prev)) { second = prev; }
   ${buf(4)}[more.x + i] = second;
-` : '  let second = v;\n'}  let denom = sqrt(second) / u.bc2 + u.eps;
+`
+    : '  let second = v;\n'
+}  let denom = sqrt(second) / u.bc2 + u.eps;
   ${buf(2)}[offs.z + i] = m;
   ${buf(3)}[offs.w + i] = v;
   ${buf(0)}[offs.x + i] = p + (u.negStep * m) / denom;
@@ -108,8 +114,9 @@ ${f.amsgrad ? `  let prev = ${buf(4)}[more.x + i];
 const programCache = new Map<string, Program>();
 
 function program(f: Flavour, cap: number, binding: readonly number[], writable: readonly boolean[]): Program {
-  const key = `adam_f32_e${cap}_r${binding.join('')}_w${writable.map((w) => (w ? 1 : 0)).join('')}`
-    + `${f.amsgrad ? '_ams' : ''}${f.maximize ? '_max' : ''}${f.decoupled ? '_dec' : ''}${f.l2 ? '_l2' : ''}`;
+  const key =
+    `adam_f32_e${cap}_r${binding.join('')}_w${writable.map((w) => (w ? 1 : 0)).join('')}` +
+    `${f.amsgrad ? '_ams' : ''}${f.maximize ? '_max' : ''}${f.decoupled ? '_dec' : ''}${f.l2 ? '_l2' : ''}`;
   let p = programCache.get(key);
   if (p === undefined) {
     p = { key, source: () => adamSource(f, cap, binding, writable), workgroupSize: [WG, 1, 1] };
@@ -133,18 +140,25 @@ function program(f: Flavour, cap: number, binding: readonly number[], writable: 
 export function adamLaunches(ctx: KernelContext, out: GpuView, inputs: readonly GpuView[], a: AdamAttrs): Launch[] {
   const op = 'adam';
   if (!Number.isInteger(a.count) || a.count < 1) {
-    throw new ValueError(`${op}: attribute count must be a positive integer; expected count >= 1, got ${String(a.count)}`);
+    throw new ValueError(
+      `${op}: attribute count must be a positive integer; expected count >= 1, got ${String(a.count)}`,
+    );
   }
   for (const k of ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'stepSize', 'bc2Sqrt'] as const) {
-    if (typeof a[k] !== 'number') throw new ValueError(`${op}: attribute ${k} is missing; expected a number, got ${String(a[k])}`);
+    if (typeof a[k] !== 'number')
+      throw new ValueError(`${op}: attribute ${k} is missing; expected a number, got ${String(a[k])}`);
   }
   const width = a.amsgrad ? 5 : 4;
   if (inputs.length !== a.count * width) {
-    throw new ValueError(`${op}: wrong number of inputs; expected ${a.count * width} (count ${a.count} × ${width}), got ${inputs.length}`);
+    throw new ValueError(
+      `${op}: wrong number of inputs; expected ${a.count * width} (count ${a.count} × ${width}), got ${inputs.length}`,
+    );
   }
   const p0 = inputs[0] as GpuView;
   if (out.buffer !== p0.buffer || out.offset !== p0.offset || numel(out.shape) !== numel(p0.shape)) {
-    throw new ShapeError(`${op}: out must be the first param itself; expected its buffer at offset ${p0.offset} with ${numel(p0.shape)} elements, got offset ${out.offset} with ${numel(out.shape)}${out.buffer === p0.buffer ? '' : ' in another buffer'}`);
+    throw new ShapeError(
+      `${op}: out must be the first param itself; expected its buffer at offset ${p0.offset} with ${numel(p0.shape)} elements, got offset ${out.offset} with ${numel(out.shape)}${out.buffer === p0.buffer ? '' : ' in another buffer'}`,
+    );
   }
 
   // Group the non-empty entries by their buffer tuple.
@@ -155,25 +169,55 @@ export function adamLaunches(ctx: KernelContext, out: GpuView, inputs: readonly 
     const n = numel((entry[0] as GpuView).shape);
     entry.forEach((v, r) => {
       const role = `entry ${e} ${ROLES[r] ?? 'input'}`;
-      if (v.dtype !== 'float32') throw new DTypeError(`${op}: ${role} has a dtype WebGPU lacks for this op; expected float32, got ${v.dtype}`);
-      if (numel(v.shape) !== n) throw new ShapeError(`${op}: ${role} has the wrong numel; expected ${n} (its param's), got ${numel(v.shape)} (shape ${fmt(v.shape)})`);
-      if (!isContiguous(v)) throw new ShapeError(`${op}: ${role} must be contiguous; expected row-major strides, got ${fmt(v.strides)} for shape ${fmt(v.shape)}`);
+      if (v.dtype !== 'float32')
+        throw new DTypeError(`${op}: ${role} has a dtype WebGPU lacks for this op; expected float32, got ${v.dtype}`);
+      if (numel(v.shape) !== n)
+        throw new ShapeError(
+          `${op}: ${role} has the wrong numel; expected ${n} (its param's), got ${numel(v.shape)} (shape ${fmt(v.shape)})`,
+        );
+      if (!isContiguous(v))
+        throw new ShapeError(
+          `${op}: ${role} must be contiguous; expected row-major strides, got ${fmt(v.strides)} for shape ${fmt(v.shape)}`,
+        );
     });
     if (n === 0) continue;
     const buffers = entry.map((v) => v.buffer);
-    const key = buffers.map((b) => {
-      let id = ids.get(b);
-      if (id === undefined) { id = ids.size; ids.set(b, id); }
-      return id;
-    }).join(',');
+    const key = buffers
+      .map((b) => {
+        let id = ids.get(b);
+        if (id === undefined) {
+          id = ids.size;
+          ids.set(b, id);
+        }
+        return id;
+      })
+      .join(',');
     let g = groups.get(key);
-    if (g === undefined) { g = { buffers, entries: [] }; groups.set(key, g); }
+    if (g === undefined) {
+      g = { buffers, entries: [] };
+      groups.set(key, g);
+    }
     g.entries.push(entry);
   }
 
   // Each scalar factor formed in float64, then taken at float32 (ops.ts).
-  const flavour: Flavour = { amsgrad: a.amsgrad, maximize: a.maximize, decoupled: a.decoupled, l2: !a.decoupled && a.weightDecay !== 0 };
-  const scalars = [1 - a.lr * a.weightDecay, a.weightDecay, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, -a.stepSize, a.bc2Sqrt, a.eps];
+  const flavour: Flavour = {
+    amsgrad: a.amsgrad,
+    maximize: a.maximize,
+    decoupled: a.decoupled,
+    l2: !a.decoupled && a.weightDecay !== 0,
+  };
+  const scalars = [
+    1 - a.lr * a.weightDecay,
+    a.weightDecay,
+    a.beta1,
+    1 - a.beta1,
+    a.beta2,
+    1 - a.beta2,
+    -a.stepSize,
+    a.bc2Sqrt,
+    a.eps,
+  ];
   const maxUniformEntries = Math.floor((ctx.limits.maxUniformBufferBindingSize - HEADER_WORDS * 4) / 32);
   const perLaunch = Math.max(1, Math.min(ADAM_MAX_TABLE_ENTRIES, maxUniformEntries));
 

@@ -24,10 +24,14 @@ export const WG = 256;
  */
 export function wgslType(dtype: DType): 'f32' | 'i32' | 'u32' {
   switch (dtype) {
-    case 'float32': return 'f32';
-    case 'int32': return 'i32';
-    case 'bool': return 'u32';
-    default: throw new DTypeError(`webgpu: unsupported dtype; expected float32, int32 or bool, got ${dtype}`);
+    case 'float32':
+      return 'f32';
+    case 'int32':
+      return 'i32';
+    case 'bool':
+      return 'u32';
+    default:
+      throw new DTypeError(`webgpu: unsupported dtype; expected float32, int32 or bool, got ${dtype}`);
   }
 }
 
@@ -49,7 +53,9 @@ export function dispatch1D(n: number, maxPerDim: number): [number, number, numbe
   if (groups <= maxPerDim) return [groups, 1, 1];
   const y = Math.ceil(groups / maxPerDim);
   if (y > maxPerDim) {
-    throw new ShapeError(`webgpu: too many threads for one dispatch; expected at most ${maxPerDim * maxPerDim * WG}, got ${n}`);
+    throw new ShapeError(
+      `webgpu: too many threads for one dispatch; expected at most ${maxPerDim * maxPerDim * WG}, got ${n}`,
+    );
   }
   return [Math.ceil(groups / y), y, 1];
 }
@@ -58,7 +64,8 @@ export function dispatch1D(n: number, maxPerDim: number): [number, number, numbe
  * The entry point's parameters of a 1-D kernel.
  * @example `fn main(${MAIN_PARAMS}) { let i = ${FLAT_INDEX}; ... }`
  */
-export const MAIN_PARAMS = '@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32';
+export const MAIN_PARAMS =
+  '@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32';
 
 /**
  * The flat thread index over a {@link dispatch1D} grid (uses {@link MAIN_PARAMS}' names).
@@ -129,7 +136,10 @@ fn copysign_f32(m: f32, s: f32) -> f32 { return bitcast<f32>((bitcast<u32>(m) & 
  * Returns null for an empty shape (nothing to do).
  * @example collapse([2, 3], [[3, 1], [3, 1]]) // { shape: [6], strides: [[1], [1]] }
  */
-export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } | null {
+export function collapse(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+): { shape: number[]; strides: number[][] } | null {
   const outShape: number[] = [];
   const outStrides: number[][] = strides.map(() => []);
   // Innermost first while building, reversed at the end.
@@ -142,7 +152,10 @@ export function collapse(shape: readonly number[], strides: readonly (readonly n
     if (merge) {
       for (let k = 0; k < strides.length; k++) {
         const s = outStrides[k] as number[];
-        if ((strides[k]?.[i] ?? 0) !== (s[r - 1] ?? 0) * (outShape[r - 1] ?? 1)) { merge = false; break; }
+        if ((strides[k]?.[i] ?? 0) !== (s[r - 1] ?? 0) * (outShape[r - 1] ?? 1)) {
+          merge = false;
+          break;
+        }
       }
     }
     if (merge) {

@@ -23,31 +23,60 @@ import { WG, dispatch1D, fmt, isContiguous, numel } from './common.ts';
 import type { GpuView, KernelContext, Launch, Program } from '../program.ts';
 
 /** The checks shared by both ops (as the reference's), then the uniform words of the geometry. */
-function geometry(op: 'im2col' | 'col2im', image: GpuView, cols: GpuView, a: Im2colAttrs, padValue: number): Uint32Array {
+function geometry(
+  op: 'im2col' | 'col2im',
+  image: GpuView,
+  cols: GpuView,
+  a: Im2colAttrs,
+  padValue: number,
+): Uint32Array {
   for (const k of ['kernelH', 'kernelW', 'strideH', 'strideW', 'dilationH', 'dilationW', 'padH', 'padW'] as const) {
     const v: unknown = (a as unknown as Record<string, unknown>)[k];
     const min = k.startsWith('pad') ? 0 : 1;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      throw new ValueError(`${op}: attribute ${k} must be an integer >= ${min}; expected e.g. ${min + 1}, got ${String(v)}`);
+      throw new ValueError(
+        `${op}: attribute ${k} must be an integer >= ${min}; expected e.g. ${min + 1}, got ${String(v)}`,
+      );
     }
   }
-  for (const [role, v] of [['image', image], ['columns', cols]] as const) {
-    if (v.dtype !== 'float32') throw new DTypeError(`${op}: ${role} has a dtype WebGPU lacks for this op; expected float32, got ${v.dtype}`);
-    if (!isContiguous(v)) throw new ShapeError(`${op}: ${role} must be contiguous; expected row-major strides, got ${fmt(v.strides)} for shape ${fmt(v.shape)}`);
+  for (const [role, v] of [
+    ['image', image],
+    ['columns', cols],
+  ] as const) {
+    if (v.dtype !== 'float32')
+      throw new DTypeError(`${op}: ${role} has a dtype WebGPU lacks for this op; expected float32, got ${v.dtype}`);
+    if (!isContiguous(v))
+      throw new ShapeError(
+        `${op}: ${role} must be contiguous; expected row-major strides, got ${fmt(v.strides)} for shape ${fmt(v.shape)}`,
+      );
   }
   if (image.shape.length !== 4) {
     throw new ShapeError(`${op}: image must be 4-D; expected [N,C,H,W], got ${fmt(image.shape)}`);
   }
   const [n, c, h, w] = image.shape as readonly [number, number, number, number];
   if (cols.shape.length !== 4 || cols.shape[0] !== n || cols.shape[1] !== c * a.kernelH * a.kernelW) {
-    throw new ShapeError(`${op}: columns have the wrong shape; expected [${n},${c * a.kernelH * a.kernelW},oH,oW], got ${fmt(cols.shape)}`);
+    throw new ShapeError(
+      `${op}: columns have the wrong shape; expected [${n},${c * a.kernelH * a.kernelW},oH,oW], got ${fmt(cols.shape)}`,
+    );
   }
   const words = new Uint32Array(20);
   words.set([
-    n * c, h, w, cols.shape[2] as number,
-    cols.shape[3] as number, a.kernelH, a.kernelW, a.strideH,
-    a.strideW, a.padH, a.padW, a.dilationH,
-    a.dilationW, image.offset, cols.offset, 0,
+    n * c,
+    h,
+    w,
+    cols.shape[2] as number,
+    cols.shape[3] as number,
+    a.kernelH,
+    a.kernelW,
+    a.strideH,
+    a.strideW,
+    a.padH,
+    a.padW,
+    a.dilationH,
+    a.dilationW,
+    image.offset,
+    cols.offset,
+    0,
   ]);
   new Float32Array(words.buffer).set([padValue], 15);
   return words;
@@ -132,7 +161,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
  * im2colLaunches(ctx, out, [x], { kernelH: 3, kernelW: 3, strideH: 1, strideW: 1,
  *   padH: 1, padW: 1, dilationH: 1, dilationW: 1, padValue: 0 });
  */
-export function im2colLaunches(ctx: KernelContext, out: GpuView, inputs: readonly GpuView[], attrs: OpAttrs['im2col']): Launch[] {
+export function im2colLaunches(
+  ctx: KernelContext,
+  out: GpuView,
+  inputs: readonly GpuView[],
+  attrs: OpAttrs['im2col'],
+): Launch[] {
   const op = 'im2col';
   if (inputs.length !== 1) throw new ValueError(`${op}: wrong number of inputs; expected 1, got ${inputs.length}`);
   if (typeof attrs.padValue !== 'number') {
@@ -143,12 +177,17 @@ export function im2colLaunches(ctx: KernelContext, out: GpuView, inputs: readonl
   const total = numel(out.shape);
   if (total === 0) return [];
   uniforms[16] = total;
-  return [{
-    program: IM2COL,
-    buffers: [{ buffer: x.buffer, readOnly: true }, { buffer: out.buffer, readOnly: false }],
-    uniforms,
-    workgroups: dispatch1D(total, ctx.limits.maxComputeWorkgroupsPerDimension),
-  }];
+  return [
+    {
+      program: IM2COL,
+      buffers: [
+        { buffer: x.buffer, readOnly: true },
+        { buffer: out.buffer, readOnly: false },
+      ],
+      uniforms,
+      workgroups: dispatch1D(total, ctx.limits.maxComputeWorkgroupsPerDimension),
+    },
+  ];
 }
 
 /**
@@ -161,7 +200,12 @@ export function im2colLaunches(ctx: KernelContext, out: GpuView, inputs: readonl
  * col2imLaunches(ctx, out, [cols], { kernelH: 3, kernelW: 3, strideH: 1, strideW: 1,
  *   padH: 1, padW: 1, dilationH: 1, dilationW: 1 });
  */
-export function col2imLaunches(ctx: KernelContext, out: GpuView, inputs: readonly GpuView[], attrs: OpAttrs['col2im']): Launch[] {
+export function col2imLaunches(
+  ctx: KernelContext,
+  out: GpuView,
+  inputs: readonly GpuView[],
+  attrs: OpAttrs['col2im'],
+): Launch[] {
   const op = 'col2im';
   if (inputs.length !== 1) throw new ValueError(`${op}: wrong number of inputs; expected 1, got ${inputs.length}`);
   const cols = inputs[0] as GpuView;
@@ -169,10 +213,15 @@ export function col2imLaunches(ctx: KernelContext, out: GpuView, inputs: readonl
   const total = numel(out.shape);
   if (total === 0) return [];
   uniforms[16] = total;
-  return [{
-    program: COL2IM,
-    buffers: [{ buffer: cols.buffer, readOnly: true }, { buffer: out.buffer, readOnly: false }],
-    uniforms,
-    workgroups: dispatch1D(total, ctx.limits.maxComputeWorkgroupsPerDimension),
-  }];
+  return [
+    {
+      program: COL2IM,
+      buffers: [
+        { buffer: cols.buffer, readOnly: true },
+        { buffer: out.buffer, readOnly: false },
+      ],
+      uniforms,
+      workgroups: dispatch1D(total, ctx.limits.maxComputeWorkgroupsPerDimension),
+    },
+  ];
 }

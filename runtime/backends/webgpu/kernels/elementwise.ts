@@ -25,8 +25,21 @@ import type { Activation, ActivationAttrs, BinaryOp, OpAttrs, UnaryOp } from '..
 import { BINARY_OPS, UNARY_OPS } from '../../../ops.ts';
 import type { GpuView, KernelContext, Launch, Program } from '../program.ts';
 import {
-  F32_HELPERS, FLAT_INDEX, MAIN_PARAMS, WG, cachedProgram, collapse, dispatch1D, f32Bits, numel, offsetsCode, suffix,
-  uniformDecl, uniformWords, uw, wgslType,
+  F32_HELPERS,
+  FLAT_INDEX,
+  MAIN_PARAMS,
+  WG,
+  cachedProgram,
+  collapse,
+  dispatch1D,
+  f32Bits,
+  numel,
+  offsetsCode,
+  suffix,
+  uniformDecl,
+  uniformWords,
+  uw,
+  wgslType,
 } from './common.ts';
 
 /** The ops this file computes. */
@@ -36,7 +49,9 @@ export type ElementwiseOp = UnaryOp | BinaryOp | 'where' | 'copy' | 'cast' | 'un
  * What {@link elementwiseLaunches} needs beyond the views: the op and its attributes.
  * @example { op: 'clamp', attrs: { min: 0, max: 1 } }
  */
-export type ElementwiseAttrs = { readonly [O in ElementwiseOp]: { readonly op: O; readonly attrs: OpAttrs[O] } }[ElementwiseOp];
+export type ElementwiseAttrs = {
+  readonly [O in ElementwiseOp]: { readonly op: O; readonly attrs: OpAttrs[O] };
+}[ElementwiseOp];
 
 /** A unary op with its attributes. */
 type UnarySpec = Extract<ElementwiseAttrs, { readonly op: UnaryOp }>;
@@ -258,38 +273,64 @@ function unaryCode(spec: UnarySpec, dtype: DType): OpCode {
   const op = spec.op;
   if (dtype === 'int32') {
     switch (spec.op) {
-      case 'neg': return { body: 'return -a;', params: none };
-      case 'abs': return { body: 'return abs(a);', params: none };
-      case 'sign': return { body: 'return select(0, 1, a > 0) - select(0, 1, a < 0);', params: none };
+      case 'neg':
+        return { body: 'return -a;', params: none };
+      case 'abs':
+        return { body: 'return abs(a);', params: none };
+      case 'sign':
+        return { body: 'return select(0, 1, a > 0) - select(0, 1, a < 0);', params: none };
       case 'clamp': {
         const { min, max } = spec.attrs;
         // As wasm.ts: a fractional bound rounds inward, then saturates to the int32 range.
         const lo = min === null ? -2147483648 : clampI32(Math.ceil(min));
         const hi = max === null ? 2147483647 : clampI32(Math.floor(max));
-        return { body: `var r = a; let lo = ${P0I}; let hi = ${P1I}; if (r < lo) { r = lo; } if (hi < r) { r = hi; } return r;`, params: [lo, hi] };
+        return {
+          body: `var r = a; let lo = ${P0I}; let hi = ${P1I}; if (r < lo) { r = lo; } if (hi < r) { r = hi; } return r;`,
+          params: [lo, hi],
+        };
       }
-      default: break;
+      default:
+        break;
     }
   } else if (dtype === 'bool') {
     if (op === 'logical_not') return { body: 'return select(1u, 0u, a != 0u);', params: none };
   } else if (dtype === 'float32') {
     switch (spec.op) {
-      case 'neg': return { body: 'return neg_f32(a);', params: none };
-      case 'abs': return { body: 'return abs_f32(a);', params: none };
+      case 'neg':
+        return { body: 'return neg_f32(a);', params: none };
+      case 'abs':
+        return { body: 'return abs_f32(a);', params: none };
       // torch: (0 < x) - (x < 0), so sign(NaN) = 0.
-      case 'sign': return { body: 'if (is_nan(a)) { return 0.0; } return select(0.0, 1.0, a > 0.0) - select(0.0, 1.0, a < 0.0);', params: none };
-      case 'exp': return { body: 'return exp_f32(a);', params: none };
-      case 'log': return { body: 'if (a < 0.0) { return nan_f32(); } if (a == 0.0) { return -inf_f32(); } return log_f32(a);', params: none };
-      case 'sqrt': return { body: 'if (a < 0.0) { return nan_f32(); } return sqrt(a);', params: none };
+      case 'sign':
+        return {
+          body: 'if (is_nan(a)) { return 0.0; } return select(0.0, 1.0, a > 0.0) - select(0.0, 1.0, a < 0.0);',
+          params: none,
+        };
+      case 'exp':
+        return { body: 'return exp_f32(a);', params: none };
+      case 'log':
+        return {
+          body: 'if (a < 0.0) { return nan_f32(); } if (a == 0.0) { return -inf_f32(); } return log_f32(a);',
+          params: none,
+        };
+      case 'sqrt':
+        return { body: 'if (a < 0.0) { return nan_f32(); } return sqrt(a);', params: none };
       // torch: isnan(x) ? x : std::max(x, 0).
-      case 'relu': return { body: 'if (is_nan(a)) { return a; } return select(a, 0.0, a < 0.0);', params: none };
-      case 'sigmoid': return { body: 'return sigmoid_f32(a);', params: none };
-      case 'tanh': return { body: 'return tanh_f32(a);', params: none };
-      case 'gelu': return { body: `return a * 0.5 * (1.0 + erf_f32(a * ${lit(Math.SQRT1_2)}));`, params: none };
-      case 'gelu_tanh': return {
-        body: `return 0.5 * a * (1.0 + tanh_f32(${lit(GELU_TANH_BETA)} * (a + 0.044715 * a * a * a)));`, params: none,
-      };
-      case 'silu': return { body: 'return a / (1.0 + exp_f32(-a));', params: none };
+      case 'relu':
+        return { body: 'if (is_nan(a)) { return a; } return select(a, 0.0, a < 0.0);', params: none };
+      case 'sigmoid':
+        return { body: 'return sigmoid_f32(a);', params: none };
+      case 'tanh':
+        return { body: 'return tanh_f32(a);', params: none };
+      case 'gelu':
+        return { body: `return a * 0.5 * (1.0 + erf_f32(a * ${lit(Math.SQRT1_2)}));`, params: none };
+      case 'gelu_tanh':
+        return {
+          body: `return 0.5 * a * (1.0 + tanh_f32(${lit(GELU_TANH_BETA)} * (a + 0.044715 * a * a * a)));`,
+          params: none,
+        };
+      case 'silu':
+        return { body: 'return a / (1.0 + exp_f32(-a));', params: none };
       case 'softplus': {
         const { beta, threshold } = spec.attrs;
         return {
@@ -313,12 +354,17 @@ function unaryCode(spec: UnarySpec, dtype: DType): OpCode {
           params: [f32Bits(min ?? -Infinity), f32Bits(max ?? Infinity)],
         };
       }
-      case 'round_f16': return { body: 'return round_f16_f32(a);', params: none };
-      case 'round_bf16': return { body: 'return round_bf16_f32(a);', params: none };
-      default: break;
+      case 'round_f16':
+        return { body: 'return round_f16_f32(a);', params: none };
+      case 'round_bf16':
+        return { body: 'return round_bf16_f32(a);', params: none };
+      default:
+        break;
     }
   }
-  throw new NotImplementedOpError(`webgpu: op '${op}' is not implemented for ${dtype}; expected a dtype of opDTypes('${op}'), got ${dtype}`);
+  throw new NotImplementedOpError(
+    `webgpu: op '${op}' is not implemented for ${dtype}; expected a dtype of opDTypes('${op}'), got ${dtype}`,
+  );
 }
 
 function binaryCode(op: BinaryOp, dtype: DType): OpCode {
@@ -328,41 +374,69 @@ function binaryCode(op: BinaryOp, dtype: DType): OpCode {
     // Comparisons with a NaN are false (ne true), tested on the bits.
     const ordered = '!is_nan(a) && !is_nan(b)';
     switch (op) {
-      case 'add': return ok('a + b');
-      case 'sub': return ok('a - b');
-      case 'mul': return ok('a * b');
-      case 'div': return ok('a / b');
-      case 'pow': return ok('pow_f32(a, b)');
+      case 'add':
+        return ok('a + b');
+      case 'sub':
+        return ok('a - b');
+      case 'mul':
+        return ok('a * b');
+      case 'div':
+        return ok('a / b');
+      case 'pow':
+        return ok('pow_f32(a, b)');
       // torch.maximum/minimum: NaN if either is NaN, else std::max / std::min.
-      case 'maximum': return { body: 'if (is_nan(a) || is_nan(b)) { return nan_f32(); } return select(a, b, a < b);', params: none };
-      case 'minimum': return { body: 'if (is_nan(a) || is_nan(b)) { return nan_f32(); } return select(a, b, b < a);', params: none };
-      case 'eq': return ok(`select(0u, 1u, ${ordered} && a == b)`);
-      case 'ne': return ok(`select(1u, 0u, ${ordered} && a == b)`);
-      case 'lt': return ok(`select(0u, 1u, ${ordered} && a < b)`);
-      case 'le': return ok(`select(0u, 1u, ${ordered} && a <= b)`);
-      case 'gt': return ok(`select(0u, 1u, ${ordered} && a > b)`);
-      case 'ge': return ok(`select(0u, 1u, ${ordered} && a >= b)`);
+      case 'maximum':
+        return { body: 'if (is_nan(a) || is_nan(b)) { return nan_f32(); } return select(a, b, a < b);', params: none };
+      case 'minimum':
+        return { body: 'if (is_nan(a) || is_nan(b)) { return nan_f32(); } return select(a, b, b < a);', params: none };
+      case 'eq':
+        return ok(`select(0u, 1u, ${ordered} && a == b)`);
+      case 'ne':
+        return ok(`select(1u, 0u, ${ordered} && a == b)`);
+      case 'lt':
+        return ok(`select(0u, 1u, ${ordered} && a < b)`);
+      case 'le':
+        return ok(`select(0u, 1u, ${ordered} && a <= b)`);
+      case 'gt':
+        return ok(`select(0u, 1u, ${ordered} && a > b)`);
+      case 'ge':
+        return ok(`select(0u, 1u, ${ordered} && a >= b)`);
     }
   }
   if (dtype === 'int32') {
     switch (op) {
       // WGSL integer add, sub and mul wrap modulo 2^32, as torch's int32.
-      case 'add': return ok('a + b');
-      case 'sub': return ok('a - b');
-      case 'mul': return ok('a * b');
-      case 'pow': return ok('pow_i32(a, b)');
-      case 'maximum': return ok('select(a, b, a < b)');
-      case 'minimum': return ok('select(a, b, b < a)');
-      case 'eq': return ok('select(0u, 1u, a == b)');
-      case 'ne': return ok('select(0u, 1u, a != b)');
-      case 'lt': return ok('select(0u, 1u, a < b)');
-      case 'le': return ok('select(0u, 1u, a <= b)');
-      case 'gt': return ok('select(0u, 1u, a > b)');
-      case 'ge': return ok('select(0u, 1u, a >= b)');
-      default: break;
+      case 'add':
+        return ok('a + b');
+      case 'sub':
+        return ok('a - b');
+      case 'mul':
+        return ok('a * b');
+      case 'pow':
+        return ok('pow_i32(a, b)');
+      case 'maximum':
+        return ok('select(a, b, a < b)');
+      case 'minimum':
+        return ok('select(a, b, b < a)');
+      case 'eq':
+        return ok('select(0u, 1u, a == b)');
+      case 'ne':
+        return ok('select(0u, 1u, a != b)');
+      case 'lt':
+        return ok('select(0u, 1u, a < b)');
+      case 'le':
+        return ok('select(0u, 1u, a <= b)');
+      case 'gt':
+        return ok('select(0u, 1u, a > b)');
+      case 'ge':
+        return ok('select(0u, 1u, a >= b)');
+      default:
+        break;
     }
   }
-  throw new NotImplementedOpError(`webgpu: op '${op}' is not implemented for ${dtype}; expected a dtype of opDTypes('${op}'), got ${dtype}`);
+  throw new NotImplementedOpError(
+    `webgpu: op '${op}' is not implemented for ${dtype}; expected a dtype of opDTypes('${op}'), got ${dtype}`,
+  );
 }
 
 /** gradOut * f'(x), with a = x and b = gradOut, as backends/reference/math.ts's activationGrad. */
@@ -372,24 +446,36 @@ function backwardCode(fn: Activation, attrs: ActivationAttrs): OpCode {
   const beta = P1;
   const th = P2;
   switch (fn) {
-    case 'relu': return { body: 'if (a <= 0.0) { return 0.0; } return b;', params };
-    case 'sigmoid': return { body: 'let y = sigmoid_f32(a); return b * (1.0 - y) * y;', params };
-    case 'tanh': return { body: 'let y = tanh_f32(a); return b * (1.0 - y * y);', params };
-    case 'gelu': return {
-      body: `let cdf = 0.5 * (1.0 + erf_f32(a * ${lit(Math.SQRT1_2)})); let pdf = ${lit(GELU_PDF_ALPHA)} * exp_f32(-0.5 * a * a); return b * (cdf + a * pdf);`,
-      params,
-    };
-    case 'gelu_tanh': return {
-      body: `let x2 = a * a; let t = tanh_f32(${lit(GELU_TANH_BETA)} * (a + 0.044715 * x2 * a));
+    case 'relu':
+      return { body: 'if (a <= 0.0) { return 0.0; } return b;', params };
+    case 'sigmoid':
+      return { body: 'let y = sigmoid_f32(a); return b * (1.0 - y) * y;', params };
+    case 'tanh':
+      return { body: 'let y = tanh_f32(a); return b * (1.0 - y * y);', params };
+    case 'gelu':
+      return {
+        body: `let cdf = 0.5 * (1.0 + erf_f32(a * ${lit(Math.SQRT1_2)})); let pdf = ${lit(GELU_PDF_ALPHA)} * exp_f32(-0.5 * a * a); return b * (cdf + a * pdf);`,
+        params,
+      };
+    case 'gelu_tanh':
+      return {
+        body: `let x2 = a * a; let t = tanh_f32(${lit(GELU_TANH_BETA)} * (a + 0.044715 * x2 * a));
   let left = 0.5 * a; let right = 1.0 + t;
   let ld = 0.5 * right; let rd = left * (1.0 - t * t) * ${lit(GELU_TANH_BETA)} * (1.0 + 3.0 * 0.044715 * x2);
   return b * (ld + rd);`,
-      params,
-    };
-    case 'silu': return { body: 'let s = sigmoid_f32(a); return b * s * (1.0 + a * (1.0 - s));', params };
-    case 'softplus': return { body: `let z = exp_f32(a * ${beta}); if (a * ${beta} > ${th}) { return b; } return (b * z) / (z + 1.0);`, params };
-    case 'elu': return { body: `if (a <= 0.0) { return b * ${alpha} * exp_f32(a); } return b;`, params };
-    case 'leaky_relu': return { body: `if (a > 0.0) { return b; } return b * ${alpha};`, params };
+        params,
+      };
+    case 'silu':
+      return { body: 'let s = sigmoid_f32(a); return b * s * (1.0 + a * (1.0 - s));', params };
+    case 'softplus':
+      return {
+        body: `let z = exp_f32(a * ${beta}); if (a * ${beta} > ${th}) { return b; } return (b * z) / (z + 1.0);`,
+        params,
+      };
+    case 'elu':
+      return { body: `if (a <= 0.0) { return b * ${alpha} * exp_f32(a); } return b;`, params };
+    case 'leaky_relu':
+      return { body: `if (a > 0.0) { return b; } return b * ${alpha};`, params };
   }
 }
 
@@ -398,15 +484,21 @@ function castCode(from: DType, to: DType): OpCode {
   const none: number[] = [];
   const key = `${from}>${to}`;
   switch (key) {
-    case 'float32>int32': return {
-      body: 'if (is_nan(a)) { return 0; } if (a >= 2147483648.0) { return 2147483647; } if (a <= -2147483648.0) { return -2147483647 - 1; } return i32(a);',
-      params: none,
-    };
-    case 'float32>bool': return { body: 'return select(0u, 1u, (bitcast<u32>(a) & 0x7fffffffu) != 0u);', params: none };
-    case 'int32>float32': return { body: 'return f32(a);', params: none };
-    case 'int32>bool': return { body: 'return select(0u, 1u, a != 0);', params: none };
-    case 'bool>float32': return { body: 'return select(0.0, 1.0, a != 0u);', params: none };
-    case 'bool>int32': return { body: 'return select(0, 1, a != 0u);', params: none };
+    case 'float32>int32':
+      return {
+        body: 'if (is_nan(a)) { return 0; } if (a >= 2147483648.0) { return 2147483647; } if (a <= -2147483648.0) { return -2147483647 - 1; } return i32(a);',
+        params: none,
+      };
+    case 'float32>bool':
+      return { body: 'return select(0u, 1u, (bitcast<u32>(a) & 0x7fffffffu) != 0u);', params: none };
+    case 'int32>float32':
+      return { body: 'return f32(a);', params: none };
+    case 'int32>bool':
+      return { body: 'return select(0u, 1u, a != 0);', params: none };
+    case 'bool>float32':
+      return { body: 'return select(0.0, 1.0, a != 0u);', params: none };
+    case 'bool>int32':
+      return { body: 'return select(0, 1, a != 0u);', params: none };
     default:
       throw new DTypeError(`cast: unsupported cast; expected float32, int32 or bool, got ${from} -> ${to}`);
   }
@@ -421,7 +513,12 @@ const programs = new Map<string, Program>();
  * @example
  * elementwiseLaunches(ctx, out, [x], { op: 'relu', attrs: {} }) // [one Launch]
  */
-export function elementwiseLaunches(ctx: KernelContext, out: GpuView, inputs: readonly GpuView[], spec: ElementwiseAttrs): Launch[] {
+export function elementwiseLaunches(
+  ctx: KernelContext,
+  out: GpuView,
+  inputs: readonly GpuView[],
+  spec: ElementwiseAttrs,
+): Launch[] {
   const op = spec.op;
   const n = numel(out.shape);
   if (n === 0) return [];
@@ -438,7 +535,7 @@ export function elementwiseLaunches(ctx: KernelContext, out: GpuView, inputs: re
     keyBase = 'copy_x32';
   } else if (spec.op === 'fill') {
     const value = spec.attrs.value;
-    const word = out.dtype === 'float32' ? f32Bits(value) : out.dtype === 'int32' ? (value | 0) : value !== 0 ? 1 : 0;
+    const word = out.dtype === 'float32' ? f32Bits(value) : out.dtype === 'int32' ? value | 0 : value !== 0 ? 1 : 0;
     code = { body: `return ${uw(W_P)};`, params: [word] };
     keyBase = 'fill_x32';
   } else if (spec.op === 'cast') {
@@ -447,7 +544,10 @@ export function elementwiseLaunches(ctx: KernelContext, out: GpuView, inputs: re
     keyBase = `cast_${suffix(from)}_${suffix(out.dtype)}`;
   } else if (spec.op === 'unary_backward') {
     const a = spec.attrs;
-    if (out.dtype !== 'float32') throw new NotImplementedOpError(`webgpu: op 'unary_backward' is not implemented for ${out.dtype}; expected float32, got ${out.dtype}`);
+    if (out.dtype !== 'float32')
+      throw new NotImplementedOpError(
+        `webgpu: op 'unary_backward' is not implemented for ${out.dtype}; expected float32, got ${out.dtype}`,
+      );
     code = backwardCode(a.fn, a);
     keyBase = `unary_backward_${a.fn}_f32`;
   } else if (spec.op === 'where') {
@@ -467,7 +567,9 @@ export function elementwiseLaunches(ctx: KernelContext, out: GpuView, inputs: re
     code = binaryCode(op, dt);
     keyBase = `${op}_${suffix(dt)}`;
   } else {
-    throw new NotImplementedOpError(`webgpu: op '${op}' is not elementwise; expected one of the unary, binary, where, copy, cast, unary_backward or fill ops, got '${op}'`);
+    throw new NotImplementedOpError(
+      `webgpu: op '${op}' is not elementwise; expected one of the unary, binary, where, copy, cast, unary_backward or fill ops, got '${op}'`,
+    );
   }
   const key = `${keyBase}_r${rank}`;
   const operandAt = Array.from({ length: nops }, (_, k) => W_SHAPE + rank + k * (rank + 1));
@@ -478,7 +580,9 @@ export function elementwiseLaunches(ctx: KernelContext, out: GpuView, inputs: re
   const source = (): string => {
     const names = ['a', 'b', 'c'];
     const bindings = [`@group(0) @binding(1) var<storage, read_write> Y: array<${outType}>;`];
-    inputs.forEach((_, k) => bindings.push(`@group(0) @binding(${k + 2}) var<storage, read> X${k}: array<${inTypes[k] ?? 'u32'}>;`));
+    inputs.forEach((_, k) =>
+      bindings.push(`@group(0) @binding(${k + 2}) var<storage, read> X${k}: array<${inTypes[k] ?? 'u32'}>;`),
+    );
     const params = inTypes.map((t, k) => `${names[k] ?? 'z'}: ${t}`).join(', ');
     const args = inTypes.map((_, k) => `X${k}[o${k + 1}]`).join(', ');
     return `${uniformDecl(words)}
@@ -499,20 +603,28 @@ fn main(${MAIN_PARAMS}) {
   };
   const w: number[] = new Array<number>(words).fill(0);
   w[W_N] = n;
-  code.params.forEach((p, k) => { w[W_P + k] = p; });
-  c.shape.forEach((s, d) => { w[W_SHAPE + d] = s; });
+  code.params.forEach((p, k) => {
+    w[W_P + k] = p;
+  });
+  c.shape.forEach((s, d) => {
+    w[W_SHAPE + d] = s;
+  });
   const views = [out, ...inputs];
   views.forEach((v, k) => {
     const at = operandAt[k] ?? 0;
     w[at] = v.offset;
-    (c.strides[k] ?? []).forEach((s, d) => { w[at + 1 + d] = s | 0; });
+    (c.strides[k] ?? []).forEach((s, d) => {
+      w[at + 1 + d] = s | 0;
+    });
   });
-  return [{
-    program: cachedProgram(programs, key, source),
-    buffers: [{ buffer: out.buffer, readOnly: false }, ...inputs.map((v) => ({ buffer: v.buffer, readOnly: true }))],
-    uniforms: uniformWords(w),
-    workgroups: dispatch1D(n, ctx.limits.maxComputeWorkgroupsPerDimension),
-  }];
+  return [
+    {
+      program: cachedProgram(programs, key, source),
+      buffers: [{ buffer: out.buffer, readOnly: false }, ...inputs.map((v) => ({ buffer: v.buffer, readOnly: true }))],
+      uniforms: uniformWords(w),
+      workgroups: dispatch1D(n, ctx.limits.maxComputeWorkgroupsPerDimension),
+    },
+  ];
 }
 
 function clampI32(v: number): number {

@@ -19,7 +19,20 @@
  */
 import type { DType } from '../../../dtype.ts';
 import type { GpuView, KernelContext, Launch, Program } from '../program.ts';
-import { FLAT_INDEX, MAIN_PARAMS, WG, cachedProgram, contiguousStrides, dispatch1D, numel, suffix, uniformDecl, uniformWords, uw, wgslType } from './common.ts';
+import {
+  FLAT_INDEX,
+  MAIN_PARAMS,
+  WG,
+  cachedProgram,
+  contiguousStrides,
+  dispatch1D,
+  numel,
+  suffix,
+  uniformDecl,
+  uniformWords,
+  uw,
+  wgslType,
+} from './common.ts';
 import { elementwiseLaunches } from './elementwise.ts';
 
 /** Words of the error buffer: [op code (bits, first op in E[3]), bad index (i32 bits), limit, first op code]. */
@@ -49,7 +62,10 @@ function reportCode(code: number, limit: string): string {
  * and the word where each list starts, for the WGSL to address.
  * @example layoutWords([7], [[2, 3], [3, 1]]) // { w: [7, 2, 3, 3, 1], at: [1, 3] }
  */
-function layoutWords(header: readonly number[], lists: readonly (readonly number[])[]): { w: number[]; at: [number, number, number] } {
+function layoutWords(
+  header: readonly number[],
+  lists: readonly (readonly number[])[],
+): { w: number[]; at: [number, number, number] } {
   const w = [...header];
   const at: number[] = [];
   for (const list of lists) {
@@ -64,7 +80,12 @@ function layoutWords(header: readonly number[], lists: readonly (readonly number
  * out of index's shape (contiguous). The backend has checked shapes and dtypes.
  * @example gatherLaunches(ctx, out, [x, index], { axis: 1, errors })
  */
-export function gatherLaunches(ctx: KernelContext, out: GpuView, inputs: readonly GpuView[], attrs: IndexingAttrs): Launch[] {
+export function gatherLaunches(
+  ctx: KernelContext,
+  out: GpuView,
+  inputs: readonly GpuView[],
+  attrs: IndexingAttrs,
+): Launch[] {
   const [x, index] = inputs as readonly [GpuView, GpuView];
   const n = numel(index.shape);
   if (n === 0) return [];
@@ -72,7 +93,10 @@ export function gatherLaunches(ctx: KernelContext, out: GpuView, inputs: readonl
   const axis = attrs.axis;
   const xStrides = contiguousStrides(x.shape);
   // Words: n, axisSize, out offset, index offset, x offset, shape[R], index strides[R], x strides[R].
-  const { w, at: [W_SHAPE, W_IS, W_XS] } = layoutWords([n, x.shape[axis] ?? 1, out.offset, index.offset, x.offset], [index.shape, index.strides, xStrides]);
+  const {
+    w,
+    at: [W_SHAPE, W_IS, W_XS],
+  } = layoutWords([n, x.shape[axis] ?? 1, out.offset, index.offset, x.offset], [index.shape, index.strides, xStrides]);
   const words = w.length;
   const key = `gather_x32_r${rank}_a${axis}`;
   const source = (): string => {
@@ -104,15 +128,19 @@ fn main(${MAIN_PARAMS}) {
 }
 `;
   };
-  return [{
-    program: cachedProgram(programs, key, source),
-    buffers: [
-      { buffer: out.buffer, readOnly: false }, { buffer: x.buffer, readOnly: true },
-      { buffer: index.buffer, readOnly: true }, { buffer: attrs.errors, readOnly: false },
-    ],
-    uniforms: uniformWords(w),
-    workgroups: dispatch1D(n, ctx.limits.maxComputeWorkgroupsPerDimension),
-  }];
+  return [
+    {
+      program: cachedProgram(programs, key, source),
+      buffers: [
+        { buffer: out.buffer, readOnly: false },
+        { buffer: x.buffer, readOnly: true },
+        { buffer: index.buffer, readOnly: true },
+        { buffer: attrs.errors, readOnly: false },
+      ],
+      uniforms: uniformWords(w),
+      workgroups: dispatch1D(n, ctx.limits.maxComputeWorkgroupsPerDimension),
+    },
+  ];
 }
 
 /**
@@ -121,7 +149,12 @@ fn main(${MAIN_PARAMS}) {
  * out, then the column-owning scatter.
  * @example scatterAddLaunches(ctx, out, [base, index, src], { axis: 0, errors })
  */
-export function scatterAddLaunches(ctx: KernelContext, out: GpuView, inputs: readonly GpuView[], attrs: IndexingAttrs): Launch[] {
+export function scatterAddLaunches(
+  ctx: KernelContext,
+  out: GpuView,
+  inputs: readonly GpuView[],
+  attrs: IndexingAttrs,
+): Launch[] {
   const [base, index, src] = inputs as readonly [GpuView, GpuView, GpuView];
   const launches = elementwiseLaunches(ctx, out, [base], { op: 'copy', attrs: {} });
   const n = numel(index.shape);
@@ -133,7 +166,13 @@ export function scatterAddLaunches(ctx: KernelContext, out: GpuView, inputs: rea
   const iStrides = contiguousStrides(index.shape);
   const oStrides = contiguousStrides(base.shape);
   // Words: columns, L, axisSize, out offset, index offset, src offset, shape[R], index strides[R], out strides[R].
-  const { w, at: [W_SHAPE, W_IS, W_OS] } = layoutWords([columns, len, base.shape[axis] ?? 1, out.offset, index.offset, src.offset], [index.shape, iStrides, oStrides]);
+  const {
+    w,
+    at: [W_SHAPE, W_IS, W_OS],
+  } = layoutWords(
+    [columns, len, base.shape[axis] ?? 1, out.offset, index.offset, src.offset],
+    [index.shape, iStrides, oStrides],
+  );
   const words = w.length;
   const dtype: DType = out.dtype;
   const t = wgslType(dtype);
@@ -178,8 +217,10 @@ fn main(${MAIN_PARAMS}) {
   launches.push({
     program: cachedProgram(programs, key, source),
     buffers: [
-      { buffer: out.buffer, readOnly: false }, { buffer: index.buffer, readOnly: true },
-      { buffer: src.buffer, readOnly: true }, { buffer: attrs.errors, readOnly: false },
+      { buffer: out.buffer, readOnly: false },
+      { buffer: index.buffer, readOnly: true },
+      { buffer: src.buffer, readOnly: true },
+      { buffer: attrs.errors, readOnly: false },
     ],
     uniforms: uniformWords(w),
     workgroups: dispatch1D(columns, ctx.limits.maxComputeWorkgroupsPerDimension),

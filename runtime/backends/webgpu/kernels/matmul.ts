@@ -109,7 +109,14 @@ export function pickTileConfig(batch: number, m: number, n: number): TileConfig 
  * The layout of an operand from its strides. `dStride`/`kStride` are the strides along
  * its M (or N) dim and its K dim; `dExtent` is M (or N).
  */
-function operandLayout(dStride: number, kStride: number, dExtent: number, k: number, offset: number, batchStride: number): OperandLayout {
+function operandLayout(
+  dStride: number,
+  kStride: number,
+  dExtent: number,
+  k: number,
+  offset: number,
+  batchStride: number,
+): OperandLayout {
   const aligned = (x: number): boolean => x % 4 === 0;
   if (kStride === 1) {
     return { contig: 'inner', vec4: aligned(k) && aligned(dStride) && aligned(offset) && aligned(batchStride) };
@@ -122,7 +129,14 @@ function operandLayout(dStride: number, kStride: number, dExtent: number, k: num
 }
 
 /** The WGSL of one configuration. */
-function matmulSource(c: TileConfig, a: OperandLayout, b: OperandLayout, bias: boolean, outVec4: boolean, h16: boolean): string {
+function matmulSource(
+  c: TileConfig,
+  a: OperandLayout,
+  b: OperandLayout,
+  bias: boolean,
+  outVec4: boolean,
+  h16: boolean,
+): string {
   const st = h16 ? 'f16' : 'f32';
   const wx = c.bn / c.tn;
   const wy = c.bm / c.tm;
@@ -132,7 +146,9 @@ function matmulSource(c: TileConfig, a: OperandLayout, b: OperandLayout, bias: b
   const aTile = (c.bk * c.bm) / 4;
   const bTile = (c.bk * c.bn) / 4;
   const lines: string[] = [];
-  const L = (s: string): void => { lines.push(s); };
+  const L = (s: string): void => {
+    lines.push(s);
+  };
 
   if (h16) L('enable f16;');
   L(`struct U {
@@ -157,7 +173,11 @@ var<workgroup> Bs: array<vec4<${st}>, ${2 * bTile}>;`);
    * The load of operand `X` (A or B) for the tile at k0 into registers `rX_l`, and the
    * store of those registers into workgroup memory half `half`.
    */
-  const loadStore = (x: 'A' | 'B', lay: OperandLayout, d: number): { decl: string; load: (k0: string) => string; store: (half: string) => string } => {
+  const loadStore = (
+    x: 'A' | 'B',
+    lay: OperandLayout,
+    d: number,
+  ): { decl: string; load: (k0: string) => string; store: (half: string) => string } => {
     const ext = x === 'A' ? 'u.M' : 'u.N';
     const d0 = x === 'A' ? 'm0' : 'n0';
     const base = x === 'A' ? 'aBase' : 'bBase';
@@ -179,7 +199,8 @@ var<workgroup> Bs: array<vec4<${st}>, ${2 * bTile}>;`);
       decl.push(`var ${reg} = vec4<f32>(0.0);`);
       // Group g of this thread's l-th load: its first row dl and its k, kl, in the tile.
       const g = `(tid + ${l * threads}u)`;
-      let dl: string; let kl: string;
+      let dl: string;
+      let kl: string;
       if (lay.contig === 'inner' && lay.vec4) {
         dl = `(${g} / ${c.bk / 4}u)`;
         kl = `((${g} % ${c.bk / 4}u) * 4u)`;
@@ -197,13 +218,17 @@ var<workgroup> Bs: array<vec4<${st}>, ${2 * bTile}>;`);
       if (dd < ${ext} && kk < u.K) { ${reg} = ${x}[${idx}]; } else { ${reg} = vec4<f32>(0.0); } }`);
       } else {
         // Rows past the edge read the last row (always in bounds) and are replaced by 0.
-        const parts = [0, 1, 2, 3].map((j) => `select(0.0, ${x}[${base} + min(dd + ${j}u, ${ext} - 1u) * ${sd} + kk * ${sk}], dd + ${j}u < ${ext})`);
+        const parts = [0, 1, 2, 3].map(
+          (j) => `select(0.0, ${x}[${base} + min(dd + ${j}u, ${ext} - 1u) * ${sd} + kk * ${sk}], dd + ${j}u < ${ext})`,
+        );
         load.push(`{ let dd = ${d0} + ${dl}; let kk = KK + ${kl};
       if (kk < u.K && dd < ${ext}) { ${reg} = vec4<f32>(${parts.join(', ')}); } else { ${reg} = vec4<f32>(0.0); } }`);
       }
       if (lay.vec4 && lay.contig === 'inner') {
         for (let j = 0; j < 4; j++) {
-          store.push(`{ let dl = ${dl}; ${S}[${off} + (${kl} + ${j}u) * ${d / 4}u + dl / 4u][dl % 4u] = ${st}(${reg}[${j}]); }`);
+          store.push(
+            `{ let dl = ${dl}; ${S}[${off} + (${kl} + ${j}u) * ${d / 4}u + dl / 4u][dl % 4u] = ${st}(${reg}[${j}]); }`,
+          );
         }
       } else {
         store.push(`${S}[${off} + ${kl} * ${d / 4}u + ${dl} / 4u] = vec4<${st}>(${reg});`);
@@ -252,8 +277,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let aT = cur * ${aTile}u;
     let bT = cur * ${bTile}u;`);
   for (let kk = 0; kk < c.bk; kk++) {
-    for (let i = 0; i < cm; i++) L(`    let a${i}_${kk} = vec4<f32>(As[aT + ${kk * (c.bm / 4) + i * (c.bm / 4 / cm)}u + ty]);`);
-    for (let j = 0; j < cn; j++) L(`    let b${j}_${kk} = vec4<f32>(Bs[bT + ${kk * (c.bn / 4) + j * (c.bn / 4 / cn)}u + tx]);`);
+    for (let i = 0; i < cm; i++)
+      L(`    let a${i}_${kk} = vec4<f32>(As[aT + ${kk * (c.bm / 4) + i * (c.bm / 4 / cm)}u + ty]);`);
+    for (let j = 0; j < cn; j++)
+      L(`    let b${j}_${kk} = vec4<f32>(Bs[bT + ${kk * (c.bn / 4) + j * (c.bn / 4 / cn)}u + tx]);`);
     for (let i = 0; i < cm; i++) {
       for (let q = 0; q < 4; q++) {
         const r = i * 4 + q;
@@ -289,7 +316,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         if (outVec4) {
           L(`      if (nc${j} < u.N) { O[(rowBase + nc${j}) / 4u] = ${v}; }`);
         } else {
-          L(`      { let v = ${v}; for (var q = 0u; q < 4u; q++) { if (nc${j} + q < u.N) { O[rowBase + nc${j} + q] = v[q]; } } }`);
+          L(
+            `      { let v = ${v}; for (var q = 0u; q < 4u; q++) { if (nc${j} + q < u.N) { O[rowBase + nc${j} + q] = v[q]; } } }`,
+          );
         }
       }
       L(`    }
@@ -318,7 +347,12 @@ export function useSubgroupKernel(ctx: Pick<KernelContext, 'subgroups'>, m: numb
 /** The WGSL of the subgroup kernel (see the module comment). */
 function matmulSubgroupSource(bias: boolean): string {
   const rows = [0, 1, 2, 3].map((q) => `  let a${q} = aBase + min(m0 + ${q}u, u.M - 1u) * u.aSD;`).join('\n');
-  const store = [0, 1, 2, 3].map((q) => `    if (m0 + ${q}u < u.M) { O[u.outOff + (batch * u.M + m0 + ${q}u) * u.N + n] = acc[${q}]${bias ? ' + bv' : ''}; }`).join('\n');
+  const store = [0, 1, 2, 3]
+    .map(
+      (q) =>
+        `    if (m0 + ${q}u < u.M) { O[u.outOff + (batch * u.M + m0 + ${q}u) * u.N + n] = acc[${q}]${bias ? ' + bv' : ''}; }`,
+    )
+    .join('\n');
   return `enable subgroups;
 struct U {
   M: u32, N: u32, K: u32, aOff: u32,
@@ -329,8 +363,12 @@ struct U {
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
-${bias ? `@group(0) @binding(3) var<storage, read> BIAS: array<f32>;
-@group(0) @binding(4) var<storage, read_write> O: array<f32>;` : '@group(0) @binding(3) var<storage, read_write> O: array<f32>;'}
+${
+  bias
+    ? `@group(0) @binding(3) var<storage, read> BIAS: array<f32>;
+@group(0) @binding(4) var<storage, read_write> O: array<f32>;`
+    : '@group(0) @binding(3) var<storage, read_write> O: array<f32>;'
+}
 
 @compute @workgroup_size(${SG_COLS}, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32,
@@ -369,7 +407,14 @@ function subgroupProgram(bias: boolean): Program {
   return p;
 }
 
-function program(c: TileConfig, a: OperandLayout, b: OperandLayout, bias: boolean, outVec4: boolean, h16: boolean): Program {
+function program(
+  c: TileConfig,
+  a: OperandLayout,
+  b: OperandLayout,
+  bias: boolean,
+  outVec4: boolean,
+  h16: boolean,
+): Program {
   const lay = (x: OperandLayout): string => `${x.contig === 'inner' ? 'k' : 'd'}${x.vec4 ? '4' : '1'}`;
   const key = `matmul_f32_t${c.bm}x${c.bn}x${c.bk}_r${c.tm}x${c.tn}_a${lay(a)}_b${lay(b)}_o${outVec4 ? 4 : 1}${bias ? '_bias' : ''}${h16 ? '_h16' : ''}`;
   let p = programCache.get(key);
@@ -410,24 +455,35 @@ export function matmulLaunches(
     throw new ValueError(`${op}: wrong number of inputs; expected 2 or 3, got ${inputs.length}`);
   }
   const [a, b, bias] = inputs as readonly [GpuView, GpuView, GpuView | undefined];
-  for (const [role, v] of [['a', a], ['b', b], ['out', out], ['bias', bias]] as const) {
+  for (const [role, v] of [
+    ['a', a],
+    ['b', b],
+    ['out', out],
+    ['bias', bias],
+  ] as const) {
     if (v !== undefined && v.dtype !== 'float32') {
       throw new DTypeError(`${op}: ${role} has a dtype WebGPU cannot multiply; expected float32, got ${v.dtype}`);
     }
   }
   if (a.shape.length !== 3 || b.shape.length !== 3 || out.shape.length !== 3) {
-    throw new ShapeError(`${op}: views must be 3-D; expected [B,M,K] @ [B,K,N] -> [B,M,N], got ${fmt(a.shape)} @ ${fmt(b.shape)} -> ${fmt(out.shape)}`);
+    throw new ShapeError(
+      `${op}: views must be 3-D; expected [B,M,K] @ [B,K,N] -> [B,M,N], got ${fmt(a.shape)} @ ${fmt(b.shape)} -> ${fmt(out.shape)}`,
+    );
   }
   const [ba, m, k] = a.shape as readonly [number, number, number];
   const [bb, kb, n] = b.shape as readonly [number, number, number];
   const batch = out.shape[0] as number;
   if (k !== kb) {
-    throw new ShapeError(`${op}: inner dimensions differ; expected a[-1] == b[-2], got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+    throw new ShapeError(
+      `${op}: inner dimensions differ; expected a[-1] == b[-2], got ${fmt(a.shape)} @ ${fmt(b.shape)}`,
+    );
   }
   if ((ba !== batch && ba !== 1) || (bb !== batch && bb !== 1) || out.shape[1] !== m || out.shape[2] !== n) {
-    throw new ShapeError(`${op}: out does not fit the inputs; expected [${batch},${m},${n}] with a[0], b[0] in {1, ${batch}}, got ${fmt(a.shape)} @ ${fmt(b.shape)} -> ${fmt(out.shape)}`);
+    throw new ShapeError(
+      `${op}: out does not fit the inputs; expected [${batch},${m},${n}] with a[0], b[0] in {1, ${batch}}, got ${fmt(a.shape)} @ ${fmt(b.shape)} -> ${fmt(out.shape)}`,
+    );
   }
-  if (out.strides[2] !== 1 && n > 1 || out.strides[1] !== n && m > 1 || out.strides[0] !== m * n && batch > 1) {
+  if ((out.strides[2] !== 1 && n > 1) || (out.strides[1] !== n && m > 1) || (out.strides[0] !== m * n && batch > 1)) {
     throw new ShapeError(`${op}: out must be contiguous; expected strides [${m * n},${n},1], got ${fmt(out.strides)}`);
   }
   if (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== n)) {
@@ -441,15 +497,23 @@ export function matmulLaunches(
   if (tuning.kernel === 'subgroup' && !ctx.subgroups) {
     throw new ValueError(`${op}: the subgroup kernel needs a device with subgroups; expected ctx.subgroups, got false`);
   }
-  const sg = tuning.kernel === undefined ? tuning.tile === undefined && useSubgroupKernel(ctx, m) : tuning.kernel === 'subgroup';
+  const sg =
+    tuning.kernel === undefined ? tuning.tile === undefined && useSubgroupKernel(ctx, m) : tuning.kernel === 'subgroup';
   // f16 tiles hold the same bytes as f32 ones at twice the depth; products and sums stay f32.
   const h16 = attrs.precision === 'f16' && ctx.f16;
-  const base = tuning.tile === undefined ? pickTileConfig(batch, m, n) : MATMUL_TILE_CONFIGS.find((t) => t.name === tuning.tile) ?? SMALL;
+  const base =
+    tuning.tile === undefined
+      ? pickTileConfig(batch, m, n)
+      : (MATMUL_TILE_CONFIGS.find((t) => t.name === tuning.tile) ?? SMALL);
   const c = h16 ? { ...base, bk: base.bk * 2 } : base;
-  const grid: [number, number, number] = sg ? [ceilDiv(n, SG_COLS), ceilDiv(m, SG_ROWS), batch] : [ceilDiv(n, c.bn), ceilDiv(m, c.bm), batch];
+  const grid: [number, number, number] = sg
+    ? [ceilDiv(n, SG_COLS), ceilDiv(m, SG_ROWS), batch]
+    : [ceilDiv(n, c.bn), ceilDiv(m, c.bm), batch];
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (grid.some((g) => g > maxDim)) {
-    throw new BackendError(`${op}: too many workgroups for one dispatch; expected at most ${maxDim} per dimension, got ${fmt(grid)} for [${batch},${m},${n}]`);
+    throw new BackendError(
+      `${op}: too many workgroups for one dispatch; expected at most ${maxDim} per dimension, got ${fmt(grid)} for [${batch},${m},${n}]`,
+    );
   }
   const aBS = ba === 1 ? 0 : (a.strides[0] as number);
   const bBS = bb === 1 ? 0 : (b.strides[0] as number);
@@ -462,10 +526,22 @@ export function matmulLaunches(
   const outVec4 = n % 4 === 0 && out.offset % 4 === 0;
 
   const uniforms = new Uint32Array([
-    m, n, k, a.offset,
-    aBS, aSD, aSK, b.offset,
-    bBS, bSK, bSD, bias?.offset ?? 0,
-    bias?.strides[0] ?? 0, out.offset, 0, 0,
+    m,
+    n,
+    k,
+    a.offset,
+    aBS,
+    aSD,
+    aSK,
+    b.offset,
+    bBS,
+    bSK,
+    bSD,
+    bias?.offset ?? 0,
+    bias?.strides[0] ?? 0,
+    out.offset,
+    0,
+    0,
   ]);
   const buffers = [
     { buffer: a.buffer, readOnly: true },

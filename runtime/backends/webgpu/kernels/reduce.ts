@@ -38,7 +38,20 @@
 import type { DType } from '../../../dtype.ts';
 import type { ReduceOp } from '../../../ops.ts';
 import type { GpuView, KernelContext, Launch, Program } from '../program.ts';
-import { F32_HELPERS, FLAT_INDEX, MAIN_PARAMS, WG, cachedProgram, dispatch1D, numel, suffix, uniformDecl, uniformWords, uw, wgslType } from './common.ts';
+import {
+  F32_HELPERS,
+  FLAT_INDEX,
+  MAIN_PARAMS,
+  WG,
+  cachedProgram,
+  dispatch1D,
+  numel,
+  suffix,
+  uniformDecl,
+  uniformWords,
+  uw,
+  wgslType,
+} from './common.ts';
 
 /** The axis length above which a few outputs take the workgroup tree. */
 export const TREE_MIN_R = 512;
@@ -87,7 +100,12 @@ function betterFn(t: string, cmp: '>' | '<', isFloat: boolean): string {
  * contiguous with `shape[axis] = 1`; an empty axis only reaches here for `sum` (gives 0).
  * @example reduceLaunches(ctx, out, [x], { op: 'sum', axis: 1 })
  */
-export function reduceLaunches(ctx: KernelContext, out: GpuView, inputs: readonly GpuView[], attrs: ReduceAttrs): Launch[] {
+export function reduceLaunches(
+  ctx: KernelContext,
+  out: GpuView,
+  inputs: readonly GpuView[],
+  attrs: ReduceAttrs,
+): Launch[] {
   const x = inputs[0] as GpuView;
   const { op, axis } = attrs;
   let outer = 1;
@@ -101,7 +119,8 @@ export function reduceLaunches(ctx: KernelContext, out: GpuView, inputs: readonl
   const tree = r > TREE_MIN_R && nOut <= TREE_MAX_OUT;
   const sg = tree && ctx.subgroups;
   const key = `${op}_${suffix(x.dtype)}_${tree ? 'tree' : 'seq'}${sg ? '_sg' : ''}`;
-  const source = (): string => (sg ? treeSubgroupSource(op, x.dtype, isArg) : tree ? treeSource(op, x.dtype, isArg) : seqSource(op, x.dtype, isArg));
+  const source = (): string =>
+    sg ? treeSubgroupSource(op, x.dtype, isArg) : tree ? treeSource(op, x.dtype, isArg) : seqSource(op, x.dtype, isArg);
   const w = [nOut, r, inner, x.offset, out.offset];
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   let workgroups: [number, number, number];
@@ -111,12 +130,17 @@ export function reduceLaunches(ctx: KernelContext, out: GpuView, inputs: readonl
   } else {
     workgroups = dispatch1D(nOut, maxDim);
   }
-  return [{
-    program: cachedProgram(programs, key, source),
-    buffers: [{ buffer: out.buffer, readOnly: false }, { buffer: x.buffer, readOnly: true }],
-    uniforms: uniformWords(w),
-    workgroups,
-  }];
+  return [
+    {
+      program: cachedProgram(programs, key, source),
+      buffers: [
+        { buffer: out.buffer, readOnly: false },
+        { buffer: x.buffer, readOnly: true },
+      ],
+      uniforms: uniformWords(w),
+      workgroups,
+    },
+  ];
 }
 
 function header(dtype: DType, isArg: boolean): string {
@@ -190,16 +214,18 @@ function treeSource(op: ReduceOp, dtype: DType, isArg: boolean): string {
   const isFloat = dtype === 'float32';
   const steps: string[] = [];
   for (let s = WG / 2; s >= 1; s /= 2) {
-    const combine = op === 'sum'
-      ? `sv[lid] = sv[lid] + sv[lid + ${s}u];`
-      : `if (better(sv[lid], sk[lid], sv[lid + ${s}u], sk[lid + ${s}u])) { sv[lid] = sv[lid + ${s}u]; sk[lid] = sk[lid + ${s}u]; }`;
+    const combine =
+      op === 'sum'
+        ? `sv[lid] = sv[lid] + sv[lid + ${s}u];`
+        : `if (better(sv[lid], sk[lid], sv[lid + ${s}u], sk[lid + ${s}u])) { sv[lid] = sv[lid + ${s}u]; sk[lid] = sk[lid + ${s}u]; }`;
     steps.push(`if (lid < ${s}u) { ${combine} }\n  workgroupBarrier();`);
   }
   const cmp = op === 'max' || op === 'argmax' ? '>' : '<';
-  const fold = op === 'sum'
-    ? `${strideSum(t)}
+  const fold =
+    op === 'sum'
+      ? `${strideSum(t)}
   sv[lid] = acc;`
-    : `${strideBest(t)}
+      : `${strideBest(t)}
   sv[lid] = best;
   sk[lid] = bk;`;
   const result = op === 'sum' ? 'sv[0]' : isArg ? 'i32(sk[0])' : 'sv[0]';
