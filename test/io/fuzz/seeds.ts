@@ -6,13 +6,12 @@
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../../../runtime/backend.ts';
-import { tensor, arange } from '../../../runtime/tensor/creation.ts';
+import { arange, tensor, type Tensor } from '../../../runtime/tensor/index.ts';
 import { gzip } from '../../../runtime/io/gzip.ts';
 import { encodeIdx } from '../../../runtime/io/idx.ts';
 import { PyFloat, PyTuple, pickle } from '../../../runtime/io/pickle.ts';
 import { saveSafetensors } from '../../../runtime/io/safetensors.ts';
 import { bfloat16, half, int64, saveTorch, type Int64 } from '../../../runtime/io/torch-ckpt.ts';
-import type { Tensor } from '../../../runtime/tensor/tensor.ts';
 import { writeZip } from '../../../runtime/io/zip.ts';
 import { groupSeeds } from './engine.ts';
 
