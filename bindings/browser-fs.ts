@@ -45,6 +45,21 @@ function fault(
   return fileSystemError(operation, path, Object.assign(new Error(`browser fs: ${code}`), { code }), context);
 }
 
+/** Whether `parent` holds an entry (file or directory) named `name`. */
+async function hasEntry(parent: FileSystemDirectoryHandle, name: string, path: string): Promise<boolean> {
+  for (const get of [() => parent.getDirectoryHandle(name), () => parent.getFileHandle(name)] as const) {
+    try {
+      await get();
+      return true;
+    } catch (error) {
+      const host = hostErrorCode(error);
+      if (host !== 'NotFoundError' && host !== 'TypeMismatchError')
+        throw fileSystemError('makeDirExclusive', path, error);
+    }
+  }
+  return false;
+}
+
 /**
  * The file methods over an OPFS directory handle. Writes go through `createWritable`, which
  * is atomic: on failure it is aborted and the old file stays.
@@ -81,6 +96,8 @@ export function opfsFiles(root: FileSystemDirectoryHandle): PlatformFiles {
     if (name === undefined) throw fault(op, path, 'EISDIR');
     return { parent: await dir(parts, false, op, path), name };
   }
+  /** Names this tab's makeDirExclusive took. */
+  const claimed = new Set<string>();
   const files: PlatformFiles = {
     async readFile(path) {
       const { parent, name } = await file('readFile', path);
@@ -122,6 +139,24 @@ export function opfsFiles(root: FileSystemDirectoryHandle): PlatformFiles {
     },
     async mkdirp(path) {
       await dir(splitPath(path), true, 'mkdirp', path);
+    },
+    async makeDirExclusive(path) {
+      const parts = splitPath(path);
+      const name = parts.pop();
+      if (name === undefined) return false; // the root always exists
+      // OPFS has no exclusive create, so this tab claims the name synchronously first (two
+      // loggers of one page never both win); across tabs it is look-then-create, not atomic.
+      const key = [...parts, name].join('/');
+      if (claimed.has(key)) return false;
+      claimed.add(key);
+      const parent = await dir(parts, true, 'makeDirExclusive', path);
+      if (await hasEntry(parent, name, path)) return false;
+      try {
+        await parent.getDirectoryHandle(name, { create: true });
+      } catch (error) {
+        throw fileSystemError('makeDirExclusive', path, error, { mismatch: 'EEXIST' });
+      }
+      return true;
     },
     async removeFile(path) {
       try {
@@ -214,6 +249,16 @@ export function memoryFiles(): PlatformFiles {
         dirs.add(key);
       }
     },
+    async makeDirExclusive(path) {
+      const parts = splitPath(path);
+      const key = parts.join('/');
+      // Synchronous from the check to the insert, so one caller wins.
+      if (dirs.has(key) || files.has(key)) return false;
+      const code = parentFault(parts);
+      if (code !== undefined && code !== 'ENOENT') throw fault('makeDirExclusive', path, code);
+      for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+      return true;
+    },
     async removeFile(path) {
       const key = splitPath(path).join('/');
       if (dirs.has(key)) throw fault('removeFile', path, 'EISDIR');
@@ -250,6 +295,7 @@ export const browserFiles: PlatformFiles = {
   writeFile: async (path, data) => (await fileStore()).writeFile(path, data),
   listDir: async (path) => (await fileStore()).listDir(path),
   mkdirp: async (path) => (await fileStore()).mkdirp(path),
+  makeDirExclusive: async (path) => (await fileStore()).makeDirExclusive(path),
   removeFile: async (path) => (await fileStore()).removeFile(path),
   sweepTempFiles: async (dir) => (await fileStore()).sweepTempFiles(dir),
 };

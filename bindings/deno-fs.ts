@@ -180,6 +180,31 @@ export const denoFiles: PlatformFiles = {
       throw fileSystemError('mkdirp', path, error);
     }
   },
+  async makeDirExclusive(path) {
+    try {
+      await Deno.mkdir(parentOf(path), { recursive: true });
+    } catch (error) {
+      // Deno's recursive mkdir reports a file on the way as AlreadyExists; for the parent that is ENOTDIR.
+      const code = hostErrorCode(error);
+      const host =
+        code === 'AlreadyExists' || code === 'EEXIST'
+          ? Object.assign(new Error(`mkdir '${parentOf(path)}': a file is in the way`), {
+              code: 'ENOTDIR',
+              cause: error,
+            })
+          : error;
+      throw fileSystemError('makeDirExclusive', path, host);
+    }
+    try {
+      // Not recursive: one mkdir(2), which fails with AlreadyExists for every caller but the first.
+      await Deno.mkdir(path, { recursive: false });
+      return true;
+    } catch (error) {
+      const code = hostErrorCode(error);
+      if (code === 'AlreadyExists' || code === 'EEXIST') return false;
+      throw fileSystemError('makeDirExclusive', path, error);
+    }
+  },
   async removeFile(path) {
     try {
       // Deno.remove takes empty directories too; the Platform removes files only, as Node's rm does.

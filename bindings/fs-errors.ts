@@ -50,6 +50,7 @@ const VERBS: Readonly<Record<FileSystemOperation, string>> = {
   listDir: 'listing',
   removeFile: 'removing',
   mkdirp: 'creating',
+  makeDirExclusive: 'creating',
   sweepTempFiles: 'sweeping temporary files in',
 };
 
@@ -114,7 +115,7 @@ function describe(
     case 'ENOTDIR':
       return {
         problem: `a part of the path is a file, not a directory, ${at}`,
-        expected: `directories along ${op === 'listDir' || op === 'mkdirp' ? path : parentOf(path)}`,
+        expected: `directories along ${op === 'listDir' || op === 'mkdirp' || op === 'makeDirExclusive' ? path : parentOf(path)}`,
       };
     case 'EISDIR':
       if (op === 'readFile') return { problem: `the path is a directory ${at}`, expected: 'a file' };

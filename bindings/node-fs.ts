@@ -160,6 +160,21 @@ export const nodeFiles: PlatformFiles = {
       throw fileSystemError('mkdirp', path, await mkdirFault(path, error));
     }
   },
+  async makeDirExclusive(path) {
+    try {
+      await mkdir(dirname(path), { recursive: true });
+    } catch (error) {
+      throw fileSystemError('makeDirExclusive', path, await mkdirFault(dirname(path), error));
+    }
+    try {
+      // Not recursive: one mkdir(2), which fails with EEXIST for every caller but the first.
+      await mkdir(path);
+      return true;
+    } catch (error) {
+      if (hostErrorCode(error) === 'EEXIST') return false;
+      throw fileSystemError('makeDirExclusive', path, error);
+    }
+  },
   async removeFile(path) {
     try {
       await rm(path, { force: true });

@@ -87,7 +87,14 @@ export type FileSystemErrorCode =
   | 'UNKNOWN';
 
 /** The Platform file method that failed. */
-export type FileSystemOperation = 'readFile' | 'writeFile' | 'listDir' | 'removeFile' | 'mkdirp' | 'sweepTempFiles';
+export type FileSystemOperation =
+  | 'readFile'
+  | 'writeFile'
+  | 'listDir'
+  | 'removeFile'
+  | 'mkdirp'
+  | 'makeDirExclusive'
+  | 'sweepTempFiles';
 
 /** What a {@link FileSystemError} is made of; the message is built from it. */
 export interface FileSystemFault {

@@ -37,10 +37,21 @@ export interface Platform {
   writeFile(path: string, data: Uint8Array): Promise<void>;
   /** The names in a directory, sorted. */
   listDir(path: string): Promise<string[]>;
-  /** Deletes a file; a missing file is not an error (as `rm -f`); a directory is (EISDIR). */
+  /**
+   * Deletes a file; a missing file is not an error (as `rm -f`); a directory is (EISDIR). A
+   * symbolic link is removed itself (unlink), never the file it points to.
+   */
   removeFile(path: string): Promise<void>;
   /** Creates a directory and its parents; an existing directory is not an error. */
   mkdirp(path: string): Promise<void>;
+  /**
+   * Creates the directory `path` (its parents as needed) only when nothing is there yet: true
+   * when this call created it, false when an entry of that name already existed. Atomic on
+   * Node and Deno (`mkdir` without `recursive` is one system call that fails with EEXIST), so
+   * two writers racing for one name get one true and one false; loggers reserve their
+   * `version_N` folders with it. Optional: without it, loggers only list the folder.
+   */
+  makeDirExclusive?(path: string): Promise<boolean>;
   /**
    * Removes the temporary files of {@link Platform.writeFile} left in `dir` by writers that are
    * gone (killed mid-write): its own naming only, never a write in flight. Returns the paths
@@ -78,7 +89,7 @@ export const TEMP_FILE_SUFFIX = '.lts-tmp';
 
 /** The file methods of a {@link Platform}, all present: what a binding's file system provides. */
 export type PlatformFiles = Required<
-  Pick<Platform, 'readFile' | 'writeFile' | 'listDir' | 'removeFile' | 'mkdirp' | 'sweepTempFiles'>
+  Pick<Platform, 'readFile' | 'writeFile' | 'listDir' | 'removeFile' | 'mkdirp' | 'makeDirExclusive' | 'sweepTempFiles'>
 >;
 
 let current: Platform | undefined;

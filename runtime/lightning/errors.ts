@@ -19,6 +19,15 @@ export class MisconfigurationError extends LightningError {}
 export class NotAvailableYetError extends MisconfigurationError {}
 
 /**
+ * A second fit/validate/test/predict started while another Trainer's run is in progress in the
+ * same process. Grad mode (autograd's `noGrad`) and the default random generator are
+ * process-wide, so two interleaved runs would change each other's results; the run already in
+ * progress goes on unaffected.
+ * @example await Promise.all([t1.fit(a, data), t2.fit(b, data)]) // the second rejects with ConcurrentRunError
+ */
+export class ConcurrentRunError extends MisconfigurationError {}
+
+/**
  * A checkpoint that is missing, truncated, not a checkpoint, or does not fit the model.
  * @example await LitModel.loadFromCheckpoint('notes.txt') // throws CheckpointError
  */

@@ -13,7 +13,13 @@ export {
   type BatchLimit,
   type MaxTime,
 } from './trainer-options.ts';
-export { MisconfigurationError, NotAvailableYetError, CheckpointError, NonFiniteMetricError } from './errors.ts';
+export {
+  MisconfigurationError,
+  NotAvailableYetError,
+  CheckpointError,
+  NonFiniteMetricError,
+  ConcurrentRunError,
+} from './errors.ts';
 export { ResultCollection, inferBatchSize, type LogOptions, type ReduceFx, type LogStage } from './results.ts';
 export {
   normalizeOptimizers,

@@ -9,6 +9,7 @@
 import { keep } from '../memory.ts';
 import type { Tensor } from '../tensor/index.ts';
 import type { Logger, LoggerStatus } from './loggers/logger.ts';
+import { checkHyperparameters } from './loggers/hparams-check.ts';
 import { TensorBoardLogger } from './loggers/tensorboard.ts';
 import type { LogStage } from './results.ts';
 import type { ResolvedTrainerOptions } from './trainer-options.ts';
@@ -57,7 +58,9 @@ export class LoggerConnector {
 
   /** Sends the module's hyperparameters to every logger (when it has any). */
   async logHyperparams(hparams: Readonly<Record<string, unknown>>): Promise<void> {
-    if (Object.keys(hparams).length === 0) return;
+    if (Object.keys(hparams).length === 0 || this.trainer.loggers.length === 0) return;
+    // Before any logger walks them: a cyclic or explosively shared graph fails here, at fit start.
+    checkHyperparameters(hparams, 'Trainer.fit');
     for (const l of this.trainer.loggers) await l.logHyperparams(hparams);
   }
 

@@ -16,7 +16,7 @@ import { ModelCheckpoint } from './callbacks/model-checkpoint.ts';
 import { EarlyStopping } from './callbacks/early-stopping.ts';
 import { ProgressBar } from './callbacks/progress-bar.ts';
 import { configureCallbacks } from './callback-connector.ts';
-import { MisconfigurationError } from './errors.ts';
+import { ConcurrentRunError, MisconfigurationError } from './errors.ts';
 import { internalsOf, isOverridden, type LightningModule } from './module.ts';
 import type { LightningDataModule, Loader } from './datamodule.ts';
 import type { LRSchedulerConfig } from './optimizers.ts';
@@ -35,12 +35,20 @@ import { configureLoggers, LoggerConnector } from './logger-connector.ts';
 import { Precision } from './precision.ts';
 import { AcceleratorConnector, checkDeterministicKernels } from './accelerator.ts';
 import { newFitProgress, type FitProgress } from './loops/progress.ts';
-import { evalBatchLimit, fitBatchLimits } from './loops/batch-limits.ts';
+import { evalBatchLimit, fitBatchLimits, loaderLength } from './loops/batch-limits.ts';
 import { runFitLoop, setupOptimizers } from './loops/fit-loop.ts';
 import { runEvaluation } from './loops/evaluation-loop.ts';
 import { runPrediction } from './loops/predict-loop.ts';
 
 export type { EvalOptions, FitOptions } from './trainer-options.ts';
+
+/** The Trainer whose fit/validate/test/predict is running in this process, if any. */
+let running: { trainer: Trainer; stage: Stage } | null = null;
+
+/** The words Lightning's `has_len_all_ranks` and fit loop use when there is nothing to train on. */
+const EMPTY_LOADER_WARNING =
+  'Total length of `DataLoader` across ranks is zero. Please make sure this was your intention.';
+const NO_TRAINING_BATCHES = '`Trainer.fit` stopped: No training batches.';
 
 /**
  * Runs a LightningModule's loops with Lightning's defaults: a progress bar, TensorBoard logs
@@ -235,6 +243,15 @@ export class Trainer {
     valLoader?: Loader | null,
     options: FitOptions = {},
   ): Promise<void> {
+    return this.#alone('fit', () => this.#fit(model, trainLoader, valLoader, options));
+  }
+
+  async #fit(
+    model: LightningModule,
+    trainLoader: Loader | null | undefined,
+    valLoader: Loader | null | undefined,
+    options: FitOptions,
+  ): Promise<void> {
     this.#attach(model, 'fit');
     this.training = true;
     this.startTime = this.now();
@@ -274,9 +291,16 @@ export class Trainer {
         this.sanityChecking = false;
         await this.hooks.onSanityCheckEnd();
       }
-      await this.hooks.onTrainStart();
-      await runFitLoop(this, model, trainLoader, val);
-      await this.hooks.onTrainEnd();
+      // As Lightning's fit loop: with no training batches it says so and skips training (and so
+      // writes no checkpoint); on_train_start/end do not run.
+      if (this.numTrainingBatches === 0) {
+        if (loaderLength(trainLoader) === 0) console.warn(`lightning-ts: ${EMPTY_LOADER_WARNING}`);
+        console.warn(`lightning-ts: ${NO_TRAINING_BATCHES}`);
+      } else {
+        await this.hooks.onTrainStart();
+        await runFitLoop(this, model, trainLoader, val);
+        await this.hooks.onTrainEnd();
+      }
       await this.hooks.onFitEnd();
       this.state = { fn: 'fit', status: 'finished' };
     } catch (e) {
@@ -302,6 +326,14 @@ export class Trainer {
     loader?: Loader | null,
     options: EvalOptions = {},
   ): Promise<Record<string, number>[]> {
+    return this.#alone('validate', () => this.#validate(model, loader, options));
+  }
+
+  async #validate(
+    model: LightningModule | undefined,
+    loader: Loader | null | undefined,
+    options: EvalOptions,
+  ): Promise<Record<string, number>[]> {
     const [m, l] = await this.#startEvaluation('validate', model, loader, options);
     const n = evalBatchLimit(this.options, 'validate', l);
     this.numValBatches = [n];
@@ -319,6 +351,14 @@ export class Trainer {
     loader?: Loader | null,
     options: EvalOptions = {},
   ): Promise<Record<string, number>[]> {
+    return this.#alone('test', () => this.#test(model, loader, options));
+  }
+
+  async #test(
+    model: LightningModule | undefined,
+    loader: Loader | null | undefined,
+    options: EvalOptions,
+  ): Promise<Record<string, number>[]> {
     const [m, l] = await this.#startEvaluation('test', model, loader, options);
     const metrics = await runEvaluation(this, m, l, 'test', evalBatchLimit(this.options, 'test', l));
     this.state = { fn: 'test', status: 'finished' };
@@ -331,6 +371,14 @@ export class Trainer {
    * @example const embeddings = await trainer.predict(model, loader)
    */
   async predict(model?: LightningModule, loader?: Loader | null, options: EvalOptions = {}): Promise<unknown[]> {
+    return this.#alone('predict', () => this.#predict(model, loader, options));
+  }
+
+  async #predict(
+    model: LightningModule | undefined,
+    loader: Loader | null | undefined,
+    options: EvalOptions,
+  ): Promise<unknown[]> {
     const [m, l] = await this.#startEvaluation('predict', model, loader, options);
     const out = await runPrediction(this, m, l, evalBatchLimit(this.options, 'predict', l));
     this.state = { fn: 'predict', status: 'finished' };
@@ -338,6 +386,28 @@ export class Trainer {
   }
 
   // ------------------------------------------------------------- the shared start
+
+  /**
+   * Runs `body` as this process's only run. Grad mode and the default random generator are
+   * process-wide, so a second Trainer's run interleaved at an `await` would change the first's
+   * results: it is refused before it touches anything. The same Trainer may nest (a callback that
+   * calls `trainer.validate`), and the claim ends with the outermost run.
+   */
+  async #alone<T>(stage: Stage, body: () => Promise<T>): Promise<T> {
+    const held = running;
+    if (held !== null && held.trainer !== this) {
+      throw new ConcurrentRunError(
+        `Trainer.${stage}: another Trainer's ${held.stage} is running in this process; expected one run at a time (grad mode and the default random generator are process-wide), got a second run started before the first ended (await the first run, or run each in its own worker or process)`,
+      );
+    }
+    if (held !== null) return body();
+    running = { trainer: this, stage };
+    try {
+      return await body();
+    } finally {
+      running = null;
+    }
+  }
 
   /** Attaches `model` to this run, with the hooks of its callbacks, and marks `stage` running. */
   #attach(model: LightningModule, stage: Stage): void {

@@ -47,6 +47,12 @@ async function check(): Promise<Record<string, unknown>> {
     // A fresh temporary file of another (unknowable) writer stays.
     swept: await files.sweepTempFiles('runs'),
     list: await files.listDir('runs'),
+    // Two claims of one name at once: exactly one wins; a file on the way is ENOTDIR.
+    exclusive: await Promise.all([files.makeDirExclusive('runs/d/v0'), files.makeDirExclusive('runs/d/v0')]),
+    exclusiveAgain: await files.makeDirExclusive('runs/d/v0'),
+    exclusiveNew: await files.makeDirExclusive('runs/d/deep/v1'),
+    exclusiveUnderFile: await fault(files.makeDirExclusive('runs/file/v0')),
+    exclusiveList: await files.listDir('runs/d'),
   };
 }
 

@@ -53,6 +53,17 @@ describe('browser file system', () => {
     expect(await files.sweepTempFiles('runs')).toEqual([]);
   });
 
+  it('browser-fs: makeDirExclusive in memory gives one of two racing callers the folder; a file on the way is ENOTDIR', async () => {
+    const files = memoryFiles();
+    await files.writeFile('file', new Uint8Array([1]));
+    const both = await Promise.all([files.makeDirExclusive('runs/v0'), files.makeDirExclusive('runs/v0')]);
+    expect(both.sort()).toEqual([false, true]);
+    expect(await files.makeDirExclusive('runs/v1')).toBe(true);
+    expect(await files.makeDirExclusive('file')).toBe(false);
+    expect(await codeOf(files.makeDirExclusive('file/v0'))).toBe('ENOTDIR');
+    expect(await files.listDir('runs')).toEqual(['v0', 'v1']);
+  });
+
   it.skipIf(!existsSync(CHROMIUM))(
     'browser-fs: OPFS faults in Chromium are typed FileSystemErrors',
     { timeout: 120_000 },
@@ -116,6 +127,11 @@ describe('browser file system', () => {
         expect(out['read']).toEqual([4, 5]);
         expect(out['swept']).toEqual([]);
         expect(out['list']).toEqual([tempFileName('b.ckpt', 'zz9', 0), 'a.ckpt', 'd', 'file']);
+        expect((out['exclusive'] as boolean[]).sort()).toEqual([false, true]);
+        expect(out['exclusiveAgain']).toBe(false);
+        expect(out['exclusiveNew']).toBe(true);
+        expect(out['exclusiveUnderFile']).toMatchObject({ code: 'ENOTDIR', operation: 'makeDirExclusive' });
+        expect(out['exclusiveList']).toEqual(['deep', 'v0']);
       } finally {
         await browser.close();
       }

@@ -41,6 +41,15 @@ const afterWrites = await denoFiles.listDir(dir);
 const stale = [tempFileName('b.ckpt', deadPid, 0), tempFileName('c.ckpt', Deno.pid, 9999)];
 for (const name of [...stale, tempFileName('e.ckpt', 1, 0), '.hidden']) await Deno.writeTextFile(`${dir}/${name}`, 'x');
 const swept = await denoFiles.sweepTempFiles(dir);
+const afterSweep = await denoFiles.listDir(dir);
+// Two claims of one name at once: exactly one wins; a file on the way is ENOTDIR.
+const exclusive = await Promise.all([
+  denoFiles.makeDirExclusive(`${dir}/d/v0`),
+  denoFiles.makeDirExclusive(`${dir}/d/v0`),
+]);
+const exclusiveAgain = await denoFiles.makeDirExclusive(`${dir}/d/v0`);
+const exclusiveNew = await denoFiles.makeDirExclusive(`${dir}/d/deep/v1`);
+const exclusiveUnderFile = await fault(denoFiles.makeDirExclusive(`${dir}/file/v0`));
 console.log(
   JSON.stringify({
     enotdir,
@@ -51,6 +60,11 @@ console.log(
     afterWrites,
     stale,
     swept,
-    afterSweep: await denoFiles.listDir(dir),
+    afterSweep,
+    exclusive,
+    exclusiveAgain,
+    exclusiveNew,
+    exclusiveUnderFile,
+    exclusiveList: await denoFiles.listDir(`${dir}/d`),
   }),
 );

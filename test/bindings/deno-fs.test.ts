@@ -43,6 +43,11 @@ describe('deno file system', () => {
       expect(out['afterWrites']).toEqual(['a.ckpt', 'd', 'file']);
       expect((out['swept'] as string[]).sort()).toEqual((out['stale'] as string[]).map((n) => `${dir}/${n}`).sort());
       expect(out['afterSweep']).toEqual([tempFileName('e.ckpt', 1, 0), '.hidden', 'a.ckpt', 'd', 'file']);
+      expect((out['exclusive'] as boolean[]).sort()).toEqual([false, true]);
+      expect(out['exclusiveAgain']).toBe(false);
+      expect(out['exclusiveNew']).toBe(true);
+      expect(out['exclusiveUnderFile']).toMatchObject({ typed: true, code: 'ENOTDIR', operation: 'makeDirExclusive' });
+      expect(out['exclusiveList']).toEqual(['deep', 'v0']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -4,11 +4,18 @@
  * Files go to `dirpath` (default `<logDir>/checkpoints`, or `<defaultRootDir>/checkpoints`
  * without a logger), named from `filename` (default `{epoch}-{step}`, which
  * auto-inserts the names: `epoch=0-step=313.ckpt`; `{val_loss:.2f}` takes a format).
+ *
+ * Deleting: the paths in a resumed checkpoint's state are data from a file. A checkpoint leaves
+ * the top k only by deleting files this instance wrote in this run, or `.ckpt` files directly
+ * inside its own `dirpath` (see checkpoint-paths.ts for `..`, absolute paths and links), and
+ * never the file fit resumed from (Lightning's `_should_remove_checkpoint`).
  */
+import { inComponent } from '../../errors.ts';
 import { getPlatform } from '../../platform.ts';
 import type { Trainer } from '../trainer.ts';
 import { MisconfigurationError } from '../errors.ts';
 import { Callback, pyReprDict } from './callback.ts';
+import { checkpointNameInDir, maybeSameFile } from './checkpoint-paths.ts';
 
 /** Options of {@link ModelCheckpoint}; defaults as Lightning's. */
 export interface ModelCheckpointOptions {
@@ -82,7 +89,12 @@ export class ModelCheckpoint extends Callback {
   kthValue: number;
   /** Saved paths and their scores. */
   bestKModels: Record<string, number> = {};
-  #lastGlobalStepSaved = -1;
+  /** Lightning starts at 0, so no checkpoint is written before the first optimizer step. */
+  #lastGlobalStepSaved = 0;
+  /** The exact paths this instance wrote (the only paths outside `dirpath`'s plain files it may delete). */
+  readonly #written = new Set<string>();
+  /** The folders whose stale temporary files were swept (once, before the first write). */
+  readonly #swept = new Set<string>();
 
   constructor(options: ModelCheckpointOptions = {}) {
     super();
@@ -141,7 +153,16 @@ export class ModelCheckpoint extends Callback {
     this.kthValue = n(s['kth_value']) ?? (this.mode === 'min' ? Infinity : -Infinity);
     this.lastModelPath = typeof s['last_model_path'] === 'string' ? s['last_model_path'] : '';
     const k = s['best_k_models'];
-    this.bestKModels = typeof k === 'object' && k !== null ? { ...(k as Record<string, number>) } : {};
+    // Only path -> number entries; fromEntries defines own properties, so '__proto__' stays a key.
+    const entries =
+      k instanceof Map
+        ? [...(k as Map<unknown, unknown>)]
+        : typeof k === 'object' && k !== null
+          ? Object.entries(k)
+          : [];
+    this.bestKModels = Object.fromEntries(
+      entries.filter((e): e is [string, number] => typeof e[0] === 'string' && typeof e[1] === 'number'),
+    );
   }
 
   override setup(trainer: Trainer): void {
@@ -216,9 +237,9 @@ export class ModelCheckpoint extends Callback {
           this.bestModelPath = path;
           this.bestModelScore = score;
         }
-        await trainer.saveCheckpoint(path, this.saveWeightsOnly);
+        await this.#write(trainer, path);
         if (this.monitor === null && this.saveTopK === 1 && previous !== '' && previous !== path)
-          await this.#remove(previous);
+          await this.#remove(trainer, previous);
       } else if (this.#qualifies(score!)) {
         // As Lightning: the bookkeeping first, so the checkpoint records itself as best.
         this.bestKModels[path] = score!;
@@ -233,15 +254,33 @@ export class ModelCheckpoint extends Callback {
         const best = Object.entries(this.bestKModels).reduce((a, b) => (this.#better(b[1], a[1]) ? b : a));
         this.bestModelPath = best[0];
         this.bestModelScore = best[1];
-        await trainer.saveCheckpoint(path, this.saveWeightsOnly);
-        if (dropped !== null && dropped !== path) await this.#remove(dropped);
+        await this.#write(trainer, path);
+        if (dropped !== null && dropped !== path) await this.#remove(trainer, dropped);
       }
     }
+    // Every save, whether or not the top k took this step, and after the step file: last.ckpt
+    // is never older than the newest step checkpoint. As Lightning, the path is set first, so
+    // the file records itself as the last.
     if (this.saveLast) {
       const last = `${dir}/last.ckpt`;
-      await trainer.saveCheckpoint(last, this.saveWeightsOnly);
       this.lastModelPath = last;
+      await this.#write(trainer, last);
     }
+  }
+
+  /** Writes a checkpoint (atomically, by the Platform), sweeping the folder before its first write. */
+  async #write(trainer: Trainer, path: string): Promise<void> {
+    try {
+      const folder = path.slice(0, Math.max(0, path.lastIndexOf('/'))) || '.';
+      if (!this.#swept.has(folder)) {
+        await getPlatform().sweepTempFiles?.(folder);
+        this.#swept.add(folder);
+      }
+      await trainer.saveCheckpoint(path, this.saveWeightsOnly);
+    } catch (error) {
+      inComponent('ModelCheckpoint', error);
+    }
+    this.#written.add(path);
   }
 
   #better(a: number, b: number): boolean {
@@ -257,8 +296,26 @@ export class ModelCheckpoint extends Callback {
     return Object.entries(this.bestKModels).reduce((a, b) => (this.#better(a[1], b[1]) ? b : a))[0];
   }
 
-  async #remove(path: string): Promise<void> {
-    await getPlatform().removeFile(path);
+  /**
+   * Deletes a checkpoint that left the top k, when it is this instance's to delete: never the
+   * file fit resumed from; otherwise one written in this run, or a `.ckpt` file directly inside
+   * `dirpath`. Anything else (a path from a hostile or foreign file) is left where it is.
+   */
+  async #remove(trainer: Trainer, path: string): Promise<void> {
+    let target: string | null = this.#written.has(path) ? path : null;
+    if (target === null && this.dirpath !== null) {
+      const name = checkpointNameInDir(path, this.dirpath);
+      if (name !== null) target = `${this.dirpath.replace(/\/+$/, '')}/${name}`;
+    }
+    if (target === null) return;
+    const resumed = trainer.ckptPath;
+    if (resumed !== null && (maybeSameFile(path, resumed) || maybeSameFile(target, resumed))) return;
+    try {
+      await getPlatform().removeFile(target);
+    } catch (error) {
+      inComponent('ModelCheckpoint', error);
+    }
+    this.#written.delete(target);
   }
 
   /** @internal for the Trainer: resolve 'best' and 'last'. */

@@ -8,7 +8,9 @@
  * floats, `1.0`). The Platform has no append, so each save rewrites the whole
  * file atomically, which also covers Lightning's header rewrite when new keys appear.
  */
+import { inComponent } from '../../errors.ts';
 import { getPlatform } from '../../platform.ts';
+import { checkHyperparameters } from './hparams-check.ts';
 import {
   addPrefix,
   joinPath,
@@ -133,10 +135,7 @@ export class CSVLogger extends RunFolderLogger implements Logger {
         `CSVLogger: invalid flushLogsEveryNSteps; expected a positive integer, got ${this.#flushEvery}`,
       );
     }
-    this.#experiment = new CsvExperimentWriter(async () => {
-      await this.resolveVersion();
-      return this.logDir;
-    });
+    this.#experiment = new CsvExperimentWriter(() => this.preparedLogDir());
   }
 
   get experiment(): CsvExperimentWriter {
@@ -150,13 +149,19 @@ export class CSVLogger extends RunFolderLogger implements Logger {
     if ((s + 1) % this.#flushEvery === 0) await this.save();
   }
 
-  /** Keeps hyperparameters for `hparams.yaml` (written on save). */
+  /** Keeps hyperparameters for `hparams.yaml` (written on save); a graph YAML cannot write fails here. */
   async logHyperparams(params: HParams): Promise<void> {
+    checkHyperparameters(params, 'CSVLogger');
     this.#experiment.logHparams(params);
   }
 
+  /** Writes `hparams.yaml` and `metrics.csv`; a file-system fault is a FileSystemError naming CSVLogger and the path. */
   async save(): Promise<void> {
-    await this.#experiment.save();
+    try {
+      await this.#experiment.save();
+    } catch (error) {
+      inComponent('CSVLogger', error);
+    }
   }
 
   /** Saves whatever the status (Lightning's CSVLogger saves on every finalize). */

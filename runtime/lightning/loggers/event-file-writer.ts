@@ -12,6 +12,7 @@
 import type { Platform } from '../../platform.ts';
 import { getPlatform } from '../../platform.ts';
 import { concatBytes, eventFileName, eventRecord, FILE_VERSION, type TfEvent } from '../../io/tfevents.ts';
+import { FileSystemError } from '../../errors.ts';
 import { joinPath, LoggerError } from './logger.ts';
 
 /** Optional host services the event writer uses when a Platform has them (proposed additions). */
@@ -159,6 +160,8 @@ export class EventFileWriter {
       }
     } catch (error) {
       this.#pending = [...batch, ...this.#pending];
+      // A typed fault already names the operation and the path; the logger puts its name on it.
+      if (error instanceof FileSystemError) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       throw new LoggerError(
         `event writer: cannot write ${path}; expected a writable folder, got an error (${reason})`,

@@ -7,8 +7,9 @@
  * which is asynchronous here, so `resolveVersion()` settles them; every
  * writing method calls it first.
  */
-import { LightningError } from '../../errors.ts';
+import { FileSystemError, inComponent, LightningError } from '../../errors.ts';
 import { getPlatform } from '../../platform.ts';
+import { checkHyperparameters } from './hparams-check.ts';
 
 /** How a run ended, as Lightning passes it to `finalize`. */
 export type LoggerStatus = 'success' | 'failed' | 'finished' | 'interrupted';
@@ -60,18 +61,26 @@ export function joinPath(...parts: readonly string[]): string {
     .replace(/^\/\//, '/');
 }
 
+/** Whether a Platform error says the path does not exist (typed, or a host error's `code`). */
+function isMissing(error: unknown): boolean {
+  if (error instanceof FileSystemError) return error.code === 'ENOENT';
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ENOENT';
+}
+
 /**
  * The next free version under `rootDir`, as Lightning's `_get_next_version`:
  * one more than the largest `version_<digits>` entry, or 0 when there is none
- * or the folder does not exist yet.
+ * or the folder does not exist yet. Any other listing fault (a file on the way, no
+ * permission) is rethrown as `component`'s FileSystemError.
  * @example await nextVersion('logs/lightning_logs') // 3 when version_0..version_2 exist
  */
-export async function nextVersion(rootDir: string): Promise<number> {
+export async function nextVersion(rootDir: string, component = 'Logger'): Promise<number> {
   let entries: string[];
   try {
     entries = await getPlatform().listDir(rootDir);
-  } catch {
-    return 0;
+  } catch (error) {
+    if (isMissing(error)) return 0;
+    inComponent(component, error);
   }
   let max = -1;
   for (const entry of entries) {
@@ -101,6 +110,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * @example flattenParams({ optim: { lr: 1e-3 }, layers: 2 }) // { 'optim/lr': 0.001, layers: 2 }
  */
 export function flattenParams(params: HParams, delimiter = '/'): Record<string, unknown> {
+  checkHyperparameters(params);
   const out: Record<string, unknown> = {};
   const walk = (value: unknown, prefix: string): void => {
     if (isPlainObject(value) && Object.keys(value).length > 0) {
@@ -119,6 +129,7 @@ export function flattenParams(params: HParams, delimiter = '/'): Record<string, 
  * @example pyStr([1, 'a', null]) // "[1, 'a', None]"
  */
 export function pyStr(v: unknown, nested = false): string {
+  if (!nested && typeof v === 'object') checkHyperparameters(v);
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'string') return nested ? `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : v;
@@ -210,16 +221,45 @@ export class RunFolder {
     return joinPath(this.rootDir, versionFolder(this.version));
   }
 
-  /** The given version, or one more than the largest `version_N` under `rootDir` (once). */
+  /**
+   * The given version, or one more than the largest `version_N` under `rootDir` (once). Where
+   * the Platform has `makeDirExclusive`, the folder is reserved by creating it, trying the next
+   * number while another writer holds one, so two loggers started at once never share a version.
+   */
   async resolveVersion(): Promise<number | string> {
     if (this.#version !== undefined) return this.#version;
-    this.#resolving ??= nextVersion(this.rootDir).then((v) => {
+    this.#resolving ??= this.#reserve().then((v) => {
       this.#version ??= v;
       return this.#version;
     });
-    return this.#resolving;
+    // A failed attempt is not remembered: the next call lists again.
+    return this.#resolving.catch((error: unknown) => {
+      this.#resolving = undefined;
+      throw error;
+    });
+  }
+
+  async #reserve(): Promise<number> {
+    const first = await nextVersion(this.rootDir, this.#component);
+    const platform = getPlatform();
+    if (platform.makeDirExclusive === undefined) return first;
+    for (let v = first; v < first + MAX_VERSION_TRIES; v++) {
+      let created: boolean;
+      try {
+        created = await platform.makeDirExclusive(joinPath(this.rootDir, versionFolder(v)));
+      } catch (error) {
+        inComponent(this.#component, error);
+      }
+      if (created) return v;
+    }
+    throw new LoggerError(
+      `${this.#component}: no free version folder under ${this.rootDir}; expected one of version_${first}..version_${first + MAX_VERSION_TRIES - 1} to be free, got all taken`,
+    );
   }
 }
+
+/** How many taken `version_N` names {@link RunFolder} steps over before it gives up. */
+const MAX_VERSION_TRIES = 1000;
 
 /**
  * The folder half of a file logger (Lightning's `name`, `save_dir`, `root_dir`, `version`,
@@ -228,11 +268,15 @@ export class RunFolder {
  */
 export abstract class RunFolderLogger {
   protected readonly run: RunFolder;
+  /** The logger's name in errors: 'TensorBoardLogger', 'CSVLogger'. */
+  protected readonly component: string;
+  #swept: string | undefined;
 
   constructor(
     component: string,
     options: { readonly saveDir?: unknown; readonly name?: string | undefined; readonly version?: unknown } | undefined,
   ) {
+    this.component = component;
     if (typeof options?.saveDir !== 'string') {
       throw new LoggerError(
         `${component}: saveDir is missing; expected a folder path string, got ${typeof options?.saveDir}`,
@@ -263,5 +307,23 @@ export abstract class RunFolderLogger {
 
   async resolveVersion(): Promise<number | string> {
     return this.run.resolveVersion();
+  }
+
+  /**
+   * `logDir`, with the version settled and, before the first write into it, the temporary files
+   * that killed writers left there swept (Platform.sweepTempFiles). Faults name this logger.
+   */
+  protected async preparedLogDir(): Promise<string> {
+    try {
+      await this.resolveVersion();
+      const dir = this.logDir;
+      if (this.#swept !== dir) {
+        await getPlatform().sweepTempFiles?.(dir);
+        this.#swept = dir;
+      }
+      return dir;
+    } catch (error) {
+      inComponent(this.component, error);
+    }
   }
 }

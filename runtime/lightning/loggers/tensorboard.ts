@@ -5,6 +5,7 @@
  * that TensorBoard reads without TensorFlow. `experiment` is a
  * {@link SummaryWriter}; `logMetrics` writes one scalar per key.
  */
+import { inComponent } from '../../errors.ts';
 import { getPlatform } from '../../platform.ts';
 import { hparamsSummaries } from '../../io/tfevents.ts';
 import type { EventFileWriterOptions } from './event-file-writer.ts';
@@ -75,11 +76,17 @@ export class TensorBoardLogger extends RunFolderLogger implements Logger {
 
   /** The SummaryWriter; its event file lands in `logDir` (resolved on first flush). */
   get experiment(): SummaryWriter {
-    this.#experiment ??= new SummaryWriter(async () => {
-      await this.resolveVersion();
-      return this.logDir;
-    }, this.#writerOptions);
+    this.#experiment ??= new SummaryWriter(() => this.preparedLogDir(), this.#writerOptions);
     return this.#experiment;
+  }
+
+  /** Runs a write; a file-system fault becomes a FileSystemError naming TensorBoardLogger and the path. */
+  async #writing(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      inComponent(this.component, error);
+    }
   }
 
   /** One scalar per key at `step`; flushes when the writer's queue is due. */
@@ -96,7 +103,7 @@ export class TensorBoardLogger extends RunFolderLogger implements Logger {
         );
       }
     }
-    if (experiment.due) await experiment.flush();
+    if (experiment.due) await this.#writing(() => experiment.flush());
   }
 
   /**
@@ -120,16 +127,19 @@ export class TensorBoardLogger extends RunFolderLogger implements Logger {
     const experiment = this.experiment;
     for (const value of hparamsSummaries(flat, Object.keys(addPrefix(m, this.#prefix))))
       experiment.addSummary([value], 0);
-    if (experiment.due) await experiment.flush();
+    if (experiment.due) await this.#writing(() => experiment.flush());
   }
 
   /** Flushes events and writes `hparams.yaml` into `logDir`. */
   async save(): Promise<void> {
-    await this.resolveVersion();
-    if (this.#experiment !== undefined) await this.#experiment.flush();
-    const platform = getPlatform();
-    await platform.mkdirp(this.logDir);
-    await platform.writeFile(joinPath(this.logDir, 'hparams.yaml'), new TextEncoder().encode(toYaml(this.hparams)));
+    const yaml = new TextEncoder().encode(toYaml(this.hparams));
+    await this.#writing(async () => {
+      const dir = await this.preparedLogDir();
+      if (this.#experiment !== undefined) await this.#experiment.flush();
+      const platform = getPlatform();
+      await platform.mkdirp(dir);
+      await platform.writeFile(joinPath(dir, 'hparams.yaml'), yaml);
+    });
   }
 
   /** Flushes and closes the event files; saves on success, as Lightning does. */
@@ -137,7 +147,7 @@ export class TensorBoardLogger extends RunFolderLogger implements Logger {
     if (this.#experiment !== undefined) {
       const experiment = this.#experiment;
       this.#experiment = undefined;
-      await experiment.close();
+      await this.#writing(() => experiment.close());
     }
     if (status === 'success') await this.save();
   }

@@ -8,6 +8,7 @@
  * quoted, which any YAML reader loads to the same value.
  */
 import { ValueError } from '../../errors.ts';
+import { checkHyperparameters } from './hparams-check.ts';
 import { pyFloatRepr } from './py-format.ts';
 
 // PyYAML's (YAML 1.1) resolver: these plain words would load as null or booleans.
@@ -101,6 +102,7 @@ function emptyInline(v: unknown): string {
  * @example toYaml({ lr: 0.001, layers: [64, 3], name: 'ae' }) // 'layers:\n- 64\n- 3\nlr: 0.001\nname: ae\n'
  */
 export function toYaml(value: unknown): string {
+  checkHyperparameters(value, 'yaml');
   const s = scalar(value);
   if (s !== undefined) return `${s}\n`;
   if (isEmpty(value)) return `${emptyInline(value)}\n`;
