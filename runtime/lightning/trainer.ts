@@ -16,7 +16,8 @@ import { ModelCheckpoint } from './callbacks/model-checkpoint.ts';
 import { EarlyStopping } from './callbacks/early-stopping.ts';
 import { ProgressBar } from './callbacks/progress-bar.ts';
 import { configureCallbacks } from './callback-connector.ts';
-import { ConcurrentRunError, MisconfigurationError } from './errors.ts';
+import { MisconfigurationError } from './errors.ts';
+import { runAlone } from './run-lock.ts';
 import { internalsOf, isOverridden, type LightningModule } from './module.ts';
 import type { LightningDataModule, Loader } from './datamodule.ts';
 import type { LRSchedulerConfig } from './optimizers.ts';
@@ -41,9 +42,6 @@ import { runEvaluation } from './loops/evaluation-loop.ts';
 import { runPrediction } from './loops/predict-loop.ts';
 
 export type { EvalOptions, FitOptions } from './trainer-options.ts';
-
-/** The Trainer whose fit/validate/test/predict is running in this process, if any. */
-let running: { trainer: Trainer; stage: Stage } | null = null;
 
 /** The words Lightning's `has_len_all_ranks` and fit loop use when there is nothing to train on. */
 const EMPTY_LOADER_WARNING =
@@ -243,7 +241,7 @@ export class Trainer {
     valLoader?: Loader | null,
     options: FitOptions = {},
   ): Promise<void> {
-    return this.#alone('fit', () => this.#fit(model, trainLoader, valLoader, options));
+    return runAlone(this, 'fit', () => this.#fit(model, trainLoader, valLoader, options));
   }
 
   async #fit(
@@ -321,48 +319,32 @@ export class Trainer {
    * Runs the validation loop once; returns the epoch metrics (one dict per loader).
    * @example const [{ val_loss }] = await trainer.validate(model, valLoader)
    */
-  async validate(
+  validate(
     model?: LightningModule,
     loader?: Loader | null,
     options: EvalOptions = {},
   ): Promise<Record<string, number>[]> {
-    return this.#alone('validate', () => this.#validate(model, loader, options));
-  }
-
-  async #validate(
-    model: LightningModule | undefined,
-    loader: Loader | null | undefined,
-    options: EvalOptions,
-  ): Promise<Record<string, number>[]> {
-    const [m, l] = await this.#startEvaluation('validate', model, loader, options);
-    const n = evalBatchLimit(this.options, 'validate', l);
-    this.numValBatches = [n];
-    const metrics = await runEvaluation(this, m, l, 'validation', n);
-    this.state = { fn: 'validate', status: 'finished' };
-    return [metrics];
+    return runAlone(this, 'validate', async () => {
+      const [m, l] = await this.#startEvaluation('validate', model, loader, options);
+      const n = evalBatchLimit(this.options, 'validate', l);
+      this.numValBatches = [n];
+      const metrics = await runEvaluation(this, m, l, 'validation', n);
+      this.state = { fn: 'validate', status: 'finished' };
+      return [metrics];
+    });
   }
 
   /**
    * Runs the test loop once; returns the epoch metrics (one dict per loader).
    * @example const [{ test_loss }] = await trainer.test(model, testLoader)
    */
-  async test(
-    model?: LightningModule,
-    loader?: Loader | null,
-    options: EvalOptions = {},
-  ): Promise<Record<string, number>[]> {
-    return this.#alone('test', () => this.#test(model, loader, options));
-  }
-
-  async #test(
-    model: LightningModule | undefined,
-    loader: Loader | null | undefined,
-    options: EvalOptions,
-  ): Promise<Record<string, number>[]> {
-    const [m, l] = await this.#startEvaluation('test', model, loader, options);
-    const metrics = await runEvaluation(this, m, l, 'test', evalBatchLimit(this.options, 'test', l));
-    this.state = { fn: 'test', status: 'finished' };
-    return [metrics];
+  test(model?: LightningModule, loader?: Loader | null, options: EvalOptions = {}): Promise<Record<string, number>[]> {
+    return runAlone(this, 'test', async () => {
+      const [m, l] = await this.#startEvaluation('test', model, loader, options);
+      const metrics = await runEvaluation(this, m, l, 'test', evalBatchLimit(this.options, 'test', l));
+      this.state = { fn: 'test', status: 'finished' };
+      return [metrics];
+    });
   }
 
   /**
@@ -370,44 +352,16 @@ export class Trainer {
    * The outputs are yours to dispose.
    * @example const embeddings = await trainer.predict(model, loader)
    */
-  async predict(model?: LightningModule, loader?: Loader | null, options: EvalOptions = {}): Promise<unknown[]> {
-    return this.#alone('predict', () => this.#predict(model, loader, options));
-  }
-
-  async #predict(
-    model: LightningModule | undefined,
-    loader: Loader | null | undefined,
-    options: EvalOptions,
-  ): Promise<unknown[]> {
-    const [m, l] = await this.#startEvaluation('predict', model, loader, options);
-    const out = await runPrediction(this, m, l, evalBatchLimit(this.options, 'predict', l));
-    this.state = { fn: 'predict', status: 'finished' };
-    return out;
+  predict(model?: LightningModule, loader?: Loader | null, options: EvalOptions = {}): Promise<unknown[]> {
+    return runAlone(this, 'predict', async () => {
+      const [m, l] = await this.#startEvaluation('predict', model, loader, options);
+      const out = await runPrediction(this, m, l, evalBatchLimit(this.options, 'predict', l));
+      this.state = { fn: 'predict', status: 'finished' };
+      return out;
+    });
   }
 
   // ------------------------------------------------------------- the shared start
-
-  /**
-   * Runs `body` as this process's only run. Grad mode and the default random generator are
-   * process-wide, so a second Trainer's run interleaved at an `await` would change the first's
-   * results: it is refused before it touches anything. The same Trainer may nest (a callback that
-   * calls `trainer.validate`), and the claim ends with the outermost run.
-   */
-  async #alone<T>(stage: Stage, body: () => Promise<T>): Promise<T> {
-    const held = running;
-    if (held !== null && held.trainer !== this) {
-      throw new ConcurrentRunError(
-        `Trainer.${stage}: another Trainer's ${held.stage} is running in this process; expected one run at a time (grad mode and the default random generator are process-wide), got a second run started before the first ended (await the first run, or run each in its own worker or process)`,
-      );
-    }
-    if (held !== null) return body();
-    running = { trainer: this, stage };
-    try {
-      return await body();
-    } finally {
-      running = null;
-    }
-  }
 
   /** Attaches `model` to this run, with the hooks of its callbacks, and marks `stage` running. */
   #attach(model: LightningModule, stage: Stage): void {
