@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, mtime, newestMtime, runChild, type RunResult } from '../helpers/child-process.ts';
 import { expectClose, TOLERANCES } from '../helpers/tolerance.ts';
-import { SMOKE_PREFIX, SMOKE_STEPS } from './smoke.ts';
+import { SMOKE_PREFIX, SMOKE_STEPS, TRAINER_STEPS } from './smoke.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -103,6 +103,18 @@ async function smokeIn(name: string, command: string, args: readonly string[]): 
   expect(out.lines, describeRun(name, r)).toContain(
     `${SMOKE_PREFIX}files roundtrip ok; listing w.bin | b; missing file rejects; after remove w.bin; clock monotonic`,
   );
+  // the whole-Trainer run: weights, logged values and checkpoint tensors, hashed
+  for (const pattern of [
+    new RegExp(`^smoke trainer steps ${TRAINER_STEPS} weights fnv1a 0x[0-9a-f]{8}$`),
+    /^smoke trainer metrics\.csv \d+ bytes fnv1a 0x[0-9a-f]{8}$/,
+    /^smoke trainer checkpoints .*epoch=3-step=100\.ckpt last\.ckpt$/,
+    /^smoke trainer last\.ckpt \d+ tensors fnv1a 0x[0-9a-f]{8}$/,
+  ]) {
+    expect(
+      out.lines.some((l) => pattern.test(l)),
+      `${context}\n(expected a line matching ${pattern})`,
+    ).toBe(true);
+  }
   for (const backend of ['reference', 'wasm']) {
     const losses = out.losses.get(backend) ?? [];
     expect(losses, `${context}\n(${backend} losses)`).toHaveLength(SMOKE_STEPS);
@@ -169,7 +181,7 @@ describe('runtimes', () => {
     TEST_TIMEOUT_MS,
   );
 
-  it('runtimes: node, deno and chromium print bitwise identical losses and weights', () => {
+  it('runtimes: node, deno and chromium print bitwise identical losses and weights, and the same Trainer run (weights, logged values, checkpoint tensors)', () => {
     const node = outputs.get('node');
     expect([...outputs.keys()].sort(), 'runtimes: a runtime failed above; expected all three outputs').toEqual([
       'chromium',

@@ -1,5 +1,6 @@
 /**
- * @module smoke — one tiny training run that every runtime executes the same way.
+ * @module smoke — the training runs that every runtime executes the same way: a tiny MLP by
+ * hand, then the seed autoencoder through `Trainer.fit` with a CSV logger and checkpoints.
  *
  * Platform-free: each runtime's entry passes the library it imported and a
  * line printer. With deterministic kernels the printed lines must be bitwise
@@ -113,6 +114,95 @@ async function train(lib: SmokeLibrary, print: (line: string) => void): Promise<
   return all;
 }
 
+/** Steps of the whole-Trainer run; its lines must be identical in every runtime too. */
+export const TRAINER_STEPS = 100;
+
+/** Bytes of a tensor's values (as the backend holds them). */
+async function tensorBytes(t: { data(): Promise<ArrayBufferView> }): Promise<Uint8Array> {
+  const data = await t.data();
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Every tensor inside a loaded checkpoint, in key order, depth first. */
+function collectTensors(lib: SmokeLibrary, value: unknown, out: InstanceType<SmokeLibrary['Tensor']>[]): void {
+  if (value instanceof lib.Tensor) {
+    out.push(value);
+  } else if (Array.isArray(value)) {
+    for (const v of value) collectTensors(lib, v, out);
+  } else if (value instanceof Map) {
+    for (const k of [...value.keys()].sort()) collectTensors(lib, value.get(k), out);
+  } else if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    for (const k of Object.keys(record).sort()) collectTensors(lib, record[k], out);
+  }
+}
+
+/**
+ * The seed autoencoder trained by `Trainer.fit` for {@link TRAINER_STEPS} steps on seeded data,
+ * with a CSV logger (every step) and a ModelCheckpoint (every 25 steps, plus last), under
+ * `dir`. Prints hashes of the final weights, the logged values (metrics.csv) and the tensors of
+ * the last checkpoint as read back from the file, so runtimes.test.ts can compare them across
+ * Node, Deno and Chromium.
+ */
+async function trainWithTrainer(lib: SmokeLibrary, print: (line: string) => void, dir: string): Promise<void> {
+  const { nn, F, optim } = lib;
+  class LitAutoEncoder extends lib.LightningModule {
+    encoder = new nn.Sequential(new nn.Linear(28 * 28, 64), new nn.ReLU(), new nn.Linear(64, 3));
+    decoder = new nn.Sequential(new nn.Linear(3, 64), new nn.ReLU(), new nn.Linear(64, 28 * 28));
+    override trainingStep(batch: unknown): InstanceType<SmokeLibrary['Tensor']> {
+      let [x] = batch as [InstanceType<SmokeLibrary['Tensor']>];
+      x = x.view(x.size(0), -1);
+      const loss = F.mseLoss(this.decoder.forward(this.encoder.forward(x)), x);
+      this.log('train_loss', loss);
+      return loss;
+    }
+    override configureOptimizers(): InstanceType<SmokeLibrary['optim']['Adam']> {
+      return new optim.Adam(this.parameters(), { lr: 1e-3 });
+    }
+  }
+  lib.manualSeed(0);
+  const data = lib.rand([200, 1, 28, 28], { generator: new lib.Generator(1) });
+  const labels = lib.zeros([200], { dtype: 'int32' });
+  const loader = new lib.DataLoader(new lib.TensorDataset(data, labels), {
+    batchSize: 8,
+    shuffle: true,
+    generator: new lib.Generator(2),
+  });
+  const model = new LitAutoEncoder();
+  const checkpoint = new lib.ModelCheckpoint({
+    dirpath: `${dir}/ckpt`,
+    everyNTrainSteps: 25,
+    saveTopK: -1,
+    saveLast: true,
+  });
+  const trainer = new lib.Trainer({
+    maxSteps: TRAINER_STEPS,
+    accelerator: 'cpu',
+    deterministic: true,
+    logger: new lib.CSVLogger({ saveDir: dir, name: 'csv', version: 0, flushLogsEveryNSteps: 10 }),
+    logEveryNSteps: 1,
+    callbacks: [checkpoint],
+    enableProgressBar: false,
+    enableModelSummary: false,
+  });
+  await trainer.fit(model, loader);
+  const weights: Uint8Array[] = [];
+  for (const p of model.parameters()) weights.push(await tensorBytes(p));
+  const platform = getPlatform();
+  const metrics = await platform.readFile(`${dir}/csv/version_0/metrics.csv`);
+  const ckptFiles = (await platform.listDir(`${dir}/ckpt`)).join(' ');
+  const ckpt = await lib.loadTorch(await platform.readFile(`${dir}/ckpt/last.ckpt`));
+  const tensors: InstanceType<SmokeLibrary['Tensor']>[] = [];
+  collectTensors(lib, ckpt, tensors);
+  const ckptBytes: Uint8Array[] = [];
+  for (const t of tensors) ckptBytes.push(await tensorBytes(t));
+  const hex = (chunks: readonly Uint8Array[]): string => `0x${fnv1a(chunks).toString(16).padStart(8, '0')}`;
+  print(`${SMOKE_PREFIX}trainer steps ${trainer.globalStep} weights fnv1a ${hex(weights)}`);
+  print(`${SMOKE_PREFIX}trainer metrics.csv ${metrics.length} bytes fnv1a ${hex([metrics])}`);
+  print(`${SMOKE_PREFIX}trainer checkpoints ${ckptFiles}`);
+  print(`${SMOKE_PREFIX}trainer last.ckpt ${tensors.length} tensors fnv1a ${hex(ckptBytes)}`);
+}
+
 /**
  * The smoke: {@link train} on the reference backend (the oracle), then on the
  * deterministic wasm backend, which stays the default; then the Platform's
@@ -130,5 +220,6 @@ export async function runSmoke(lib: SmokeLibrary, print: (line: string) => void,
   print(`${SMOKE_PREFIX}backend ${backend.name}`);
   const weights = await train(lib, print);
   print(`${SMOKE_PREFIX}files ${await checkFiles(scratchDir, weights)}`);
+  await trainWithTrainer(lib, print, `${scratchDir}/trainer`);
   print(`${SMOKE_PREFIX}done`);
 }
