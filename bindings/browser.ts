@@ -11,6 +11,9 @@
  * import { tensor } from 'lightning-ts';
  * console.log(await tensor([1, 2, 3]).mul(2).data());
  */
+// The declarations name GPU* types (@webgpu/types) and ship types for the `mnist` package.
+/// <reference types="@webgpu/types" preserve="true" />
+/// <reference path="./mnist.d.ts" preserve="true" />
 import type { Backend } from '../runtime/backend.ts';
 import type { KernelVariant, Platform } from '../runtime/platform.ts';
 import type { InitOptions } from '../runtime/setup.ts';

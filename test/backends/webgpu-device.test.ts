@@ -249,11 +249,13 @@ describe('webgpu device', () => {
     const notInstalled = await dawnGpuSource(() => Promise.reject(missing));
     expect(notInstalled).toEqual({
       gpu: undefined,
-      tried: ['webgpu package: not installed (it is an optional dependency: npm install webgpu)'],
+      tried: [
+        'webgpu package: not installed (an optional peer dependency, not installed by default: npm install webgpu)',
+      ],
     });
     const error = await rejection(requestGpuDevice(notInstalled, {}));
     expect((error as Error).message).toBe(
-      'requestGpu: no usable WebGPU adapter; expected a hardware WebGPU adapter (allowFallbackAdapter: true accepts a software one), got none (tried: webgpu package: not installed (it is an optional dependency: npm install webgpu))',
+      'requestGpu: no usable WebGPU adapter; expected a hardware WebGPU adapter (allowFallbackAdapter: true accepts a software one), got none (tried: webgpu package: not installed (an optional peer dependency, not installed by default: npm install webgpu))',
     );
     const broken = await dawnGpuSource(() =>
       Promise.reject(new Error('libvulkan.so.1: cannot open shared object file\nmore')),
