@@ -141,6 +141,18 @@ export {
   type ImageFormat,
 } from './lightning/loggers/index.ts';
 export { encodePng, type PngImage } from './io/png.ts';
+export {
+  decodeOnnx,
+  encodeOnnx,
+  ONNX_DTYPE,
+  type OnnxAttribute,
+  type OnnxGraph,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxTensor,
+  type OnnxValueInfo,
+} from './io/onnx.ts';
+export { OnnxExportError, type OnnxExportOptions } from './nn/onnx-export.ts';
 export * as tfevents from './io/tfevents.ts';
 export {
   saveTorch,

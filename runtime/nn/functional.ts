@@ -12,7 +12,7 @@ import { allocArray, isFloating } from '../dtype.ts';
 import { DTypeError, IndexError, ShapeError, ValueError } from '../errors.ts';
 import { defaultGenerator, type Generator } from '../random.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor, mul, sub, where } from '../tensor/index.ts';
+import { Tensor, mul, sub, traceOp, where } from '../tensor/index.ts';
 
 export {
   relu,
@@ -122,7 +122,10 @@ export function layerNorm(
   let y = diff.mul(v.add(options.eps ?? 1e-5).rsqrt());
   if (options.weight !== undefined && options.weight !== null) y = y.mul(options.weight);
   if (options.bias !== undefined && options.bias !== null) y = y.add(options.bias);
-  return y;
+  return traceOp('layer_norm', y, [x, options.weight ?? null, options.bias ?? null], {
+    axis: lead,
+    eps: options.eps ?? 1e-5,
+  });
 }
 
 /** Options of `batchNorm`. */
@@ -205,7 +208,9 @@ export function batchNorm(
   }
   if (options.weight !== undefined && options.weight !== null) y = y.mul(options.weight.view(bshape));
   if (options.bias !== undefined && options.bias !== null) y = y.add(options.bias.view(bshape));
-  return y;
+  // Only inference (running statistics) is one op; training composes the batch statistics.
+  if (options.training === true) return y;
+  return traceOp('batch_norm', y, [x, options.weight ?? null, options.bias ?? null, runningMean, runningVar], { eps });
 }
 
 /** Options of `embedding`. */
@@ -250,5 +255,5 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptio
       noGrad(() => out.detach()),
     );
   }
-  return out.reshape([...input.shape, dim]);
+  return traceOp('embedding', out.reshape([...input.shape, dim]), [weight, input]);
 }

@@ -45,6 +45,7 @@ export {
   BCELoss,
   BCEWithLogitsLoss,
 } from './loss-modules.ts';
+export { exportOnnx, OnnxExportError, type OnnxExportOptions } from './onnx-export.ts';
 export * as init from './init.ts';
 export * as functional from './functional.ts';
 export type { Reduction } from './loss-functions.ts';

@@ -15,6 +15,7 @@ import { BackendError, LightningError, ValueError } from '../errors.ts';
 import { keep } from '../memory.ts';
 import { shapeString } from '../shape.ts';
 import { Tensor } from '../tensor/index.ts';
+import { exportOnnx, type OnnxExportOptions } from './onnx-export.ts';
 import { addIndent, stateKey } from './repr.ts';
 
 /** Options that pick where and in which dtype a layer makes its parameters, as torch's `device`/`dtype`. */
@@ -586,6 +587,21 @@ export class Module {
       );
     }
     return { missingKeys, unexpectedKeys };
+  }
+
+  // ------------------------------------------------------------------ export
+
+  /**
+   * Traces `forward` on `inputSample` and returns the ONNX model (ModelProto bytes), the
+   * parameters and buffers as initializers named by their state-dict keys, as Lightning's
+   * `to_onnx`. The trace runs in eval mode under `noGrad` (the modes are restored after).
+   * With `path` it also writes the file, atomically. A submodule exports alone.
+   * @example
+   * const bytes = await model.toOnnx(randn([1, 784]), { dynamicAxes: { input: { 0: 'batch' }, output: { 0: 'batch' } } });
+   * await model.encoder.toOnnx(randn([1, 784]), { path: 'encoder.onnx' });
+   */
+  toOnnx(inputSample: Tensor | readonly Tensor[], options: OnnxExportOptions = {}): Promise<Uint8Array> {
+    return exportOnnx(this, inputSample, options);
   }
 
   // ------------------------------------------------------------------ repr

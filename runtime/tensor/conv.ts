@@ -20,6 +20,7 @@ import { matmul } from './linalg.ts';
 import type { Im2colAttrs } from '../ops.ts';
 import { shapeString } from '../shape.ts';
 import { Tensor, arrayFrom, record, runOp, sameBackend } from './tensor.ts';
+import { traceOp } from './trace.ts';
 
 /** An int or an (h, w) pair, as torch's `_pair` arguments. */
 export type Size2 = number | readonly [number, number];
@@ -201,7 +202,23 @@ export function conv2d(
   // positions innermost), so it is a broadcast add rather than matmul's fused column bias.
   if (bias !== null) y = y.add(bias.view([1, cout, 1]));
   const out = y.view([n, cout, outH, outW]);
-  return unbatched ? out.squeeze(0) : out;
+  // ONNX's pads are [top, left, bottom, right]; torch's 'same' puts an odd total's extra element at the end.
+  const end = [
+    endPad(outH, kh, stride[0], dilation[0], h, pad[0]),
+    endPad(outW, kw, stride[1], dilation[1], w, pad[1]),
+  ];
+  return traceOp('conv2d', unbatched ? out.squeeze(0) : out, [x, weight, bias], {
+    kernel: [kh, kw],
+    stride,
+    pads: [pad[0], pad[1], end[0], end[1]],
+    dilation,
+    groups,
+  });
+}
+
+/** The trailing padding the last window reads past `size` (given `begin` in front), as an explicit-pads exporter needs it. */
+function endPad(out: number, k: number, s: number, d: number, size: number, begin: number): number {
+  return Math.max(0, (out - 1) * s + d * (k - 1) + 1 - size - begin);
 }
 
 /** Options of `maxPool2d` (torch's defaults). */
@@ -258,6 +275,16 @@ function poolGeometry(
   return { g, oh, ow };
 }
 
+/** A pool's window as traced: kernel, stride, pads `[top, left, bottom, right]`, dilation. */
+function poolAttrs(g: Im2colAttrs): { kernel: number[]; stride: number[]; pads: number[]; dilation: number[] } {
+  return {
+    kernel: [g.kernelH, g.kernelW],
+    stride: [g.strideH, g.strideW],
+    pads: [g.padH, g.padW, g.padH, g.padW],
+    dilation: [g.dilationH, g.dilationW],
+  };
+}
+
 /** `x` `[N, C, H, W]` as `[N·C, 1, H, W]`: pooling treats every channel as its own image. */
 function planes(x4: Tensor): Tensor {
   const [n, c, h, w] = x4.shape as [number, number, number, number];
@@ -276,7 +303,10 @@ export function maxPool2d(x: Tensor, kernelSize: Size2, options: MaxPool2dOption
   const { g, oh, ow } = poolGeometry(owner, x4, kernelSize, options);
   const cols = im2colT(planes(x4), g, oh, ow, -Infinity);
   const out = cols.max(1).values.view([n, c, oh, ow]);
-  return unbatched ? out.squeeze(0) : out;
+  return traceOp('max_pool2d', unbatched ? out.squeeze(0) : out, [x], {
+    ...poolAttrs(g),
+    ceilMode: options.ceilMode ?? false,
+  });
 }
 
 /** Options of `avgPool2d` (torch's defaults). */
@@ -339,7 +369,12 @@ export function avgPool2d(x: Tensor, kernelSize: Size2, options: AvgPool2dOption
   );
   const sums = im2colT(planes(x4), g, oh, ow, 0).sum(1);
   const out = sums.div(divisor).view([n, c, oh, ow]);
-  return unbatched ? out.squeeze(0) : out;
+  return traceOp('avg_pool2d', unbatched ? out.squeeze(0) : out, [x], {
+    ...poolAttrs(g),
+    ceilMode: options.ceilMode ?? false,
+    countIncludePad: options.countIncludePad ?? true,
+    divisorOverride: override,
+  });
 }
 
 /** An adaptive pool's target size: an int, or `[h, w]` where null keeps the input's size. */
@@ -383,7 +418,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: AdaptiveSize, owner = '
   } else {
     out = adaptiveMean(adaptiveMean(x4, 2, h, oh), 3, w, ow);
   }
-  return unbatched ? out.squeeze(0) : out;
+  return traceOp('adaptive_avg_pool2d', unbatched ? out.squeeze(0) : out, [x], { outputSize: [oh, ow] });
 }
 
 /** Options of `unfold` and `fold` (torch's defaults). */
@@ -431,7 +466,7 @@ export function unfold(x: Tensor, kernelSize: Size2, options: UnfoldOptions = {}
       `unfold: input is smaller than the (dilated) kernel; expected at least one block, got ${shapeString(x.shape)}`,
     );
   }
-  return im2colT(x, g, oh, ow, 0).view([n, c * g.kernelH * g.kernelW, oh * ow]);
+  return traceOp('unfold', im2colT(x, g, oh, ow, 0).view([n, c * g.kernelH * g.kernelW, oh * ow]), [x]);
 }
 
 /**
@@ -452,5 +487,5 @@ export function fold(x: Tensor, outputSize: Size2, kernelSize: Size2, options: U
     );
   }
   const [n, ckk] = x.shape as [number, number];
-  return col2imT(x.reshape([n, ckk, oh, ow]), g, [n, ckk / kk, h, w]);
+  return traceOp('fold', col2imT(x.reshape([n, ckk, oh, ow]), g, [n, ckk / kk, h, w]), [x]);
 }

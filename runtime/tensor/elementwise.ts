@@ -24,6 +24,7 @@ import {
   type SoftplusOptions,
   type TensorLike,
 } from './tensor.ts';
+import { traceOp } from './trace.ts';
 
 export { broadcastView, scalarLike, type GeluOptions, type SoftplusOptions };
 
@@ -76,7 +77,7 @@ function asTensor(v: TensorLike, like: Tensor, dtype: DType): Tensor {
  */
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
-  const out = runOp('cast', x.backend, dtype, x.shape, [x.view_()], {});
+  const out = traceOp('cast', runOp('cast', x.backend, dtype, x.shape, [x.view_()], {}), [x], { dtype });
   if (!isFloating(dtype) || !isFloating(x.dtype)) return out;
   const from = x.dtype;
   return record(out, 'ToCopy', [x], (g) => [cast(g, from)]);
@@ -86,14 +87,14 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 
 function unary(op: UnaryOp, x: Tensor, allowed: readonly DType[], attrs: never = {} as never): Tensor {
   checkDType(op, x.dtype, allowed);
-  return runOp(op, x.backend, x.dtype, x.shape, [x.view_()], attrs);
+  return traceOp(op, runOp(op, x.backend, x.dtype, x.shape, [x.view_()], attrs), [x], attrs);
 }
 
 const DEFAULT_ACT: ActivationAttrs = { alpha: 0, beta: 1, threshold: 20 };
 
 function activation(fn: Activation, x: Tensor, attrs: ActivationAttrs, name: string): Tensor {
   checkDType(fn, x.dtype, FLOATS);
-  const out = runOp(fn, x.backend, x.dtype, x.shape, [x.view_()], attrs);
+  const out = traceOp(fn, runOp(fn, x.backend, x.dtype, x.shape, [x.view_()], attrs), [x], attrs);
   return record(out, name, [x], (g) => [
     runOp('unary_backward', g.backend, g.dtype, g.shape, [x.view_(), g.view_()], { ...attrs, fn }),
   ]);
@@ -242,7 +243,8 @@ function operands(op: string, a: TensorLike, b: TensorLike, dtype: DType): [Tens
 
 function binary(op: BinaryOp, ta: Tensor, tb: Tensor, outDType: DType): Tensor {
   const shape = broadcastShapes(op, ta.shape, tb.shape);
-  return runOp(op, ta.backend, outDType, shape, [broadcastView(op, ta, shape), broadcastView(op, tb, shape)], {});
+  const out = runOp(op, ta.backend, outDType, shape, [broadcastView(op, ta, shape), broadcastView(op, tb, shape)], {});
+  return traceOp(op, out, [ta, tb]);
 }
 
 /** The gradient rule's view of an operand: the tensor, or null when none flows to it. */
@@ -401,6 +403,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
     [broadcastView('where', cond, shape), broadcastView('where', ta, shape), broadcastView('where', tb, shape)],
     {},
   );
+  traceOp('where', out, [cond, ta, tb]);
   if (!isFloating(dtype)) return out;
   return record(out, 'Where', [ta, tb], (g) => [
     wants(ta) ? sumTo(where(cond, g, 0), ta.shape) : null,

@@ -36,6 +36,7 @@ export * from './linalg.ts';
 export * from './conv.ts';
 export * from './creation.ts';
 export { formatTensor } from './format.ts';
+export { traceOp, withTracer, type TraceAttrs, type TracedOp, type Tracer } from './trace.ts';
 export {
   autocastDType,
   autocastPrecision,

@@ -7,6 +7,7 @@ import { DTypeError, IndexError, ShapeError, ValueError } from '../errors.ts';
 import * as ew from './elementwise.ts';
 import { normalizeDim, shapeString } from '../shape.ts';
 import { Tensor, arrayFrom, record, runOp, sameBackend } from './tensor.ts';
+import { traceOp } from './trace.ts';
 
 function checkIndex(op: string, index: Tensor): void {
   if (index.dtype !== 'int32') {
@@ -55,7 +56,8 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     axis: d,
   });
   const inShape = x.shape;
-  return record(out, 'Gather', [x], (g) => [scatterAddRaw(ew.zerosOn(g.backend, inShape, g.dtype), d, index, g)]);
+  record(out, 'Gather', [x], (g) => [scatterAddRaw(ew.zerosOn(g.backend, inShape, g.dtype), d, index, g)]);
+  return traceOp('gather', out, [x, index], { dim: d });
 }
 
 /**
@@ -73,7 +75,8 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   checkGatherShapes('scatterAdd', x, d, index);
   const s = ew.cast(src, x.dtype);
   const out = scatterAddRaw(x, d, index, s);
-  return record(out, 'ScatterAdd', [x, s], (g) => [g, s.requiresGrad ? gather(g, d, index) : null]);
+  record(out, 'ScatterAdd', [x, s], (g) => [g, s.requiresGrad ? gather(g, d, index) : null]);
+  return traceOp('scatter_add', out, [x, index, s], { dim: d });
 }
 
 /**
@@ -108,7 +111,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const out = record(out3, 'IndexSelect', [x3], (g) => [
     scatterAddRaw(ew.zerosOn(g.backend, shape3, g.dtype), 1, idx3, g),
   ]);
-  return out.reshape(x.shape.map((s, i) => (i === d ? len : s)));
+  return traceOp('index_select', out.reshape(x.shape.map((s, i) => (i === d ? len : s))), [x, index], { dim: d });
 }
 
 /**
@@ -147,6 +150,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     }
     offset += n;
   }
+  traceOp('cat', out, parts, { dim: d });
   if (!isFloating(dtype)) return out;
   const starts: number[] = [];
   let acc = 0;

@@ -9,6 +9,7 @@ import { broadcastShapes, numelOf, shapeString, viewStrides } from '../shape.ts'
 import { Tensor, record, runOp, sameBackend, sumTo } from './tensor.ts';
 import { autocastPrecision, castTo16 } from './autocast-mode.ts';
 import type { MatmulAttrs } from '../ops.ts';
+import { traceOp } from './trace.ts';
 
 const FLOATS = ['float32', 'float64'] as const;
 
@@ -79,6 +80,10 @@ function floatPair(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
  * @example matmul(ones([2, 3]), ones([3, 4])).shape // [2, 4]
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  return traceOp('matmul', matmulCast(a, b), [a, b]);
+}
+
+function matmulCast(a: Tensor, b: Tensor): Tensor {
   [a, b] = floatPair('matmul', a, b);
   const precision = autocastPrecision(a.dtype);
   if (precision !== null) {
@@ -148,5 +153,5 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     bb?.requiresGrad ? g.sum(0) : null,
   ]);
   const y = rec.view([...x.shape.slice(0, -1), nOut]);
-  return precision === null ? y : castTo16(y, precision);
+  return traceOp('linear', precision === null ? y : castTo16(y, precision), [x, weight, b]);
 }

@@ -15,6 +15,7 @@ import { type Tensor, record, runOp, type ValuesIndices, type VarOptions } from 
 
 export type { VarOptions };
 import { scatterAddRaw } from './indexing.ts';
+import { traceOp } from './trace.ts';
 
 /** The dims to reduce, sorted and unique; all dims when `dim` is undefined or empty. */
 function reduceDims(op: string, x: Tensor, dim: number | readonly number[] | undefined): number[] {
@@ -82,7 +83,8 @@ export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false
   );
   const kept = keptShape(x.shape, dims);
   const inShape = x.shape;
-  return record(r, 'Sum', [x], (g) => [g.reshape(x.dim() === 0 ? [] : kept).expand(inShape)]);
+  record(r, 'Sum', [x], (g) => [g.reshape(x.dim() === 0 ? [] : kept).expand(inShape)]);
+  return traceOp('sum', r, [x], { dims, keepdim });
 }
 
 /** Mean over `dim` (float only, as torch.mean). */
@@ -90,7 +92,7 @@ export function mean(x: Tensor, dim?: number | readonly number[], keepdim = fals
   checkDType('mean', x.dtype, ['float32', 'float64']);
   const dims = reduceDims('mean', x, dim);
   const count = x.dim() === 0 ? 1 : numelOf(dims.map((d) => x.shape[d]!));
-  return ew.div(sum(x, dims, keepdim), count);
+  return traceOp('mean', ew.div(sum(x, dims, keepdim), count), [x], { dims, keepdim });
 }
 
 /** The largest element (NaN if any); at ties the gradient is shared evenly, as torch.amax. */
@@ -117,11 +119,12 @@ function extremeAll(op: 'max' | 'min', x: Tensor): Tensor {
     dims,
     false,
   );
-  return record(r, op === 'max' ? 'Max' : 'Min', [x], (g) => {
+  record(r, op === 'max' ? 'Max' : 'Min', [x], (g) => {
     const mask = ew.eq(x, r);
     const count = sum(mask);
     return [ew.where(mask, ew.div(g, count), 0)];
   });
+  return traceOp(op === 'max' ? 'amax' : 'amin', r, [x], { dims, keepdim: false });
 }
 
 /**
@@ -142,7 +145,9 @@ export function maxDim(op: 'max' | 'min', x: Tensor, dim: number, keepdim: boole
     const base = ew.zerosOn(g.backend, inShape, g.dtype);
     return [scatterAddRaw(base, d, idxKept, gk)];
   });
-  return { values, indices: finish(idxKept, x, dims, keepdim) };
+  const indices = finish(idxKept, x, dims, keepdim);
+  traceOp(`${op}_dim`, values, [x], { dims, keepdim });
+  return { values, indices: traceOp(op === 'max' ? 'argmax' : 'argmin', indices, [x], { dims, keepdim }) };
 }
 
 /** Index of the largest/smallest element along `dim` (of the flattened tensor when omitted), int32. */
@@ -151,17 +156,18 @@ export function argExtreme(op: 'argmax' | 'argmin', x: Tensor, dim: number | und
   if (dim === undefined) {
     const flat = x.reshape([-1]);
     checkNonEmpty(op, flat, [0]);
-    return noGrad(() => reduceRaw(op, flat, [0], 'int32')).reshape([]);
+    return traceOp(op, noGrad(() => reduceRaw(op, flat, [0], 'int32')).reshape([]), [x], { dims: null, keepdim });
   }
   const d = normalizeDim(op, dim, x.dim());
   const dims = x.dim() === 0 ? [] : [d];
   checkNonEmpty(op, x, dims);
-  return finish(
+  const out = finish(
     noGrad(() => reduceRaw(op, x, dims, 'int32')),
     x,
     dims,
     keepdim,
   );
+  return traceOp(op, out, [x], { dims, keepdim });
 }
 
 /** Options of `var` and `std`. */
@@ -195,7 +201,7 @@ export function logSumExp(x: Tensor, dim: number | readonly number[], keepdim = 
   if (x.numel() === 0) return finish(ew.log(sum(x, dims, true)), x, dims, keepdim);
   const m = safeShift(x, dims);
   const r = ew.add(ew.log(sum(ew.exp(ew.sub(x, m)), dims, true)), m);
-  return finish(r, x, dims, keepdim);
+  return traceOp('logsumexp', finish(r, x, dims, keepdim), [x], { dims, keepdim });
 }
 
 /** exp(x) / Σ exp(x) along `dim`. */
@@ -205,7 +211,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
   const dims = x.dim() === 0 ? [] : [d];
   if (x.numel() === 0) return x.clone();
   const e = ew.exp(ew.sub(x, safeShift(x, dims)));
-  return ew.div(e, sum(e, dims, true));
+  return traceOp('softmax', ew.div(e, sum(e, dims, true)), [x], { dim: d });
 }
 
 /** x − logSumExp(x) along `dim`. */
@@ -213,5 +219,5 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   checkDType('logSoftmax', x.dtype, ['float32', 'float64']);
   const d = normalizeDim('logSoftmax', dim, x.dim());
   if (x.numel() === 0) return x.clone();
-  return ew.sub(x, logSumExp(x, x.dim() === 0 ? [] : [d], true));
+  return traceOp('log_softmax', ew.sub(x, logSumExp(x, x.dim() === 0 ? [] : [d], true)), [x], { dim: d });
 }

@@ -24,6 +24,7 @@ import {
   type Shape,
 } from '../shape.ts';
 import { formatTensor } from './format.ts';
+import { traceOp } from './trace.ts';
 
 /** A backend buffer shared by a tensor and its views; freed when the last one lets go. */
 class Storage {
@@ -409,7 +410,7 @@ export class Tensor {
 
   /** A tensor sharing this buffer, outside the graph. */
   detach(): Tensor {
-    return this.alias(this.shape, this.strides, this.offset);
+    return traceOp('identity', this.alias(this.shape, this.strides, this.offset), [this]);
   }
 
   /**
@@ -472,7 +473,11 @@ export class Tensor {
   private reshapeAlias(target: readonly number[], strides: readonly number[]): Tensor {
     const out = this.alias(target, strides, this.offset);
     const inShape = this.shape;
-    return record(out, 'View', [this], (g) => [g.reshape(inShape)]);
+    return traceOp(
+      'reshape',
+      record(out, 'View', [this], (g) => [g.reshape(inShape)]),
+      [this],
+    );
   }
 
   /** Reorders dims, as torch.permute. */
@@ -492,7 +497,8 @@ export class Tensor {
     order.forEach((d, i) => {
       inverse[d] = i;
     });
-    return record(out, 'Permute', [this], (g) => [g.permute(inverse)]);
+    record(out, 'Permute', [this], (g) => [g.permute(inverse)]);
+    return traceOp('permute', out, [this], { perm: order });
   }
 
   /** Swaps two dims. */
@@ -557,11 +563,12 @@ export class Tensor {
     strides[d] = this.strides[d]! * step;
     const out = this.alias(shape, strides, this.offset + s * this.strides[d]!);
     const inShape = this.shape;
-    return record(out, 'Slice', [this], (g) => {
+    record(out, 'Slice', [this], (g) => {
       const full = runOp('fill', g.backend, g.dtype, inShape, [], { value: 0 });
       full.slice(d, s, e, step).copy_(g);
       return [full];
     });
+    return traceOp('slice', out, [this], { dim: d, start: s, end: e, step });
   }
 
   /** The slice at `index` of `dim`, with that dim removed, as `x[:, index]`. */
@@ -616,7 +623,11 @@ export class Tensor {
     }
     const out = this.alias(outShape, outStrides, this.offset);
     const inShape = this.shape;
-    return record(out, 'Expand', [this], (g) => [sumTo(g, inShape)]);
+    return traceOp(
+      'expand',
+      record(out, 'Expand', [this], (g) => [sumTo(g, inShape)]),
+      [this],
+    );
   }
 
   /** As `expand(other.shape)`. */
@@ -666,7 +677,11 @@ export class Tensor {
   contiguousCopy(): Tensor {
     const out = Tensor.empty(this.backend, this.dtype, this.shape, UNFILLED);
     out.backend.run('copy', out.view_(), [this.view_()], {});
-    return record(out, 'Clone', [this], (g) => [g]);
+    return traceOp(
+      'identity',
+      record(out, 'Clone', [this], (g) => [g]),
+      [this],
+    );
   }
 
   /** A copy with its own buffer, as torch's `.clone()`. */
