@@ -3,8 +3,9 @@
  *
  * Platform-free: the binding passes its `Platform` and a way to read a URL.
  * The wasm kernels come from, in order: `kernelBytes`, `kernelUrl`, then the
- * binding's `loadKernelBytes(variant)` (the package's own `build/` folder).
- * The URL of the `.wasm` file is never guessed beyond that.
+ * binding's `loadKernelBytes(variant)` (the package's own `build/` folder, the URL a bundler
+ * gave it, or bytes an entry embeds). The URL of the `.wasm` file is never guessed beyond
+ * that, and bytes that are not WebAssembly are refused before compiling, saying what they were.
  */
 import type { Backend } from './backend.ts';
 import type { KernelVariant, Platform } from './platform.ts';
@@ -64,6 +65,30 @@ export function kernelFileName(variant: KernelVariant): string {
   return `kernels-${variant}.wasm`;
 }
 
+/** The first four bytes of every WebAssembly module: `\0asm`. */
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d] as const;
+
+/**
+ * Whether `bytes` starts with the WebAssembly magic `00 61 73 6d`.
+ * @example isWasm(new TextEncoder().encode('<!doctype html>')) // false
+ */
+export function isWasm(bytes: Uint8Array): boolean {
+  return WASM_MAGIC.every((byte, i) => bytes[i] === byte);
+}
+
+/**
+ * What bytes that are not WebAssembly start with, for an error message.
+ * @example describeNotWasm(new TextEncoder().encode('<!doctype html>')) // '3c 21 64 6f ("<!doctype html>"), 15 bytes'
+ */
+export function describeNotWasm(bytes: Uint8Array): string {
+  if (bytes.length === 0) return 'an empty body';
+  const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  const text = Array.from(bytes.subarray(0, 16), (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join(
+    '',
+  );
+  return `${head} (${JSON.stringify(`${text}${bytes.length > 16 ? '…' : ''}`)}), ${bytes.length} bytes`;
+}
+
 /**
  * Creates the backend `options` ask for, makes it the default and returns it.
  * An earlier default backend is left alive: tensors on it still work.
@@ -100,6 +125,11 @@ export async function initBackend(host: InitHost, options: InitOptions = {}): Pr
   } else {
     const variant = selectKernelVariant({ deterministic });
     const bytes = await kernelBytes(host, variant, options);
+    if (!isWasm(bytes)) {
+      throw new BackendError(
+        `init: the kernels are not WebAssembly; expected ${kernelFileName(variant)} starting 00 61 73 6d, got ${describeNotWasm(bytes)}`,
+      );
+    }
     try {
       const wasm = await createWasmBackend({ bytes, variant });
       setBulkPhilox((out, blocks, offset, k0, k1) => wasm.philoxFill(out, blocks, offset, k0, k1));
