@@ -813,19 +813,26 @@ function contiguousView(buffer: BufferHandle, shape: readonly number[]): TensorV
 }
 
 /**
- * Instantiates a kernel build and returns the wasm backend over it.
+ * Instantiates a kernel build and returns the wasm backend over it. `bytes` may also be a
+ * compiled `WebAssembly.Module`, for hosts that forbid compiling bytes at run time (workerd
+ * and Cloudflare Workers bind the `.wasm` as a module instead).
  * @example
  * const backend = await createWasmBackend({ bytes, variant: selectKernelVariant({ deterministic: true }) });
  * backend.variant // 'simd'
  */
 export async function createWasmBackend(options: {
-  bytes: Uint8Array | ArrayBuffer;
+  bytes: Uint8Array | ArrayBuffer | WebAssembly.Module;
   variant: KernelVariant;
 }): Promise<WasmBackend> {
   let instance: WebAssembly.Instance;
   try {
-    const source = options.bytes instanceof Uint8Array ? new Uint8Array(options.bytes) : options.bytes;
-    ({ instance } = await WebAssembly.instantiate(source, {}));
+    const given = options.bytes;
+    if (given instanceof WebAssembly.Module) {
+      instance = await WebAssembly.instantiate(given, {});
+    } else {
+      const source = given instanceof Uint8Array ? new Uint8Array(given) : given;
+      ({ instance } = await WebAssembly.instantiate(source, {}));
+    }
   } catch (cause) {
     throw new BackendError(
       `wasm: cannot instantiate the kernel build; expected a valid '${options.variant}' kernel module, got an error: ${String(cause)}`,
