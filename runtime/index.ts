@@ -153,6 +153,14 @@ export {
   type OnnxValueInfo,
 } from './io/onnx.ts';
 export { OnnxExportError, type OnnxExportOptions } from './nn/onnx-export.ts';
+export {
+  OnnxSession,
+  OnnxInputError,
+  OnnxNodeError,
+  OnnxUnsupportedError,
+  SUPPORTED_ONNX_OPS,
+  type OnnxSessionOptions,
+} from './inference/onnx-session.ts';
 export * as tfevents from './io/tfevents.ts';
 export {
   saveTorch,

@@ -88,3 +88,10 @@ export {
 } from './load-weights.ts';
 export { checkInput, InputError, type InputSpec } from './check-input.ts';
 export type { InferenceInitOptions } from './init.ts';
+export {
+  OnnxSession,
+  SUPPORTED_ONNX_OPS,
+  type OnnxSessionOptions,
+} from './onnx-session.ts';
+export { OnnxInputError, OnnxNodeError, OnnxUnsupportedError } from './onnx-errors.ts';
+export { decodeOnnx } from '../io/onnx.ts';
