@@ -60,7 +60,10 @@ function finish(t: Tensor, options: TensorOptions): Tensor {
 
 function make(shape: readonly number[], dtype: DType, options: TensorOptions, values: ArrayLike<number>): Tensor {
   const data = allocArray(dtype, values.length);
-  for (let i = 0; i < values.length; i++) data[i] = Number(values[i]);
+  // A typed array of the storage's own kind copies in one call (a batch of images from a
+  // Float32Array is the common case); anything else converts element by element.
+  if (Object.getPrototypeOf(values) === Object.getPrototypeOf(data)) data.set(values as typeof data);
+  else for (let i = 0; i < values.length; i++) data[i] = Number(values[i]);
   return finish(Tensor.fromArray(backendOr(options.backend), dtype, shape, data), options);
 }
 
