@@ -58,13 +58,29 @@ function finish(t: Tensor, options: TensorOptions): Tensor {
   return t;
 }
 
+/** Whether `values` is already the typed array that `dtype`'s storage uses. */
+function isStorageOf(dtype: DType, values: ArrayLike<number>): values is StorageArray {
+  switch (dtype) {
+    case 'float32':
+      return values instanceof Float32Array;
+    case 'float64':
+      return values instanceof Float64Array;
+    case 'int32':
+      return values instanceof Int32Array;
+    case 'bool':
+      return values instanceof Uint8Array;
+  }
+}
+
 function make(shape: readonly number[], dtype: DType, options: TensorOptions, values: ArrayLike<number>): Tensor {
+  const backend = backendOr(options.backend);
+  // A typed array of the storage's own kind goes to the backend as it is (every backend's
+  // write copies it): a batch of images from a Float32Array is the common case, and a staging
+  // copy of it cost more than the forward pass. Anything else converts element by element.
+  if (isStorageOf(dtype, values)) return finish(Tensor.fromArray(backend, dtype, shape, values), options);
   const data = allocArray(dtype, values.length);
-  // A typed array of the storage's own kind copies in one call (a batch of images from a
-  // Float32Array is the common case); anything else converts element by element.
-  if (Object.getPrototypeOf(values) === Object.getPrototypeOf(data)) data.set(values as typeof data);
-  else for (let i = 0; i < values.length; i++) data[i] = Number(values[i]);
-  return finish(Tensor.fromArray(backendOr(options.backend), dtype, shape, data), options);
+  for (let i = 0; i < values.length; i++) data[i] = Number(values[i]);
+  return finish(Tensor.fromArray(backend, dtype, shape, data), options);
 }
 
 /**
