@@ -11,12 +11,17 @@
 // The declarations name GPU* types (@webgpu/types) and ship types for the `mnist` package.
 /// <reference types="@webgpu/types" preserve="true" />
 /// <reference path="./mnist.d.ts" preserve="true" />
+/// <reference path="./comlink-node-adapter.d.ts" />
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Backend } from '../runtime/backend.ts';
-import type { KernelVariant, Platform } from '../runtime/platform.ts';
+import type { KernelVariant, Platform, SpawnWorkerOptions, WorkerHandle, WorkerRank } from '../runtime/platform.ts';
+import { WorkerStartError } from '../runtime/lightning/errors.ts';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { InitOptions } from '../runtime/setup.ts';
 import { setPlatform } from '../runtime/platform.ts';
 import { initBackend } from '../runtime/setup.ts';
@@ -43,6 +48,71 @@ async function readUrl(url: string | URL): Promise<Uint8Array> {
     );
   }
   return new Uint8Array(await response.arrayBuffer());
+}
+
+/** The workerData key that marks a worker_threads Worker as a DDP rank started by {@link spawnRankWorker}. */
+const RANK_MARKER = 'lightning-ts.ddp-rank';
+
+/**
+ * Starts a worker_threads Worker on this process's entry script (process.argv[1], same execArgv
+ * and argv) with the rank in its workerData: the user's script runs again there and its
+ * Trainer joins the pool as that rank (Lightning re-runs the script per rank).
+ */
+function spawnRankWorker(options: SpawnWorkerOptions): WorkerHandle {
+  const entry = process.argv[1];
+  if (!isMainThread) {
+    throw new WorkerStartError(
+      `DDP: cannot start ranks from inside a worker thread; expected strategy 'ddp' in the main thread of a script, got a Trainer in a worker`,
+    );
+  }
+  if (entry === undefined || entry === '' || !existsSync(entry)) {
+    throw new WorkerStartError(
+      `DDP: no script file to re-run in the workers; expected the Trainer in a script run as \`node train.mjs\` (each rank re-runs it), got ${entry === undefined ? 'a REPL or `node -e`/`--eval`/stdin' : `entry '${entry}'`}`,
+    );
+  }
+  const worker = new Worker(new URL(pathToFileURL(resolve(entry))), {
+    workerData: { [RANK_MARKER]: { rank: options.rank, worldSize: options.worldSize } },
+    execArgv: process.execArgv,
+    argv: process.argv.slice(2),
+  });
+  let error: unknown;
+  const listeners: ((exit: { code: number; error?: unknown }) => void)[] = [];
+  worker.on('error', (e) => {
+    error ??= e;
+  });
+  worker.on('exit', (code) => {
+    for (const l of listeners) l(error === undefined ? { code } : { code, error });
+  });
+  return {
+    endpoint: nodeEndpoint(worker),
+    onExit: (listener) => {
+      listeners.push(listener);
+    },
+    keepAlive: (on) => {
+      if (on) worker.ref();
+      else worker.unref();
+    },
+    terminate: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
+/** This thread's rank when {@link spawnRankWorker} started it, else null. */
+function workerRank(): WorkerRank | null {
+  const marker = isMainThread ? undefined : (workerData as Record<string, unknown> | null)?.[RANK_MARKER];
+  if (marker === undefined || parentPort === null) return null;
+  const port = parentPort;
+  const { rank, worldSize } = marker as { rank: number; worldSize: number };
+  return {
+    rank,
+    worldSize,
+    endpoint: nodeEndpoint(port),
+    keepAlive: (on) => {
+      if (on) port.ref();
+      else port.unref();
+    },
+  };
 }
 
 /**
@@ -84,6 +154,8 @@ export const nodePlatform: Platform = {
     if (skip !== undefined) return { adapter: null, reason: `detectGpu: ${skip}`, tried: [skip] };
     return detectGpuAdapter(await nodeGpuSource(), options);
   },
+  spawnWorker: spawnRankWorker,
+  workerRank: workerRank(),
 };
 
 setPlatform(nodePlatform);

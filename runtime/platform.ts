@@ -5,6 +5,7 @@
  * `runtime/` itself uses Web-standard APIs only.
  */
 
+import type { Endpoint } from 'comlink';
 import type { GpuDetection, GpuHandle, GpuRequestOptions } from './backends/webgpu/device.ts';
 
 export type {
@@ -14,6 +15,40 @@ export type {
   GpuHandle,
   GpuRequestOptions,
 } from './backends/webgpu/device.ts';
+
+/** What {@link Platform.spawnWorker} starts: one rank of a data-parallel run. */
+export interface SpawnWorkerOptions {
+  readonly rank: number;
+  readonly worldSize: number;
+}
+
+/** How a worker ended: its exit code, and the error that ended it where there was one. */
+export interface WorkerExit {
+  readonly code: number;
+  readonly error?: unknown;
+}
+
+/**
+ * A started worker: a comlink endpoint to it, and its lifetime. `onExit` is called once, when
+ * the worker ends for any reason (its script finished, it threw, it was terminated).
+ */
+export interface WorkerHandle {
+  readonly endpoint: Endpoint;
+  onExit(listener: (exit: WorkerExit) => void): void;
+  /** Whether the worker keeps the host alive (Node's ref/unref; a no-op elsewhere). */
+  keepAlive(on: boolean): void;
+  terminate(): Promise<void>;
+}
+
+/** What a worker started by {@link Platform.spawnWorker} learns about itself. */
+export interface WorkerRank {
+  readonly rank: number;
+  readonly worldSize: number;
+  /** The comlink endpoint to the process that spawned it (rank 0). */
+  readonly endpoint: Endpoint;
+  /** Whether the link to rank 0 keeps this worker alive (on during a run, off after it). */
+  keepAlive(on: boolean): void;
+}
 
 /** Which kernel build to load: plain simd128, or relaxed-simd (FMA). */
 export type KernelVariant = 'simd' | 'relaxed';
@@ -76,6 +111,15 @@ export interface Platform {
    * and the reason otherwise; a software adapter counts as none).
    */
   detectGpu(options: Pick<GpuRequestOptions, 'powerPreference'>): Promise<GpuDetection>;
+  /**
+   * Starts a worker that re-runs the running script as rank `options.rank` (Lightning re-runs
+   * the user's script per rank): Node starts a worker_threads Worker on the entry script with
+   * the same execArgv. Throws a WorkerStartError when there is no script file to re-run (a
+   * REPL, `node -e`). Absent where the host cannot start such workers yet.
+   */
+  spawnWorker?(options: SpawnWorkerOptions): WorkerHandle;
+  /** In a worker started by {@link Platform.spawnWorker}: its rank and its link to rank 0; else null. */
+  readonly workerRank?: WorkerRank | null;
 }
 
 /**

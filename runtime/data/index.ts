@@ -14,6 +14,7 @@ export {
   type RandomSamplerOptions,
   type BatchSamplerOptions,
 } from './sampler.ts';
+export { DistributedSampler, type DistributedSamplerOptions } from './distributed-sampler.ts';
 export { defaultCollate, type Collated } from './collate.ts';
 export { DataLoader, type DataLoaderOptions, type DataSource } from './dataloader.ts';
 export { RawImage } from './raw-image.ts';

@@ -39,3 +39,23 @@ export class CheckpointError extends LightningError {}
  * @example new EarlyStopping({ monitor: 'val_loss' }) // with val_loss = NaN, fit rejects with NonFiniteMetricError
  */
 export class NonFiniteMetricError extends LightningError {}
+
+/**
+ * A data-parallel (`strategy: 'ddp'`) run failed on another rank, lost a worker, or its ranks
+ * disagreed; `rank` names the rank at fault (-1 when none is known). The run ends on every rank.
+ * @example try { await trainer.fit(model, loader); } catch (e) { if (e instanceof DistributedError) e.rank; }
+ */
+export class DistributedError extends LightningError {
+  readonly rank: number;
+  constructor(message: string, options: { readonly rank?: number; readonly cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.rank = options.rank ?? -1;
+  }
+}
+
+/**
+ * A DDP worker could not be started or could not load the script (a REPL or `node -e` has no
+ * script file to re-run; the script threw at import in the worker).
+ * @example new Trainer({ strategy: 'ddp', devices: 2 }).fit(model, loader) // from `node -e`: WorkerStartError
+ */
+export class WorkerStartError extends DistributedError {}

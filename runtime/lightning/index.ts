@@ -19,7 +19,10 @@ export {
   CheckpointError,
   NonFiniteMetricError,
   ConcurrentRunError,
+  DistributedError,
+  WorkerStartError,
 } from './errors.ts';
+export { DDPStrategy } from './strategies/ddp.ts';
 export { ResultCollection, inferBatchSize, type LogOptions, type ReduceFx, type LogStage } from './results.ts';
 export {
   normalizeOptimizers,

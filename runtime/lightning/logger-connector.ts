@@ -59,18 +59,22 @@ export class LoggerConnector {
   /** Sends the module's hyperparameters to every logger (when it has any). */
   async logHyperparams(hparams: Readonly<Record<string, unknown>>): Promise<void> {
     if (Object.keys(hparams).length === 0 || this.trainer.loggers.length === 0) return;
+    // Under DDP only rank 0 writes to the loggers (Lightning's rank_zero_only).
+    if (!this.trainer.isGlobalZero) return;
     // Before any logger walks them: a cyclic or explosively shared graph fails here, at fit start.
     checkHyperparameters(hparams, 'Trainer.fit');
     for (const l of this.trainer.loggers) await l.logHyperparams(hparams);
   }
 
   async finalize(status: LoggerStatus): Promise<void> {
+    if (!this.trainer.isGlobalZero) return;
     for (const l of this.trainer.loggers) await l.finalize(status);
   }
 
   /** Sends metrics to every logger, and records them as `loggedMetrics`. */
   async logMetrics(metrics: Record<string, number>, step: number): Promise<void> {
     Object.assign(this.trainer.loggedMetrics, metrics);
+    if (!this.trainer.isGlobalZero) return;
     for (const l of this.trainer.loggers) await l.logMetrics(metrics, step);
   }
 

@@ -30,7 +30,11 @@ export interface LogOptions {
   readonly reduceFx?: ReduceFx;
   /** The batch size for the weighted mean (default: the first dim of the batch's first tensor). */
   readonly batchSize?: number;
-  /** Average across processes; a no-op on one device (kept for Lightning parity). */
+  /**
+   * Average across ranks under `strategy: 'ddp'` (a no-op on one device): the value of each
+   * call is reduced (mean) over the ranks right after the step or hook that logged it, so every
+   * rank must log the same syncDist keys in the same order, as in Lightning.
+   */
   readonly syncDist?: boolean;
 }
 
@@ -57,6 +61,16 @@ interface Entry {
   max: number;
   min: number;
   count: number;
+  /** Values of this entry waiting for the cross-rank mean; flush leaves the entry alone meanwhile. */
+  syncing: number;
+}
+
+/** One syncDist value waiting for {@link ResultCollection.syncDistributed}. */
+interface SyncItem {
+  readonly entry: Entry;
+  readonly value: Value;
+  readonly step: boolean;
+  readonly item: [Value, number] | null;
 }
 
 /** The names a logged key appears under (Lightning's `_forked_name`). */
@@ -90,6 +104,9 @@ async function read(v: Value): Promise<number> {
  */
 export class ResultCollection {
   readonly #entries = new Map<string, Entry>();
+  readonly #syncQueue: SyncItem[] = [];
+  /** Set under DDP: `syncDist` values are then queued for {@link syncDistributed}. */
+  distributed = false;
 
   /** Records one value. `batchSize` is called only when an epoch mean needs it. */
   log(
@@ -148,6 +165,7 @@ export class ResultCollection {
         max: -Infinity,
         min: Infinity,
         count: 0,
+        syncing: 0,
       };
       this.#entries.set(key, e);
     } else if (e.onStep !== options.onStep || e.onEpoch !== options.onEpoch || e.reduceFx !== reduceFx) {
@@ -161,16 +179,57 @@ export class ResultCollection {
       e.step = v;
       e.stepFresh = true;
     }
+    let item: [Value, number] | null = null;
     if (e.onEpoch) {
       const w = e.reduceFx === 'mean' ? (options.batchSize ?? batchSize()) : 1;
       const alias = v instanceof Tensor && e.onStep ? keep(v.detach()) : v;
-      e.pending.push([alias, w]);
+      item = [alias, w];
+      e.pending.push(item);
+    }
+    if (options.syncDist === true && this.distributed) {
+      e.syncing++;
+      this.#syncQueue.push({ entry: e, value: v, step: e.onStep, item });
+    }
+  }
+
+  /**
+   * Replaces every queued syncDist value by its mean over the ranks (`allReduceMean` gets this
+   * rank's values, the count first, and returns the means). Every rank calls it at the same
+   * points of the loops; a rank that logged a different number of syncDist values fails.
+   */
+  async syncDistributed(allReduceMean: (values: Float32Array) => Promise<Float32Array>): Promise<void> {
+    const queue = this.#syncQueue.splice(0);
+    if (queue.length === 0) return;
+    const local = new Float32Array(queue.length + 1);
+    local[0] = queue.length;
+    for (let i = 0; i < queue.length; i++) {
+      const v = queue[i]!.value;
+      local[i + 1] = typeof v === 'number' ? v : Number((await v.data())[0]);
+    }
+    const means = await allReduceMean(local);
+    if (means[0] !== queue.length) {
+      throw new MisconfigurationError(
+        `log: ranks logged different syncDist values; expected every rank to log the same syncDist keys in the same order, got ${queue.length} on this rank and a mean of ${means[0]} over the ranks (${queue.map((q) => q.entry.name).join(', ')})`,
+      );
+    }
+    for (let i = 0; i < queue.length; i++) {
+      const { entry: e, value, step, item } = queue[i]!;
+      const mean = means[i + 1]!;
+      if (step && e.step === value) e.step = mean;
+      if (item !== null) {
+        const old = item[0];
+        item[0] = mean;
+        if (old instanceof Tensor && old !== value) old.dispose();
+      }
+      if (value instanceof Tensor && e.step !== value) value.dispose();
+      e.syncing--;
     }
   }
 
   /** Reads every value logged since the last flush (the only readback). */
   async flush(): Promise<void> {
     for (const e of this.#entries.values()) {
+      if (e.syncing > 0) continue;
       if (e.step instanceof Tensor) e.step = await read(e.step);
       const pending = e.pending;
       e.pending = [];

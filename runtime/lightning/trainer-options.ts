@@ -14,6 +14,7 @@ import type { LightningDataModule } from './datamodule.ts';
 import type { Backend } from '../backend.ts';
 import type { GpuRequestOptions } from '../backends/webgpu/device.ts';
 import { MisconfigurationError, NotAvailableYetError } from './errors.ts';
+import { getPlatform } from '../platform.ts';
 import { resolvePrecision, type PrecisionName } from './precision.ts';
 
 /** A batch limit: an integer count, a fraction in (0, 1), or 0 (none). */
@@ -71,9 +72,12 @@ export interface TrainerOptions {
   readonly accelerator?: string | Backend;
   /** How the Trainer requests its WebGPU device (`allowFallbackAdapter` lets a software adapter count; default refuse). */
   readonly webgpu?: GpuRequestOptions;
-  /** 1 or 'auto' (default). More arrive with DDP. */
+  /**
+   * How many ranks: an integer >= 1, -1 or 'auto' (default: 1, or the host's hardware
+   * concurrency under `strategy: 'ddp'`). More than 1 means DDP (as Lightning's 'auto').
+   */
   readonly devices?: number | string | readonly number[];
-  /** 'auto' (default) or 'single_device'. 'ddp' arrives later. */
+  /** 'auto' (default), 'single_device' or 'ddp' (data parallel over worker threads; see lightning/strategies/ddp.ts). */
   readonly strategy?: string;
   /** Callbacks, run in order. */
   readonly callbacks?: readonly Callback[] | Callback;
@@ -119,8 +123,9 @@ export interface ResolvedTrainerOptions {
   /** 'auto' is settled at fit (it needs to look for an adapter); a Backend is used as given. */
   readonly accelerator: 'cpu' | 'webgpu' | 'auto' | Backend;
   readonly webgpu: GpuRequestOptions;
-  readonly devices: 1;
-  readonly strategy: 'single_device';
+  /** The number of ranks (1 on a single device). */
+  readonly devices: number;
+  readonly strategy: 'single_device' | 'ddp';
   readonly callbacks: readonly Callback[];
   readonly logger: boolean | readonly Logger[];
   readonly enableProgressBar: boolean;
@@ -183,7 +188,7 @@ const REMOVED: Readonly<Record<string, string>> = {
 };
 
 const NOT_YET_ACCELERATORS = new Set(['cuda', 'mps', 'tpu', 'hpu', 'ipu']);
-const NOT_YET_STRATEGIES = new Set(['ddp', 'ddp_spawn', 'ddp_notebook', 'ddp_fork', 'fsdp', 'deepspeed']);
+const NOT_YET_STRATEGIES = new Set(['ddp_spawn', 'ddp_notebook', 'ddp_fork', 'fsdp', 'deepspeed']);
 
 function camel(key: string): string {
   return key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -292,23 +297,35 @@ export function resolveTrainerOptions(options: unknown = {}): ResolvedTrainerOpt
   const webgpu = o['webgpu'] ?? {};
   if (typeof webgpu !== 'object' || webgpu === null || Array.isArray(webgpu))
     fail('webgpu', 'WebGPU request options ({ allowFallbackAdapter, powerPreference, requiredFeatures })', webgpu);
-  const devices = o['devices'] ?? 'auto';
-  const nDevices = Array.isArray(devices) ? devices.length : devices === 'auto' ? 1 : devices;
-  if (typeof nDevices !== 'number' || !Number.isInteger(nDevices) || (nDevices < 1 && nDevices !== -1))
-    fail('devices', "1, 'auto' or a list of one device", devices);
-  if (nDevices !== 1) {
-    throw new NotAvailableYetError(
-      `Trainer: devices ${show(devices)} is not available yet (multi-device training arrives with strategy 'ddp'); expected 1 or 'auto', got ${show(devices)}`,
-    );
-  }
   const strategy = o['strategy'] ?? 'auto';
-  if (typeof strategy !== 'string') fail('strategy', "'auto' or 'single_device'", strategy);
+  if (typeof strategy !== 'string') fail('strategy', "'auto', 'single_device' or 'ddp'", strategy);
   if (NOT_YET_STRATEGIES.has(strategy)) {
     throw new NotAvailableYetError(
-      `Trainer: strategy '${strategy}' is not available yet (data parallelism arrives in a later release); expected 'auto' or 'single_device', got '${strategy}'`,
+      `Trainer: strategy '${strategy}' is not available yet (data parallelism re-runs the script per rank); expected 'auto', 'single_device' or 'ddp', got '${strategy}'`,
     );
   }
-  if (strategy !== 'auto' && strategy !== 'single_device') fail('strategy', "'auto' or 'single_device'", strategy);
+  if (strategy !== 'auto' && strategy !== 'single_device' && strategy !== 'ddp')
+    fail('strategy', "'auto', 'single_device' or 'ddp'", strategy);
+  const devices = o['devices'] ?? 'auto';
+  if (Array.isArray(devices)) {
+    throw new NotAvailableYetError(
+      `Trainer: devices as a list of device ids is not available yet (ranks are worker threads, not device ids); expected a count, -1 or 'auto', got ${show(devices)}`,
+    );
+  }
+  const all = (): number => getPlatform().hardwareConcurrency;
+  const nDevices = devices === 'auto' ? (strategy === 'ddp' ? all() : 1) : devices === -1 ? all() : devices;
+  if (typeof nDevices !== 'number' || !Number.isInteger(nDevices) || nDevices < 1)
+    fail('devices', "an integer >= 1, -1 (all cores) or 'auto'", devices);
+  if (strategy === 'single_device' && nDevices !== 1)
+    fail('devices', "1 with strategy 'single_device' (use strategy: 'ddp' for more)", devices);
+  const ddp = strategy === 'ddp' || (strategy === 'auto' && nDevices > 1);
+  if (ddp && accelerator === 'webgpu') {
+    throw new NotAvailableYetError(
+      `Trainer: strategy 'ddp' with accelerator 'webgpu' is not supported yet (the ranks are CPU worker threads sharing one host); expected accelerator 'cpu' or 'auto' with strategy 'ddp', got accelerator 'webgpu'`,
+    );
+  }
+  // The ranks are CPU workers: 'auto' must not probe for a GPU that every rank would share.
+  if (ddp && accelerator === 'auto') accelerator = 'cpu';
   const precision = resolvePrecision(o['precision']);
 
   const maxSteps = o['maxSteps'] === undefined ? -1 : int('maxSteps', o['maxSteps'], -1);
@@ -390,8 +407,8 @@ export function resolveTrainerOptions(options: unknown = {}): ResolvedTrainerOpt
     precision,
     accelerator,
     webgpu: webgpu as GpuRequestOptions,
-    devices: 1,
-    strategy: 'single_device',
+    devices: nDevices,
+    strategy: ddp ? 'ddp' : 'single_device',
     callbacks,
     logger,
     enableProgressBar: bool('enableProgressBar', o['enableProgressBar'], true),

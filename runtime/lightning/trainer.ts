@@ -40,6 +40,10 @@ import { evalBatchLimit, fitBatchLimits, loaderLength } from './loops/batch-limi
 import { runFitLoop, setupOptimizers } from './loops/fit-loop.ts';
 import { runEvaluation } from './loops/evaluation-loop.ts';
 import { runPrediction } from './loops/predict-loop.ts';
+import { DDPStrategy, type ModelLayout } from './strategies/ddp.ts';
+import { shardLoader, type ShardMode } from './strategies/distributed-loader.ts';
+import { defaultGenerator } from '../random.ts';
+import { NotAvailableYetError } from './errors.ts';
 
 export type { EvalOptions, FitOptions } from './trainer-options.ts';
 
@@ -104,18 +108,48 @@ export class Trainer {
   ckptPath: string | null = null;
   /** What `precision` does at each point of a step (autocast, loss scaling, 16-bit weights). */
   readonly precisionPlugin: Precision;
+  /**
+   * The data-parallel pool under `strategy: 'ddp'` with more than one device (null on one
+   * device): ranks, collectives and the worker pool (see lightning/strategies/ddp.ts).
+   */
+  readonly strategy: DDPStrategy | null;
   #hooks: HookDispatcher | null = null;
   #hasValidation = false;
   readonly #accelerator = new AcceleratorConnector();
 
   constructor(options: TrainerOptions = {}) {
     this.options = resolveTrainerOptions(options);
+    this.strategy =
+      this.options.strategy === 'ddp' && this.options.devices > 1 ? new DDPStrategy(this.options.devices) : null;
     this.precisionPlugin = new Precision(this.options.precision);
     this.callbacks = configureCallbacks(this.options);
     this.loggers = configureLoggers(this.options);
+    // Under DDP only rank 0 draws the progress bar.
+    if (!this.isGlobalZero) this.progressBarCallback?.disable();
   }
 
   // ------------------------------------------------------------------ views
+
+  /** This process's rank (0 in the script's own process, 1..N-1 in the workers DDP starts). */
+  get globalRank(): number {
+    return this.strategy?.globalRank ?? 0;
+  }
+  /** The rank on this machine (the same as `globalRank`: one machine). */
+  get localRank(): number {
+    return this.globalRank;
+  }
+  /** Always 0: one machine. */
+  get nodeRank(): number {
+    return 0;
+  }
+  /** How many ranks train together (`devices`). */
+  get worldSize(): number {
+    return this.strategy?.worldSize ?? 1;
+  }
+  /** Whether this is rank 0, the one that logs, checkpoints and draws the progress bar; guard rank-0-only code after fit with it. */
+  get isGlobalZero(): boolean {
+    return this.globalRank === 0;
+  }
 
   /** The epoch being run. */
   get currentEpoch(): number {
@@ -226,6 +260,8 @@ export class Trainer {
    * @example await trainer.saveCheckpoint('manual.ckpt')
    */
   async saveCheckpoint(path: string, weightsOnly = false): Promise<void> {
+    // Under DDP only rank 0 writes (every rank holds the same state).
+    if (!this.isGlobalZero) return;
     await writeCheckpoint(path, await dumpCheckpoint(this, weightsOnly));
   }
 
@@ -241,7 +277,7 @@ export class Trainer {
     valLoader?: Loader | null,
     options: FitOptions = {},
   ): Promise<void> {
-    return runAlone(this, 'fit', () => this.#fit(model, trainLoader, valLoader, options));
+    return runAlone(this, 'fit', () => this.#distributed(() => this.#fit(model, trainLoader, valLoader, options)));
   }
 
   async #fit(
@@ -267,6 +303,8 @@ export class Trainer {
       );
     }
     const o = this.options;
+    trainLoader = this.#shard(trainLoader, 'train');
+    if (valLoader !== undefined && valLoader !== null) valLoader = this.#shard(valLoader, 'eval');
     const givenVal = o.overfitBatches > 0 ? trainLoader : (valLoader ?? null);
     this.#hasValidation = givenVal !== null && isOverridden(model, 'validationStep') && o.limitValBatches !== 0;
     const val = this.#hasValidation ? givenVal : null;
@@ -292,8 +330,10 @@ export class Trainer {
       // As Lightning's fit loop: with no training batches it says so and skips training (and so
       // writes no checkpoint); on_train_start/end do not run.
       if (this.numTrainingBatches === 0) {
-        if (loaderLength(trainLoader) === 0) console.warn(`lightning-ts: ${EMPTY_LOADER_WARNING}`);
-        console.warn(`lightning-ts: ${NO_TRAINING_BATCHES}`);
+        if (this.isGlobalZero) {
+          if (loaderLength(trainLoader) === 0) console.warn(`lightning-ts: ${EMPTY_LOADER_WARNING}`);
+          console.warn(`lightning-ts: ${NO_TRAINING_BATCHES}`);
+        }
       } else {
         await this.hooks.onTrainStart();
         await runFitLoop(this, model, trainLoader, val);
@@ -324,14 +364,16 @@ export class Trainer {
     loader?: Loader | null,
     options: EvalOptions = {},
   ): Promise<Record<string, number>[]> {
-    return runAlone(this, 'validate', async () => {
-      const [m, l] = await this.#startEvaluation('validate', model, loader, options);
-      const n = evalBatchLimit(this.options, 'validate', l);
-      this.numValBatches = [n];
-      const metrics = await runEvaluation(this, m, l, 'validation', n);
-      this.state = { fn: 'validate', status: 'finished' };
-      return [metrics];
-    });
+    return runAlone(this, 'validate', () =>
+      this.#distributed(async () => {
+        const [m, l] = await this.#startEvaluation('validate', model, loader, options);
+        const n = evalBatchLimit(this.options, 'validate', l);
+        this.numValBatches = [n];
+        const metrics = await runEvaluation(this, m, l, 'validation', n);
+        this.state = { fn: 'validate', status: 'finished' };
+        return [metrics];
+      }),
+    );
   }
 
   /**
@@ -339,12 +381,14 @@ export class Trainer {
    * @example const [{ test_loss }] = await trainer.test(model, testLoader)
    */
   test(model?: LightningModule, loader?: Loader | null, options: EvalOptions = {}): Promise<Record<string, number>[]> {
-    return runAlone(this, 'test', async () => {
-      const [m, l] = await this.#startEvaluation('test', model, loader, options);
-      const metrics = await runEvaluation(this, m, l, 'test', evalBatchLimit(this.options, 'test', l));
-      this.state = { fn: 'test', status: 'finished' };
-      return [metrics];
-    });
+    return runAlone(this, 'test', () =>
+      this.#distributed(async () => {
+        const [m, l] = await this.#startEvaluation('test', model, loader, options);
+        const metrics = await runEvaluation(this, m, l, 'test', evalBatchLimit(this.options, 'test', l));
+        this.state = { fn: 'test', status: 'finished' };
+        return [metrics];
+      }),
+    );
   }
 
   /**
@@ -353,15 +397,60 @@ export class Trainer {
    * @example const embeddings = await trainer.predict(model, loader)
    */
   predict(model?: LightningModule, loader?: Loader | null, options: EvalOptions = {}): Promise<unknown[]> {
-    return runAlone(this, 'predict', async () => {
-      const [m, l] = await this.#startEvaluation('predict', model, loader, options);
-      const out = await runPrediction(this, m, l, evalBatchLimit(this.options, 'predict', l));
-      this.state = { fn: 'predict', status: 'finished' };
-      return out;
-    });
+    return runAlone(this, 'predict', () =>
+      this.#distributed(async () => {
+        const [m, l] = await this.#startEvaluation('predict', model, loader, options);
+        let out = await runPrediction(this, m, l, evalBatchLimit(this.options, 'predict', l));
+        if (this.strategy !== null) out = await this.strategy.gatherPredictions(out, this.rootBackend!);
+        this.state = { fn: 'predict', status: 'finished' };
+        return out;
+      }),
+    );
   }
 
   // ------------------------------------------------------------- the shared start
+
+  /**
+   * Runs an entry point's body as one DDP run: the end waits for every rank, and a failure
+   * ends the run on every rank (see strategies/ddp.ts). On one device, the body as it is.
+   */
+  async #distributed<T>(body: () => Promise<T>): Promise<T> {
+    const s = this.strategy;
+    if (s === null) return body();
+    let out: T;
+    try {
+      out = await body();
+    } catch (e) {
+      await s.end(e);
+      throw e;
+    }
+    await s.end(undefined);
+    return out;
+  }
+
+  /** This rank's share of a loader (the loader itself on one device). */
+  #shard(loader: Loader, mode: ShardMode): Loader {
+    const s = this.strategy;
+    return s === null ? loader : shardLoader(loader, mode, s.globalRank, s.worldSize, defaultGenerator.initialSeed());
+  }
+
+  /** @internal Under DDP, replaces every syncDist value logged since the last call by its mean over the ranks. */
+  syncLogged(): Promise<void> | undefined {
+    const s = this.strategy;
+    if (s === null) return undefined;
+    return this.results.syncDistributed((v) => s.allReduceMean(v));
+  }
+
+  /** Rank 0's logger versions, so that every rank's logDir names rank 0's folder. */
+  #loggerVersions(): (number | string | null)[] {
+    return this.loggers.map((l) => {
+      try {
+        return l.version;
+      } catch {
+        return null;
+      }
+    });
+  }
 
   /** Attaches `model` to this run, with the hooks of its callbacks, and marks `stage` running. */
   #attach(model: LightningModule, stage: Stage): void {
@@ -406,7 +495,7 @@ export class Trainer {
       );
     }
     await this.#prepare(m, stage, options.ckptPath);
-    return [m, loader];
+    return [m, this.#shard(loader, stage === 'predict' ? 'predict' : 'eval')];
   }
 
   /**
@@ -416,7 +505,26 @@ export class Trainer {
    */
   async #prepare(model: LightningModule, stage: Stage, ckptPath: string | null | undefined): Promise<void> {
     const fitting = stage === 'fit';
-    if (stage !== 'predict') await this.loggerConnector.setupLoggers();
+    const ddp = this.strategy;
+    const layout: ModelLayout = { params: model.parameters(), buffers: [...model.namedBuffers()].map(([, b]) => b) };
+    this.results.distributed = ddp !== null;
+    if (ddp !== null && !model.automaticOptimization) {
+      throw new NotAvailableYetError(
+        `Trainer: strategy 'ddp' with manual optimization is not available yet (gradients are averaged in the automatic optimizer step); expected automaticOptimization, got manual optimization in ${model.constructor.name}`,
+      );
+    }
+    if (stage !== 'predict' && (ddp === null || ddp.isGlobalZero)) await this.loggerConnector.setupLoggers();
+    if (ddp !== null) {
+      // Every rank takes rank 0's logger versions, so logDir (and checkpoint paths) are rank 0's.
+      const versions = await ddp.start(stage, layout, this.#loggerVersions());
+      if (!ddp.isGlobalZero) {
+        this.loggers.forEach((l, i) => {
+          const v = versions[i];
+          if (v !== null && v !== undefined) l.adoptVersion?.(v);
+        });
+        if (stage !== 'predict') await this.loggerConnector.setupLoggers();
+      }
+    }
     if (fitting) {
       await this.hooks.setup('fit');
       this.precisionPlugin.checkManualOptimization(model.automaticOptimization);
@@ -430,6 +538,9 @@ export class Trainer {
       if (fitting) this.ckptPath = path;
       await restoreCheckpoint(this, model, path, fitting);
     }
+    // Rank 0's weights and buffers on every rank before the first step (torch DDP's broadcast).
+    if (ddp !== null)
+      await ddp.broadcastModule({ params: model.parameters(), buffers: [...model.namedBuffers()].map(([, b]) => b) });
     if (fitting) await this.loggerConnector.logHyperparams(model.hparams);
   }
 }

@@ -272,7 +272,7 @@ export class ModelCheckpoint extends Callback {
   async #write(trainer: Trainer, path: string): Promise<void> {
     try {
       const folder = path.slice(0, Math.max(0, path.lastIndexOf('/'))) || '.';
-      if (!this.#swept.has(folder)) {
+      if (!this.#swept.has(folder) && trainer.isGlobalZero) {
         await getPlatform().sweepTempFiles?.(folder);
         this.#swept.add(folder);
       }
@@ -310,6 +310,8 @@ export class ModelCheckpoint extends Callback {
     if (target === null) return;
     const resumed = trainer.ckptPath;
     if (resumed !== null && (maybeSameFile(path, resumed) || maybeSameFile(target, resumed))) return;
+    // Under DDP only rank 0 touches the files.
+    if (!trainer.isGlobalZero) return;
     try {
       await getPlatform().removeFile(target);
     } catch (error) {

@@ -92,8 +92,8 @@ export class ModelSummary extends Callback {
     this.maxDepth = options.maxDepth ?? 1;
   }
 
-  override onFitStart(_trainer: Trainer, module: LightningModule): void {
-    if (this.maxDepth === 0) return;
+  override onFitStart(trainer: Trainer, module: LightningModule): void {
+    if (this.maxDepth === 0 || !trainer.isGlobalZero) return;
     getPlatform().stdout.write(`${summarize(module, this.maxDepth)}\n`);
   }
 }

@@ -111,7 +111,7 @@ export class ProgressBar extends Callback {
   }
 
   #draw(trainer: Trainer, final = false): void {
-    if (!this.#enabled) return;
+    if (!this.#enabled || !trainer.isGlobalZero) return;
     if (this.isTTY) {
       const text = this.render(trainer);
       const pad = Math.max(0, this.#lastWidth - text.length);
@@ -171,7 +171,7 @@ export class ProgressBar extends Callback {
   }
 
   override onValidationEnd(trainer: Trainer): void {
-    if (!this.#enabled) return;
+    if (!this.#enabled || !trainer.isGlobalZero) return;
     if (trainer.sanityChecking || !trainer.training) {
       if (!this.isTTY && !trainer.sanityChecking) this.#out(`Validation: ${JSON.stringify(trainer.callbackMetrics)}\n`);
       return;

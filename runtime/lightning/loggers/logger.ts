@@ -37,6 +37,11 @@ export interface Logger {
   readonly experiment: unknown;
   /** Settles `version` (scanning `rootDir` for the next `version_N` when none was given). */
   resolveVersion(): Promise<number | string>;
+  /**
+   * Takes `version` as settled without touching the file system (DDP ranks other than 0 take
+   * rank 0's, as Lightning broadcasts it). Optional: a logger without it resolves its own.
+   */
+  adoptVersion?(version: number | string): void;
   logMetrics(metrics: Readonly<Record<string, number>>, step?: number): Promise<void>;
   logHyperparams(params: HParams, metrics?: number | Readonly<Record<string, number>>): Promise<void>;
   save(): Promise<void>;
@@ -239,6 +244,11 @@ export class RunFolder {
     });
   }
 
+  /** Takes `version` as settled (a DDP rank taking rank 0's), unless one is already. */
+  adopt(version: number | string): void {
+    this.#version ??= version;
+  }
+
   async #reserve(): Promise<number> {
     const first = await nextVersion(this.rootDir, this.#component);
     const platform = getPlatform();
@@ -307,6 +317,10 @@ export abstract class RunFolderLogger {
 
   async resolveVersion(): Promise<number | string> {
     return this.run.resolveVersion();
+  }
+
+  adoptVersion(version: number | string): void {
+    this.run.adopt(version);
   }
 
   /**

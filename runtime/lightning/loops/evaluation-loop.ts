@@ -54,6 +54,8 @@ export async function runEvaluation(
           );
           if (validating) await hooks.onValidationBatchEnd(stage, outputs, batch, batchIdx);
           else await hooks.onTestBatchEnd(stage, outputs, batch, batchIdx);
+          const synced = trainer.syncLogged();
+          if (synced !== undefined) await synced;
         } finally {
           internals.context = null;
         }
@@ -73,6 +75,8 @@ export async function runEvaluation(
   }
   if (validating) await hooks.onValidationEpochEnd(stage);
   else await hooks.onTestEpochEnd(stage);
+  const synced = trainer.syncLogged();
+  if (synced !== undefined) await synced;
   if (stage !== 'sanity') {
     await results.flush();
     const after = results.epochMetrics(stage);

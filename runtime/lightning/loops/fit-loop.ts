@@ -18,6 +18,12 @@ import type { Loader } from '../datamodule.ts';
 import type { HookDispatcher } from '../hook-dispatcher.ts';
 import type { Trainer } from '../trainer.ts';
 import { iterate, runEvaluation } from './evaluation-loop.ts';
+import { DataLoader } from '../../data/dataloader.ts';
+import { DistributedSampler } from '../../data/distributed-sampler.ts';
+
+/** Stop bits the DDP ranks agree on after each batch: a callback asked to stop, or maxTime passed. */
+const STOP_ASKED = 1;
+const TIME_UP = 2;
 
 /** The loss a training step returned, checked. */
 function extractLoss(module: LightningModule, out: unknown): Tensor | null {
@@ -133,7 +139,11 @@ export async function runTrainingEpoch(
     let batchIdx = resumeAt;
     while (batchIdx < total) {
       if (trainer.maxStepsReached()) break;
-      if (trainer.options.maxTime !== null && trainer.now() - trainer.startTime >= trainer.options.maxTime) {
+      if (
+        trainer.strategy === null &&
+        trainer.options.maxTime !== null &&
+        trainer.now() - trainer.startTime >= trainer.options.maxTime
+      ) {
         trainer.shouldStop = true;
         break;
       }
@@ -160,20 +170,29 @@ export async function runTrainingEpoch(
             internals.context = null;
           }
           const loss = extractLoss(module, outputs);
+          const synced = trainer.syncLogged();
+          if (synced !== undefined) await synced;
           const boundary = (batchIdx + 1) % accumulate === 0 || isLast;
+          const ddp = trainer.strategy;
           if (loss !== null) {
             logs.recordLoss(loss);
             const scaled = accumulate > 1 ? loss.div(accumulate) : loss;
             if (hooks.used.beforeBackward) await hooks.onBeforeBackward(scaled, batch);
             trainer.precisionPlugin.scaleLoss(scaled).backward();
             if (hooks.used.afterBackward) await hooks.onAfterBackward(batch);
-            if (boundary) {
-              await optimizerStep(trainer, hooks, optimizer);
-              p.optimizerSteps++;
-              await stepSchedulers(trainer, 'step');
-            }
           }
-          if (boundary && loss !== null) logs.advanceSteppedBatches();
+          // DDP: every rank averages its gradients at the boundary (as DDP's no_sync between
+          // accumulation steps), before unscaling and clipping, so that inf checks and clipping
+          // see the same gradients on every rank; a rank whose step returned null still takes part.
+          let stepped = loss !== null;
+          if (boundary && ddp !== null)
+            stepped = await ddp.reduceGradients(optimizer.paramGroups.flatMap((g) => g.params));
+          if (boundary && stepped) {
+            await optimizerStep(trainer, hooks, optimizer);
+            p.optimizerSteps++;
+            await stepSchedulers(trainer, 'step');
+          }
+          if (boundary && stepped) logs.advanceSteppedBatches();
         } else {
           internals.context = { stage: 'train', hook: 'trainingStep', results: trainer.results, batch };
           const before = trainer.optimizers.map((o) => stepCount(o));
@@ -191,6 +210,8 @@ export async function runTrainingEpoch(
         p.batchesTotal++;
         p.isLastBatch = isLast;
         if (hooks.used.trainBatchEnd) await hooks.onTrainBatchEnd(outputs, batch, batchIdx);
+        const syncedAfter = trainer.syncLogged();
+        if (syncedAfter !== undefined) await syncedAfter;
         return false;
       });
       const due = logs.writeDueStepMetrics();
@@ -201,7 +222,17 @@ export async function runTrainingEpoch(
         module.train();
       }
       batchIdx++;
-      if (trainer.shouldStop && trainer.currentEpoch + 1 >= trainer.options.minEpochs) break;
+      const asked = trainer.shouldStop && trainer.currentEpoch + 1 >= trainer.options.minEpochs;
+      if (trainer.strategy !== null) {
+        // Every rank stops at the same batch: a stop asked on any rank (or its clock) stops all.
+        const o = trainer.options;
+        const late = o.maxTime !== null && trainer.now() - trainer.startTime >= o.maxTime;
+        const agreed = await trainer.strategy.agree((asked ? STOP_ASKED : 0) | (late ? TIME_UP : 0));
+        if (agreed !== 0) {
+          trainer.shouldStop = true;
+          break;
+        }
+      } else if (asked) break;
     }
   } finally {
     await it.return?.();
@@ -270,8 +301,15 @@ export async function runFitLoop(
   while (true) {
     if (o.maxEpochs !== -1 && p.epoch >= o.maxEpochs) break;
     if (trainer.maxStepsReached()) break;
-    if (trainer.shouldStop && p.epoch >= o.minEpochs) break;
-    if (o.maxTime !== null && trainer.now() - start >= o.maxTime) break;
+    let asked = trainer.shouldStop && p.epoch >= o.minEpochs;
+    let late = o.maxTime !== null && trainer.now() - start >= o.maxTime;
+    if (trainer.strategy !== null) {
+      const agreed = await trainer.strategy.agree((asked ? STOP_ASKED : 0) | (late ? TIME_UP : 0));
+      asked = (agreed & STOP_ASKED) !== 0 && p.epoch >= o.minEpochs;
+      late = (agreed & TIME_UP) !== 0;
+    }
+    if (asked || late) break;
+    if (train instanceof DataLoader && train.sampler instanceof DistributedSampler) train.sampler.setEpoch(p.epoch);
     trainer.shouldStop = false;
     trainer.results.reset('train');
     module.train();
@@ -283,6 +321,8 @@ export async function runFitLoop(
     await logs.refreshMetrics();
     logs.publishEpochMetrics('train');
     await hooks.onTrainEpochEnd(async () => {
+      const synced = trainer.syncLogged();
+      if (synced !== undefined) await synced;
       await logs.refreshMetrics();
       const after = logs.publishEpochMetrics('train');
       if (Object.keys(after).length > 0)
