@@ -18,7 +18,11 @@
 //   import of tfjs-core, import of lightning-ts) to the end of the first step, and the wall ms from
 //   spawn to exit (interpreter boot, reading the data file, and ours' end-of-fit checkpoint
 //   included);
-// - single-threaded: ours and TF.js wasm use one thread; PyTorch is shown with 1 and 2 threads.
+// - single-threaded: ours, TF.js wasm and jax-js use one thread; PyTorch is shown with 1 and 2
+//   threads, and ours DDP with 2 ranks (bench/seed-ddp.mjs: Trainer.fit with strategy 'ddp',
+//   devices 2, the batch being the global batch, so no batch-1 cell); its startup figures
+//   include starting the pool (spawning rank 1 and its import of the library);
+// - jax-js (bench/seed-jax.mjs): its jit-compiled training step on its wasm device.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -63,10 +67,22 @@ try {
 } catch {
   hasLayers = false;
 }
+let hasJax = true;
+try {
+  createRequire(import.meta.url).resolve('@jax-js/jax');
+} catch {
+  hasJax = false;
+}
 const relaxedFlag = process.execArgv.some((a) => a.includes('relaxed-simd'));
 
 const PEERS = [
   { id: 'ours-trainer', label: 'ours Trainer.fit (relaxed; logger, ckpt on)' },
+  {
+    id: 'ours-ddp2',
+    label: 'ours Trainer.fit DDP, 2 workers (global batch)',
+    script: 'seed-ddp.mjs',
+    batches: [32, 256],
+  },
   { id: 'ours-relaxed', label: 'ours bare loop, relaxed' },
   { id: 'ours-simd', label: 'ours bare loop, simd128' },
   { id: 'tfjs-wasm', label: 'TF.js wasm, minimize loop' },
@@ -78,9 +94,11 @@ const PEERS = [
         { id: 'torch-2', label: 'PyTorch eager, 2 threads', threads: 2 },
       ]
     : []),
+  ...(hasJax ? [{ id: 'jax-wasm', label: 'jax-js wasm, jit step', script: 'seed-jax.mjs' }] : []),
 ];
 
 function runChild(peer, batch, mode) {
+  if (peer.batches !== undefined && !peer.batches.includes(batch)) return null;
   const [warmup, samples] = (peer.plan ?? PLAN)[batch];
   const timedSamples = mode === 'startup' ? batch : Math.max(batch, samples / (peer.plan ? 1 : scale));
   const args = {
@@ -95,7 +113,7 @@ function runChild(peer, batch, mode) {
   };
   const [cmd, argv] = peer.threads
     ? [PY, [join(here, 'seed_torch.py'), JSON.stringify(args)]]
-    : [process.execPath, [...process.execArgv, join(here, 'seed-worker.mjs'), JSON.stringify(args)]];
+    : [process.execPath, [...process.execArgv, join(here, peer.script ?? 'seed-worker.mjs'), JSON.stringify(args)]];
   const t0 = performance.now();
   const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const wallMs = performance.now() - t0;
@@ -131,6 +149,7 @@ if (!relaxedFlag)
   );
 if (!torchVersion) console.log('PyTorch: skipped (python3-torch not installed)');
 if (!hasLayers) console.log('TF.js model.fit: skipped (@tensorflow/tfjs-layers not installed)');
+if (!hasJax) console.log('jax-js: skipped (@jax-js/jax not installed)');
 
 const sps = new Map(); // `${peer}/${batch}` → [samples/s per run]
 const rss = new Map(); // peer → [maxRSS KB at batch 32 per run]
@@ -147,7 +166,8 @@ for (let run = 0; run < RUNS; run++) {
         if (!rss.has(peer.id)) rss.set(peer.id, []);
         rss.get(peer.id).push(r?.maxRssKB ?? null);
       }
-      cells.push(`${peer.id} ${r ? Math.round(r.samplesPerSec) : '—'}`);
+      if (peer.batches === undefined || peer.batches.includes(batch))
+        cells.push(`${peer.id} ${r ? Math.round(r.samplesPerSec) : '—'}`);
     }
     console.log(`run ${run + 1}/${RUNS} batch ${String(batch).padStart(3)}: ${cells.join(', ')}  (load ${load()})`);
   }
@@ -180,7 +200,7 @@ const rows = PEERS.map((p) => [
   fmtN(median(firstStep.get(p.id) ?? [])),
   fmtN(median(startup.get(p.id) ?? [])),
 ]);
-const ours = PEERS.filter((p) => p.id.startsWith('ours'));
+const ours = PEERS.filter((p) => p.id.startsWith('ours') && p.batches === undefined);
 for (const [peerId, name] of [
   ['torch-1', 'PyTorch 1 thread'],
   ['tfjs-wasm', 'TF.js wasm'],
@@ -195,6 +215,22 @@ for (const [peerId, name] of [
       fmtR(ratio(median(startup.get(p.id) ?? []), median(startup.get(peerId) ?? []))),
     ]);
   }
+}
+// DDP against our one process and PyTorch with as many threads as DDP has ranks; ours against jax-js
+for (const [a, b, name] of [
+  ['ours-ddp2', 'ours-trainer', 'DDP(2) ÷ Trainer.fit (1 process)'],
+  ['ours-ddp2', 'torch-2', 'DDP(2) ÷ PyTorch 2 threads'],
+  ['ours-trainer', 'jax-wasm', 'Trainer.fit ÷ jax-js'],
+  ['ours-relaxed', 'jax-wasm', 'bare loop, relaxed ÷ jax-js'],
+]) {
+  if (!PEERS.some((p) => p.id === a) || !PEERS.some((p) => p.id === b)) continue;
+  rows.push([
+    `  ${name}`,
+    ...BATCHES.map((bt) => fmtR(ratio(med(a, bt), med(b, bt)))),
+    fmtR(ratio(median(rss.get(a) ?? []), median(rss.get(b) ?? []))),
+    fmtR(ratio(median(firstStep.get(a) ?? []), median(firstStep.get(b) ?? []))),
+    fmtR(ratio(median(startup.get(a) ?? []), median(startup.get(b) ?? []))),
+  ]);
 }
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) =>
@@ -220,7 +256,13 @@ const goals = [
     false,
   ],
 ];
-console.log('\ngoals (issue 5):');
+const ddp = (b) => med('ours-ddp2', b);
+goals.push(
+  ['DDP(2) batch 256 ≥ 1.8× Trainer.fit (1 process)', ddp(256), lit(256) === null ? null : 1.8 * lit(256), true],
+  ['DDP(2) batch 256 ≥ PyTorch 2 threads', ddp(256), med('torch-2', 256), true],
+  ['DDP(2) batch 32 ≥ Trainer.fit (1 process)', ddp(32), lit(32), true],
+);
+console.log('\ngoals (issue 5; the DDP ones issue 6):');
 for (const [name, got, target, higher] of goals) {
   const verdict =
     got === null || target === null || Number.isNaN(got) || Number.isNaN(target)

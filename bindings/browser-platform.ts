@@ -7,7 +7,9 @@
  * gave them, `lightning-ts/manual` (browser-manual.ts) fetches nothing until `init()`, and
  * `lightning-ts/embedded` (browser-embedded.ts) carries them inside its JavaScript.
  */
-import type { KernelVariant, Platform } from '../runtime/platform.ts';
+import type { KernelVariant, Platform, SpawnWorkerOptions, WorkerHandle } from '../runtime/platform.ts';
+import { NotAvailableYetError, WorkerStartError } from '../runtime/lightning/errors.ts';
+import { moduleWorkerRank, spawnModuleWorker } from './web-worker-ranks.ts';
 import type { InitHost } from '../runtime/setup.ts';
 import { BackendError } from '../runtime/errors.ts';
 import { describeNotWasm, isWasm } from '../runtime/setup.ts';
@@ -74,6 +76,33 @@ export async function fetchKernelBytes(url: string | URL): Promise<Uint8Array> {
 const lines: { pending: string } = { pending: '' };
 
 /**
+ * Starts DDP rank `options.rank` in a browser. A page's script cannot run again in a worker (it
+ * needs the DOM), so DDP trains in a module worker: the page starts
+ * `new Worker('train.js', { type: 'module' })`, that worker is rank 0, and each other rank is a
+ * sibling module worker that imports the same module (its `location.href`). The ranks share a
+ * SharedArrayBuffer, which needs a cross-origin isolated page.
+ */
+function spawnBrowserRank(options: SpawnWorkerOptions): WorkerHandle {
+  const scope = globalThis as {
+    WorkerGlobalScope?: unknown;
+    crossOriginIsolated?: boolean;
+    location?: { href: string };
+  };
+  if (scope.WorkerGlobalScope === undefined || scope.location === undefined) {
+    throw new WorkerStartError(
+      "DDP: a page's script cannot be re-run in the workers; expected the Trainer in a module worker (new Worker('train.js', { type: 'module' }), whose module each rank re-runs), got a Trainer on the page's main thread",
+    );
+  }
+  if (scope.crossOriginIsolated !== true) {
+    // TODO(issue "Data-parallel training", item 3): a postMessage transfer fallback for pages that are not isolated.
+    throw new NotAvailableYetError(
+      "DDP: ranks share their gradients in a SharedArrayBuffer, which needs a cross-origin isolated page; expected the page and its worker served with 'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp' (crossOriginIsolated true), got crossOriginIsolated false (the postMessage fallback is not available yet)",
+    );
+  }
+  return spawnModuleWorker(scope.location.href, options);
+}
+
+/**
  * The browser implementation of {@link Platform}, with `loadKernelBytes` from the entry.
  * Output goes to the console a line at a time; `isTTY` is false, so progress bars print lines,
  * not redraws. Files are OPFS or memory (see bindings/browser-fs.ts); faults are FileSystemErrors.
@@ -100,6 +129,8 @@ export function createBrowserPlatform(loadKernelBytes: (variant: KernelVariant) 
     hardwareConcurrency: globalThis.navigator?.hardwareConcurrency ?? 1,
     requestGpu: (options) => requestGpuDevice(navigatorGpuSource('browser'), options),
     detectGpu: (options) => detectGpuAdapter(navigatorGpuSource('browser'), options),
+    spawnWorker: spawnBrowserRank,
+    workerRank: moduleWorkerRank(),
   };
 }
 

@@ -16,7 +16,8 @@
  */
 /// <reference path="./mnist.d.ts" preserve="true" />
 import type { Backend } from '../runtime/backend.ts';
-import type { KernelVariant, Platform } from '../runtime/platform.ts';
+import type { KernelVariant, Platform, SpawnWorkerOptions, WorkerHandle } from '../runtime/platform.ts';
+import { WorkerStartError } from '../runtime/lightning/errors.ts';
 import type { InitOptions } from '../runtime/setup.ts';
 import { setPlatform } from '../runtime/platform.ts';
 import { initBackend } from '../runtime/setup.ts';
@@ -24,6 +25,7 @@ import { BackendError, LightningError } from '../runtime/errors.ts';
 import { findPackageRoot, kernelUrlInPackage } from './package-root.ts';
 import { denoFiles } from './deno-fs.ts';
 import { navigatorGpuSource } from './gpu-navigator.ts';
+import { moduleWorkerRank, spawnModuleWorker } from './web-worker-ranks.ts';
 import { detectGpuAdapter, requestGpuDevice } from '../runtime/backends/webgpu/device.ts';
 
 /** The few Deno APIs this binding uses (tsc has no Deno types). */
@@ -36,6 +38,9 @@ interface DenoApi {
     querySync(descriptor: { name: 'env'; variable: string }): { readonly state: 'granted' | 'denied' | 'prompt' };
   };
   readonly stdout: { writeSync(data: Uint8Array): number; isTerminal(): boolean };
+  /** The URL of the module `deno run` was given; undefined inside a Web Worker. */
+  readonly mainModule?: string;
+  statSync(path: URL): { readonly isFile: boolean };
 }
 
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
@@ -62,6 +67,27 @@ async function readUrl(url: string | URL): Promise<Uint8Array> {
     );
   }
   return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * Starts DDP rank `options.rank` as a module Web Worker that re-runs the script `deno run` was
+ * given (`Deno.mainModule`; a worker's own module inside a Web Worker), with the same
+ * permissions and `Deno.args` (bindings/web-worker-ranks.ts).
+ */
+function spawnRankWorker(options: SpawnWorkerOptions): WorkerHandle {
+  const script = Deno.mainModule ?? (globalThis as { location?: { href: string } }).location?.href;
+  let isFile = false;
+  try {
+    isFile = script !== undefined && (!script.startsWith('file:') || Deno.statSync(new URL(script)).isFile);
+  } catch {
+    isFile = false;
+  }
+  if (script === undefined || !isFile) {
+    throw new WorkerStartError(
+      `DDP: no script file to re-run in the workers; expected the Trainer in a script run as \`deno run -A train.ts\` (each rank re-runs it), got ${script === undefined ? 'no main module' : `main module '${script}' (the REPL or \`deno eval\`)`}`,
+    );
+  }
+  return spawnModuleWorker(script, options);
 }
 
 /**
@@ -104,6 +130,8 @@ export const denoPlatform: Platform = {
   hardwareConcurrency: navigator.hardwareConcurrency,
   requestGpu: (options) => requestGpuDevice(navigatorGpuSource('deno'), options),
   detectGpu: (options) => detectGpuAdapter(navigatorGpuSource('deno'), options),
+  spawnWorker: spawnRankWorker,
+  workerRank: moduleWorkerRank(),
 };
 
 setPlatform(denoPlatform);

@@ -70,11 +70,23 @@ function spawnRankWorker(options: SpawnWorkerOptions): WorkerHandle {
       `DDP: no script file to re-run in the workers; expected the Trainer in a script run as \`node train.mjs\` (each rank re-runs it), got ${entry === undefined ? 'a REPL or `node -e`/`--eval`/stdin' : `entry '${entry}'`}`,
     );
   }
-  const worker = new Worker(new URL(pathToFileURL(resolve(entry))), {
-    workerData: { [RANK_MARKER]: { rank: options.rank, worldSize: options.worldSize } },
-    execArgv: process.execArgv,
-    argv: process.argv.slice(2),
-  });
+  const start = (execArgv: string[]): Worker =>
+    new Worker(new URL(pathToFileURL(resolve(entry))), {
+      workerData: { [RANK_MARKER]: { rank: options.rank, worldSize: options.worldSize } },
+      execArgv,
+      argv: process.argv.slice(2),
+    });
+  let worker: Worker;
+  try {
+    worker = start(process.execArgv);
+  } catch (e) {
+    // V8 flags (`--experimental-wasm-relaxed-simd`, `--max-old-space-size`) are process-wide:
+    // the worker already runs with them, and Worker rejects them in execArgv, naming them.
+    const listed = /invalid execArgv flags: (.*)$/.exec(e instanceof Error ? e.message : '')?.[1];
+    if ((e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV' || listed === undefined) throw e;
+    const invalid = new Set(listed.split(', '));
+    worker = start(process.execArgv.filter((a) => !invalid.has(a) && !invalid.has(a.split('=')[0]!)));
+  }
   let error: unknown;
   const listeners: ((exit: { code: number; error?: unknown }) => void)[] = [];
   worker.on('error', (e) => {

@@ -77,6 +77,12 @@ export interface Backend {
   /** As `read`, synchronously; throws on backends whose `syncReadback` is false. */
   readSync(buffer: BufferHandle, offset: number, length: number): StorageArray;
   /**
+   * As `readSync`, into `target` at element `at` instead of a new array (no allocation): the
+   * DDP gradient exchange copies every gradient straight into the shared buffer with it.
+   * Optional; backends whose `syncReadback` is false leave it out.
+   */
+  readInto?(buffer: BufferHandle, offset: number, length: number, target: StorageArray, at: number): void;
+  /**
    * Runs one primitive (see `ops.ts` for the calling convention, which `checkOp` in
    * `op-check.ts` checks first, for every backend). An op the backend lacks throws a
    * NotImplementedOpError naming the op and the backend.

@@ -6,12 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   DistributedSampler,
+  getDefaultBackend,
   MisconfigurationError,
   NotAvailableYetError,
   Trainer,
   ValueError,
 } from '../../bindings/node.ts';
-import { SharedCollective, sharedBytes } from '../../runtime/lightning/strategies/all-reduce.ts';
+import { copyFloats, SharedCollective, sharedBytes } from '../../runtime/lightning/strategies/all-reduce.ts';
 import { DistributedError } from '../../runtime/lightning/errors.ts';
 
 describe('ddp units', () => {
@@ -54,6 +55,34 @@ describe('ddp units', () => {
     ranks[1]!.abort(1, 'RangeError: boom');
     await expect(waiting).rejects.toThrow(DistributedError);
     await expect(ranks[0]!.barrier()).rejects.toThrow(/rank 1 failed.*RangeError: boom/);
+  });
+
+  it('SharedCollective: 3 ranks sum in rank order with float32 rounding, the sets alternate, and anyBits ORs', async () => {
+    const n = 7;
+    const sab = new SharedArrayBuffer(sharedBytes(3, n));
+    const ranks = [0, 1, 2].map((r) => new SharedCollective(sab, r, 3, n));
+    const vals = [1e8, 1, -1e8];
+    for (let step = 0; step < 3; step++) {
+      ranks.forEach((c, r) => c.input().fill(vals[r]! * (step + 1)));
+      await Promise.all(ranks.map((c) => c.allReduceMean(n)));
+      const f = Math.fround;
+      const want = f(f(f(f(vals[0]! * (step + 1)) + f(vals[1]! * (step + 1))) + f(vals[2]! * (step + 1))) / 3);
+      for (const c of ranks) expect([...c.output().subarray(0, n)]).toEqual(new Array(n).fill(want));
+    }
+    expect(await Promise.all(ranks.map((c, r) => c.anyBits(1 << r)))).toEqual([7, 7, 7]);
+  });
+
+  it('wasm readInto: copies a buffer straight into a shared Float32Array, as readSync reads it', () => {
+    const b = getDefaultBackend();
+    const buf = b.alloc('float32', 5);
+    b.write(buf, new Float32Array([1, 2, 3, 4, 5]));
+    const target = new Float32Array(new SharedArrayBuffer(4 * 6));
+    b.readInto!(buf, 1, 3, target, 2);
+    expect([...target]).toEqual([0, 0, 2, 3, 4, 0]);
+    b.free(buf);
+    const out = new Float32Array(4);
+    copyFloats(out, 1, target.subarray(2, 5));
+    expect([...out]).toEqual([0, 2, 3, 4]);
   });
 
   it("Trainer: bad devices and strategies for 'ddp' throw typed errors that say what to write", () => {

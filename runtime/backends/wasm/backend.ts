@@ -245,6 +245,24 @@ class WasmBackendImpl implements WasmBackend {
     return this.viewOf(b.dtype).slice(start, start + length);
   }
 
+  readInto(buffer: BufferHandle, offset: number, length: number, target: StorageArray, at: number): void {
+    const b = this.own(buffer, 'read');
+    if (offset < 0 || length < 0 || offset + length > b.length) {
+      throw new IndexError(
+        `wasm: read out of range; expected offset + length <= ${b.length}, got ${offset} + ${length}`,
+      );
+    }
+    const dt = dtypeOfArray(target);
+    if (dt !== b.dtype) throw new DTypeError(`wasm: read into the wrong dtype; expected ${b.dtype}, got ${dt}`);
+    // Byte views: V8 copies a Float32Array into one over a SharedArrayBuffer (the DDP buffer)
+    // element by element, ~7× slower than the memcpy it does for bytes.
+    const size = SIZE[b.dtype];
+    const from = b.ptr + offset * size;
+    new Uint8Array(target.buffer, target.byteOffset + at * size, length * size).set(
+      this.u8.subarray(from, from + length * size),
+    );
+  }
+
   memory(): MemoryInfo {
     return { liveBuffers: this.liveCount, reservedBytes: this.mem.buffer.byteLength };
   }

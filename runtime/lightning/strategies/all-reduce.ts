@@ -4,13 +4,23 @@
  * stop", with an abort flag that wakes every waiting rank.
  *
  * Layout of the buffer: an Int32 header (barrier counter and generation, the abort flag and
- * the first failure's message, a double-buffered flag per rank), then `worldSize` input
- * slots of `capacity` float32 values and one result slot.
+ * the first failure's message, a double-buffered flag per rank), then two sets (even and odd
+ * collectives) of `worldSize` input slots of `capacity` float32 values.
  *
- * The reduction order is fixed, so two runs of the same training are bitwise identical: the
- * result is cut into `worldSize` chunks, rank r sums chunk r as `((slot0 + slot1) + slot2) ...`
- * in rank order and divides by `worldSize` (torch's DDP averages the same way: a sum, then the
- * division by the world size); every rank then copies the whole result.
+ * One barrier per collective: each rank writes its input slot of the current set, waits for
+ * every rank, then reads every slot of that set into its own (unshared) output. The next
+ * collective writes the other set, and the one after that can overwrite this set only once
+ * every rank has passed the next barrier, that is, once every rank has finished reading.
+ *
+ * The reduction order is fixed, so two runs of the same training are bitwise identical, and
+ * every rank computes the very same values: `((slot0 + slot1) + slot2) ...` in rank order, each
+ * sum rounded to float32, then divided by `worldSize` (torch's DDP averages the same way: a sum,
+ * then the division by the world size).
+ *
+ * Waiting: a rank spins briefly on the generation, then sleeps. Ranks that may block their
+ * thread (`block: true`, the workers: `Atomics.wait` is allowed there) sleep in `Atomics.wait`,
+ * which wakes in microseconds; rank 0 keeps its event loop running (it must see a worker's
+ * exit) and sleeps in `Atomics.waitAsync`.
  */
 import { DistributedError } from '../errors.ts';
 
@@ -23,14 +33,27 @@ const FLAGS = 16;
 const MAX_RANKS = 48;
 const HEADER_INTS = FLAGS + 2 * MAX_RANKS;
 const MSG_BYTES = 2048;
-/** How many times a waiting rank polls the generation before it yields to the event loop. */
-const SPINS = 4000;
+/**
+ * How long (ms) a waiting rank polls the generation before it sleeps: the ranks of a step reach
+ * the all-reduce within a fraction of a millisecond of each other, and a wake-up from
+ * `Atomics.waitAsync` goes through the event loop (0.1–0.5 ms on a busy machine).
+ */
+const SPIN_MS = 0.2;
 /** A waiting rank wakes at least this often (ms) to look at the abort flag. */
 const WAKE_MS = 250;
 
 /** The bytes a shared buffer needs for `worldSize` ranks and `capacity` float32 values per slot. */
 export function sharedBytes(worldSize: number, capacity: number): number {
-  return HEADER_INTS * 4 + MSG_BYTES + (worldSize + 1) * capacity * 4;
+  return HEADER_INTS * 4 + MSG_BYTES + 2 * worldSize * capacity * 4;
+}
+
+/** Polls `h[GEN]` for up to SPIN_MS; whether it moved on from `gen`. */
+function spin(h: Int32Array, gen: number): boolean {
+  const until = performance.now() + SPIN_MS;
+  do {
+    for (let i = 0; i < 256; i++) if (Atomics.load(h, GEN) !== gen) return true;
+  } while (performance.now() < until);
+  return false;
 }
 
 /** The largest world a shared buffer holds flags for. */
@@ -45,6 +68,59 @@ type WaitAsync = (
 
 const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 
+/** How a rank waits at a barrier inside the collectives. */
+export interface CollectiveOptions {
+  /**
+   * Sleep in `Atomics.wait` (blocking the thread) inside {@link SharedCollective.allReduceMean},
+   * {@link SharedCollective.broadcast} and {@link SharedCollective.anyTrue}. Default false.
+   * Only for a worker rank whose event loop has nothing to answer during a collective.
+   */
+  readonly block?: boolean;
+}
+
+/**
+ * Copies `src` into `dst` at `at` through byte views: V8 copies float32 between a
+ * SharedArrayBuffer and an ordinary buffer element by element, ~7× slower than its memcpy for bytes.
+ */
+export function copyFloats(dst: Float32Array, at: number, src: Float32Array): void {
+  new Uint8Array(dst.buffer, dst.byteOffset + at * 4, src.length * 4).set(
+    new Uint8Array(src.buffer, src.byteOffset, src.length * 4),
+  );
+}
+
+/**
+ * The mean over `slots` of their first `n` values into `out`, in rank order with a float32
+ * rounding after every sum (as a float32 tensor sum would), then a division by the world size.
+ */
+function meanInto(out: Float32Array, slots: readonly Float32Array[], n: number): void {
+  const world = slots.length;
+  const a = slots[0]!;
+  if (world === 1) {
+    copyFloats(out, 0, a.subarray(0, n));
+    return;
+  }
+  const b = slots[1]!;
+  if (world === 2) {
+    // fround(a + b) / 2 is exact in float64, so the store rounds once, as `(a + b) / 2` in float32
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      out[i] = Math.fround(a[i]! + b[i]!) * 0.5;
+      out[i + 1] = Math.fround(a[i + 1]! + b[i + 1]!) * 0.5;
+      out[i + 2] = Math.fround(a[i + 2]! + b[i + 2]!) * 0.5;
+      out[i + 3] = Math.fround(a[i + 3]! + b[i + 3]!) * 0.5;
+    }
+    for (; i < n; i++) out[i] = Math.fround(a[i]! + b[i]!) * 0.5;
+    return;
+  }
+  // out is float32, so every `+=` rounds to float32 as it is stored
+  for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
+  for (let k = 2; k < world; k++) {
+    const s = slots[k]!;
+    for (let i = 0; i < n; i++) out[i]! += s[i]!;
+  }
+  for (let i = 0; i < n; i++) out[i]! /= world;
+}
+
 /**
  * One rank's view of a shared buffer.
  * @example
@@ -57,11 +133,20 @@ export class SharedCollective {
   readonly capacity: number;
   readonly #head: Int32Array;
   readonly #msg: Uint8Array;
-  readonly #slots: Float32Array[];
-  readonly #result: Float32Array;
+  /** The two sets of input slots, [set][rank]. */
+  readonly #sets: readonly (readonly Float32Array[])[];
+  readonly #out: Float32Array;
+  readonly #block: boolean;
+  #set = 0;
   #flagParity = 0;
 
-  constructor(shared: SharedArrayBuffer, rank: number, worldSize: number, capacity: number) {
+  constructor(
+    shared: SharedArrayBuffer,
+    rank: number,
+    worldSize: number,
+    capacity: number,
+    options: CollectiveOptions = {},
+  ) {
     if (shared.byteLength < sharedBytes(worldSize, capacity)) {
       throw new DistributedError(
         `DDP: shared buffer too small; expected ${sharedBytes(worldSize, capacity)} bytes, got ${shared.byteLength}`,
@@ -73,21 +158,27 @@ export class SharedCollective {
     this.#head = new Int32Array(shared, 0, HEADER_INTS);
     this.#msg = new Uint8Array(shared, HEADER_INTS * 4, MSG_BYTES);
     const base = HEADER_INTS * 4 + MSG_BYTES;
-    this.#slots = Array.from(
-      { length: worldSize },
-      (_, k) => new Float32Array(shared, base + k * capacity * 4, capacity),
+    this.#sets = [0, 1].map((set) =>
+      Array.from(
+        { length: worldSize },
+        (_, k) => new Float32Array(shared, base + (set * worldSize + k) * capacity * 4, capacity),
+      ),
     );
-    this.#result = new Float32Array(shared, base + worldSize * capacity * 4, capacity);
+    this.#out = new Float32Array(capacity);
+    this.#block = options.block ?? false;
   }
 
-  /** This rank's input slot: write the values to reduce here. */
+  /** This rank's input slot for the next collective: write the values to reduce here. */
   input(): Float32Array {
-    return this.#slots[this.rank]!;
+    return this.#sets[this.#set]![this.rank]!;
   }
 
-  /** The result slot (the mean after {@link allReduceMean}, rank 0's values after {@link broadcast}). */
+  /**
+   * This rank's result of the last collective (the mean after {@link allReduceMean}, rank 0's
+   * values after {@link broadcast}); valid until the next collective.
+   */
   output(): Float32Array {
-    return this.#result;
+    return this.#out;
   }
 
   /** The first failure, once a rank has aborted the run: its rank and message. */
@@ -121,8 +212,11 @@ export class SharedCollective {
     );
   }
 
-  /** Waits until every rank has arrived (or throws a DistributedError when a rank failed). */
-  async barrier(): Promise<void> {
+  /**
+   * Arrives at the barrier; returns the generation to wait out, or -1 when this rank was the
+   * last to arrive (and released the others).
+   */
+  #arrive(): number {
     const h = this.#head;
     this.#throwIfAborted();
     const gen = Atomics.load(h, GEN);
@@ -130,9 +224,17 @@ export class SharedCollective {
       Atomics.store(h, ARRIVE, 0);
       Atomics.add(h, GEN, 1);
       Atomics.notify(h, GEN);
-      return;
+      return -1;
     }
-    for (let i = 0; i < SPINS; i++) if (Atomics.load(h, GEN) !== gen) return;
+    return gen;
+  }
+
+  /** Waits until every rank has arrived (or throws a DistributedError when a rank failed). */
+  async barrier(): Promise<void> {
+    const gen = this.#arrive();
+    if (gen < 0) return;
+    const h = this.#head;
+    if (spin(h, gen)) return;
     while (Atomics.load(h, GEN) === gen) {
       this.#throwIfAborted();
       if (waitAsync !== undefined) {
@@ -145,47 +247,55 @@ export class SharedCollective {
     this.#throwIfAborted();
   }
 
+  /** The barrier of the collectives: blocks the thread when this rank may block. */
+  async #sync(): Promise<void> {
+    if (!this.#block) return this.barrier();
+    const gen = this.#arrive();
+    if (gen < 0) return;
+    const h = this.#head;
+    if (spin(h, gen)) return;
+    while (Atomics.load(h, GEN) === gen) {
+      this.#throwIfAborted();
+      Atomics.wait(h, GEN, gen, WAKE_MS);
+    }
+    this.#throwIfAborted();
+  }
+
   /**
    * The mean over ranks of the first `length` values of every rank's {@link input}, into
    * {@link output} on every rank, in the fixed order the module doc describes.
    */
   async allReduceMean(length: number): Promise<void> {
     this.#checkLength(length);
-    await this.barrier();
-    const world = this.worldSize;
-    const chunk = Math.ceil(length / world);
-    const start = Math.min(length, this.rank * chunk);
-    const end = Math.min(length, start + chunk);
-    const out = this.#result;
-    const s0 = this.#slots[0]!;
-    out.set(s0.subarray(start, end), start);
-    for (let k = 1; k < world; k++) {
-      const s = this.#slots[k]!;
-      for (let i = start; i < end; i++) out[i]! += s[i]!;
-    }
-    for (let i = start; i < end; i++) out[i]! /= world;
-    await this.barrier();
+    const slots = this.#sets[this.#set]!;
+    this.#set ^= 1;
+    await this.#sync();
+    meanInto(this.#out, slots, length);
   }
 
-  /**
-   * Rank 0's first `length` values of {@link input} into {@link output} on every rank. The first
-   * barrier lets every rank finish reading the previous result before rank 0 overwrites it.
-   */
+  /** Rank 0's first `length` values of {@link input} into {@link output} on every rank. */
   async broadcast(length: number): Promise<void> {
     this.#checkLength(length);
-    await this.barrier();
-    if (this.rank === 0) this.#result.set(this.#slots[0]!.subarray(0, length));
-    await this.barrier();
+    const slot0 = this.#sets[this.#set]![0]!;
+    this.#set ^= 1;
+    await this.#sync();
+    copyFloats(this.#out, 0, slot0.subarray(0, length));
   }
 
-  /** Whether any rank passed true (one barrier; flags are double-buffered). */
-  async anyTrue(flag: boolean): Promise<boolean> {
+  /** The bitwise OR of every rank's `bits` (one barrier; the flags are double-buffered). */
+  async anyBits(bits: number): Promise<number> {
     const base = FLAGS + this.#flagParity * MAX_RANKS;
     this.#flagParity ^= 1;
-    Atomics.store(this.#head, base + this.rank, flag ? 1 : 0);
-    await this.barrier();
-    for (let k = 0; k < this.worldSize; k++) if (Atomics.load(this.#head, base + k) !== 0) return true;
-    return false;
+    Atomics.store(this.#head, base + this.rank, bits | 0);
+    await this.#sync();
+    let out = 0;
+    for (let k = 0; k < this.worldSize; k++) out |= Atomics.load(this.#head, base + k);
+    return out;
+  }
+
+  /** Whether any rank passed true (one barrier). */
+  async anyTrue(flag: boolean): Promise<boolean> {
+    return (await this.anyBits(flag ? 1 : 0)) !== 0;
   }
 
   #checkLength(length: number): void {

@@ -6,7 +6,9 @@
  * and so do we. The process that runs the script is rank 0; at its first fit/validate/test/
  * predict it asks the Platform to start ranks 1..N-1 (`Platform.spawnWorker`: in Node a
  * worker_threads Worker on the same entry script with the same execArgv, the rank in its
- * workerData). In a worker, the script runs from the top; its `new Trainer({ strategy: 'ddp' })`
+ * workerData; in Deno and in a browser's module worker a module Web Worker that imports the
+ * same module, the rank in its name: bindings/web-worker-ranks.ts). In a worker, the script
+ * runs from the top; its `new Trainer({ strategy: 'ddp' })`
  * finds `Platform.workerRank` and joins the pool as that rank instead of starting one, and each
  * entry point it calls is matched with rank 0's entry point of the same number. Code after
  * `fit` runs on every rank, as in Lightning: guard rank-0-only work with `trainer.isGlobalZero`.
@@ -28,7 +30,7 @@ import { getPlatform, type WorkerExit, type WorkerHandle, type WorkerRank } from
 import { Tensor } from '../../tensor/index.ts';
 import type { Stage } from '../callbacks/callback.ts';
 import { DistributedError, MisconfigurationError, NotAvailableYetError, WorkerStartError } from '../errors.ts';
-import { MAX_WORLD_SIZE, SharedCollective, sharedBytes } from './all-reduce.ts';
+import { copyFloats, MAX_WORLD_SIZE, SharedCollective, sharedBytes } from './all-reduce.ts';
 import { packOutput, unpackOutput, type RankApi, type RunStart } from './worker-protocol.ts';
 
 /** A worker rank as rank 0 sees it. */
@@ -97,6 +99,18 @@ async function readValues(t: Tensor): Promise<ArrayLike<number>> {
   return v as ArrayLike<number>;
 }
 
+/** Copies `t`'s values into `target` at `at`, straight from the backend's memory where it can. */
+async function readInto(t: Tensor, target: Float32Array, at: number): Promise<void> {
+  const b = t.backend;
+  if (b.readInto !== undefined && t.dtype === 'float32' && t.isContiguous()) {
+    b.readInto(t.view_().buffer, t.offset, t.numel(), target, at);
+    return;
+  }
+  const v = await readValues(t);
+  if (v instanceof Float32Array) copyFloats(target, at, v);
+  else target.set(v, at);
+}
+
 /** Writes float values into `t` in place (a leaf parameter, buffer or gradient). */
 function writeValues(t: Tensor, values: Float32Array): void {
   const b = t.backend;
@@ -140,7 +154,7 @@ export class DDPStrategy {
     } else {
       if (platform.spawnWorker === undefined) {
         throw new NotAvailableYetError(
-          `Trainer: strategy 'ddp' is not available yet in ${platform.name}; expected Node (worker_threads), got ${platform.name} (Web Worker pools for Deno and browsers arrive later)`,
+          `Trainer: strategy 'ddp' is not available yet in ${platform.name}; expected a platform that starts workers (Node, Deno, a browser's module worker), got ${platform.name} without spawnWorker`,
         );
       }
       this.globalRank = 0;
@@ -226,7 +240,9 @@ export class DDPStrategy {
     const start =
       side.runs.get(side.seq) ?? (await new Promise<RunStart>((resolve) => side.waiting.set(side.seq, resolve)));
     side.runs.delete(side.seq);
-    const run = new SharedCollective(start.shared, this.globalRank, this.worldSize, start.capacity);
+    // A worker's event loop has nothing to answer during a collective, so it sleeps in
+    // Atomics.wait (woken in microseconds) rather than waitAsync (woken through its event loop).
+    const run = new SharedCollective(start.shared, this.globalRank, this.worldSize, start.capacity, { block: true });
     this.#run = run;
     let mismatch: string | null = null;
     if (start.stage !== stage)
@@ -301,7 +317,7 @@ export class DDPStrategy {
     let o = 0;
     if (this.globalRank === 0) {
       for (const t of tensors) {
-        buf.set(await readValues(t), o);
+        await readInto(t, buf, o);
         o += t.numel();
       }
     } else {
@@ -333,7 +349,7 @@ export class DDPStrategy {
       const n = p.numel();
       const g = p.grad;
       if (g === null) buf.fill(0, o, o + n);
-      else buf.set(await readValues(g), o);
+      else await readInto(g, buf, o);
       buf[total + i] = g === null ? 0 : 1;
       o += n;
     }
@@ -358,17 +374,14 @@ export class DDPStrategy {
   /** The element-wise mean over the ranks of `values` (syncDist). */
   async allReduceMean(values: Float32Array): Promise<Float32Array> {
     const c = this.#collective();
-    c.input().set(values);
+    copyFloats(c.input(), 0, values);
     await c.allReduceMean(values.length);
     return c.output().slice(0, values.length);
   }
 
   /** The bitwise OR of every rank's `bits` (stop decisions that every rank must take together). */
   async agree(bits: number): Promise<number> {
-    const c = this.#collective();
-    let out = 0;
-    for (let b = 0; b < 3; b++) if (await c.anyTrue((bits & (1 << b)) !== 0)) out |= 1 << b;
-    return out;
+    return this.#collective().anyBits(bits);
   }
 
   /**
@@ -420,7 +433,8 @@ async function ensurePool(worldSize: number): Promise<Pool> {
       try {
         handle = platform.spawnWorker!({ rank, worldSize });
       } catch (e) {
-        if (e instanceof WorkerStartError) throw e;
+        // A host that cannot run ranks here (a page's main thread, no cross-origin isolation) says why itself.
+        if (e instanceof WorkerStartError || e instanceof NotAvailableYetError) throw e;
         throw new WorkerStartError(
           `DDP: rank ${rank} could not be started; expected a worker from ${platform.name}, got ${message(e)}`,
           { rank, cause: e },

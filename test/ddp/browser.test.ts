@@ -1,0 +1,135 @@
+/**
+ * @module ddp/browser.test — `strategy: 'ddp'` in headless Chromium: the page starts rank 0 as a
+ * module worker (test/ddp/fixtures/browser-train.mjs, bundled here with comlink by esbuild, as an
+ * app's bundler would), and rank 0 starts rank 1 as a sibling worker on the same module. Served
+ * with COOP/COEP (SharedArrayBuffer); without them DDP must refuse with a NotAvailableYetError.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeRun, mtime, newestMtime, runChild } from '../helpers/child-process.ts';
+import { serveStatic, type StaticServer } from '../runtimes/browser/server.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const BUNDLE = join(ROOT, 'dist', 'lightning-ts.embedded.js');
+const FIXTURES = join(ROOT, 'test', 'ddp', 'fixtures');
+const PAGE_TIMEOUT_MS = 40_000;
+
+interface PageResult {
+  result?: { losses: number[]; weights: number[]; globalStep: number; worldSize: number };
+  error?: string;
+}
+
+let site = '';
+let isolated: StaticServer | undefined;
+let browser: Browser | undefined;
+
+/** A server without COOP/COEP: the page is not cross-origin isolated. */
+async function serveOpen(root: string): Promise<StaticServer> {
+  const server = createServer((request, response) => {
+    const name = new URL(request.url ?? '/', 'http://localhost').pathname.slice(1);
+    try {
+      const body = readFileSync(join(root, name));
+      response.writeHead(200, { 'Content-Type': name.endsWith('.html') ? 'text/html' : 'text/javascript' }).end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address() as { port: number };
+  return {
+    url: new URL(`http://127.0.0.1:${address.port}/`),
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+async function runPage(server: StaticServer, query: string): Promise<PageResult> {
+  const page = await browser!.newPage();
+  const log: string[] = [];
+  page.on('console', (m) => log.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
+  try {
+    await page.goto(new URL(`browser-ddp.html?${query}`, server.url).href);
+    await page.waitForFunction(() => (globalThis as { __ddp?: unknown }).__ddp !== undefined, null, {
+      timeout: PAGE_TIMEOUT_MS,
+      polling: 100,
+    });
+    return await page.evaluate(() => (globalThis as unknown as { __ddp: PageResult }).__ddp);
+  } catch (error) {
+    throw new Error(`ddp: the page ${query} gave no result; its console:\n${log.join('\n')}`, { cause: error });
+  } finally {
+    await page.close();
+  }
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+describe('ddp (browser module workers)', () => {
+  beforeAll(async () => {
+    const sources = Math.max(newestMtime(join(ROOT, 'runtime'), ['.ts']), newestMtime(join(ROOT, 'bindings'), ['.ts']));
+    if (mtime(BUNDLE) < sources) {
+      const r = await runChild('npm', ['run', 'build:ts'], { cwd: ROOT, timeoutMs: 300_000 });
+      if (r.code !== 0) throw new Error(describeRun('ddp: npm run build:ts failed; expected exit 0', r));
+    }
+    site = mkdtempSync(join(tmpdir(), 'lightning-ts-ddp-browser-'));
+    await build({
+      entryPoints: [join(FIXTURES, 'browser-train.mjs')],
+      outfile: join(site, 'browser-train.js'),
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      external: ['mnist', 'webgpu'],
+      logLevel: 'warning',
+    });
+    writeFileSync(join(site, 'browser-ddp.html'), readFileSync(join(FIXTURES, 'browser-ddp.html')));
+    isolated = await serveStatic(site);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await isolated?.close();
+    if (site !== '') rmSync(site, { recursive: true, force: true });
+  });
+
+  it('ddp: browser, 2 ranks in module workers give the losses and weights of one worker (seed autoencoder, 10 steps)', async () => {
+    expect(existsSync(CHROMIUM), `ddp: Chromium not found; expected ${CHROMIUM} (or set CHROMIUM_PATH)`).toBe(true);
+    const single = await runPage(isolated!, 'devices=1&steps=10');
+    const ddp = await runPage(isolated!, 'devices=2&steps=10');
+    expect(single.error).toBeUndefined();
+    expect(ddp.error).toBeUndefined();
+    expect(ddp.result!.worldSize).toBe(2);
+    expect(ddp.result!.globalStep).toBe(10);
+    expect(ddp.result!.losses).toHaveLength(10);
+    expect(maxAbsDiff(ddp.result!.losses, single.result!.losses)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(ddp.result!.weights, single.result!.weights)).toBeLessThan(1e-5);
+  }, 90_000);
+
+  it('ddp: browser, a page without COOP/COEP gets a NotAvailableYetError naming the headers', async () => {
+    const open = await serveOpen(site);
+    try {
+      const r = await runPage(open, 'devices=2&steps=2');
+      expect(r.error).toMatch(
+        /^NotAvailableYetError: DDP: .*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/,
+      );
+    } finally {
+      await open.close();
+    }
+  }, 60_000);
+});
