@@ -113,7 +113,7 @@ export interface Platform {
   detectGpu(options: Pick<GpuRequestOptions, 'powerPreference'>): Promise<GpuDetection>;
   /**
    * Starts a worker that re-runs the running script as rank `options.rank` (Lightning re-runs
-   * the user's script per rank): Node starts a worker_threads Worker on the entry script with
+   * the user's script per rank): Node starts a worker thread on the entry script with
    * the same execArgv. Throws a WorkerStartError when there is no script file to re-run (a
    * REPL, `node -e`). Absent where the host cannot start such workers yet.
    */

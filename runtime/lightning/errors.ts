@@ -20,7 +20,7 @@ export class NotAvailableYetError extends MisconfigurationError {}
 
 /**
  * A second fit/validate/test/predict started while another Trainer's run is in progress in the
- * same process. Grad mode (autograd's `noGrad`) and the default random generator are
+ * same process: grad mode (autograd's `noGrad`) and the default random generator are
  * process-wide, so two interleaved runs would change each other's results; the run already in
  * progress goes on unaffected.
  * @example await Promise.all([t1.fit(a, data), t2.fit(b, data)]) // the second rejects with ConcurrentRunError

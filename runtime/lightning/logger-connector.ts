@@ -91,7 +91,7 @@ export class LoggerConnector {
     if (this.#pendingLosses.length > SMOOTHING_WINDOW) this.#pendingLosses.shift()!.dispose();
   }
 
-  /** Starts a new epoch's smoothing window. */
+  /** Starts a new epoch's smoothing window of losses. */
   resetSmoothing(): void {
     this.#lossWindow = [];
   }

@@ -1,5 +1,5 @@
 /**
- * @module lightning/run-lock — one Trainer run at a time in a process.
+ * @module lightning/run-lock — one Trainer run at a time in each process (JavaScript realm).
  *
  * Grad mode and the default random generator are process-wide, so a second Trainer's run
  * interleaved with the first at an `await` would change the first's results. A run is refused

@@ -5,7 +5,7 @@
  * How the user's module reaches each rank: Lightning re-runs the user's script once per rank,
  * and so do we. The process that runs the script is rank 0; at its first fit/validate/test/
  * predict it asks the Platform to start ranks 1..N-1 (`Platform.spawnWorker`: in Node a
- * worker_threads Worker on the same entry script with the same execArgv, the rank in its
+ * worker thread on the same entry script with the same execArgv, the rank in its
  * workerData; in Deno and in a browser's module worker a module Web Worker that imports the
  * same module, the rank in its name: bindings/web-worker-ranks.ts). In a worker, the script
  * runs from the top; its `new Trainer({ strategy: 'ddp' })`
