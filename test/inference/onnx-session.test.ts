@@ -20,25 +20,14 @@ import {
 import { OnnxInputError, OnnxNodeError, OnnxUnsupportedError } from '../../runtime/inference/onnx-errors.ts';
 import { SUPPORTED_ONNX_OPS } from '../../runtime/inference/onnx-ops.ts';
 import { OnnxSession } from '../../runtime/inference/onnx-session.ts';
-import { LightningModule } from '../../runtime/lightning/module.ts';
 import { liveBuffers } from '../../runtime/memory.ts';
 import {
-  AdaptiveAvgPool2d,
-  AvgPool2d,
   BatchNorm1d,
-  BatchNorm2d,
-  Conv2d,
-  Dropout,
-  Embedding,
-  Flatten,
   GELU,
   LayerNorm,
   LeakyReLU,
   Linear,
-  LogSoftmax,
-  MaxPool2d,
   Module,
-  ReLU,
   Sequential,
   SiLU,
   Sigmoid,
@@ -50,34 +39,11 @@ import { manualSeed } from '../../runtime/random.ts';
 import { cat, randint, randn, Tensor, tensor } from '../../runtime/tensor/index.ts';
 import { availableBackends } from '../helpers/backends.ts';
 import { expectClose } from '../helpers/tolerance.ts';
+import { cnn, Embed, LitAutoEncoder, Pools } from '../onnx/models.ts';
 
 /** Our forward vs the interpreter on the same export: |diff| <= atol + rtol·|forward|. */
 const TOLERANCE = { rtol: 1e-5, atol: 1e-5 } as const;
 const DYNAMIC = { input: { 0: 'batch' }, output: { 0: 'batch' } } as const;
-
-class LitAutoEncoder extends LightningModule {
-  encoder = new Sequential(new Linear(28 * 28, 64), new ReLU(), new Linear(64, 3));
-  decoder = new Sequential(new Linear(3, 64), new ReLU(), new Linear(64, 28 * 28));
-  override forward(x: Tensor): Tensor {
-    return this.decoder.forward(this.encoder.forward(x));
-  }
-}
-
-function cnn(): Sequential {
-  const bn = new BatchNorm2d(4);
-  bn.runningMean!.copy_(tensor([0.1, -0.2, 0.3, 0]));
-  bn.runningVar!.copy_(tensor([0.5, 2, 1.5, 0.8]));
-  return new Sequential(
-    new Conv2d(1, 4, 3, { padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2),
-    bn,
-    new Dropout(0.5),
-    new Flatten(),
-    new Linear(4 * 6 * 6, 10),
-    new LogSoftmax(1),
-  );
-}
 
 class Zoo extends Module {
   proj = new Linear(8, 8);
@@ -102,26 +68,6 @@ class Zoo extends Module {
     const logits = z.matmul(z.transpose(1, 2)).slice(2, 0, 2).expand([x.shape[0]!, 3, 2]);
     const m = logits.max(-1, true).values.add(logits.logSumExp(-1, true)).add(logits.argmax(-1, true).float());
     return this.head.forward(cat([logits, m.ne(0).float().add(m)], 2).flatten(1));
-  }
-}
-
-class Pools extends Module {
-  conv = new Conv2d(2, 3, 3, { stride: 2, padding: 'valid', dilation: 1 });
-  grouped = new Conv2d(4, 4, 3, { padding: 'same', groups: 2, bias: false });
-  avg = new AvgPool2d(3, { stride: 1, countIncludePad: false, padding: 1 });
-  gap = new AdaptiveAvgPool2d(1);
-  quarter = new AdaptiveAvgPool2d([2, 2]);
-  forward(x: Tensor): Tensor {
-    const g = this.grouped.forward(cat([x, x.relu().mul(2)], 1));
-    const a = this.quarter.forward(this.avg.forward(g)).flatten(1);
-    return a.add(this.gap.forward(this.conv.forward(x)).flatten(1).sum(1, true));
-  }
-}
-
-class Embed extends Module {
-  emb = new Embedding(10, 4);
-  forward(ids: Tensor): Tensor {
-    return F.logSoftmax(this.emb.forward(ids).flatten(1), 1);
   }
 }
 

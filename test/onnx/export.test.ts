@@ -13,22 +13,14 @@ import { createReferenceBackend } from '../../runtime/backends/reference/backend
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
 import { ValueError } from '../../runtime/errors.ts';
 import { decodeOnnx } from '../../runtime/io/onnx.ts';
-import { LightningModule } from '../../runtime/lightning/module.ts';
 import {
   AdaptiveAvgPool2d,
-  AvgPool2d,
   BatchNorm1d,
-  BatchNorm2d,
   Conv2d,
-  Dropout,
-  Embedding,
-  Flatten,
   GELU,
   LayerNorm,
   LeakyReLU,
   Linear,
-  LogSoftmax,
-  MaxPool2d,
   Module,
   OnnxExportError,
   ReLU,
@@ -41,36 +33,12 @@ import {
 import * as F from '../../runtime/nn/functional.ts';
 import { setPlatform } from '../../runtime/platform.ts';
 import { manualSeed } from '../../runtime/random.ts';
-import { cat, randint, randn, tensor, traceOp, withTracer, type Tensor } from '../../runtime/tensor/index.ts';
+import { randint, randn, traceOp, withTracer, type Tensor } from '../../runtime/tensor/index.ts';
 import { expectClose } from '../helpers/tolerance.ts';
 import { checkerIt, checkOnnx, ONNX_TOLERANCE, ortIt, runOrt } from './helpers.ts';
+import { cnn, Embed, LitAutoEncoder, Pools } from './models.ts';
 
 const DYNAMIC = { input: { 0: 'batch' }, output: { 0: 'batch' } } as const;
-
-class LitAutoEncoder extends LightningModule {
-  encoder = new Sequential(new Linear(28 * 28, 64), new ReLU(), new Linear(64, 3));
-  decoder = new Sequential(new Linear(3, 64), new ReLU(), new Linear(64, 28 * 28));
-  override forward(x: Tensor): Tensor {
-    return this.decoder.forward(this.encoder.forward(x));
-  }
-}
-
-function cnn(): Sequential {
-  const bn = new BatchNorm2d(4);
-  // Non-trivial running statistics, so BatchNormalization's inputs matter.
-  bn.runningMean!.copy_(tensor([0.1, -0.2, 0.3, 0]));
-  bn.runningVar!.copy_(tensor([0.5, 2, 1.5, 0.8]));
-  return new Sequential(
-    new Conv2d(1, 4, 3, { padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2),
-    bn,
-    new Dropout(0.5),
-    new Flatten(),
-    new Linear(4 * 6 * 6, 10),
-    new LogSoftmax(1),
-  );
-}
 
 /** The other exportable ops: activations, norms, reductions, views, elementwise maths. */
 class Zoo extends Module {
@@ -96,26 +64,6 @@ class Zoo extends Module {
     const z = this.bn.forward(y.reshape([-1, 8])).view([x.shape[0]!, 3, 8]);
     const logits = z.matmul(z.transpose(1, 2)).slice(2, 0, 2).expand([x.shape[0]!, 3, 2]);
     return this.head.forward(logits.flatten(1));
-  }
-}
-
-class Pools extends Module {
-  conv = new Conv2d(2, 3, 3, { stride: 2, padding: 'valid', dilation: 1 });
-  grouped = new Conv2d(4, 4, 3, { padding: 'same', groups: 2, bias: false });
-  avg = new AvgPool2d(3, { stride: 1, countIncludePad: false, padding: 1 });
-  gap = new AdaptiveAvgPool2d(1);
-  quarter = new AdaptiveAvgPool2d([2, 2]);
-  forward(x: Tensor): Tensor {
-    const g = this.grouped.forward(cat([x, x.relu().mul(2)], 1));
-    const a = this.quarter.forward(this.avg.forward(g)).flatten(1);
-    return a.add(this.gap.forward(this.conv.forward(x)).flatten(1).sum(1, true));
-  }
-}
-
-class Embed extends Module {
-  emb = new Embedding(10, 4);
-  forward(ids: Tensor): Tensor {
-    return F.logSoftmax(this.emb.forward(ids).flatten(1), 1);
   }
 }
 
