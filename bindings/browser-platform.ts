@@ -8,7 +8,7 @@
  * `lightning-ts/embedded` (browser-embedded.ts) carries them inside its JavaScript.
  */
 import type { KernelVariant, Platform, SpawnWorkerOptions, WorkerHandle } from '../runtime/platform.ts';
-import { NotAvailableYetError, WorkerStartError } from '../runtime/lightning/errors.ts';
+import { WorkerStartError } from '../runtime/lightning/errors.ts';
 import { moduleWorkerRank, spawnModuleWorker } from './web-worker-ranks.ts';
 import type { InitHost } from '../runtime/setup.ts';
 import { BackendError } from '../runtime/errors.ts';
@@ -80,23 +80,17 @@ const lines: { pending: string } = { pending: '' };
  * needs the DOM), so DDP trains in a module worker: the page starts
  * `new Worker('train.js', { type: 'module' })`, that worker is rank 0, and each other rank is a
  * sibling module worker that imports the same module (its `location.href`). The ranks share a
- * SharedArrayBuffer, which needs a cross-origin isolated page.
+ * SharedArrayBuffer where the page is cross-origin isolated, and exchange transferred buffers
+ * through rank 0 where it is not (lightning/strategies/message-collective.ts).
  */
 function spawnBrowserRank(options: SpawnWorkerOptions): WorkerHandle {
   const scope = globalThis as {
     WorkerGlobalScope?: unknown;
-    crossOriginIsolated?: boolean;
     location?: { href: string };
   };
   if (scope.WorkerGlobalScope === undefined || scope.location === undefined) {
     throw new WorkerStartError(
       "DDP: a page's script cannot be re-run in the workers; expected the Trainer in a module worker (new Worker('train.js', { type: 'module' }), whose module each rank re-runs), got a Trainer on the page's main thread",
-    );
-  }
-  if (scope.crossOriginIsolated !== true) {
-    // TODO(issue "Data-parallel training", item 3): a postMessage transfer fallback for pages that are not isolated.
-    throw new NotAvailableYetError(
-      "DDP: ranks share their gradients in a SharedArrayBuffer, which needs a cross-origin isolated page; expected the page and its worker served with 'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp' (crossOriginIsolated true), got crossOriginIsolated false (the postMessage fallback is not available yet)",
     );
   }
   return spawnModuleWorker(scope.location.href, options);

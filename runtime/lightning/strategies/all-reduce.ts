@@ -92,7 +92,7 @@ export function copyFloats(dst: Float32Array, at: number, src: Float32Array): vo
  * The mean over `slots` of their first `n` values into `out`, in rank order with a float32
  * rounding after every sum (as a float32 tensor sum would), then a division by the world size.
  */
-function meanInto(out: Float32Array, slots: readonly Float32Array[], n: number): void {
+export function meanInto(out: Float32Array, slots: readonly Float32Array[], n: number): void {
   const world = slots.length;
   const a = slots[0]!;
   if (world === 1) {
@@ -122,12 +122,40 @@ function meanInto(out: Float32Array, slots: readonly Float32Array[], n: number):
 }
 
 /**
+ * What a rank's collectives offer, whichever way the values travel: a SharedArrayBuffer
+ * ({@link SharedCollective}) or transferred buffers (message-collective.ts).
+ */
+export interface Collective {
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly capacity: number;
+  /** The first failure, once a rank has aborted the run: its rank and message. */
+  readonly failure: { rank: number; message: string } | null;
+  /** This rank's input slot for the next collective. */
+  input(): Float32Array;
+  /** This rank's result of the last collective, valid until the next one. */
+  output(): Float32Array;
+  /** Marks the run failed on behalf of `rank` and wakes every waiting rank; whether this call was the first. */
+  abort(rank: number, message: string): boolean;
+  /** Waits until every rank has arrived. */
+  barrier(): Promise<void>;
+  /** The mean over ranks of the first `length` values of every rank's input, into every rank's output. */
+  allReduceMean(length: number): Promise<void>;
+  /** Rank 0's first `length` input values into every rank's output. */
+  broadcast(length: number): Promise<void>;
+  /** The bitwise OR of every rank's `bits`. */
+  anyBits(bits: number): Promise<number>;
+  /** Lets go of what the collective holds (ports); the shared buffer needs nothing. */
+  close(): void;
+}
+
+/**
  * One rank's view of a shared buffer.
  * @example
  * const c = new SharedCollective(sab, rank, 2, n);
  * c.input().set(grads); await c.allReduceMean(grads.length); grads.set(c.output().subarray(0, grads.length));
  */
-export class SharedCollective {
+export class SharedCollective implements Collective {
   readonly rank: number;
   readonly worldSize: number;
   readonly capacity: number;
@@ -292,6 +320,8 @@ export class SharedCollective {
     for (let k = 0; k < this.worldSize; k++) out |= Atomics.load(this.#head, base + k);
     return out;
   }
+
+  close(): void {}
 
   /** Whether any rank passed true (one barrier). */
   async anyTrue(flag: boolean): Promise<boolean> {

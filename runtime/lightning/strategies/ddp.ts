@@ -30,7 +30,8 @@ import { getPlatform, type WorkerExit, type WorkerHandle, type WorkerRank } from
 import { Tensor } from '../../tensor/index.ts';
 import type { Stage } from '../callbacks/callback.ts';
 import { DistributedError, MisconfigurationError, NotAvailableYetError, WorkerStartError } from '../errors.ts';
-import { copyFloats, MAX_WORLD_SIZE, SharedCollective, sharedBytes } from './all-reduce.ts';
+import { type Collective, copyFloats, MAX_WORLD_SIZE, SharedCollective, sharedBytes } from './all-reduce.ts';
+import { MessageCollective } from './message-collective.ts';
 import { packOutput, unpackOutput, type RankApi, type RunStart } from './worker-protocol.ts';
 
 /** A worker rank as rank 0 sees it. */
@@ -50,7 +51,7 @@ interface Pool {
   readonly worldSize: number;
   readonly slots: Slot[];
   seq: number;
-  run: SharedCollective | null;
+  run: Collective | null;
 }
 
 let pool: Pool | null = null;
@@ -131,7 +132,7 @@ function writeValues(t: Tensor, values: Float32Array): void {
 export class DDPStrategy {
   readonly globalRank: number;
   readonly worldSize: number;
-  #run: SharedCollective | null = null;
+  #run: Collective | null = null;
   #seq = 0;
 
   constructor(worldSize: number) {
@@ -171,7 +172,7 @@ export class DDPStrategy {
     return this.#run !== null;
   }
 
-  #collective(): SharedCollective {
+  #collective(): Collective {
     if (this.#run === null)
       throw new DistributedError('DDP: no run in progress; expected a call inside fit/validate/test/predict, got none');
     return this.#run;
@@ -205,11 +206,21 @@ export class DDPStrategy {
   ): Promise<readonly (number | string | null)[]> {
     const p = await ensurePool(this.worldSize);
     const capacity = capacityOf(layout);
-    const shared = new SharedArrayBuffer(sharedBytes(this.worldSize, capacity));
-    const run = new SharedCollective(shared, 0, this.worldSize, capacity);
     p.seq++;
     this.#seq = p.seq;
-    const start: RunStart = { seq: p.seq, stage, shared, capacity, loggerVersions };
+    const base = { seq: p.seq, stage, capacity, loggerVersions };
+    let run: Collective;
+    let starts: RunStart[];
+    if (hasSharedMemory()) {
+      const shared = new SharedArrayBuffer(sharedBytes(this.worldSize, capacity));
+      run = new SharedCollective(shared, 0, this.worldSize, capacity);
+      starts = p.slots.map(() => ({ ...base, shared }));
+    } else {
+      warnNoSharedMemory();
+      const channels = p.slots.map(() => new MessageChannel());
+      run = new MessageCollective(0, this.worldSize, capacity, [null, ...channels.map((c) => c.port1)]);
+      starts = channels.map((c) => ({ ...base, port: c.port2 }));
+    }
     for (const s of p.slots) {
       if (s.exit !== null) {
         throw new DistributedError(
@@ -221,9 +232,12 @@ export class DDPStrategy {
     }
     p.run = run;
     this.#run = run;
+    const { transfer } = await import('comlink');
     await Promise.all(
-      p.slots.map(async (s) => {
-        await Promise.race([s.remote.begin(start), s.exited]);
+      p.slots.map(async (s, k) => {
+        const start = starts[k]!;
+        const sent = start.port === undefined ? start : transfer(start, [start.port]);
+        await Promise.race([s.remote.begin(sent), s.exited]);
         s.joined = true;
       }),
     );
@@ -242,7 +256,10 @@ export class DDPStrategy {
     side.runs.delete(side.seq);
     // A worker's event loop has nothing to answer during a collective, so it sleeps in
     // Atomics.wait (woken in microseconds) rather than waitAsync (woken through its event loop).
-    const run = new SharedCollective(start.shared, this.globalRank, this.worldSize, start.capacity, { block: true });
+    const run: Collective =
+      start.shared !== undefined
+        ? new SharedCollective(start.shared, this.globalRank, this.worldSize, start.capacity, { block: true })
+        : new MessageCollective(this.globalRank, this.worldSize, start.capacity, [start.port!]);
     this.#run = run;
     let mismatch: string | null = null;
     if (start.stage !== stage)
@@ -282,6 +299,7 @@ export class DDPStrategy {
           rank: f?.rank ?? 0,
         });
         await shutDownPool();
+        run.close();
       } else {
         workerSide?.self.keepAlive(false);
       }
@@ -297,6 +315,8 @@ export class DDPStrategy {
         for (const s of p.slots) s.handle.keepAlive(false);
       }
     } else {
+      // The rank that receives the last message closes the channel (ports: rank 0's replies are delivered first).
+      run.close();
       workerSide?.self.keepAlive(false);
     }
   }
@@ -412,6 +432,26 @@ export class DDPStrategy {
     for (let k = 0; k < total; k++) out.push(all[k % this.worldSize]![Math.floor(k / this.worldSize)]);
     return out;
   }
+}
+
+/**
+ * Whether the ranks can share memory: a SharedArrayBuffer exists and the host does not say it
+ * is not cross-origin isolated (a page without COOP/COEP has none, or cannot send one).
+ */
+function hasSharedMemory(): boolean {
+  const scope = globalThis as { crossOriginIsolated?: boolean };
+  return typeof SharedArrayBuffer === 'function' && scope.crossOriginIsolated !== false;
+}
+
+let warnedNoSharedMemory = false;
+
+/** Says once per process that the collectives go by transferred buffers, and how to avoid it. */
+function warnNoSharedMemory(): void {
+  if (warnedNoSharedMemory) return;
+  warnedNoSharedMemory = true;
+  console.warn(
+    "lightning-ts: DDP: this page is not cross-origin isolated, so the ranks exchange gradients by transferred buffers through rank 0 (slower than shared memory); serve the page and its workers with 'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp' to share a SharedArrayBuffer instead",
+  );
 }
 
 /** Rank 0: starts the workers once per process and waits for nothing yet (each run waits for its start). */

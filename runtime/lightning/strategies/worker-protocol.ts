@@ -2,7 +2,8 @@
  * @module lightning/strategies/worker-protocol — what rank 0 and the worker ranks say to each
  * other through comlink: the start of each run (its stage, the shared buffer, the loggers'
  * versions), and the gather of predictions. Per-step data never goes through comlink: it goes
- * through the shared buffer (all-reduce.ts).
+ * through the shared buffer (all-reduce.ts), or where there is none through a MessagePort of
+ * its own per rank (message-collective.ts).
  */
 import type { Stage } from '../callbacks/callback.ts';
 import type { Backend } from '../../backend.ts';
@@ -14,7 +15,10 @@ export interface RunStart {
   /** The run's number in the script, from 1: the n-th entry point called on this Trainer. */
   readonly seq: number;
   readonly stage: Stage;
-  readonly shared: SharedArrayBuffer;
+  /** The run's shared buffer (all-reduce.ts); absent where the host has no SharedArrayBuffer. */
+  readonly shared?: SharedArrayBuffer;
+  /** Without a shared buffer: this rank's port to rank 0 (message-collective.ts), transferred. */
+  readonly port?: MessagePort;
   readonly capacity: number;
   /** Rank 0's resolved version of each logger, so every rank's `logDir` is rank 0's. */
   readonly loggerVersions: readonly (number | string | null)[];
