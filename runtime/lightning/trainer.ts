@@ -40,7 +40,7 @@ import { evalBatchLimit, fitBatchLimits, loaderLength } from './loops/batch-limi
 import { runFitLoop, setupOptimizers } from './loops/fit-loop.ts';
 import { runEvaluation } from './loops/evaluation-loop.ts';
 import { runPrediction } from './loops/predict-loop.ts';
-import { DDPStrategy, type ModelLayout } from './strategies/ddp.ts';
+import { DDPStrategy, layoutEntries, type ModelLayout } from './strategies/ddp.ts';
 import { shardLoader, type ShardMode } from './strategies/distributed-loader.ts';
 import { defaultGenerator } from '../random.ts';
 import { NotAvailableYetError } from './errors.ts';
@@ -506,7 +506,11 @@ export class Trainer {
   async #prepare(model: LightningModule, stage: Stage, ckptPath: string | null | undefined): Promise<void> {
     const fitting = stage === 'fit';
     const ddp = this.strategy;
-    const layout: ModelLayout = { params: model.parameters(), buffers: [...model.namedBuffers()].map(([, b]) => b) };
+    const layout: ModelLayout = {
+      params: model.parameters(),
+      buffers: [...model.namedBuffers()].map(([, b]) => b),
+      entries: layoutEntries(model.namedParameters(), model.namedBuffers()),
+    };
     this.results.distributed = ddp !== null;
     if (ddp !== null && !model.automaticOptimization) {
       throw new NotAvailableYetError(

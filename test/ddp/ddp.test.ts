@@ -14,6 +14,7 @@ import { describeRun, mtime, newestMtime, runChild, type RunResult } from '../he
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUNDLE = join(ROOT, 'dist', 'lightning-ts.node.js');
 const TRAIN = join(ROOT, 'test', 'ddp', 'fixtures', 'train.mjs');
+const MISMATCH = join(ROOT, 'test', 'ddp', 'fixtures', 'mismatch.mjs');
 const BAD_WORKER = join(ROOT, 'test', 'ddp', 'fixtures', 'bad-worker.mjs');
 /** A fault must end the run within seconds; this bounds the whole child process. */
 const RUN_TIMEOUT_MS = 30_000;
@@ -152,6 +153,14 @@ describe('ddp (Node worker_threads)', () => {
       expect(resumed.result.globalStep).toBe(10);
     }
   }, 80_000);
+
+  it('ddp: a model whose parameters differ in shape between ranks (same number of values) stops every rank with a DistributedError naming the first difference', async () => {
+    const r = await runChild(process.execPath, [MISMATCH], { cwd: tempDir(), timeoutMs: RUN_TIMEOUT_MS });
+    expect(r.code, describeRun('mismatch', r)).toBe(1);
+    expect(r.stderr).toMatch(
+      /DistributedError: DDP: rank 1 failed.*rank 1's model has 'scale: float32\[4, 6\]' where rank 0's has 'scale: float32\[6, 4\]' \(parameter or buffer 1 of 3\).*call manualSeed before building the model/,
+    );
+  }, 60_000);
 
   it('ddp: a script that cannot be loaded in a worker, or no script at all (node -e), fails with a WorkerStartError', async () => {
     const bad = await runChild(process.execPath, [BAD_WORKER], { cwd: ROOT, timeoutMs: RUN_TIMEOUT_MS });

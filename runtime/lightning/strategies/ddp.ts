@@ -78,6 +78,30 @@ function message(error: unknown): string {
 export interface ModelLayout {
   readonly params: readonly Tensor[];
   readonly buffers: readonly Tensor[];
+  /** Each parameter's and buffer's name, dtype and shape (`encoder.0.weight: float32[64, 784]`), checked across ranks at the start. */
+  readonly entries?: readonly string[];
+}
+
+/**
+ * The entries of {@link ModelLayout.entries} for a module's named parameters and buffers.
+ * @example layoutEntries(model.namedParameters(), model.namedBuffers()) // ['encoder.0.weight: float32[64, 784]', ...]
+ */
+export function layoutEntries(...named: Iterable<[string, Tensor]>[]): string[] {
+  const out: string[] = [];
+  for (const list of named) for (const [name, t] of list) out.push(`${name}: ${t.dtype}[${t.shape.join(', ')}]`);
+  return out;
+}
+
+/** Where two ranks' layouts part (torch DDP checks the shapes the same way before its broadcast), or null. */
+function layoutDifference(rank: number, mine: readonly string[], zero: readonly string[]): string | null {
+  const n = Math.max(mine.length, zero.length);
+  for (let i = 0; i < n; i++) {
+    if (mine[i] === zero[i]) continue;
+    const ours = mine[i] === undefined ? 'nothing' : `'${mine[i]}'`;
+    const theirs = zero[i] === undefined ? 'nothing' : `'${zero[i]}'`;
+    return `rank ${rank}'s model has ${ours} where rank 0's has ${theirs} (parameter or buffer ${i + 1} of ${zero.length}); expected every rank to build the same model (a constructor that draws its sizes from an unseeded source builds a different one on each rank: call manualSeed before building the model)`;
+  }
+  return null;
 }
 
 function numel(ts: readonly Tensor[]): number {
@@ -208,7 +232,7 @@ export class DDPStrategy {
     const capacity = capacityOf(layout);
     p.seq++;
     this.#seq = p.seq;
-    const base = { seq: p.seq, stage, capacity, loggerVersions };
+    const base = { seq: p.seq, stage, capacity, loggerVersions, entries: layout.entries ?? [] };
     let run: Collective;
     let starts: RunStart[];
     if (hasSharedMemory()) {
@@ -264,6 +288,8 @@ export class DDPStrategy {
     let mismatch: string | null = null;
     if (start.stage !== stage)
       mismatch = `rank ${this.globalRank} called trainer.${stage} where rank 0 called trainer.${start.stage}; expected every rank to call the same entry points in the same order`;
+    else if (layout.entries !== undefined && start.entries.length > 0)
+      mismatch = layoutDifference(this.globalRank, layout.entries, start.entries);
     else if (capacityOf(layout) !== start.capacity)
       mismatch = `rank ${this.globalRank}'s model has ${numel(layout.params)} parameter values in ${layout.params.length} tensors and ${numel(layout.buffers)} buffer values, not rank 0's; expected every rank to build the same model`;
     if (mismatch !== null) {

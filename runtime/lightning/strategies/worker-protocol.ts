@@ -20,6 +20,8 @@ export interface RunStart {
   /** Without a shared buffer: this rank's port to rank 0 (message-collective.ts), transferred. */
   readonly port?: MessagePort;
   readonly capacity: number;
+  /** Rank 0's parameters and buffers, `name: dtype[shape]` each: a rank whose model differs stops the run. */
+  readonly entries: readonly string[];
   /** Rank 0's resolved version of each logger, so every rank's `logDir` is rank 0's. */
   readonly loggerVersions: readonly (number | string | null)[];
 }
