@@ -22,8 +22,12 @@
 //   threads, and ours DDP with 2 ranks (bench/seed-ddp.mjs: Trainer.fit with strategy 'ddp',
 //   devices 2, the batch being the global batch, so no batch-1 cell); its startup figures
 //   include starting the pool (spawning rank 1 and its import of the library);
+// - the ceiling of two ranks on this machine: `ours-pair` runs two one-process trainers at half
+//   the batch side by side (no collective, no waiting for each other) and counts both halves'
+//   samples over the slower one's time; DDP(2) ÷ that row is what the collectives and the
+//   lockstep cost, and that row ÷ one process is what the second core gives at all here;
 // - jax-js (bench/seed-jax.mjs): its jit-compiled training step on its wasm device.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir, type as osType, release } from 'node:os';
@@ -83,6 +87,12 @@ const PEERS = [
     script: 'seed-ddp.mjs',
     batches: [32, 256],
   },
+  {
+    id: 'ours-pair',
+    label: "ours Trainer.fit, 2 processes at half batch side by side (this VM's 2-rank ceiling)",
+    pair: true,
+    batches: [32, 256],
+  },
   { id: 'ours-relaxed', label: 'ours bare loop, relaxed' },
   { id: 'ours-simd', label: 'ours bare loop, simd128' },
   { id: 'tfjs-wasm', label: 'TF.js wasm, minimize loop' },
@@ -130,6 +140,45 @@ function runChild(peer, batch, mode) {
   return { ...JSON.parse(line), wallMs };
 }
 
+/** One `ours-trainer` child at `batch`, started without waiting: resolves to its JSON line, or null. */
+function startTrainer(batch, timed, warmup) {
+  const args = { peer: 'ours-trainer', batch, warmup, timed, data: dataPath, samples: SAMPLES, mode: 'time' };
+  const child = spawn(process.execPath, [...process.execArgv, join(here, 'seed-worker.mjs'), JSON.stringify(args)]);
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.resume();
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      const line = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop();
+      resolve(code === 0 && line !== undefined ? JSON.parse(line) : null);
+    }),
+  );
+}
+
+/**
+ * The `ours-pair` row: two one-process trainers at half the batch, started together, each
+ * timing the same number of steps; samples/s is both halves' samples over the slower one's time.
+ * It is what two ranks could reach on this machine with no collective at all.
+ */
+async function runPair(peer, batch, mode) {
+  if (mode !== 'time' || !peer.batches.includes(batch)) return null;
+  const [warmup, samples] = PLAN[batch];
+  const timed = Math.max(1, samples / scale / batch);
+  const w = Math.ceil(warmup / (quick ? 4 : 1));
+  const halves = await Promise.all([startTrainer(batch / 2, timed, w), startTrainer(batch / 2, timed, w)]);
+  if (halves.includes(null)) {
+    console.log(`  ${peer.id} batch ${batch} failed`);
+    return null;
+  }
+  const ms = Math.max(...halves.map((h) => h.ms));
+  return { samplesPerSec: (timed * batch * 1000) / ms, maxRssKB: null };
+}
+
 function median(xs) {
   const s = xs.filter((x) => x !== null && x !== undefined && Number.isFinite(x)).sort((a, b) => a - b);
   if (s.length === 0) return null;
@@ -158,7 +207,7 @@ for (let run = 0; run < RUNS; run++) {
     const order = PEERS.map((_, i) => PEERS[(i + run) % PEERS.length]);
     const cells = [];
     for (const peer of order) {
-      const r = runChild(peer, batch, 'time');
+      const r = peer.pair ? await runPair(peer, batch, 'time') : runChild(peer, batch, 'time');
       const key = `${peer.id}/${batch}`;
       if (!sps.has(key)) sps.set(key, []);
       sps.get(key).push(r?.samplesPerSec ?? null);
@@ -176,7 +225,7 @@ const startup = new Map();
 const firstStep = new Map();
 for (let i = 0; i < STARTUPS; i++) {
   for (const peer of PEERS) {
-    const r = runChild(peer, 32, 'startup');
+    const r = peer.pair ? null : runChild(peer, 32, 'startup');
     if (!startup.has(peer.id)) {
       startup.set(peer.id, []);
       firstStep.set(peer.id, []);
@@ -219,6 +268,8 @@ for (const [peerId, name] of [
 // DDP against our one process and PyTorch with as many threads as DDP has ranks; ours against jax-js
 for (const [a, b, name] of [
   ['ours-ddp2', 'ours-trainer', 'DDP(2) ÷ Trainer.fit (1 process)'],
+  ['ours-ddp2', 'ours-pair', 'DDP(2) ÷ 2 processes side by side (the ceiling)'],
+  ['ours-pair', 'ours-trainer', '2 processes side by side ÷ Trainer.fit (1 process)'],
   ['ours-ddp2', 'torch-2', 'DDP(2) ÷ PyTorch 2 threads'],
   ['ours-trainer', 'jax-wasm', 'Trainer.fit ÷ jax-js'],
   ['ours-relaxed', 'jax-wasm', 'bare loop, relaxed ÷ jax-js'],
