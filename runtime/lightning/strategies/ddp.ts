@@ -379,6 +379,24 @@ export class DDPStrategy {
     return c.output().slice(0, values.length);
   }
 
+  /**
+   * The element-wise sum over the ranks of `values`, in rank order, synchronously (SyncBatchNorm's
+   * statistics and their gradients, inside forward and backward: see nn's `ProcessGroup`). Every
+   * rank must call it with the same length at the same point.
+   */
+  allReduceSumSync(values: Float32Array): Float32Array {
+    const c = this.#collective();
+    if (!(c instanceof SharedCollective)) {
+      throw new NotAvailableYetError(
+        `DDP: syncBatchnorm is not available yet without shared memory; expected a run whose ranks share a SharedArrayBuffer, got another collective`,
+      );
+    }
+    // Too many values: the collective throws its typed error, after a copy that stops at its capacity.
+    copyFloats(c.input(), 0, values.subarray(0, c.capacity));
+    c.allReduceSumSync(values.length);
+    return c.output().slice(0, values.length);
+  }
+
   /** The bitwise OR of every rank's `bits` (stop decisions that every rank must take together). */
   async agree(bits: number): Promise<number> {
     return this.#collective().anyBits(bits);
