@@ -212,6 +212,22 @@ describe('ddp (Node worker_threads)', () => {
     }
   }, 80_000);
 
+  it('ddp: syncBatchnorm, a rank whose step throws, or whose worker exits, while rank 0 blocks in a BatchNorm sum ends fit with a DistributedError naming it', async () => {
+    for (const fault of ['throw', 'exit']) {
+      const out = tempDir();
+      const started = Date.now();
+      const r = await runChild(
+        process.execPath,
+        [TRAIN, JSON.stringify({ out, model: 'cnn', devices: 2, steps: 50, syncBatchnorm: true, fault })],
+        { cwd: out, timeoutMs: RUN_TIMEOUT_MS },
+      );
+      expect(r.code, describeRun(`fault ${fault}`, r)).toBe(1);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(r.stderr).toMatch(/DistributedError: DDP: rank 1 failed/);
+      expect(r.stderr).toContain(fault === 'throw' ? 'RangeError: injected fault on rank 1' : 'exit code 3');
+    }
+  }, 60_000);
+
   it('ddp: a script that cannot be loaded in a worker, or no script at all (node -e), fails with a WorkerStartError', async () => {
     const bad = await runChild(process.execPath, [BAD_WORKER], { cwd: ROOT, timeoutMs: RUN_TIMEOUT_MS });
     expect(bad.code).toBe(1);

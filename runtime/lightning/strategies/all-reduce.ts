@@ -306,9 +306,9 @@ export class SharedCollective {
    * `Atomics.wait` until every rank has arrived, for code that cannot await (SyncBatchNorm inside
    * forward and backward). It takes its turn in the same double-buffered sequence as the other
    * collectives, so they may be mixed freely as long as every rank calls the same ones in the
-   * same order. Rank 0 blocks too, waking every WAKE_MS to look at the abort flag, so a rank
-   * whose run fails ends the wait. A worker that dies without its run marking the buffer failed
-   * is not seen while rank 0 blocks here: rank 0 learns of a worker's exit through its event loop.
+   * same order. Rank 0 blocks too, waking every WAKE_MS to look at the abort flag: a rank whose
+   * run fails marks it, and so does a worker whose thread ends during a run where the host says
+   * so (`WorkerRank.onExit`: Node), since rank 0 cannot hear a worker's exit event while it blocks.
    */
   allReduceSumSync(length: number): void {
     this.#checkLength(length);

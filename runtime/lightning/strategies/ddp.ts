@@ -65,6 +65,8 @@ interface WorkerSide {
   readonly waiting: Map<number, (run: RunStart) => void>;
   readonly predictions: Map<number, unknown[]>;
   seq: number;
+  /** The run in progress, which this worker marks failed if its thread ends during it. */
+  run: SharedCollective | null;
 }
 let workerSide: WorkerSide | null = null;
 
@@ -244,6 +246,7 @@ export class DDPStrategy {
     // Atomics.wait (woken in microseconds) rather than waitAsync (woken through its event loop).
     const run = new SharedCollective(start.shared, this.globalRank, this.worldSize, start.capacity, { block: true });
     this.#run = run;
+    side.run = run;
     let mismatch: string | null = null;
     if (start.stage !== stage)
       mismatch = `rank ${this.globalRank} called trainer.${stage} where rank 0 called trainer.${start.stage}; expected every rank to call the same entry points in the same order`;
@@ -274,6 +277,7 @@ export class DDPStrategy {
       }
     }
     this.#run = null;
+    if (workerSide?.run === run) workerSide.run = null;
     if (failure !== undefined) {
       if (run.failure === null) run.abort(this.globalRank, message(failure));
       if (this.globalRank === 0) {
@@ -511,7 +515,11 @@ function startWorkerSide(self: WorkerRank): WorkerSide {
     waiting: new Map(),
     predictions: new Map(),
     seq: 0,
+    run: null,
   };
+  // Rank 0 hears of a worker's end through its event loop, which it does not run while it blocks
+  // in a synchronous collective (SyncBatchNorm): the worker says so in the shared buffer itself.
+  self.onExit?.((code) => side.run?.abort(self.rank, `its worker ended (exit code ${code}) during the run`));
   const api: RankApi = {
     begin(run) {
       const w = side.waiting.get(run.seq);
