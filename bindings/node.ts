@@ -124,6 +124,10 @@ function workerRank(): WorkerRank | null {
       if (on) port.ref();
       else port.unref();
     },
+    // A worker thread's process 'exit' runs on that thread, for process.exit and uncaught errors alike.
+    onExit: (listener) => {
+      process.on('exit', listener);
+    },
   };
 }
 

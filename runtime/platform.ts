@@ -48,6 +48,13 @@ export interface WorkerRank {
   readonly endpoint: Endpoint;
   /** Whether the link to rank 0 keeps this worker alive (on during a run, off after it). */
   keepAlive(on: boolean): void;
+  /**
+   * Calls `listener` on this worker's own thread as the thread ends (in Node: an exit call or an
+   * uncaught error), so a run can be marked failed in shared memory even while rank 0 blocks in
+   * a synchronous collective and cannot hear the worker's exit event. Optional: hosts whose
+   * workers only end when their script does, or when rank 0 terminates them, leave it out.
+   */
+  onExit?(listener: (code: number) => void): void;
 }
 
 /** Which kernel build to load: plain simd128, or relaxed-simd (FMA). */

@@ -79,6 +79,11 @@ export interface TrainerOptions {
   readonly devices?: number | string | readonly number[];
   /** 'auto' (default), 'single_device' or 'ddp' (data parallel over worker threads; see lightning/strategies/ddp.ts). */
   readonly strategy?: string;
+  /**
+   * Under DDP, every BatchNorm layer in training takes its batch statistics over the global batch
+   * (every rank's), as torch's SyncBatchNorm (default false); on one device it changes nothing.
+   */
+  readonly syncBatchnorm?: boolean;
   /** Callbacks, run in order. */
   readonly callbacks?: readonly Callback[] | Callback;
   /** true (default): a TensorBoardLogger at `defaultRootDir/lightning_logs/version_N`; false: none; or loggers. */
@@ -126,6 +131,7 @@ export interface ResolvedTrainerOptions {
   /** The number of ranks (1 on a single device). */
   readonly devices: number;
   readonly strategy: 'single_device' | 'ddp';
+  readonly syncBatchnorm: boolean;
   readonly callbacks: readonly Callback[];
   readonly logger: boolean | readonly Logger[];
   readonly enableProgressBar: boolean;
@@ -158,6 +164,7 @@ const KNOWN: readonly (keyof TrainerOptions)[] = [
   'webgpu',
   'devices',
   'strategy',
+  'syncBatchnorm',
   'callbacks',
   'logger',
   'enableProgressBar',
@@ -409,6 +416,7 @@ export function resolveTrainerOptions(options: unknown = {}): ResolvedTrainerOpt
     webgpu: webgpu as GpuRequestOptions,
     devices: nDevices,
     strategy: ddp ? 'ddp' : 'single_device',
+    syncBatchnorm: bool('syncBatchnorm', o['syncBatchnorm'], false),
     callbacks,
     logger,
     enableProgressBar: bool('enableProgressBar', o['enableProgressBar'], true),

@@ -44,6 +44,8 @@ import { DDPStrategy, layoutEntries, type ModelLayout } from './strategies/ddp.t
 import { shardLoader, type ShardMode } from './strategies/distributed-loader.ts';
 import { defaultGenerator } from '../random.ts';
 import { NotAvailableYetError } from './errors.ts';
+import { BatchNorm } from '../nn/normalization.ts';
+import type { ProcessGroup } from '../nn/functional.ts';
 
 export type { EvalOptions, FitOptions } from './trainer-options.ts';
 
@@ -114,6 +116,8 @@ export class Trainer {
    */
   readonly strategy: DDPStrategy | null;
   #hooks: HookDispatcher | null = null;
+  /** The BatchNorm layers `syncBatchnorm` synced for this run, with the group each had before. */
+  #syncedNorms: [BatchNorm, ProcessGroup | null][] = [];
   #hasValidation = false;
   readonly #accelerator = new AcceleratorConnector();
 
@@ -421,11 +425,27 @@ export class Trainer {
     try {
       out = await body();
     } catch (e) {
+      this.#unsyncBatchNorms();
       await s.end(e);
       throw e;
     }
+    this.#unsyncBatchNorms();
     await s.end(undefined);
     return out;
+  }
+
+  /** Lightning's `sync_batchnorm` (its TorchSyncBatchNorm layer sync): every BatchNorm sums its statistics over the ranks. */
+  #syncBatchNorms(model: LightningModule, group: ProcessGroup): void {
+    for (const m of model.modules()) {
+      if (!(m instanceof BatchNorm)) continue;
+      this.#syncedNorms.push([m, m.processGroup]);
+      m.processGroup = group;
+    }
+  }
+
+  /** Undoes {@link #syncBatchNorms} at the end of a run, so the module works alone afterwards. */
+  #unsyncBatchNorms(): void {
+    for (const [m, before] of this.#syncedNorms.splice(0)) m.processGroup = before;
   }
 
   /** This rank's share of a loader (the loader itself on one device). */
@@ -545,6 +565,7 @@ export class Trainer {
     // Rank 0's weights and buffers on every rank before the first step (torch DDP's broadcast).
     if (ddp !== null)
       await ddp.broadcastModule({ params: model.parameters(), buffers: [...model.namedBuffers()].map(([, b]) => b) });
+    if (ddp !== null && this.options.syncBatchnorm) this.#syncBatchNorms(model, ddp);
     if (fitting) await this.loggerConnector.logHyperparams(model.hparams);
   }
 }

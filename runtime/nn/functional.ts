@@ -9,10 +9,10 @@
  */
 import { noGrad } from '../autograd.ts';
 import { allocArray, isFloating } from '../dtype.ts';
-import { DTypeError, IndexError, ShapeError, ValueError } from '../errors.ts';
+import { BackendError, DTypeError, IndexError, ShapeError, ValueError } from '../errors.ts';
 import { defaultGenerator, type Generator } from '../random.ts';
 import { shapeString } from '../shape.ts';
-import { Tensor, mul, sub, traceOp, where } from '../tensor/index.ts';
+import { Tensor, arrayFrom, mul, record, sub, traceOp, where } from '../tensor/index.ts';
 
 export {
   relu,
@@ -140,6 +140,47 @@ export interface BatchNormOptions {
   readonly momentum?: number | Tensor;
   /** Added to the variance (default 1e-5). */
   readonly eps?: number;
+  /**
+   * In training, take the statistics over the batches of every rank of this group, as torch's
+   * SyncBatchNorm (default none: this batch alone).
+   */
+  readonly processGroup?: ProcessGroup | null;
+}
+
+/**
+ * The ranks a batch norm takes its statistics over, as torch's process group: under
+ * `Trainer({ strategy: 'ddp', syncBatchnorm: true })` the Trainer hands every BatchNorm its DDP
+ * strategy for the run.
+ * @example const group: ProcessGroup = { allReduceSumSync: (v) => v }; // one rank
+ */
+export interface ProcessGroup {
+  /**
+   * The element-wise sum of `values` over every rank, the same values on every rank (a fixed
+   * rank order); returns once every rank has called it with the same length.
+   */
+  allReduceSumSync(values: Float32Array): Float32Array;
+}
+
+/**
+ * `t` summed over the ranks of `group`, with `count` summed beside it; the gradient is summed
+ * over the ranks too, since each rank's loss reaches every rank's input through the sum (torch's
+ * SyncBatchNorm backward all-reduces its per-channel sums the same way). Values travel as float32.
+ */
+function sumOverRanks(t: Tensor, count: number, group: ProcessGroup, owner: string): [Tensor, number] {
+  if (!t.backend.capabilities.syncReadback) {
+    throw new BackendError(
+      `${owner}: statistics over ranks need synchronous readback; expected the wasm or reference backend, got '${t.backend.name}'`,
+    );
+  }
+  const sum = (v: Tensor, extra: number): [Tensor, number] => {
+    const local = new Float32Array(v.numel() + 1);
+    local.set(v.dataSync());
+    local[v.numel()] = extra;
+    const all = group.allReduceSumSync(local);
+    return [Tensor.fromArray(v.backend, v.dtype, v.shape, arrayFrom(v.dtype, all.subarray(0, v.numel()))), all.at(-1)!];
+  };
+  const [out, total] = sum(t, count);
+  return [record(out, 'sum_over_ranks', [t], (g) => [sum(g, 0)[0]]), total];
 }
 
 /**
@@ -180,15 +221,27 @@ export function batchNorm(
   const eps = options.eps ?? 1e-5;
   let y: Tensor;
   if (options.training === true) {
-    const n = x.numel() / c;
+    const group = options.processGroup ?? null;
+    let n = x.numel() / c;
+    let synced: Tensor | null = null;
+    if (group !== null) {
+      // Two passes over every rank's batch (the mean, then the squared deviations from it), as
+      // one process computes them, rather than sums of x and x² (which cancel when |mean| >> std).
+      let sum: Tensor;
+      [sum, n] = sumOverRanks(x.sum(dims, true), n, group, owner);
+      synced = sum.div(n);
+    }
     if (n <= 1) {
       throw new ValueError(
-        `${owner}: expected more than 1 value per channel when training; expected batch × spatial size > 1, got input ${shapeString(x.shape)}`,
+        `${owner}: expected more than 1 value per channel when training; expected batch × spatial size > 1, got input ${shapeString(x.shape)}${group === null ? '' : ` (${n} over every rank)`}`,
       );
     }
-    const mu = x.mean(dims, true);
+    const mu = synced ?? x.mean(dims, true);
     const diff = x.sub(mu);
-    const v = diff.mul(diff).mean(dims, true);
+    const v =
+      group === null
+        ? diff.mul(diff).mean(dims, true)
+        : sumOverRanks(diff.mul(diff).sum(dims, true), 0, group, owner)[0].div(n);
     const m = options.momentum ?? 0.1;
     noGrad(() => {
       // A 0-d tensor momentum (BatchNorm's 1/num_batches_tracked on a backend without synchronous readback) stays on the device.

@@ -35,6 +35,7 @@ export {
   type BatchNormModuleOptions,
 } from './normalization.ts';
 export { Embedding, type EmbeddingModuleOptions } from './embedding.ts';
+export type { ProcessGroup } from './functional.ts';
 export {
   MSELoss,
   L1Loss,

@@ -5,7 +5,7 @@ import { noGrad } from '../autograd.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { shapeString } from '../shape.ts';
 import { type Tensor, backendOr, div, fullOn, zerosOn } from '../tensor/index.ts';
-import { batchNorm, layerNorm, normalizeShapeArg } from './functional.ts';
+import { batchNorm, layerNorm, normalizeShapeArg, type ProcessGroup } from './functional.ts';
 import { Module, Parameter, type FactoryOptions } from './module.ts';
 import { pyBool, pyFloat, pyTuple } from './repr.ts';
 
@@ -79,6 +79,12 @@ export abstract class BatchNorm extends Module {
   runningVar: Tensor | null = null;
   /** int32 (torch's is int64). */
   numBatchesTracked: Tensor | null = null;
+  /**
+   * In training, take the batch statistics over every rank of this group, as torch's
+   * SyncBatchNorm (default null: this batch alone). `Trainer({ syncBatchnorm: true })` sets it
+   * under DDP for the length of a run.
+   */
+  processGroup: ProcessGroup | null = null;
 
   constructor(numFeatures: number, options: BatchNormModuleOptions = {}) {
     super();
@@ -144,6 +150,8 @@ export abstract class BatchNorm extends Module {
         training: useBatchStats,
         momentum: factor,
         eps: this.eps,
+        // As torch's SyncBatchNorm: only training syncs (eval without running stats stays local).
+        processGroup: this.training ? this.processGroup : null,
       },
       this.getName(),
     );

@@ -123,6 +123,22 @@ describe('ddp (browser module workers)', () => {
     expect(maxAbsDiff(ddp.result!.weights, single.result!.weights)).toBeLessThan(1e-5);
   }, 90_000);
 
+  it('ddp: browser, syncBatchnorm, a CNN with BatchNorm and Dropout on 2 ranks gives the losses, weights and running stats of one worker on the global batch (50 steps)', async () => {
+    // The CNN and why its Dropout can match one process: test/ddp/fixtures/cnn.mjs. The bound is
+    // ddp.test.ts's CNN_TOL (float32 rounding of sums split across the ranks). Rank 0 is a module
+    // worker, so its synchronous sums may block in Atomics.wait.
+    const single = await runPage(isolated!, 'model=cnn&devices=1&steps=50');
+    const ddp = await runPage(isolated!, 'model=cnn&sync=1&devices=2&steps=50');
+    expect(single.error).toBeUndefined();
+    expect(ddp.error).toBeUndefined();
+    expect(ddp.result!.worldSize).toBe(2);
+    expect(ddp.result!.losses).toHaveLength(50);
+    expect(single.result!.weights).toHaveLength(698 + 9);
+    expect(maxAbsDiff(ddp.result!.losses, single.result!.losses)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(ddp.result!.weights, single.result!.weights)).toBeLessThan(1e-5);
+    expect(ddp.result!.weights.at(-1)).toBe(50);
+  }, 90_000);
+
   it('ddp: browser, a page without COOP/COEP trains by transferred buffers: the bits of shared memory, said once', async () => {
     const shared = await runPage(isolated!, 'devices=2&steps=10');
     const open = await serveOpen(site);

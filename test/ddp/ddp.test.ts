@@ -26,6 +26,7 @@ interface TrainResult {
   test?: Record<string, number>;
   preds?: number[][];
   lastCkpt?: string;
+  aloneAfterFit?: boolean;
 }
 
 const scratch: string[] = [];
@@ -47,10 +48,25 @@ async function train(
     throw new Error(describeRun(`ddp: train.mjs ${JSON.stringify(options)} failed; expected exit 0`, run));
   const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   expect(line, 'rank 0 printed its RESULT line').toBeDefined();
-  const bytes = readFileSync(join(out, 'weights.bin'));
-  const weights = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const weights = readFloats(join(out, 'weights.bin'));
   return { run, result: JSON.parse(line!.slice(7)) as TrainResult, weights, out };
 }
+
+function readFloats(path: string): Float32Array {
+  const bytes = readFileSync(path);
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/**
+ * The CNN's losses and state (parameters, running stats, batch count) against one process: DDP
+ * sums each BatchNorm statistic and each gradient as two half-batch sums added across the ranks,
+ * where one process sums the global batch in one kernel, so they differ by float32 rounding
+ * (~1e-7 relative each step); 50 SGD steps (lr 0.05, momentum 0.9) leave that near 1e-6
+ * (measured: 7e-7 on losses, 6e-7 on the state), well under this bound.
+ */
+const CNN_TOL = 1e-5;
+/** Parameters of test/ddp/fixtures/cnn.mjs (conv 40, BatchNorm 8, linear 650), then 9 buffer values. */
+const CNN_PARAMS = 698;
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -86,6 +102,49 @@ describe('ddp (Node worker_threads)', () => {
     // Code after fit runs on every rank, as in Lightning.
     expect(ddp.run.stdout).toContain('rank 0 of 2 after fit');
     expect(ddp.run.stdout).toContain('rank 1 of 2 after fit');
+  }, 60_000);
+
+  it('ddp: syncBatchnorm, a CNN with BatchNorm and Dropout on 2 ranks gives the losses, weights and running stats of one process on the global batch (50 steps), bitwise the same on a rerun and on both ranks', async () => {
+    // Dropout draws the global batch's mask on every rank and keeps the rank's rows r::2, the rows
+    // the DistributedSampler gives it; with one rank it is nn.Dropout itself (why: cnn.mjs).
+    const cnn = { model: 'cnn', steps: 50 };
+    const single = await train({ ...cnn, devices: 1 });
+    const ddp = await train({ ...cnn, devices: 2, syncBatchnorm: true });
+    const again = await train({ ...cnn, devices: 2, syncBatchnorm: true });
+    expect(single.weights.length).toBe(CNN_PARAMS + 9);
+    expect(ddp.result.losses).toHaveLength(50);
+    expect(maxAbsDiff(ddp.result.losses, single.result.losses)).toBeLessThan(CNN_TOL);
+    expect(maxAbsDiff(ddp.weights.subarray(0, CNN_PARAMS), single.weights.subarray(0, CNN_PARAMS))).toBeLessThan(
+      CNN_TOL,
+    );
+    // running_mean, running_var (unbiased with the global count), num_batches_tracked
+    expect(maxAbsDiff(ddp.weights.subarray(CNN_PARAMS), single.weights.subarray(CNN_PARAMS))).toBeLessThan(CNN_TOL);
+    expect(ddp.weights.at(-1)).toBe(50);
+    // The run's end gave the BatchNorm back its own statistics (a forward after fit needs no other rank).
+    expect(ddp.result.aloneAfterFit).toBe(true);
+    // The running stats moved far from their start (mean 0, variance 1), beyond the tolerance.
+    expect(maxAbsDiff(single.weights.subarray(CNN_PARAMS, -1), [0, 0, 0, 0, 1, 1, 1, 1])).toBeGreaterThan(0.1);
+    // The sums are in rank order and every rank reads the same: reruns and ranks are bitwise equal.
+    const rank1 = readFloats(join(ddp.out, 'state-rank1.bin'));
+    expect(Buffer.from(rank1.buffer).equals(Buffer.from(ddp.weights.buffer))).toBe(true);
+    expect(Buffer.from(again.weights.buffer).equals(Buffer.from(ddp.weights.buffer))).toBe(true);
+    // As Lightning: on one device syncBatchnorm changes nothing.
+    const singleSync = await train({ ...cnn, devices: 1, syncBatchnorm: true });
+    expect(Buffer.from(singleSync.weights.buffer).equals(Buffer.from(single.weights.buffer))).toBe(true);
+  }, 60_000);
+
+  it('ddp: without syncBatchnorm each rank normalises with its own half batch (as torch DDP), so the CNN trains differently from one process', async () => {
+    const cnn = { model: 'cnn', steps: 50 };
+    const single = await train({ ...cnn, devices: 1 });
+    const ddp = await train({ ...cnn, devices: 2 });
+    // Per-rank statistics change the very first loss, and the gap grows with training.
+    expect(Math.abs(ddp.result.losses[0]! - single.result.losses[0]!)).toBeGreaterThan(10 * CNN_TOL);
+    expect(maxAbsDiff(ddp.result.losses, single.result.losses)).toBeGreaterThan(100 * CNN_TOL);
+    expect(maxAbsDiff(ddp.weights, single.weights)).toBeGreaterThan(100 * CNN_TOL);
+    // The averaged gradients keep the parameters equal on both ranks; the running stats are each rank's own.
+    const rank1 = readFloats(join(ddp.out, 'state-rank1.bin'));
+    expect(maxAbsDiff(rank1.subarray(0, CNN_PARAMS), ddp.weights.subarray(0, CNN_PARAMS))).toBe(0);
+    expect(maxAbsDiff(rank1.subarray(CNN_PARAMS), ddp.weights.subarray(CNN_PARAMS))).toBeGreaterThan(100 * CNN_TOL);
   }, 60_000);
 
   it("ddp: rank 0's weights reach every rank before the first step (each rank seeds its model differently)", async () => {
@@ -160,6 +219,22 @@ describe('ddp (Node worker_threads)', () => {
     expect(r.stderr).toMatch(
       /DistributedError: DDP: rank 1 failed.*rank 1's model has 'scale: float32\[4, 6\]' where rank 0's has 'scale: float32\[6, 4\]' \(parameter or buffer 1 of 3\).*call manualSeed before building the model/,
     );
+  }, 60_000);
+
+  it('ddp: syncBatchnorm, a rank whose step throws, or whose worker exits, while rank 0 blocks in a BatchNorm sum ends fit with a DistributedError naming it', async () => {
+    for (const fault of ['throw', 'exit']) {
+      const out = tempDir();
+      const started = Date.now();
+      const r = await runChild(
+        process.execPath,
+        [TRAIN, JSON.stringify({ out, model: 'cnn', devices: 2, steps: 50, syncBatchnorm: true, fault })],
+        { cwd: out, timeoutMs: RUN_TIMEOUT_MS },
+      );
+      expect(r.code, describeRun(`fault ${fault}`, r)).toBe(1);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(r.stderr).toMatch(/DistributedError: DDP: rank 1 failed/);
+      expect(r.stderr).toContain(fault === 'throw' ? 'RangeError: injected fault on rank 1' : 'exit code 3');
+    }
   }, 60_000);
 
   it('ddp: a script that cannot be loaded in a worker, or no script at all (node -e), fails with a WorkerStartError', async () => {

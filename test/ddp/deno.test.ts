@@ -69,6 +69,18 @@ describe('ddp (Deno Web Workers)', () => {
     expect(ddp.run.stdout).toContain('rank 1 of 2 after fit');
   }, 80_000);
 
+  it('ddp: deno, syncBatchnorm, a CNN with BatchNorm and Dropout on 2 ranks gives the losses, weights and running stats of one process on the global batch (50 steps)', async () => {
+    // The CNN and why its Dropout can match one process: test/ddp/fixtures/cnn.mjs. The bound is
+    // ddp.test.ts's CNN_TOL (float32 rounding of sums split across the ranks; measured ~7e-7 here).
+    const single = await train({ model: 'cnn', devices: 1, steps: 50 });
+    const ddp = await train({ model: 'cnn', devices: 2, steps: 50, syncBatchnorm: true });
+    expect(single.weights.length).toBe(698 + 9);
+    expect(ddp.losses).toHaveLength(50);
+    expect(maxAbsDiff(ddp.losses, single.losses)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(ddp.weights, single.weights)).toBeLessThan(1e-5);
+    expect(ddp.weights.at(-1)).toBe(50);
+  }, 80_000);
+
   it('ddp: deno, a rank whose step throws ends fit on rank 0 with a DistributedError naming it, and the process ends', async () => {
     const r = await deno({ devices: 2, steps: 10, fault: 'throw' }, tempDir());
     expect(r.timedOut, describeRun('fault throw', r)).toBe(false);

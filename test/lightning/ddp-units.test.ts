@@ -72,6 +72,29 @@ describe('ddp units', () => {
     expect(await Promise.all(ranks.map((c, r) => c.anyBits(1 << r)))).toEqual([7, 7, 7]);
   });
 
+  it('SharedCollective: allReduceSumSync sums in rank order and takes its turn in the double-buffered sequence of the async collectives', async () => {
+    const n = 5;
+    const sab = new SharedArrayBuffer(sharedBytes(2, n));
+    const ranks = [0, 1].map((r) => new SharedCollective(sab, r, 2, n));
+    const f = Math.fround;
+    for (let step = 0; step < 3; step++) {
+      // One thread plays both ranks: rank 1 arrives first through an async collective of the same
+      // turn (it reads the same slots), so rank 0's blocking call arrives last and does not wait.
+      ranks[0]!.input().fill(0.1 * (step + 1));
+      ranks[1]!.input().fill(0.7);
+      const other = ranks[1]!.allReduceMean(n);
+      ranks[0]!.allReduceSumSync(n);
+      await other;
+      expect([...ranks[0]!.output().subarray(0, n)]).toEqual(new Array(n).fill(f(f(0.1 * (step + 1)) + f(0.7))));
+      expect(ranks[1]!.output()[0]).toBe(f(f(f(0.1 * (step + 1)) + f(0.7)) / 2));
+      // The sets alternate on both ranks alike: the next turn's slots are the other set.
+      expect(ranks[0]!.input().byteOffset).toBe(ranks[1]!.input().byteOffset - n * 4);
+    }
+    expect(() => ranks[0]!.allReduceSumSync(n + 1)).toThrow(/collective too large; expected at most 5 values/);
+    ranks[1]!.abort(1, 'RangeError: boom');
+    expect(() => ranks[0]!.allReduceSumSync(n)).toThrow(/rank 1 failed.*RangeError: boom/);
+  });
+
   it('wasm readInto: copies a buffer straight into a shared Float32Array, as readSync reads it', () => {
     const b = getDefaultBackend();
     const buf = b.alloc('float32', 5);

@@ -115,6 +115,15 @@ describe('Trainer options', () => {
     expect(() => new Trainer({ accelerator: 'quantum' })).toThrow(/invalid accelerator/);
     expect(() => new Trainer({ logger: 3 as never })).toThrow(/invalid logger/);
     expect(() => new Trainer({ maxTime: '1 hour' })).toThrow(/maxTime/);
+    expect(() => new Trainer({ syncBatchnorm: 'yes' as never })).toThrow(
+      /Trainer: invalid syncBatchnorm; expected true or false, got 'yes'/,
+    );
+    expect(() => new Trainer({ sync_batchnorm: true } as never)).toThrow(
+      /'syncBatchnorm' \(options use TypeScript casing\)/,
+    );
+    expect(resolveTrainerOptions({}).syncBatchnorm).toBe(false);
+    // As Lightning: on one device the option is accepted and changes nothing.
+    expect(resolveTrainerOptions({ syncBatchnorm: true }).syncBatchnorm).toBe(true);
   });
 
   it('Trainer options: counts and fractions limit batches as Lightning does', () => {

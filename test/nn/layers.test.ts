@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { setDefaultBackend } from '../../runtime/default-backend.ts';
-import { ones, randn, tensor, zeros, type Tensor } from '../../runtime/tensor/index.ts';
+import { cat, ones, randn, tensor, zeros, type Tensor } from '../../runtime/tensor/index.ts';
 import { DTypeError, IndexError, ShapeError, ValueError } from '../../runtime/errors.ts';
 import { manualSeed } from '../../runtime/random.ts';
 import { liveBuffers, tidy } from '../../runtime/memory.ts';
@@ -279,6 +279,60 @@ for (const backend of BACKENDS) {
       const y4 = await values(bn2.forward(x3.reshape([2, 2, 1, 2])));
       expectNear(y4, [-3 * s, -s, -t, -t, s, 3 * s, t, t]);
       expectNear(await values(bn2.runningVar!), [0.9 + (0.1 * 20) / 3, 0.9 + (0.1 * 4) / 3]);
+    });
+
+    it('BatchNorm2d: with a process group, statistics, running stats and input gradients are those of every rank together', async () => {
+      // A stand-in for two ranks whose other rank holds the very same batch and upstream gradient:
+      // its sums are this rank's doubled. One process on the batch twice is then the reference.
+      const calls: number[] = [];
+      const twin = {
+        allReduceSumSync: (v: Float32Array) => {
+          calls.push(v.length);
+          return v.map((a) => a + a);
+        },
+      };
+      const x = randn([3, 2, 2, 2]);
+      const w = randn([3, 2, 2, 2]);
+      const synced = new BatchNorm2d(2);
+      synced.processGroup = twin;
+      const alone = new BatchNorm2d(2);
+      const xs = x.detach().requiresGrad_(true);
+      const xa = cat([x, x]).requiresGrad_(true);
+      if (!backend.capabilities.syncReadback) {
+        expect(() => synced.forward(xs)).toThrow(/statistics over ranks need synchronous readback/);
+        return;
+      }
+      const ys = synced.forward(xs);
+      const ya = alone.forward(xa);
+      // Forward: the sum and count, then the squared deviations ([C + 1] values each).
+      expect(calls).toEqual([3, 3]);
+      expectNear(await values(ys), (await values(ya)).slice(0, 24), 1e-5, 1e-5);
+      expectNear(await values(synced.runningMean!), await values(alone.runningMean!));
+      // The unbiased running variance uses the global count (2 × 3 × 2 × 2 = 24 values per channel).
+      expectNear(await values(synced.runningVar!), await values(alone.runningVar!));
+      ys.mul(w).sum().backward();
+      ya.mul(cat([w, w]))
+        .sum()
+        .backward();
+      expect(calls).toEqual([3, 3, 3, 3]);
+      // Each rank's input gradient is that of both ranks' losses; the affine gradients are this
+      // rank's share (DDP averages them over the ranks).
+      expectNear(await values(xs.grad!), (await values(xa.grad!)).slice(0, 24), 1e-4, 1e-5);
+      expectNear(
+        (await values(synced.weight!.grad!)).map((g) => 2 * g),
+        await values(alone.weight!.grad!),
+        1e-4,
+        1e-5,
+      );
+      expectNear(
+        (await values(synced.bias!.grad!)).map((g) => 2 * g),
+        await values(alone.bias!.grad!),
+        1e-4,
+        1e-5,
+      );
+      // Eval never syncs (running statistics), as torch's SyncBatchNorm.
+      synced.eval().forward(xs);
+      expect(calls).toHaveLength(4);
     });
 
     it('BatchNorm: wrong rank, wrong channels and one value per channel in training are typed errors', () => {

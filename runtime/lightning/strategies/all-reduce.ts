@@ -22,7 +22,7 @@
  * which wakes in microseconds; rank 0 keeps its event loop running (it must see a worker's
  * exit) and sleeps in `Atomics.waitAsync`.
  */
-import { DistributedError } from '../errors.ts';
+import { DistributedError, NotAvailableYetError } from '../errors.ts';
 
 const ARRIVE = 0;
 const GEN = 1;
@@ -119,6 +119,34 @@ export function meanInto(out: Float32Array, slots: readonly Float32Array[], n: n
     for (let i = 0; i < n; i++) out[i]! += s[i]!;
   }
   for (let i = 0; i < n; i++) out[i]! /= world;
+}
+
+/**
+ * The sum over `slots` of their first `n` values into `out`, in rank order with a float32
+ * rounding after every sum, as {@link meanInto} without the division.
+ */
+function sumInto(out: Float32Array, slots: readonly Float32Array[], n: number): void {
+  copyFloats(out, 0, slots[0]!.subarray(0, n));
+  // out is float32, so every `+=` rounds to float32 as it is stored
+  for (let k = 1; k < slots.length; k++) {
+    const s = slots[k]!;
+    for (let i = 0; i < n; i++) out[i]! += s[i]!;
+  }
+}
+
+let blockable: boolean | undefined;
+
+/** Whether this thread may sleep in `Atomics.wait` (a page's main thread may not). */
+export function canBlock(): boolean {
+  if (blockable === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      blockable = true;
+    } catch {
+      blockable = false;
+    }
+  }
+  return blockable;
 }
 
 /**
@@ -299,6 +327,41 @@ export class SharedCollective implements Collective {
     this.#set ^= 1;
     await this.#sync();
     meanInto(this.#out, slots, length);
+  }
+
+  /**
+   * As {@link allReduceMean}, but the sum (no division), and synchronous: the thread sleeps in
+   * `Atomics.wait` until every rank has arrived, for code that cannot await (SyncBatchNorm inside
+   * forward and backward). It takes its turn in the same double-buffered sequence as the other
+   * collectives, so they may be mixed freely as long as every rank calls the same ones in the
+   * same order. Rank 0 blocks too, waking every WAKE_MS to look at the abort flag: a rank whose
+   * run fails marks it, and so does a worker whose thread ends during a run where the host says
+   * so (`WorkerRank.onExit`: Node), since rank 0 cannot hear a worker's exit event while it blocks.
+   */
+  allReduceSumSync(length: number): void {
+    this.#checkLength(length);
+    if (!canBlock()) {
+      throw new NotAvailableYetError(
+        `DDP: a synchronous collective is not available on this thread; expected a thread that may block in Atomics.wait (a worker, or Node's or Deno's main thread), got one that may not (a page's main thread)`,
+      );
+    }
+    const slots = this.#sets[this.#set]!;
+    this.#set ^= 1;
+    this.#barrierSync();
+    sumInto(this.#out, slots, length);
+  }
+
+  /** The barrier, blocking the thread (on every rank, whatever `block` says). */
+  #barrierSync(): void {
+    const gen = this.#arrive();
+    if (gen < 0) return;
+    const h = this.#head;
+    if (spin(h, gen)) return;
+    while (Atomics.load(h, GEN) === gen) {
+      this.#throwIfAborted();
+      Atomics.wait(h, GEN, gen, WAKE_MS);
+    }
+    this.#throwIfAborted();
   }
 
   /** Rank 0's first `length` values of {@link input} into {@link output} on every rank. */

@@ -66,6 +66,8 @@ interface WorkerSide {
   readonly waiting: Map<number, (run: RunStart) => void>;
   readonly predictions: Map<number, unknown[]>;
   seq: number;
+  /** The run in progress, which this worker marks failed if its thread ends during it. */
+  run: Collective | null;
 }
 let workerSide: WorkerSide | null = null;
 
@@ -285,6 +287,7 @@ export class DDPStrategy {
         ? new SharedCollective(start.shared, this.globalRank, this.worldSize, start.capacity, { block: true })
         : new MessageCollective(this.globalRank, this.worldSize, start.capacity, [start.port!]);
     this.#run = run;
+    side.run = run;
     let mismatch: string | null = null;
     if (start.stage !== stage)
       mismatch = `rank ${this.globalRank} called trainer.${stage} where rank 0 called trainer.${start.stage}; expected every rank to call the same entry points in the same order`;
@@ -317,6 +320,7 @@ export class DDPStrategy {
       }
     }
     this.#run = null;
+    if (workerSide?.run === run) workerSide.run = null;
     if (failure !== undefined) {
       if (run.failure === null) run.abort(this.globalRank, message(failure));
       if (this.globalRank === 0) {
@@ -422,6 +426,24 @@ export class DDPStrategy {
     const c = this.#collective();
     copyFloats(c.input(), 0, values);
     await c.allReduceMean(values.length);
+    return c.output().slice(0, values.length);
+  }
+
+  /**
+   * The element-wise sum over the ranks of `values`, in rank order, synchronously (SyncBatchNorm's
+   * statistics and their gradients, inside forward and backward: see nn's `ProcessGroup`). Every
+   * rank must call it with the same length at the same point.
+   */
+  allReduceSumSync(values: Float32Array): Float32Array {
+    const c = this.#collective();
+    if (!(c instanceof SharedCollective)) {
+      throw new NotAvailableYetError(
+        "DDP: synchronous collectives (syncBatchnorm's statistics, manual optimization's gradients) are not available yet without shared memory; expected ranks that share a SharedArrayBuffer (a page served with 'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp'), got ranks that exchange transferred buffers",
+      );
+    }
+    // Too many values: the collective throws its typed error, after a copy that stops at its capacity.
+    copyFloats(c.input(), 0, values.subarray(0, c.capacity));
+    c.allReduceSumSync(values.length);
     return c.output().slice(0, values.length);
   }
 
@@ -559,7 +581,11 @@ function startWorkerSide(self: WorkerRank): WorkerSide {
     waiting: new Map(),
     predictions: new Map(),
     seq: 0,
+    run: null,
   };
+  // Rank 0 hears of a worker's end through its event loop, which it does not run while it blocks
+  // in a synchronous collective (SyncBatchNorm): the worker says so in the shared buffer itself.
+  self.onExit?.((code) => side.run?.abort(self.rank, `its worker ended (exit code ${code}) during the run`));
   const api: RankApi = {
     begin(run) {
       const w = side.waiting.get(run.seq);
