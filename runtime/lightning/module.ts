@@ -205,6 +205,10 @@ export class LightningModule extends Module {
     }
     this.onBeforeBackward?.(loss);
     loss.backward();
+    // DDP averages the gradients of every optimizer's parameters here, as torch DDP does in backward.
+    const ddp = internalsOf(this).trainer?.strategy ?? null;
+    if (ddp?.running === true)
+      ddp.reduceGradientsSync(internalsOf(this).optimizers.flatMap((o) => o.paramGroups.flatMap((g) => g.params)));
     this.onAfterBackward?.();
   }
 

@@ -43,7 +43,6 @@ import { runPrediction } from './loops/predict-loop.ts';
 import { DDPStrategy, layoutEntries, type ModelLayout } from './strategies/ddp.ts';
 import { shardLoader, type ShardMode } from './strategies/distributed-loader.ts';
 import { defaultGenerator } from '../random.ts';
-import { NotAvailableYetError } from './errors.ts';
 import { BatchNorm } from '../nn/normalization.ts';
 import type { ProcessGroup } from '../nn/functional.ts';
 
@@ -532,11 +531,6 @@ export class Trainer {
       entries: layoutEntries(model.namedParameters(), model.namedBuffers()),
     };
     this.results.distributed = ddp !== null;
-    if (ddp !== null && !model.automaticOptimization) {
-      throw new NotAvailableYetError(
-        `Trainer: strategy 'ddp' with manual optimization is not available yet (gradients are averaged in the automatic optimizer step); expected automaticOptimization, got manual optimization in ${model.constructor.name}`,
-      );
-    }
     if (stage !== 'predict' && (ddp === null || ddp.isGlobalZero)) await this.loggerConnector.setupLoggers();
     if (ddp !== null) {
       // Every rank takes rank 0's logger versions, so logDir (and checkpoint paths) are rank 0's.

@@ -169,6 +169,19 @@ describe('ddp (Node worker_threads)', () => {
     }
   }, 80_000);
 
+  it('ddp: manual optimization (manualBackward averages the gradients, as torch DDP in backward), also stepping every 2 batches, matches one process', async () => {
+    for (const manualEvery of [1, 2]) {
+      const single = await train({ devices: 1, steps: 20, manual: true, manualEvery });
+      const ddp = await train({ devices: 2, steps: 20, manual: true, manualEvery });
+      expect(ddp.result.globalStep).toBe(20);
+      expect(ddp.result.losses).toHaveLength(20 * manualEvery);
+      expect(maxAbsDiff(ddp.result.losses, single.result.losses)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(ddp.weights, single.weights)).toBeLessThan(1e-5);
+      // without the average the ranks would drift apart from one process at once
+      expect(maxAbsDiff(ddp.weights, (await train({ devices: 1, steps: 0 })).weights)).toBeGreaterThan(1e-3);
+    }
+  }, 90_000);
+
   it('ddp: validate, test (syncDist means) and predict (gathered in the loader order on rank 0) match one process', async () => {
     const single = await train({ devices: 1, steps: 10, evaluate: true });
     const ddp = await train({ devices: 2, steps: 10, evaluate: true });

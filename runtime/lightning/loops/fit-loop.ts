@@ -201,6 +201,8 @@ export async function runTrainingEpoch(
           } finally {
             internals.context = null;
           }
+          const synced = trainer.syncLogged();
+          if (synced !== undefined) await synced;
           const stepped = trainer.optimizers.reduce((n, o, k) => n + (stepCount(o) - before[k]!), 0);
           p.optimizerSteps += stepped;
           if (outputs instanceof Tensor) logs.recordLoss(outputs);

@@ -306,15 +306,7 @@ export class SharedCollective implements Collective {
   /** The barrier of the collectives: blocks the thread when this rank may block. */
   async #sync(): Promise<void> {
     if (!this.#block) return this.barrier();
-    const gen = this.#arrive();
-    if (gen < 0) return;
-    const h = this.#head;
-    if (spin(h, gen)) return;
-    while (Atomics.load(h, GEN) === gen) {
-      this.#throwIfAborted();
-      Atomics.wait(h, GEN, gen, WAKE_MS);
-    }
-    this.#throwIfAborted();
+    this.#barrierSync();
   }
 
   /**

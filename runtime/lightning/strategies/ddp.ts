@@ -151,6 +151,31 @@ function writeValues(t: Tensor, values: Float32Array): void {
   b.write(t.view_().buffer, t.dtype === 'int32' ? Int32Array.from(values) : data, t.offset);
 }
 
+/** Writes each parameter's has-grad flag (1 or 0) after its `at` gradient values; returns the length. */
+function packFlags(params: readonly Tensor[], buf: Float32Array, at: number): number {
+  for (let i = 0; i < params.length; i++) buf[at + i] = params[i]!.grad === null ? 0 : 1;
+  return at + params.length;
+}
+
+/** Puts the mean gradients of `out` (laid out as packFlags wrote them) into the parameters; whether any rank had one. */
+function unpackGradients(params: readonly Tensor[], out: Float32Array): boolean {
+  const total = numel(params);
+  let any = false;
+  let o = 0;
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i]!;
+    const n = p.numel();
+    if (out[total + i]! > 0) {
+      any = true;
+      const values = out.subarray(o, o + n);
+      if (p.grad === null) p.grad = Tensor.fromArray(p.backend, 'float32', p.shape, values.slice());
+      else writeValues(p.grad, values);
+    }
+    o += n;
+  }
+  return any;
+}
+
 /**
  * One Trainer's view of the data-parallel pool: rank, world size and the collectives.
  * @example const s = new DDPStrategy(2); s.globalRank // 0 in the script's process, 1 in the worker
@@ -392,33 +417,43 @@ export class DDPStrategy {
   async reduceGradients(params: readonly Tensor[]): Promise<boolean> {
     const c = this.#collective();
     const buf = c.input();
-    const total = numel(params);
     let o = 0;
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i]!;
-      const n = p.numel();
+    for (const p of params) {
       const g = p.grad;
-      if (g === null) buf.fill(0, o, o + n);
+      if (g === null) buf.fill(0, o, o + p.numel());
       else await readInto(g, buf, o);
-      buf[total + i] = g === null ? 0 : 1;
-      o += n;
+      o += p.numel();
     }
-    await c.allReduceMean(total + params.length);
-    const out = c.output();
-    let any = false;
-    o = 0;
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i]!;
-      const n = p.numel();
-      if (out[total + i]! > 0) {
-        any = true;
-        const values = out.subarray(o, o + n);
-        if (p.grad === null) p.grad = Tensor.fromArray(p.backend, 'float32', p.shape, values.slice());
-        else writeValues(p.grad, values);
+    const n = packFlags(params, buf, o);
+    await c.allReduceMean(n);
+    return unpackGradients(params, c.output());
+  }
+
+  /**
+   * {@link reduceGradients} without awaiting, for `manualBackward` under manual optimization
+   * (torch DDP averages the gradients inside backward, which is synchronous here): the sum in
+   * the shared buffer, blocking, then the division by the world size, the very bits of the mean.
+   */
+  reduceGradientsSync(params: readonly Tensor[]): boolean {
+    const values = new Float32Array(numel(params) + params.length);
+    let o = 0;
+    for (const p of params) {
+      const g = p.grad;
+      if (g !== null) {
+        const b = g.backend;
+        if (b.readInto === undefined || g.dtype !== 'float32' || !g.isContiguous()) {
+          throw new NotAvailableYetError(
+            `DDP: manual optimization needs gradients it can read without awaiting; expected contiguous float32 gradients on the wasm or reference backend, got a ${g.dtype} gradient of shape [${g.shape.join(', ')}] on ${b.name}`,
+          );
+        }
+        b.readInto(g.view_().buffer, g.offset, g.numel(), values, o);
       }
-      o += n;
+      o += p.numel();
     }
-    return any;
+    packFlags(params, values, o);
+    const sums = this.allReduceSumSync(values);
+    for (let i = 0; i < sums.length; i++) sums[i]! /= this.worldSize;
+    return unpackGradients(params, sums);
   }
 
   /** The element-wise mean over the ranks of `values` (syncDist). */
