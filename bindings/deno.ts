@@ -41,6 +41,8 @@ interface DenoApi {
   /** The URL of the module `deno run` was given; undefined inside a Web Worker. */
   readonly mainModule?: string;
   statSync(path: URL): { readonly isFile: boolean };
+  addSignalListener(signal: 'SIGINT', handler: () => void): void;
+  removeSignalListener(signal: 'SIGINT', handler: () => void): void;
 }
 
 const Deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
@@ -132,6 +134,11 @@ export const denoPlatform: Platform = {
   detectGpu: (options) => detectGpuAdapter(navigatorGpuSource('deno'), options),
   spawnWorker: spawnRankWorker,
   workerRank: moduleWorkerRank(),
+  onInterrupt: (handler) => {
+    // Deno ends the process on SIGINT again once its last listener is removed.
+    Deno.addSignalListener('SIGINT', handler);
+    return () => Deno.removeSignalListener('SIGINT', handler);
+  },
 };
 
 setPlatform(denoPlatform);

@@ -172,6 +172,13 @@ export const nodePlatform: Platform = {
   },
   spawnWorker: spawnRankWorker,
   workerRank: workerRank(),
+  onInterrupt: (handler) => {
+    // Node ends the process on SIGINT only while no listener is left.
+    process.on('SIGINT', handler);
+    return () => {
+      process.off('SIGINT', handler);
+    };
+  },
 };
 
 setPlatform(nodePlatform);

@@ -127,6 +127,13 @@ export interface Platform {
   spawnWorker?(options: SpawnWorkerOptions): WorkerHandle;
   /** In a worker started by {@link Platform.spawnWorker}: its rank and its link to rank 0; else null. */
   readonly workerRank?: WorkerRank | null;
+  /**
+   * Calls `handler` on the host's interrupt (Ctrl-C: SIGINT in Node and Deno) instead of the
+   * host's default (ending the process) until the returned function is called, which gives the
+   * default back where nothing else listens. The Trainer listens only while an entry point runs.
+   * Absent where the host has no such signal (browsers).
+   */
+  onInterrupt?(handler: () => void): () => void;
 }
 
 /**

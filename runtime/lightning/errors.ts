@@ -28,6 +28,16 @@ export class NotAvailableYetError extends MisconfigurationError {}
 export class ConcurrentRunError extends MisconfigurationError {}
 
 /**
+ * fit/validate/test/predict stopped by an interrupt (Ctrl-C: SIGINT in Node and Deno), as a
+ * Lightning user expects of a KeyboardInterrupt: the run stopped at a batch boundary on every
+ * rank and took the exception path (state 'interrupted', callbacks' `onException`, loggers
+ * finalized as failed). The message says where (epoch, global step). Checkpoints are written
+ * to a temporary name and renamed, so the last one written is whole: resume fit from it.
+ * @example try { await trainer.fit(model, loader); } catch (e) { if (e instanceof InterruptedError) console.log(e.message); }
+ */
+export class InterruptedError extends LightningError {}
+
+/**
  * A checkpoint that is missing, truncated, not a checkpoint, or does not fit the model.
  * @example await LitModel.loadFromCheckpoint('notes.txt') // throws CheckpointError
  */

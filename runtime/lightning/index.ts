@@ -21,6 +21,7 @@ export {
   ConcurrentRunError,
   DistributedError,
   WorkerStartError,
+  InterruptedError,
 } from './errors.ts';
 export { DDPStrategy } from './strategies/ddp.ts';
 export { ResultCollection, inferBatchSize, type LogOptions, type ReduceFx, type LogStage } from './results.ts';

@@ -45,6 +45,7 @@ import { shardLoader, type ShardMode } from './strategies/distributed-loader.ts'
 import { defaultGenerator } from '../random.ts';
 import { BatchNorm } from '../nn/normalization.ts';
 import type { ProcessGroup } from '../nn/functional.ts';
+import { runInterruptible, type InterruptWatch } from './interrupt.ts';
 
 export type { EvalOptions, FitOptions } from './trainer-options.ts';
 
@@ -114,6 +115,8 @@ export class Trainer {
    * device): ranks, collectives and the worker pool (see lightning/strategies/ddp.ts).
    */
   readonly strategy: DDPStrategy | null;
+  /** @internal Rank 0's listener for Ctrl-C while an entry point runs (lightning/interrupt.ts), else null. */
+  interrupt: InterruptWatch | null = null;
   #hooks: HookDispatcher | null = null;
   /** The BatchNorm layers `syncBatchnorm` synced for this run, with the group each had before. */
   #syncedNorms: [BatchNorm, ProcessGroup | null][] = [];
@@ -280,7 +283,7 @@ export class Trainer {
     valLoader?: Loader | null,
     options: FitOptions = {},
   ): Promise<void> {
-    return runAlone(this, 'fit', () => this.#distributed(() => this.#fit(model, trainLoader, valLoader, options)));
+    return runAlone(this, 'fit', () => this.#run(() => this.#fit(model, trainLoader, valLoader, options)));
   }
 
   async #fit(
@@ -344,7 +347,8 @@ export class Trainer {
       }
       await this.hooks.onFitEnd();
       this.state = { fn: 'fit', status: 'finished' };
-    } catch (e) {
+    } catch (caught) {
+      const e = this.interrupt?.errorFor(caught) ?? caught;
       status = 'failed';
       this.state = { fn: 'fit', status: 'interrupted' };
       await this.hooks.onException(e);
@@ -368,7 +372,7 @@ export class Trainer {
     options: EvalOptions = {},
   ): Promise<Record<string, number>[]> {
     return runAlone(this, 'validate', () =>
-      this.#distributed(async () => {
+      this.#run(async () => {
         const [m, l] = await this.#startEvaluation('validate', model, loader, options);
         const n = evalBatchLimit(this.options, 'validate', l);
         this.numValBatches = [n];
@@ -385,7 +389,7 @@ export class Trainer {
    */
   test(model?: LightningModule, loader?: Loader | null, options: EvalOptions = {}): Promise<Record<string, number>[]> {
     return runAlone(this, 'test', () =>
-      this.#distributed(async () => {
+      this.#run(async () => {
         const [m, l] = await this.#startEvaluation('test', model, loader, options);
         const metrics = await runEvaluation(this, m, l, 'test', evalBatchLimit(this.options, 'test', l));
         this.state = { fn: 'test', status: 'finished' };
@@ -401,7 +405,7 @@ export class Trainer {
    */
   predict(model?: LightningModule, loader?: Loader | null, options: EvalOptions = {}): Promise<unknown[]> {
     return runAlone(this, 'predict', () =>
-      this.#distributed(async () => {
+      this.#run(async () => {
         const [m, l] = await this.#startEvaluation('predict', model, loader, options);
         let out = await runPrediction(this, m, l, evalBatchLimit(this.options, 'predict', l));
         if (this.strategy !== null) out = await this.strategy.gatherPredictions(out, this.rootBackend!);
@@ -412,6 +416,11 @@ export class Trainer {
   }
 
   // ------------------------------------------------------------- the shared start
+
+  /** An entry point's body with Ctrl-C handled (lightning/interrupt.ts), as one DDP run. */
+  #run<T>(body: () => Promise<T>): Promise<T> {
+    return runInterruptible(this, () => this.#distributed(body));
+  }
 
   /**
    * Runs an entry point's body as one DDP run: the end waits for every rank, and a failure

@@ -40,6 +40,8 @@ export async function runEvaluation(
   const it = iterate(loader);
   try {
     for (let batchIdx = 0; batchIdx < maxBatches; batchIdx++) {
+      const pause = trainer.interrupt?.boundary();
+      if (pause !== undefined) await pause;
       const done = await tidy(async (): Promise<boolean> => {
         const r = await it.next();
         if (r.done === true) return true;

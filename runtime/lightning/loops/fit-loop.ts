@@ -138,6 +138,9 @@ export async function runTrainingEpoch(
     if (resumeAt > 0) defaultGenerator.setState(rngNow);
     let batchIdx = resumeAt;
     while (batchIdx < total) {
+      // Ctrl-C stops here (lightning/interrupt.ts), after the last batch's checkpoints.
+      const pause = trainer.interrupt?.boundary();
+      if (pause !== undefined) await pause;
       if (trainer.maxStepsReached()) break;
       if (
         trainer.strategy === null &&

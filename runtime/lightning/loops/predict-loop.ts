@@ -30,6 +30,8 @@ export async function runPrediction(
   const it = iterate(loader);
   try {
     for (let batchIdx = 0; batchIdx < maxBatches; batchIdx++) {
+      const pause = trainer.interrupt?.boundary();
+      if (pause !== undefined) await pause;
       const r = await it.next();
       if (r.done === true) break;
       const batch = await trainer.transferBatch(r.value);

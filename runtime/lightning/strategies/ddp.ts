@@ -223,6 +223,15 @@ export class DDPStrategy {
     return this.#run !== null;
   }
 
+  /**
+   * Fails the run in progress for every rank now (an interrupt), naming `reason`: a rank waiting
+   * in a collective wakes and throws a DistributedError, and {@link end} then ends the run as
+   * after any failure (rank 0 terminates the workers). Between runs it does nothing.
+   */
+  abortRun(reason: string): void {
+    this.#run?.abort(this.globalRank, reason);
+  }
+
   #collective(): Collective {
     if (this.#run === null)
       throw new DistributedError('DDP: no run in progress; expected a call inside fit/validate/test/predict, got none');
