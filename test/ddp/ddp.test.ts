@@ -147,6 +147,12 @@ describe('ddp (Node worker_threads)', () => {
     expect(maxAbsDiff(rank1.subarray(CNN_PARAMS), ddp.weights.subarray(CNN_PARAMS))).toBeGreaterThan(100 * CNN_TOL);
   }, 60_000);
 
+  it('ddp: the process waits for code after fit on every rank (rank 1 finishing 500 ms after rank 0)', async () => {
+    const r = await train({ devices: 2, steps: 5, afterFitDelayMs: 500 });
+    expect(r.run.stdout).toContain('rank 0 of 2 after fit');
+    expect(r.run.stdout).toContain('rank 1 of 2 after fit');
+  }, 60_000);
+
   it("ddp: rank 0's weights reach every rank before the first step (each rank seeds its model differently)", async () => {
     const single = await train({ devices: 1, steps: 20, rankSeeds: true });
     const ddp = await train({ devices: 2, steps: 20, rankSeeds: true });

@@ -65,6 +65,10 @@ interface WorkerSide {
   readonly runs: Map<number, RunStart>;
   readonly waiting: Map<number, (run: RunStart) => void>;
   readonly predictions: Map<number, unknown[]>;
+  /** Waiting for a run that rank 0 has not started yet (between runs, its code after a run done). */
+  idle: boolean;
+  /** Rank 0's `idle()` calls, answered when this rank next waits for a run. */
+  readonly idleWaiters: (() => void)[];
   seq: number;
   /** The run in progress, which this worker marks failed if its thread ends during it. */
   run: Collective | null;
@@ -311,8 +315,13 @@ export class DDPStrategy {
     side.self.keepAlive(true);
     side.seq++;
     this.#seq = side.seq;
-    const start =
-      side.runs.get(side.seq) ?? (await new Promise<RunStart>((resolve) => side.waiting.set(side.seq, resolve)));
+    let start = side.runs.get(side.seq);
+    if (start === undefined) {
+      side.idle = true;
+      for (const w of side.idleWaiters.splice(0)) w();
+      start = await new Promise<RunStart>((resolve) => side.waiting.set(side.seq, resolve));
+    }
+    side.idle = false;
     side.runs.delete(side.seq);
     // A worker's event loop has nothing to answer during a collective, so it sleeps in
     // Atomics.wait (woken in microseconds) rather than waitAsync (woken through its event loop).
@@ -374,9 +383,18 @@ export class DDPStrategy {
       const p = pool;
       if (p !== null) {
         p.run = null;
-        // Between runs the workers must not keep the process alive: when rank 0's script ends,
-        // the workers end with it.
-        for (const s of p.slots) s.handle.keepAlive(false);
+        // Code after a run runs on every rank, so the process waits for each worker until its
+        // script ends or waits for a next run; a worker waiting for a run rank 0 never starts
+        // must not keep the process alive once rank 0's script has ended.
+        const seq = p.seq;
+        for (const s of p.slots) {
+          Promise.race([s.remote.idle(), s.exited]).then(
+            () => {
+              if (pool === p && p.run === null && p.seq === seq) s.handle.keepAlive(false);
+            },
+            () => {},
+          );
+        }
       }
     } else {
       // The rank that receives the last message closes the channel (ports: rank 0's replies are delivered first).
@@ -624,6 +642,8 @@ function startWorkerSide(self: WorkerRank): WorkerSide {
     runs: new Map(),
     waiting: new Map(),
     predictions: new Map(),
+    idle: false,
+    idleWaiters: [],
     seq: 0,
     run: null,
   };
@@ -642,6 +662,10 @@ function startWorkerSide(self: WorkerRank): WorkerSide {
       const out = side.predictions.get(seq) ?? [];
       side.predictions.delete(seq);
       return out;
+    },
+    idle() {
+      if (side.idle) return Promise.resolve();
+      return new Promise<void>((resolve) => side.idleWaiters.push(resolve));
     },
   };
   side.ready = import('comlink').then(({ expose }) => {

@@ -32,6 +32,8 @@ export interface RankApi {
   begin(run: RunStart): void;
   /** This rank's predictions of run `seq`, serialized, once its loop is done. */
   takePredictions(seq: number): unknown[];
+  /** Resolves once this rank waits for a run rank 0 has not started (its code after the last run is done). */
+  idle(): Promise<void>;
 }
 
 /** A tensor as structured clone carries it. */
