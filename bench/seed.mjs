@@ -291,7 +291,7 @@ console.log(line(header));
 console.log('| ' + widths.map((w, i) => (i === 0 ? '-'.repeat(w) : '-'.repeat(w - 1) + ':')).join(' | ') + ' |');
 for (const r of rows) console.log(line(r));
 
-// ---- goals (issue 5): Trainer.fit with default logging, wasm backend
+// ---- goals: Trainer.fit with default logging, wasm backend; DDP(2) against one process and PyTorch's 2 threads
 const lit = (b) => med('ours-trainer', b);
 const t1 = (b) => med('torch-1', b);
 const tBest = (b) => (t1(b) === null ? null : Math.max(t1(b), med('torch-2', b) ?? 0));
@@ -313,7 +313,7 @@ goals.push(
   ['DDP(2) batch 256 ≥ PyTorch 2 threads', ddp(256), med('torch-2', 256), true],
   ['DDP(2) batch 32 ≥ Trainer.fit (1 process)', ddp(32), lit(32), true],
 );
-console.log('\ngoals (issue 5; the DDP ones issue 6):');
+console.log('\ngoals (the speed issue; the DDP ones from the data-parallel issue):');
 for (const [name, got, target, higher] of goals) {
   const verdict =
     got === null || target === null || Number.isNaN(got) || Number.isNaN(target)
