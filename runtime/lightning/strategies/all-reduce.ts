@@ -94,13 +94,9 @@ export function copyFloats(dst: Float32Array, at: number, src: Float32Array): vo
  */
 export function meanInto(out: Float32Array, slots: readonly Float32Array[], n: number): void {
   const world = slots.length;
-  const a = slots[0]!;
-  if (world === 1) {
-    copyFloats(out, 0, a.subarray(0, n));
-    return;
-  }
-  const b = slots[1]!;
   if (world === 2) {
+    const a = slots[0]!;
+    const b = slots[1]!;
     // fround(a + b) / 2 is exact in float64, so the store rounds once, as `(a + b) / 2` in float32
     let i = 0;
     for (; i + 4 <= n; i += 4) {
@@ -112,18 +108,13 @@ export function meanInto(out: Float32Array, slots: readonly Float32Array[], n: n
     for (; i < n; i++) out[i] = Math.fround(a[i]! + b[i]!) * 0.5;
     return;
   }
-  // out is float32, so every `+=` rounds to float32 as it is stored
-  for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
-  for (let k = 2; k < world; k++) {
-    const s = slots[k]!;
-    for (let i = 0; i < n; i++) out[i]! += s[i]!;
-  }
-  for (let i = 0; i < n; i++) out[i]! /= world;
+  sumInto(out, slots, n);
+  if (world > 1) for (let i = 0; i < n; i++) out[i]! /= world;
 }
 
 /**
  * The sum over `slots` of their first `n` values into `out`, in rank order with a float32
- * rounding after every sum, as {@link meanInto} without the division.
+ * rounding after every sum: {@link meanInto} without the division.
  */
 function sumInto(out: Float32Array, slots: readonly Float32Array[], n: number): void {
   copyFloats(out, 0, slots[0]!.subarray(0, n));
