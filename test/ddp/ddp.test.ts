@@ -147,6 +147,16 @@ describe('ddp (Node worker_threads)', () => {
     expect(maxAbsDiff(rank1.subarray(CNN_PARAMS), ddp.weights.subarray(CNN_PARAMS))).toBeGreaterThan(100 * CNN_TOL);
   }, 60_000);
 
+  it('ddp: onTrainBatchStart returning -1 on one rank ends the epoch on every rank at that batch, as on one process', async () => {
+    const single = await train({ devices: 1, steps: 20, maxEpochs: 1, endEpochAt: 7 });
+    expect(single.result.globalStep).toBe(7);
+    for (const endEpochRank of [0, 1]) {
+      const ddp = await train({ devices: 2, steps: 20, maxEpochs: 1, endEpochAt: 7, endEpochRank });
+      expect(ddp.result.globalStep).toBe(7);
+      expect(maxAbsDiff(ddp.weights, single.weights)).toBeLessThan(1e-5);
+    }
+  }, 60_000);
+
   it('ddp: the process waits for code after fit on every rank (rank 1 finishing 500 ms after rank 0)', async () => {
     const r = await train({ devices: 2, steps: 5, afterFitDelayMs: 500 });
     expect(r.run.stdout).toContain('rank 0 of 2 after fit');

@@ -158,7 +158,11 @@ export async function runTrainingEpoch(
         const batch = moved instanceof Promise ? await moved : moved;
         trainer.isLastBatch = isLast;
         const startRes = hooks.used.trainBatchStart ? await hooks.onTrainBatchStart(batch, batchIdx) : undefined;
-        if (startRes === -1) return true;
+        // -1 ends the epoch here (Lightning's); under DDP a rank that returns it ends every rank's,
+        // so the ranks stay in step (one more agreement a batch, only where the hook is defined).
+        if (hooks.used.trainBatchStart && trainer.strategy !== null) {
+          if ((await trainer.strategy.agree(startRes === -1 ? 1 : 0)) !== 0) return true;
+        } else if (startRes === -1) return true;
         let outputs: unknown;
         if (module.automaticOptimization) {
           const optimizer = trainer.optimizers[0];
