@@ -72,20 +72,50 @@ describe('ddp units', () => {
     expect(await Promise.all(ranks.map((c, r) => c.anyBits(1 << r)))).toEqual([7, 7, 7]);
   });
 
+  it('SharedCollective: ranks in different collectives at the same point fail with a DistributedError naming both, not pair up', async () => {
+    const n = 8;
+    const sab = new SharedArrayBuffer(sharedBytes(2, n));
+    const ranks = [0, 1].map((r) => new SharedCollective(sab, r, 2, n));
+    // in step first: a mean, then a stop agreement, then a broadcast
+    await Promise.all(ranks.map((c) => c.allReduceMean(n)));
+    expect(await Promise.all(ranks.map((c) => c.anyBits(0)))).toEqual([0, 0]);
+    await Promise.all(ranks.map((c) => c.broadcast(n)));
+    // then rank 0 averages where rank 1 agrees on stopping
+    const results = await Promise.allSettled([ranks[0]!.allReduceMean(n), ranks[1]!.anyBits(1)]);
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(DistributedError);
+    }
+    // whichever rank looks first names both collectives; the other reports that rank's failure
+    for (const r of results) {
+      expect(String((r as PromiseRejectedResult).reason)).toMatch(
+        /rank [01] is in a (mean|bits) collective where rank [01] is in a (bits|mean) one; expected every rank to call the same collectives in the same order/,
+      );
+    }
+    expect(ranks[0]!.failure).not.toBeNull();
+  });
+
   it('SharedCollective: allReduceSumSync sums in rank order and takes its turn in the double-buffered sequence of the async collectives', async () => {
     const n = 5;
     const sab = new SharedArrayBuffer(sharedBytes(2, n));
     const ranks = [0, 1].map((r) => new SharedCollective(sab, r, 2, n));
     const f = Math.fround;
     for (let step = 0; step < 3; step++) {
-      // One thread plays both ranks: rank 1 arrives first through an async collective of the same
-      // turn (it reads the same slots), so rank 0's blocking call arrives last and does not wait.
+      // One thread plays both ranks: rank 1 arrives first through the async twin of the sum (same
+      // turn, same slots), so rank 0's blocking call arrives last and does not wait.
       ranks[0]!.input().fill(0.1 * (step + 1));
       ranks[1]!.input().fill(0.7);
-      const other = ranks[1]!.allReduceMean(n);
+      const other = ranks[1]!.allReduceSum(n);
       ranks[0]!.allReduceSumSync(n);
       await other;
       expect([...ranks[0]!.output().subarray(0, n)]).toEqual(new Array(n).fill(f(f(0.1 * (step + 1)) + f(0.7))));
+      expect([...ranks[1]!.output().subarray(0, n)]).toEqual([...ranks[0]!.output().subarray(0, n)]);
+      // and then a mean, in the same sequence (its inputs are the other set's slots)
+      ranks[0]!.input().fill(0.1 * (step + 1));
+      ranks[1]!.input().fill(0.7);
+      const mean = ranks[1]!.allReduceMean(n);
+      await ranks[0]!.allReduceMean(n);
+      await mean;
       expect(ranks[1]!.output()[0]).toBe(f(f(f(0.1 * (step + 1)) + f(0.7)) / 2));
       // The sets alternate on both ranks alike: the next turn's slots are the other set.
       expect(ranks[0]!.input().byteOffset).toBe(ranks[1]!.input().byteOffset - n * 4);

@@ -4,7 +4,9 @@
  * stop", with an abort flag that wakes every waiting rank.
  *
  * Layout of the buffer: an Int32 header (barrier counter and generation, the abort flag and
- * the first failure's message, a double-buffered flag per rank), then two sets (even and odd
+ * the first failure's message, a double-buffered flag per rank, and a double-buffered tag per
+ * rank naming the kind of collective it is in, so that ranks that call different collectives at
+ * the same point fail with a DistributedError instead of pairing up), then two sets (even and odd
  * collectives) of `worldSize` input slots of `capacity` float32 values.
  *
  * One barrier per collective: each rank writes its input slot of the current set, waits for
@@ -31,7 +33,15 @@ const CLAIM = 3;
 const MSG_LEN = 4;
 const FLAGS = 16;
 const MAX_RANKS = 48;
-const HEADER_INTS = FLAGS + 2 * MAX_RANKS;
+/** Each rank's kind of collective, double-buffered: ranks in different collectives fail, not pair up. */
+const TAGS = FLAGS + 2 * MAX_RANKS;
+const HEADER_INTS = TAGS + 2 * MAX_RANKS;
+const BARRIER = 1;
+const MEAN = 2;
+const BROADCAST = 3;
+const BITS = 4;
+const SUM = 5;
+const KIND_NAMES = ['none', 'barrier', 'mean', 'broadcast', 'bits', 'sum'];
 const MSG_BYTES = 2048;
 /**
  * How long (ms) a waiting rank polls the generation before it sleeps: the ranks of a step reach
@@ -186,6 +196,9 @@ export class SharedCollective implements Collective {
   readonly #block: boolean;
   #set = 0;
   #flagParity = 0;
+  #tagParity = 0;
+  /** Where this rank's last collective wrote the ranks' tags. */
+  #tagBase = TAGS;
 
   constructor(
     shared: SharedArrayBuffer,
@@ -263,9 +276,12 @@ export class SharedCollective implements Collective {
    * Arrives at the barrier; returns the generation to wait out, or -1 when this rank was the
    * last to arrive (and released the others).
    */
-  #arrive(): number {
+  #arrive(kind: number): number {
     const h = this.#head;
     this.#throwIfAborted();
+    this.#tagBase = TAGS + this.#tagParity * MAX_RANKS;
+    this.#tagParity ^= 1;
+    Atomics.store(h, this.#tagBase + this.rank, kind);
     const gen = Atomics.load(h, GEN);
     if (Atomics.add(h, ARRIVE, 1) === this.worldSize - 1) {
       Atomics.store(h, ARRIVE, 0);
@@ -276,28 +292,40 @@ export class SharedCollective implements Collective {
     return gen;
   }
 
-  /** Waits until every rank has arrived (or throws a DistributedError when a rank failed). */
-  async barrier(): Promise<void> {
-    const gen = this.#arrive();
-    if (gen < 0) return;
-    const h = this.#head;
-    if (spin(h, gen)) return;
-    while (Atomics.load(h, GEN) === gen) {
-      this.#throwIfAborted();
-      if (waitAsync !== undefined) {
-        const r = waitAsync(h, GEN, gen, WAKE_MS);
-        if (r.async) await r.value;
-      } else {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-      }
+  /** After the barrier: every rank's tag must be this rank's kind of collective. */
+  #checkTags(kind: number): void {
+    for (let k = 0; k < this.worldSize; k++) {
+      const tag = Atomics.load(this.#head, this.#tagBase + k);
+      if (tag === kind) continue;
+      const message = `rank ${this.rank} is in a ${KIND_NAMES[kind]} collective where rank ${k} is in a ${KIND_NAMES[tag] ?? 'different'} one; expected every rank to call the same collectives in the same order (the same Trainer calls, hooks, syncDist values and BatchNorm layers on every rank)`;
+      this.abort(this.rank, message);
+      throw new DistributedError(`DDP: ${message}`, { rank: this.rank });
     }
-    this.#throwIfAborted();
+  }
+
+  /** Waits until every rank has arrived (or throws a DistributedError when a rank failed). */
+  async barrier(kind: number = BARRIER): Promise<void> {
+    const gen = this.#arrive(kind);
+    const h = this.#head;
+    if (gen >= 0 && !spin(h, gen)) {
+      while (Atomics.load(h, GEN) === gen) {
+        this.#throwIfAborted();
+        if (waitAsync !== undefined) {
+          const r = waitAsync(h, GEN, gen, WAKE_MS);
+          if (r.async) await r.value;
+        } else {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      }
+      this.#throwIfAborted();
+    }
+    this.#checkTags(kind);
   }
 
   /** The barrier of the collectives: blocks the thread when this rank may block. */
-  async #sync(): Promise<void> {
-    if (!this.#block) return this.barrier();
-    this.#barrierSync();
+  async #sync(kind: number): Promise<void> {
+    if (!this.#block) return this.barrier(kind);
+    this.#barrierSync(kind);
   }
 
   /**
@@ -308,7 +336,7 @@ export class SharedCollective implements Collective {
     this.#checkLength(length);
     const slots = this.#sets[this.#set]!;
     this.#set ^= 1;
-    await this.#sync();
+    await this.#sync(MEAN);
     meanInto(this.#out, slots, length);
   }
 
@@ -330,21 +358,31 @@ export class SharedCollective implements Collective {
     }
     const slots = this.#sets[this.#set]!;
     this.#set ^= 1;
-    this.#barrierSync();
+    this.#barrierSync(SUM);
+    sumInto(this.#out, slots, length);
+  }
+
+  /** {@link allReduceSumSync} for a rank that awaits (the same turn, slots and order). */
+  async allReduceSum(length: number): Promise<void> {
+    this.#checkLength(length);
+    const slots = this.#sets[this.#set]!;
+    this.#set ^= 1;
+    await this.#sync(SUM);
     sumInto(this.#out, slots, length);
   }
 
   /** The barrier, blocking the thread (on every rank, whatever `block` says). */
-  #barrierSync(): void {
-    const gen = this.#arrive();
-    if (gen < 0) return;
+  #barrierSync(kind: number): void {
+    const gen = this.#arrive(kind);
     const h = this.#head;
-    if (spin(h, gen)) return;
-    while (Atomics.load(h, GEN) === gen) {
+    if (gen >= 0 && !spin(h, gen)) {
+      while (Atomics.load(h, GEN) === gen) {
+        this.#throwIfAborted();
+        Atomics.wait(h, GEN, gen, WAKE_MS);
+      }
       this.#throwIfAborted();
-      Atomics.wait(h, GEN, gen, WAKE_MS);
     }
-    this.#throwIfAborted();
+    this.#checkTags(kind);
   }
 
   /** Rank 0's first `length` values of {@link input} into {@link output} on every rank. */
@@ -352,7 +390,7 @@ export class SharedCollective implements Collective {
     this.#checkLength(length);
     const slot0 = this.#sets[this.#set]![0]!;
     this.#set ^= 1;
-    await this.#sync();
+    await this.#sync(BROADCAST);
     copyFloats(this.#out, 0, slot0.subarray(0, length));
   }
 
@@ -361,7 +399,7 @@ export class SharedCollective implements Collective {
     const base = FLAGS + this.#flagParity * MAX_RANKS;
     this.#flagParity ^= 1;
     Atomics.store(this.#head, base + this.rank, bits | 0);
-    await this.#sync();
+    await this.#sync(BITS);
     let out = 0;
     for (let k = 0; k < this.worldSize; k++) out |= Atomics.load(this.#head, base + k);
     return out;
