@@ -11,16 +11,11 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, runChild } from '../helpers/child-process.ts';
 import { type Installed, installPacked, ROOT } from '../package/packed.ts';
+import { maxAbsDiff, runDdpPage } from '../ddp/ddp-page.ts';
 import { type StaticServer, serveStatic } from '../runtimes/browser/server.ts';
 import { bin, launchChromium, SKIP } from './harness.ts';
 
 const FIXTURES = join(ROOT, 'test', 'ddp', 'fixtures');
-const PAGE_TIMEOUT_MS = 40_000;
-
-interface PageResult {
-  result?: { losses: number[]; weights: number[]; globalStep: number; worldSize: number };
-  error?: string;
-}
 
 describe.skipIf(SKIP)('bundlers: a DDP page from the installed tarball', () => {
   let installed: Installed;
@@ -54,40 +49,14 @@ describe.skipIf(SKIP)('bundlers: a DDP page from the installed tarball', () => {
     if (installed !== undefined) rmSync(installed.scratch, { recursive: true, force: true });
   });
 
-  async function runPage(query: string): Promise<PageResult> {
-    const page = await browser.newPage();
-    const log: string[] = [];
-    page.on('console', (m) => log.push(`[${m.type()}] ${m.text()}`));
-    page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
-    try {
-      await page.goto(new URL(`browser-ddp.html?${query}`, server.url).href);
-      await page.waitForFunction(() => (globalThis as { __ddp?: unknown }).__ddp !== undefined, null, {
-        timeout: PAGE_TIMEOUT_MS,
-        polling: 100,
-      });
-      return await page.evaluate(() => (globalThis as unknown as { __ddp: PageResult }).__ddp);
-    } catch (error) {
-      throw new Error(`bundlers: the DDP page ${query} gave no result; its console:\n${log.join('\n')}`, {
-        cause: error,
-      });
-    } finally {
-      await page.close();
-    }
-  }
-
   it("ddp page: 2 ranks in module workers from an esbuild bundle of the tarball give one worker's losses and weights", async () => {
-    const single = await runPage('devices=1&steps=10');
-    const ddp = await runPage('devices=2&steps=10');
+    const single = await runDdpPage(browser, server.url, 'devices=1&steps=10');
+    const ddp = await runDdpPage(browser, server.url, 'devices=2&steps=10');
     expect(single.error).toBeUndefined();
     expect(ddp.error).toBeUndefined();
     expect(ddp.result!.worldSize).toBe(2);
     expect(ddp.result!.globalStep).toBe(10);
-    let m = 0;
-    single.result!.weights.forEach((w, i) => {
-      m = Math.max(m, Math.abs(w - ddp.result!.weights[i]!));
-    });
-    expect(ddp.result!.weights).toHaveLength(single.result!.weights.length);
-    expect(m).toBeLessThan(1e-5);
-    ddp.result!.losses.forEach((l, i) => expect(Math.abs(l - single.result!.losses[i]!)).toBeLessThan(1e-5));
+    expect(maxAbsDiff(ddp.result!.weights, single.result!.weights)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(ddp.result!.losses, single.result!.losses)).toBeLessThan(1e-5);
   }, 90_000);
 });

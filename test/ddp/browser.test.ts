@@ -15,17 +15,12 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, mtime, newestMtime, runChild } from '../helpers/child-process.ts';
 import { serveStatic, type StaticServer } from '../runtimes/browser/server.ts';
+import { type DdpPageResult, maxAbsDiff, runDdpPage } from './ddp-page.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const BUNDLE = join(ROOT, 'dist', 'lightning-ts.embedded.js');
 const FIXTURES = join(ROOT, 'test', 'ddp', 'fixtures');
-const PAGE_TIMEOUT_MS = 40_000;
-
-interface PageResult {
-  result?: { losses: number[]; weights: number[]; globalStep: number; worldSize: number };
-  error?: string;
-}
 
 let site = '';
 let isolated: StaticServer | undefined;
@@ -50,31 +45,8 @@ async function serveOpen(root: string): Promise<StaticServer> {
   };
 }
 
-async function runPage(server: StaticServer, query: string): Promise<PageResult & { log: string[] }> {
-  const page = await browser!.newPage();
-  const log: string[] = [];
-  page.on('console', (m) => log.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
-  try {
-    await page.goto(new URL(`browser-ddp.html?${query}`, server.url).href);
-    await page.waitForFunction(() => (globalThis as { __ddp?: unknown }).__ddp !== undefined, null, {
-      timeout: PAGE_TIMEOUT_MS,
-      polling: 100,
-    });
-    const out = await page.evaluate(() => (globalThis as unknown as { __ddp: PageResult }).__ddp);
-    return { ...out, log };
-  } catch (error) {
-    throw new Error(`ddp: the page ${query} gave no result; its console:\n${log.join('\n')}`, { cause: error });
-  } finally {
-    await page.close();
-  }
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
+function runPage(server: StaticServer, query: string): Promise<DdpPageResult & { log: string[] }> {
+  return runDdpPage(browser!, server.url, query);
 }
 
 describe('ddp (browser module workers)', () => {
