@@ -236,6 +236,17 @@ export class DDPStrategy {
     this.#run?.abort(this.globalRank, reason);
   }
 
+  /** The run's collective where it can block (shared memory); else what to do about it. */
+  #blockingCollective(): SharedCollective {
+    const c = this.#collective();
+    if (!(c instanceof SharedCollective)) {
+      throw new NotAvailableYetError(
+        "DDP: synchronous collectives (syncBatchnorm's statistics, manual optimization's gradients) are not available yet without shared memory; expected ranks that share a SharedArrayBuffer (a page served with 'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp'), got ranks that exchange transferred buffers",
+      );
+    }
+    return c;
+  }
+
   #collective(): Collective {
     if (this.#run === null)
       throw new DistributedError('DDP: no run in progress; expected a call inside fit/validate/test/predict, got none');
@@ -462,24 +473,27 @@ export class DDPStrategy {
    * the shared buffer, blocking, then the division by the world size, the very bits of the mean.
    */
   reduceGradientsSync(params: readonly Tensor[]): boolean {
-    const values = new Float32Array(numel(params) + params.length);
+    const c = this.#blockingCollective();
+    const buf = c.input();
     let o = 0;
     for (const p of params) {
       const g = p.grad;
-      if (g !== null) {
+      if (g === null) buf.fill(0, o, o + p.numel());
+      else {
         const b = g.backend;
         if (b.readInto === undefined || g.dtype !== 'float32' || !g.isContiguous()) {
           throw new NotAvailableYetError(
             `DDP: manual optimization needs gradients it can read without awaiting; expected contiguous float32 gradients on the wasm or reference backend, got a ${g.dtype} gradient of shape [${g.shape.join(', ')}] on ${b.name}`,
           );
         }
-        b.readInto(g.view_().buffer, g.offset, g.numel(), values, o);
+        b.readInto(g.view_().buffer, g.offset, g.numel(), buf, o);
       }
       o += p.numel();
     }
-    packFlags(params, values, o);
-    const sums = this.allReduceSumSync(values);
-    for (let i = 0; i < sums.length; i++) sums[i]! /= this.worldSize;
+    const n = packFlags(params, buf, o);
+    c.allReduceSumSync(n);
+    const sums = c.output();
+    for (let i = 0; i < n; i++) sums[i]! /= this.worldSize;
     return unpackGradients(params, sums);
   }
 
@@ -497,12 +511,7 @@ export class DDPStrategy {
    * rank must call it with the same length at the same point.
    */
   allReduceSumSync(values: Float32Array): Float32Array {
-    const c = this.#collective();
-    if (!(c instanceof SharedCollective)) {
-      throw new NotAvailableYetError(
-        "DDP: synchronous collectives (syncBatchnorm's statistics, manual optimization's gradients) are not available yet without shared memory; expected ranks that share a SharedArrayBuffer (a page served with 'Cross-Origin-Opener-Policy: same-origin' and 'Cross-Origin-Embedder-Policy: require-corp'), got ranks that exchange transferred buffers",
-      );
-    }
+    const c = this.#blockingCollective();
     // Too many values: the collective throws its typed error, after a copy that stops at its capacity.
     copyFloats(c.input(), 0, values.subarray(0, c.capacity));
     c.allReduceSumSync(values.length);
