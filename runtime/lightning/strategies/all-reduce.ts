@@ -150,6 +150,23 @@ export function canBlock(): boolean {
   return blockable;
 }
 
+/** The error every rank of a failed run throws: which rank failed, and why. */
+export function failedRunError(rank: number, failure: { rank: number; message: string }): DistributedError {
+  return new DistributedError(
+    `DDP: rank ${failure.rank} failed, so the run stopped on rank ${rank}; expected every rank to finish, got: ${failure.message}`,
+    { rank: failure.rank },
+  );
+}
+
+/** Throws when a collective asks for more values than rank 0 sized its buffers for. */
+export function checkCollectiveLength(rank: number, capacity: number, length: number, buffers: string): void {
+  if (length <= capacity) return;
+  throw new DistributedError(
+    `DDP: collective too large; expected at most ${capacity} values (${buffers} rank 0 sized for this model), got ${length} on rank ${rank} (do the ranks build the same model?)`,
+    { rank },
+  );
+}
+
 /**
  * What a rank's collectives offer, whichever way the values travel: a SharedArrayBuffer
  * ({@link SharedCollective}) or transferred buffers (message-collective.ts).
@@ -265,11 +282,7 @@ export class SharedCollective implements Collective {
 
   #throwIfAborted(): void {
     const f = this.failure;
-    if (f === null) return;
-    throw new DistributedError(
-      `DDP: rank ${f.rank} failed, so the run stopped on rank ${this.rank}; expected every rank to finish, got: ${f.message}`,
-      { rank: f.rank },
-    );
+    if (f !== null) throw failedRunError(this.rank, f);
   }
 
   /**
@@ -413,11 +426,6 @@ export class SharedCollective implements Collective {
   }
 
   #checkLength(length: number): void {
-    if (length > this.capacity) {
-      throw new DistributedError(
-        `DDP: collective too large; expected at most ${this.capacity} values (the shared buffer rank 0 sized for this model), got ${length} on rank ${this.rank} (do the ranks build the same model?)`,
-        { rank: this.rank },
-      );
-    }
+    checkCollectiveLength(this.rank, this.capacity, length, 'the shared buffer');
   }
 }

@@ -14,7 +14,7 @@
  * and every rank's pending collective rejects with a DistributedError naming the failed rank.
  */
 import { DistributedError } from '../errors.ts';
-import { type Collective, copyFloats, meanInto } from './all-reduce.ts';
+import { type Collective, checkCollectiveLength, copyFloats, failedRunError, meanInto } from './all-reduce.ts';
 
 /** The part of a MessagePort this uses (Web-standard; Node's and Deno's ports have it too). */
 export interface PortLike {
@@ -154,21 +154,12 @@ export class MessageCollective implements Collective {
   }
 
   #error(): DistributedError {
-    const f = this.#failure!;
-    return new DistributedError(
-      `DDP: rank ${f.rank} failed, so the run stopped on rank ${this.rank}; expected every rank to finish, got: ${f.message}`,
-      { rank: f.rank },
-    );
+    return failedRunError(this.rank, this.#failure!);
   }
 
   #check(length: number): void {
     if (this.#failure !== null) throw this.#error();
-    if (length > this.capacity) {
-      throw new DistributedError(
-        `DDP: collective too large; expected at most ${this.capacity} values (the buffers rank 0 sized for this model), got ${length} on rank ${this.rank} (do the ranks build the same model?)`,
-        { rank: this.rank },
-      );
-    }
+    checkCollectiveLength(this.rank, this.capacity, length, 'the buffers');
   }
 
   /** The next message on port `k`, checked against the collective this rank is in. */
